@@ -1,0 +1,118 @@
+/** `gantry assign AGENT "PROMPT"`: create an assignment, and optionally wait for or follow it. */
+import { assignmentSchema, isTerminal, type Assignment, type CreateAssignment } from '@gantry/protocol';
+import { HubClient } from '../client.ts';
+import type { HubOptions } from '../credentials.ts';
+import { formatDuration, parseDuration } from '../duration.ts';
+import { ExitError, exitCodes, printJson, printLine } from '../output.ts';
+import { eventLine, Progress } from '../render.ts';
+
+export interface AssignOptions extends HubOptions {
+  session?: string;
+  continue?: boolean;
+  timeout?: string;
+  retries: string;
+  wait?: string | boolean;
+  follow?: boolean;
+  json?: boolean;
+}
+
+export async function assign(agent: string, prompt: string, options: AssignOptions): Promise<void> {
+  const retries = Number(options.retries);
+  if (!Number.isInteger(retries) || retries < 0)
+    throw new ExitError(exitCodes.usage, '--retries must be a whole number');
+  const waitMs = typeof options.wait === 'string' ? parseDuration(options.wait, '--wait') : undefined;
+  const body: CreateAssignment = {
+    agent,
+    prompt,
+    ...(options.session ? { sessionKey: options.session } : {}),
+    mode: options.continue ? 'continue' : 'new',
+    ...(options.timeout ? { timeoutMs: parseDuration(options.timeout, '--timeout') } : {}),
+    retries,
+  };
+  const client = HubClient.from(options);
+  const created = await client.request('POST', '/v1/assignments', assignmentSchema, body);
+  if (!options.wait && !options.follow) {
+    if (options.json) return printJson(created);
+    printLine(`${created.id} queued for ${created.agent.name}`);
+    printLine(`Follow it with: gantry assignments events ${created.id} --follow`);
+    return;
+  }
+  const final = await awaitEnd(client, created, {
+    follow: options.follow === true,
+    json: options.json === true,
+    waitMs,
+  });
+  report(final, options);
+}
+
+/** Follows an assignment to its end; past `waitMs` it exits 124 with what is known so far. */
+export async function awaitEnd(
+  client: HubClient,
+  assignment: Assignment,
+  options: { follow: boolean; json: boolean; waitMs?: number },
+): Promise<Assignment> {
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer =
+    options.waitMs === undefined
+      ? undefined
+      : setTimeout(() => ((timedOut = true), abort.abort()), options.waitMs);
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  const progress = new Progress(!options.follow && !options.json);
+  try {
+    return await client.follow(assignment.id, {
+      signal: abort.signal,
+      onEvent: (event) => {
+        if (!options.follow) return;
+        if (options.json) process.stdout.write(`${JSON.stringify(event)}\n`);
+        else printLine(eventLine(event));
+      },
+      onState: (a) => progress.set(a.state),
+    });
+  } catch (err) {
+    if (!abort.signal.aborted) throw err;
+    const now = await client
+      .request('GET', `/v1/assignments/${assignment.id}`, assignmentSchema)
+      .catch(() => assignment);
+    if (isTerminal(now.state)) return now;
+    const hint = `follow it with: gantry assignments events ${now.id} --follow`;
+    if (timedOut) {
+      throw new ExitError(
+        exitCodes.waitTimeout,
+        `${now.id} is still ${now.state} after ${formatDuration(options.waitMs ?? 0)}; ${hint}`,
+        now,
+      );
+    }
+    throw new ExitError(
+      exitCodes.interrupted,
+      `stopped waiting; ${now.id} goes on (${now.state}); ${hint}`,
+      now,
+    );
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSigint);
+    progress.done();
+  }
+}
+
+/** Prints the end of an assignment; any end but `succeeded` exits 1. */
+export function report(final: Assignment, options: { follow?: boolean; json?: boolean }): void {
+  if (options.json) {
+    if (options.follow) process.stdout.write(`${JSON.stringify(final)}\n`);
+    else printJson(final);
+  } else if (options.follow) {
+    printLine(
+      `— ${final.id} ${final.state}${final.error ? `: ${final.error.code}: ${final.error.message}` : ''}`,
+    );
+  } else if (final.state === 'succeeded') {
+    printLine(final.result?.output ?? '');
+  }
+  if (final.state !== 'succeeded') {
+    const why = final.error ? `${final.error.code}: ${final.error.message}` : final.state;
+    throw new ExitError(
+      exitCodes.failure,
+      options.follow && !options.json ? '' : `${final.id} ended ${final.state} (${why})`,
+    );
+  }
+}

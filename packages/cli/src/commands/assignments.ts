@@ -1,0 +1,80 @@
+/** `gantry assignments list|show|events|cancel`. */
+import { z } from 'zod';
+import { assignmentEventSchema, assignmentSchema, isTerminal } from '@gantry/protocol';
+import { HubClient } from '../client.ts';
+import type { HubOptions } from '../credentials.ts';
+import { printJson, printLine, table } from '../output.ts';
+import { assignmentBlock, elapsed, eventLine } from '../render.ts';
+import { awaitEnd } from './assign.ts';
+
+type Json = { json?: boolean };
+
+export async function list(
+  options: HubOptions & Json & { agent?: string; state?: string; limit: string },
+): Promise<void> {
+  const query = new URLSearchParams({ limit: options.limit });
+  if (options.agent) query.set('agent', options.agent);
+  if (options.state) query.set('state', options.state);
+  const rows = await HubClient.from(options).request(
+    'GET',
+    `/v1/assignments?${query}`,
+    z.array(assignmentSchema),
+  );
+  if (options.json) return printJson(rows);
+  if (rows.length === 0) return printLine('No assignments.');
+  printLine(
+    table([
+      ['ID', 'AGENT', 'STATE', 'ATTEMPT', 'TOOK', 'CREATED', 'PROMPT'],
+      ...rows.map((a) => [
+        a.id,
+        a.agent.name,
+        a.state,
+        String(a.attempt),
+        elapsed(a) || '-',
+        a.createdAt.slice(0, 19).replace('T', ' '),
+        a.prompt.length > 40 ? `${a.prompt.slice(0, 39)}…` : a.prompt,
+      ]),
+    ]),
+  );
+}
+
+export async function show(id: string, options: HubOptions & Json): Promise<void> {
+  const a = await HubClient.from(options).request(
+    'GET',
+    `/v1/assignments/${encodeURIComponent(id)}`,
+    assignmentSchema,
+  );
+  if (options.json) printJson(a);
+  else printLine(assignmentBlock(a));
+}
+
+export async function events(id: string, options: HubOptions & Json & { follow?: boolean }): Promise<void> {
+  const client = HubClient.from(options);
+  const path = `/v1/assignments/${encodeURIComponent(id)}`;
+  if (!options.follow) {
+    const list = await client.request('GET', `${path}/events`, z.array(assignmentEventSchema));
+    if (options.json) return printJson(list);
+    for (const event of list) printLine(eventLine(event));
+    return;
+  }
+  const current = await client.request('GET', path, assignmentSchema);
+  const final = await awaitEnd(client, current, { follow: true, json: options.json === true });
+  if (!options.json)
+    printLine(
+      `— ${final.id} ${final.state}${isTerminal(final.state) && final.error ? `: ${final.error.message}` : ''}`,
+    );
+}
+
+export async function cancel(id: string, options: HubOptions & Json): Promise<void> {
+  const a = await HubClient.from(options).request(
+    'POST',
+    `/v1/assignments/${encodeURIComponent(id)}/cancel`,
+    assignmentSchema,
+  );
+  if (options.json) return printJson(a);
+  printLine(
+    a.state === 'cancelling'
+      ? `${a.id} is cancelling: its gateway is stopping the run (follow: gantry assignments events ${a.id} --follow)`
+      : `${a.id} ${a.state}`,
+  );
+}

@@ -1,0 +1,321 @@
+/** `gantry gateway connect|start|run|bind|status` and `gantry gateways list`. */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { createLogger, GantryError, gatewaySchema, type Gateway as GatewayView } from '@gantry/protocol';
+import {
+  createProvider,
+  defaultGatewayName,
+  Gateway,
+  GatewayDb,
+  gantryPaths,
+  loadBindings,
+  loadSession,
+  localToken,
+  providerNames,
+  register,
+  saveBinding,
+  saveSession,
+  startLocalApi,
+  type GatewaySession,
+} from '@gantry/gateway';
+import { HubClient } from '../client.ts';
+import type { HubOptions } from '../credentials.ts';
+import { connectSettings, hasConnectFlags, type ConnectFlags } from '../gateway-settings.ts';
+import { parsePort, untilSignal } from '../lifecycle.ts';
+import { ExitError, exitCodes, printJson, printLine, table } from '../output.ts';
+
+interface StartFlags {
+  providerArg?: string[];
+  providerOption?: string[];
+  port?: string;
+  concurrency?: string;
+  json?: boolean;
+}
+
+// ---- connect ------------------------------------------------------------------------------------
+
+export async function connect(flags: ConnectFlags & { json?: boolean }): Promise<void> {
+  const session = await connectWith(flags, loadSession(gantryPaths().sessionFile));
+  if (flags.json) printJson(sessionView(session));
+  else {
+    printLine(`Connected gateway ${session.gatewayName} (${session.gatewayId}) to ${session.serverUrl}`);
+    printLine(`Serving: ${session.agents.map((a) => a.name).join(', ')} with provider ${session.provider}`);
+    printLine(`Saved ${gantryPaths().sessionFile}. Start it with: gantry gateway start`);
+  }
+}
+
+/**
+ * Registers with the hub. Every needed value comes from flags, environment or config, falling back
+ * to the saved session (whose first agent's key re-attaches); what is still missing is named.
+ */
+async function connectWith(flags: ConnectFlags, saved: GatewaySession | undefined): Promise<GatewaySession> {
+  const given = connectSettings(flags);
+  const settings = {
+    serverUrl: given.serverUrl ?? saved?.serverUrl,
+    provider: given.provider ?? saved?.provider,
+    apiKey: given.apiKey ?? saved?.agents[0]?.key,
+  };
+  const missing = [
+    settings.serverUrl ? undefined : '--server-url',
+    settings.provider ? undefined : '--provider',
+    settings.apiKey ? undefined : '--api-key (or GANTRY_API_KEY)',
+  ].filter(Boolean);
+  if (missing.length > 0 || !settings.serverUrl || !settings.provider || !settings.apiKey) {
+    throw new ExitError(
+      exitCodes.usage,
+      `missing ${missing.join(', ')}: needed to connect this gateway to a hub`,
+    );
+  }
+  const providerBin = given.providerBin ?? saved?.providerBin;
+  await ensureRunnable(settings.provider, providerBin);
+  const session = await register({
+    serverUrl: settings.serverUrl.replace(/\/+$/, ''),
+    apiKey: settings.apiKey,
+    provider: settings.provider,
+    ...(providerBin ? { providerBin } : {}),
+    providerArgs: given.providerArgs ?? saved?.providerArgs ?? [],
+    gatewayName: given.gatewayName ?? saved?.gatewayName ?? defaultGatewayName(),
+    workspaceRoot: resolve(given.workspaceRoot ?? saved?.workspaceRoot ?? gantryPaths().defaultWorkspaceRoot),
+    ...(saved ? { previous: saved } : {}),
+  });
+  saveSession(gantryPaths().sessionFile, session);
+  return session;
+}
+
+async function ensureRunnable(provider: string, bin: string | undefined): Promise<void> {
+  if (!(providerNames as readonly string[]).includes(provider)) {
+    throw new GantryError(
+      'invalid_request',
+      `unknown provider '${provider}' (known: ${providerNames.join(', ')})`,
+    );
+  }
+  const check = await createProvider(provider, bin ? { bin } : {}).check();
+  if (!check.ok)
+    throw new GantryError('invalid_request', `provider ${provider} cannot run here: ${check.detail}`);
+}
+
+// ---- start / run --------------------------------------------------------------------------------
+
+export async function start(flags: StartFlags & { serverUrl?: string; apiKey?: string }): Promise<void> {
+  const saved = loadSession(gantryPaths().sessionFile);
+  if (!saved) {
+    throw new ExitError(
+      exitCodes.usage,
+      'no saved gateway session: run `gantry gateway connect` (or `gantry gateway run`) with --server-url, --provider and --api-key first',
+    );
+  }
+  const session = flags.serverUrl || flags.apiKey ? await connectWith(flags, saved) : saved;
+  await serve(session, flags);
+}
+
+/**
+ * `gateway run`: with no saved session, connect (every needed flag must be there) and start; with a
+ * saved session and no connect flags, start from it; with connect flags, reconnect with them first.
+ */
+export async function runGateway(flags: ConnectFlags & StartFlags): Promise<void> {
+  const saved = loadSession(gantryPaths().sessionFile);
+  const session = !saved || hasConnectFlags(flags) ? await connectWith(flags, saved) : saved;
+  await serve(session, flags);
+}
+
+async function serve(session: GatewaySession, flags: StartFlags): Promise<void> {
+  const paths = gantryPaths();
+  const fromFile = connectSettings({});
+  const concurrency = Number(flags.concurrency ?? fromFile.concurrency ?? 4);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+    throw new GantryError('invalid_request', '--concurrency must be a whole number from 1 to 256');
+  }
+  const providerArgs = [...(flags.providerArg ?? []), ...(flags.providerOption ?? [])];
+  const log = createLogger('gateway');
+  const gateway = new Gateway({ paths, session, concurrency, providerArgs, log });
+  let api;
+  try {
+    const checks = await gateway.providerChecks();
+    for (const check of checks.filter((c) => !c.ok))
+      log.warn('provider cannot run here', { provider: check.provider, detail: check.detail });
+    if (checks.every((c) => !c.ok)) {
+      throw new GantryError(
+        'invalid_request',
+        `no provider of this gateway can run here: ${checks.map((c) => `${c.provider}: ${c.detail}`).join('; ')}`,
+      );
+    }
+    api = await startLocalApi(gateway, paths, parsePort(flags.port, fromFile.port ?? 7421));
+  } catch (err) {
+    gateway.close();
+    throw err;
+  }
+  await gateway.start();
+  if (flags.json) printJson({ ...sessionView(session), localApiUrl: api.url, concurrency });
+  else {
+    printLine(
+      `Gateway ${session.gatewayName} (${session.gatewayId}) serving ${session.agents.map((a) => a.name).join(', ')}`,
+    );
+    printLine(
+      `Hub ${session.serverUrl} · local API ${api.url} · up to ${concurrency} at once. Stop with Ctrl+C.`,
+    );
+  }
+  const signal = await untilSignal();
+  process.stderr.write(`gantry: ${signal}: stopping the gateway\n`);
+  await gateway.stop();
+  await api.close();
+}
+
+function sessionView(session: GatewaySession) {
+  return {
+    serverUrl: session.serverUrl,
+    workspaceId: session.workspaceId,
+    gateway: { id: session.gatewayId, name: session.gatewayName },
+    provider: session.provider,
+    workspaceRoot: session.workspaceRoot,
+    agents: session.agents.map((a) => ({ id: a.id, name: a.name })),
+  };
+}
+
+// ---- bind ---------------------------------------------------------------------------------------
+
+export async function bind(flags: {
+  agent: string;
+  provider?: string;
+  workdir?: string;
+  providerBin?: string;
+  parallel?: boolean;
+  json?: boolean;
+}): Promise<void> {
+  const paths = gantryPaths();
+  const session = loadSession(paths.sessionFile);
+  if (!session)
+    throw new ExitError(exitCodes.usage, 'no saved gateway session: run `gantry gateway connect` first');
+  const agent = session.agents.find((a) => a.id === flags.agent || a.name === flags.agent);
+  if (!agent) {
+    const known = session.agents.map((a) => `${a.name} (${a.id})`).join(', ');
+    throw new GantryError('not_found', `this gateway does not serve '${flags.agent}'; it serves: ${known}`);
+  }
+  const previous = loadBindings(paths.bindingsFile)[agent.id];
+  const provider = flags.provider ?? previous?.provider ?? session.provider;
+  const providerBin = flags.providerBin ?? previous?.providerBin;
+  await ensureRunnable(provider, providerBin ?? session.providerBin);
+  const workdir = resolve(flags.workdir ?? process.cwd());
+  if (!existsSync(workdir) || !statSync(workdir).isDirectory()) {
+    throw new GantryError('invalid_request', `${workdir} is not a folder`);
+  }
+  const binding = saveBinding(paths.bindingsFile, {
+    agentId: agent.id,
+    agentName: agent.name,
+    provider,
+    workdir,
+    ...(providerBin ? { providerBin } : {}),
+    ...(previous?.providerArgs ? { providerArgs: previous.providerArgs } : {}),
+    parallel: flags.parallel ?? previous?.parallel ?? false,
+  });
+  if (flags.json) printJson(binding);
+  else
+    printLine(
+      `Bound ${agent.name} to ${provider} in ${workdir}${binding.parallel ? ' (parallel runs allowed)' : ''}`,
+    );
+}
+
+// ---- status -------------------------------------------------------------------------------------
+
+const localAddressSchema = z.object({ url: z.string(), pid: z.number() });
+
+export async function status(flags: { json?: boolean }): Promise<void> {
+  const paths = gantryPaths();
+  const session = loadSession(paths.sessionFile);
+  const live = await liveStatus(paths);
+  const view = {
+    running: live !== undefined,
+    connected: live?.connected === true,
+    serverUrl: session?.serverUrl ?? null,
+    gateway: session ? { id: session.gatewayId, name: session.gatewayName } : null,
+    localApiUrl: live?.localApiUrl ?? null,
+    agents: session
+      ? (live?.agents ?? session.agents.map((a) => ({ id: a.id, name: a.name, provider: session.provider })))
+      : [],
+    runningAttempts: live?.running ?? [],
+    outboxDepth: live?.outboxDepth ?? (existsSync(paths.gatewayDb) ? outboxDepth(paths.gatewayDb) : 0),
+    lastContactAt: live?.lastContactAt ?? null,
+  };
+  if (flags.json) return printJson(view);
+  if (!session) {
+    printLine(
+      'No gateway on this machine yet: run `gantry gateway run --server-url URL --provider P --api-key KEY`.',
+    );
+    return;
+  }
+  printLine(`Gateway     ${session.gatewayName} (${session.gatewayId})`);
+  printLine(`Hub         ${session.serverUrl}`);
+  printLine(
+    `Daemon      ${view.running ? `running, ${view.connected ? 'connected' : 'NOT connected'} (local API ${view.localApiUrl})` : 'not running'}`,
+  );
+  printLine(`Agents      ${view.agents.map((a) => `${a.name} (${a.provider})`).join(', ')}`);
+  printLine(
+    `Running     ${view.runningAttempts.length === 0 ? 'nothing' : view.runningAttempts.map((r) => `${r.assignmentId}#${r.attempt} ${r.agent} ${r.state}`).join(', ')}`,
+  );
+  printLine(`Outbox      ${view.outboxDepth} frame(s) waiting for the hub`);
+}
+
+const liveSchema = z.object({
+  connected: z.boolean(),
+  lastContactAt: z.string().nullable(),
+  agents: z.array(z.object({ id: z.string(), name: z.string(), provider: z.string() })),
+  running: z.array(
+    z.object({
+      assignmentId: z.string(),
+      attempt: z.number(),
+      agent: z.string(),
+      state: z.string(),
+      workdir: z.string(),
+    }),
+  ),
+  outboxDepth: z.number(),
+});
+
+async function liveStatus(paths: ReturnType<typeof gantryPaths>) {
+  if (!existsSync(paths.localApiAddressFile)) return undefined;
+  try {
+    const address = localAddressSchema.parse(JSON.parse(readFileSync(paths.localApiAddressFile, 'utf8')));
+    const response = await fetch(`${address.url}/api/status`, {
+      headers: { authorization: `Bearer ${localToken(paths)}` },
+      signal: AbortSignal.timeout(3000),
+    });
+    if (!response.ok) return undefined;
+    return { ...liveSchema.parse(await response.json()), localApiUrl: address.url };
+  } catch {
+    return undefined; // not running (a stale address file from a crash)
+  }
+}
+
+function outboxDepth(path: string): number {
+  const db = new GatewayDb(path);
+  try {
+    return db.outboxDepth();
+  } finally {
+    db.close();
+  }
+}
+
+// ---- gateways list (hub side) -------------------------------------------------------------------
+
+export async function listGateways(flags: HubOptions & { json?: boolean }): Promise<void> {
+  const gateways: GatewayView[] = await HubClient.from(flags).request(
+    'GET',
+    '/v1/gateways',
+    z.array(gatewaySchema),
+  );
+  if (flags.json) return printJson(gateways);
+  if (gateways.length === 0) return printLine('No gateways yet.');
+  printLine(
+    table([
+      ['ID', 'NAME', 'STATE', 'AGENTS', 'RUNNING', 'LAST CONTACT'],
+      ...gateways.map((g) => [
+        g.id,
+        g.name,
+        g.connected ? 'connected' : 'offline',
+        g.agents.map((a) => a.name).join(',') || '-',
+        String(g.runningAttempts),
+        g.lastSeenAt ?? 'never',
+      ]),
+    ]),
+  );
+}

@@ -1,0 +1,75 @@
+/** `gantry hub start`: a hub in the foreground. */
+import { join } from 'node:path';
+import { GantryError, createLogger } from '@gantry/protocol';
+import { gantryPaths } from '@gantry/gateway';
+import { startHub, type DispatchSettings } from '@gantry/hub';
+import { parsePort, untilSignal } from '../lifecycle.ts';
+import { printJson, printLine } from '../output.ts';
+
+export interface HubStartOptions {
+  host: string;
+  port: string;
+  db?: string;
+  dataDir?: string;
+  leaseMs?: string;
+  heartbeatMs?: string;
+  graceMs?: string;
+  json?: boolean;
+}
+
+export function dispatchSettings(
+  options: { leaseMs?: string; heartbeatMs?: string; graceMs?: string },
+  env = process.env,
+): Partial<DispatchSettings> {
+  const pick = (flag: string | undefined, name: string, what: string) => {
+    const value = flag ?? env[name];
+    if (value === undefined) return undefined;
+    const ms = Number(value);
+    if (!Number.isInteger(ms) || ms <= 0)
+      throw new GantryError('invalid_request', `${what} must be a positive number of milliseconds`);
+    return ms;
+  };
+  const settings: Partial<DispatchSettings> = {};
+  const lease = pick(options.leaseMs, 'GANTRY_LEASE_MS', '--lease-ms');
+  const heartbeat = pick(options.heartbeatMs, 'GANTRY_HEARTBEAT_MS', '--heartbeat-ms');
+  const grace = pick(options.graceMs, 'GANTRY_GRACE_MS', '--grace-ms');
+  if (lease) settings.leaseMs = lease;
+  if (heartbeat) settings.heartbeatMs = heartbeat;
+  if (grace) settings.graceMs = grace;
+  return settings;
+}
+
+export async function hubStart(options: HubStartOptions): Promise<void> {
+  const dataDir = options.dataDir ?? gantryPaths().data;
+  const db = options.db ?? process.env.GANTRY_DATABASE_URL ?? join(dataDir, 'hub.db');
+  const hub = await startHub({
+    host: options.host,
+    port: parsePort(options.port, 7420),
+    db,
+    dataDir,
+    settings: dispatchSettings(options),
+    log: createLogger('hub'),
+  });
+  const token = hub.bootstrap.ownerToken;
+  if (options.json) {
+    printJson({
+      url: hub.url,
+      store: hub.storeKind,
+      ownerTokenFile: hub.bootstrap.ownerTokenPath,
+      ...(token ? { ownerToken: token } : {}),
+    });
+  } else {
+    printLine(`Gantry hub listening on ${hub.url} (${hub.storeKind})`);
+    if (token) {
+      printLine(`First start: created workspace "default" and user "owner".`);
+      printLine(`The owner's token is in ${hub.bootstrap.ownerTokenPath} (readable only by you).`);
+      if (process.stdout.isTTY) printLine(`Owner token: ${token}`);
+    }
+    printLine(
+      `Log in from another shell: gantry login --url ${hub.url} --token "$(cat ${hub.bootstrap.ownerTokenPath})"`,
+    );
+  }
+  const signal = await untilSignal();
+  process.stderr.write(`gantry: ${signal}: stopping the hub\n`);
+  await hub.close();
+}

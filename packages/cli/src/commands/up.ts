@@ -1,0 +1,111 @@
+/**
+ * `gantry up`: everything on one machine in one process — an embedded hub (SQLite), a gateway
+ * serving an `echo` agent, and this CLI logged in — so a first assignment is one command away.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { agentKeySchema, createdAgentSchema, createLogger, GantryError, meSchema } from '@gantry/protocol';
+import { startHub } from '@gantry/hub';
+import {
+  defaultGatewayName,
+  Gateway,
+  gantryPaths,
+  loadSession,
+  register,
+  saveSession,
+  startLocalApi,
+} from '@gantry/gateway';
+import { HubClient } from '../client.ts';
+import { saveLogin } from '../credentials.ts';
+import { parsePort, untilSignal } from '../lifecycle.ts';
+import { printJson, printLine } from '../output.ts';
+import { dispatchSettings } from './hub.ts';
+
+const agentName = 'echo';
+
+export async function up(options: { port: string; gatewayPort: string; dataDir?: string; json?: boolean }) {
+  const paths = gantryPaths();
+  const dataDir = options.dataDir ?? paths.data;
+  const dbPath = join(dataDir, 'hub.db');
+  const hub = await startHub({
+    host: '127.0.0.1',
+    port: parsePort(options.port, 7420),
+    db: dbPath,
+    dataDir,
+    settings: dispatchSettings({}),
+    log: createLogger('hub', 'warn'),
+  });
+  try {
+    const ownerToken = hub.bootstrap.ownerToken ?? readOwnerToken(hub.bootstrap.ownerTokenPath);
+    const client = new HubClient({ url: hub.url, urlSource: 'flag', token: ownerToken, tokenSource: 'flag' });
+    const me = await client.request('GET', '/v1/me', meSchema);
+    saveLogin({ url: hub.url, token: ownerToken, principal: me.principal, workspace: me.workspace });
+
+    const previous = loadSession(paths.sessionFile);
+    const apiKey =
+      previous?.serverUrl === hub.url ? previous.agents.find((a) => a.name === agentName)?.key : undefined;
+    const session = await register({
+      serverUrl: hub.url,
+      apiKey: apiKey ?? (await echoAgentKey(client)),
+      provider: 'echo',
+      providerArgs: [],
+      gatewayName: previous?.serverUrl === hub.url ? previous.gatewayName : defaultGatewayName(),
+      workspaceRoot: previous?.workspaceRoot ?? paths.defaultWorkspaceRoot,
+      ...(previous ? { previous } : {}),
+    });
+    saveSession(paths.sessionFile, session);
+
+    const gateway = new Gateway({ paths, session, log: createLogger('gateway', 'warn') });
+    const api = await startLocalApi(gateway, paths, parsePort(options.gatewayPort, 7421, 'gateway port'));
+    await gateway.start();
+
+    if (options.json) {
+      printJson({
+        hub: { url: hub.url, store: hub.storeKind, db: dbPath },
+        gateway: { id: session.gatewayId, name: session.gatewayName, localApiUrl: api.url },
+        agent: session.agents.find((a) => a.name === agentName)?.id,
+        ownerTokenFile: hub.bootstrap.ownerTokenPath,
+      });
+    } else {
+      printLine('Gantry is up.');
+      printLine(`  hub        ${hub.url}  (SQLite ${dbPath})`);
+      printLine(`  gateway    ${session.gatewayName} (${session.gatewayId}), local API ${api.url}`);
+      printLine(`  agent      ${agentName}, served by the echo provider`);
+      printLine(
+        `  logged in  as ${me.principal.name}; the owner token is in ${hub.bootstrap.ownerTokenPath}`,
+      );
+      printLine('');
+      printLine('Try, from another shell:');
+      printLine(`  npx gantry assign ${agentName} "hello" --wait`);
+      printLine('  npx gantry assignments list');
+      printLine('  npx gantry gateways list');
+      printLine('Stop with Ctrl+C.');
+    }
+    const signal = await untilSignal();
+    process.stderr.write(`gantry: ${signal}: stopping\n`);
+    await gateway.stop();
+    await api.close();
+  } finally {
+    await hub.close();
+  }
+}
+
+/** The echo agent's key: a new agent on first run, else a fresh key for the existing one. */
+async function echoAgentKey(client: HubClient): Promise<string> {
+  try {
+    return (await client.request('POST', '/v1/agents', createdAgentSchema, { name: agentName })).key;
+  } catch (err) {
+    if (!(err instanceof GantryError) || err.code !== 'conflict') throw err;
+    return (await client.request('POST', `/v1/agents/${agentName}/keys`, agentKeySchema, {})).key;
+  }
+}
+
+function readOwnerToken(path: string): string {
+  if (!existsSync(path)) {
+    throw new GantryError(
+      'not_found',
+      `the owner token file ${path} is missing; this data folder's hub cannot be used by \`up\``,
+    );
+  }
+  return readFileSync(path, 'utf8').trim();
+}

@@ -1,0 +1,58 @@
+/**
+ * Which hub and which credential a command uses (DESIGN §7): the hub URL from `--hub` >
+ * GANTRY_HUB_URL > the login; the token from `--token` > GANTRY_TOKEN > the login (`user.json`).
+ */
+import { z } from 'zod';
+import { gantryPaths, readJsonFile, writeSecretJson } from '@gantry/gateway';
+
+export const defaultHubUrl = 'http://127.0.0.1:7420';
+
+const userFileSchema = z.object({
+  url: z.string(),
+  token: z.string(),
+  principal: z.object({ kind: z.string(), id: z.string(), name: z.string() }),
+  workspace: z.object({ id: z.string(), name: z.string() }),
+  savedAt: z.string(),
+});
+export type UserFile = z.infer<typeof userFileSchema>;
+
+export interface HubOptions {
+  hub?: string;
+  token?: string;
+}
+
+export interface ResolvedHub {
+  url: string;
+  urlSource: 'flag' | 'environment' | 'login' | 'default';
+  token: string | undefined;
+  tokenSource: 'flag' | 'environment' | 'login' | 'none';
+}
+
+export function loadLogin(): UserFile | undefined {
+  return readJsonFile(gantryPaths().userFile, userFileSchema);
+}
+
+export function saveLogin(login: Omit<UserFile, 'savedAt'>): string {
+  const path = gantryPaths().userFile;
+  writeSecretJson(path, { ...login, savedAt: new Date().toISOString() });
+  return path;
+}
+
+export function resolveHub(options: HubOptions, env = process.env): ResolvedHub {
+  const login = loadLogin();
+  const url: [string, ResolvedHub['urlSource']] = options.hub
+    ? [options.hub, 'flag']
+    : env.GANTRY_HUB_URL
+      ? [env.GANTRY_HUB_URL, 'environment']
+      : login
+        ? [login.url, 'login']
+        : [defaultHubUrl, 'default'];
+  const token: [string | undefined, ResolvedHub['tokenSource']] = options.token
+    ? [options.token, 'flag']
+    : env.GANTRY_TOKEN
+      ? [env.GANTRY_TOKEN, 'environment']
+      : login
+        ? [login.token, 'login']
+        : [undefined, 'none'];
+  return { url: url[0].replace(/\/+$/, ''), urlSource: url[1], token: token[0], tokenSource: token[1] };
+}

@@ -1,0 +1,50 @@
+/**
+ * Numbers one attempt's events (seq from 1) and batches them into `events` frames in the outbox:
+ * a batch is written after a few milliseconds or a few hundred events, whichever comes first.
+ */
+import type { RunEvent } from '@gantry/protocol';
+import type { GatewayDb } from './state/gateway-db.ts';
+
+const batchMs = 5;
+const batchMax = 250;
+
+export class EventSink {
+  private seq = 0;
+  private batch: RunEvent[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: GatewayDb,
+    private readonly assignmentId: string,
+    private readonly attempt: number,
+    private readonly onQueued: () => void,
+  ) {}
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  emit(type: string, data: Record<string, unknown>): void {
+    this.seq += 1;
+    this.batch.push({ seq: this.seq, type, ts: new Date().toISOString(), data });
+    if (this.batch.length >= batchMax) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), batchMs);
+  }
+
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.batch.length === 0) return;
+    const events = this.batch;
+    this.batch = [];
+    const frame = { t: 'events', assignmentId: this.assignmentId, attempt: this.attempt, events };
+    this.db.enqueue({
+      assignmentId: this.assignmentId,
+      attempt: this.attempt,
+      kind: 'events',
+      lastSeq: this.seq,
+      frame: JSON.stringify(frame),
+    });
+    this.onQueued();
+  }
+}

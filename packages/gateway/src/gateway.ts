@@ -1,0 +1,500 @@
+/**
+ * The gateway daemon: takes offers from the hub within its capacity, runs each attempt through
+ * its agent's provider in the bound workdir, and reports events and the result through the outbox.
+ * The attempt lifecycle on this side: offer -> accept -> (claimed) -> starting -> (start) -> run ->
+ * result; a slot is held from accept until the run ends.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import {
+  version,
+  type HeldAttempt,
+  type HubFrame,
+  type HubFrameOf,
+  type Logger,
+  type OfferedAssignment,
+} from '@gantry/protocol';
+import { loadBindings, type Binding } from './bindings.ts';
+import { EventSink } from './event-sink.ts';
+import { writeSecretFile } from './files.ts';
+import { HubConnection } from './hub-connection.ts';
+import type { GantryPaths } from './paths.ts';
+import { allowlistedEnv } from './providers/environment.ts';
+import { defaultStopGraces, groupAlive, stopGroup, type StopGraces } from './providers/process-group.ts';
+import type { Provider } from './providers/provider.ts';
+import { createProvider } from './providers/registry.ts';
+import type { GatewaySession } from './session-file.ts';
+import { GatewayDb } from './state/gateway-db.ts';
+import { acquirePidLock, type PidLock } from './state/pid-lock.ts';
+
+type StopReason = 'cancelled' | 'timed_out' | 'revoked' | 'stopping';
+
+interface Run {
+  key: string;
+  offer: OfferedAssignment;
+  workdir: string;
+  provider: Provider;
+  args: string[];
+  state: 'accepted' | 'starting' | 'running';
+  abort: AbortController;
+  reason?: StopReason;
+  done?: Promise<void>;
+}
+
+export interface GatewayOptions {
+  paths: GantryPaths;
+  session: GatewaySession;
+  /** Attempts at once on this gateway (default 4). */
+  concurrency?: number;
+  /** Extra provider arguments for this run of the daemon (`--provider-arg`). */
+  providerArgs?: string[];
+  graces?: StopGraces;
+  log: Logger;
+}
+
+export interface RunningAttempt {
+  assignmentId: string;
+  attempt: number;
+  agent: string;
+  state: Run['state'];
+  workdir: string;
+}
+
+export class Gateway {
+  readonly db: GatewayDb;
+  private readonly lock: PidLock;
+  private readonly runs = new Map<string, Run>();
+  private readonly connection: HubConnection;
+  private readonly concurrency: number;
+  private seenOffers = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private refused: string | undefined;
+  private lastContact: Date | undefined;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.concurrency = options.concurrency ?? 4;
+    mkdirSync(options.paths.data, { recursive: true, mode: 0o700 });
+    this.lock = acquirePidLock(join(options.paths.data, 'gateway.pid'));
+    try {
+      this.db = new GatewayDb(options.paths.gatewayDb);
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
+    this.connection = new HubConnection({
+      serverUrl: options.session.serverUrl,
+      db: this.db,
+      log: options.log,
+      hello: () => this.hello(),
+      onReady: (frame) => this.ready(frame),
+      onFrame: (frame) => this.receive(frame),
+      onDown: () => clearInterval(this.heartbeat),
+      onRefused: (message) => {
+        this.refused = message;
+        options.log.error('the hub refused this gateway', { reason: message });
+      },
+    });
+  }
+
+  get session(): GatewaySession {
+    return this.options.session;
+  }
+
+  async start(): Promise<void> {
+    await this.sweepPreviousRuns();
+    this.connection.start();
+  }
+
+  /** Stops taking work, stops what runs (reported as stopped), flushes the outbox briefly, disconnects. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearInterval(this.heartbeat);
+    for (const run of this.runs.values()) {
+      if (run.state === 'running') this.halt(run, 'stopping');
+      else this.runs.delete(run.key);
+    }
+    await Promise.all([...this.runs.values()].map((run) => run.done));
+    const until = Date.now() + 3000;
+    while (this.connection.connected && this.db.outboxDepth() > 0 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await this.connection.stop();
+    this.close();
+  }
+
+  /** Releases the database and the lock without a run (for a daemon that failed to start). */
+  close(): void {
+    this.db.close();
+    this.lock.release();
+  }
+
+  status() {
+    return {
+      connected: this.connection.connected,
+      refused: this.refused ?? null,
+      lastContactAt: this.lastContact?.toISOString() ?? null,
+      serverUrl: this.session.serverUrl,
+      gateway: { id: this.session.gatewayId, name: this.session.gatewayName },
+      agents: this.session.agents.map((a) => ({
+        id: a.id,
+        name: a.name,
+        provider: this.bindingFor(a.id).provider,
+      })),
+      concurrency: this.concurrency,
+      running: [...this.runs.values()].map((run): RunningAttempt => ({
+        assignmentId: run.offer.id,
+        attempt: run.offer.attempt,
+        agent: run.offer.agentName,
+        state: run.state,
+        workdir: run.workdir,
+      })),
+      outboxDepth: this.db.outboxDepth(),
+    };
+  }
+
+  /** Whether each provider this gateway uses can run here. */
+  async providerChecks() {
+    const names = new Map<string, Binding>();
+    for (const agent of this.session.agents) {
+      const binding = this.bindingFor(agent.id);
+      names.set(`${binding.provider}:${binding.providerBin ?? ''}`, binding);
+    }
+    return Promise.all(
+      [...names.values()].map(async (b) => ({ provider: b.provider, ...(await this.providerOf(b).check()) })),
+    );
+  }
+
+  // ---- hub frames ------------------------------------------------------------------------------
+
+  private hello() {
+    const held: HeldAttempt[] = [...this.runs.values()].map((run) => ({
+      assignmentId: run.offer.id,
+      attempt: run.offer.attempt,
+      state: run.state,
+    }));
+    for (const record of this.db.attempts()) {
+      if (record.state === 'finished')
+        held.push({ assignmentId: record.assignmentId, attempt: record.attempt, state: 'finished' });
+    }
+    this.seenOffers = 0;
+    return {
+      t: 'hello' as const,
+      token: this.session.gatewayToken,
+      version,
+      hostname: hostname(),
+      ...this.capacity(),
+      held,
+    };
+  }
+
+  private ready(frame: HubFrameOf<'hello_ok'>): void {
+    this.lastContact = new Date();
+    this.refused = undefined;
+    this.options.log.info('connected to hub', { url: this.session.serverUrl, agents: frame.agents.length });
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      this.connection.send({ t: 'heartbeat', ...this.capacity(), seenOffers: this.seenOffers });
+    }, frame.heartbeatMs);
+    this.heartbeat.unref();
+    for (const run of this.runs.values()) {
+      const ref = { assignmentId: run.offer.id, attempt: run.offer.attempt };
+      if (run.state === 'accepted') this.connection.send({ t: 'accept', ...ref });
+      if (run.state === 'starting') this.connection.send({ t: 'starting', ...ref });
+    }
+  }
+
+  private receive(frame: HubFrame): void {
+    this.lastContact = new Date();
+    switch (frame.t) {
+      case 'offer':
+        this.seenOffers = frame.n;
+        return this.offer(frame.assignment);
+      case 'claimed':
+        return this.withRun(frame, 'accepted', (run) => {
+          run.state = 'starting';
+          this.record(run);
+          this.connection.send({ t: 'starting', assignmentId: run.offer.id, attempt: run.offer.attempt });
+        });
+      case 'start':
+        return this.withRun(frame, 'starting', (run) => this.launch(run));
+      case 'cancel':
+        return this.withRun(frame, undefined, (run) => this.halt(run, frame.reason));
+      case 'revoke':
+        this.options.log.warn('the hub revoked an attempt', {
+          assignment: frame.assignmentId,
+          reason: frame.reason,
+        });
+        return this.withRun(frame, undefined, (run) => this.halt(run, 'revoked'));
+      case 'events_ack':
+        return this.db.ackEvents(frame.assignmentId, frame.attempt, frame.seq);
+      case 'result_ack':
+        return this.db.ackResult(frame.assignmentId, frame.attempt);
+      case 'error':
+        this.options.log.warn('the hub reported an error', { code: frame.code, message: frame.message });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private withRun(
+    ref: { assignmentId: string; attempt: number },
+    state: Run['state'] | undefined,
+    fn: (run: Run) => void,
+  ): void {
+    const run = this.runs.get(`${ref.assignmentId}#${ref.attempt}`);
+    if (run && (state === undefined || run.state === state)) fn(run);
+  }
+
+  private offer(offer: OfferedAssignment): void {
+    const ref = { assignmentId: offer.id, attempt: offer.attempt };
+    const reject = (reason: string) => void this.connection.send({ t: 'reject', ...ref, reason });
+    if (this.stopping) return reject('the gateway is stopping');
+    if (!this.session.agents.some((a) => a.id === offer.agentId))
+      return reject('this gateway does not serve that agent');
+    if (this.agentSlots(offer.agentId) <= 0) return reject('no free slot');
+    const binding = this.bindingFor(offer.agentId);
+    const run: Run = {
+      key: `${offer.id}#${offer.attempt}`,
+      offer,
+      workdir: binding.workdir,
+      provider: this.providerOf(binding),
+      args: [...(binding.providerArgs ?? this.session.providerArgs), ...(this.options.providerArgs ?? [])],
+      state: 'accepted',
+      abort: new AbortController(),
+    };
+    this.runs.set(run.key, run);
+    this.record(run);
+    this.connection.send({ t: 'accept', ...ref });
+  }
+
+  // ---- runs ------------------------------------------------------------------------------------
+
+  private launch(run: Run): void {
+    run.state = 'running';
+    this.record(run);
+    run.done = this.execute(run).catch((err: unknown) => {
+      this.options.log.error('run failed unexpectedly', {
+        assignment: run.offer.id,
+        error: (err as Error).message,
+      });
+    });
+  }
+
+  private async execute(run: Run): Promise<void> {
+    const { offer } = run;
+    const ref = { assignmentId: offer.id, attempt: offer.attempt };
+    const sink = new EventSink(this.db, offer.id, offer.attempt, () => this.connection.pump());
+    const tokenFile = join(this.options.paths.runDir, `${offer.id}-${offer.attempt}.token`);
+    const timer = setTimeout(() => this.halt(run, 'timed_out'), offer.timeoutMs);
+    let outcome;
+    try {
+      mkdirSync(run.workdir, { recursive: true });
+      const key = this.session.agents.find((a) => a.id === offer.agentId)?.key;
+      if (key) writeSecretFile(tokenFile, `${key}\n`);
+      const resume =
+        offer.mode === 'continue' ? this.db.resumeId(offer.agentId, offer.sessionKey) : undefined;
+      if (offer.mode === 'continue' && !resume) {
+        sink.emit('status', {
+          message: `no earlier session for key '${offer.sessionKey}'; starting a new one`,
+        });
+      }
+      const env = {
+        ...allowlistedEnv(),
+        GANTRY_PROMPT: offer.prompt,
+        GANTRY_ASSIGNMENT_ID: offer.id,
+        GANTRY_ATTEMPT: String(offer.attempt),
+        GANTRY_RUN_ID: run.key,
+        GANTRY_AGENT_ID: offer.agentId,
+        GANTRY_AGENT_NAME: offer.agentName,
+        GANTRY_WORKDIR: run.workdir,
+        GANTRY_SESSION_KEY: offer.sessionKey,
+        GANTRY_HUB_URL: this.session.serverUrl,
+        ...(key ? { GANTRY_TOKEN_FILE: tokenFile } : {}),
+        ...(resume ? { GANTRY_RESUME_ID: resume.resumeId } : {}),
+      };
+      this.connection.send({ t: 'running', ...ref });
+      outcome = await run.provider.run(
+        {
+          assignment: offer,
+          workdir: run.workdir,
+          env,
+          args: run.args,
+          ...(resume ? { resumeId: resume.resumeId } : {}),
+          signal: run.abort.signal,
+          emit: (type, data) => sink.emit(type, data),
+        },
+        (pid) => this.record(run, pid),
+      );
+      if (outcome.sessionId) {
+        this.db.saveResumeId(
+          offer.agentId,
+          offer.sessionKey,
+          run.provider.name,
+          outcome.sessionId,
+          run.workdir,
+        );
+      }
+    } catch (err) {
+      outcome = {
+        status: 'failed' as const,
+        output: '',
+        exitCode: null,
+        error: { code: 'spawn_failed', message: (err as Error).message },
+      };
+    } finally {
+      clearTimeout(timer);
+      rmSync(tokenFile, { force: true });
+    }
+    sink.flush();
+    const stopped = stoppedResult(run.reason);
+    const frame = {
+      t: 'result' as const,
+      ...ref,
+      status: stopped?.status ?? outcome.status,
+      output: outcome.output,
+      exitCode: outcome.exitCode,
+      ...(stopped ? { error: stopped.error } : outcome.error ? { error: outcome.error } : {}),
+      lastSeq: sink.lastSeq,
+    };
+    this.db.recordAttempt({ ...ref, agentId: offer.agentId, state: 'finished', pid: null });
+    this.runs.delete(run.key);
+    this.db.enqueue({ ...ref, kind: 'result', lastSeq: sink.lastSeq, frame: JSON.stringify(frame) });
+    this.connection.pump();
+  }
+
+  /** Stops a run: before it spawned, it is dropped (or reported cancelled); after, its process group is stopped. */
+  private halt(run: Run, reason: StopReason): void {
+    if (run.state !== 'running') {
+      this.runs.delete(run.key);
+      this.db.forgetAttempt(run.offer.id, run.offer.attempt);
+      if (reason === 'cancelled' || reason === 'timed_out') {
+        const ref = { assignmentId: run.offer.id, attempt: run.offer.attempt };
+        const frame = {
+          t: 'result',
+          ...ref,
+          ...stoppedResult(reason),
+          output: '',
+          exitCode: null,
+          lastSeq: 0,
+        };
+        this.db.recordAttempt({ ...ref, agentId: run.offer.agentId, state: 'finished', pid: null });
+        this.db.enqueue({ ...ref, kind: 'result', lastSeq: 0, frame: JSON.stringify(frame) });
+        this.connection.pump();
+      }
+      return;
+    }
+    run.reason ??= reason;
+    run.abort.abort();
+  }
+
+  private record(run: Run, pid: number | null = null): void {
+    this.db.recordAttempt({
+      assignmentId: run.offer.id,
+      attempt: run.offer.attempt,
+      agentId: run.offer.agentId,
+      state: run.state,
+      pid,
+    });
+  }
+
+  /**
+   * Attempts a previous gateway process left: ones it never started are forgotten (the hub
+   * requeues them); ones it was running are stopped and reported, so none is left unaccounted.
+   */
+  private async sweepPreviousRuns(): Promise<void> {
+    for (const record of this.db.attempts()) {
+      if (record.state === 'finished') continue;
+      if (record.state !== 'running') {
+        this.db.forgetAttempt(record.assignmentId, record.attempt);
+        continue;
+      }
+      if (record.pid && groupAlive(record.pid))
+        await stopGroup(record.pid, this.options.graces ?? defaultStopGraces);
+      const ref = { assignmentId: record.assignmentId, attempt: record.attempt };
+      const lastSeq = 0; // events already in the outbox keep their own seqs; the hub counts what it stored
+      const frame = {
+        t: 'result',
+        ...ref,
+        status: 'failed',
+        output: '',
+        exitCode: null,
+        error: { code: 'gateway_lost', message: 'the gateway stopped while this attempt ran' },
+        lastSeq,
+      };
+      this.db.recordAttempt({ ...record, state: 'finished', pid: null });
+      this.db.enqueue({ ...ref, kind: 'result', lastSeq, frame: JSON.stringify(frame) });
+    }
+  }
+
+  // ---- capacity and bindings -------------------------------------------------------------------
+
+  private capacity() {
+    return {
+      slots: Math.max(0, this.concurrency - this.runs.size),
+      agents: this.session.agents.map((a) => ({
+        agentId: a.id,
+        provider: this.bindingFor(a.id).provider,
+        slots: this.agentSlots(a.id),
+      })),
+    };
+  }
+
+  /** One run at a time per workdir, unless the binding allows parallel runs. */
+  private agentSlots(agentId: string): number {
+    const free = this.concurrency - this.runs.size;
+    if (free <= 0 || this.stopping) return 0;
+    const binding = this.bindingFor(agentId);
+    if (binding.parallel) return free;
+    return [...this.runs.values()].some((run) => run.workdir === binding.workdir) ? 0 : 1;
+  }
+
+  private bindingFor(agentId: string): Binding {
+    const bound = loadBindings(this.options.paths.bindingsFile)[agentId];
+    if (bound) return bound;
+    const agent = this.session.agents.find((a) => a.id === agentId);
+    const providerBin = agent?.providerBin ?? this.session.providerBin;
+    return {
+      agentId,
+      agentName: agent?.name ?? agentId,
+      provider: agent?.provider ?? this.session.provider,
+      workdir: this.session.workspaceRoot,
+      ...(providerBin ? { providerBin } : {}),
+      parallel: false,
+      updatedAt: this.session.updatedAt,
+    };
+  }
+
+  private providerOf(binding: Binding): Provider {
+    return createProvider(binding.provider, {
+      bin: binding.providerBin ?? this.session.providerBin,
+      graces: this.options.graces ?? defaultStopGraces,
+    });
+  }
+}
+
+function stoppedResult(reason: StopReason | undefined) {
+  switch (reason) {
+    case 'cancelled':
+    case 'revoked':
+      return {
+        status: 'cancelled' as const,
+        error: { code: 'cancelled', message: 'cancelled; the process group was stopped' },
+      };
+    case 'timed_out':
+      return {
+        status: 'timed_out' as const,
+        error: { code: 'timed_out', message: 'the run exceeded its timeout and was stopped' },
+      };
+    case 'stopping':
+      return {
+        status: 'failed' as const,
+        error: { code: 'gateway_stopped', message: 'the gateway was stopped while this ran' },
+      };
+    default:
+      return undefined;
+  }
+}

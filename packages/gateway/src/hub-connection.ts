@@ -1,0 +1,145 @@
+/**
+ * The gateway's one outbound WebSocket to the hub. Reconnects with jittered exponential backoff
+ * (1 s doubling to 30 s); on every connect it says hello, then replays the outbox from the start.
+ * Outbox rows are sent in order, paced by the socket's buffered amount so a burst never piles
+ * up in memory; they leave the outbox only when the hub acks them.
+ */
+import WebSocket from 'ws';
+import {
+  hubFrameSchema,
+  maxFrameBytes,
+  type GatewayFrame,
+  type HubFrame,
+  type Logger,
+} from '@gantry/protocol';
+import type { GatewayDb } from './state/gateway-db.ts';
+
+const maxBufferedBytes = 4 * 1024 * 1024;
+
+export interface HubConnectionOptions {
+  serverUrl: string;
+  db: GatewayDb;
+  log: Logger;
+  hello: () => Extract<GatewayFrame, { t: 'hello' }>;
+  onFrame: (frame: HubFrame) => void;
+  onReady: (frame: Extract<HubFrame, { t: 'hello_ok' }>) => void;
+  onDown: () => void;
+  /** A fatal refusal (bad token): stop retrying and report. */
+  onRefused: (message: string) => void;
+}
+
+export function backoffMs(attempt: number, random = Math.random): number {
+  const base = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
+  return Math.round(base / 2 + random() * (base / 2));
+}
+
+export class HubConnection {
+  private ws: WebSocket | undefined;
+  private ready = false;
+  private stopped = false;
+  private failures = 0;
+  private lastSentId = 0;
+  private pumpTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: HubConnectionOptions) {}
+
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.open();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.pumpTimer);
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      ws.once('close', () => resolve());
+      ws.close(1000, 'gateway stopping');
+      setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 2000).unref();
+    });
+  }
+
+  /** Sends a frame now if connected; frames that must not be lost go through the outbox instead. */
+  send(frame: GatewayFrame): boolean {
+    if (!this.ready || !this.ws) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Sends outbox rows not yet sent on this connection. */
+  pump(): void {
+    if (!this.ready || !this.ws || this.pumpTimer) return;
+    const ws = this.ws;
+    while (ws.readyState === WebSocket.OPEN) {
+      if (ws.bufferedAmount > maxBufferedBytes) {
+        this.pumpTimer = setTimeout(() => {
+          this.pumpTimer = undefined;
+          this.pump();
+        }, 20);
+        return;
+      }
+      const rows = this.options.db.pending(this.lastSentId, 100);
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        ws.send(row.frame);
+        this.lastSentId = row.id;
+      }
+    }
+  }
+
+  private open(): void {
+    const url = new URL('/v1/gateway/ws', this.options.serverUrl);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(url, { maxPayload: maxFrameBytes, handshakeTimeout: 10_000 });
+    this.ws = ws;
+    ws.on('open', () => ws.send(JSON.stringify(this.options.hello())));
+    ws.on('message', (data) => this.receive(String(data)));
+    ws.on('error', (err) => this.options.log.debug('hub socket error', { error: err.message }));
+    ws.on('close', (code, reason) => {
+      const wasReady = this.ready;
+      this.ready = false;
+      this.ws = undefined;
+      clearTimeout(this.pumpTimer);
+      this.pumpTimer = undefined;
+      if (wasReady) this.options.onDown();
+      if (this.stopped) return;
+      if (code === 4003) {
+        this.options.onRefused(reason.toString() || 'the hub refused this gateway');
+        return;
+      }
+      const delay = backoffMs(this.failures++);
+      this.options.log.info('hub connection closed; retrying', { code, retryInMs: delay });
+      this.retryTimer = setTimeout(() => this.open(), delay);
+    });
+  }
+
+  private receive(text: string): void {
+    let frame: HubFrame;
+    try {
+      frame = hubFrameSchema.parse(JSON.parse(text));
+    } catch (err) {
+      this.options.log.warn('ignored an invalid frame from the hub', { error: (err as Error).message });
+      return;
+    }
+    if (frame.t === 'welcome') return;
+    if (frame.t === 'hello_ok') {
+      this.ready = true;
+      this.failures = 0;
+      this.lastSentId = 0;
+      this.options.onReady(frame);
+      this.pump();
+      return;
+    }
+    this.options.onFrame(frame);
+  }
+}

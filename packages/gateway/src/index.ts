@@ -1,0 +1,9 @@
+export { Gateway, type GatewayOptions } from './gateway.ts';
+export { gantryPaths, type GantryPaths } from './paths.ts';
+export { loadSession, saveSession, type GatewaySession } from './session-file.ts';
+export { loadBindings, saveBinding, type Binding } from './bindings.ts';
+export { register, defaultGatewayName } from './register.ts';
+export { startLocalApi, localToken, type LocalApi } from './local-api.ts';
+export { createProvider, providerNames } from './providers/registry.ts';
+export { GatewayDb } from './state/gateway-db.ts';
+export { readJsonFile, writeSecretJson, writeSecretFile } from './files.ts';

@@ -1,0 +1,49 @@
+/**
+ * Where the gateway and CLI keep their files (DESIGN §7). `GANTRY_HOME` overrides everything:
+ * `$GANTRY_HOME/config`, `$GANTRY_HOME/data`, `$GANTRY_HOME/workspaces/default`.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface GantryPaths {
+  config: string;
+  data: string;
+  defaultWorkspaceRoot: string;
+  sessionFile: string;
+  bindingsFile: string;
+  userFile: string;
+  configFile: string;
+  localApiTokenFile: string;
+  localApiAddressFile: string;
+  gatewayDb: string;
+  hubDb: string;
+  runDir: string;
+}
+
+export function gantryPaths(env: NodeJS.ProcessEnv = process.env): GantryPaths {
+  const home = env.GANTRY_HOME;
+  const userHome = env.HOME || homedir();
+  const config = home
+    ? join(home, 'config')
+    : join(env.XDG_CONFIG_HOME || join(userHome, '.config'), 'gantry');
+  const data = home
+    ? join(home, 'data')
+    : join(env.XDG_DATA_HOME || join(userHome, '.local', 'share'), 'gantry');
+  const defaultWorkspaceRoot = home
+    ? join(home, 'workspaces', 'default')
+    : join(userHome, 'gantry-workspaces', 'default');
+  return {
+    config,
+    data,
+    defaultWorkspaceRoot,
+    sessionFile: join(config, 'gateway-session.json'),
+    bindingsFile: join(config, 'logical-sessions.json'),
+    userFile: join(config, 'user.json'),
+    configFile: join(config, 'config.toml'),
+    localApiTokenFile: join(config, 'local-api.token'),
+    localApiAddressFile: join(config, 'local-api.json'),
+    gatewayDb: join(data, 'gateway.db'),
+    hubDb: join(data, 'hub.db'),
+    runDir: join(data, 'run'),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * `gateway connect`: registers this machine's gateway with the hub using an agent key, or
+ * re-attaches to the gateway the saved session names, and returns the session to save.
+ */
+import { hostname } from 'node:os';
+import {
+  errorBodySchema,
+  GantryError,
+  gatewayConnectResultSchema,
+  namePattern,
+  type ErrorCode,
+  type GatewayConnect,
+} from '@gantry/protocol';
+import type { GatewaySession } from './session-file.ts';
+
+export interface RegisterInput {
+  serverUrl: string;
+  apiKey: string;
+  provider: string;
+  providerBin?: string;
+  providerArgs: string[];
+  gatewayName: string;
+  workspaceRoot: string;
+  previous?: GatewaySession;
+}
+
+/** A default gateway name from the host name, shaped to the hub's name rule. */
+export function defaultGatewayName(): string {
+  const name = hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 63);
+  return namePattern.test(name) ? name : 'gateway';
+}
+
+export async function register(input: RegisterInput): Promise<GatewaySession> {
+  const sameHub = input.previous?.serverUrl === input.serverUrl;
+  const body: GatewayConnect = {
+    name: input.gatewayName,
+    provider: input.provider,
+    hostname: hostname(),
+    ...(sameHub && input.previous
+      ? { gatewayId: input.previous.gatewayId, gatewayToken: input.previous.gatewayToken }
+      : {}),
+  };
+  let response: Response;
+  try {
+    response = await fetch(new URL('/v1/gateways/connect', input.serverUrl), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${input.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+  } catch (err) {
+    throw new GantryError('unavailable', `cannot reach the hub at ${input.serverUrl}: ${causeOf(err)}`);
+  }
+  const json: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) {
+    const error = errorBodySchema.safeParse(json);
+    const code = (error.success ? error.data.error.code : 'internal') as ErrorCode;
+    const message = error.success ? error.data.error.message : `the hub answered HTTP ${response.status}`;
+    throw new GantryError(
+      code,
+      code === 'unauthorized' ? `the hub refused the API key: ${message}` : message,
+    );
+  }
+  const result = gatewayConnectResultSchema.parse(json);
+  const gatewayToken = result.gatewayToken ?? (sameHub ? input.previous?.gatewayToken : undefined);
+  if (!gatewayToken) throw new GantryError('internal', 'the hub returned no gateway token');
+  // Agents already served stay when this is the same gateway; a new gateway starts with this agent only.
+  const kept =
+    sameHub && input.previous?.gatewayId === result.gateway.id
+      ? input.previous.agents.filter((a) => a.id !== result.agent.id)
+      : [];
+  return {
+    serverUrl: input.serverUrl,
+    workspaceId: result.workspace.id,
+    gatewayId: result.gateway.id,
+    gatewayName: result.gateway.name,
+    gatewayToken,
+    provider: input.provider,
+    ...(input.providerBin ? { providerBin: input.providerBin } : {}),
+    providerArgs: input.providerArgs,
+    workspaceRoot: input.workspaceRoot,
+    agents: [
+      ...kept,
+      {
+        ...result.agent,
+        key: input.apiKey,
+        provider: input.provider,
+        ...(input.providerBin ? { providerBin: input.providerBin } : {}),
+      },
+    ],
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+function causeOf(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err as Error).message;
+}

@@ -1,0 +1,38 @@
+/** `gateway-session.json`: this machine's gateway registration (0600). */
+import { z } from 'zod';
+import { readJsonFile, writeSecretJson } from './files.ts';
+
+export const sessionSchema = z.object({
+  serverUrl: z.string(),
+  workspaceId: z.string(),
+  gatewayId: z.string(),
+  gatewayName: z.string(),
+  gatewayToken: z.string(),
+  provider: z.string(),
+  providerBin: z.string().optional(),
+  providerArgs: z.array(z.string()).default([]),
+  workspaceRoot: z.string(),
+  /**
+   * Agents this gateway serves, each with its key (handed to its runs as GANTRY_TOKEN_FILE) and the
+   * provider it was connected with, used when it has no binding.
+   */
+  agents: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      key: z.string(),
+      provider: z.string().optional(),
+      providerBin: z.string().optional(),
+    }),
+  ),
+  updatedAt: z.string(),
+});
+export type GatewaySession = z.infer<typeof sessionSchema>;
+
+export function loadSession(path: string): GatewaySession | undefined {
+  return readJsonFile(path, sessionSchema);
+}
+
+export function saveSession(path: string, session: GatewaySession): void {
+  writeSecretJson(path, { ...session, updatedAt: new Date().toISOString() });
+}

@@ -1,0 +1,179 @@
+/**
+ * `gateway.db`: the gateway's durable state. The outbox holds every `events` and `result` frame
+ * from before it is sent until the hub acks it; attempts record what this machine runs (with the
+ * process group, for sweeping after a crash); provider sessions map (agent, session key) to the
+ * provider's own id for continuations. Writes are synchronous and small.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { createRequire } from 'node:module';
+
+export type AttemptState = 'accepted' | 'starting' | 'running' | 'finished';
+
+export interface AttemptRecord {
+  assignmentId: string;
+  attempt: number;
+  agentId: string;
+  state: AttemptState;
+  pid: number | null;
+}
+
+export interface OutboxRow {
+  id: number;
+  assignmentId: string;
+  attempt: number;
+  kind: 'events' | 'result';
+  lastSeq: number;
+  frame: string;
+}
+
+const schema = `
+create table if not exists outbox (
+  id integer primary key autoincrement,
+  assignment_id text not null,
+  attempt integer not null,
+  kind text not null,
+  last_seq integer not null,
+  frame text not null,
+  created_at integer not null
+);
+create index if not exists outbox_attempt on outbox (assignment_id, attempt);
+create table if not exists attempts (
+  assignment_id text not null,
+  attempt integer not null,
+  agent_id text not null,
+  state text not null,
+  pid integer,
+  created_at integer not null,
+  updated_at integer not null,
+  primary key (assignment_id, attempt)
+);
+create table if not exists provider_sessions (
+  agent_id text not null,
+  session_key text not null,
+  provider text not null,
+  resume_id text not null,
+  workdir text not null,
+  updated_at integer not null,
+  primary key (agent_id, session_key)
+);
+`;
+
+export class GatewayDb {
+  private readonly db: BetterSqlite3.Database;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Loaded with require so the CLI bundle keeps the native module external and lazy.
+    const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(schema);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // ---- outbox ----------------------------------------------------------------------------------
+
+  enqueue(row: Omit<OutboxRow, 'id'>): number {
+    const info = this.db
+      .prepare(
+        'insert into outbox (assignment_id, attempt, kind, last_seq, frame, created_at) values (?, ?, ?, ?, ?, ?)',
+      )
+      .run(row.assignmentId, row.attempt, row.kind, row.lastSeq, row.frame, Date.now());
+    return Number(info.lastInsertRowid);
+  }
+
+  pending(afterId = 0, limit = 500): OutboxRow[] {
+    return this.db
+      .prepare(
+        `select id, assignment_id as assignmentId, attempt, kind, last_seq as lastSeq, frame
+         from outbox where id > ? order by id limit ?`,
+      )
+      .all(afterId, limit) as OutboxRow[];
+  }
+
+  ackEvents(assignmentId: string, attempt: number, upToSeq: number): void {
+    this.db
+      .prepare(
+        `delete from outbox where assignment_id = ? and attempt = ? and kind = 'events' and last_seq <= ?`,
+      )
+      .run(assignmentId, attempt, upToSeq);
+  }
+
+  ackResult(assignmentId: string, attempt: number): void {
+    this.db
+      .prepare(`delete from outbox where assignment_id = ? and attempt = ? and kind = 'result'`)
+      .run(assignmentId, attempt);
+    this.db
+      .prepare('delete from attempts where assignment_id = ? and attempt = ?')
+      .run(assignmentId, attempt);
+  }
+
+  outboxDepth(): number {
+    return (this.db.prepare('select count(*) as n from outbox').get() as { n: number }).n;
+  }
+
+  // ---- attempts --------------------------------------------------------------------------------
+
+  recordAttempt(record: AttemptRecord): void {
+    const now = Date.now();
+    this.db
+      .prepare(
+        `insert into attempts (assignment_id, attempt, agent_id, state, pid, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?)
+         on conflict (assignment_id, attempt) do update set state = excluded.state, pid = excluded.pid,
+           updated_at = excluded.updated_at`,
+      )
+      .run(record.assignmentId, record.attempt, record.agentId, record.state, record.pid, now, now);
+  }
+
+  forgetAttempt(assignmentId: string, attempt: number): void {
+    this.db
+      .prepare('delete from attempts where assignment_id = ? and attempt = ?')
+      .run(assignmentId, attempt);
+  }
+
+  attempts(): AttemptRecord[] {
+    return this.db
+      .prepare(
+        'select assignment_id as assignmentId, attempt, agent_id as agentId, state, pid from attempts order by created_at',
+      )
+      .all() as AttemptRecord[];
+  }
+
+  // ---- provider sessions -----------------------------------------------------------------------
+
+  resumeId(
+    agentId: string,
+    sessionKey: string,
+  ): { resumeId: string; workdir: string; provider: string } | undefined {
+    return this.db
+      .prepare(
+        `select resume_id as resumeId, workdir, provider from provider_sessions where agent_id = ? and session_key = ?`,
+      )
+      .get(agentId, sessionKey) as { resumeId: string; workdir: string; provider: string } | undefined;
+  }
+
+  saveResumeId(
+    agentId: string,
+    sessionKey: string,
+    provider: string,
+    resumeId: string,
+    workdir: string,
+  ): void {
+    this.db
+      .prepare(
+        `insert into provider_sessions (agent_id, session_key, provider, resume_id, workdir, updated_at)
+         values (?, ?, ?, ?, ?, ?)
+         on conflict (agent_id, session_key) do update set provider = excluded.provider,
+           resume_id = excluded.resume_id, workdir = excluded.workdir, updated_at = excluded.updated_at`,
+      )
+      .run(agentId, sessionKey, provider, resumeId, workdir, Date.now());
+  }
+}

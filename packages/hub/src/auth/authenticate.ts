@@ -1,0 +1,73 @@
+/** Resolves a bearer token to the principal it speaks for. */
+import { GantryError, type Principal } from '@gantry/protocol';
+import type { Store } from '../store/store.ts';
+import { mintToken, parseToken, secretMatches, type TokenKind } from './tokens.ts';
+
+export interface Caller extends Principal {
+  workspaceId: string;
+  tokenId: string;
+}
+
+const unauthorized = () => new GantryError('unauthorized', 'missing, unknown or revoked token');
+
+export async function authenticate(
+  store: Store,
+  token: string | undefined,
+  now = Date.now(),
+): Promise<Caller> {
+  const parsed = token ? parseToken(token) : undefined;
+  if (!parsed) throw unauthorized();
+  const row = await store.getToken(parsed.id);
+  if (!row || row.kind !== parsed.kind || !secretMatches(parsed.secret, row.secret_hash))
+    throw unauthorized();
+  if (row.revoked_at !== null) throw unauthorized();
+  if (row.expires_at !== null && row.expires_at <= now) {
+    throw new GantryError('unauthorized', 'token expired');
+  }
+  // Recording use is best effort and coarse: once a minute is plenty for "last used".
+  if (row.last_used_at === null || now - row.last_used_at > 60_000) await store.touchToken(row.id, now);
+  const principal = await resolveOwner(store, parsed.kind, row.owner_id);
+  if (!principal) throw unauthorized();
+  return { ...principal, workspaceId: row.workspace_id, tokenId: row.id };
+}
+
+async function resolveOwner(store: Store, kind: TokenKind, ownerId: string): Promise<Principal | undefined> {
+  if (kind === 'user') {
+    const user = await store.getUser(ownerId);
+    return user && { kind, id: user.id, name: user.handle, role: user.role };
+  }
+  if (kind === 'agent') {
+    const agent = await store.getAgent(ownerId);
+    return agent && { kind, id: agent.id, name: agent.name, role: null };
+  }
+  const gateway = await store.getGateway(ownerId);
+  return gateway && { kind, id: gateway.id, name: gateway.name, role: null };
+}
+
+/** Mints a token for a principal and stores its hash; returns the token text, shown once. */
+export async function issueToken(
+  store: Store,
+  kind: TokenKind,
+  ownerId: string,
+  workspaceId: string,
+  now = Date.now(),
+): Promise<string> {
+  const minted = mintToken(kind);
+  await store.insertToken({
+    id: minted.id,
+    kind,
+    owner_id: ownerId,
+    workspace_id: workspaceId,
+    secret_hash: minted.secretHash,
+    created_at: now,
+    expires_at: null,
+    last_used_at: null,
+    revoked_at: null,
+  });
+  return minted.token;
+}
+
+export function requireUser(caller: Caller): void {
+  if (caller.kind !== 'user')
+    throw new GantryError('forbidden', `only a user can do this (you are ${caller.kind} ${caller.name})`);
+}

@@ -1,0 +1,19 @@
+/** Everything the hub's transports need, built once in `createHub` and passed down. */
+import type { Logger } from '@gantry/protocol';
+import type { Bus } from './bus.ts';
+import type { Dispatcher } from './dispatch/dispatcher.ts';
+import type { Links } from './dispatch/links.ts';
+import type { DispatchSettings } from './dispatch/settings.ts';
+import type { Assignments } from './domain/assignments.ts';
+import type { Store } from './store/store.ts';
+
+export interface HubContext {
+  store: Store;
+  bus: Bus;
+  assignments: Assignments;
+  links: Links;
+  dispatcher: Dispatcher;
+  settings: DispatchSettings;
+  log: Logger;
+  startedAt: number;
+}

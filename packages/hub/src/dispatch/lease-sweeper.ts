@@ -1,0 +1,68 @@
+/**
+ * Finds attempts whose gateway has gone quiet. An offer that lapses goes back to the queue; an
+ * attempt that may have started waits out the grace period for its gateway to come back, then is
+ * lost: retried as a new attempt or failed `gateway_lost`. Nothing stays running forever.
+ */
+import type { Logger } from '@gantry/protocol';
+import type { Assignments } from '../domain/assignments.ts';
+import type { Store } from '../store/store.ts';
+import type { Links } from './links.ts';
+import type { DispatchSettings } from './settings.ts';
+
+export class LeaseSweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly assignments: Assignments,
+    private readonly links: Links,
+    private readonly settings: DispatchSettings,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    const every = Math.max(50, Math.min(1000, Math.floor(this.settings.leaseMs / 4)));
+    this.timer = setInterval(() => void this.sweep(), every);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async sweep(now = Date.now()): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      for (const row of await this.store.leaseExpired(now)) {
+        const link = row.gateway_id ? this.links.get(row.gateway_id) : undefined;
+        if (row.state === 'offered') {
+          if (await this.assignments.requeue(row.id, row.attempt)) {
+            link?.send({ t: 'revoke', assignmentId: row.id, attempt: row.attempt, reason: 'offer lapsed' });
+            this.log.warn('offer lapsed, requeued', { assignment: row.id, gateway: row.gateway_id });
+          }
+          continue;
+        }
+        if ((row.lease_expires_at ?? now) + this.settings.graceMs > now) continue;
+        const silentS = Math.round((now - (row.lease_expires_at ?? now) + this.settings.leaseMs) / 1000);
+        const outcome = await this.assignments.lose(
+          row,
+          `no word from gateway ${row.gateway_id} for ${silentS}s`,
+        );
+        if (outcome !== 'moved') {
+          link?.send({ t: 'revoke', assignmentId: row.id, attempt: row.attempt, reason: 'lease expired' });
+          this.log.warn('attempt lost with its gateway', {
+            assignment: row.id,
+            attempt: row.attempt,
+            outcome,
+          });
+        }
+      }
+    } catch (err) {
+      this.log.error('lease sweep failed', { error: (err as Error).message });
+    } finally {
+      this.sweeping = false;
+    }
+  }
+}

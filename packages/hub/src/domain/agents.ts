@@ -1,0 +1,105 @@
+/** Agents and gateways of a workspace: creation, keys, attachment, and their JSON views. */
+import {
+  GantryError,
+  type Agent,
+  type Gateway,
+  type GatewayConnect,
+  type GatewayConnectResult,
+} from '@gantry/protocol';
+import { authenticate, issueToken, requireUser, type Caller } from '../auth/authenticate.ts';
+import type { Links } from '../dispatch/links.ts';
+import type { AgentRow, Store } from '../store/store.ts';
+import { iso } from './views.ts';
+
+export async function createAgent(
+  store: Store,
+  caller: Caller,
+  input: { name: string; kind?: Agent['kind'] },
+): Promise<{ agent: Agent; key: string }> {
+  requireUser(caller);
+  if (await store.findAgent(caller.workspaceId, input.name)) {
+    throw new GantryError('conflict', `an agent named '${input.name}' already exists`);
+  }
+  const row = await store.createAgent(caller.workspaceId, input.name, input.kind ?? 'managed');
+  const key = await issueToken(store, 'agent', row.id, caller.workspaceId);
+  return { agent: (await agentViews(store, [row]))[0] as Agent, key };
+}
+
+export async function findAgentOrThrow(store: Store, caller: Caller, ref: string): Promise<AgentRow> {
+  const agent = await store.findAgent(caller.workspaceId, ref);
+  if (!agent) throw new GantryError('not_found', `no agent named or with id '${ref}'`);
+  return agent;
+}
+
+export async function agentViews(store: Store, rows: AgentRow[]): Promise<Agent[]> {
+  const gateways = await store.agentGateways(rows.map((r) => r.id));
+  return rows.map((row) => ({
+    id: row.id,
+    name: row.name,
+    kind: row.kind as Agent['kind'],
+    workspaceId: row.workspace_id,
+    createdAt: iso(row.created_at) as string,
+    gateways: gateways
+      .filter((g) => g.agentId === row.id)
+      .map((g) => ({ id: g.id, name: g.name, connected: g.connected === 1 })),
+  }));
+}
+
+/**
+ * `gateway connect`: an agent key registers this machine's gateway, or re-attaches to the one it
+ * proves it has (gateway id + token), and the agent is attached to it.
+ */
+export async function connectGateway(
+  store: Store,
+  caller: Caller,
+  input: GatewayConnect,
+): Promise<GatewayConnectResult> {
+  if (caller.kind !== 'agent') {
+    throw new GantryError('forbidden', 'gateway connect needs an agent key (gnt_a_...)');
+  }
+  const workspace = await store.getWorkspace(caller.workspaceId);
+  if (!workspace) throw new GantryError('not_found', 'workspace not found');
+  let gateway = input.gatewayId ? await store.getGateway(input.gatewayId) : undefined;
+  if (gateway) {
+    const proof = input.gatewayToken
+      ? await authenticate(store, input.gatewayToken).catch(() => undefined)
+      : undefined;
+    if (proof?.kind !== 'gateway' || proof.id !== gateway.id || gateway.workspace_id !== caller.workspaceId) {
+      gateway = undefined; // not proven: register a new gateway rather than take over another
+    }
+  }
+  let gatewayToken: string | undefined;
+  if (!gateway) {
+    gateway = await store.createGateway(caller.workspaceId, input.name, input.hostname ?? null);
+    gatewayToken = await issueToken(store, 'gateway', gateway.id, caller.workspaceId);
+  } else if (gateway.name !== input.name) {
+    await store.updateGateway(gateway.id, { name: input.name });
+  }
+  await store.attachAgent(gateway.id, caller.id, input.provider);
+  return {
+    workspace: { id: workspace.id, name: workspace.name },
+    agent: { id: caller.id, name: caller.name },
+    gateway: { id: gateway.id, name: input.name },
+    ...(gatewayToken ? { gatewayToken } : {}),
+  };
+}
+
+export async function gatewayViews(store: Store, links: Links, workspaceId: string): Promise<Gateway[]> {
+  const rows = await store.listGateways(workspaceId);
+  const agents = await store.gatewayAgents(rows.map((r) => r.id));
+  const held = await Promise.all(rows.map((r) => store.heldBy(r.id)));
+  return rows.map((row, i) => ({
+    id: row.id,
+    name: row.name,
+    workspaceId: row.workspace_id,
+    connected: links.isConnected(row.id),
+    lastSeenAt: iso(row.last_seen_at),
+    hostname: row.hostname,
+    version: row.version,
+    agents: agents
+      .filter((a) => a.gatewayId === row.id)
+      .map((a) => ({ id: a.id, name: a.name, provider: a.provider })),
+    runningAttempts: (held[i] ?? []).filter((a) => a.state !== 'offered').length,
+    createdAt: iso(row.created_at) as string,
+  }));
+}

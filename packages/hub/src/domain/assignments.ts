@@ -1,0 +1,256 @@
+/**
+ * The assignment lifecycle (DESIGN §3), free of any transport: every change is a compare-and-set
+ * on the store followed by a notice on the bus. The WebSocket and REST layers call these.
+ */
+import {
+  activeStates,
+  durationLimits,
+  GantryError,
+  isTerminal,
+  type AssignmentState,
+  type CreateAssignment,
+  type ResultFrame,
+  type RunEvent,
+} from '@gantry/protocol';
+import type { Caller } from '../auth/authenticate.ts';
+import type { Bus } from '../bus.ts';
+import type { AssignmentRow, NewEvent, Store } from '../store/store.ts';
+
+export const defaultSessionKey = 'default';
+
+export class Assignments {
+  constructor(
+    private readonly store: Store,
+    private readonly bus: Bus,
+  ) {}
+
+  async create(caller: Caller, input: CreateAssignment): Promise<AssignmentRow> {
+    const agent = await this.store.findAgent(caller.workspaceId, input.agent);
+    if (!agent) throw new GantryError('not_found', `no agent named or with id '${input.agent}'`);
+    if (agent.kind !== 'managed') {
+      throw new GantryError(
+        'invalid_request',
+        `agent '${agent.name}' is ${agent.kind}: it does not run assignments`,
+      );
+    }
+    const row = await this.store.createAssignment({
+      workspaceId: caller.workspaceId,
+      agentId: agent.id,
+      prompt: input.prompt,
+      sessionKey: input.sessionKey ?? defaultSessionKey,
+      mode: input.mode ?? 'new',
+      timeoutMs: input.timeoutMs ?? durationLimits.defaultTimeoutMs,
+      retries: input.retries ?? 0,
+      createdBy: `${caller.kind}:${caller.id}`,
+    });
+    this.changed(row.id);
+    this.bus.emit('queued', { assignmentId: row.id, agentId: agent.id });
+    return row;
+  }
+
+  /** Reads an assignment the caller may see, or throws not_found. */
+  async get(caller: Caller, id: string): Promise<AssignmentRow> {
+    const row = await this.store.getAssignment(id);
+    if (!row || row.workspace_id !== caller.workspaceId || !canSee(caller, row)) {
+      throw new GantryError('not_found', `no assignment ${id}`);
+    }
+    return row;
+  }
+
+  /**
+   * Cancels: one not yet started ends `cancelled` at once; one that may be running becomes
+   * `cancelling` until its gateway reports the process group gone. Returns the row and, when a
+   * gateway must act, which one.
+   */
+  async cancel(caller: Caller, id: string): Promise<{ row: AssignmentRow; notify?: 'revoke' | 'cancel' }> {
+    const row = await this.get(caller, id);
+    const state = row.state as AssignmentState;
+    if (isTerminal(state)) {
+      throw new GantryError('conflict', `assignment ${id} already ended ${state}`, { details: { state } });
+    }
+    if (state === 'queued' || state === 'offered') {
+      const done = await this.finish(row, ['queued', 'offered'], {
+        state: 'cancelled',
+        error: { code: 'cancelled', message: `cancelled by ${caller.name}` },
+      });
+      if (done) return { row: await this.reload(id), notify: state === 'offered' ? 'revoke' : undefined };
+      return this.cancel(caller, id); // it moved on meanwhile: decide again
+    }
+    if (state === 'cancelling') return { row };
+    const moved = await this.store.transition(id, ['starting', 'running'], { state: 'cancelling' });
+    if (!moved) return this.cancel(caller, id);
+    this.changed(id);
+    return { row: await this.reload(id), notify: 'cancel' };
+  }
+
+  /** Hands a queued assignment to a gateway. */
+  async offer(row: AssignmentRow, gatewayId: string, leaseUntil: number): Promise<boolean> {
+    const ok = await this.store.transition(
+      row.id,
+      ['queued'],
+      { state: 'offered', gateway_id: gatewayId, lease_expires_at: leaseUntil },
+      { attempt: row.attempt },
+    );
+    if (ok) this.changed(row.id);
+    return ok;
+  }
+
+  /** The gateway accepted: its claim stands while the offer is still its own. */
+  claim(id: string, attempt: number, gatewayId: string, leaseUntil: number): Promise<boolean> {
+    return this.store.transition(id, ['offered'], { lease_expires_at: leaseUntil }, { gatewayId, attempt });
+  }
+
+  /** Back to the queue: only for attempts that never started, so nothing can run twice. */
+  async requeue(id: string, attempt: number, gatewayId?: string): Promise<boolean> {
+    const ok = await this.store.transition(
+      id,
+      ['offered'],
+      { state: 'queued', gateway_id: null, lease_expires_at: null },
+      { attempt, ...(gatewayId ? { gatewayId } : {}) },
+    );
+    if (ok) await this.announceQueued(id);
+    return ok;
+  }
+
+  /** The gateway is about to spawn. Idempotent, so a gateway that reconnects may ask again. */
+  async starting(id: string, attempt: number, gatewayId: string): Promise<boolean> {
+    const ok = await this.store.transition(
+      id,
+      ['offered'],
+      { state: 'starting', started_at: Date.now() },
+      { gatewayId, attempt },
+    );
+    if (ok) {
+      this.changed(id);
+      return true;
+    }
+    const row = await this.store.getAssignment(id);
+    return !!row && row.gateway_id === gatewayId && row.attempt === attempt && row.state === 'starting';
+  }
+
+  async running(id: string, attempt: number, gatewayId: string): Promise<void> {
+    if (await this.store.transition(id, ['starting'], { state: 'running' }, { gatewayId, attempt })) {
+      this.changed(id);
+    }
+  }
+
+  /** Stores a batch of events; returns the seq up to which the hub holds every event. */
+  async appendEvents(id: string, attempt: number, events: RunEvent[]): Promise<number> {
+    const rows: NewEvent[] = events.map((e) => ({
+      seq: e.seq,
+      type: e.type,
+      ts: e.ts,
+      data: JSON.stringify(e.data),
+    }));
+    const upTo = await this.store.appendEvents(id, attempt, rows);
+    this.changed(id);
+    return upTo;
+  }
+
+  /**
+   * A gateway's result for an attempt it holds. Returns false for a result the hub no longer
+   * expects (another attempt, or already ended); the caller still acks it so it is not resent.
+   */
+  async complete(frame: ResultFrame, gatewayId: string): Promise<boolean> {
+    const row = await this.store.getAssignment(frame.assignmentId);
+    if (!row || row.attempt !== frame.attempt || row.gateway_id !== gatewayId) return false;
+    const error = frame.error ?? defaultError(frame.status);
+    return this.finish(row, activeStates, {
+      state: frame.status,
+      output: frame.output,
+      exitCode: frame.exitCode,
+      error,
+    });
+  }
+
+  /**
+   * An attempt that may have started is lost with its gateway: it runs again as a new attempt
+   * when the assignment allows retries, else the assignment fails `gateway_lost`.
+   */
+  async lose(row: AssignmentRow, reason: string): Promise<'requeued' | 'failed' | 'cancelled' | 'moved'> {
+    if (row.state === 'offered') return (await this.requeue(row.id, row.attempt)) ? 'requeued' : 'moved';
+    if (row.state === 'cancelling') {
+      const ok = await this.finish(row, ['cancelling'], {
+        state: 'cancelled',
+        error: {
+          code: 'cancelled',
+          message: `cancelled; the gateway was lost before it confirmed (${reason})`,
+        },
+      });
+      return ok ? 'cancelled' : 'moved';
+    }
+    if (row.attempt <= row.retries) {
+      const ok = await this.store.transition(
+        row.id,
+        ['starting', 'running'],
+        { state: 'queued', attempt: row.attempt + 1, gateway_id: null, lease_expires_at: null },
+        { attempt: row.attempt },
+      );
+      if (!ok) return 'moved';
+      await this.announceQueued(row.id);
+      return 'requeued';
+    }
+    const ok = await this.finish(row, ['starting', 'running'], {
+      state: 'failed',
+      error: { code: 'gateway_lost', message: `attempt ${row.attempt} was lost: ${reason}` },
+    });
+    return ok ? 'failed' : 'moved';
+  }
+
+  private async finish(
+    row: AssignmentRow,
+    from: readonly AssignmentState[],
+    end: {
+      state: AssignmentState;
+      output?: string;
+      exitCode?: number | null;
+      error?: { code: string; message: string };
+    },
+  ): Promise<boolean> {
+    const ok = await this.store.transition(
+      row.id,
+      from,
+      {
+        state: end.state,
+        finished_at: Date.now(),
+        lease_expires_at: null,
+        result_output: end.output ?? null,
+        result_exit_code: end.exitCode ?? null,
+        error_code: end.error?.code ?? null,
+        error_message: end.error?.message ?? null,
+      },
+      { attempt: row.attempt },
+    );
+    if (ok) this.changed(row.id);
+    return ok;
+  }
+
+  private async announceQueued(id: string): Promise<void> {
+    const row = await this.reload(id);
+    this.changed(id);
+    this.bus.emit('queued', { assignmentId: id, agentId: row.agent_id });
+  }
+
+  private async reload(id: string): Promise<AssignmentRow> {
+    const row = await this.store.getAssignment(id);
+    if (!row) throw new GantryError('not_found', `no assignment ${id}`);
+    return row;
+  }
+
+  private changed(assignmentId: string): void {
+    this.bus.emit('assignment', { assignmentId });
+  }
+}
+
+function canSee(caller: Caller, row: AssignmentRow): boolean {
+  if (caller.kind === 'user') return true;
+  if (caller.kind === 'agent') return row.agent_id === caller.id || row.created_by === `agent:${caller.id}`;
+  return row.gateway_id === caller.id;
+}
+
+function defaultError(status: ResultFrame['status']): { code: string; message: string } | undefined {
+  if (status === 'cancelled') return { code: 'cancelled', message: 'cancelled' };
+  if (status === 'timed_out') return { code: 'timed_out', message: 'the run exceeded its timeout' };
+  if (status === 'failed') return { code: 'provider_failed', message: 'the provider failed' };
+  return undefined;
+}

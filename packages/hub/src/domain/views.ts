@@ -1,0 +1,40 @@
+/** Store rows as the JSON the hub serves (the shapes in `protocol`). */
+import type { Assignment, AssignmentEvent, AssignmentMode, AssignmentState } from '@gantry/protocol';
+import type { AgentRow, AssignmentRow, EventRow } from '../store/store.ts';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function assignmentView(row: AssignmentRow, agent: Pick<AgentRow, 'id' | 'name'>): Assignment {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    agent: { id: agent.id, name: agent.name },
+    state: row.state as AssignmentState,
+    attempt: row.attempt,
+    prompt: row.prompt,
+    sessionKey: row.session_key,
+    mode: row.mode as AssignmentMode,
+    timeoutMs: row.timeout_ms,
+    retries: row.retries,
+    gatewayId: row.gateway_id,
+    createdBy: row.created_by,
+    createdAt: iso(row.created_at) as string,
+    updatedAt: iso(row.updated_at) as string,
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+    result: row.result_output === null ? null : { output: row.result_output, exitCode: row.result_exit_code },
+    error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
+  };
+}
+
+export function eventView(row: EventRow): AssignmentEvent {
+  return {
+    attempt: row.attempt,
+    seq: row.seq,
+    type: row.type,
+    ts: row.ts,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+  };
+}
+
+export { iso };

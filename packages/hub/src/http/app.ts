@@ -1,0 +1,108 @@
+/** The hub's REST API under `/v1` (DESIGN §8), built from its context so tests can run it in-process. */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import {
+  createAgentSchema,
+  gatewayConnectSchema,
+  GantryError,
+  httpStatus,
+  toGantryError,
+  version,
+  type ErrorCode,
+  type Health,
+  type Me,
+} from '@gantry/protocol';
+import { authenticate, issueToken, requireUser } from '../auth/authenticate.ts';
+import type { HubContext } from '../context.ts';
+import { agentViews, connectGateway, createAgent, findAgentOrThrow, gatewayViews } from '../domain/agents.ts';
+import { assignmentRoutes } from './assignment-routes.ts';
+import { caller, jsonBody, type HubEnv } from './request.ts';
+
+export const maxBodyBytes = 1024 * 1024;
+
+export function createApp(ctx: HubContext): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+
+  app.onError((err, c) => {
+    const error = toGantryError(err);
+    if (error.code === 'internal')
+      ctx.log.error('request failed', { path: c.req.path, error: error.message });
+    const body =
+      error.code === 'internal' ? new GantryError('internal', 'internal error').toWire() : error.toWire();
+    return c.json(body, httpStatus[error.code] as ContentfulStatusCode);
+  });
+  app.notFound((c) =>
+    c.json(new GantryError('not_found', `no route ${c.req.method} ${c.req.path}`).toWire(), 404),
+  );
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) => c.json(fail('payload_too_large', `the body is larger than ${maxBodyBytes} bytes`), 413),
+    }),
+  );
+
+  app.get('/v1/health', async (c) => {
+    await ctx.store.getMeta('schema'); // proves the store answers
+    const health: Health = { ok: true, version, store: ctx.store.kind, uptimeMs: Date.now() - ctx.startedAt };
+    return c.json(health);
+  });
+
+  app.use('/v1/*', async (c, next) => {
+    const header = c.req.header('authorization');
+    const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    c.set('caller', await authenticate(ctx.store, token));
+    await next();
+  });
+
+  app.get('/v1/me', async (c) => {
+    const who = caller(c);
+    const workspace = await ctx.store.getWorkspace(who.workspaceId);
+    const me: Me = {
+      principal: { kind: who.kind, id: who.id, name: who.name, role: who.role },
+      workspace: { id: who.workspaceId, name: workspace?.name ?? '' },
+    };
+    return c.json(me);
+  });
+
+  app.get('/v1/agents', async (c) => {
+    const who = caller(c);
+    return c.json(await agentViews(ctx.store, await ctx.store.listAgents(who.workspaceId)));
+  });
+  app.post('/v1/agents', async (c) => {
+    const input = await jsonBody(c, createAgentSchema);
+    const { agent, key } = await createAgent(ctx.store, caller(c), input);
+    return c.json({ ...agent, key }, 201);
+  });
+  app.get('/v1/agents/:ref', async (c) => {
+    const agent = await findAgentOrThrow(ctx.store, caller(c), c.req.param('ref'));
+    return c.json((await agentViews(ctx.store, [agent]))[0]);
+  });
+
+  app.post('/v1/agents/:ref/keys', async (c) => {
+    const who = caller(c);
+    requireUser(who);
+    const agent = await findAgentOrThrow(ctx.store, who, c.req.param('ref'));
+    const key = await issueToken(ctx.store, 'agent', agent.id, who.workspaceId);
+    return c.json({ agent: { id: agent.id, name: agent.name }, key }, 201);
+  });
+
+  app.post('/v1/gateways/connect', async (c) => {
+    const input = await jsonBody(c, gatewayConnectSchema);
+    return c.json(await connectGateway(ctx.store, caller(c), input));
+  });
+  app.get('/v1/gateways', async (c) => {
+    const who = caller(c);
+    requireUser(who);
+    return c.json(await gatewayViews(ctx.store, ctx.links, who.workspaceId));
+  });
+
+  app.route('/v1/assignments', assignmentRoutes(ctx));
+  return app;
+}
+
+function fail(code: ErrorCode, message: string) {
+  return new GantryError(code, message).toWire();
+}

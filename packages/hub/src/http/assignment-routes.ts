@@ -1,0 +1,123 @@
+/** `/v1/assignments`: create, list, show, cancel, and events as JSON or a live SSE stream. */
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import {
+  createAssignmentSchema,
+  GantryError,
+  isTerminal,
+  listAssignmentsQuerySchema,
+  type AssignmentState,
+} from '@gantry/protocol';
+import { requireUser } from '../auth/authenticate.ts';
+import type { HubContext } from '../context.ts';
+import { findAgentOrThrow } from '../domain/agents.ts';
+import { assignmentView, eventView } from '../domain/views.ts';
+import type { AssignmentRow } from '../store/store.ts';
+import { caller, jsonBody, query, type HubEnv } from './request.ts';
+
+const keepAliveMs = 15_000;
+
+export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+
+  const view = async (row: AssignmentRow) => {
+    const agent = await ctx.store.getAgent(row.agent_id);
+    return assignmentView(row, agent ?? { id: row.agent_id, name: row.agent_id });
+  };
+
+  app.post('/', async (c) => {
+    const input = await jsonBody(c, createAssignmentSchema);
+    const row = await ctx.assignments.create(caller(c), input);
+    return c.json(await view(row), 201);
+  });
+
+  app.get('/', async (c) => {
+    const who = caller(c);
+    requireUser(who);
+    const q = query(c, listAssignmentsQuerySchema);
+    const agentId = q.agent ? (await findAgentOrThrow(ctx.store, who, q.agent)).id : undefined;
+    const rows = await ctx.store.listAssignments(who.workspaceId, {
+      agentId,
+      state: q.state,
+      limit: q.limit,
+    });
+    const agents = new Map((await ctx.store.listAgents(who.workspaceId)).map((a) => [a.id, a]));
+    return c.json(
+      rows.map((row) => assignmentView(row, agents.get(row.agent_id) ?? { id: row.agent_id, name: '?' })),
+    );
+  });
+
+  app.get('/:id', async (c) => c.json(await view(await ctx.assignments.get(caller(c), c.req.param('id')))));
+
+  app.post('/:id/cancel', async (c) => {
+    const { row, notify } = await ctx.assignments.cancel(caller(c), c.req.param('id'));
+    const link = row.gateway_id ? ctx.links.get(row.gateway_id) : undefined;
+    if (notify === 'cancel')
+      link?.send({ t: 'cancel', assignmentId: row.id, attempt: row.attempt, reason: 'cancelled' });
+    if (notify === 'revoke')
+      link?.send({ t: 'revoke', assignmentId: row.id, attempt: row.attempt, reason: 'cancelled' });
+    return c.json(await view(row));
+  });
+
+  app.get('/:id/events', async (c) => {
+    const row = await ctx.assignments.get(caller(c), c.req.param('id'));
+    const after = parseCursor(c.req.header('last-event-id') ?? c.req.query('since'));
+    if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
+      return c.json((await ctx.store.listEvents(row.id, after)).map(eventView));
+    }
+    return streamSSE(c, async (stream) => {
+      let cursor = after;
+      let wake: (() => void) | undefined;
+      const off = ctx.bus.on('assignment', ({ assignmentId }) => {
+        if (assignmentId === row.id) wake?.();
+      });
+      stream.onAbort(() => {
+        off();
+        wake?.();
+      });
+      let lastState: AssignmentState | undefined;
+      try {
+        while (!stream.aborted) {
+          const changed = new Promise<void>((resolve) => (wake = resolve));
+          // Read the state before the events: a terminal state then means every event is stored.
+          const current = await ctx.store.getAssignment(row.id);
+          if (!current) break;
+          for (const event of await ctx.store.listEvents(row.id, cursor)) {
+            cursor = { attempt: event.attempt, seq: event.seq };
+            await stream.writeSSE({
+              id: `${event.attempt}:${event.seq}`,
+              event: 'event',
+              data: JSON.stringify(eventView(event)),
+            });
+          }
+          const state = current.state as AssignmentState;
+          if (state !== lastState) {
+            lastState = state;
+            await stream.writeSSE({ event: 'state', data: JSON.stringify(await view(current)) });
+          }
+          if (isTerminal(state)) {
+            await stream.writeSSE({ event: 'end', data: JSON.stringify(await view(current)) });
+            break;
+          }
+          const timer = setTimeout(() => wake?.(), keepAliveMs);
+          await changed;
+          clearTimeout(timer);
+          if (!stream.aborted) await stream.write(': keep-alive\n\n');
+        }
+      } finally {
+        off();
+      }
+    });
+  });
+
+  return app;
+}
+
+/** Event positions are `attempt:seq`; a bare number is a seq of attempt 1. */
+function parseCursor(value: string | undefined): { attempt: number; seq: number } | undefined {
+  if (value === undefined || value === '') return undefined;
+  const match = /^(?:(\d{1,6}):)?(\d{1,12})$/.exec(value);
+  if (!match)
+    throw new GantryError('invalid_request', `invalid event position '${value}' (expected ATTEMPT:SEQ)`);
+  return { attempt: Number(match[1] ?? 1), seq: Number(match[2]) };
+}

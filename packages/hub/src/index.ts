@@ -1,0 +1,5 @@
+export { startHub, type HubOptions, type RunningHub } from './server.ts';
+export { openStore, isPostgresUrl } from './store/open.ts';
+export { Store, type StoreKind } from './store/store.ts';
+export { defaultDispatchSettings, type DispatchSettings } from './dispatch/settings.ts';
+export { issueToken } from './auth/authenticate.ts';

@@ -1,0 +1,103 @@
+/** Starts a hub: store, HTTP API, gateway WebSocket, dispatcher and lease sweeper on one port. */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { WebSocketServer } from 'ws';
+import { maxFrameBytes, silentLogger, type Logger } from '@gantry/protocol';
+import { bootstrap, type Bootstrap } from './bootstrap.ts';
+import { Bus } from './bus.ts';
+import type { HubContext } from './context.ts';
+import { Dispatcher } from './dispatch/dispatcher.ts';
+import { LeaseSweeper } from './dispatch/lease-sweeper.ts';
+import { Links } from './dispatch/links.ts';
+import { defaultDispatchSettings, type DispatchSettings } from './dispatch/settings.ts';
+import { Assignments } from './domain/assignments.ts';
+import { createApp } from './http/app.ts';
+import { openStore } from './store/open.ts';
+import { handleGatewaySocket } from './ws/gateway-socket.ts';
+
+export interface HubOptions {
+  host: string;
+  port: number;
+  /** A SQLite file path or a postgres:// URL. */
+  db: string;
+  dataDir: string;
+  settings?: Partial<DispatchSettings>;
+  log?: Logger;
+}
+
+export interface RunningHub {
+  url: string;
+  port: number;
+  storeKind: 'sqlite' | 'postgres';
+  bootstrap: Bootstrap;
+  close(): Promise<void>;
+}
+
+export async function startHub(options: HubOptions): Promise<RunningHub> {
+  const log = options.log ?? silentLogger;
+  const settings = { ...defaultDispatchSettings, ...options.settings };
+  const store = await openStore(options.db);
+  const boot = await bootstrap(store, options.dataDir);
+  await store.disconnectAllGateways();
+  await store.refreshAllLeases(Date.now() + settings.leaseMs + settings.graceMs);
+
+  const bus = new Bus();
+  const assignments = new Assignments(store, bus);
+  const links = new Links();
+  const dispatcher = new Dispatcher(store, assignments, links, settings, log);
+  const ctx: HubContext = {
+    store,
+    bus,
+    assignments,
+    links,
+    dispatcher,
+    settings,
+    log,
+    startedAt: Date.now(),
+  };
+  bus.on('queued', () => dispatcher.kick());
+  const sweeper = new LeaseSweeper(store, assignments, links, settings, log);
+
+  const app = createApp(ctx);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
+  const server = await listen(app.fetch, options.host, options.port);
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://hub').pathname;
+    if (path !== '/v1/gateway/ws') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => handleGatewaySocket(ws, ctx));
+  });
+  sweeper.start();
+
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  log.info('hub listening', { url, store: store.kind });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    storeKind: store.kind,
+    bootstrap: boot,
+    close: () =>
+      (closing ??= (async () => {
+        sweeper.stop();
+        for (const client of wss.clients) client.close(1001, 'hub shutting down');
+        wss.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await dispatcher.idle();
+        await store.close();
+      })()),
+  };
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number) {
+  return new Promise<Server>((resolve, reject) => {
+    const server = serve({ fetch, hostname: host, port }, () => resolve(server as Server)) as Server;
+    server.once('error', reject);
+  });
+}

@@ -1,0 +1,51 @@
+/** Opens a store from a `--db` value: a SQLite file path or a `postgres://` URL. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { GantryError } from '@gantry/protocol';
+import type { Database } from './schema.ts';
+import { Store } from './store.ts';
+
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//.test(db);
+}
+
+export async function openStore(db: string): Promise<Store> {
+  const store = isPostgresUrl(db) ? await openPostgres(db) : await openSqlite(db);
+  await store.migrate();
+  return store;
+}
+
+async function openSqlite(path: string): Promise<Store> {
+  const { default: SQLite } = await import('better-sqlite3');
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  let database;
+  try {
+    database = new SQLite(path);
+  } catch (err) {
+    throw new GantryError('unavailable', `cannot open SQLite database ${path}: ${(err as Error).message}`);
+  }
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  database.pragma('synchronous = NORMAL');
+  return new Store('sqlite', new Kysely<Database>({ dialect: new SqliteDialect({ database }) }));
+}
+
+async function openPostgres(url: string): Promise<Store> {
+  const { default: pg } = await import('pg');
+  // bigint columns hold milliseconds and counts: well within Number's range.
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+  };
+  const pool = new pg.Pool({ connectionString: url, max: 10, types });
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new GantryError('unavailable', `cannot connect to PostgreSQL: ${(err as Error).message}`);
+  }
+  return new Store('postgres', new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
+}

@@ -1,0 +1,103 @@
+/** Table types for Kysely. Times are milliseconds since the epoch; JSON is text. */
+
+export interface WorkspaceTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface UserTable {
+  id: string;
+  workspace_id: string;
+  handle: string;
+  role: string;
+  created_at: number;
+}
+
+export interface AgentTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  kind: string;
+  created_at: number;
+}
+
+export interface TokenTable {
+  id: string;
+  kind: string;
+  owner_id: string;
+  workspace_id: string;
+  secret_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface GatewayTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  hostname: string | null;
+  version: string | null;
+  connected: number;
+  last_seen_at: number | null;
+  created_at: number;
+}
+
+export interface GatewayAgentTable {
+  gateway_id: string;
+  agent_id: string;
+  provider: string | null;
+  created_at: number;
+}
+
+export interface AssignmentTable {
+  id: string;
+  workspace_id: string;
+  agent_id: string;
+  prompt: string;
+  session_key: string;
+  mode: string;
+  timeout_ms: number;
+  retries: number;
+  state: string;
+  attempt: number;
+  gateway_id: string | null;
+  lease_expires_at: number | null;
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  result_output: string | null;
+  result_exit_code: number | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+export interface AssignmentEventTable {
+  assignment_id: string;
+  attempt: number;
+  seq: number;
+  type: string;
+  ts: string;
+  data: string;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  workspaces: WorkspaceTable;
+  users: UserTable;
+  agents: AgentTable;
+  tokens: TokenTable;
+  gateways: GatewayTable;
+  gateway_agents: GatewayAgentTable;
+  assignments: AssignmentTable;
+  assignment_events: AssignmentEventTable;
+  meta: MetaTable;
+}

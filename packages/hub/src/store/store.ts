@@ -1,0 +1,427 @@
+/**
+ * The hub's store: one query layer (Kysely) over SQLite or PostgreSQL. Domain code calls these
+ * methods and never writes SQL of its own; both backends pass the same contract suite.
+ */
+import type { Kysely} from 'kysely';
+import { Migrator, sql } from 'kysely';
+import type { AssignmentState } from '@gantry/protocol';
+import { newId } from '../ids.ts';
+import { migrationProvider } from './migrations.ts';
+import type {
+  AgentTable,
+  AssignmentEventTable,
+  AssignmentTable,
+  Database,
+  GatewayTable,
+  TokenTable,
+  UserTable,
+  WorkspaceTable,
+} from './schema.ts';
+
+export type StoreKind = 'sqlite' | 'postgres';
+export type AssignmentRow = AssignmentTable;
+export type AgentRow = AgentTable;
+export type GatewayRow = GatewayTable;
+export type TokenRow = TokenTable;
+export type UserRow = UserTable;
+export type WorkspaceRow = WorkspaceTable;
+export type EventRow = AssignmentEventTable;
+export type NewEvent = Omit<AssignmentEventTable, 'assignment_id' | 'attempt'>;
+
+export interface NewAssignment {
+  workspaceId: string;
+  agentId: string;
+  prompt: string;
+  sessionKey: string;
+  mode: string;
+  timeoutMs: number;
+  retries: number;
+  createdBy: string;
+}
+
+export type AssignmentPatch = Partial<
+  Omit<AssignmentTable, 'id' | 'workspace_id' | 'agent_id' | 'created_at'>
+>;
+
+export class Store {
+  readonly kind: StoreKind;
+  readonly db: Kysely<Database>;
+
+  constructor(kind: StoreKind, db: Kysely<Database>) {
+    this.kind = kind;
+    this.db = db;
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider });
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (error || failed) {
+      const reason = error instanceof Error ? error.message : String(error ?? failed?.migrationName);
+      throw new Error(`database migration failed: ${reason}`, { cause: error });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.db.destroy();
+  }
+
+  // ---- meta ------------------------------------------------------------------------------------
+
+  async getMeta(key: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst();
+    return row?.value;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.db
+      .insertInto('meta')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  }
+
+  // ---- workspaces and users --------------------------------------------------------------------
+
+  async createWorkspace(name: string, now = Date.now()): Promise<WorkspaceRow> {
+    const row = { id: newId('ws', now), name, created_at: now };
+    await this.db.insertInto('workspaces').values(row).execute();
+    return row;
+  }
+
+  getWorkspace(id: string): Promise<WorkspaceRow | undefined> {
+    return this.db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  firstWorkspace(): Promise<WorkspaceRow | undefined> {
+    return this.db.selectFrom('workspaces').selectAll().orderBy('created_at').limit(1).executeTakeFirst();
+  }
+
+  async createUser(workspaceId: string, handle: string, role: string, now = Date.now()): Promise<UserRow> {
+    const row = { id: newId('usr', now), workspace_id: workspaceId, handle, role, created_at: now };
+    await this.db.insertInto('users').values(row).execute();
+    return row;
+  }
+
+  getUser(id: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  // ---- tokens ----------------------------------------------------------------------------------
+
+  async insertToken(row: TokenRow): Promise<void> {
+    await this.db.insertInto('tokens').values(row).execute();
+  }
+
+  getToken(id: string): Promise<TokenRow | undefined> {
+    return this.db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async touchToken(id: string, now = Date.now()): Promise<void> {
+    await this.db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', id).execute();
+  }
+
+  // ---- agents ----------------------------------------------------------------------------------
+
+  async createAgent(workspaceId: string, name: string, kind: string, now = Date.now()): Promise<AgentRow> {
+    const row = { id: newId('agt', now), workspace_id: workspaceId, name, kind, created_at: now };
+    await this.db.insertInto('agents').values(row).execute();
+    return row;
+  }
+
+  /** An agent by id or by name, within one workspace. */
+  findAgent(workspaceId: string, ref: string): Promise<AgentRow | undefined> {
+    return this.db
+      .selectFrom('agents')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where((eb) => eb.or([eb('id', '=', ref), eb('name', '=', ref)]))
+      .executeTakeFirst();
+  }
+
+  getAgent(id: string): Promise<AgentRow | undefined> {
+    return this.db.selectFrom('agents').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  listAgents(workspaceId: string): Promise<AgentRow[]> {
+    return this.db
+      .selectFrom('agents')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .orderBy('name')
+      .execute();
+  }
+
+  // ---- gateways --------------------------------------------------------------------------------
+
+  async createGateway(workspaceId: string, name: string, hostname: string | null, now = Date.now()) {
+    const row: GatewayRow = {
+      id: newId('gw', now),
+      workspace_id: workspaceId,
+      name,
+      hostname,
+      version: null,
+      connected: 0,
+      last_seen_at: null,
+      created_at: now,
+    };
+    await this.db.insertInto('gateways').values(row).execute();
+    return row;
+  }
+
+  getGateway(id: string): Promise<GatewayRow | undefined> {
+    return this.db.selectFrom('gateways').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  listGateways(workspaceId: string): Promise<GatewayRow[]> {
+    return this.db
+      .selectFrom('gateways')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .orderBy('created_at')
+      .execute();
+  }
+
+  async updateGateway(id: string, patch: Partial<Omit<GatewayRow, 'id' | 'workspace_id'>>): Promise<void> {
+    await this.db.updateTable('gateways').set(patch).where('id', '=', id).execute();
+  }
+
+  /** Marks every gateway disconnected: a starting hub holds no connections yet. */
+  async disconnectAllGateways(): Promise<void> {
+    await this.db.updateTable('gateways').set({ connected: 0 }).where('connected', '=', 1).execute();
+  }
+
+  async attachAgent(gatewayId: string, agentId: string, provider: string | null, now = Date.now()) {
+    await this.db
+      .insertInto('gateway_agents')
+      .values({ gateway_id: gatewayId, agent_id: agentId, provider, created_at: now })
+      .onConflict((oc) => oc.columns(['gateway_id', 'agent_id']).doUpdateSet({ provider }))
+      .execute();
+  }
+
+  /** Agents attached to the given gateways, with the provider each was connected with. */
+  gatewayAgents(gatewayIds: string[]) {
+    if (gatewayIds.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('gateway_agents')
+      .innerJoin('agents', 'agents.id', 'gateway_agents.agent_id')
+      .select([
+        'gateway_agents.gateway_id as gatewayId',
+        'agents.id as id',
+        'agents.name as name',
+        'gateway_agents.provider as provider',
+      ])
+      .where('gateway_agents.gateway_id', 'in', gatewayIds)
+      .orderBy('agents.name')
+      .execute();
+  }
+
+  /** Gateways an agent is attached to. */
+  agentGateways(agentIds: string[]) {
+    if (agentIds.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('gateway_agents')
+      .innerJoin('gateways', 'gateways.id', 'gateway_agents.gateway_id')
+      .select([
+        'gateway_agents.agent_id as agentId',
+        'gateways.id as id',
+        'gateways.name as name',
+        'gateways.connected as connected',
+      ])
+      .where('gateway_agents.agent_id', 'in', agentIds)
+      .orderBy('gateways.name')
+      .execute();
+  }
+
+  // ---- assignments -----------------------------------------------------------------------------
+
+  async createAssignment(input: NewAssignment, now = Date.now()): Promise<AssignmentRow> {
+    const row: AssignmentRow = {
+      id: newId('asg', now),
+      workspace_id: input.workspaceId,
+      agent_id: input.agentId,
+      prompt: input.prompt,
+      session_key: input.sessionKey,
+      mode: input.mode,
+      timeout_ms: input.timeoutMs,
+      retries: input.retries,
+      state: 'queued',
+      attempt: 1,
+      gateway_id: null,
+      lease_expires_at: null,
+      created_by: input.createdBy,
+      created_at: now,
+      updated_at: now,
+      started_at: null,
+      finished_at: null,
+      result_output: null,
+      result_exit_code: null,
+      error_code: null,
+      error_message: null,
+    };
+    await this.db.insertInto('assignments').values(row).execute();
+    return row;
+  }
+
+  getAssignment(id: string): Promise<AssignmentRow | undefined> {
+    return this.db.selectFrom('assignments').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  listAssignments(
+    workspaceId: string,
+    filter: { agentId?: string; state?: string; limit?: number } = {},
+  ): Promise<AssignmentRow[]> {
+    let query = this.db.selectFrom('assignments').selectAll().where('workspace_id', '=', workspaceId);
+    if (filter.agentId) query = query.where('agent_id', '=', filter.agentId);
+    if (filter.state) query = query.where('state', '=', filter.state);
+    return query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 100)
+      .execute();
+  }
+
+  /**
+   * Compare-and-set: applies `patch` only if the assignment is in one of `from` (and, when given,
+   * held by `gatewayId` at `attempt`). Returns whether it applied: exactly one caller wins a race.
+   */
+  async transition(
+    id: string,
+    from: readonly AssignmentState[],
+    patch: AssignmentPatch,
+    guard: { gatewayId?: string; attempt?: number } = {},
+  ): Promise<boolean> {
+    let query = this.db
+      .updateTable('assignments')
+      .set({ updated_at: Date.now(), ...patch })
+      .where('id', '=', id)
+      .where('state', 'in', [...from]);
+    if (guard.gatewayId !== undefined) query = query.where('gateway_id', '=', guard.gatewayId);
+    if (guard.attempt !== undefined) query = query.where('attempt', '=', guard.attempt);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** The oldest queued assignments for the given agents. */
+  queuedFor(agentIds: string[], limit: number): Promise<AssignmentRow[]> {
+    if (agentIds.length === 0 || limit <= 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('assignments')
+      .selectAll()
+      .where('state', '=', 'queued')
+      .where('agent_id', 'in', agentIds)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Assignments a gateway holds (offered to it or running on it). */
+  heldBy(gatewayId: string): Promise<AssignmentRow[]> {
+    return this.db
+      .selectFrom('assignments')
+      .selectAll()
+      .where('gateway_id', '=', gatewayId)
+      .where('state', 'in', ['offered', 'starting', 'running', 'cancelling'])
+      .execute();
+  }
+
+  /** Held assignments whose lease ran out before `before`. */
+  leaseExpired(before: number): Promise<AssignmentRow[]> {
+    return this.db
+      .selectFrom('assignments')
+      .selectAll()
+      .where('state', 'in', ['offered', 'starting', 'running', 'cancelling'])
+      .where('lease_expires_at', '<', before)
+      .execute();
+  }
+
+  async renewLeases(gatewayId: string, until: number): Promise<void> {
+    await this.db
+      .updateTable('assignments')
+      .set({ lease_expires_at: until })
+      .where('gateway_id', '=', gatewayId)
+      .where('state', 'in', ['offered', 'starting', 'running', 'cancelling'])
+      .execute();
+  }
+
+  /** After a hub restart every held attempt gets a fresh lease, so reconnecting gateways keep their runs. */
+  async refreshAllLeases(until: number): Promise<void> {
+    await this.db
+      .updateTable('assignments')
+      .set({ lease_expires_at: until })
+      .where('state', 'in', ['offered', 'starting', 'running', 'cancelling'])
+      .execute();
+  }
+
+  // ---- events ----------------------------------------------------------------------------------
+
+  /**
+   * Stores events by (assignment, attempt, seq); a seq already stored is left as it was, so a
+   * replayed batch has no effect. Returns the highest seq up to which the attempt has no gap.
+   */
+  async appendEvents(assignmentId: string, attempt: number, events: NewEvent[]): Promise<number> {
+    if (events.length > 0) {
+      await this.db
+        .insertInto('assignment_events')
+        .values(events.map((e) => ({ ...e, assignment_id: assignmentId, attempt })))
+        .onConflict((oc) => oc.columns(['assignment_id', 'attempt', 'seq']).doNothing())
+        .execute();
+    }
+    return this.contiguousSeq(assignmentId, attempt);
+  }
+
+  /** The highest seq n such that seqs 1..n of the attempt are all stored. */
+  async contiguousSeq(assignmentId: string, attempt: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('assignment_events')
+      .select([sql<number>`count(*)`.as('n'), sql<number>`max(seq)`.as('top')])
+      .where('assignment_id', '=', assignmentId)
+      .where('attempt', '=', attempt)
+      .executeTakeFirstOrThrow();
+    const count = Number(row.n);
+    if (count === 0) return 0;
+    if (Number(row.top) === count) return count;
+    // A gap: find the first missing seq.
+    const gap = await this.db
+      .selectFrom('assignment_events as e')
+      .select(sql<number>`min(e.seq)`.as('seq'))
+      .where('e.assignment_id', '=', assignmentId)
+      .where('e.attempt', '=', attempt)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('assignment_events as n')
+              .select('n.seq')
+              .whereRef('n.assignment_id', '=', 'e.assignment_id')
+              .whereRef('n.attempt', '=', 'e.attempt')
+              .where(sql<boolean>`n.seq = e.seq + 1`),
+          ),
+        ),
+      )
+      .executeTakeFirstOrThrow();
+    const firstTop = Number(gap.seq);
+    const hasOne = await this.db
+      .selectFrom('assignment_events')
+      .select('seq')
+      .where('assignment_id', '=', assignmentId)
+      .where('attempt', '=', attempt)
+      .where('seq', '=', 1)
+      .executeTakeFirst();
+    return hasOne ? firstTop : 0;
+  }
+
+  /** Events in (attempt, seq) order, after the given position when there is one. */
+  listEvents(assignmentId: string, after?: { attempt: number; seq: number }, limit = 10_000) {
+    let query = this.db.selectFrom('assignment_events').selectAll().where('assignment_id', '=', assignmentId);
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('attempt', '>', after.attempt),
+          eb.and([eb('attempt', '=', after.attempt), eb('seq', '>', after.seq)]),
+        ]),
+      );
+    }
+    return query.orderBy('attempt').orderBy('seq').limit(limit).execute();
+  }
+}

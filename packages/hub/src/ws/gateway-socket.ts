@@ -1,0 +1,235 @@
+/**
+ * One gateway's WebSocket. Frames are handled one at a time in arrival order; each is validated
+ * against the protocol schema, and an invalid one is answered with an `error` frame, never a crash.
+ */
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import {
+  gatewayFrameSchema,
+  GantryError,
+  version,
+  type GatewayFrame,
+  type GatewayFrameOf,
+  type HubFrame,
+} from '@gantry/protocol';
+import { authenticate } from '../auth/authenticate.ts';
+import { Capacity } from '../dispatch/capacity.ts';
+import type { GatewayLink } from '../dispatch/links.ts';
+import type { HubContext } from '../context.ts';
+
+const helloTimeoutMs = 10_000;
+const maxInvalidFrames = 20;
+/** Back-pressure: past this much unsent data we stop sending offers until the socket drains. */
+const rejectCooldownMs = 30_000;
+
+export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
+  const send = (frame: HubFrame) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+  };
+  let link: GatewayLink | undefined;
+  let invalid = 0;
+  let lastRenew = 0;
+  let queue = Promise.resolve();
+
+  send({ t: 'welcome', nonce: randomBytes(16).toString('base64url'), version });
+  const helloTimer = setTimeout(() => ws.close(4001, 'no hello in time'), helloTimeoutMs);
+
+  const fail = (code: string, message: string) => {
+    send({ t: 'error', code, message });
+    invalid += 1;
+    if (invalid > maxInvalidFrames) ws.close(1008, 'too many invalid frames');
+  };
+
+  ws.on('message', (data, isBinary) => {
+    queue = queue.then(async () => {
+      if (isBinary) return fail('invalid_frame', 'frames are JSON text');
+      let json: unknown;
+      try {
+        json = JSON.parse(String(data));
+      } catch {
+        return fail('invalid_frame', 'frame is not valid JSON');
+      }
+      const parsed = gatewayFrameSchema.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        return fail('invalid_frame', `invalid frame: ${issue?.path.join('.') || 'frame'}: ${issue?.message}`);
+      }
+      try {
+        await handle(parsed.data);
+      } catch (err) {
+        const error = err instanceof GantryError ? err : undefined;
+        ctx.log.error('gateway frame failed', { type: parsed.data.t, error: (err as Error).message });
+        send({ t: 'error', code: error?.code ?? 'internal', message: error?.message ?? 'internal error' });
+        if (error?.code === 'unauthorized') ws.close(4003, error.message);
+      }
+    });
+  });
+
+  ws.on('close', () => {
+    clearTimeout(helloTimer);
+    queue = queue.then(() => closed()).catch(() => undefined);
+  });
+  ws.on('error', (err) => ctx.log.warn('gateway socket error', { error: err.message }));
+
+  async function handle(frame: GatewayFrame): Promise<void> {
+    if (frame.t === 'hello') return hello(frame);
+    if (!link) return fail('hello_required', 'send hello first');
+    await renewLeases(link);
+    switch (frame.t) {
+      case 'heartbeat':
+        link.capacity.report(frame);
+        ctx.dispatcher.kick();
+        return;
+      case 'accept':
+        return accept(link, frame);
+      case 'reject':
+        link.rejected.set(frame.assignmentId, Date.now() + rejectCooldownMs);
+        link.capacity.released((await ctx.store.getAssignment(frame.assignmentId))?.agent_id ?? '');
+        if (await ctx.assignments.requeue(frame.assignmentId, frame.attempt, link.gatewayId)) {
+          ctx.log.info('offer rejected', { assignment: frame.assignmentId, reason: frame.reason });
+        }
+        ctx.dispatcher.kick();
+        return;
+      case 'starting':
+        if (await ctx.assignments.starting(frame.assignmentId, frame.attempt, link.gatewayId)) {
+          send({ t: 'start', assignmentId: frame.assignmentId, attempt: frame.attempt });
+        } else {
+          revoke(frame, 'the assignment is no longer yours to start');
+        }
+        return;
+      case 'running':
+        return ctx.assignments.running(frame.assignmentId, frame.attempt, link.gatewayId);
+      case 'events': {
+        const row = await ctx.store.getAssignment(frame.assignmentId);
+        if (!row || row.workspace_id !== link.workspaceId) return revoke(frame, 'unknown assignment');
+        const upTo = await ctx.assignments.appendEvents(frame.assignmentId, frame.attempt, frame.events);
+        send({ t: 'events_ack', assignmentId: frame.assignmentId, attempt: frame.attempt, seq: upTo });
+        return;
+      }
+      case 'result': {
+        const applied = await ctx.assignments.complete(frame, link.gatewayId);
+        if (applied) {
+          const row = await ctx.store.getAssignment(frame.assignmentId);
+          if (row) link.capacity.released(row.agent_id);
+          ctx.dispatcher.kick();
+        } else {
+          ctx.log.warn('late result kept out of the assignment', {
+            assignment: frame.assignmentId,
+            attempt: frame.attempt,
+            status: frame.status,
+          });
+        }
+        send({ t: 'result_ack', assignmentId: frame.assignmentId, attempt: frame.attempt });
+        return;
+      }
+    }
+  }
+
+  async function hello(frame: GatewayFrameOf<'hello'>): Promise<void> {
+    if (link) return fail('already_hello', 'hello was already received on this connection');
+    const caller = await authenticate(ctx.store, frame.token);
+    if (caller.kind !== 'gateway')
+      throw new GantryError('unauthorized', 'a gateway token (gnt_g_) is required');
+    clearTimeout(helloTimer);
+    const attached = await ctx.store.gatewayAgents([caller.id]);
+    const names = new Map(attached.map((a) => [a.id, a.name]));
+    const served = frame.agents.filter((a) => names.has(a.agentId));
+    for (const extra of frame.agents.filter((a) => !names.has(a.agentId))) {
+      send({
+        t: 'error',
+        code: 'not_attached',
+        message: `agent ${extra.agentId} is not attached to this gateway`,
+      });
+    }
+    const current: GatewayLink = {
+      gatewayId: caller.id,
+      workspaceId: caller.workspaceId,
+      name: caller.name,
+      agents: new Map(served.map((a) => [a.agentId, names.get(a.agentId) ?? a.agentId])),
+      capacity: new Capacity({ slots: frame.slots, agents: served }),
+      rejected: new Map(),
+      send,
+      close: (code, reason) => ws.close(code, reason),
+    };
+    await ctx.store.updateGateway(caller.id, {
+      connected: 1,
+      last_seen_at: Date.now(),
+      version: frame.version,
+      ...(frame.hostname ? { hostname: frame.hostname } : {}),
+    });
+    link = current;
+    ctx.links.add(current);
+    await reconcile(current, frame.held);
+    send({
+      t: 'hello_ok',
+      gatewayId: caller.id,
+      workspaceId: caller.workspaceId,
+      agents: [...current.agents].map(([id, name]) => ({ id, name })),
+      heartbeatMs: ctx.settings.heartbeatMs,
+      leaseMs: ctx.settings.leaseMs,
+    });
+    ctx.log.info('gateway connected', { gateway: caller.id, name: caller.name, agents: current.agents.size });
+    ctx.dispatcher.kick();
+  }
+
+  /** Brings the hub's view and the gateway's view of held attempts together after a (re)connect. */
+  async function reconcile(current: GatewayLink, held: GatewayFrameOf<'hello'>['held']): Promise<void> {
+    const heldKeys = new Set(held.map((h) => `${h.assignmentId}#${h.attempt}`));
+    const rows = await ctx.store.heldBy(current.gatewayId);
+    const ours = new Set<string>();
+    const leaseUntil = Date.now() + ctx.settings.leaseMs;
+    for (const row of rows) {
+      const key = `${row.id}#${row.attempt}`;
+      ours.add(key);
+      if (heldKeys.has(key)) {
+        if (row.state === 'cancelling') {
+          send({ t: 'cancel', assignmentId: row.id, attempt: row.attempt, reason: 'cancelled' });
+        }
+        continue;
+      }
+      // The hub thinks this gateway holds it, the gateway does not: it is gone.
+      const outcome = await ctx.assignments.lose(row, 'the gateway reconnected without it');
+      ctx.log.warn('attempt missing on reconnect', { assignment: row.id, attempt: row.attempt, outcome });
+    }
+    await ctx.store.renewLeases(current.gatewayId, leaseUntil);
+    for (const h of held) {
+      const key = `${h.assignmentId}#${h.attempt}`;
+      if (ours.has(key) || h.state === 'finished') continue; // finished: its result is on the way
+      revoke(h, 'the hub no longer assigns this attempt to this gateway');
+    }
+  }
+
+  async function accept(current: GatewayLink, frame: GatewayFrameOf<'accept'>): Promise<void> {
+    const leaseUntil = Date.now() + ctx.settings.leaseMs;
+    if (await ctx.assignments.claim(frame.assignmentId, frame.attempt, current.gatewayId, leaseUntil)) {
+      send({ t: 'claimed', assignmentId: frame.assignmentId, attempt: frame.attempt });
+    } else {
+      revoke(frame, 'the offer was withdrawn');
+    }
+  }
+
+  function revoke(ref: { assignmentId: string; attempt: number }, reason: string): void {
+    send({ t: 'revoke', assignmentId: ref.assignmentId, attempt: ref.attempt, reason });
+  }
+
+  /** Any frame is a sign of life: leases renew at most a few times per lease period. */
+  async function renewLeases(current: GatewayLink): Promise<void> {
+    const now = Date.now();
+    if (now - lastRenew < Math.min(1000, ctx.settings.leaseMs / 4)) return;
+    lastRenew = now;
+    await ctx.store.renewLeases(current.gatewayId, now + ctx.settings.leaseMs);
+    await ctx.store.updateGateway(current.gatewayId, { last_seen_at: now });
+  }
+
+  async function closed(): Promise<void> {
+    if (!link || !ctx.links.remove(link)) return;
+    const gone = link;
+    await ctx.store.updateGateway(gone.gatewayId, { connected: 0, last_seen_at: Date.now() });
+    // Offers it never started go back to the queue at once; started runs wait out their lease.
+    for (const row of await ctx.store.heldBy(gone.gatewayId)) {
+      if (row.state === 'offered') await ctx.assignments.requeue(row.id, row.attempt, gone.gatewayId);
+    }
+    ctx.log.info('gateway disconnected', { gateway: gone.gatewayId });
+    ctx.dispatcher.kick();
+  }
+}

@@ -1,0 +1,122 @@
+/** Assignment states, events and the JSON shapes the hub serves for them (DESIGN §3). */
+import { z } from 'zod';
+
+export const assignmentStates = [
+  'queued',
+  'offered',
+  'starting',
+  'running',
+  'cancelling',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'expired',
+] as const;
+export type AssignmentState = (typeof assignmentStates)[number];
+
+export const terminalStates = ['succeeded', 'failed', 'cancelled', 'timed_out', 'expired'] as const;
+export type TerminalState = (typeof terminalStates)[number];
+
+export function isTerminal(state: AssignmentState): state is TerminalState {
+  return (terminalStates as readonly string[]).includes(state);
+}
+
+/** The states in which a gateway may be running an attempt. */
+export const activeStates = ['starting', 'running', 'cancelling'] as const;
+
+export const assignmentModes = ['new', 'continue'] as const;
+export type AssignmentMode = (typeof assignmentModes)[number];
+
+/** Codes an assignment's `error.code` can carry. */
+export const failureCodes = [
+  'provider_failed',
+  'provider_unavailable',
+  'spawn_failed',
+  'gateway_lost',
+  'cancelled',
+  'timed_out',
+  'expired',
+  'rejected',
+] as const;
+export type FailureCode = (typeof failureCodes)[number];
+
+export const agentRefSchema = z.object({ id: z.string(), name: z.string() });
+
+export const assignmentSchema = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  agent: agentRefSchema,
+  state: z.enum(assignmentStates),
+  attempt: z.number().int(),
+  prompt: z.string(),
+  sessionKey: z.string(),
+  mode: z.enum(assignmentModes),
+  timeoutMs: z.number().int(),
+  retries: z.number().int(),
+  gatewayId: z.string().nullable(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  result: z.object({ output: z.string(), exitCode: z.number().int().nullable() }).nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+export type Assignment = z.infer<typeof assignmentSchema>;
+
+/**
+ * Event types a provider run emits. `output` is a plain stdout line, `log` a stderr line;
+ * the rest come from structured `GANTRY_EVENT {json}` lines or built-in providers.
+ */
+export const eventTypes = [
+  'output',
+  'log',
+  'status',
+  'tool_start',
+  'tool_result',
+  'session',
+  'result',
+  'error',
+] as const;
+export type EventType = (typeof eventTypes)[number];
+
+export const runEventSchema = z.object({
+  seq: z.number().int().positive(),
+  type: z.string().min(1).max(64),
+  ts: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type RunEvent = z.infer<typeof runEventSchema>;
+
+export const assignmentEventSchema = runEventSchema.extend({ attempt: z.number().int().positive() });
+export type AssignmentEvent = z.infer<typeof assignmentEventSchema>;
+
+export const durationLimits = {
+  /** DESIGN §9: run timeout 60 min. */
+  defaultTimeoutMs: 60 * 60 * 1000,
+  maxTimeoutMs: 7 * 24 * 60 * 60 * 1000,
+  maxRetries: 10,
+  maxPromptBytes: 256 * 1024,
+} as const;
+
+export const createAssignmentSchema = z.strictObject({
+  agent: z.string().min(1).max(200),
+  prompt: z.string().min(1).max(durationLimits.maxPromptBytes),
+  sessionKey: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\w.:@/-]+$/, 'letters, digits and . _ : @ / - only')
+    .optional(),
+  mode: z.enum(assignmentModes).optional(),
+  timeoutMs: z.number().int().positive().max(durationLimits.maxTimeoutMs).optional(),
+  retries: z.number().int().min(0).max(durationLimits.maxRetries).optional(),
+});
+export type CreateAssignment = z.infer<typeof createAssignmentSchema>;
+
+export const listAssignmentsQuerySchema = z.strictObject({
+  agent: z.string().min(1).optional(),
+  state: z.enum(assignmentStates).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});

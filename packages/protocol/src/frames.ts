@@ -1,0 +1,127 @@
+/**
+ * Frames on the hub <-> gateway WebSocket (`/v1/gateway/ws`, DESIGN §4). Every frame is JSON
+ * `{ "t": type, ... }` and is validated against these schemas on receipt.
+ */
+import { z } from 'zod';
+import { assignmentModes, runEventSchema } from './assignment.ts';
+
+const attemptRef = { assignmentId: z.string().min(1).max(64), attempt: z.number().int().positive() };
+
+/** What the gateway knows of an attempt it still holds when it (re)connects. */
+export const heldAttemptSchema = z.strictObject({
+  ...attemptRef,
+  /** `finished` means the run ended and its result waits in the outbox. */
+  state: z.enum(['accepted', 'starting', 'running', 'finished']),
+});
+export type HeldAttempt = z.infer<typeof heldAttemptSchema>;
+
+const servedAgentSchema = z.strictObject({
+  agentId: z.string().min(1).max(64),
+  provider: z.string().min(1).max(64),
+  /** Free slots for this agent's binding right now. */
+  slots: z.number().int().min(0).max(1024),
+});
+
+const capacity = {
+  /** Free slots on the whole gateway right now. */
+  slots: z.number().int().min(0).max(1024),
+  agents: z.array(servedAgentSchema).max(1024),
+};
+
+// ---- gateway -> hub ----------------------------------------------------------------------------
+
+export const helloFrame = z.strictObject({
+  t: z.literal('hello'),
+  token: z.string().min(1).max(512),
+  version: z.string().max(64),
+  hostname: z.string().max(255).optional(),
+  ...capacity,
+  held: z.array(heldAttemptSchema).max(4096),
+});
+
+export const heartbeatFrame = z.strictObject({
+  t: z.literal('heartbeat'),
+  ...capacity,
+  /** The number of the last offer received on this connection, so the hub knows which offers the slots count. */
+  seenOffers: z.number().int().min(0),
+});
+export const acceptFrame = z.strictObject({ t: z.literal('accept'), ...attemptRef });
+export const rejectFrame = z.strictObject({
+  t: z.literal('reject'),
+  ...attemptRef,
+  reason: z.string().max(1000),
+});
+export const startingFrame = z.strictObject({ t: z.literal('starting'), ...attemptRef });
+export const runningFrame = z.strictObject({ t: z.literal('running'), ...attemptRef });
+export const eventsFrame = z.strictObject({
+  t: z.literal('events'),
+  ...attemptRef,
+  events: z.array(runEventSchema).min(1).max(1000),
+});
+export const resultStatuses = ['succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export const resultFrame = z.strictObject({
+  t: z.literal('result'),
+  ...attemptRef,
+  status: z.enum(resultStatuses),
+  output: z.string(),
+  exitCode: z.number().int().nullable(),
+  error: z.strictObject({ code: z.string().max(64), message: z.string() }).optional(),
+  /** The highest event seq of this attempt, so the hub knows every event is in. */
+  lastSeq: z.number().int().min(0),
+});
+
+export const gatewayFrameSchema = z.discriminatedUnion('t', [
+  helloFrame,
+  heartbeatFrame,
+  acceptFrame,
+  rejectFrame,
+  startingFrame,
+  runningFrame,
+  eventsFrame,
+  resultFrame,
+]);
+export type GatewayFrame = z.infer<typeof gatewayFrameSchema>;
+export type HelloFrame = z.infer<typeof helloFrame>;
+export type ResultFrame = z.infer<typeof resultFrame>;
+export type HeartbeatFrame = z.infer<typeof heartbeatFrame>;
+export type EventsFrame = z.infer<typeof eventsFrame>;
+
+// ---- hub -> gateway ----------------------------------------------------------------------------
+
+export const offeredAssignmentSchema = z.object({
+  id: z.string(),
+  attempt: z.number().int().positive(),
+  agentId: z.string(),
+  agentName: z.string(),
+  prompt: z.string(),
+  sessionKey: z.string(),
+  mode: z.enum(assignmentModes),
+  timeoutMs: z.number().int().positive(),
+});
+export type OfferedAssignment = z.infer<typeof offeredAssignmentSchema>;
+
+export const hubFrameSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('welcome'), nonce: z.string(), version: z.string() }),
+  z.object({
+    t: z.literal('hello_ok'),
+    gatewayId: z.string(),
+    workspaceId: z.string(),
+    agents: z.array(z.object({ id: z.string(), name: z.string() })),
+    heartbeatMs: z.number().int().positive(),
+    leaseMs: z.number().int().positive(),
+  }),
+  z.object({ t: z.literal('offer'), n: z.number().int().positive(), assignment: offeredAssignmentSchema }),
+  z.object({ t: z.literal('claimed'), ...attemptRef }),
+  z.object({ t: z.literal('start'), ...attemptRef }),
+  z.object({ t: z.literal('events_ack'), ...attemptRef, seq: z.number().int().min(0) }),
+  z.object({ t: z.literal('result_ack'), ...attemptRef }),
+  z.object({ t: z.literal('cancel'), ...attemptRef, reason: z.enum(['cancelled', 'timed_out']) }),
+  z.object({ t: z.literal('revoke'), ...attemptRef, reason: z.string() }),
+  z.object({ t: z.literal('error'), code: z.string(), message: z.string() }),
+]);
+export type HubFrame = z.infer<typeof hubFrameSchema>;
+export type HubFrameOf<T extends HubFrame['t']> = Extract<HubFrame, { t: T }>;
+export type GatewayFrameOf<T extends GatewayFrame['t']> = Extract<GatewayFrame, { t: T }>;
+
+/** The largest frame either side sends: 1000 events of a few KiB fit comfortably. */
+export const maxFrameBytes = 16 * 1024 * 1024;

@@ -1,0 +1,6 @@
+export * from './errors.ts';
+export * from './assignment.ts';
+export * from './resources.ts';
+export * from './frames.ts';
+export { version } from './version.ts';
+export * from './log.ts';

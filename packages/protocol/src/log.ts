@@ -1,0 +1,32 @@
+/** A small structured logger: one line per record, `time level message key=value ...`, to stderr. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export function createLogger(
+  name: string,
+  level: LogLevel = (globalThis.process?.env.GANTRY_LOG_LEVEL as LogLevel | undefined) ?? 'info',
+  write: (line: string) => void = (line) => void process.stderr.write(line),
+): Logger {
+  const min = order[level] ?? order.info;
+  const log =
+    (lvl: LogLevel) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (order[lvl] < min) return;
+      const parts = Object.entries(fields)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+      write(
+        `${new Date().toISOString()} ${lvl} ${name}: ${msg}${parts.length ? ' ' + parts.join(' ') : ''}\n`,
+      );
+    };
+  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,89 @@
+/** REST bodies for workspaces, principals, agents and gateways (DESIGN §8). */
+import { z } from 'zod';
+
+export const namePattern = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const nameSchema = z
+  .string()
+  .regex(namePattern, 'lower-case letters, digits, . _ - (up to 63, starting with a letter or digit)');
+
+export const agentKinds = ['managed', 'pass_through', 'service'] as const;
+
+export const agentSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(agentKinds),
+  workspaceId: z.string(),
+  createdAt: z.string(),
+  gateways: z.array(z.object({ id: z.string(), name: z.string(), connected: z.boolean() })),
+});
+export type Agent = z.infer<typeof agentSchema>;
+
+export const createAgentSchema = z.strictObject({
+  name: nameSchema,
+  kind: z.enum(agentKinds).optional(),
+});
+
+/** Returned once, when an agent is created: the key is never shown again. */
+export const createdAgentSchema = agentSchema.extend({ key: z.string() });
+
+export const principalSchema = z.object({
+  kind: z.enum(['user', 'agent', 'gateway']),
+  id: z.string(),
+  name: z.string(),
+  role: z.string().nullable(),
+});
+export type Principal = z.infer<typeof principalSchema>;
+
+export const meSchema = z.object({
+  principal: principalSchema,
+  workspace: z.object({ id: z.string(), name: z.string() }),
+});
+export type Me = z.infer<typeof meSchema>;
+
+export const healthSchema = z.object({
+  ok: z.boolean(),
+  version: z.string(),
+  store: z.enum(['sqlite', 'postgres']),
+  uptimeMs: z.number(),
+});
+export type Health = z.infer<typeof healthSchema>;
+
+export const gatewaySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  workspaceId: z.string(),
+  connected: z.boolean(),
+  lastSeenAt: z.string().nullable(),
+  hostname: z.string().nullable(),
+  version: z.string().nullable(),
+  agents: z.array(z.object({ id: z.string(), name: z.string(), provider: z.string().nullable() })),
+  runningAttempts: z.number().int(),
+  createdAt: z.string(),
+});
+export type Gateway = z.infer<typeof gatewaySchema>;
+
+/** `POST /v1/gateways/connect`, with an agent key as the bearer. */
+export const gatewayConnectSchema = z.strictObject({
+  name: nameSchema,
+  provider: z.string().min(1).max(64),
+  hostname: z.string().max(255).optional(),
+  /** Re-attach to a gateway this machine already has; proven with `gatewayToken`. */
+  gatewayId: z.string().optional(),
+  gatewayToken: z.string().optional(),
+});
+export type GatewayConnect = z.infer<typeof gatewayConnectSchema>;
+
+export const gatewayConnectResultSchema = z.object({
+  workspace: z.object({ id: z.string(), name: z.string() }),
+  agent: z.object({ id: z.string(), name: z.string() }),
+  gateway: z.object({ id: z.string(), name: z.string() }),
+  /** Present when the hub minted a new gateway token (first connect, or the old one was not valid). */
+  gatewayToken: z.string().optional(),
+});
+export type GatewayConnectResult = z.infer<typeof gatewayConnectResultSchema>;
+
+/** `POST /v1/agents/:ref/keys`: another key for an agent, shown once. */
+export const agentKeySchema = z.object({
+  agent: z.object({ id: z.string(), name: z.string() }),
+  key: z.string(),
+});
