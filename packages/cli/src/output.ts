@@ -40,6 +40,11 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** One JSON object on one line: what a foreground service prints when it is ready. */
+export function printJsonLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
 export function printLine(text = ''): void {
   process.stdout.write(`${text}\n`);
 }

@@ -4,6 +4,7 @@
  * The attempt lifecycle on this side: offer -> accept -> (claimed) -> starting -> (start) -> run ->
  * result; a slot is held from accept until the run ends.
  */
+import { EventEmitter, once } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,8 @@ interface Run {
   provider: Provider;
   args: string[];
   state: 'accepted' | 'starting' | 'running';
+  /** Whether other runs may use the workdir at the same time. */
+  parallel: boolean;
   abort: AbortController;
   reason?: StopReason;
   done?: Promise<void>;
@@ -65,6 +68,7 @@ export class Gateway {
   readonly db: GatewayDb;
   private readonly lock: PidLock;
   private readonly runs = new Map<string, Run>();
+  private readonly workdirFreed = new EventEmitter();
   private readonly connection: HubConnection;
   private readonly concurrency: number;
   private seenOffers = 0;
@@ -75,6 +79,7 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.concurrency = options.concurrency ?? 4;
+    this.workdirFreed.setMaxListeners(0);
     mkdirSync(options.paths.data, { recursive: true, mode: 0o700 });
     this.lock = acquirePidLock(join(options.paths.data, 'gateway.pid'));
     try {
@@ -213,11 +218,7 @@ export class Gateway {
         this.seenOffers = frame.n;
         return this.offer(frame.assignment);
       case 'claimed':
-        return this.withRun(frame, 'accepted', (run) => {
-          run.state = 'starting';
-          this.record(run);
-          this.connection.send({ t: 'starting', assignmentId: run.offer.id, attempt: run.offer.attempt });
-        });
+        return this.withRun(frame, 'accepted', (run) => void this.claimed(run));
       case 'start':
         return this.withRun(frame, 'starting', (run) => this.launch(run));
       case 'cancel':
@@ -261,6 +262,7 @@ export class Gateway {
       key: `${offer.id}#${offer.attempt}`,
       offer,
       workdir: binding.workdir,
+      parallel: binding.parallel,
       provider: this.providerOf(binding),
       args: [...(binding.providerArgs ?? this.session.providerArgs), ...(this.options.providerArgs ?? [])],
       state: 'accepted',
@@ -272,6 +274,26 @@ export class Gateway {
   }
 
   // ---- runs ------------------------------------------------------------------------------------
+
+  /**
+   * Claimed: wait until no other run uses the workdir (agents without a binding share the
+   * workspace root; the hub only counts per agent), then ask the hub to start.
+   */
+  private async claimed(run: Run): Promise<void> {
+    while (!run.parallel && this.workdirBusy(run)) {
+      await once(this.workdirFreed, 'freed');
+      if (this.runs.get(run.key) !== run) return;
+    }
+    run.state = 'starting';
+    this.record(run);
+    this.connection.send({ t: 'starting', assignmentId: run.offer.id, attempt: run.offer.attempt });
+  }
+
+  private workdirBusy(run: Run): boolean {
+    return [...this.runs.values()].some(
+      (other) => other !== run && other.workdir === run.workdir && (other.state === 'starting' || other.state === 'running'),
+    );
+  }
 
   private launch(run: Run): void {
     run.state = 'running';
@@ -362,6 +384,7 @@ export class Gateway {
     };
     this.db.recordAttempt({ ...ref, agentId: offer.agentId, state: 'finished', pid: null });
     this.runs.delete(run.key);
+    this.workdirFreed.emit('freed');
     this.db.enqueue({ ...ref, kind: 'result', lastSeq: sink.lastSeq, frame: JSON.stringify(frame) });
     this.connection.pump();
   }
@@ -370,6 +393,7 @@ export class Gateway {
   private halt(run: Run, reason: StopReason): void {
     if (run.state !== 'running') {
       this.runs.delete(run.key);
+      this.workdirFreed.emit('freed');
       this.db.forgetAttempt(run.offer.id, run.offer.attempt);
       if (reason === 'cancelled' || reason === 'timed_out') {
         const ref = { assignmentId: run.offer.id, attempt: run.offer.attempt };
@@ -443,13 +467,12 @@ export class Gateway {
     };
   }
 
-  /** One run at a time per workdir, unless the binding allows parallel runs. */
+  /** One run at a time per agent, unless its binding allows parallel runs. */
   private agentSlots(agentId: string): number {
     const free = this.concurrency - this.runs.size;
     if (free <= 0 || this.stopping) return 0;
-    const binding = this.bindingFor(agentId);
-    if (binding.parallel) return free;
-    return [...this.runs.values()].some((run) => run.workdir === binding.workdir) ? 0 : 1;
+    if (this.bindingFor(agentId).parallel) return free;
+    return [...this.runs.values()].some((run) => run.offer.agentId === agentId) ? 0 : 1;
   }
 
   private bindingFor(agentId: string): Binding {

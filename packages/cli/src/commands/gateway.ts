@@ -23,7 +23,7 @@ import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { connectSettings, hasConnectFlags, type ConnectFlags } from '../gateway-settings.ts';
 import { parsePort, untilSignal } from '../lifecycle.ts';
-import { ExitError, exitCodes, printJson, printLine, table } from '../output.ts';
+import { ExitError, exitCodes, printJson, printJsonLine, printLine, table } from '../output.ts';
 
 interface StartFlags {
   providerArg?: string[];
@@ -128,7 +128,7 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
   }
   const providerArgs = [...(flags.providerArg ?? []), ...(flags.providerOption ?? [])];
   const log = createLogger('gateway');
-  const gateway = new Gateway({ paths, session, concurrency, providerArgs, log });
+  const gateway = new Gateway({ paths, session, concurrency, providerArgs, graces: stopGraces(), log });
   let api;
   try {
     const checks = await gateway.providerChecks();
@@ -146,7 +146,7 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
     throw err;
   }
   await gateway.start();
-  if (flags.json) printJson({ ...sessionView(session), localApiUrl: api.url, concurrency });
+  if (flags.json) printJsonLine({ ...sessionView(session), localApiUrl: api.url, concurrency });
   else {
     printLine(
       `Gateway ${session.gatewayName} (${session.gatewayId}) serving ${session.agents.map((a) => a.name).join(', ')}`,
@@ -159,6 +159,13 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
   process.stderr.write(`gantry: ${signal}: stopping the gateway\n`);
   await gateway.stop();
   await api.close();
+}
+
+/** SIGINT -> SIGTERM -> SIGKILL graces for cancel and timeout: GANTRY_STOP_GRACE_MS sets both (default 5000). */
+export function stopGraces(env = process.env) {
+  const ms = Number(env.GANTRY_STOP_GRACE_MS ?? 5000);
+  if (!Number.isInteger(ms) || ms < 0) throw new GantryError('invalid_request', 'GANTRY_STOP_GRACE_MS must be a whole number of milliseconds');
+  return { interruptMs: ms, terminateMs: ms };
 }
 
 function sessionView(session: GatewaySession) {

@@ -4,7 +4,7 @@ import { GantryError, createLogger } from '@gantry/protocol';
 import { gantryPaths } from '@gantry/gateway';
 import { startHub, type DispatchSettings } from '@gantry/hub';
 import { parsePort, untilSignal } from '../lifecycle.ts';
-import { printJson, printLine } from '../output.ts';
+import { printJsonLine, printLine } from '../output.ts';
 
 export interface HubStartOptions {
   host: string;
@@ -52,7 +52,7 @@ export async function hubStart(options: HubStartOptions): Promise<void> {
   });
   const token = hub.bootstrap.ownerToken;
   if (options.json) {
-    printJson({
+    printJsonLine({
       url: hub.url,
       store: hub.storeKind,
       ownerTokenFile: hub.bootstrap.ownerTokenPath,

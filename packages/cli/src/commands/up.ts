@@ -18,7 +18,8 @@ import {
 import { HubClient } from '../client.ts';
 import { saveLogin } from '../credentials.ts';
 import { parsePort, untilSignal } from '../lifecycle.ts';
-import { printJson, printLine } from '../output.ts';
+import { printJsonLine, printLine } from '../output.ts';
+import { stopGraces } from './gateway.ts';
 import { dispatchSettings } from './hub.ts';
 
 const agentName = 'echo';
@@ -55,12 +56,12 @@ export async function up(options: { port: string; gatewayPort: string; dataDir?:
     });
     saveSession(paths.sessionFile, session);
 
-    const gateway = new Gateway({ paths, session, log: createLogger('gateway', 'warn') });
+    const gateway = new Gateway({ paths, session, graces: stopGraces(), log: createLogger('gateway', 'warn') });
     const api = await startLocalApi(gateway, paths, parsePort(options.gatewayPort, 7421, 'gateway port'));
     await gateway.start();
 
     if (options.json) {
-      printJson({
+      printJsonLine({
         hub: { url: hub.url, store: hub.storeKind, db: dbPath },
         gateway: { id: session.gatewayId, name: session.gatewayName, localApiUrl: api.url },
         agent: session.agents.find((a) => a.name === agentName)?.id,

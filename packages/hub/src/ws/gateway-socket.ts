@@ -19,8 +19,8 @@ import type { HubContext } from '../context.ts';
 
 const helloTimeoutMs = 10_000;
 const maxInvalidFrames = 20;
-/** Back-pressure: past this much unsent data we stop sending offers until the socket drains. */
-const rejectCooldownMs = 30_000;
+/** How long an assignment a gateway rejected is not offered to that gateway again. */
+const rejectCooldownMs = 5_000;
 
 export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
   const send = (frame: HubFrame) => {

@@ -1,0 +1,402 @@
+/**
+ * The gateway WebSocket (`/v1/gateway/ws`) against a real hub, with the test playing the gateway.
+ * Proves that bad frames and bad peers get `error` frames or a close, never a broken hub; that a
+ * full assignment round trip (offer, accept, start, events, result) works and is idempotent where
+ * the protocol says so; that the hub never offers more than the reported slots; and that a reject
+ * or a lost socket puts an offered assignment back in the queue.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import {
+  assignmentEventSchema,
+  assignmentSchema,
+  createdAgentSchema,
+  gatewayConnectResultSchema,
+  hubFrameSchema,
+  type Assignment,
+  type AssignmentState,
+  type GatewayFrame,
+  type HubFrame,
+  type HubFrameOf,
+  type RunEvent,
+} from '../../protocol/src/index.ts';
+import { startHub, type RunningHub } from '../src/server.ts';
+
+let dir: string;
+let hub: RunningHub;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gantry-ws-'));
+  hub = await startHub({ host: '127.0.0.1', port: 0, db: join(dir, 'hub.db'), dataDir: dir });
+});
+
+afterAll(async () => {
+  await hub?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+// ---- the fake gateway ----------------------------------------------------------------------------
+
+type FrameType = HubFrame['t'];
+
+/** Every fake gateway a test opened, closed after it. */
+const opened: FakeGateway[] = [];
+
+interface Waiter {
+  type: FrameType;
+  resolve: (frame: HubFrame) => void;
+  reject: (error: Error) => void;
+}
+
+/** A WebSocket client that queues the hub's frames so a test can await them by type. */
+class FakeGateway {
+  /** Frames received and not yet taken by `next`. */
+  private readonly queue: HubFrame[] = [];
+  private readonly waiters: Waiter[] = [];
+  /** Frames from the hub that do not match the protocol schema. */
+  readonly invalid: string[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data) => this.receive(String(data)));
+    this.closed = new Promise((resolve) => {
+      ws.on('close', (code, reason) => {
+        for (const waiter of this.waiters.splice(0)) waiter.reject(new Error(`socket closed (${code})`));
+        resolve({ code, reason: reason.toString() });
+      });
+    });
+  }
+
+  static open(): Promise<FakeGateway> {
+    const ws = new WebSocket(`${hub.url.replace(/^http/, 'ws')}/v1/gateway/ws`);
+    const gateway = new FakeGateway(ws);
+    opened.push(gateway);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(gateway));
+      ws.once('error', reject);
+    });
+  }
+
+  /** Sends a frame, or any text as is (for frames that are meant to be wrong). */
+  send(frame: GatewayFrame | string | Buffer): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame));
+  }
+
+  /** The next frame of a type: one already queued, or the next to arrive within the timeout. */
+  next<T extends FrameType>(type: T, timeoutMs = 5_000): Promise<HubFrameOf<T>> {
+    const index = this.queue.findIndex((frame) => frame.t === type);
+    if (index >= 0) return Promise.resolve(this.queue.splice(index, 1)[0] as HubFrameOf<T>);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        const queued = this.queue.map((frame) => frame.t).join(', ') || 'nothing';
+        reject(new Error(`no '${type}' frame within ${timeoutMs}ms (queued: ${queued})`));
+      }, timeoutMs);
+      const waiter: Waiter = {
+        type,
+        resolve: (frame) => {
+          clearTimeout(timer);
+          resolve(frame as HubFrameOf<T>);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Sends a frame and awaits the hub's reply of the given type. */
+  ask<T extends FrameType>(frame: GatewayFrame, reply: T): Promise<HubFrameOf<T>> {
+    const answer = this.next(reply);
+    this.send(frame);
+    return answer;
+  }
+
+  /** How many frames of a type are queued, untaken. */
+  count(type: FrameType): number {
+    return this.queue.filter((frame) => frame.t === type).length;
+  }
+
+  close(): Promise<unknown> {
+    this.ws.close();
+    return this.closed;
+  }
+
+  private receive(text: string): void {
+    const parsed = hubFrameSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) {
+      this.invalid.push(text);
+      return;
+    }
+    const frame = parsed.data;
+    const index = this.waiters.findIndex((waiter) => waiter.type === frame.t);
+    if (index >= 0) this.waiters.splice(index, 1)[0]?.resolve(frame);
+    else this.queue.push(frame);
+  }
+}
+
+afterEach(async () => {
+  const gateways = opened.splice(0);
+  await Promise.all(gateways.map((gateway) => gateway.close()));
+  for (const gateway of gateways) expect(gateway.invalid).toEqual([]);
+});
+
+// ---- REST helpers --------------------------------------------------------------------------------
+
+async function api(path: string, init: { token?: string; json?: unknown } = {}): Promise<unknown> {
+  const res = await fetch(`${hub.url}${path}`, {
+    method: init.json === undefined ? 'GET' : 'POST',
+    headers: {
+      authorization: `Bearer ${init.token ?? hub.bootstrap.ownerToken}`,
+      ...(init.json === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+  });
+  const body: unknown = await res.json();
+  expect(res.ok, `${path}: ${res.status} ${JSON.stringify(body)}`).toBe(true);
+  return body;
+}
+
+async function expectHealthy(): Promise<void> {
+  const res = await fetch(`${hub.url}/v1/health`);
+  expect(res.status).toBe(200);
+  expect(await res.json()).toMatchObject({ ok: true });
+}
+
+async function createAssignment(agent: string, prompt: string): Promise<Assignment> {
+  return assignmentSchema.parse(await api('/v1/assignments', { json: { agent, prompt } }));
+}
+
+async function getAssignment(id: string): Promise<Assignment> {
+  return assignmentSchema.parse(await api(`/v1/assignments/${id}`));
+}
+
+async function getEvents(id: string) {
+  return assignmentEventSchema.array().parse(await api(`/v1/assignments/${id}/events`));
+}
+
+/** Polls an assignment until it reaches a state. */
+async function waitForState(id: string, state: AssignmentState, timeoutMs = 5_000): Promise<Assignment> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const assignment = await getAssignment(id);
+    if (assignment.state === state) return assignment;
+    if (Date.now() > deadline) throw new Error(`assignment ${id} is ${assignment.state}, not ${state}`);
+    await sleep(25);
+  }
+}
+
+let agentCount = 0;
+
+/** An agent and a gateway registered for it over REST, not yet connected. */
+async function registerGateway() {
+  agentCount += 1;
+  const agent = createdAgentSchema.parse(await api('/v1/agents', { json: { name: `ws-agent-${agentCount}` } }));
+  const connect = gatewayConnectResultSchema.parse(
+    await api('/v1/gateways/connect', {
+      token: agent.key,
+      json: { name: `ws-gw-${agentCount}`, provider: 'echo' },
+    }),
+  );
+  if (!connect.gatewayToken) throw new Error('the first connect must mint a gateway token');
+  return { agent, gatewayId: connect.gateway.id, gatewayToken: connect.gatewayToken };
+}
+
+/** A registered gateway, connected and past `hello`, serving its agent with `slots` slots. */
+async function connectedGateway(slots = 1) {
+  const registered = await registerGateway();
+  const gw = await FakeGateway.open();
+  await gw.next('welcome');
+  const helloOk = await gw.ask(
+    {
+      t: 'hello',
+      token: registered.gatewayToken,
+      version: 'test',
+      slots,
+      agents: [{ agentId: registered.agent.id, provider: 'echo', slots }],
+      held: [],
+    },
+    'hello_ok',
+  );
+  return { ...registered, gw, helloOk };
+}
+
+type Offer = HubFrameOf<'offer'>['assignment'];
+
+const ref = (offer: Offer) => ({ assignmentId: offer.id, attempt: offer.attempt });
+
+/** Takes an offer through accept and start, as a gateway that runs it would. */
+async function startOffer(gw: FakeGateway, offer: Offer): Promise<void> {
+  expect(await gw.ask({ t: 'accept', ...ref(offer) }, 'claimed')).toEqual({ t: 'claimed', ...ref(offer) });
+  expect(await gw.ask({ t: 'starting', ...ref(offer) }, 'start')).toEqual({ t: 'start', ...ref(offer) });
+}
+
+async function finishOffer(gw: FakeGateway, offer: Offer, output: string, lastSeq = 0): Promise<void> {
+  const result = { status: 'succeeded', output, exitCode: 0, lastSeq } as const;
+  const ack = await gw.ask({ t: 'result', ...ref(offer), ...result }, 'result_ack');
+  expect(ack).toEqual({ t: 'result_ack', ...ref(offer) });
+}
+
+// ---- tests ---------------------------------------------------------------------------------------
+
+describe('connecting', () => {
+  it('greets every connection with a welcome nonce', async () => {
+    const gw = await FakeGateway.open();
+    const welcome = await gw.next('welcome');
+    expect(welcome.nonce).toMatch(/^[\w-]{16,}$/);
+    const other = await FakeGateway.open();
+    expect((await other.next('welcome')).nonce).not.toBe(welcome.nonce);
+  });
+
+  it('answers hello with hello_ok naming the gateway and its agents', async () => {
+    const { agent, gatewayId, helloOk } = await connectedGateway();
+    expect(helloOk).toMatchObject({ gatewayId, agents: [{ id: agent.id, name: agent.name }] });
+    expect(helloOk.heartbeatMs).toBeGreaterThan(0);
+    expect(helloOk.leaseMs).toBeGreaterThan(0);
+  });
+});
+
+describe('bad frames', () => {
+  afterEach(expectHealthy);
+
+  it.each([
+    ['text that is not JSON', 'not json {', 'invalid_frame'],
+    ['a binary frame', Buffer.from('{"t":"heartbeat"}'), 'invalid_frame'],
+    ['an unknown frame type', JSON.stringify({ t: 'launch', target: 'moon' }), 'invalid_frame'],
+    ['a hello without a token', JSON.stringify({ t: 'hello', version: 'x', slots: 1, agents: [], held: [] }), 'invalid_frame'],
+    ['an accept before hello', JSON.stringify({ t: 'accept', assignmentId: 'asg_x', attempt: 1 }), 'hello_required'],
+  ])('answers %s with an error frame and keeps the socket', async (_what, frame, code) => {
+    const gw = await FakeGateway.open();
+    await gw.next('welcome');
+    gw.send(frame);
+    expect(await gw.next('error')).toMatchObject({ code });
+
+    // The connection still works: the same frame is answered again.
+    gw.send(frame);
+    expect(await gw.next('error')).toMatchObject({ code });
+  });
+
+  it.each([
+    ['an unknown token', `gnt_g_tok_0000000000aaaaaaaaaaaaaaaa.${'A'.repeat(43)}`],
+    ['text that is no token', 'let-me-in'],
+  ])('refuses a hello with %s and closes with 4003', async (_what, token) => {
+    const gw = await FakeGateway.open();
+    await gw.next('welcome');
+    gw.send({ t: 'hello', token, version: 'test', slots: 1, agents: [], held: [] });
+    expect(await gw.next('error')).toMatchObject({ code: 'unauthorized' });
+    expect((await gw.closed).code).toBe(4003);
+  });
+
+  it('refuses a hello with an agent key instead of a gateway token', async () => {
+    const { agent } = await registerGateway();
+    const gw = await FakeGateway.open();
+    await gw.next('welcome');
+    gw.send({ t: 'hello', token: agent.key, version: 'test', slots: 1, agents: [], held: [] });
+    expect(await gw.next('error')).toMatchObject({ code: 'unauthorized' });
+    expect((await gw.closed).code).toBe(4003);
+  });
+
+  it('disconnects a peer that keeps sending garbage (1008)', async () => {
+    const gw = await FakeGateway.open();
+    await gw.next('welcome');
+    for (let i = 0; i < 50; i += 1) gw.send(`garbage ${i}`);
+    expect((await gw.closed).code).toBe(1008);
+    expect(gw.count('error')).toBeGreaterThan(0);
+
+    const next = await FakeGateway.open();
+    await next.next('welcome');
+  });
+});
+
+describe('an assignment round trip', () => {
+  it('offers, claims, starts, stores events once, and records the result', async () => {
+    const { agent, gatewayId, gw } = await connectedGateway();
+    const created = await createAssignment(agent.name, 'echo hello');
+
+    const offer = await gw.next('offer');
+    expect(offer.n).toBe(1);
+    expect(offer.assignment).toMatchObject({
+      id: created.id,
+      attempt: 1,
+      agentId: agent.id,
+      agentName: agent.name,
+      prompt: 'echo hello',
+      sessionKey: 'default',
+      mode: 'new',
+    });
+    expect(await getAssignment(created.id)).toMatchObject({ state: 'offered', gatewayId });
+
+    await startOffer(gw, offer.assignment);
+    expect((await getAssignment(created.id)).state).toBe('starting');
+    gw.send({ t: 'running', ...ref(offer.assignment) });
+    await waitForState(created.id, 'running');
+
+    const events: RunEvent[] = [1, 2, 3].map((seq) => ({
+      seq,
+      type: 'output',
+      ts: new Date(Date.now() + seq).toISOString(),
+      data: { line: `line ${seq}` },
+    }));
+    const batch = { t: 'events', ...ref(offer.assignment), events } as const;
+    expect(await gw.ask(batch, 'events_ack')).toEqual({ t: 'events_ack', ...ref(offer.assignment), seq: 3 });
+    // A replayed batch (the gateway did not see the ack) is acknowledged and changes nothing.
+    expect((await gw.ask(batch, 'events_ack')).seq).toBe(3);
+    expect(await getEvents(created.id)).toEqual(events.map((event) => ({ ...event, attempt: 1 })));
+
+    await finishOffer(gw, offer.assignment, 'done', 3);
+    const finished = await getAssignment(created.id);
+    expect(finished).toMatchObject({ state: 'succeeded', result: { output: 'done', exitCode: 0 }, error: null });
+    expect(finished.finishedAt).not.toBeNull();
+    expect(await getEvents(created.id)).toHaveLength(3);
+  });
+});
+
+describe('dispatch', () => {
+  it('never offers more than the gateway has slots for', async () => {
+    const { agent, gw } = await connectedGateway(1);
+    const first = await createAssignment(agent.name, 'first');
+    const second = await createAssignment(agent.name, 'second');
+
+    const offer = await gw.next('offer');
+    expect(offer.assignment.id).toBe(first.id);
+    await startOffer(gw, offer.assignment);
+    await sleep(300);
+    expect(gw.count('offer')).toBe(0);
+    expect((await getAssignment(second.id)).state).toBe('queued');
+
+    await finishOffer(gw, offer.assignment, 'first done');
+    const nextOffer = await gw.next('offer');
+    expect(nextOffer).toMatchObject({ n: 2, assignment: { id: second.id, prompt: 'second' } });
+  });
+
+  it('puts a rejected offer back in the queue and frees the slot', async () => {
+    const { agent, gw } = await connectedGateway(1);
+    const rejected = await createAssignment(agent.name, 'not for me');
+    const offer = await gw.next('offer');
+    expect(offer.assignment.id).toBe(rejected.id);
+
+    gw.send({ t: 'reject', ...ref(offer.assignment), reason: 'busy' });
+    expect(await waitForState(rejected.id, 'queued')).toMatchObject({ gatewayId: null, attempt: 1 });
+
+    // The slot is free again: a new assignment is offered (the rejected one is not, for a while).
+    const fresh = await createAssignment(agent.name, 'take this one');
+    expect((await gw.next('offer')).assignment.id).toBe(fresh.id);
+    expect((await getAssignment(rejected.id)).state).toBe('queued');
+  });
+
+  it('puts an offer back in the queue when the gateway disconnects', async () => {
+    const { agent, gw } = await connectedGateway(1);
+    const created = await createAssignment(agent.name, 'orphan');
+    expect((await gw.next('offer')).assignment.id).toBe(created.id);
+
+    await gw.close();
+    expect(await waitForState(created.id, 'queued')).toMatchObject({ gatewayId: null, attempt: 1 });
+  });
+});

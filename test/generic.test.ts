@@ -1,0 +1,120 @@
+// A hub and a gateway as separate processes: the generic provider's structured events, two agents on one
+// gateway, cancel and timeout that stop the process group, and a --wait the run outlives.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Assignment, AssignmentEvent } from '@gantry/protocol';
+import { eventually, Sandbox } from './harness.ts';
+import { createAgent, startHub, structuredScript } from './fixtures.ts';
+
+describe('generic provider through a real hub and gateway', () => {
+  const box = new Sandbox();
+  let markerDir: string;
+
+  beforeAll(async () => {
+    const { ready } = await startHub(box);
+    markerDir = join(box.home, 'markers');
+    const worker = await createAgent(box, 'worker');
+    const helper = await createAgent(box, 'helper');
+    const bin = box.script(
+      'agent.sh',
+      `${structuredScript}
+case "$1" in
+  *slow*) mkdir -p ${markerDir}; echo $$ > ${markerDir}/$GANTRY_ASSIGNMENT_ID; sleep 60 & sleep 60 ;;
+  *fail*) echo "bad input" >&2; exit 7 ;;
+esac`,
+    );
+    const connect = (key: string, provider: string) =>
+      box.json(['gateway', 'connect', '--server-url', ready.url, '--provider', provider, '--provider-bin', bin, '--api-key', key]);
+    await connect(worker.key, 'generic');
+    await connect(helper.key, 'echo');
+    await box.start(['gateway', 'start', '--port', '0', '--json'], { GANTRY_STOP_GRACE_MS: '300' }).ready();
+  });
+  afterAll(() => box.cleanup());
+
+  it('streams structured events in order and takes the result event as the output', async () => {
+    const run = await box.run(['assign', 'worker', 'fix the bug', '--follow', '--json']);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as AssignmentEvent & Assignment);
+    const final = lines.pop() as Assignment;
+    const events = lines as AssignmentEvent[];
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.map((e) => e.type)).toEqual(['output', 'status', 'tool_start', 'tool_result', 'session', 'output', 'result']);
+    expect(events[0]?.data).toEqual({ text: 'working on: fix the bug' });
+    expect(events[1]?.data).toEqual({ message: 'reading', progress: { current: 1, total: 2, unit: 'files' } });
+    expect(final).toMatchObject({ state: 'succeeded', result: { output: 'all done', exitCode: 0 } });
+  });
+
+  it('continues a session with the id the provider reported', async () => {
+    await box.json(['assign', 'worker', 'first', '--session', 'topic', '--wait']);
+    const next = await box.json<Assignment>(['assign', 'worker', 'second', '--session', 'topic', '--continue', '--wait']);
+    const events = await box.json<AssignmentEvent[]>(['assignments', 'events', next.id]);
+    expect(events.map((e) => e.data.text)).toContainEqual(expect.stringContaining('resume=conv-1 agent=worker'));
+  });
+
+  it('serves two agents from one gateway, each with its own provider', async () => {
+    const [a, b] = await Promise.all([
+      box.json<Assignment>(['assign', 'worker', 'one', '--wait']),
+      box.json<Assignment>(['assign', 'helper', 'two', '--wait']),
+    ]);
+    expect(a.result?.output).toBe('all done');
+    expect(b.result?.output).toBe('echo: two');
+    expect(a.gatewayId).toBe(b.gatewayId);
+    const gateways = await box.json<{ agents: { name: string; provider: string }[] }[]>(['gateways', 'list']);
+    expect(gateways).toHaveLength(1);
+    expect(gateways[0]?.agents).toEqual([
+      expect.objectContaining({ name: 'helper', provider: 'echo' }),
+      expect.objectContaining({ name: 'worker', provider: 'generic' }),
+    ]);
+  });
+
+  it('fails with the exit code and the tail of stderr', async () => {
+    const run = await box.run(['assign', 'worker', 'please fail', '--wait', '--json']);
+    expect(run.code).toBe(1);
+    const final = JSON.parse(run.stdout) as Assignment;
+    expect(final).toMatchObject({ state: 'failed', result: { exitCode: 7 }, error: { code: 'provider_failed' } });
+    expect(final.error?.message).toContain('bad input');
+  });
+
+  it('cancels a running assignment and stops its whole process group', async () => {
+    const created = await box.json<Assignment>(['assign', 'worker', 'slow work']);
+    const marker = join(markerDir, created.id);
+    await eventually(async () => (existsSync(marker) ? true : undefined));
+    const pgid = Number(readFileSync(marker, 'utf8'));
+    expect(groupAlive(pgid)).toBe(true);
+    const cancel = await box.run(['assignments', 'cancel', created.id]);
+    expect(cancel.code).toBe(0);
+    const final = await eventually(async () => {
+      const a = await box.json<Assignment>(['assignments', 'show', created.id]);
+      return a.state === 'cancelled' ? a : undefined;
+    });
+    expect(final.error?.code).toBe('cancelled');
+    expect(groupAlive(pgid)).toBe(false);
+  });
+
+  it('times a run out and stops it', async () => {
+    const run = await box.run(['assign', 'worker', 'slow again', '--timeout', '500ms', '--wait', '--json']);
+    expect(run.code).toBe(1);
+    const final = JSON.parse(run.stdout) as Assignment;
+    expect(final).toMatchObject({ state: 'timed_out', error: { code: 'timed_out' } });
+    expect(groupAlive(Number(readFileSync(join(markerDir, final.id), 'utf8')))).toBe(false);
+  });
+
+  it('exits 124 when the run outlives --wait, and the run goes on', async () => {
+    const run = await box.run(['assign', 'worker', 'slow once more', '--wait', '300ms', '--json']);
+    expect(run.code).toBe(124);
+    const pending = JSON.parse(run.stdout) as Assignment;
+    expect(['queued', 'offered', 'starting', 'running']).toContain(pending.state);
+    expect(run.stderr).toContain(`gantry assignments events ${pending.id} --follow`);
+    await box.run(['assignments', 'cancel', pending.id]);
+  });
+});
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,96 @@
+// `gantry up` in one shell, then the commands a user runs from another: an echo round trip and every error they can hit.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Assignment, AssignmentEvent } from '@gantry/protocol';
+import { Sandbox, type Service } from './harness.ts';
+
+describe('gantry up', () => {
+  const box = new Sandbox();
+  let up: Service;
+  let ready: { hub: { url: string }; gateway: { id: string; localApiUrl: string } };
+
+  beforeAll(async () => {
+    up = box.start(['up', '--port', '0', '--gateway-port', '0', '--json']);
+    ready = await up.ready();
+  });
+  afterAll(() => box.cleanup());
+
+  it('logs the CLI in as the owner, for other shells', async () => {
+    const me = await box.json<{ principal: { kind: string; name: string }; hub: { url: string } }>(['whoami']);
+    expect(me.principal).toMatchObject({ kind: 'user', name: 'owner' });
+    expect(me.hub.url).toBe(ready.hub.url);
+  });
+
+  it('runs an echo assignment end to end', async () => {
+    const done = await box.json<Assignment>(['assign', 'echo', 'hello there', '--wait']);
+    expect(done).toMatchObject({ state: 'succeeded', attempt: 1, sessionKey: 'default', agent: { name: 'echo' } });
+    expect(done.result).toEqual({ output: 'echo: hello there', exitCode: 0 });
+    expect(done.gatewayId).toBe(ready.gateway.id);
+
+    const events = await box.json<AssignmentEvent[]>(['assignments', 'events', done.id]);
+    expect(events.map((e) => [e.attempt, e.seq, e.type])).toEqual([[1, 1, 'output']]);
+
+    const listed = await box.json<Assignment[]>(['assignments', 'list', '--agent', 'echo']);
+    expect(listed.map((a) => a.id)).toContain(done.id);
+    const shown = await box.run(['assignments', 'show', done.id]);
+    expect(shown.stdout).toContain('succeeded');
+  });
+
+  it('prints the assignment and returns without --wait', async () => {
+    const created = await box.json<Assignment>(['assign', 'echo', 'later']);
+    expect(['queued', 'offered', 'starting', 'running', 'succeeded']).toContain(created.state);
+    const text = await box.run(['assign', 'echo', 'text']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^asg_\S+ queued for echo/);
+  });
+
+  it('shows the gateway as connected, from both sides', async () => {
+    const status = await box.json<{ running: boolean; connected: boolean; outboxDepth: number }>(['gateway', 'status']);
+    expect(status).toMatchObject({ running: true, connected: true, outboxDepth: 0 });
+    const gateways = await box.json<{ id: string; connected: boolean; agents: { name: string }[] }[]>([
+      'gateways',
+      'list',
+    ]);
+    expect(gateways).toEqual([expect.objectContaining({ id: ready.gateway.id, connected: true })]);
+    expect(gateways[0]?.agents.map((a) => a.name)).toEqual(['echo']);
+  });
+
+  it('answers every user error with a message and an exit code, never a stack trace', async () => {
+    const cases: [string[], Record<string, string>, number, RegExp][] = [
+      [['assign', 'nobody', 'x'], {}, 3, /no agent named or with id 'nobody'/],
+      [['whoami'], { GANTRY_TOKEN: 'gnt_u_tok_0000000000.aaaaaaaaaaaaaaaaaaaaaaaa' }, 4, /unknown or revoked token/],
+      [['whoami'], { GANTRY_HUB_URL: 'http://127.0.0.1:9' }, 5, /cannot reach the hub at http:\/\/127\.0\.0\.1:9/],
+      [['assignments', 'show', 'asg_nope'], {}, 3, /no assignment asg_nope/],
+      [['assign', 'echo', 'x', '--timeout', 'soon'], {}, 2, /invalid --timeout 'soon'/],
+      [['assignments', 'list', '--state', 'bogus'], {}, 2, /state/],
+      [['no-such-command'], {}, 2, /unknown command/],
+    ];
+    for (const [args, env, code, message] of cases) {
+      const result = await box.run(args, env);
+      expect({ args, code: result.code }).toEqual({ args, code });
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('prints errors as JSON with --json', async () => {
+    const result = await box.run(['assign', 'nobody', 'x', '--json']);
+    expect(result.code).toBe(3);
+    expect(JSON.parse(result.stdout)).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+  });
+
+  it('stops cleanly on SIGINT', async () => {
+    expect(await up.stop('SIGINT')).toBe(0);
+    const status = await box.json<{ running: boolean }>(['gateway', 'status']);
+    expect(status.running).toBe(false);
+  });
+});
+
+describe('gantry --version', () => {
+  it('prints the version', async () => {
+    const box = new Sandbox();
+    const result = await box.run(['--version']);
+    await box.cleanup();
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
