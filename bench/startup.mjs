@@ -38,9 +38,19 @@ const rows = Object.entries(samples).map(([name, values]) => ({
 console.log(`start-up, ${runs} runs each, alternating`);
 console.log(['command'.padEnd(18), 'median ms', '  p90 ms', 'x node -e 0'].join('  '));
 for (const r of rows) {
-  console.log([r.name.padEnd(18), String(r.medianMs).padStart(9), String(r.p90Ms).padStart(8), String(r.ratio).padStart(11)].join('  '));
+  console.log(
+    [
+      r.name.padEnd(18),
+      String(r.medianMs).padStart(9),
+      String(r.p90Ms).padStart(8),
+      String(r.ratio).padStart(11),
+    ].join('  '),
+  );
 }
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
 const out = new URL('results/startup.json', import.meta.url);
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, runs, rows }, null, 2)}\n`);
+writeFileSync(
+  out,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, runs, rows }, null, 2)}\n`,
+);
 console.log(`wrote ${fileURLToPath(out)}`);

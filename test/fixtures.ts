@@ -7,7 +7,10 @@ export interface HubReady {
 }
 
 /** `gantry hub start` on port 0, and `gantry login` as the owner. */
-export async function startHub(box: Sandbox, args: string[] = []): Promise<{ hub: Service; ready: HubReady }> {
+export async function startHub(
+  box: Sandbox,
+  args: string[] = [],
+): Promise<{ hub: Service; ready: HubReady }> {
   const hub = box.start(['hub', 'start', '--port', '0', '--json', ...args]);
   const ready = await hub.ready<HubReady>();
   const login = await box.run(['login', '--url', ready.url, '--token', ready.ownerToken]);

@@ -65,7 +65,11 @@ describe('gantry gateway run', () => {
     it('with no saved session and every flag: connects, saves the session (0600) and starts', async () => {
       first = await runAndStop(box, ['--server-url', hub.url, '--provider', 'echo'], { GANTRY_API_KEY: key });
       const saved = session(box);
-      expect(saved).toMatchObject({ serverUrl: hub.url, gatewayId: first.gateway.id, agents: [{ name: 'runner' }] });
+      expect(saved).toMatchObject({
+        serverUrl: hub.url,
+        gatewayId: first.gateway.id,
+        agents: [{ name: 'runner' }],
+      });
       expect(statSync(join(box.home, 'config', 'gateway-session.json')).mode & 0o777).toBe(0o600);
     });
 
@@ -83,7 +87,12 @@ describe('gantry gateway run', () => {
     });
 
     it('refuses a bad API key with a clear message', async () => {
-      const result = await box.run(['gateway', 'run', '--api-key', 'gnt_a_tok_0000000000.bbbbbbbbbbbbbbbbbbbbbbbbbbbb']);
+      const result = await box.run([
+        'gateway',
+        'run',
+        '--api-key',
+        'gnt_a_tok_0000000000.bbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+      ]);
       expect(result.code).toBe(4);
       expect(result.stderr).toContain('the hub refused the API key');
     });
@@ -92,7 +101,18 @@ describe('gantry gateway run', () => {
       const workdir = join(box.home, 'project');
       mkdirSync(workdir);
       const bin = box.script('pwd.sh', 'echo "in $PWD"');
-      const bind = await box.run(['gateway', 'bind', '--agent', 'runner', '--provider', 'generic', '--provider-bin', bin, '--workdir', workdir]);
+      const bind = await box.run([
+        'gateway',
+        'bind',
+        '--agent',
+        'runner',
+        '--provider',
+        'generic',
+        '--provider-bin',
+        bin,
+        '--workdir',
+        workdir,
+      ]);
       expect(bind.code).toBe(0);
       const bindings = join(box.home, 'config', 'logical-sessions.json');
       expect(statSync(bindings).mode & 0o777).toBe(0o600);
@@ -108,7 +128,7 @@ describe('gantry gateway run', () => {
     it('bind names the agents it serves when the agent is unknown', async () => {
       const result = await box.run(['gateway', 'bind', '--agent', 'ghost']);
       expect(result.code).toBe(3);
-      expect(result.stderr).toContain("it serves: runner");
+      expect(result.stderr).toContain('it serves: runner');
     });
   });
 
@@ -122,10 +142,30 @@ describe('gantry gateway run', () => {
 
   it('connect checks the provider can run', async () => {
     const box = await machine();
-    const result = await box.run(['gateway', 'connect', '--server-url', hub.url, '--provider', 'generic', '--provider-bin', '/nonexistent/agent', '--api-key', key]);
+    const result = await box.run([
+      'gateway',
+      'connect',
+      '--server-url',
+      hub.url,
+      '--provider',
+      'generic',
+      '--provider-bin',
+      '/nonexistent/agent',
+      '--api-key',
+      key,
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("'/nonexistent/agent' is not an executable file");
-    const unknown = await box.run(['gateway', 'connect', '--server-url', hub.url, '--provider', 'gpt', '--api-key', key]);
+    const unknown = await box.run([
+      'gateway',
+      'connect',
+      '--server-url',
+      hub.url,
+      '--provider',
+      'gpt',
+      '--api-key',
+      key,
+    ]);
     expect(unknown.stderr).toContain("unknown provider 'gpt'");
     await box.cleanup();
   });

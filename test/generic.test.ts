@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment, AssignmentEvent } from '@gantry/protocol';
 import { eventually, Sandbox } from './harness.ts';
+import { groupRunning } from './processes.ts';
 import { createAgent, startHub, structuredScript } from './fixtures.ts';
 
 describe('generic provider through a real hub and gateway', () => {
@@ -25,7 +26,18 @@ case "$1" in
 esac`,
     );
     const connect = (key: string, provider: string) =>
-      box.json(['gateway', 'connect', '--server-url', ready.url, '--provider', provider, '--provider-bin', bin, '--api-key', key]);
+      box.json([
+        'gateway',
+        'connect',
+        '--server-url',
+        ready.url,
+        '--provider',
+        provider,
+        '--provider-bin',
+        bin,
+        '--api-key',
+        key,
+      ]);
     await connect(worker.key, 'generic');
     await connect(helper.key, 'echo');
     await box.start(['gateway', 'start', '--port', '0', '--json'], { GANTRY_STOP_GRACE_MS: '300' }).ready();
@@ -35,21 +47,45 @@ esac`,
   it('streams structured events in order and takes the result event as the output', async () => {
     const run = await box.run(['assign', 'worker', 'fix the bug', '--follow', '--json']);
     expect(run.code).toBe(0);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as AssignmentEvent & Assignment);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AssignmentEvent & Assignment);
     const final = lines.pop() as Assignment;
     const events = lines as AssignmentEvent[];
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
-    expect(events.map((e) => e.type)).toEqual(['output', 'status', 'tool_start', 'tool_result', 'session', 'output', 'result']);
+    expect(events.map((e) => e.type)).toEqual([
+      'output',
+      'status',
+      'tool_start',
+      'tool_result',
+      'session',
+      'output',
+      'result',
+    ]);
     expect(events[0]?.data).toEqual({ text: 'working on: fix the bug' });
-    expect(events[1]?.data).toEqual({ message: 'reading', progress: { current: 1, total: 2, unit: 'files' } });
+    expect(events[1]?.data).toEqual({
+      message: 'reading',
+      progress: { current: 1, total: 2, unit: 'files' },
+    });
     expect(final).toMatchObject({ state: 'succeeded', result: { output: 'all done', exitCode: 0 } });
   });
 
   it('continues a session with the id the provider reported', async () => {
     await box.json(['assign', 'worker', 'first', '--session', 'topic', '--wait']);
-    const next = await box.json<Assignment>(['assign', 'worker', 'second', '--session', 'topic', '--continue', '--wait']);
+    const next = await box.json<Assignment>([
+      'assign',
+      'worker',
+      'second',
+      '--session',
+      'topic',
+      '--continue',
+      '--wait',
+    ]);
     const events = await box.json<AssignmentEvent[]>(['assignments', 'events', next.id]);
-    expect(events.map((e) => e.data.text)).toContainEqual(expect.stringContaining('resume=conv-1 agent=worker'));
+    expect(events.map((e) => e.data.text)).toContainEqual(
+      expect.stringContaining('resume=conv-1 agent=worker'),
+    );
   });
 
   it('serves two agents from one gateway, each with its own provider', async () => {
@@ -72,7 +108,11 @@ esac`,
     const run = await box.run(['assign', 'worker', 'please fail', '--wait', '--json']);
     expect(run.code).toBe(1);
     const final = JSON.parse(run.stdout) as Assignment;
-    expect(final).toMatchObject({ state: 'failed', result: { exitCode: 7 }, error: { code: 'provider_failed' } });
+    expect(final).toMatchObject({
+      state: 'failed',
+      result: { exitCode: 7 },
+      error: { code: 'provider_failed' },
+    });
     expect(final.error?.message).toContain('bad input');
   });
 
@@ -81,7 +121,7 @@ esac`,
     const marker = join(markerDir, created.id);
     await eventually(async () => (existsSync(marker) ? true : undefined));
     const pgid = Number(readFileSync(marker, 'utf8'));
-    expect(groupAlive(pgid)).toBe(true);
+    expect(groupRunning(pgid)).toBe(true);
     const cancel = await box.run(['assignments', 'cancel', created.id]);
     expect(cancel.code).toBe(0);
     const final = await eventually(async () => {
@@ -89,7 +129,7 @@ esac`,
       return a.state === 'cancelled' ? a : undefined;
     });
     expect(final.error?.code).toBe('cancelled');
-    expect(groupAlive(pgid)).toBe(false);
+    expect(groupRunning(pgid)).toBe(false);
   });
 
   it('times a run out and stops it', async () => {
@@ -97,7 +137,7 @@ esac`,
     expect(run.code).toBe(1);
     const final = JSON.parse(run.stdout) as Assignment;
     expect(final).toMatchObject({ state: 'timed_out', error: { code: 'timed_out' } });
-    expect(groupAlive(Number(readFileSync(join(markerDir, final.id), 'utf8')))).toBe(false);
+    expect(groupRunning(Number(readFileSync(join(markerDir, final.id), 'utf8')))).toBe(false);
   });
 
   it('exits 124 when the run outlives --wait, and the run goes on', async () => {
@@ -109,12 +149,3 @@ esac`,
     await box.run(['assignments', 'cancel', pending.id]);
   });
 });
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -34,7 +34,8 @@ export class Service {
     for (;;) {
       const line = this.stdout.split('\n').find((l) => l.startsWith('{'));
       if (line) return JSON.parse(line) as T;
-      if (this.proc.exitCode !== null) throw new Error(`service exited ${this.proc.exitCode}: ${this.stderr}`);
+      if (this.proc.exitCode !== null)
+        throw new Error(`service exited ${this.proc.exitCode}: ${this.stderr}`);
       if (Date.now() > until) throw new Error(`service not ready: ${this.stdout}\n${this.stderr}`);
       await sleep(25);
     }
@@ -54,7 +55,12 @@ export class Sandbox {
   private readonly services: Service[] = [];
 
   env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, GANTRY_HOME: this.home, GANTRY_LOG_LEVEL: 'warn', ...extra };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      GANTRY_HOME: this.home,
+      GANTRY_LOG_LEVEL: 'warn',
+      ...extra,
+    };
     for (const name of ['GANTRY_TOKEN', 'GANTRY_HUB_URL', 'GANTRY_API_KEY', 'GANTRY_DATABASE_URL']) {
       if (!(name in extra)) delete env[name];
     }
@@ -62,8 +68,15 @@ export class Sandbox {
   }
 
   /** Runs one command to its end. */
-  run(args: string[], extra: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<CliResult> {
-    const proc = spawn(process.execPath, [cliPath, ...args], { env: this.env(extra), stdio: ['ignore', 'pipe', 'pipe'] });
+  run(
+    args: string[],
+    extra: Record<string, string | undefined> = {},
+    timeoutMs = 30_000,
+  ): Promise<CliResult> {
+    const proc = spawn(process.execPath, [cliPath, ...args], {
+      env: this.env(extra),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const service = new Service(proc);
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
     return service.exited.then((code) => {
@@ -73,15 +86,22 @@ export class Sandbox {
   }
 
   /** Runs a command and parses its JSON output; fails the test with its stderr if it did not exit 0. */
-  async json<T = Record<string, unknown>>(args: string[], extra: Record<string, string | undefined> = {}): Promise<T> {
+  async json<T = Record<string, unknown>>(
+    args: string[],
+    extra: Record<string, string | undefined> = {},
+  ): Promise<T> {
     const result = await this.run([...args, '--json'], extra);
-    if (result.code !== 0) throw new Error(`gantry ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
+    if (result.code !== 0)
+      throw new Error(`gantry ${args.join(' ')} exited ${result.code}: ${result.stderr}${result.stdout}`);
     return JSON.parse(result.stdout) as T;
   }
 
   /** Starts a foreground service (stopped at cleanup). */
   start(args: string[], extra: Record<string, string | undefined> = {}): Service {
-    const proc = spawn(process.execPath, [cliPath, ...args], { env: this.env(extra), stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [cliPath, ...args], {
+      env: this.env(extra),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const service = new Service(proc);
     this.services.push(service);
     return service;

@@ -35,12 +35,18 @@ describe('hub on PostgreSQL', () => {
     expect(health.store).toBe('postgres');
 
     const agent = await createAgent(box, 'pg-echo');
-    const gateway = box.start(['gateway', 'run', '--server-url', ready.url, '--provider', 'echo', '--port', '0', '--json'], {
-      GANTRY_API_KEY: agent.key,
-    });
+    const gateway = box.start(
+      ['gateway', 'run', '--server-url', ready.url, '--provider', 'echo', '--port', '0', '--json'],
+      {
+        GANTRY_API_KEY: agent.key,
+      },
+    );
     await gateway.ready();
     const done = await box.json<Assignment>(['assign', 'pg-echo', 'from postgres', '--wait']);
-    expect(done).toMatchObject({ state: 'succeeded', result: { output: 'echo: from postgres', exitCode: 0 } });
+    expect(done).toMatchObject({
+      state: 'succeeded',
+      result: { output: 'echo: from postgres', exitCode: 0 },
+    });
 
     await hub.stop();
     // The same database, a new hub process (new port): the data and the owner's token still work.

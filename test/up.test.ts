@@ -15,14 +15,21 @@ describe('gantry up', () => {
   afterAll(() => box.cleanup());
 
   it('logs the CLI in as the owner, for other shells', async () => {
-    const me = await box.json<{ principal: { kind: string; name: string }; hub: { url: string } }>(['whoami']);
+    const me = await box.json<{ principal: { kind: string; name: string }; hub: { url: string } }>([
+      'whoami',
+    ]);
     expect(me.principal).toMatchObject({ kind: 'user', name: 'owner' });
     expect(me.hub.url).toBe(ready.hub.url);
   });
 
   it('runs an echo assignment end to end', async () => {
     const done = await box.json<Assignment>(['assign', 'echo', 'hello there', '--wait']);
-    expect(done).toMatchObject({ state: 'succeeded', attempt: 1, sessionKey: 'default', agent: { name: 'echo' } });
+    expect(done).toMatchObject({
+      state: 'succeeded',
+      attempt: 1,
+      sessionKey: 'default',
+      agent: { name: 'echo' },
+    });
     expect(done.result).toEqual({ output: 'echo: hello there', exitCode: 0 });
     expect(done.gatewayId).toBe(ready.gateway.id);
 
@@ -44,7 +51,10 @@ describe('gantry up', () => {
   });
 
   it('shows the gateway as connected, from both sides', async () => {
-    const status = await box.json<{ running: boolean; connected: boolean; outboxDepth: number }>(['gateway', 'status']);
+    const status = await box.json<{ running: boolean; connected: boolean; outboxDepth: number }>([
+      'gateway',
+      'status',
+    ]);
     expect(status).toMatchObject({ running: true, connected: true, outboxDepth: 0 });
     const gateways = await box.json<{ id: string; connected: boolean; agents: { name: string }[] }[]>([
       'gateways',
@@ -57,8 +67,18 @@ describe('gantry up', () => {
   it('answers every user error with a message and an exit code, never a stack trace', async () => {
     const cases: [string[], Record<string, string>, number, RegExp][] = [
       [['assign', 'nobody', 'x'], {}, 3, /no agent named or with id 'nobody'/],
-      [['whoami'], { GANTRY_TOKEN: 'gnt_u_tok_0000000000.aaaaaaaaaaaaaaaaaaaaaaaa' }, 4, /unknown or revoked token/],
-      [['whoami'], { GANTRY_HUB_URL: 'http://127.0.0.1:9' }, 5, /cannot reach the hub at http:\/\/127\.0\.0\.1:9/],
+      [
+        ['whoami'],
+        { GANTRY_TOKEN: 'gnt_u_tok_0000000000.aaaaaaaaaaaaaaaaaaaaaaaa' },
+        4,
+        /unknown or revoked token/,
+      ],
+      [
+        ['whoami'],
+        { GANTRY_HUB_URL: 'http://127.0.0.1:9' },
+        5,
+        /cannot reach the hub at http:\/\/127\.0\.0\.1:9/,
+      ],
       [['assignments', 'show', 'asg_nope'], {}, 3, /no assignment asg_nope/],
       [['assign', 'echo', 'x', '--timeout', 'soon'], {}, 2, /invalid --timeout 'soon'/],
       [['assignments', 'list', '--state', 'bogus'], {}, 2, /state/],

@@ -291,7 +291,10 @@ export class Gateway {
 
   private workdirBusy(run: Run): boolean {
     return [...this.runs.values()].some(
-      (other) => other !== run && other.workdir === run.workdir && (other.state === 'starting' || other.state === 'running'),
+      (other) =>
+        other !== run &&
+        other.workdir === run.workdir &&
+        (other.state === 'starting' || other.state === 'running'),
     );
   }
 

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { allowlistedEnv } from '../src/providers/environment.ts';
 import { genericProvider } from '../src/providers/generic.ts';
 import type { RunRequest } from '../src/providers/provider.ts';
+import { groupRunning, processRunning } from '../../../test/processes.ts';
 
 interface Recorded {
   type: string;
@@ -69,24 +70,6 @@ function makeRequest(
 }
 
 /** True once no process of the group is left (kill(-pgid, 0) fails with ESRCH). */
-function groupGone(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
 /** A request plus a promise of the pids the script prints on its first output line (`pgid [bgpid]`). */
 function requestWithPids() {
   let gotPids: (pids: number[]) => void = () => {};
@@ -311,8 +294,8 @@ describe('generic provider: stopping', () => {
 
     expect(outcome.pid).toBe(pgid);
     expect(outcome.status).toBe('failed');
-    expect(groupGone(pgid!)).toBe(true);
-    expect(processGone(background!)).toBe(true);
+    expect(!groupRunning(pgid!)).toBe(true);
+    expect(!processRunning(background!)).toBe(true);
   });
 
   it('a script that ignores SIGINT and SIGTERM is still stopped by SIGKILL after the graces', async () => {
@@ -334,6 +317,6 @@ describe('generic provider: stopping', () => {
     expect(outcome.error?.code).toBe('provider_failed');
     expect(outcome.error?.message).toContain('SIGKILL');
     expect(events.some((e) => e.data.text === 'survived')).toBe(false);
-    expect(groupGone(pgid!)).toBe(true);
+    expect(!groupRunning(pgid!)).toBe(true);
   });
 });

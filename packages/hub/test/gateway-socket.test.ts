@@ -47,7 +47,7 @@ type FrameType = HubFrame['t'];
 const opened: FakeGateway[] = [];
 
 interface Waiter {
-  type: FrameType;
+  matches: (frame: HubFrame) => boolean;
   resolve: (frame: HubFrame) => void;
   reject: (error: Error) => void;
 }
@@ -87,34 +87,50 @@ class FakeGateway {
     this.ws.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame));
   }
 
-  /** The next frame of a type: one already queued, or the next to arrive within the timeout. */
-  next<T extends FrameType>(type: T, timeoutMs = 5_000): Promise<HubFrameOf<T>> {
-    const index = this.queue.findIndex((frame) => frame.t === type);
+  /**
+   * The next frame of a type (and, when given, one that `where` accepts): one already queued, or
+   * the next to arrive within the timeout.
+   */
+  next<T extends FrameType>(
+    type: T,
+    where: (frame: HubFrameOf<T>) => boolean = () => true,
+    timeoutMs = 5_000,
+  ): Promise<HubFrameOf<T>> {
+    const matches = (frame: HubFrame) => frame.t === type && where(frame as HubFrameOf<T>);
+    const index = this.queue.findIndex(matches);
     if (index >= 0) return Promise.resolve(this.queue.splice(index, 1)[0] as HubFrameOf<T>);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        const queued = this.queue.map((frame) => frame.t).join(', ') || 'nothing';
-        reject(new Error(`no '${type}' frame within ${timeoutMs}ms (queued: ${queued})`));
-      }, timeoutMs);
+      const settle = () => {
+        clearTimeout(timer);
+        const at = this.waiters.indexOf(waiter);
+        if (at >= 0) this.waiters.splice(at, 1);
+      };
       const waiter: Waiter = {
-        type,
+        matches,
         resolve: (frame) => {
-          clearTimeout(timer);
+          settle();
           resolve(frame as HubFrameOf<T>);
         },
         reject: (error) => {
-          clearTimeout(timer);
+          settle();
           reject(error);
         },
       };
+      const timer = setTimeout(() => {
+        const queued = this.queue.map((frame) => frame.t).join(', ') || 'nothing';
+        waiter.reject(new Error(`no matching '${type}' frame within ${timeoutMs}ms (queued: ${queued})`));
+      }, timeoutMs);
       this.waiters.push(waiter);
     });
   }
 
   /** Sends a frame and awaits the hub's reply of the given type. */
-  ask<T extends FrameType>(frame: GatewayFrame, reply: T): Promise<HubFrameOf<T>> {
-    const answer = this.next(reply);
+  ask<T extends FrameType>(
+    frame: GatewayFrame,
+    reply: T,
+    where?: (frame: HubFrameOf<T>) => boolean,
+  ): Promise<HubFrameOf<T>> {
+    const answer = this.next(reply, where);
     this.send(frame);
     return answer;
   }
@@ -136,8 +152,8 @@ class FakeGateway {
       return;
     }
     const frame = parsed.data;
-    const index = this.waiters.findIndex((waiter) => waiter.type === frame.t);
-    if (index >= 0) this.waiters.splice(index, 1)[0]?.resolve(frame);
+    const waiter = this.waiters.find((candidate) => candidate.matches(frame));
+    if (waiter) waiter.resolve(frame);
     else this.queue.push(frame);
   }
 }
@@ -198,7 +214,9 @@ let agentCount = 0;
 /** An agent and a gateway registered for it over REST, not yet connected. */
 async function registerGateway() {
   agentCount += 1;
-  const agent = createdAgentSchema.parse(await api('/v1/agents', { json: { name: `ws-agent-${agentCount}` } }));
+  const agent = createdAgentSchema.parse(
+    await api('/v1/agents', { json: { name: `ws-agent-${agentCount}` } }),
+  );
   const connect = gatewayConnectResultSchema.parse(
     await api('/v1/gateways/connect', {
       token: agent.key,
@@ -228,6 +246,9 @@ async function connectedGateway(slots = 1) {
   return { ...registered, gw, helloOk };
 }
 
+/** How long a test waits to be sure a frame the hub must not send does not come. */
+const quietMs = 300;
+
 type Offer = HubFrameOf<'offer'>['assignment'];
 
 const ref = (offer: Offer) => ({ assignmentId: offer.id, attempt: offer.attempt });
@@ -236,6 +257,20 @@ const ref = (offer: Offer) => ({ assignmentId: offer.id, attempt: offer.attempt 
 async function startOffer(gw: FakeGateway, offer: Offer): Promise<void> {
   expect(await gw.ask({ t: 'accept', ...ref(offer) }, 'claimed')).toEqual({ t: 'claimed', ...ref(offer) });
   expect(await gw.ask({ t: 'starting', ...ref(offer) }, 'start')).toEqual({ t: 'start', ...ref(offer) });
+}
+
+/** A run event as a provider would emit it. */
+function outputEvent(seq: number, line: string): RunEvent {
+  return { seq, type: 'output', ts: new Date(Date.now() + seq).toISOString(), data: { line } };
+}
+
+/**
+ * Waits until the hub has handled every frame sent so far: frames are handled in order, and a
+ * `starting` for an assignment that does not exist is answered with a `revoke`.
+ */
+async function sync(gw: FakeGateway): Promise<void> {
+  const probe = { assignmentId: 'asg_sync', attempt: 1 };
+  await gw.ask({ t: 'starting', ...probe }, 'revoke', (frame) => frame.assignmentId === probe.assignmentId);
 }
 
 async function finishOffer(gw: FakeGateway, offer: Offer, output: string, lastSeq = 0): Promise<void> {
@@ -270,8 +305,16 @@ describe('bad frames', () => {
     ['text that is not JSON', 'not json {', 'invalid_frame'],
     ['a binary frame', Buffer.from('{"t":"heartbeat"}'), 'invalid_frame'],
     ['an unknown frame type', JSON.stringify({ t: 'launch', target: 'moon' }), 'invalid_frame'],
-    ['a hello without a token', JSON.stringify({ t: 'hello', version: 'x', slots: 1, agents: [], held: [] }), 'invalid_frame'],
-    ['an accept before hello', JSON.stringify({ t: 'accept', assignmentId: 'asg_x', attempt: 1 }), 'hello_required'],
+    [
+      'a hello without a token',
+      JSON.stringify({ t: 'hello', version: 'x', slots: 1, agents: [], held: [] }),
+      'invalid_frame',
+    ],
+    [
+      'an accept before hello',
+      JSON.stringify({ t: 'accept', assignmentId: 'asg_x', attempt: 1 }),
+      'hello_required',
+    ],
   ])('answers %s with an error frame and keeps the socket', async (_what, frame, code) => {
     const gw = await FakeGateway.open();
     await gw.next('welcome');
@@ -338,12 +381,7 @@ describe('an assignment round trip', () => {
     gw.send({ t: 'running', ...ref(offer.assignment) });
     await waitForState(created.id, 'running');
 
-    const events: RunEvent[] = [1, 2, 3].map((seq) => ({
-      seq,
-      type: 'output',
-      ts: new Date(Date.now() + seq).toISOString(),
-      data: { line: `line ${seq}` },
-    }));
+    const events = [1, 2, 3].map((seq) => outputEvent(seq, `line ${seq}`));
     const batch = { t: 'events', ...ref(offer.assignment), events } as const;
     expect(await gw.ask(batch, 'events_ack')).toEqual({ t: 'events_ack', ...ref(offer.assignment), seq: 3 });
     // A replayed batch (the gateway did not see the ack) is acknowledged and changes nothing.
@@ -352,9 +390,28 @@ describe('an assignment round trip', () => {
 
     await finishOffer(gw, offer.assignment, 'done', 3);
     const finished = await getAssignment(created.id);
-    expect(finished).toMatchObject({ state: 'succeeded', result: { output: 'done', exitCode: 0 }, error: null });
+    expect(finished).toMatchObject({
+      state: 'succeeded',
+      result: { output: 'done', exitCode: 0 },
+      error: null,
+    });
     expect(finished.finishedAt).not.toBeNull();
     expect(await getEvents(created.id)).toHaveLength(3);
+  });
+
+  it('refuses events for an assignment another gateway holds', async () => {
+    const holder = await connectedGateway();
+    const intruder = await connectedGateway();
+    const created = await createAssignment(holder.agent.name, 'not yours');
+    const offer = await holder.gw.next('offer');
+    await startOffer(holder.gw, offer.assignment);
+
+    intruder.gw.send({ t: 'events', ...ref(offer.assignment), events: [outputEvent(1, 'forged')] });
+    await sync(intruder.gw);
+    expect(await getEvents(created.id)).toEqual([]);
+    // Acked without being stored, so a gateway that lost the attempt clears its outbox instead of replaying forever.
+    expect(await intruder.gw.next('events_ack')).toMatchObject({ ...ref(offer.assignment), seq: 1 });
+    expect(await intruder.gw.next('revoke')).toMatchObject(ref(offer.assignment));
   });
 });
 
@@ -367,7 +424,7 @@ describe('dispatch', () => {
     const offer = await gw.next('offer');
     expect(offer.assignment.id).toBe(first.id);
     await startOffer(gw, offer.assignment);
-    await sleep(300);
+    await sleep(quietMs);
     expect(gw.count('offer')).toBe(0);
     expect((await getAssignment(second.id)).state).toBe('queued');
 
@@ -389,6 +446,25 @@ describe('dispatch', () => {
     const fresh = await createAssignment(agent.name, 'take this one');
     expect((await gw.next('offer')).assignment.id).toBe(fresh.id);
     expect((await getAssignment(rejected.id)).state).toBe('queued');
+  });
+
+  it('frees a rejected slot once, however often the reject is repeated', async () => {
+    const { agent, gw } = await connectedGateway(1);
+    const rejected = await createAssignment(agent.name, 'not for me');
+    const offer = await gw.next('offer');
+    // A gateway may resend a frame it is not sure arrived: that must not count as another free slot.
+    const reject = { t: 'reject', ...ref(offer.assignment), reason: 'busy' } as const;
+    gw.send(reject);
+    gw.send(reject);
+    await sync(gw);
+    expect((await getAssignment(rejected.id)).state).toBe('queued');
+
+    const first = await createAssignment(agent.name, 'first');
+    const second = await createAssignment(agent.name, 'second');
+    expect((await gw.next('offer')).assignment.id).toBe(first.id);
+    await sleep(quietMs);
+    expect(gw.count('offer')).toBe(0);
+    expect((await getAssignment(second.id)).state).toBe('queued');
   });
 
   it('puts an offer back in the queue when the gateway disconnects', async () => {

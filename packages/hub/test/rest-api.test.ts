@@ -44,8 +44,8 @@ interface CallOptions {
   token?: string | null;
   /** Sent as JSON with Content-Type application/json. */
   json?: unknown;
-  /** Sent as is, with `contentType` (for bodies that are not valid JSON). */
-  raw?: string;
+  /** Sent as is, with `contentType` (for bodies that are not valid JSON, or are streamed). */
+  raw?: string | ReadableStream<Uint8Array>;
   contentType?: string;
   headers?: Record<string, string>;
 }
@@ -60,7 +60,7 @@ async function call(path: string, options: CallOptions = {}): Promise<Reply> {
   const headers: Record<string, string> = { ...options.headers };
   const token = options.token === undefined ? ownerToken : options.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
-  let body: string | undefined;
+  let body: CallOptions['raw'];
   if (options.json !== undefined) {
     body = JSON.stringify(options.json);
     headers['content-type'] = 'application/json';
@@ -69,7 +69,7 @@ async function call(path: string, options: CallOptions = {}): Promise<Reply> {
     if (options.contentType) headers['content-type'] = options.contentType;
   }
   const method = options.method ?? (body === undefined ? 'GET' : 'POST');
-  const res = await fetch(`${hub.url}${path}`, { method, headers, body });
+  const res = await fetch(`${hub.url}${path}`, { method, headers, body, duplex: 'half' });
   const text = await res.text();
   expect(res.status, `${method} ${path}: ${text}`).toBeLessThan(500);
   expect(res.headers.get('content-type') ?? '').toMatch(/^application\/json/);
@@ -190,7 +190,7 @@ describe('agent keys', () => {
     const create = await call('/v1/agents', { token: agent.key, json: { name: 'sneaky' } });
     expectError(create, 403, 'forbidden');
     expectError(await call('/v1/gateways', { token: agent.key }), 403, 'forbidden');
-    expectError(await call('/v1/agents/sneaky'), 404, 'not_found');
+    expectError(await call('/v1/agents/sneaky'), 404, 'not_found'); // the refused create left nothing
   });
 });
 
@@ -226,7 +226,10 @@ describe('POST /v1/assignments', () => {
 
   it('refuses a JSON array or null as the body', async () => {
     for (const json of [[], null]) {
-      const reply = await call('/v1/assignments', { raw: JSON.stringify(json), contentType: 'application/json' });
+      const reply = await call('/v1/assignments', {
+        raw: JSON.stringify(json),
+        contentType: 'application/json',
+      });
       expectError(reply, 400, 'invalid_request');
     }
   });
@@ -234,11 +237,6 @@ describe('POST /v1/assignments', () => {
   it('answers 404 for an unknown agent', async () => {
     const reply = await call('/v1/assignments', { json: { agent: 'ghost', prompt: 'hi' } });
     expectError(reply, 404, 'not_found');
-  });
-
-  it('refuses a body over 1 MiB with 413', async () => {
-    const json = { agent: agentName, prompt: 'x'.repeat(1024 * 1024 + 1) };
-    expectError(await call('/v1/assignments', { json }), 413, 'payload_too_large');
   });
 
   it('creates a queued assignment with the defaults filled in', async () => {
@@ -377,7 +375,56 @@ describe('gateways', () => {
 
   it('refuses a bad connect body with 400', async () => {
     const agent = await newAgent('gw-bad');
-    const reply = await call('/v1/gateways/connect', { token: agent.key, json: { name: 'GW', provider: '' } });
+    const reply = await call('/v1/gateways/connect', {
+      token: agent.key,
+      json: { name: 'GW', provider: '' },
+    });
     expectError(reply, 400, 'invalid_request');
+  });
+});
+
+/** A body of `bytes` bytes (the start of a JSON object) streamed in chunks, so without a Content-Length. */
+function streamedBody(bytes: number): ReadableStream<Uint8Array> {
+  const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent >= bytes) return controller.close();
+      const piece = sent === 0 ? new TextEncoder().encode('{"agent":"anyone","prompt":"') : chunk;
+      controller.enqueue(piece);
+      sent += piece.length;
+    },
+  });
+}
+
+/** GET /v1/health's status, or why the request failed. */
+function healthOutcome(): Promise<number | string> {
+  return fetch(`${hub.url}/v1/health`).then(
+    (res) => res.status,
+    (err: Error) => `${err.message}: ${String((err.cause as Error | undefined)?.message)}`,
+  );
+}
+
+describe('bodies over 1 MiB', () => {
+  const oversized = { agent: 'anyone', prompt: 'x'.repeat(1024 * 1024 + 1) };
+  // `Connection: close` keeps a refused connection out of fetch's pool (see the last test).
+  const once = { connection: 'close' };
+
+  it('are refused with 413', async () => {
+    const reply = await call('/v1/assignments', { json: oversized, headers: once });
+    expectError(reply, 413, 'payload_too_large');
+  });
+
+  it('are refused with 413 when streamed without a Content-Length', async () => {
+    const raw = streamedBody(1024 * 1024 + 64 * 1024);
+    const reply = await call('/v1/assignments', { raw, contentType: 'application/json', headers: once });
+    expectError(reply, 413, 'payload_too_large');
+  });
+
+  it('leave the connection fit for the next requests', async () => {
+    // fetch reuses the connection a 413 came back on, as the hub's `Connection: keep-alive` allows.
+    expectError(await call('/v1/assignments', { json: oversized }), 413, 'payload_too_large');
+    const outcomes = [await healthOutcome(), await healthOutcome(), await healthOutcome()];
+    expect(outcomes).toEqual([200, 200, 200]);
   });
 });

@@ -164,7 +164,8 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
 /** SIGINT -> SIGTERM -> SIGKILL graces for cancel and timeout: GANTRY_STOP_GRACE_MS sets both (default 5000). */
 export function stopGraces(env = process.env) {
   const ms = Number(env.GANTRY_STOP_GRACE_MS ?? 5000);
-  if (!Number.isInteger(ms) || ms < 0) throw new GantryError('invalid_request', 'GANTRY_STOP_GRACE_MS must be a whole number of milliseconds');
+  if (!Number.isInteger(ms) || ms < 0)
+    throw new GantryError('invalid_request', 'GANTRY_STOP_GRACE_MS must be a whole number of milliseconds');
   return { interruptMs: ms, terminateMs: ms };
 }
 

@@ -56,7 +56,12 @@ export async function up(options: { port: string; gatewayPort: string; dataDir?:
     });
     saveSession(paths.sessionFile, session);
 
-    const gateway = new Gateway({ paths, session, graces: stopGraces(), log: createLogger('gateway', 'warn') });
+    const gateway = new Gateway({
+      paths,
+      session,
+      graces: stopGraces(),
+      log: createLogger('gateway', 'warn'),
+    });
     const api = await startLocalApi(gateway, paths, parsePort(options.gatewayPort, 7421, 'gateway port'));
     await gateway.start();
 

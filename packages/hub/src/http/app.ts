@@ -40,7 +40,11 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
     '/v1/*',
     bodyLimit({
       maxSize: maxBodyBytes,
-      onError: (c) => c.json(fail('payload_too_large', `the body is larger than ${maxBodyBytes} bytes`), 413),
+      // The rest of the body is never read, so the connection cannot be reused: close it.
+      onError: (c) => {
+        c.header('Connection', 'close');
+        return c.json(fail('payload_too_large', `the body is larger than ${maxBodyBytes} bytes`), 413);
+      },
     }),
   );
 

@@ -2,7 +2,7 @@
  * The hub's store: one query layer (Kysely) over SQLite or PostgreSQL. Domain code calls these
  * methods and never writes SQL of its own; both backends pass the same contract suite.
  */
-import type { Kysely} from 'kysely';
+import type { Kysely } from 'kysely';
 import { Migrator, sql } from 'kysely';
 import type { AssignmentState } from '@gantry/protocol';
 import { newId } from '../ids.ts';
@@ -378,6 +378,7 @@ export class Store {
       .select([sql<number>`count(*)`.as('n'), sql<number>`max(seq)`.as('top')])
       .where('assignment_id', '=', assignmentId)
       .where('attempt', '=', attempt)
+      .where('seq', '>=', 1) // with seqs from 1 only, count = max means 1..max are all there
       .executeTakeFirstOrThrow();
     const count = Number(row.n);
     if (count === 0) return 0;

@@ -82,14 +82,17 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
         return;
       case 'accept':
         return accept(link, frame);
-      case 'reject':
-        link.rejected.set(frame.assignmentId, Date.now() + rejectCooldownMs);
-        link.capacity.released((await ctx.store.getAssignment(frame.assignmentId))?.agent_id ?? '');
-        if (await ctx.assignments.requeue(frame.assignmentId, frame.attempt, link.gatewayId)) {
+      case 'reject': {
+        const row = await ctx.store.getAssignment(frame.assignmentId);
+        // Only a reject of an offer this gateway holds frees its slot; a repeated one changes nothing.
+        if (row && (await ctx.assignments.requeue(frame.assignmentId, frame.attempt, link.gatewayId))) {
+          link.rejected.set(frame.assignmentId, Date.now() + rejectCooldownMs);
+          link.capacity.released(row.agent_id);
           ctx.log.info('offer rejected', { assignment: frame.assignmentId, reason: frame.reason });
+          ctx.dispatcher.kick();
         }
-        ctx.dispatcher.kick();
         return;
+      }
       case 'starting':
         if (await ctx.assignments.starting(frame.assignmentId, frame.attempt, link.gatewayId)) {
           send({ t: 'start', assignmentId: frame.assignmentId, attempt: frame.attempt });
@@ -101,7 +104,18 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
         return ctx.assignments.running(frame.assignmentId, frame.attempt, link.gatewayId);
       case 'events': {
         const row = await ctx.store.getAssignment(frame.assignmentId);
-        if (!row || row.workspace_id !== link.workspaceId) return revoke(frame, 'unknown assignment');
+        if (!row || row.gateway_id !== link.gatewayId || row.attempt !== frame.attempt) {
+          // Not this gateway's attempt (never, or no longer): nothing is stored. The ack clears the
+          // gateway's outbox so it does not replay them forever; the revoke stops a run still going.
+          const top = Math.max(...frame.events.map((e) => e.seq));
+          send({ t: 'events_ack', assignmentId: frame.assignmentId, attempt: frame.attempt, seq: top });
+          ctx.log.warn('events for an attempt this gateway does not hold', {
+            assignment: frame.assignmentId,
+            attempt: frame.attempt,
+            gateway: link.gatewayId,
+          });
+          return revoke(frame, 'this gateway does not hold that attempt');
+        }
         const upTo = await ctx.assignments.appendEvents(frame.assignmentId, frame.attempt, frame.events);
         send({ t: 'events_ack', assignmentId: frame.assignmentId, attempt: frame.attempt, seq: upTo });
         return;
