@@ -132,6 +132,41 @@ describe('gantry gateway run', () => {
     });
   });
 
+  it('passes provider args once: saved by run, added for one start only by start', async () => {
+    const box = await machine();
+    const bin = box.script('args.sh', 'echo "args: $*"');
+    const run = box.start(
+      [
+        'gateway',
+        'run',
+        '--server-url',
+        hub.url,
+        '--provider',
+        'generic',
+        '--provider-bin',
+        bin,
+        '--provider-arg',
+        '--saved',
+        '--port',
+        '0',
+        '--json',
+      ],
+      { GANTRY_API_KEY: key },
+    );
+    await run.ready();
+    expect((await box.json<Assignment>(['assign', 'runner', 'p1', '--wait'])).result?.output).toBe(
+      'args: --saved p1',
+    );
+    await run.stop();
+    const start = box.start(['gateway', 'start', '--provider-option', '--once', '--port', '0', '--json']);
+    await start.ready();
+    expect((await box.json<Assignment>(['assign', 'runner', 'p2', '--wait'])).result?.output).toBe(
+      'args: --saved --once p2',
+    );
+    await start.stop();
+    await box.cleanup();
+  });
+
   it('gateway start with no saved session says what to do', async () => {
     const box = await machine();
     const result = await box.run(['gateway', 'start']);

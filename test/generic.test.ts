@@ -23,6 +23,7 @@ describe('generic provider through a real hub and gateway', () => {
 case "$1" in
   *slow*) mkdir -p ${markerDir}; echo $$ > ${markerDir}/$GANTRY_ASSIGNMENT_ID; sleep 60 & sleep 60 ;;
   *fail*) echo "bad input" >&2; exit 7 ;;
+  *nap*) sleep 0.4 ;;
 esac`,
     );
     const connect = (key: string, provider: string) =>
@@ -102,6 +103,25 @@ esac`,
       expect.objectContaining({ name: 'helper', provider: 'echo' }),
       expect.objectContaining({ name: 'worker', provider: 'generic' }),
     ]);
+  });
+
+  it('runs one assignment at a time per agent, and several at once for a parallel binding', async () => {
+    const spans = async (agent: string) => {
+      const runs = await Promise.all(
+        ['a', 'b'].map((p) => box.json<Assignment>(['assign', agent, `nap ${p}`, '--wait'])),
+      );
+      const [first, second] = runs
+        .map((a) => ({ start: Date.parse(a.startedAt ?? ''), end: Date.parse(a.finishedAt ?? '') }))
+        .sort((x, y) => x.start - y.start);
+      return { first: first!, second: second! };
+    };
+    const serial = await spans('worker');
+    expect(serial.second.start).toBeGreaterThanOrEqual(serial.first.end);
+
+    const bind = await box.run(['gateway', 'bind', '--agent', 'worker', '--workdir', box.home, '--parallel']);
+    expect(bind.code).toBe(0);
+    const parallel = await spans('worker');
+    expect(parallel.second.start).toBeLessThan(parallel.first.end);
   });
 
   it('fails with the exit code and the tail of stderr', async () => {

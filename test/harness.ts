@@ -67,16 +67,17 @@ export class Sandbox {
     return env;
   }
 
-  /** Runs one command to its end. */
+  /** Runs one command to its end; `input` is piped to its standard input. */
   run(
     args: string[],
     extra: Record<string, string | undefined> = {},
-    timeoutMs = 30_000,
+    { input, timeoutMs = 30_000 }: { input?: string; timeoutMs?: number } = {},
   ): Promise<CliResult> {
     const proc = spawn(process.execPath, [cliPath, ...args], {
       env: this.env(extra),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    proc.stdin?.end(input);
     const service = new Service(proc);
     const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
     return service.exited.then((code) => {

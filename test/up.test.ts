@@ -1,4 +1,6 @@
 // `gantry up` in one shell, then the commands a user runs from another: an echo round trip and every error they can hit.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment, AssignmentEvent } from '@gantry/protocol';
 import { Sandbox, type Service } from './harness.ts';
@@ -89,6 +91,29 @@ describe('gantry up', () => {
       expect({ args, code: result.code }).toEqual({ args, code });
       expect(result.stderr).toMatch(message);
       expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('logs in with a token piped on standard input, and refuses a wrong one', async () => {
+    const token = readFileSync(join(box.home, 'data', 'owner.token'), 'utf8').trim();
+    const other = new Sandbox();
+    try {
+      const ok = await other.run(['login', '--url', ready.hub.url], {}, { input: `${token}\n` });
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain('Logged in');
+      expect(statSync(join(other.home, 'config', 'user.json')).mode & 0o777).toBe(0o600);
+      expect((await other.json<{ principal: { name: string } }>(['whoami'])).principal.name).toBe('owner');
+      const bad = await other.run(
+        ['login', '--url', ready.hub.url],
+        {},
+        { input: 'gnt_u_tok_0000000000.zzzzzzzzzzzzzzzzzzzzzzzz\n' },
+      );
+      expect(bad.code).toBe(4);
+      const none = await other.run(['login', '--url', ready.hub.url], {}, { input: '' });
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain('no token given');
+    } finally {
+      await other.cleanup();
     }
   });
 

@@ -5,9 +5,9 @@
  * result; a slot is held from accept until the run ends.
  */
 import { EventEmitter, once } from 'node:events';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import {
   version,
   type HeldAttempt,
@@ -76,10 +76,13 @@ export class Gateway {
   private stopping = false;
   private refused: string | undefined;
   private lastContact: Date | undefined;
+  private bindings: Record<string, Binding>;
+  private bindingsWatcher: FSWatcher | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     this.concurrency = options.concurrency ?? 4;
     this.workdirFreed.setMaxListeners(0);
+    this.bindings = loadBindings(options.paths.bindingsFile);
     mkdirSync(options.paths.data, { recursive: true, mode: 0o700 });
     this.lock = acquirePidLock(join(options.paths.data, 'gateway.pid'));
     try {
@@ -109,7 +112,29 @@ export class Gateway {
 
   async start(): Promise<void> {
     await this.sweepPreviousRuns();
+    this.watchBindings();
     this.connection.start();
+  }
+
+  /** `gateway bind` writes the bindings file: take it up at once and tell the hub the new capacity. */
+  private watchBindings(): void {
+    const file = this.options.paths.bindingsFile;
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    this.bindingsWatcher = watch(dirname(file), (_event, name) => {
+      if (name !== basename(file)) return;
+      try {
+        this.bindings = loadBindings(file);
+      } catch (err) {
+        this.options.log.warn('kept the previous bindings', { error: (err as Error).message });
+        return;
+      }
+      this.options.log.info('bindings changed');
+      this.sendHeartbeat();
+    });
+  }
+
+  private sendHeartbeat(): void {
+    this.connection.send({ t: 'heartbeat', ...this.capacity(), seenOffers: this.seenOffers });
   }
 
   /** Stops taking work, stops what runs (reported as stopped), flushes the outbox briefly, disconnects. */
@@ -117,6 +142,7 @@ export class Gateway {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.heartbeat);
+    this.bindingsWatcher?.close();
     for (const run of this.runs.values()) {
       if (run.state === 'running') this.halt(run, 'stopping');
       else this.runs.delete(run.key);
@@ -200,9 +226,7 @@ export class Gateway {
     this.refused = undefined;
     this.options.log.info('connected to hub', { url: this.session.serverUrl, agents: frame.agents.length });
     clearInterval(this.heartbeat);
-    this.heartbeat = setInterval(() => {
-      this.connection.send({ t: 'heartbeat', ...this.capacity(), seenOffers: this.seenOffers });
-    }, frame.heartbeatMs);
+    this.heartbeat = setInterval(() => this.sendHeartbeat(), frame.heartbeatMs);
     this.heartbeat.unref();
     for (const run of this.runs.values()) {
       const ref = { assignmentId: run.offer.id, attempt: run.offer.attempt };
@@ -479,7 +503,7 @@ export class Gateway {
   }
 
   private bindingFor(agentId: string): Binding {
-    const bound = loadBindings(this.options.paths.bindingsFile)[agentId];
+    const bound = this.bindings[agentId];
     if (bound) return bound;
     const agent = this.session.agents.find((a) => a.id === agentId);
     const providerBin = agent?.providerBin ?? this.session.providerBin;

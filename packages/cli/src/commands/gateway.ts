@@ -105,7 +105,9 @@ export async function start(flags: StartFlags & { serverUrl?: string; apiKey?: s
       'no saved gateway session: run `gantry gateway connect` (or `gantry gateway run`) with --server-url, --provider and --api-key first',
     );
   }
-  const session = flags.serverUrl || flags.apiKey ? await connectWith(flags, saved) : saved;
+  // Overrides re-register; --provider-arg stays an argument of this run, not of the saved session.
+  const overrides = { serverUrl: flags.serverUrl, apiKey: flags.apiKey };
+  const session = flags.serverUrl || flags.apiKey ? await connectWith(overrides, saved) : saved;
   await serve(session, flags);
 }
 
@@ -115,8 +117,9 @@ export async function start(flags: StartFlags & { serverUrl?: string; apiKey?: s
  */
 export async function runGateway(flags: ConnectFlags & StartFlags): Promise<void> {
   const saved = loadSession(gantryPaths().sessionFile);
-  const session = !saved || hasConnectFlags(flags) ? await connectWith(flags, saved) : saved;
-  await serve(session, flags);
+  if (saved && !hasConnectFlags(flags)) return serve(saved, flags);
+  // Connecting saves the provider args in the session; they are not added a second time at start.
+  await serve(await connectWith(flags, saved), { ...flags, providerArg: [], providerOption: [] });
 }
 
 async function serve(session: GatewaySession, flags: StartFlags): Promise<void> {
@@ -200,8 +203,9 @@ export async function bind(flags: {
     throw new GantryError('not_found', `this gateway does not serve '${flags.agent}'; it serves: ${known}`);
   }
   const previous = loadBindings(paths.bindingsFile)[agent.id];
-  const provider = flags.provider ?? previous?.provider ?? session.provider;
-  const providerBin = flags.providerBin ?? previous?.providerBin;
+  // Unless told otherwise, a binding keeps the provider the agent already runs with.
+  const provider = flags.provider ?? previous?.provider ?? agent.provider ?? session.provider;
+  const providerBin = flags.providerBin ?? previous?.providerBin ?? agent.providerBin;
   await ensureRunnable(provider, providerBin ?? session.providerBin);
   const workdir = resolve(flags.workdir ?? process.cwd());
   if (!existsSync(workdir) || !statSync(workdir).isDirectory()) {
