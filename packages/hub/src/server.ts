@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
-import { maxFrameBytes, silentLogger, type Logger } from '@gantry/protocol';
+import { GantryError, maxFrameBytes, silentLogger, type Logger } from '@gantry/protocol';
 import { bootstrap, type Bootstrap } from './bootstrap.ts';
 import { Bus } from './bus.ts';
 import type { HubContext } from './context.ts';
@@ -61,7 +61,10 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
   const app = createApp(ctx);
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
-  const server = await listen(app.fetch, options.host, options.port);
+  const server = await listen(app.fetch, options.host, options.port).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://hub').pathname;
     if (path !== '/v1/gateway/ws') {
@@ -98,6 +101,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 function listen(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number) {
   return new Promise<Server>((resolve, reject) => {
     const server = serve({ fetch, hostname: host, port }, () => resolve(server as Server)) as Server;
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') {
+        reject(new GantryError('conflict', `port ${port} on ${host} is in use: is another hub running? (pass --port)`));
+      } else if (err.code === 'EADDRNOTAVAIL' || err.code === 'EACCES') {
+        reject(new GantryError('invalid_request', `cannot listen on ${host}:${port} (${err.code})`));
+      } else reject(err);
+    });
   });
 }

@@ -41,7 +41,12 @@ export async function connect(flags: ConnectFlags & { json?: boolean }): Promise
   else {
     printLine(`Connected gateway ${session.gatewayName} (${session.gatewayId}) to ${session.serverUrl}`);
     printLine(`Serving: ${session.agents.map((a) => a.name).join(', ')} with provider ${session.provider}`);
-    printLine(`Saved ${gantryPaths().sessionFile}. Start it with: gantry gateway start`);
+    const running = await liveStatus(gantryPaths());
+    printLine(
+      running
+        ? `Saved ${gantryPaths().sessionFile}. The gateway daemon is running: restart it to serve the change.`
+        : `Saved ${gantryPaths().sessionFile}. Start it with: gantry gateway start`,
+    );
   }
 }
 
