@@ -1,5 +1,5 @@
 // `gantry up` in one shell, then the commands a user runs from another: an echo round trip and every error they can hit.
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment, AssignmentEvent } from '@gantry/protocol';
@@ -137,5 +137,30 @@ describe('gantry --version', () => {
     await box.cleanup();
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('gantry up, again', () => {
+  it('serves again after a restart, and after its hub database was replaced', async () => {
+    const box = new Sandbox();
+    try {
+      const once = async () => {
+        const up = box.start(['up', '--port', '0', '--gateway-port', '0', '--json']);
+        await up.ready();
+        const done = await box.json<Assignment>(['assign', 'echo', 'again', '--wait']);
+        expect(done.result?.output).toBe('echo: again');
+        expect(await up.stop('SIGINT')).toBe(0);
+      };
+      await once();
+      await once();
+      for (const file of readdirSync(join(box.home, 'data')).filter(
+        (f) => f.startsWith('hub.db') || f === 'owner.token',
+      )) {
+        rmSync(join(box.home, 'data', file));
+      }
+      await once();
+    } finally {
+      await box.cleanup();
+    }
   });
 });

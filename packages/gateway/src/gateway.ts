@@ -232,6 +232,7 @@ export class Gateway {
       const ref = { assignmentId: run.offer.id, attempt: run.offer.attempt };
       if (run.state === 'accepted') this.connection.send({ t: 'accept', ...ref });
       if (run.state === 'starting') this.connection.send({ t: 'starting', ...ref });
+      if (run.state === 'running') this.connection.send({ t: 'running', ...ref });
     }
   }
 

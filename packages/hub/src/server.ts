@@ -40,7 +40,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const store = await openStore(options.db);
   const boot = await bootstrap(store, options.dataDir);
   await store.disconnectAllGateways();
-  await store.refreshAllLeases(Date.now() + settings.leaseMs + settings.graceMs);
+  // Held attempts get a fresh lease (and so a fresh grace after it): reconnecting gateways keep their runs.
+  await store.refreshAllLeases(Date.now() + settings.leaseMs);
 
   const bus = new Bus();
   const assignments = new Assignments(store, bus);

@@ -43,17 +43,25 @@ export async function up(options: { port: string; gatewayPort: string; dataDir?:
     saveLogin({ url: hub.url, token: ownerToken, principal: me.principal, workspace: me.workspace });
 
     const previous = loadSession(paths.sessionFile);
-    const apiKey =
-      previous?.serverUrl === hub.url ? previous.agents.find((a) => a.name === agentName)?.key : undefined;
-    const session = await register({
-      serverUrl: hub.url,
-      apiKey: apiKey ?? (await echoAgentKey(client)),
-      provider: 'echo',
-      providerArgs: [],
-      gatewayName: previous?.serverUrl === hub.url ? previous.gatewayName : defaultGatewayName(),
-      workspaceRoot: previous?.workspaceRoot ?? paths.defaultWorkspaceRoot,
-      ...(previous ? { previous } : {}),
-    });
+    const sameHub = previous?.serverUrl === hub.url;
+    const connectEcho = (apiKey: string) =>
+      register({
+        serverUrl: hub.url,
+        apiKey,
+        provider: 'echo',
+        providerArgs: [],
+        gatewayName: sameHub ? previous.gatewayName : defaultGatewayName(),
+        workspaceRoot: previous?.workspaceRoot ?? paths.defaultWorkspaceRoot,
+        ...(previous ? { previous } : {}),
+      });
+    const savedKey = sameHub ? previous.agents.find((a) => a.name === agentName)?.key : undefined;
+    // A saved key the hub no longer knows (its database was replaced) gives way to a fresh one.
+    const session = savedKey
+      ? await connectEcho(savedKey).catch(async (err: unknown) => {
+          if (!(err instanceof GantryError) || err.code !== 'unauthorized') throw err;
+          return connectEcho(await echoAgentKey(client));
+        })
+      : await connectEcho(await echoAgentKey(client));
     saveSession(paths.sessionFile, session);
 
     const gateway = new Gateway({
