@@ -104,7 +104,12 @@ function listen(fetch: (req: Request) => Response | Promise<Response>, host: str
     const server = serve({ fetch, hostname: host, port }, () => resolve(server as Server)) as Server;
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
-        reject(new GantryError('conflict', `port ${port} on ${host} is in use: is another hub running? (pass --port)`));
+        reject(
+          new GantryError(
+            'conflict',
+            `port ${port} on ${host} is in use: is another hub running? (pass --port)`,
+          ),
+        );
       } else if (err.code === 'EADDRNOTAVAIL' || err.code === 'EACCES') {
         reject(new GantryError('invalid_request', `cannot listen on ${host}:${port} (${err.code})`));
       } else reject(err);
