@@ -74,6 +74,7 @@ function buildProgram(): Command {
   hubCommand(program.command('login'))
     .description('log this CLI in to a hub')
     .requiredOption('--url <url>', 'hub URL')
+    .option('--json', 'JSON output')
     .action(action(load.login, 'login'));
   hubCommand(program.command('whoami'))
     .description('who this CLI acts as, on which hub')

@@ -5,12 +5,13 @@ import { resolveHub, saveLogin, type HubOptions } from '../credentials.ts';
 import { printJson, printLine } from '../output.ts';
 import { readSecret } from '../secret-prompt.ts';
 
-export async function login(options: HubOptions & { url: string }): Promise<void> {
+export async function login(options: HubOptions & { url: string; json?: boolean }): Promise<void> {
   const url = options.url.replace(/\/+$/, '');
   const token = options.token ?? process.env.GANTRY_TOKEN ?? (await readSecret(`Token for ${url}: `));
   const client = new HubClient({ url, urlSource: 'flag', token, tokenSource: 'flag' });
   const me = await client.request('GET', '/v1/me', meSchema);
   const path = saveLogin({ url, token, principal: me.principal, workspace: me.workspace });
+  if (options.json) return printJson({ url, ...me, file: path });
   printLine(
     `Logged in to ${url} as ${me.principal.name} (${me.principal.kind}) in workspace ${me.workspace.name}.`,
   );
