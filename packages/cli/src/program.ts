@@ -68,6 +68,10 @@ function buildProgram(): Command {
     .option('--lease-ms <ms>', 'lease of a claimed attempt (GANTRY_LEASE_MS)')
     .option('--heartbeat-ms <ms>', 'gateway heartbeat interval (GANTRY_HEARTBEAT_MS)')
     .option('--grace-ms <ms>', 'how long a lost gateway may take to come back (GANTRY_GRACE_MS)')
+    .option(
+      '--queue-ttl-ms <ms>',
+      'queued work no gateway picks up in this time expires (GANTRY_QUEUE_TTL_MS)',
+    )
     .option('--json', 'print the address and first-start token as JSON once ready')
     .action(action(load.hub, 'hubStart'));
 

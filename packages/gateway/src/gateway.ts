@@ -22,7 +22,7 @@ import { writeSecretFile } from './files.ts';
 import { HubConnection } from './hub-connection.ts';
 import type { GantryPaths } from './paths.ts';
 import { allowlistedEnv } from './providers/environment.ts';
-import { defaultStopGraces, groupAlive, stopGroup, type StopGraces } from './providers/process-group.ts';
+import { defaultStopGraces, processStartTime, stopRun, type StopGraces } from './providers/process-group.ts';
 import type { Provider } from './providers/provider.ts';
 import { createProvider } from './providers/registry.ts';
 import type { GatewaySession } from './session-file.ts';
@@ -104,6 +104,10 @@ export class Gateway {
         options.log.error('the hub refused this gateway', { reason: message });
       },
     });
+  }
+
+  private get graces(): StopGraces {
+    return this.options.graces ?? defaultStopGraces;
   }
 
   get session(): GatewaySession {
@@ -450,12 +454,15 @@ export class Gateway {
       agentId: run.offer.agentId,
       state: run.state,
       pid,
+      pidStart: pid === null ? null : (processStartTime(pid) ?? null),
     });
   }
 
   /**
    * Attempts a previous gateway process left: ones it never started are forgotten (the hub
-   * requeues them); ones it was running are stopped and reported, so none is left unaccounted.
+   * requeues them); ones it was running are stopped (their group only if its leader is still the
+   * process recorded, then anything carrying the run's marker) and reported `lost`, after the
+   * events they had written, so the hub retries or fails them and nothing is left unaccounted.
    */
   private async sweepPreviousRuns(): Promise<void> {
     for (const record of this.db.attempts()) {
@@ -464,22 +471,44 @@ export class Gateway {
         this.db.forgetAttempt(record.assignmentId, record.attempt);
         continue;
       }
-      if (record.pid && groupAlive(record.pid))
-        await stopGroup(record.pid, this.options.graces ?? defaultStopGraces);
-      const ref = { assignmentId: record.assignmentId, attempt: record.attempt };
-      const lastSeq = 0; // events already in the outbox keep their own seqs; the hub counts what it stored
-      const frame = {
-        t: 'result',
-        ...ref,
-        status: 'failed',
-        output: '',
-        exitCode: null,
-        error: { code: 'gateway_lost', message: 'the gateway stopped while this attempt ran' },
-        lastSeq,
-      };
-      this.db.recordAttempt({ ...record, state: 'finished', pid: null });
-      this.db.enqueue({ ...ref, kind: 'result', lastSeq, frame: JSON.stringify(frame) });
+      const runId = `${record.assignmentId}#${record.attempt}`;
+      await stopRun(
+        { ...(record.pid ? { pgid: record.pid } : {}), startTime: record.pidStart ?? null, runId },
+        this.graces,
+      );
+      this.options.log.warn('stopped a run left by an earlier gateway process', {
+        assignment: record.assignmentId,
+      });
+      this.finishLost(record, 'the gateway restarted while this attempt ran');
     }
+  }
+
+  /** Reports an attempt the gateway could not see to its end; the hub retries or fails it. */
+  private finishLost(ref: { assignmentId: string; attempt: number; agentId: string }, message: string): void {
+    const frame = {
+      t: 'result',
+      assignmentId: ref.assignmentId,
+      attempt: ref.attempt,
+      status: 'lost',
+      output: '',
+      exitCode: null,
+      error: { code: 'gateway_lost', message },
+      lastSeq: 0,
+    };
+    this.db.recordAttempt({
+      assignmentId: ref.assignmentId,
+      attempt: ref.attempt,
+      agentId: ref.agentId,
+      state: 'finished',
+      pid: null,
+    });
+    this.db.enqueue({
+      assignmentId: ref.assignmentId,
+      attempt: ref.attempt,
+      kind: 'result',
+      lastSeq: 0,
+      frame: JSON.stringify(frame),
+    });
   }
 
   // ---- capacity and bindings -------------------------------------------------------------------
@@ -522,7 +551,7 @@ export class Gateway {
   private providerOf(binding: Binding): Provider {
     return createProvider(binding.provider, {
       bin: binding.providerBin ?? this.session.providerBin,
-      graces: this.options.graces ?? defaultStopGraces,
+      graces: this.graces,
     });
   }
 }
@@ -542,8 +571,8 @@ function stoppedResult(reason: StopReason | undefined) {
       };
     case 'stopping':
       return {
-        status: 'failed' as const,
-        error: { code: 'gateway_stopped', message: 'the gateway was stopped while this ran' },
+        status: 'lost' as const,
+        error: { code: 'gateway_lost', message: 'the gateway was stopped while this ran' },
       };
     default:
       return undefined;

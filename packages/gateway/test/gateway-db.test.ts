@@ -38,7 +38,15 @@ function resultRow(assignmentId: string, attempt: number, lastSeq = 0): Omit<Out
 }
 
 function attemptRecord(assignmentId: string, overrides: Partial<AttemptRecord> = {}): AttemptRecord {
-  return { assignmentId, attempt: 1, agentId: 'agt_1', state: 'accepted', pid: null, ...overrides };
+  return {
+    assignmentId,
+    attempt: 1,
+    agentId: 'agt_1',
+    state: 'accepted',
+    pid: null,
+    pidStart: null,
+    ...overrides,
+  };
 }
 
 /** The outbox as compact `assignment/attempt/kind/lastSeq` strings, in pending order. */

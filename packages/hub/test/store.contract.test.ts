@@ -176,7 +176,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
 
     it('are run at open and create every table', async () => {
       expect(store.kind).toBe(backend.kind);
-      expect(await migrationNames()).toEqual(['0001_foundation']);
+      expect(await migrationNames()).toEqual(['0001_foundation', '0002_audit']);
       const tables = (await store.db.introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
         expect.arrayContaining([
@@ -189,6 +189,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
           'gateway_agents',
           'assignments',
           'assignment_events',
+          'audit',
         ]),
       );
     });
@@ -198,7 +199,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       await store.migrate();
       const again = await openStore(provisioned.location);
       await again.close();
-      expect(await migrationNames()).toEqual(['0001_foundation']);
+      expect(await migrationNames()).toEqual(['0001_foundation', '0002_audit']);
       expect(await store.getMeta('before-remigrate')).toBe('kept');
       expect(await store.getWorkspace(s.ws.id)).toEqual(s.ws);
     });

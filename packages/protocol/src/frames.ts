@@ -58,7 +58,12 @@ export const eventsFrame = z.strictObject({
   ...attemptRef,
   events: z.array(runEventSchema).min(1).max(1000),
 });
-export const resultStatuses = ['succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+/**
+ * `lost`: the gateway could not see the run to its end (it was stopped or restarted while the run
+ * went on); the hub then decides as for a lost gateway: another attempt if retries allow, else
+ * `failed` with `gateway_lost`.
+ */
+export const resultStatuses = ['succeeded', 'failed', 'cancelled', 'timed_out', 'lost'] as const;
 export const resultFrame = z.strictObject({
   t: z.literal('result'),
   ...attemptRef,

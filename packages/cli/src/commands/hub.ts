@@ -14,11 +14,12 @@ export interface HubStartOptions {
   leaseMs?: string;
   heartbeatMs?: string;
   graceMs?: string;
+  queueTtlMs?: string;
   json?: boolean;
 }
 
 export function dispatchSettings(
-  options: { leaseMs?: string; heartbeatMs?: string; graceMs?: string },
+  options: { leaseMs?: string; heartbeatMs?: string; graceMs?: string; queueTtlMs?: string },
   env = process.env,
 ): Partial<DispatchSettings> {
   const pick = (flag: string | undefined, name: string, what: string) => {
@@ -33,6 +34,8 @@ export function dispatchSettings(
   const lease = pick(options.leaseMs, 'GANTRY_LEASE_MS', '--lease-ms');
   const heartbeat = pick(options.heartbeatMs, 'GANTRY_HEARTBEAT_MS', '--heartbeat-ms');
   const grace = pick(options.graceMs, 'GANTRY_GRACE_MS', '--grace-ms');
+  const queueTtl = pick(options.queueTtlMs, 'GANTRY_QUEUE_TTL_MS', '--queue-ttl-ms');
+  if (queueTtl) settings.queueTtlMs = queueTtl;
   if (lease) settings.leaseMs = lease;
   if (heartbeat) settings.heartbeatMs = heartbeat;
   if (grace) settings.graceMs = grace;

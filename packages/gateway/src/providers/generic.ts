@@ -6,7 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import { findExecutable } from './executable.ts';
-import { defaultStopGraces, spawnGroup, stopGroup, type StopGraces } from './process-group.ts';
+import { defaultStopGraces, runMarker, spawnGroup, stopRun, type StopGraces } from './process-group.ts';
 import type { Provider, ProviderCheck, RunOutcome, RunRequest } from './provider.ts';
 
 const structuredPrefix = 'GANTRY_EVENT ';
@@ -61,7 +61,7 @@ export function genericProvider(bin: string | undefined, graces: StopGraces = de
       onSpawn?.(pid);
 
       let stopping: Promise<void> | undefined;
-      const stop = () => (stopping ??= stopGroup(pid, graces));
+      const stop = () => (stopping ??= stopRun({ pgid: pid, runId: request.env[runMarker] ?? '' }, graces));
       if (request.signal.aborted) void stop();
       request.signal.addEventListener('abort', () => void stop(), { once: true });
 

@@ -1,7 +1,8 @@
 /**
- * Runs a command in its own process group, stdin closed, and stops the whole group on request:
- * SIGINT, then SIGTERM after a grace, then SIGKILL (DESIGN §3, §9). Stopping resolves only once
- * no process of the group is left.
+ * Runs a command in its own process group, stdin closed, and stops a run completely: its group
+ * with SIGINT, then SIGTERM after a grace, then SIGKILL (DESIGN §3, §9); then any process that left
+ * the group (`setsid`) but still carries the run's marker (`GANTRY_RUN_ID` in its environment).
+ * Stopping resolves only once nothing of the run is left running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -14,6 +15,9 @@ export interface StopGraces {
 }
 
 export const defaultStopGraces: StopGraces = { interruptMs: 5_000, terminateMs: 5_000 };
+
+/** The environment variable that marks every process of a run, for finding those that leave its group. */
+export const runMarker = 'GANTRY_RUN_ID';
 
 export function spawnGroup(
   bin: string,
@@ -28,6 +32,42 @@ export function spawnGroup(
   });
 }
 
+interface ProcStat {
+  pid: number;
+  state: string;
+  pgrp: number;
+  /** Start time in clock ticks since boot: with the pid, it names one process for good. */
+  startTime: string;
+}
+
+function procStat(pid: number): ProcStat | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid pgrp ... starttime is field 22; comm may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { pid, state: fields[0] ?? '', pgrp: Number(fields[2]), startTime: fields[19] ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+const hasProc = process.platform === 'linux';
+
+function procPids(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** When the process started, or undefined where that cannot be read (not Linux, or gone). */
+export function processStartTime(pid: number): string | undefined {
+  return hasProc ? procStat(pid)?.startTime : undefined;
+}
+
 /**
  * Whether any process of the group still runs. A signal test alone counts zombies, which linger
  * until a reaper gets to them (slowly, or never in a container without an init), so on Linux the
@@ -39,52 +79,83 @@ export function groupAlive(pgid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  if (process.platform !== 'linux') return true;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return true;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
+  if (!hasProc) return true;
+  return procPids().some((pid) => {
+    const stat = procStat(pid);
+    return stat?.pgrp === pgid && stat.state !== 'Z';
+  });
+}
+
+/** Running processes (not zombies) whose environment carries this run's marker. Linux only. */
+export function markedProcesses(runId: string): number[] {
+  if (!hasProc) return [];
+  const needle = Buffer.from(`\0${runMarker}=${runId}\0`);
+  return procPids().filter((pid) => {
+    if (pid === process.pid) return false;
     try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const environ = Buffer.concat([Buffer.from('\0'), readFileSync(`/proc/${pid}/environ`)]);
+      return environ.includes(needle) && procStat(pid)?.state !== 'Z';
     } catch {
-      continue; // gone meanwhile
+      return false; // gone, or another user's
     }
-    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so read after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
-  }
-  return false;
+  });
 }
 
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // the group is already gone
-  }
+interface Target {
+  signal(signal: NodeJS.Signals): void;
+  alive(): boolean;
 }
 
-/** Resolves true once the group is gone, false if it outlived `ms`. */
-async function waitGone(pgid: number, ms: number): Promise<boolean> {
+/** Resolves true once the target is gone, false if it outlived `ms`. */
+async function waitGone(target: Target, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
-  while (groupAlive(pgid)) {
+  while (target.alive()) {
     if (Date.now() >= until) return false;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return true;
 }
 
-/** Stops every process of the group, escalating; resolves when none is left. */
-export async function stopGroup(pgid: number, graces: StopGraces = defaultStopGraces): Promise<void> {
-  signalGroup(pgid, 'SIGINT');
-  if (await waitGone(pgid, graces.interruptMs)) return;
-  signalGroup(pgid, 'SIGTERM');
-  if (await waitGone(pgid, graces.terminateMs)) return;
-  signalGroup(pgid, 'SIGKILL');
-  await waitGone(pgid, 60_000);
+async function escalate(target: Target, graces: StopGraces): Promise<void> {
+  target.signal('SIGINT');
+  if (await waitGone(target, graces.interruptMs)) return;
+  target.signal('SIGTERM');
+  if (await waitGone(target, graces.terminateMs)) return;
+  target.signal('SIGKILL');
+  await waitGone(target, 10_000);
+}
+
+function send(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Stops every process of the group, escalating; resolves when none is left running. */
+export function stopGroup(pgid: number, graces: StopGraces = defaultStopGraces): Promise<void> {
+  return escalate({ signal: (sig) => send(-pgid, sig), alive: () => groupAlive(pgid) }, graces);
+}
+
+/**
+ * Stops a whole run: its process group (when `pgid` is given), then whatever still carries its
+ * marker. For a group recorded by an earlier gateway process, pass the recorded start time: the
+ * group is signalled only if its leader is still that same process (pids are reused).
+ */
+export async function stopRun(
+  run: { pgid?: number; startTime?: string | null; runId: string },
+  graces: StopGraces = defaultStopGraces,
+): Promise<void> {
+  const { pgid, startTime } = run;
+  const sameLeader = pgid !== undefined && (!startTime || !hasProc || processStartTime(pgid) === startTime);
+  if (pgid !== undefined && sameLeader && groupAlive(pgid)) await stopGroup(pgid, graces);
+  if (!run.runId || markedProcesses(run.runId).length === 0) return;
+  await escalate(
+    {
+      signal: (sig) => markedProcesses(run.runId).forEach((pid) => send(pid, sig)),
+      alive: () => markedProcesses(run.runId).length > 0,
+    },
+    graces,
+  );
 }

@@ -16,7 +16,9 @@ export interface AttemptRecord {
   attempt: number;
   agentId: string;
   state: AttemptState;
+  /** The provider's process group, and when its leader started (pids are reused). */
   pid: number | null;
+  pidStart?: string | null;
 }
 
 export interface OutboxRow {
@@ -45,6 +47,7 @@ create table if not exists attempts (
   agent_id text not null,
   state text not null,
   pid integer,
+  pid_start text,
   created_at integer not null,
   updated_at integer not null,
   primary key (assignment_id, attempt)
@@ -125,12 +128,21 @@ export class GatewayDb {
     const now = Date.now();
     this.db
       .prepare(
-        `insert into attempts (assignment_id, attempt, agent_id, state, pid, created_at, updated_at)
-         values (?, ?, ?, ?, ?, ?, ?)
+        `insert into attempts (assignment_id, attempt, agent_id, state, pid, pid_start, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?)
          on conflict (assignment_id, attempt) do update set state = excluded.state, pid = excluded.pid,
-           updated_at = excluded.updated_at`,
+           pid_start = excluded.pid_start, updated_at = excluded.updated_at`,
       )
-      .run(record.assignmentId, record.attempt, record.agentId, record.state, record.pid, now, now);
+      .run(
+        record.assignmentId,
+        record.attempt,
+        record.agentId,
+        record.state,
+        record.pid,
+        record.pidStart ?? null,
+        now,
+        now,
+      );
   }
 
   forgetAttempt(assignmentId: string, attempt: number): void {
@@ -142,7 +154,8 @@ export class GatewayDb {
   attempts(): AttemptRecord[] {
     return this.db
       .prepare(
-        'select assignment_id as assignmentId, attempt, agent_id as agentId, state, pid from attempts order by created_at',
+        `select assignment_id as assignmentId, attempt, agent_id as agentId, state, pid, pid_start as pidStart
+         from attempts order by created_at`,
       )
       .all() as AttemptRecord[];
   }

@@ -1,5 +1,6 @@
 /**
- * Finds attempts whose gateway has gone quiet. An offer that lapses goes back to the queue; an
+ * Ends assignments that waited in the queue past its TTL (`expired`), and finds attempts whose
+ * gateway has gone quiet. An offer that lapses goes back to the queue; an
  * attempt that may have started waits out the grace period for its gateway to come back, then is
  * lost: retried as a new attempt or failed `gateway_lost`. Nothing stays running forever.
  */
@@ -35,6 +36,11 @@ export class LeaseSweeper {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
+      for (const row of await this.store.queuedBefore(now - this.settings.queueTtlMs)) {
+        if (await this.assignments.expire(row, this.settings.queueTtlMs)) {
+          this.log.info('assignment expired in the queue', { assignment: row.id });
+        }
+      }
       for (const row of await this.store.leaseExpired(now)) {
         const link = row.gateway_id ? this.links.get(row.gateway_id) : undefined;
         if (row.state === 'offered') {

@@ -3,10 +3,13 @@ export interface DispatchSettings {
   leaseMs: number;
   heartbeatMs: number;
   graceMs: number;
+  /** A queued assignment no gateway picked up within this ends `expired`. */
+  queueTtlMs: number;
 }
 
 export const defaultDispatchSettings: DispatchSettings = {
   leaseMs: 30_000,
   heartbeatMs: 10_000,
   graceMs: 120_000,
+  queueTtlMs: 24 * 60 * 60 * 1000,
 };

@@ -154,9 +154,12 @@ export class Assignments {
   async complete(frame: ResultFrame, gatewayId: string): Promise<boolean> {
     const row = await this.store.getAssignment(frame.assignmentId);
     if (!row || row.attempt !== frame.attempt || row.gateway_id !== gatewayId) return false;
+    if (frame.status === 'lost') {
+      return (await this.lose(row, frame.error?.message ?? 'the gateway lost the run')) !== 'moved';
+    }
     const error = frame.error ?? defaultError(frame.status);
     return this.finish(row, activeStates, {
-      state: frame.status,
+      state: frame.status as AssignmentState,
       output: frame.output,
       exitCode: frame.exitCode,
       error,
@@ -195,6 +198,15 @@ export class Assignments {
       error: { code: 'gateway_lost', message: `attempt ${row.attempt} was lost: ${reason}` },
     });
     return ok ? 'failed' : 'moved';
+  }
+
+  /** A queued assignment nobody picked up in time. */
+  expire(row: AssignmentRow, ttlMs: number): Promise<boolean> {
+    const hours = ttlMs >= 3_600_000 ? `${Math.round(ttlMs / 3_600_000)}h` : `${Math.round(ttlMs / 1000)}s`;
+    return this.finish(row, ['queued'], {
+      state: 'expired',
+      error: { code: 'expired', message: `no gateway serving this agent picked it up within ${hours}` },
+    });
   }
 
   private async finish(
@@ -248,7 +260,9 @@ function canSee(caller: Caller, row: AssignmentRow): boolean {
   return row.gateway_id === caller.id;
 }
 
-function defaultError(status: ResultFrame['status']): { code: string; message: string } | undefined {
+function defaultError(
+  status: Exclude<ResultFrame['status'], 'lost'>,
+): { code: string; message: string } | undefined {
   if (status === 'cancelled') return { code: 'cancelled', message: 'cancelled' };
   if (status === 'timed_out') return { code: 'timed_out', message: 'the run exceeded its timeout' };
   if (status === 'failed') return { code: 'provider_failed', message: 'the provider failed' };

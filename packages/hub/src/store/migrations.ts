@@ -114,6 +114,21 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_audit': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('audit')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('workspace_id', 'text', (c) => c.notNull().references('workspaces.id'))
+        .addColumn('ts', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_workspace_ts').on('audit').columns(['workspace_id', 'ts']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

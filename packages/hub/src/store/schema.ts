@@ -85,6 +85,18 @@ export interface AssignmentEventTable {
   data: string;
 }
 
+export interface AuditTable {
+  id: string;
+  workspace_id: string;
+  ts: number;
+  /** Who did it: `user:ID`, `agent:ID`, `gateway:ID` or `hub`. */
+  actor: string;
+  action: string;
+  /** What it was done to, e.g. an assignment id. */
+  subject: string;
+  data: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -100,4 +112,5 @@ export interface Database {
   assignments: AssignmentTable;
   assignment_events: AssignmentEventTable;
   meta: MetaTable;
+  audit: AuditTable;
 }

@@ -336,6 +336,18 @@ export class Store {
       .execute();
   }
 
+  /** Queued assignments created before `before`. */
+  queuedBefore(before: number, limit = 500): Promise<AssignmentRow[]> {
+    return this.db
+      .selectFrom('assignments')
+      .selectAll()
+      .where('state', '=', 'queued')
+      .where('created_at', '<', before)
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+  }
+
   async renewLeases(gatewayId: string, until: number): Promise<void> {
     await this.db
       .updateTable('assignments')
@@ -351,6 +363,35 @@ export class Store {
       .updateTable('assignments')
       .set({ lease_expires_at: until })
       .where('state', 'in', ['offered', 'starting', 'running', 'cancelling'])
+      .execute();
+  }
+
+  // ---- audit ----------------------------------------------------------------------------------
+
+  async audit(entry: { workspaceId: string; actor: string; action: string; subject: string; data: unknown }) {
+    const now = Date.now();
+    await this.db
+      .insertInto('audit')
+      .values({
+        id: newId('aud', now),
+        workspace_id: entry.workspaceId,
+        ts: now,
+        actor: entry.actor,
+        action: entry.action,
+        subject: entry.subject,
+        data: JSON.stringify(entry.data),
+      })
+      .execute();
+  }
+
+  listAudit(workspaceId: string, limit = 100) {
+    return this.db
+      .selectFrom('audit')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .orderBy('ts', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
       .execute();
   }
 

@@ -109,10 +109,9 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
           // gateway's outbox so it does not replay them forever; the revoke stops a run still going.
           const top = Math.max(...frame.events.map((e) => e.seq));
           send({ t: 'events_ack', assignmentId: frame.assignmentId, attempt: frame.attempt, seq: top });
-          ctx.log.warn('events for an attempt this gateway does not hold', {
-            assignment: frame.assignmentId,
-            attempt: frame.attempt,
-            gateway: link.gatewayId,
+          await lateOutput(link, frame, 'late_events', {
+            count: frame.events.length,
+            seqs: [frame.events[0]?.seq, top],
           });
           return revoke(frame, 'this gateway does not hold that attempt');
         }
@@ -127,11 +126,7 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
           if (row) link.capacity.released(row.agent_id);
           ctx.dispatcher.kick();
         } else {
-          ctx.log.warn('late result kept out of the assignment', {
-            assignment: frame.assignmentId,
-            attempt: frame.attempt,
-            status: frame.status,
-          });
+          await lateOutput(link, frame, 'late_result', { status: frame.status, error: frame.error ?? null });
         }
         send({ t: 'result_ack', assignmentId: frame.assignmentId, attempt: frame.attempt });
         return;
@@ -220,6 +215,30 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
     } else {
       revoke(frame, 'the offer was withdrawn');
     }
+  }
+
+  /**
+   * Output for an attempt the hub no longer gives this gateway (given up on, retried, or never its
+   * own) is kept out of the assignment and recorded in the audit log instead.
+   */
+  async function lateOutput(
+    current: GatewayLink,
+    ref: { assignmentId: string; attempt: number },
+    action: string,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    ctx.log.warn('output for an attempt this gateway does not hold', {
+      action,
+      gateway: current.gatewayId,
+      ...ref,
+    });
+    await ctx.store.audit({
+      workspaceId: current.workspaceId,
+      actor: `gateway:${current.gatewayId}`,
+      action,
+      subject: ref.assignmentId,
+      data: { attempt: ref.attempt, ...data },
+    });
   }
 
   function revoke(ref: { assignmentId: string; attempt: number }, reason: string): void {
