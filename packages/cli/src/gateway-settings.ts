@@ -32,6 +32,7 @@ const configSchema = z.object({
       provider_args: z.array(z.string()).optional(),
       port: z.number().int().optional(),
       concurrency: z.number().int().positive().optional(),
+      outbox_max_mb: z.number().positive().optional(),
     })
     .default({}),
 });
@@ -66,6 +67,7 @@ export function connectSettings(flags: ConnectFlags, env = process.env) {
     providerArgs: providerArgs.length > 0 ? providerArgs : file.provider_args,
     port: file.port,
     concurrency: file.concurrency,
+    outboxMaxMb: env.GANTRY_OUTBOX_MAX_MB ?? file.outbox_max_mb,
   };
 }
 

@@ -144,6 +144,10 @@ function buildProgram(): Command {
       .addOption(new Option('--provider-option <arg>', 'alias of --provider-arg').argParser(collect))
       .option('--port <port>', 'local API port (default 7421)')
       .option('--concurrency <n>', 'attempts at once (default 4)')
+      .option(
+        '--outbox-max-mb <mb>',
+        'outbox budget during a hub outage before providers are slowed (default 512)',
+      )
       .option('--json', 'print the gateway status as JSON once connected');
 
   connectOptions(gateway.command('connect'))

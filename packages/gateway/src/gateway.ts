@@ -53,8 +53,12 @@ export interface GatewayOptions {
   /** Extra provider arguments for this run of the daemon (`--provider-arg`). */
   providerArgs?: string[];
   graces?: StopGraces;
+  /** How much the outbox may hold during a hub outage before providers are slowed (default 512 MiB). */
+  outboxMaxBytes?: number;
   log: Logger;
 }
+
+export const defaultOutboxMaxBytes = 512 * 1024 * 1024;
 
 export interface RunningAttempt {
   assignmentId: string;
@@ -76,6 +80,7 @@ export class Gateway {
   private stopping = false;
   private refused: string | undefined;
   private lastContact: Date | undefined;
+  private roomWaiter: Promise<void> | undefined;
   private bindings: Record<string, Binding>;
   private bindingsWatcher: FSWatcher | undefined;
 
@@ -380,6 +385,7 @@ export class Gateway {
           ...(resume ? { resumeId: resume.resumeId } : {}),
           signal: run.abort.signal,
           emit: (type, data) => sink.emit(type, data),
+          room: () => this.outboxRoom(),
         },
         (pid) => this.record(run, pid),
       );
@@ -419,6 +425,28 @@ export class Gateway {
     this.workdirFreed.emit('freed');
     this.db.enqueue({ ...ref, kind: 'result', lastSeq: sink.lastSeq, frame: JSON.stringify(frame) });
     this.connection.pump();
+  }
+
+  /**
+   * During a hub outage the outbox grows on disk up to its budget; past it, providers wait here
+   * (their output unread, so they slow down) until acks make room. Nothing is dropped.
+   */
+  private outboxRoom(): Promise<void> | undefined {
+    const budget = this.options.outboxMaxBytes ?? defaultOutboxMaxBytes;
+    if (this.db.outboxBytes() < budget) return undefined;
+    this.roomWaiter ??= new Promise<void>((resolve) => {
+      this.options.log.warn('outbox over its budget: slowing provider output until the hub catches up', {
+        bytes: this.db.outboxBytes(),
+        budget,
+      });
+      const timer = setInterval(() => {
+        if (this.db.outboxBytes() >= budget && !this.stopping) return;
+        clearInterval(timer);
+        this.roomWaiter = undefined;
+        resolve();
+      }, 25);
+    });
+    return this.roomWaiter;
   }
 
   /** Stops a run: before it spawned, it is dropped (or reported cancelled); after, its process group is stopped. */

@@ -41,6 +41,7 @@ function makeRequest(
     prompt?: string;
     args?: string[];
     onEvent?: (e: Recorded) => void;
+    room?: () => Promise<void> | undefined;
   } = {},
 ) {
   const events: Recorded[] = [];
@@ -65,11 +66,11 @@ function makeRequest(
       events.push(event);
       options.onEvent?.(event);
     },
+    room: options.room ?? (() => undefined),
   };
   return { request, events, controller };
 }
 
-/** True once no process of the group is left (kill(-pgid, 0) fails with ESRCH). */
 /** A request plus a promise of the pids the script prints on its first output line (`pgid [bgpid]`). */
 function requestWithPids() {
   let gotPids: (pids: number[]) => void = () => {};
@@ -167,6 +168,33 @@ describe('generic provider: output and events', () => {
       { type: 'output', data: { text: 'after' } },
     ]);
     expect(outcome.output).toBe('GANTRY_EVENT not-json\nafter');
+  });
+});
+
+describe('generic provider: back-pressure', () => {
+  it('holds a producer while the outbox has no room, then delivers every line in order', async () => {
+    // Far more than a pipe and a read buffer hold, so the script must block while reading is held.
+    const bin = script('flood.sh', 'seq 1 300000');
+    let calls = 0;
+    let blockedUntil = 0;
+    const { request, events } = makeRequest({
+      // No room for 800 ms after the 100th line (longer than the provider waits for its pipes after an
+      // exit, so a producer that exits meanwhile must not lose lines); room afterwards.
+      room: () => {
+        calls += 1;
+        if (events.length < 100 || blockedUntil !== 0) return undefined;
+        blockedUntil = Date.now() + 800;
+        return new Promise((resolve) => setTimeout(resolve, 800));
+      },
+    });
+    const started = Date.now();
+    const outcome = await genericProvider(bin).run(request);
+
+    expect(outcome.status).toBe('succeeded');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(790);
+    expect(calls).toBeGreaterThan(100);
+    const numbers = events.map((e) => Number(e.data.text));
+    expect(numbers).toEqual(Array.from({ length: 300000 }, (_, i) => i + 1));
   });
 });
 

@@ -30,6 +30,7 @@ interface StartFlags {
   providerOption?: string[];
   port?: string;
   concurrency?: string;
+  outboxMaxMb?: string;
   json?: boolean;
 }
 
@@ -134,9 +135,20 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     throw new GantryError('invalid_request', '--concurrency must be a whole number from 1 to 256');
   }
+  const outboxMaxMb = Number(flags.outboxMaxMb ?? fromFile.outboxMaxMb ?? 512);
+  if (!(outboxMaxMb > 0))
+    throw new GantryError('invalid_request', '--outbox-max-mb must be a positive number');
   const providerArgs = [...(flags.providerArg ?? []), ...(flags.providerOption ?? [])];
   const log = createLogger('gateway');
-  const gateway = new Gateway({ paths, session, concurrency, providerArgs, graces: stopGraces(), log });
+  const gateway = new Gateway({
+    paths,
+    session,
+    concurrency,
+    providerArgs,
+    graces: stopGraces(),
+    outboxMaxBytes: Math.round(outboxMaxMb * 1024 * 1024),
+    log,
+  });
   let api;
   try {
     const checks = await gateway.providerChecks();

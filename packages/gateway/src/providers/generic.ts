@@ -83,19 +83,28 @@ export function genericProvider(bin: string | undefined, graces: StopGraces = de
         if (type === 'session' && typeof data.id === 'string') sessionId = data.id;
         request.emit(type, data);
       });
+      const stdoutHeld = throttle(stdout, request);
       const stderr = createInterface({ input: child.stderr!, crlfDelay: Infinity });
       stderr.on('line', (line) => {
         stderrTail = `${stderrTail}${line}\n`.slice(-stderrTailChars);
         request.emit('log', { stream: 'stderr', text: line });
       });
+      const stderrHeld = throttle(stderr, request);
 
       const drained = Promise.all([closed(stdout), closed(stderr)]);
       const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
         child.once('exit', (code, signal) => resolve({ code, signal })),
       );
-      let drainTimer: NodeJS.Timeout | undefined;
-      await Promise.race([drained, new Promise((resolve) => (drainTimer = setTimeout(resolve, drainMs)))]);
-      clearTimeout(drainTimer);
+      // The drain timeout is for leftover children holding the pipes open; it never cuts output
+      // that is only waiting for outbox room.
+      let done = false;
+      void drained.then(() => (done = true));
+      for (;;) {
+        let drainTimer: NodeJS.Timeout | undefined;
+        await Promise.race([drained, new Promise((resolve) => (drainTimer = setTimeout(resolve, drainMs)))]);
+        clearTimeout(drainTimer);
+        if (done || (!stdoutHeld() && !stderrHeld())) break;
+      }
       stdout.close();
       stderr.close();
       child.stdout?.destroy();
@@ -127,6 +136,25 @@ function structured(line: string): ({ type: string } & Record<string, unknown>) 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Stops reading (so the process blocks on a full pipe) while the outbox is past its budget.
+ * Returns whether reading is held right now.
+ */
+function throttle(lines: ReturnType<typeof createInterface>, request: RunRequest): () => boolean {
+  let waiting = false;
+  lines.on('line', () => {
+    const room = waiting ? undefined : request.room();
+    if (!room) return;
+    waiting = true;
+    lines.pause();
+    void room.then(() => {
+      waiting = false;
+      lines.resume();
+    });
+  });
+  return () => waiting;
 }
 
 function closed(lines: ReturnType<typeof createInterface>): Promise<void> {

@@ -18,6 +18,11 @@ export interface RunRequest {
   /** Aborted to stop the run (cancel, timeout, revoke); the run resolves once its processes are gone. */
   signal: AbortSignal;
   emit(type: string, data: Record<string, unknown>): void;
+  /**
+   * Back-pressure: undefined while the outbox has room; past its budget, a promise that resolves
+   * once it has room again. A provider stops reading its process's output until then.
+   */
+  room(): Promise<void> | undefined;
 }
 
 export interface RunOutcome {

@@ -65,6 +65,11 @@ create table if not exists provider_sessions (
 
 export class GatewayDb {
   private readonly db: BetterSqlite3.Database;
+  private readonly statements: Record<
+    'enqueue' | 'pending' | 'ackEvents' | 'ackResult',
+    BetterSqlite3.Statement
+  >;
+  private bytes: number;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -75,6 +80,29 @@ export class GatewayDb {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(schema);
+    this.statements = {
+      enqueue: this.db.prepare(
+        'insert into outbox (assignment_id, attempt, kind, last_seq, frame, created_at) values (?, ?, ?, ?, ?, ?)',
+      ),
+      pending: this.db.prepare(
+        `select id, assignment_id as assignmentId, attempt, kind, last_seq as lastSeq, frame
+         from outbox where id > ? order by id limit ?`,
+      ),
+      ackEvents: this.db.prepare(
+        `delete from outbox where assignment_id = ? and attempt = ? and kind = 'events' and last_seq <= ?
+         returning length(cast(frame as blob)) as size`,
+      ),
+      ackResult: this.db.prepare(
+        `delete from outbox where assignment_id = ? and attempt = ? and kind = 'result'
+         returning length(cast(frame as blob)) as size`,
+      ),
+    };
+    const { size } = this.db
+      .prepare('select coalesce(sum(length(cast(frame as blob))), 0) as size from outbox')
+      .get() as {
+      size: number;
+    };
+    this.bytes = size;
   }
 
   close(): void {
@@ -84,42 +112,42 @@ export class GatewayDb {
   // ---- outbox ----------------------------------------------------------------------------------
 
   enqueue(row: Omit<OutboxRow, 'id'>): number {
-    const info = this.db
-      .prepare(
-        'insert into outbox (assignment_id, attempt, kind, last_seq, frame, created_at) values (?, ?, ?, ?, ?, ?)',
-      )
-      .run(row.assignmentId, row.attempt, row.kind, row.lastSeq, row.frame, Date.now());
+    const info = this.statements.enqueue.run(
+      row.assignmentId,
+      row.attempt,
+      row.kind,
+      row.lastSeq,
+      row.frame,
+      Date.now(),
+    );
+    this.bytes += Buffer.byteLength(row.frame);
     return Number(info.lastInsertRowid);
   }
 
   pending(afterId = 0, limit = 500): OutboxRow[] {
-    return this.db
-      .prepare(
-        `select id, assignment_id as assignmentId, attempt, kind, last_seq as lastSeq, frame
-         from outbox where id > ? order by id limit ?`,
-      )
-      .all(afterId, limit) as OutboxRow[];
+    return this.statements.pending.all(afterId, limit) as OutboxRow[];
   }
 
   ackEvents(assignmentId: string, attempt: number, upToSeq: number): void {
-    this.db
-      .prepare(
-        `delete from outbox where assignment_id = ? and attempt = ? and kind = 'events' and last_seq <= ?`,
-      )
-      .run(assignmentId, attempt, upToSeq);
+    this.release(this.statements.ackEvents.all(assignmentId, attempt, upToSeq));
   }
 
   ackResult(assignmentId: string, attempt: number): void {
-    this.db
-      .prepare(`delete from outbox where assignment_id = ? and attempt = ? and kind = 'result'`)
-      .run(assignmentId, attempt);
-    this.db
-      .prepare('delete from attempts where assignment_id = ? and attempt = ?')
-      .run(assignmentId, attempt);
+    this.release(this.statements.ackResult.all(assignmentId, attempt));
+    this.forgetAttempt(assignmentId, attempt);
   }
 
   outboxDepth(): number {
     return (this.db.prepare('select count(*) as n from outbox').get() as { n: number }).n;
+  }
+
+  /** Bytes of frames waiting in the outbox. */
+  outboxBytes(): number {
+    return this.bytes;
+  }
+
+  private release(deleted: unknown[]): void {
+    for (const row of deleted as { size: number }[]) this.bytes -= row.size;
   }
 
   // ---- attempts --------------------------------------------------------------------------------
