@@ -1,0 +1,1 @@
+export default { test: { include: ['.scratch-fuzz/*.test.ts'], testTimeout: 30000 } };
