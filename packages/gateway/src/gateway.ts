@@ -5,11 +5,17 @@
  * result; a slot is held from accept until the run ends.
  */
 import { EventEmitter, once } from 'node:events';
-import { mkdirSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
+  durationLimits,
+  GantryError,
   version,
+  type LocalRunInput,
+  type LocalRunResult,
+  type RunEvent,
   type HeldAttempt,
   type HubFrame,
   type HubFrameOf,
@@ -18,12 +24,11 @@ import {
 } from '@gantry/protocol';
 import { loadBindings, type Binding } from './bindings.ts';
 import { EventSink } from './event-sink.ts';
-import { writeSecretFile } from './files.ts';
+import { runProvider } from './run-provider.ts';
 import { HubConnection } from './hub-connection.ts';
 import type { GantryPaths } from './paths.ts';
-import { allowlistedEnv } from './providers/environment.ts';
 import { defaultStopGraces, processStartTime, stopRun, type StopGraces } from './providers/process-group.ts';
-import type { Provider } from './providers/provider.ts';
+import type { Provider, RunOutcome } from './providers/provider.ts';
 import { createProvider } from './providers/registry.ts';
 import type { GatewaySession } from './session-file.ts';
 import { GatewayDb } from './state/gateway-db.ts';
@@ -40,6 +45,8 @@ interface Run {
   state: 'accepted' | 'starting' | 'running';
   /** Whether other runs may use the workdir at the same time. */
   parallel: boolean;
+  /** A run the local API asked for: the hub knows nothing of it. */
+  local?: boolean;
   abort: AbortController;
   reason?: StopReason;
   done?: Promise<void>;
@@ -109,6 +116,10 @@ export class Gateway {
         options.log.error('the hub refused this gateway', { reason: message });
       },
     });
+  }
+
+  private get jobContext() {
+    return { db: this.db, session: this.session, runDir: this.options.paths.runDir };
   }
 
   private get graces(): StopGraces {
@@ -210,11 +221,13 @@ export class Gateway {
   // ---- hub frames ------------------------------------------------------------------------------
 
   private hello() {
-    const held: HeldAttempt[] = [...this.runs.values()].map((run) => ({
-      assignmentId: run.offer.id,
-      attempt: run.offer.attempt,
-      state: run.state,
-    }));
+    const held: HeldAttempt[] = [...this.runs.values()]
+      .filter((run) => !run.local)
+      .map((run) => ({
+        assignmentId: run.offer.id,
+        attempt: run.offer.attempt,
+        state: run.state,
+      }));
     for (const record of this.db.attempts()) {
       if (record.state === 'finished')
         held.push({ assignmentId: record.assignmentId, attempt: record.attempt, state: 'finished' });
@@ -238,6 +251,7 @@ export class Gateway {
     this.heartbeat = setInterval(() => this.sendHeartbeat(), frame.heartbeatMs);
     this.heartbeat.unref();
     for (const run of this.runs.values()) {
+      if (run.local) continue;
       const ref = { assignmentId: run.offer.id, attempt: run.offer.attempt };
       if (run.state === 'accepted') this.connection.send({ t: 'accept', ...ref });
       if (run.state === 'starting') this.connection.send({ t: 'starting', ...ref });
@@ -307,6 +321,123 @@ export class Gateway {
     this.connection.send({ t: 'accept', ...ref });
   }
 
+  // ---- local runs (the local API) -------------------------------------------------------------
+
+  /**
+   * Runs an agent on this machine without the hub. It takes a slot like any run (the hub is told
+   * at once), follows the same workdir rule, and is kept in the run history.
+   */
+  async runLocal(
+    input: LocalRunInput,
+    options: {
+      onStart?: (id: string, workdir: string) => void;
+      onEvent?: (event: RunEvent) => void;
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<LocalRunResult> {
+    if (this.stopping) throw new GantryError('unavailable', 'the gateway is stopping');
+    const agent = this.session.agents.find((a) => a.id === input.agentId || a.name === input.agentId);
+    if (!agent) {
+      const served = this.session.agents.map((a) => a.name).join(', ');
+      throw new GantryError(
+        'not_found',
+        `this gateway does not serve '${input.agentId}' (it serves: ${served})`,
+      );
+    }
+    if (this.runs.size >= this.concurrency) {
+      throw new GantryError(
+        'unavailable',
+        `no free slot: this gateway runs at most ${this.concurrency} at once`,
+      );
+    }
+    const binding = this.bindingFor(agent.id);
+    const workdir = input.workspace ? resolve(input.workspace) : binding.workdir;
+    if (input.workspace && !isDirectory(workdir)) {
+      throw new GantryError('invalid_request', `${workdir} is not a folder`);
+    }
+    const id = `run_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+    const events: RunEvent[] = [];
+    const run: Run = {
+      key: `local:${id}`,
+      offer: {
+        id,
+        attempt: 1,
+        agentId: agent.id,
+        agentName: agent.name,
+        prompt: input.prompt,
+        sessionKey: input.sessionKey ?? 'default',
+        mode: input.mode ?? 'new',
+        timeoutMs: input.timeoutMs ?? durationLimits.defaultTimeoutMs,
+      },
+      workdir,
+      parallel: binding.parallel,
+      provider: this.providerOf(binding),
+      args: [...(binding.providerArgs ?? this.session.providerArgs), ...(this.options.providerArgs ?? [])],
+      state: 'accepted',
+      abort: new AbortController(),
+      local: true,
+    };
+    let finish!: () => void;
+    run.done = new Promise((resolve) => (finish = resolve));
+    this.runs.set(run.key, run);
+    this.sendHeartbeat();
+    const cancel = () => this.halt(run, 'cancelled');
+    options.signal?.addEventListener('abort', cancel, { once: true });
+    const startedAt = new Date().toISOString();
+    const timer = setTimeout(() => this.halt(run, 'timed_out'), run.offer.timeoutMs);
+    try {
+      while (!run.abort.signal.aborted && !run.parallel && this.workdirBusy(run)) {
+        await once(this.workdirFreed, 'freed');
+      }
+      run.state = 'running';
+      options.onStart?.(id, workdir);
+      const notStarted: RunOutcome = { status: 'failed', output: '', exitCode: null };
+      const outcome = run.abort.signal.aborted
+        ? notStarted
+        : await runProvider(
+            { offer: run.offer, runId: run.key, workdir, provider: run.provider, args: run.args },
+            this.jobContext,
+            {
+              signal: run.abort.signal,
+              emit: (type, data) => {
+                const event = { seq: events.length + 1, type, ts: new Date().toISOString(), data };
+                events.push(event);
+                options.onEvent?.(event);
+              },
+              room: () => undefined,
+            },
+          );
+      const stopped = stoppedResult(run.reason);
+      const record: LocalRunResult = {
+        id,
+        agent: { id: agent.id, name: agent.name },
+        sessionKey: run.offer.sessionKey,
+        mode: run.offer.mode,
+        workdir,
+        status: stopped ? (stopped.status === 'lost' ? 'failed' : stopped.status) : outcome.status,
+        output: outcome.output,
+        exitCode: outcome.exitCode,
+        error: stopped?.error ?? outcome.error ?? null,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        events,
+      };
+      this.db.saveLocalRun(record);
+      return record;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', cancel);
+      this.runs.delete(run.key);
+      this.workdirFreed.emit('freed');
+      this.sendHeartbeat();
+      finish();
+    }
+  }
+
+  localRun(id: string): LocalRunResult | undefined {
+    return this.db.localRun(id);
+  }
+
   // ---- runs ------------------------------------------------------------------------------------
 
   /**
@@ -347,68 +478,19 @@ export class Gateway {
     const { offer } = run;
     const ref = { assignmentId: offer.id, attempt: offer.attempt };
     const sink = new EventSink(this.db, offer.id, offer.attempt, () => this.connection.pump());
-    const tokenFile = join(this.options.paths.runDir, `${offer.id}-${offer.attempt}.token`);
     const timer = setTimeout(() => this.halt(run, 'timed_out'), offer.timeoutMs);
-    let outcome;
-    try {
-      mkdirSync(run.workdir, { recursive: true });
-      const key = this.session.agents.find((a) => a.id === offer.agentId)?.key;
-      if (key) writeSecretFile(tokenFile, `${key}\n`);
-      const resume =
-        offer.mode === 'continue' ? this.db.resumeId(offer.agentId, offer.sessionKey) : undefined;
-      if (offer.mode === 'continue' && !resume) {
-        sink.emit('status', {
-          message: `no earlier session for key '${offer.sessionKey}'; starting a new one`,
-        });
-      }
-      const env = {
-        ...allowlistedEnv(),
-        GANTRY_PROMPT: offer.prompt,
-        GANTRY_ASSIGNMENT_ID: offer.id,
-        GANTRY_ATTEMPT: String(offer.attempt),
-        GANTRY_RUN_ID: run.key,
-        GANTRY_AGENT_ID: offer.agentId,
-        GANTRY_AGENT_NAME: offer.agentName,
-        GANTRY_WORKDIR: run.workdir,
-        GANTRY_SESSION_KEY: offer.sessionKey,
-        GANTRY_HUB_URL: this.session.serverUrl,
-        ...(key ? { GANTRY_TOKEN_FILE: tokenFile } : {}),
-        ...(resume ? { GANTRY_RESUME_ID: resume.resumeId } : {}),
-      };
-      this.connection.send({ t: 'running', ...ref });
-      outcome = await run.provider.run(
-        {
-          assignment: offer,
-          workdir: run.workdir,
-          env,
-          args: run.args,
-          ...(resume ? { resumeId: resume.resumeId } : {}),
-          signal: run.abort.signal,
-          emit: (type, data) => sink.emit(type, data),
-          room: () => this.outboxRoom(),
-        },
-        (pid) => this.record(run, pid),
-      );
-      if (outcome.sessionId) {
-        this.db.saveResumeId(
-          offer.agentId,
-          offer.sessionKey,
-          run.provider.name,
-          outcome.sessionId,
-          run.workdir,
-        );
-      }
-    } catch (err) {
-      outcome = {
-        status: 'failed' as const,
-        output: '',
-        exitCode: null,
-        error: { code: 'spawn_failed', message: (err as Error).message },
-      };
-    } finally {
-      clearTimeout(timer);
-      rmSync(tokenFile, { force: true });
-    }
+    this.connection.send({ t: 'running', ...ref });
+    const outcome = await runProvider(
+      { offer, runId: run.key, workdir: run.workdir, provider: run.provider, args: run.args },
+      this.jobContext,
+      {
+        signal: run.abort.signal,
+        emit: (type, data) => sink.emit(type, data),
+        room: () => this.outboxRoom(),
+        onSpawn: (pid) => this.record(run, pid),
+      },
+    );
+    clearTimeout(timer);
     sink.flush();
     const stopped = stoppedResult(run.reason);
     const frame = {
@@ -451,6 +533,12 @@ export class Gateway {
 
   /** Stops a run: before it spawned, it is dropped (or reported cancelled); after, its process group is stopped. */
   private halt(run: Run, reason: StopReason): void {
+    if (run.local) {
+      run.reason ??= reason;
+      run.abort.abort();
+      this.workdirFreed.emit('freed'); // wakes it if it still waits for its workdir
+      return;
+    }
     if (run.state !== 'running') {
       this.runs.delete(run.key);
       this.workdirFreed.emit('freed');
@@ -604,5 +692,13 @@ function stoppedResult(reason: StopReason | undefined) {
       };
     default:
       return undefined;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }

@@ -1,18 +1,32 @@
 /**
- * The gateway's local API on loopback (DESIGN §5): `GET /api/health` for anyone on this machine,
- * `GET /api/status` with the local token from `local-api.token` (0600). Requests whose `Host` is
- * not a loopback name (DNS rebinding) or that carry a cross-site `Origin` are refused.
+ * The gateway's local API on 127.0.0.1 (DESIGN §5). `GET /api/health` answers anyone on this
+ * machine; everything else needs the local token from `local-api.token` (0600): `GET /api/status`,
+ * `POST /api/agent/run` (runs an agent here without the hub and returns the result),
+ * `GET /api/agent/runs/:id` (the run history) and `GET /api/agent/ws` (runs and streams events).
+ * Requests whose `Host` is not a loopback name (DNS rebinding), that carry a cross-site `Origin`,
+ * or whose body is not JSON (CSRF through forms) are refused.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GantryError, httpStatus, version, type ErrorCode } from '@gantry/protocol';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  GantryError,
+  httpStatus,
+  localRunSchema,
+  localWsClientFrame,
+  parseOrThrow,
+  version,
+  type LocalWsServerFrame,
+} from '@gantry/protocol';
 import { writeSecretFile, writeSecretJson } from './files.ts';
 import type { Gateway } from './gateway.ts';
 import type { GantryPaths } from './paths.ts';
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+const maxBodyBytes = 1024 * 1024;
 
 export interface LocalApi {
   url: string;
@@ -29,40 +43,72 @@ export function localToken(paths: GantryPaths): string {
 
 export async function startLocalApi(gateway: Gateway, paths: GantryPaths, port: number): Promise<LocalApi> {
   const token = Buffer.from(localToken(paths));
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((err: unknown) => {
-      const error = err instanceof GantryError ? err : new GantryError('internal', 'internal error');
-      send(res, httpStatus[error.code], error.toWire());
-    });
-  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** The checks every request passes: a loopback Host, no cross-site Origin, and (but for health) the token. */
+  function admit(req: IncomingMessage, needsToken: boolean): void {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
     if (!loopbackHosts.has(host))
       throw new GantryError('forbidden', 'the local API answers loopback host names only');
     const origin = req.headers.origin;
-    if (origin && !loopbackHosts.has(new URL(origin).hostname)) {
+    if (origin !== undefined && !loopbackOrigin(origin))
       throw new GantryError('forbidden', 'cross-site requests are refused');
+    if (!needsToken) return;
+    const given = Buffer.from((req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
+    if (given.length !== token.length || !timingSafeEqual(given, token)) {
+      throw new GantryError('unauthorized', 'the local API token (local-api.token) is missing or wrong');
     }
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (req.method === 'GET' && path === '/api/health') {
-      return send(res, 200, {
-        ok: true,
-        version,
-        ...gateway.status(),
-        running: undefined,
-        providers: await gateway.providerChecks(),
-      });
-    }
-    if (req.method === 'GET' && path === '/api/status') {
-      const given = Buffer.from((req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
-      if (given.length !== token.length || !timingSafeEqual(given, token)) {
-        throw new GantryError('unauthorized', 'the local API token is missing or wrong');
-      }
-      return send(res, 200, { ok: true, version, pid: process.pid, ...gateway.status() });
-    }
-    throw new GantryError('not_found', `no route ${req.method} ${path}`);
   }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const route = `${req.method} ${path}`;
+    admit(req, route !== 'GET /api/health');
+    if (route === 'GET /api/health') {
+      const { running: _running, ...status } = gateway.status();
+      return send(res, 200, { ok: true, version, ...status, providers: await gateway.providerChecks() });
+    }
+    if (route === 'GET /api/status')
+      return send(res, 200, { ok: true, version, pid: process.pid, ...gateway.status() });
+    if (route === 'POST /api/agent/run') {
+      const input = parseOrThrow(localRunSchema, await readJson(req), 'body');
+      const abort = new AbortController();
+      res.once('close', () => !res.writableFinished && abort.abort()); // the caller gave up: stop the run
+      return send(res, 200, await gateway.runLocal(input, { signal: abort.signal }));
+    }
+    const run = /^GET \/api\/agent\/runs\/([\w-]+)$/.exec(route);
+    if (run) {
+      const record = gateway.localRun(run[1] ?? '');
+      if (!record) throw new GantryError('not_found', `no local run ${run[1]}`);
+      return send(res, 200, record);
+    }
+    throw new GantryError('not_found', `no route ${route}`);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const error = err instanceof GantryError ? err : new GantryError('internal', 'internal error');
+      if (!res.headersSent) send(res, httpStatus[error.code], error.toWire());
+      else res.destroy();
+    });
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/api/agent/ws') {
+        throw new GantryError('not_found', 'no WebSocket here');
+      }
+      admit(req, true);
+    } catch (err) {
+      const error = err as GantryError;
+      const body = JSON.stringify(error.toWire());
+      socket.end(
+        `HTTP/1.1 ${httpStatus[error.code]} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => streamRun(ws, gateway));
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
@@ -80,15 +126,74 @@ export async function startLocalApi(gateway: Gateway, paths: GantryPaths, port: 
     url,
     close: async () => {
       rmSync(paths.localApiAddressFile, { force: true });
+      for (const client of wss.clients) client.close(1001, 'gateway stopping');
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
 
+/** `GET /api/agent/ws`: one `run` frame in; `started`, each `event`, then `result` out. Closing cancels. */
+function streamRun(ws: WebSocket, gateway: Gateway): void {
+  const send = (frame: LocalWsServerFrame) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(frame));
+  const abort = new AbortController();
+  let started = false;
+  ws.on('close', () => abort.abort());
+  ws.on('message', (data) => {
+    let frame;
+    try {
+      frame = parseOrThrow(localWsClientFrame, JSON.parse(String(data)), 'frame');
+    } catch (err) {
+      const error = err instanceof GantryError ? err : new GantryError('invalid_request', 'frames are JSON');
+      return send({ t: 'error', code: error.code, message: error.message });
+    }
+    if (frame.t === 'cancel') return abort.abort();
+    if (started) return send({ t: 'error', code: 'conflict', message: 'one run per connection' });
+    started = true;
+    const { t: _t, ...input } = frame;
+    gateway
+      .runLocal(input, {
+        signal: abort.signal,
+        onStart: (id, workdir) => send({ t: 'started', id, workdir }),
+        onEvent: (event) => send({ t: 'event', event }),
+      })
+      .then((run) => send({ t: 'result', run }))
+      .catch((err: unknown) => {
+        const error = err instanceof GantryError ? err : new GantryError('internal', 'internal error');
+        send({ t: 'error', code: error.code, message: error.message });
+      })
+      .finally(() => ws.close(1000));
+  });
+}
+
+function loopbackOrigin(origin: string): boolean {
+  try {
+    return loopbackHosts.has(new URL(origin).hostname);
+  } catch {
+    return false;
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+    throw new GantryError('invalid_request', 'the body must be JSON (Content-Type: application/json)');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBodyBytes)
+      throw new GantryError('payload_too_large', `the body is larger than ${maxBodyBytes} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new GantryError('invalid_request', 'the body is not valid JSON');
+  }
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
-
-export type { ErrorCode };

@@ -10,6 +10,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -50,6 +51,8 @@ afterAll(async () => {
 });
 
 const numRuns = 150;
+/** Long enough for a dispatch pass a frame kicked off to have sent its offers. */
+const dispatchMs = 50;
 
 // ---- REST helpers --------------------------------------------------------------------------------
 
@@ -71,7 +74,9 @@ interface Reply {
  * an error is `{ error: { code, message } }` with a protocol code whose status it is.
  */
 async function send(request: Request): Promise<Reply> {
-  const headers: Record<string, string> = { authorization: `Bearer ${request.token}` };
+  // A new connection per request: a refused request can spoil its connection for the next one
+  // (see 'a request refused before its body is read ...' below), which would blame the wrong input.
+  const headers: Record<string, string> = { authorization: `Bearer ${request.token}`, connection: 'close' };
   if (request.contentType !== undefined) headers['content-type'] = request.contentType;
   const res = await fetch(`${hub.url}${request.path}`, {
     method: request.method,
@@ -79,7 +84,6 @@ async function send(request: Request): Promise<Reply> {
     body: request.body,
   });
   const text = await res.text();
-  (globalThis as any).__stats ??= {}; const k=`${request.method} ${request.path.split('/').slice(0,3).join('/')} ${res.status} ${res.ok?'':text.slice(0,45)}`; (globalThis as any).__stats[k]=((globalThis as any).__stats[k]??0)+1;
   const what = `${request.method} ${request.path} -> ${res.status} ${text.slice(0, 500)}`;
   expect(res.status, what).toBeLessThan(500);
   expect(res.headers.get('content-type') ?? '', what).toMatch(/^application\/json/);
@@ -446,6 +450,34 @@ describe('REST: generated bodies and paths', () => {
     );
   });
 
+  it('a request refused before its body is read leaves its connection fit for the next one', async () => {
+    const refusal = fc.constantFrom('not JSON', 'no token', 'bad token');
+    const path = fc.constantFrom('/v1/assignments', '/v1/agents', '/v1/gateways/connect');
+    const size = fc.integer({ min: 0, max: maxBodyBytes - 100 });
+    await fc.assert(
+      fc.asyncProperty(refusal, path, size, async (why, target, bytes) => {
+        const headers: Record<string, string> = {
+          'content-type': why === 'not JSON' ? 'text/plain' : 'application/json',
+        };
+        if (why !== 'no token')
+          headers.authorization = `Bearer ${why === 'bad token' ? 'let-me-in' : ownerToken}`;
+        const body = JSON.stringify({ agent: 'fuzz-target', prompt: 'x'.repeat(bytes) });
+        // Kept alive (fetch's default): the next request goes out on the same connection.
+        const refused = await fetch(`${hub.url}${target}`, { method: 'POST', headers, body });
+        const text = await refused.text();
+        expect(refused.status, text).toBe(why === 'not JSON' ? 400 : 401);
+        const next = await fetch(`${hub.url}/v1/health`).then(
+          (res) => res.status,
+          (err: Error) => `${err.message}: ${String((err.cause as Error | undefined)?.message)}`,
+        );
+        expect(next, `the request after it, told 'Connection: ${refused.headers.get('connection')}'`).toBe(
+          200,
+        );
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('leaves the hub healthy', async () => {
     const res = await fetch(`${hub.url}/v1/health`);
     expect(res.status).toBe(200);
@@ -792,6 +824,21 @@ describe('WebSocket: generated frames', () => {
     frames = frameArbitrary({ agentId: fuzzGateway.agentId, assignmentIds: ids });
   });
 
+  /**
+   * Waits until the hub has handled every frame sent on a socket after hello, and returns the
+   * frames it sent since `mark`: frames are handled in order, and a `starting` for no assignment
+   * is answered with a revoke.
+   */
+  async function settle(peer: Peer, mark: number): Promise<HubFrame[]> {
+    probes += 1;
+    const probe = `asg_probe_${probes}`;
+    peer.send(JSON.stringify({ t: 'starting', assignmentId: probe, attempt: 1 }));
+    const isProbe = (frame: HubFrame) => frame.t === 'revoke' && frame.assignmentId === probe;
+    await peer.until(() => peer.frames.slice(mark).some(isProbe), 'the probe revoke');
+    const fresh = peer.frames.slice(mark);
+    return fresh.slice(0, fresh.findIndex(isProbe));
+  }
+
   /** The current socket of a kind, replaced when the hub closed it (or before its hello timeout). */
   async function peerFor(kind: 'pre' | 'post'): Promise<Peer> {
     const current = peers[kind];
@@ -810,7 +857,6 @@ describe('WebSocket: generated frames', () => {
   async function exchange(kind: 'pre' | 'post', data: Frame): Promise<void> {
     const peer = await peerFor(kind);
     const expected = classify(data, peer.helloDone);
-    (globalThis as any).__ws ??= {}; const kk = kind+' '+expected.kind+' '+('code' in expected?expected.code:'')+('frame' in expected?expected.frame.t:''); (globalThis as any).__ws[kk]=((globalThis as any).__ws[kk]??0)+1;
     const mark = peer.frames.length;
     const fresh = () => peer.frames.slice(mark);
     peer.send(data);
@@ -834,13 +880,7 @@ describe('WebSocket: generated frames', () => {
         return;
       }
       case 'valid': {
-        // Frames are handled in order: a `starting` for no assignment is answered with a revoke.
-        probes += 1;
-        const probe = `asg_probe_${probes}`;
-        peer.send(JSON.stringify({ t: 'starting', assignmentId: probe, attempt: 1 }));
-        const isProbe = (frame: HubFrame) => frame.t === 'revoke' && frame.assignmentId === probe;
-        await peer.until(() => fresh().some(isProbe), 'the probe revoke');
-        const replies = fresh().slice(0, fresh().findIndex(isProbe));
+        const replies = await settle(peer, mark);
         const wanted = repliesTo(expected.frame);
         expect(replies.map((frame) => frame.t)).toEqual(wanted.map((frame) => frame.t));
         replies.forEach((reply, i) => expect(reply).toMatchObject(wanted[i] ?? {}));
@@ -868,10 +908,8 @@ describe('WebSocket: generated frames', () => {
       ),
       { numRuns },
     );
-    console.log(JSON.stringify(seen), JSON.stringify(Object.entries((globalThis as any).__stats).filter(([k]: any) => !k.includes('no assignment')), null, 1));
     for (const peer of Object.values(peers)) expect(peer?.bad).toEqual([]);
     // The runs reached every kind of outcome.
-    console.log(JSON.stringify((globalThis as any).__ws,null,1));
     expect(seen.valid).toBeGreaterThan(0);
     expect(seen.closed1008).toBeGreaterThan(0);
   });
@@ -910,6 +948,63 @@ describe('WebSocket: generated frames', () => {
       );
     },
   );
+
+  it('offers a gateway work only for the agents attached to it, whatever its heartbeat says', async () => {
+    // Another agent of the workspace, with queued work, that the heartbeating gateway does not serve.
+    const foreign = await registerGateway('ws-foreign');
+    for (const prompt of ['a', 'b']) {
+      const reply = await send({
+        method: 'POST',
+        path: '/v1/assignments',
+        token: ownerToken,
+        body: JSON.stringify({ agent: foreign.agentName, prompt }),
+        contentType: 'application/json',
+      });
+      expect(reply.status).toBe(201);
+    }
+    const queued = `/v1/assignments?agent=${foreign.agentName}&state=queued`;
+    const own = await registerGateway('ws-own');
+    const heartbeat = fc.record({
+      t: fc.constant('heartbeat' as const),
+      slots: fc.integer({ min: 0, max: 4 }),
+      agents: fc.array(
+        fc.record({
+          agentId: fc.constantFrom(own.agentId, foreign.agentId),
+          provider: fc.constant('echo'),
+          slots: fc.integer({ min: 0, max: 4 }),
+        }),
+        { maxLength: 2 },
+      ),
+      seenOffers: fc.nat({ max: 3 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(heartbeat, async (frame) => {
+        // A fresh connection per run, so that each run starts from the capacity its hello reports.
+        const peer = await Peer.open();
+        try {
+          await sayHello(peer, own);
+          const mark = peer.frames.length;
+          peer.send(JSON.stringify(frame));
+          await settle(peer, mark);
+          await sleep(dispatchMs); // a heartbeat kicks a dispatch pass, which runs on its own
+          const offered = peer.frames
+            .slice(mark)
+            .flatMap((reply) => (reply.t === 'offer' ? [reply.assignment] : []));
+          // The gateway's own agent has no work: any offer is another agent's assignment.
+          expect(offered.map(({ agentId, prompt }) => ({ agentId, prompt }))).toEqual([]);
+        } finally {
+          await peer.close();
+          // A closed gateway's offers go back to the queue: wait for that, so the next run sees them.
+          for (let i = 0; i < 100; i += 1) {
+            const list = await send({ method: 'GET', path: queued, token: ownerToken });
+            if ((list.body as unknown[]).length === 2) break;
+            await sleep(10);
+          }
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
 });
 
 // ---- the hub afterwards --------------------------------------------------------------------------

@@ -4,3 +4,4 @@ export * from './resources.ts';
 export * from './frames.ts';
 export { version } from './version.ts';
 export * from './log.ts';
+export * from './local-api.ts';

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { createRequire } from 'node:module';
+import type { LocalRunResult } from '@gantry/protocol';
 
 export type AttemptState = 'accepted' | 'starting' | 'running' | 'finished';
 
@@ -51,6 +52,12 @@ create table if not exists attempts (
   created_at integer not null,
   updated_at integer not null,
   primary key (assignment_id, attempt)
+);
+create table if not exists local_runs (
+  id text primary key,
+  agent_id text not null,
+  started_at text not null,
+  record text not null
 );
 create table if not exists provider_sessions (
   agent_id text not null,
@@ -186,6 +193,20 @@ export class GatewayDb {
          from attempts order by created_at`,
       )
       .all() as AttemptRecord[];
+  }
+
+  // ---- local runs (the local API's run history) ------------------------------------------------
+
+  saveLocalRun(record: LocalRunResult): void {
+    this.db
+      .prepare('insert or replace into local_runs (id, agent_id, started_at, record) values (?, ?, ?, ?)')
+      .run(record.id, record.agent.id, record.startedAt, JSON.stringify(record));
+  }
+
+  localRun(id: string): LocalRunResult | undefined {
+    const row = this.db.prepare('select record from local_runs where id = ?').get(id) as
+      { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as LocalRunResult) : undefined;
   }
 
   // ---- provider sessions -----------------------------------------------------------------------
