@@ -1,1 +1,0 @@
-export default { test: { include: ['.scratch-fuzz/*.test.ts'], testTimeout: 30000 } };
