@@ -26,15 +26,18 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
 
   app.onError((err, c) => {
     const error = toGantryError(err);
+    // The body may be left unread (refused before it was needed): such a connection cannot be reused.
+    c.header('Connection', 'close');
     if (error.code === 'internal')
       ctx.log.error('request failed', { path: c.req.path, error: error.message });
     const body =
       error.code === 'internal' ? new GantryError('internal', 'internal error').toWire() : error.toWire();
     return c.json(body, httpStatus[error.code] as ContentfulStatusCode);
   });
-  app.notFound((c) =>
-    c.json(new GantryError('not_found', `no route ${c.req.method} ${c.req.path}`).toWire(), 404),
-  );
+  app.notFound((c) => {
+    c.header('Connection', 'close');
+    return c.json(new GantryError('not_found', `no route ${c.req.method} ${c.req.path}`).toWire(), 404);
+  });
 
   app.use(
     '/v1/*',

@@ -77,7 +77,8 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
     await renewLeases(link);
     switch (frame.t) {
       case 'heartbeat':
-        link.capacity.report(frame);
+        // Only agents attached to this gateway count: a gateway never gets another agent's work.
+        link.capacity.report({ ...frame, agents: frame.agents.filter((a) => link?.agents.has(a.agentId)) });
         ctx.dispatcher.kick();
         return;
       case 'accept':
