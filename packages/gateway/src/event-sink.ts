@@ -6,7 +6,8 @@ import type { RunEvent } from '@gantry/protocol';
 import type { GatewayDb } from './state/gateway-db.ts';
 
 const batchMs = 5;
-const batchMax = 250;
+/** The protocol's limit for one `events` frame. */
+const batchMax = 1000;
 
 export class EventSink {
   private seq = 0;
@@ -17,7 +18,7 @@ export class EventSink {
     private readonly db: GatewayDb,
     private readonly assignmentId: string,
     private readonly attempt: number,
-    private readonly onQueued: () => void,
+    private readonly onQueued: (id: number, frame: string) => void,
   ) {}
 
   get lastSeq(): number {
@@ -37,14 +38,19 @@ export class EventSink {
     if (this.batch.length === 0) return;
     const events = this.batch;
     this.batch = [];
-    const frame = { t: 'events', assignmentId: this.assignmentId, attempt: this.attempt, events };
-    this.db.enqueue({
+    const frame = JSON.stringify({
+      t: 'events',
+      assignmentId: this.assignmentId,
+      attempt: this.attempt,
+      events,
+    });
+    const id = this.db.enqueue({
       assignmentId: this.assignmentId,
       attempt: this.attempt,
       kind: 'events',
       lastSeq: this.seq,
-      frame: JSON.stringify(frame),
+      frame,
     });
-    this.onQueued();
+    this.onQueued(id, frame);
   }
 }

@@ -477,7 +477,9 @@ export class Gateway {
   private async execute(run: Run): Promise<void> {
     const { offer } = run;
     const ref = { assignmentId: offer.id, attempt: offer.attempt };
-    const sink = new EventSink(this.db, offer.id, offer.attempt, () => this.connection.pump());
+    const sink = new EventSink(this.db, offer.id, offer.attempt, (id, frame) =>
+      this.connection.deliver(id, frame),
+    );
     const timer = setTimeout(() => this.halt(run, 'timed_out'), offer.timeoutMs);
     this.connection.send({ t: 'running', ...ref });
     const outcome = await runProvider(

@@ -76,6 +76,26 @@ export class HubConnection {
     return true;
   }
 
+  /**
+   * A row just written to the outbox: sent from memory when everything before it has been sent
+   * (the usual case), else left for `pump` to read back in order.
+   */
+  deliver(id: number, frame: string): void {
+    const ws = this.ws;
+    if (
+      this.ready &&
+      ws &&
+      !this.pumpTimer &&
+      this.lastSentId === id - 1 &&
+      ws.bufferedAmount <= maxBufferedBytes
+    ) {
+      ws.send(frame);
+      this.lastSentId = id;
+      return;
+    }
+    this.pump();
+  }
+
   /** Sends outbox rows not yet sent on this connection. */
   pump(): void {
     if (!this.ready || !this.ws || this.pumpTimer) return;

@@ -261,19 +261,19 @@ describe('EventSink', () => {
     expect(queued()).toBe(2);
   });
 
-  it('splits 300 synchronous events into batches of at most 250 with consecutive seqs across rows', async () => {
+  it('splits 1300 synchronous events into batches of at most 1000 with consecutive seqs across rows', async () => {
     const { events, queued } = sink();
-    for (let i = 0; i < 300; i++) events.emit('output', { text: `line ${i}` });
+    for (let i = 0; i < 1300; i++) events.emit('output', { text: `line ${i}` });
     await sleep(50);
 
     const rows = db.pending();
     const batches = frames().map((f) => f.events);
-    expect(batches.map((b) => b.length)).toEqual([250, 50]);
-    expect(batches.flat().map((e) => e.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(batches.map((b) => b.length)).toEqual([1000, 300]);
+    expect(batches.flat().map((e) => e.seq)).toEqual(Array.from({ length: 1300 }, (_, i) => i + 1));
     expect(batches.flat().map((e) => e.data.text)).toEqual(
-      Array.from({ length: 300 }, (_, i) => `line ${i}`),
+      Array.from({ length: 1300 }, (_, i) => `line ${i}`),
     );
-    expect(rows.map((row) => row.lastSeq)).toEqual([250, 300]);
+    expect(rows.map((row) => row.lastSeq)).toEqual([1000, 1300]);
     expect(queued()).toBe(rows.length);
   });
 

@@ -19,6 +19,9 @@ import type { AssignmentRow, NewEvent, Store } from '../store/store.ts';
 export const defaultSessionKey = 'default';
 
 export class Assignments {
+  /** The highest seq with no gap before it, per recent attempt (`id#attempt`). */
+  private readonly contiguous = new Map<string, number>();
+
   constructor(
     private readonly store: Store,
     private readonly bus: Bus,
@@ -134,7 +137,11 @@ export class Assignments {
     }
   }
 
-  /** Stores a batch of events; returns the seq up to which the hub holds every event. */
+  /**
+   * Stores a batch of events; returns the seq up to which the hub holds every event. The answer is
+   * remembered per attempt, so a batch that simply continues the last one costs no extra query
+   * (counting a long run's events on every batch would make it quadratic).
+   */
   async appendEvents(id: string, attempt: number, events: RunEvent[]): Promise<number> {
     const rows: NewEvent[] = events.map((e) => ({
       seq: e.seq,
@@ -142,7 +149,19 @@ export class Assignments {
       ts: e.ts,
       data: JSON.stringify(e.data),
     }));
-    const upTo = await this.store.appendEvents(id, attempt, rows);
+    const key = `${id}#${attempt}`;
+    const known = this.contiguous.get(key);
+    let upTo: number;
+    if (known !== undefined && events.length > 0 && events.every((e, i) => e.seq === known + 1 + i)) {
+      await this.store.insertEvents(id, attempt, rows);
+      upTo = known + events.length;
+    } else {
+      upTo = await this.store.appendEvents(id, attempt, rows);
+    }
+    // Delete and set again so the most recent attempts stay last; the oldest go first.
+    this.contiguous.delete(key);
+    this.contiguous.set(key, upTo);
+    if (this.contiguous.size > 10_000) this.contiguous.delete(this.contiguous.keys().next().value as string);
     this.changed(id);
     return upTo;
   }

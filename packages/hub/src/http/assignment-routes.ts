@@ -12,7 +12,7 @@ import { requireUser } from '../auth/authenticate.ts';
 import type { HubContext } from '../context.ts';
 import { findAgentOrThrow } from '../domain/agents.ts';
 import { assignmentView, eventView } from '../domain/views.ts';
-import type { AssignmentRow } from '../store/store.ts';
+import type { AssignmentRow, EventRow } from '../store/store.ts';
 import { caller, jsonBody, query, type HubEnv } from './request.ts';
 
 const keepAliveMs = 15_000;
@@ -82,13 +82,14 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
           // Read the state before the events: a terminal state then means every event is stored.
           const current = await ctx.store.getAssignment(row.id);
           if (!current) break;
-          for (const event of await ctx.store.listEvents(row.id, cursor)) {
-            cursor = { attempt: event.attempt, seq: event.seq };
-            await stream.writeSSE({
-              id: `${event.attempt}:${event.seq}`,
-              event: 'event',
-              data: JSON.stringify(eventView(event)),
-            });
+          // Every stored event, in pages, each page one write.
+          for (;;) {
+            const page = await ctx.store.listEvents(row.id, cursor, ssePage);
+            if (page.length === 0) break;
+            await stream.write(page.map(sseEvent).join(''));
+            const last = page[page.length - 1] as EventRow;
+            cursor = { attempt: last.attempt, seq: last.seq };
+            if (page.length < ssePage) break;
           }
           const state = current.state as AssignmentState;
           if (state !== lastState) {
@@ -111,6 +112,14 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
   });
 
   return app;
+}
+
+const ssePage = 5_000;
+
+/** One SSE message for a stored event; its data is already JSON text, so it is not parsed again. */
+function sseEvent(row: EventRow): string {
+  const json = `{"attempt":${row.attempt},"seq":${row.seq},"type":${JSON.stringify(row.type)},"ts":${JSON.stringify(row.ts)},"data":${row.data}}`;
+  return `id: ${row.attempt}:${row.seq}\nevent: event\ndata: ${json}\n\n`;
 }
 
 /** Event positions are `attempt:seq`; a bare number is a seq of attempt 1. */

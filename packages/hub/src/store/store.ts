@@ -402,14 +402,18 @@ export class Store {
    * replayed batch has no effect. Returns the highest seq up to which the attempt has no gap.
    */
   async appendEvents(assignmentId: string, attempt: number, events: NewEvent[]): Promise<number> {
-    if (events.length > 0) {
-      await this.db
-        .insertInto('assignment_events')
-        .values(events.map((e) => ({ ...e, assignment_id: assignmentId, attempt })))
-        .onConflict((oc) => oc.columns(['assignment_id', 'attempt', 'seq']).doNothing())
-        .execute();
-    }
+    await this.insertEvents(assignmentId, attempt, events);
     return this.contiguousSeq(assignmentId, attempt);
+  }
+
+  /** Stores events by (assignment, attempt, seq); a seq already stored is left as it was. */
+  async insertEvents(assignmentId: string, attempt: number, events: NewEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db
+      .insertInto('assignment_events')
+      .values(events.map((e) => ({ ...e, assignment_id: assignmentId, attempt })))
+      .onConflict((oc) => oc.columns(['assignment_id', 'attempt', 'seq']).doNothing())
+      .execute();
   }
 
   /** The highest seq n such that seqs 1..n of the attempt are all stored. */
