@@ -26,8 +26,14 @@ function gantry(args) {
   return result.stdout;
 }
 
+// Node flags for the hub and gateway processes, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+
 function service(args, extraEnv = {}) {
-  const child = spawn(process.execPath, [cli, ...args], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -52,7 +58,12 @@ gantry(['login', '--url', hub.url, '--token', hub.ownerToken]);
 const headers = { authorization: `Bearer ${hub.ownerToken}`, 'content-type': 'application/json' };
 const stamp = script('stamp.sh', 'date +%s%N');
 const flood = script('flood.sh', `exec seq 1 ${lines}`);
-const agents = { echo: ['echo'], stamp: ['generic', stamp], truth: ['generic', '/bin/true'], flood: ['generic', flood] };
+const agents = {
+  echo: ['echo'],
+  stamp: ['generic', stamp],
+  truth: ['generic', '/bin/true'],
+  flood: ['generic', flood],
+};
 for (const [name, [provider, bin]] of Object.entries(agents)) {
   const { key } = JSON.parse(gantry(['agents', 'create', name, '--json']));
   const args = ['gateway', 'connect', '--server-url', hub.url, '--provider', provider, '--api-key', key];
@@ -69,7 +80,11 @@ const wallNs = () => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() 
 
 /** Creates an assignment and follows its events until the end; returns the final assignment. */
 async function assignAndFollow(agent, prompt, onEvent) {
-  const res = await fetch(`${hub.url}/v1/assignments`, { method: 'POST', headers, body: JSON.stringify({ agent, prompt }) });
+  const res = await fetch(`${hub.url}/v1/assignments`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ agent, prompt }),
+  });
   const created = await res.json();
   const stream = await fetch(`${hub.url}/v1/assignments/${created.id}/events`, {
     headers: { ...headers, accept: 'text/event-stream' },
@@ -133,7 +148,8 @@ for (let i = 0; i < 3; i++) {
     if (ordered && JSON.parse(data).data.text !== String(n)) ordered = false;
   });
   const secs = Number(nowNs() - t) / 1e9;
-  if (final.state !== 'succeeded' || n !== lines || !ordered) throw new Error(`lost or reordered: ${n}/${lines}, ordered=${ordered}`);
+  if (final.state !== 'succeeded' || n !== lines || !ordered)
+    throw new Error(`lost or reordered: ${n}/${lines}, ordered=${ordered}`);
   throughput.pipeline.push(lines / secs);
   t = nowNs();
   const child = spawn(flood, [], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -142,7 +158,8 @@ for (let i = 0; i < 3; i++) {
   throughput.direct.push(m / (Number(nowNs() - t) / 1e9));
 }
 
-const q = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
+const q = (values, p) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
 const rows = Object.keys(samples.pipeline).map((name) => {
   const [pipe, dir] = [samples.pipeline[name], samples.direct[name]];
   return {
@@ -162,16 +179,28 @@ const eventsRow = {
 };
 
 console.log(`delivery, ${runs} runs each (alternating), store: sqlite`);
-console.log(['measure'.padEnd(26), 'gantry p50', 'gantry p99', 'direct p50', 'direct p99', 'x direct'].join('  '));
+console.log(
+  ['measure'.padEnd(26), 'gantry p50', 'gantry p99', 'direct p50', 'direct p99', 'x direct'].join('  '),
+);
 for (const r of rows) {
   console.log(
-    [r.name.padEnd(26), ...[r.pipelineP50Ms, r.pipelineP99Ms, r.directP50Ms, r.directP99Ms, r.ratioP50].map((v) => String(v).padStart(10))].join('  '),
+    [
+      r.name.padEnd(26),
+      ...[r.pipelineP50Ms, r.pipelineP99Ms, r.directP50Ms, r.directP99Ms, r.ratioP50].map((v) =>
+        String(v).padStart(10),
+      ),
+    ].join('  '),
   );
 }
-console.log(`${eventsRow.name.padEnd(26)}  gantry ${eventsRow.pipeline}/s  direct ${eventsRow.direct}/s  (x ${eventsRow.ratio}, median of 3, none lost)`);
+console.log(
+  `${eventsRow.name.padEnd(26)}  gantry ${eventsRow.pipeline}/s  direct ${eventsRow.direct}/s  (x ${eventsRow.ratio}, median of 3, none lost)`,
+);
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
 const out = new URL('results/delivery.json', import.meta.url);
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, runs, rows, events: eventsRow }, null, 2)}\n`);
+writeFileSync(
+  out,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, runs, rows, events: eventsRow }, null, 2)}\n`,
+);
 console.log(`wrote ${fileURLToPath(out)}`);
 
 for (const child of children.reverse()) child.kill('SIGTERM');

@@ -47,9 +47,17 @@ export class Store {
   readonly kind: StoreKind;
   readonly db: Kysely<Database>;
 
-  constructor(kind: StoreKind, db: Kysely<Database>) {
+  /** A faster path for the hottest write, where the backend has one (SQLite: a prepared statement). */
+  private readonly fastInsertEvents: ((rows: AssignmentEventTable[]) => void) | undefined;
+
+  constructor(
+    kind: StoreKind,
+    db: Kysely<Database>,
+    fast: { insertEvents?: (rows: AssignmentEventTable[]) => void } = {},
+  ) {
     this.kind = kind;
     this.db = db;
+    this.fastInsertEvents = fast.insertEvents;
   }
 
   async migrate(): Promise<void> {
@@ -409,9 +417,11 @@ export class Store {
   /** Stores events by (assignment, attempt, seq); a seq already stored is left as it was. */
   async insertEvents(assignmentId: string, attempt: number, events: NewEvent[]): Promise<void> {
     if (events.length === 0) return;
+    const rows = events.map((e) => ({ ...e, assignment_id: assignmentId, attempt }));
+    if (this.fastInsertEvents) return this.fastInsertEvents(rows);
     await this.db
       .insertInto('assignment_events')
-      .values(events.map((e) => ({ ...e, assignment_id: assignmentId, attempt })))
+      .values(rows)
       .onConflict((oc) => oc.columns(['assignment_id', 'attempt', 'seq']).doNothing())
       .execute();
   }
@@ -461,12 +471,8 @@ export class Store {
   listEvents(assignmentId: string, after?: { attempt: number; seq: number }, limit = 10_000) {
     let query = this.db.selectFrom('assignment_events').selectAll().where('assignment_id', '=', assignmentId);
     if (after) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('attempt', '>', after.attempt),
-          eb.and([eb('attempt', '=', after.attempt), eb('seq', '>', after.seq)]),
-        ]),
-      );
+      // A row-value comparison, so both databases walk the primary key from the cursor on.
+      query = query.where(sql<boolean>`(attempt, seq) > (${after.attempt}, ${after.seq})`);
     }
     return query.orderBy('attempt').orderBy('seq').limit(limit).execute();
   }
