@@ -6,6 +6,7 @@
 //                       against piping the same command's output straight into this process
 // Prints a table and writes bench/results/delivery.json. Usage: node bench/delivery.mjs [runs] [lines]
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,7 +155,9 @@ for (let i = 0; i < 3; i++) {
   t = nowNs();
   const child = spawn(flood, [], { stdio: ['ignore', 'pipe', 'ignore'] });
   let m = 0;
-  for await (const _line of createInterface({ input: child.stdout })) m += 1;
+  const reader = createInterface({ input: child.stdout });
+  reader.on('line', () => (m += 1));
+  await once(reader, 'close');
   throughput.direct.push(m / (Number(nowNs() - t) / 1e9));
 }
 

@@ -1,6 +1,7 @@
 /** Opens a store from a `--db` value: a SQLite file path or a `postgres://` URL. */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { GantryError } from '@gantry/protocol';
 import type { AssignmentEventTable, Database } from './schema.ts';
@@ -43,6 +44,9 @@ async function openPostgres(url: string): Promise<Store> {
       oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
   };
   const pool = new pg.Pool({ connectionString: url, max: 10, types });
+  // An idle connection the server ends (a restart, a failover) is an 'error' on the pool; unheard,
+  // it would end the hub. The pool drops that client and the next query connects afresh.
+  pool.on('error', () => undefined);
   try {
     const client = await pool.connect();
     client.release();
@@ -57,7 +61,7 @@ async function openPostgres(url: string): Promise<Store> {
  * Events are the hottest write: one prepared statement run for every row inside one transaction
  * beats building and preparing a thousand-row insert each time. Same semantics: a stored seq stays.
  */
-function eventInserter(database: import('better-sqlite3').Database) {
+function eventInserter(database: BetterSqlite3.Database) {
   let insertAll: ((rows: AssignmentEventTable[]) => void) | undefined;
   // Prepared on first use: the table exists only once the migrations have run.
   return (rows: AssignmentEventTable[]) => {
