@@ -166,3 +166,32 @@ describe('a gateway started before its hub', () => {
     expect(final.result?.output).toBe('ran: queued early');
   });
 });
+
+describe('a gateway stopped with SIGTERM mid-run', () => {
+  it('stops the run, reports it, exits 0, and a restart runs the retry', async () => {
+    await setup(`
+if [ "$GANTRY_ATTEMPT" = 1 ]; then echo "$$" > "$GANTRY_WORKDIR/../../$1.pids"; sleep 60; fi
+echo "attempt $GANTRY_ATTEMPT done"`);
+    const gateway = await startGateway();
+    const created = await box.json<Assignment>(['assign', 'worker', 'graceful', '--retries', '1']);
+    const [pgid] = await pidsOf('graceful');
+    await until(created.id, (a) => a.state === 'running');
+    expect(await gateway.stop('SIGTERM')).toBe(0);
+    expect(groupRunning(pgid!)).toBe(false);
+    // The hub heard the attempt was lost and queued attempt 2 at once, with no lease to wait out.
+    const requeued = await until(created.id, (a) => a.attempt === 2, 3_000);
+    expect(requeued.state).toBe('queued');
+    await startGateway();
+    const final = await until(created.id, (a) => a.state === 'succeeded');
+    expect(final.result?.output).toBe('attempt 2 done');
+  });
+});
+
+describe('the queue TTL', () => {
+  it('expires work no gateway picks up in time', async () => {
+    await setup('echo never', [...fastHub, '--queue-ttl-ms', '300']);
+    const created = await box.json<Assignment>(['assign', 'worker', 'nobody home']);
+    const final = await until(created.id, (a) => a.state === 'expired', 5_000);
+    expect(final.error?.code).toBe('expired');
+  });
+});
