@@ -47,6 +47,8 @@ interface Run {
   parallel: boolean;
   /** A run the local API asked for: the hub knows nothing of it. */
   local?: boolean;
+  /** Whether `askToStart` is already waiting for this run's workdir. */
+  waiting?: boolean;
   abort: AbortController;
   reason?: StopReason;
   done?: Promise<void>;
@@ -253,7 +255,10 @@ export class Gateway {
     for (const run of this.runs.values()) {
       if (run.local) continue;
       const ref = { assignmentId: run.offer.id, attempt: run.offer.attempt };
-      if (run.state === 'accepted') this.connection.send({ t: 'accept', ...ref });
+      if (run.state === 'accepted') {
+        this.connection.send({ t: 'accept', ...ref });
+        void this.askToStart(run);
+      }
       if (run.state === 'starting') this.connection.send({ t: 'starting', ...ref });
       if (run.state === 'running') this.connection.send({ t: 'running', ...ref });
     }
@@ -266,7 +271,7 @@ export class Gateway {
         this.seenOffers = frame.n;
         return this.offer(frame.assignment);
       case 'claimed':
-        return this.withRun(frame, 'accepted', (run) => void this.claimed(run));
+        return; // `starting` already follows `accept`; the hub answers it with `start` or `revoke`
       case 'start':
         return this.withRun(frame, 'starting', (run) => this.launch(run));
       case 'cancel':
@@ -319,6 +324,7 @@ export class Gateway {
     this.runs.set(run.key, run);
     this.record(run);
     this.connection.send({ t: 'accept', ...ref });
+    void this.askToStart(run);
   }
 
   // ---- local runs (the local API) -------------------------------------------------------------
@@ -441,10 +447,14 @@ export class Gateway {
   // ---- runs ------------------------------------------------------------------------------------
 
   /**
-   * Claimed: wait until no other run uses the workdir (agents without a binding share the
-   * workspace root; the hub only counts per agent), then ask the hub to start.
+   * Right behind `accept` (no round trip for `claimed`: the hub handles a connection's frames in
+   * order, so `starting` succeeds only if the claim did), once no other run uses the workdir
+   * (agents without a binding share the workspace root; the hub only counts per agent): ask the
+   * hub to start. The provider is spawned only on its `start`.
    */
-  private async claimed(run: Run): Promise<void> {
+  private async askToStart(run: Run): Promise<void> {
+    if (run.waiting) return;
+    run.waiting = true;
     while (!run.parallel && this.workdirBusy(run)) {
       await once(this.workdirFreed, 'freed');
       if (this.runs.get(run.key) !== run) return;
