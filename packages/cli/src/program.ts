@@ -148,7 +148,7 @@ function buildProgram(): Command {
         '--outbox-max-mb <mb>',
         'outbox budget during a hub outage before providers are slowed (default 512)',
       )
-      .option('--json', 'print the gateway status as JSON once connected');
+      .option('--json', 'print the gateway as JSON once connected (or after 3 s, with connected: false)');
 
   connectOptions(gateway.command('connect'))
     .description('register this machine as a gateway for an agent and save the session')

@@ -6,9 +6,9 @@
  */
 import { EventEmitter, once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   durationLimits,
   GantryError,
@@ -22,14 +22,14 @@ import {
   type Logger,
   type OfferedAssignment,
 } from '@gantry/protocol';
-import { loadBindings, type Binding } from './bindings.ts';
+import { AgentBindings } from './agent-bindings.ts';
+import type { Binding } from './bindings.ts';
 import { EventSink } from './event-sink.ts';
 import { runProvider } from './run-provider.ts';
 import { HubConnection } from './hub-connection.ts';
 import type { GantryPaths } from './paths.ts';
 import { defaultStopGraces, processStartTime, stopRun, type StopGraces } from './providers/process-group.ts';
 import type { Provider, RunOutcome } from './providers/provider.ts';
-import { createProvider } from './providers/registry.ts';
 import type { GatewaySession } from './session-file.ts';
 import { GatewayDb } from './state/gateway-db.ts';
 import { acquirePidLock, type PidLock } from './state/pid-lock.ts';
@@ -90,13 +90,12 @@ export class Gateway {
   private refused: string | undefined;
   private lastContact: Date | undefined;
   private roomWaiter: Promise<void> | undefined;
-  private bindings: Record<string, Binding>;
-  private bindingsWatcher: FSWatcher | undefined;
+  private readonly bindings: AgentBindings;
 
   constructor(private readonly options: GatewayOptions) {
     this.concurrency = options.concurrency ?? 4;
     this.workdirFreed.setMaxListeners(0);
-    this.bindings = loadBindings(options.paths.bindingsFile);
+    this.bindings = new AgentBindings(options.paths.bindingsFile, options.session, this.graces, options.log);
     mkdirSync(options.paths.data, { recursive: true, mode: 0o700 });
     this.lock = acquirePidLock(join(options.paths.data, 'gateway.pid'));
     try {
@@ -134,29 +133,21 @@ export class Gateway {
 
   async start(): Promise<void> {
     await this.sweepPreviousRuns();
-    this.watchBindings();
+    this.bindings.watch(() => this.sendHeartbeat());
     this.connection.start();
-  }
-
-  /** `gateway bind` writes the bindings file: take it up at once and tell the hub the new capacity. */
-  private watchBindings(): void {
-    const file = this.options.paths.bindingsFile;
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    this.bindingsWatcher = watch(dirname(file), (_event, name) => {
-      if (name !== basename(file)) return;
-      try {
-        this.bindings = loadBindings(file);
-      } catch (err) {
-        this.options.log.warn('kept the previous bindings', { error: (err as Error).message });
-        return;
-      }
-      this.options.log.info('bindings changed');
-      this.sendHeartbeat();
-    });
   }
 
   private sendHeartbeat(): void {
     this.connection.send({ t: 'heartbeat', ...this.capacity(), seenOffers: this.seenOffers });
+  }
+
+  /** Resolves true once connected to the hub, false if that takes longer than `ms`. */
+  async whenConnected(ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (!this.connection.connected && !this.refused && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.connection.connected;
   }
 
   /** Stops taking work, stops what runs (reported as stopped), flushes the outbox briefly, disconnects. */
@@ -164,7 +155,7 @@ export class Gateway {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.heartbeat);
-    this.bindingsWatcher?.close();
+    this.bindings.close();
     for (const run of this.runs.values()) {
       if (run.state === 'running') this.halt(run, 'stopping');
       else this.runs.delete(run.key);
@@ -194,7 +185,7 @@ export class Gateway {
       agents: this.session.agents.map((a) => ({
         id: a.id,
         name: a.name,
-        provider: this.bindingFor(a.id).provider,
+        provider: this.bindings.of(a.id).provider,
       })),
       concurrency: this.concurrency,
       running: [...this.runs.values()].map((run): RunningAttempt => ({
@@ -212,11 +203,14 @@ export class Gateway {
   async providerChecks() {
     const names = new Map<string, Binding>();
     for (const agent of this.session.agents) {
-      const binding = this.bindingFor(agent.id);
+      const binding = this.bindings.of(agent.id);
       names.set(`${binding.provider}:${binding.providerBin ?? ''}`, binding);
     }
     return Promise.all(
-      [...names.values()].map(async (b) => ({ provider: b.provider, ...(await this.providerOf(b).check()) })),
+      [...names.values()].map(async (b) => ({
+        provider: b.provider,
+        ...(await this.bindings.providerOf(b).check()),
+      })),
     );
   }
 
@@ -310,13 +304,13 @@ export class Gateway {
     if (!this.session.agents.some((a) => a.id === offer.agentId))
       return reject('this gateway does not serve that agent');
     if (this.agentSlots(offer.agentId) <= 0) return reject('no free slot');
-    const binding = this.bindingFor(offer.agentId);
+    const binding = this.bindings.of(offer.agentId);
     const run: Run = {
       key: `${offer.id}#${offer.attempt}`,
       offer,
       workdir: binding.workdir,
       parallel: binding.parallel,
-      provider: this.providerOf(binding),
+      provider: this.bindings.providerOf(binding),
       args: [...(binding.providerArgs ?? this.session.providerArgs), ...(this.options.providerArgs ?? [])],
       state: 'accepted',
       abort: new AbortController(),
@@ -356,7 +350,7 @@ export class Gateway {
         `no free slot: this gateway runs at most ${this.concurrency} at once`,
       );
     }
-    const binding = this.bindingFor(agent.id);
+    const binding = this.bindings.of(agent.id);
     const workdir = input.workspace ? resolve(input.workspace) : binding.workdir;
     if (input.workspace && !isDirectory(workdir)) {
       throw new GantryError('invalid_request', `${workdir} is not a folder`);
@@ -377,7 +371,7 @@ export class Gateway {
       },
       workdir,
       parallel: binding.parallel,
-      provider: this.providerOf(binding),
+      provider: this.bindings.providerOf(binding),
       args: [...(binding.providerArgs ?? this.session.providerArgs), ...(this.options.providerArgs ?? [])],
       state: 'accepted',
       abort: new AbortController(),
@@ -646,7 +640,7 @@ export class Gateway {
       slots: Math.max(0, this.concurrency - this.runs.size),
       agents: this.session.agents.map((a) => ({
         agentId: a.id,
-        provider: this.bindingFor(a.id).provider,
+        provider: this.bindings.of(a.id).provider,
         slots: this.agentSlots(a.id),
       })),
     };
@@ -656,31 +650,8 @@ export class Gateway {
   private agentSlots(agentId: string): number {
     const free = this.concurrency - this.runs.size;
     if (free <= 0 || this.stopping) return 0;
-    if (this.bindingFor(agentId).parallel) return free;
+    if (this.bindings.of(agentId).parallel) return free;
     return [...this.runs.values()].some((run) => run.offer.agentId === agentId) ? 0 : 1;
-  }
-
-  private bindingFor(agentId: string): Binding {
-    const bound = this.bindings[agentId];
-    if (bound) return bound;
-    const agent = this.session.agents.find((a) => a.id === agentId);
-    const providerBin = agent?.providerBin ?? this.session.providerBin;
-    return {
-      agentId,
-      agentName: agent?.name ?? agentId,
-      provider: agent?.provider ?? this.session.provider,
-      workdir: this.session.workspaceRoot,
-      ...(providerBin ? { providerBin } : {}),
-      parallel: false,
-      updatedAt: this.session.updatedAt,
-    };
-  }
-
-  private providerOf(binding: Binding): Provider {
-    return createProvider(binding.provider, {
-      bin: binding.providerBin ?? this.session.providerBin,
-      graces: this.graces,
-    });
   }
 }
 

@@ -100,15 +100,17 @@ export const durationLimits = {
   maxPromptBytes: 256 * 1024,
 } as const;
 
+/** A conversation's key: the provider session it maps to is resumed by `mode: continue`. */
+export const sessionKeySchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\w.:@/-]+$/, 'letters, digits and . _ : @ / - only');
+
 export const createAssignmentSchema = z.strictObject({
   agent: z.string().min(1).max(200),
   prompt: z.string().min(1).max(durationLimits.maxPromptBytes),
-  sessionKey: z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[\w.:@/-]+$/, 'letters, digits and . _ : @ / - only')
-    .optional(),
+  sessionKey: sessionKeySchema.optional(),
   mode: z.enum(assignmentModes).optional(),
   timeoutMs: z.number().int().positive().max(durationLimits.maxTimeoutMs).optional(),
   retries: z.number().int().min(0).max(durationLimits.maxRetries).optional(),

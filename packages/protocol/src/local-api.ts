@@ -1,17 +1,12 @@
 /** The gateway's local API (127.0.0.1): running an agent on this machine without the hub. */
 import { z } from 'zod';
-import { assignmentModes, durationLimits, runEventSchema } from './assignment.ts';
+import { assignmentModes, durationLimits, runEventSchema, sessionKeySchema } from './assignment.ts';
 
 export const localRunSchema = z.strictObject({
   /** The agent, by id or name: one this gateway serves. */
   agentId: z.string().min(1).max(200),
   prompt: z.string().min(1).max(durationLimits.maxPromptBytes),
-  sessionKey: z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[\w.:@/-]+$/, 'letters, digits and . _ : @ / - only')
-    .optional(),
+  sessionKey: sessionKeySchema.optional(),
   mode: z.enum(assignmentModes).optional(),
   /** A folder to run in instead of the agent's bound workdir. */
   workspace: z.string().min(1).max(4096).optional(),

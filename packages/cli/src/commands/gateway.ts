@@ -166,7 +166,8 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
     throw err;
   }
   await gateway.start();
-  if (flags.json) printJsonLine({ ...sessionView(session), localApiUrl: api.url, concurrency });
+  const connected = await gateway.whenConnected(3000);
+  if (flags.json) printJsonLine({ ...sessionView(session), localApiUrl: api.url, concurrency, connected });
   else {
     printLine(
       `Gateway ${session.gatewayName} (${session.gatewayId}) serving ${session.agents.map((a) => a.name).join(', ')}`,
@@ -174,6 +175,8 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
     printLine(
       `Hub ${session.serverUrl} · local API ${api.url} · up to ${concurrency} at once. Stop with Ctrl+C.`,
     );
+    if (!connected)
+      printLine(`The hub does not answer yet; the gateway keeps trying and serves once it does.`);
   }
   const signal = await untilSignal();
   process.stderr.write(`gantry: ${signal}: stopping the gateway\n`);

@@ -72,6 +72,7 @@ export async function up(options: { port: string; gatewayPort: string; dataDir?:
     });
     const api = await startLocalApi(gateway, paths, parsePort(options.gatewayPort, 7421, 'gateway port'));
     await gateway.start();
+    await gateway.whenConnected(3000);
 
     if (options.json) {
       printJsonLine({

@@ -1,0 +1,69 @@
+/**
+ * Which provider and workdir each served agent runs with: its binding from `logical-sessions.json`,
+ * else the provider it was connected with and the workspace root. `gateway bind` rewrites that
+ * file while the daemon runs; the change is taken up at once (and `onChange` tells the hub).
+ */
+import { mkdirSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { Logger } from '@gantry/protocol';
+import { loadBindings, type Binding } from './bindings.ts';
+import type { StopGraces } from './providers/process-group.ts';
+import type { Provider } from './providers/provider.ts';
+import { createProvider } from './providers/registry.ts';
+import type { GatewaySession } from './session-file.ts';
+
+export class AgentBindings {
+  private bound: Record<string, Binding>;
+  private watcher: FSWatcher | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly session: GatewaySession,
+    private readonly graces: StopGraces,
+    private readonly log: Logger,
+  ) {
+    this.bound = loadBindings(file);
+  }
+
+  watch(onChange: () => void): void {
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    this.watcher = watch(dirname(this.file), (_event, name) => {
+      if (name !== basename(this.file)) return;
+      try {
+        this.bound = loadBindings(this.file);
+      } catch (err) {
+        this.log.warn('kept the previous bindings', { error: (err as Error).message });
+        return;
+      }
+      this.log.info('bindings changed');
+      onChange();
+    });
+  }
+
+  close(): void {
+    this.watcher?.close();
+  }
+
+  of(agentId: string): Binding {
+    const bound = this.bound[agentId];
+    if (bound) return bound;
+    const agent = this.session.agents.find((a) => a.id === agentId);
+    const providerBin = agent?.providerBin ?? this.session.providerBin;
+    return {
+      agentId,
+      agentName: agent?.name ?? agentId,
+      provider: agent?.provider ?? this.session.provider,
+      workdir: this.session.workspaceRoot,
+      ...(providerBin ? { providerBin } : {}),
+      parallel: false,
+      updatedAt: this.session.updatedAt,
+    };
+  }
+
+  providerOf(binding: Binding): Provider {
+    return createProvider(binding.provider, {
+      bin: binding.providerBin ?? this.session.providerBin,
+      graces: this.graces,
+    });
+  }
+}
