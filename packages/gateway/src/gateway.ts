@@ -156,10 +156,23 @@ export class Gateway {
     this.stopping = true;
     clearInterval(this.heartbeat);
     this.bindings.close();
-    for (const run of this.runs.values()) {
-      if (run.state === 'running') this.halt(run, 'stopping');
-      else this.runs.delete(run.key);
+    for (const run of [...this.runs.values()]) {
+      if (run.state === 'running' || run.local) {
+        this.halt(run, 'stopping');
+        continue;
+      }
+      // Never spawned: an accepted offer goes back to the queue when the connection closes; an
+      // attempt the hub already heard `starting` for is reported now rather than after its lease.
+      this.runs.delete(run.key);
+      if (run.state === 'starting') {
+        const ref = { assignmentId: run.offer.id, attempt: run.offer.attempt, agentId: run.offer.agentId };
+        this.finishLost(ref, 'the gateway was stopped before this attempt started');
+      } else {
+        this.db.forgetAttempt(run.offer.id, run.offer.attempt);
+      }
     }
+    this.workdirFreed.emit('freed');
+    this.connection.pump();
     await Promise.all([...this.runs.values()].map((run) => run.done));
     const until = Date.now() + 3000;
     while (this.connection.connected && this.db.outboxDepth() > 0 && Date.now() < until) {

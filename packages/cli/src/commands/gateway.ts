@@ -267,6 +267,7 @@ export async function status(flags: { json?: boolean }): Promise<void> {
     runningAttempts: live?.running ?? [],
     outboxDepth: live?.outboxDepth ?? (existsSync(paths.gatewayDb) ? outboxDepth(paths.gatewayDb) : 0),
     lastContactAt: live?.lastContactAt ?? null,
+    refused: live?.refused ?? null,
   };
   if (flags.json) return printJson(view);
   if (!session) {
@@ -278,7 +279,7 @@ export async function status(flags: { json?: boolean }): Promise<void> {
   printLine(`Gateway     ${session.gatewayName} (${session.gatewayId})`);
   printLine(`Hub         ${session.serverUrl}`);
   printLine(
-    `Daemon      ${view.running ? `running, ${view.connected ? 'connected' : 'NOT connected'} (local API ${view.localApiUrl})` : 'not running'}`,
+    `Daemon      ${view.running ? `running, ${connection(view)} (local API ${view.localApiUrl})` : 'not running'}`,
   );
   printLine(`Agents      ${view.agents.map((a) => `${a.name} (${a.provider})`).join(', ')}`);
   printLine(
@@ -287,8 +288,16 @@ export async function status(flags: { json?: boolean }): Promise<void> {
   printLine(`Outbox      ${view.outboxDepth} frame(s) waiting for the hub`);
 }
 
+function connection(view: { connected: boolean; refused: string | null }): string {
+  if (view.connected) return 'connected';
+  return view.refused
+    ? `REFUSED by the hub (${view.refused}); it does not retry`
+    : 'NOT connected (retrying)';
+}
+
 const liveSchema = z.object({
   connected: z.boolean(),
+  refused: z.string().nullable(),
   lastContactAt: z.string().nullable(),
   agents: z.array(z.object({ id: z.string(), name: z.string(), provider: z.string() })),
   running: z.array(
