@@ -1,32 +1,21 @@
 // A hub on the machine's PostgreSQL: an assignment completes end to end, and everything is still there after a restart.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment } from '@gantry/protocol';
 import { Sandbox } from './harness.ts';
 import { createAgent, startHub } from './fixtures.ts';
+import { postgresAdmin, postgresServer } from './postgres-admin.ts';
 
-const server = process.env.GANTRY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 const database = `gantry_e2e_${randomBytes(6).toString('hex')}`;
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: `${server}/postgres` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 describe('hub on PostgreSQL', () => {
   const box = new Sandbox();
-  const url = `${server}/${database}`;
+  const url = `${postgresServer}/${database}`;
 
-  beforeAll(() => admin(`CREATE DATABASE ${database}`));
+  beforeAll(() => postgresAdmin(`CREATE DATABASE ${database}`));
   afterAll(async () => {
     await box.cleanup();
-    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await postgresAdmin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 
   it('completes an assignment and keeps it across a hub restart', async () => {

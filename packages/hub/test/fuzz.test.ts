@@ -15,10 +15,7 @@
  * a heartbeat never earns offers for agents the gateway does not serve, and the hub stays healthy:
  * a normal assignment round trip still works at the end.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,23 +37,21 @@ import {
   type HubFrame,
 } from '../../protocol/src/index.ts';
 import { maxBodyBytes } from '../src/http/app.ts';
-import { startHub, type RunningHub } from '../src/server.ts';
+import type { RunningHub } from '../src/server.ts';
+import { startTempHub, type TempHub } from './temp-hub.ts';
 
-let dir: string;
+let temp: TempHub;
 let hub: RunningHub;
 let ownerToken: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gantry-fuzz-'));
-  hub = await startHub({ host: '127.0.0.1', port: 0, db: join(dir, 'hub.db'), dataDir: dir });
-  ownerToken = hub.bootstrap.ownerToken ?? '';
-  expect(ownerToken).toMatch(/^gnt_u_/);
+  temp = await startTempHub('gantry-fuzz-');
+  ({ hub, ownerToken } = temp);
 });
 
 afterAll(async () => {
   await Promise.all(Object.values(peers).map((peer) => peer?.close()));
-  await hub?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await temp?.stop();
 });
 
 const numRuns = 150;
@@ -76,6 +71,19 @@ interface Call {
 interface Reply {
   status: number;
   body: unknown;
+}
+
+/** Creates an assignment as the owner (it must succeed) and returns its id. */
+async function createAssignment(agent: string, prompt: string): Promise<string> {
+  const reply = await send({
+    method: 'POST',
+    path: '/v1/assignments',
+    token: ownerToken,
+    body: JSON.stringify({ agent, prompt }),
+    contentType: 'application/json',
+  });
+  expect(reply.status).toBe(201);
+  return assignmentSchema.parse(reply.body).id;
 }
 
 /**
@@ -381,15 +389,7 @@ describe('REST: generated bodies and paths', () => {
 
     assignmentIds = [];
     for (const prompt of ['one', 'two', 'three']) {
-      const reply = await send({
-        method: 'POST',
-        path: '/v1/assignments',
-        token: ownerToken,
-        body: JSON.stringify({ agent: agent.name, prompt }),
-        contentType: 'application/json',
-      });
-      expect(reply.status).toBe(201);
-      assignmentIds.push(assignmentSchema.parse(reply.body).id);
+      assignmentIds.push(await createAssignment(agent.name, prompt));
     }
 
     const connect = await send({
@@ -1043,14 +1043,7 @@ describe('WebSocket: generated frames', () => {
     // Another agent of the workspace, with queued work, that the heartbeating gateway does not serve.
     const foreign = await registerGateway('ws-foreign');
     for (const prompt of ['a', 'b']) {
-      const reply = await send({
-        method: 'POST',
-        path: '/v1/assignments',
-        token: ownerToken,
-        body: JSON.stringify({ agent: foreign.agentName, prompt }),
-        contentType: 'application/json',
-      });
-      expect(reply.status).toBe(201);
+      await createAssignment(foreign.agentName, prompt);
     }
     const queued = `/v1/assignments?agent=${foreign.agentName}&state=queued`;
     const own = await registerGateway('ws-own');
@@ -1113,15 +1106,7 @@ describe('after the fuzzing', () => {
         return peer.frames.slice(mark).find((frame) => frame.t === t) as Extract<HubFrame, { t: T }>;
       };
       const offered = next('offer');
-      const created = await send({
-        method: 'POST',
-        path: '/v1/assignments',
-        token: ownerToken,
-        body: JSON.stringify({ agent: gw.agentName, prompt: 'still alive?' }),
-        contentType: 'application/json',
-      });
-      expect(created.status).toBe(201);
-      const { id } = assignmentSchema.parse(created.body);
+      const id = await createAssignment(gw.agentName, 'still alive?');
       const offer = await offered;
       expect(offer.assignment).toMatchObject({ id, attempt: 1, prompt: 'still alive?' });
 

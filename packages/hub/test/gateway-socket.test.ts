@@ -5,9 +5,6 @@
  * the protocol says so; that the hub never offers more than the reported slots; and that a reject
  * or a lost socket puts an offered assignment back in the queue.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -24,20 +21,18 @@ import {
   type HubFrameOf,
   type RunEvent,
 } from '../../protocol/src/index.ts';
-import { startHub, type RunningHub } from '../src/server.ts';
+import type { RunningHub } from '../src/server.ts';
+import { startTempHub, type TempHub } from './temp-hub.ts';
 
-let dir: string;
+let temp: TempHub;
 let hub: RunningHub;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gantry-ws-'));
-  hub = await startHub({ host: '127.0.0.1', port: 0, db: join(dir, 'hub.db'), dataDir: dir });
+  temp = await startTempHub('gantry-ws-');
+  hub = temp.hub;
 });
 
-afterAll(async () => {
-  await hub?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => temp?.stop());
 
 // ---- the fake gateway ----------------------------------------------------------------------------
 

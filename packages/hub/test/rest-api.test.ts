@@ -4,9 +4,6 @@
  * assignment lifecycle reachable without a gateway (create, list, show, cancel, events) and gateway
  * registration, asserting status codes and wire error codes throughout, and that nothing is a 500.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   agentSchema,
@@ -18,23 +15,19 @@ import {
   meSchema,
   type ErrorCode,
 } from '../../protocol/src/index.ts';
-import { startHub, type RunningHub } from '../src/server.ts';
+import type { RunningHub } from '../src/server.ts';
+import { startTempHub, type TempHub } from './temp-hub.ts';
 
-let dir: string;
+let temp: TempHub;
 let hub: RunningHub;
 let ownerToken: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'gantry-rest-'));
-  hub = await startHub({ host: '127.0.0.1', port: 0, db: join(dir, 'hub.db'), dataDir: dir });
-  ownerToken = hub.bootstrap.ownerToken ?? '';
-  expect(ownerToken).toMatch(/^gnt_u_/);
+  temp = await startTempHub('gantry-rest-');
+  ({ hub, ownerToken } = temp);
 });
 
-afterAll(async () => {
-  await hub?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => temp?.stop());
 
 // ---- helpers -----------------------------------------------------------------------------------
 

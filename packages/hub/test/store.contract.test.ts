@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AssignmentState } from '@gantry/protocol';
 import { openStore } from '../src/store/open.ts';
@@ -23,9 +22,7 @@ import type {
   UserRow,
   WorkspaceRow,
 } from '../src/store/store.ts';
-
-/** The local PostgreSQL server (trust auth); override with GANTRY_TEST_POSTGRES. */
-const PG_SERVER = process.env.GANTRY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
+import { postgresAdmin, postgresServer } from '../../../test/postgres-admin.ts';
 
 /** A fixed clock past 2^32 ms, so a bigint that came back as a string or got truncated shows. */
 const T = 1_750_000_000_000;
@@ -45,16 +42,6 @@ interface Backend {
   provision(): Promise<Provisioned>;
 }
 
-async function pgAdmin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: `${PG_SERVER}/postgres` });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
 const backends: Backend[] = [
   {
     kind: 'sqlite',
@@ -70,10 +57,10 @@ const backends: Backend[] = [
     kind: 'postgres',
     async provision() {
       const name = `gantry_test_${randomBytes(8).toString('hex')}`;
-      await pgAdmin(`CREATE DATABASE "${name}"`);
+      await postgresAdmin(`CREATE DATABASE "${name}"`);
       return {
-        location: `${PG_SERVER}/${name}`,
-        dispose: () => pgAdmin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+        location: `${postgresServer}/${name}`,
+        dispose: () => postgresAdmin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
       };
     },
   },

@@ -1,0 +1,27 @@
+/** A real hub for a test file: SQLite in a temp folder, port 0 on 127.0.0.1, removed by `stop`. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHub, type RunningHub } from '../src/server.ts';
+
+export interface TempHub {
+  hub: RunningHub;
+  /** The owner's token from the first start. */
+  ownerToken: string;
+  stop(): Promise<void>;
+}
+
+export async function startTempHub(prefix: string): Promise<TempHub> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const hub = await startHub({ host: '127.0.0.1', port: 0, db: join(dir, 'hub.db'), dataDir: dir });
+  const ownerToken = hub.bootstrap.ownerToken ?? '';
+  if (!ownerToken.startsWith('gnt_u_')) throw new Error('a fresh hub wrote no owner token');
+  return {
+    hub,
+    ownerToken,
+    stop: async () => {
+      await hub.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
