@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // The real agent CLIs (~1 GB) are installed into a cache on first use, never into the checkout.
+    globalSetup: ['test/agents/setup.ts'],
     pool: 'forks',
     // Integration tests start real processes; two cores run two files at a time well.
     maxWorkers: 2,

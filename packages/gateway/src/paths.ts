@@ -18,6 +18,8 @@ export interface GantryPaths {
   gatewayDb: string;
   hubDb: string;
   runDir: string;
+  /** Git worktrees of `--isolation worktree` runs, one folder per agent. */
+  worktreeDir: string;
 }
 
 export function gantryPaths(env: NodeJS.ProcessEnv = process.env): GantryPaths {
@@ -45,5 +47,6 @@ export function gantryPaths(env: NodeJS.ProcessEnv = process.env): GantryPaths {
     gatewayDb: join(data, 'gateway.db'),
     hubDb: join(data, 'hub.db'),
     runDir: join(data, 'run'),
+    worktreeDir: join(data, 'worktrees'),
   };
 }

@@ -1,17 +1,19 @@
 /**
- * One provider run, whoever asked for it (the hub or the local API): the workdir, the agent's
- * token file (0600, removed after), the continuation's resume id, the run's environment, and the
- * provider's session id saved for next time.
+ * One provider run, whoever asked for it (the hub or the local API): the workdir (or its own git
+ * worktree), the agent's token file (0600, removed after), the continuation's resume id, the run's
+ * environment, and the provider's session id saved for next time.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OfferedAssignment } from '@gantry/protocol';
+import type { EmitEvent, OfferedAssignment } from '@gantry/protocol';
 import { writeSecretFile } from './files.ts';
 import { allowlistedEnv } from './providers/environment.ts';
 import { runMarker } from './providers/process-group.ts';
-import type { Provider, RunOutcome } from './providers/provider.ts';
+import type { PermissionRequest, Provider, RunOutcome } from './providers/provider.ts';
+import type { ProviderSettings } from './providers/settings.ts';
 import type { GatewaySession } from './session-file.ts';
 import type { GatewayDb } from './state/gateway-db.ts';
+import { finishWorktree, prepareWorktree } from './worktrees.ts';
 
 export interface Job {
   offer: OfferedAssignment;
@@ -20,76 +22,131 @@ export interface Job {
   workdir: string;
   provider: Provider;
   args: string[];
+  settings: ProviderSettings;
 }
 
 export interface JobIo {
   signal: AbortSignal;
-  emit(type: string, data: Record<string, unknown>): void;
+  emit: EmitEvent;
   room(): Promise<void> | undefined;
+  requestPermission(request: PermissionRequest): Promise<'approved' | 'denied'>;
   onSpawn?(pid: number): void;
 }
 
-export async function runProvider(
-  job: Job,
-  context: { db: GatewayDb; session: GatewaySession; runDir: string },
-  io: JobIo,
-): Promise<RunOutcome> {
+export interface JobContext {
+  db: GatewayDb;
+  session: GatewaySession;
+  runDir: string;
+  worktreeDir: string;
+}
+
+export async function runProvider(job: Job, context: JobContext, io: JobIo): Promise<RunOutcome> {
   const { offer } = job;
   const tokenFile = join(context.runDir, `${job.runId.replace(/[^\w.-]/g, '_')}.token`);
   try {
-    mkdirSync(job.workdir, { recursive: true });
+    const saved = context.db.resumeId(offer.agentId, offer.sessionKey);
+    const resume = continuation(job, saved, io.emit);
+    let workdir = resume?.workdir ?? job.workdir;
+    let worktree: { path: string; branch: string; repo: string } | undefined;
+    if (job.settings.isolation === 'worktree' && !resume) {
+      worktree = await prepareWorktree({ repo: job.workdir, assignmentId: offer.id, root: context.worktreeDir });
+      workdir = worktree.path;
+      io.emit('status', { message: `running in worktree ${worktree.path} on branch ${worktree.branch}` });
+    } else {
+      mkdirSync(workdir, { recursive: true });
+    }
     const key = context.session.agents.find((a) => a.id === offer.agentId)?.key;
     if (key) writeSecretFile(tokenFile, `${key}\n`);
-    const resume =
-      offer.mode === 'continue' ? context.db.resumeId(offer.agentId, offer.sessionKey) : undefined;
-    if (offer.mode === 'continue' && !resume) {
-      io.emit('status', { message: `no earlier session for key '${offer.sessionKey}'; starting a new one` });
-    }
     const env = {
-      ...allowlistedEnv(),
+      ...allowlistedEnv(job.provider.envFamilies, job.settings.envPass ?? []),
       GANTRY_PROMPT: offer.prompt,
       GANTRY_ASSIGNMENT_ID: offer.id,
       GANTRY_ATTEMPT: String(offer.attempt),
       [runMarker]: job.runId,
       GANTRY_AGENT_ID: offer.agentId,
       GANTRY_AGENT_NAME: offer.agentName,
-      GANTRY_WORKDIR: job.workdir,
+      GANTRY_WORKDIR: workdir,
       GANTRY_SESSION_KEY: offer.sessionKey,
       GANTRY_HUB_URL: context.session.serverUrl,
       ...(key ? { GANTRY_TOKEN_FILE: tokenFile } : {}),
-      ...(resume ? { GANTRY_RESUME_ID: resume.resumeId } : {}),
     };
-    const outcome = await job.provider.run(
-      {
-        assignment: offer,
-        workdir: job.workdir,
-        env,
-        args: job.args,
-        ...(resume ? { resumeId: resume.resumeId } : {}),
-        signal: io.signal,
-        emit: io.emit,
-        room: io.room,
-      },
-      io.onSpawn,
-    );
-    if (outcome.sessionId) {
-      context.db.saveResumeId(
-        offer.agentId,
-        offer.sessionKey,
-        job.provider.name,
-        outcome.sessionId,
-        job.workdir,
+    const run = (resumeId: string | undefined) =>
+      job.provider.run(
+        {
+          assignment: offer,
+          workdir,
+          env: resumeId ? { ...env, GANTRY_RESUME_ID: resumeId } : env,
+          args: job.args,
+          settings: job.settings,
+          ...(resumeId ? { resumeId } : {}),
+          signal: io.signal,
+          emit: io.emit,
+          requestPermission: io.requestPermission,
+          room: io.room,
+        },
+        io.onSpawn,
       );
+    let outcome = await run(resume?.resumeId);
+    if (resume && outcome.error?.code === 'resume_failed' && offer.resumeFallback === 'new' && !io.signal.aborted) {
+      io.emit('status', {
+        message: `could not resume session ${resume.resumeId} (${outcome.error.message}); starting a new conversation as the assignment asked`,
+      });
+      outcome = await run(undefined);
+    }
+    if (outcome.sessionId) {
+      context.db.saveResumeId(offer.agentId, offer.sessionKey, job.provider.name, outcome.sessionId, workdir);
+    }
+    if (worktree) {
+      const changes = await finishWorktree(worktree, offer.id);
+      outcome = { ...outcome, details: { ...outcome.details, branch: worktree.branch, changedFiles: changes } };
     }
     return outcome;
   } catch (err) {
+    const code = (err as { code?: unknown }).code;
     return {
       status: 'failed',
       output: '',
       exitCode: null,
-      error: { code: 'spawn_failed', message: (err as Error).message },
+      error: {
+        code: typeof code === 'string' && /^[a-z_]+$/.test(code) ? code : 'spawn_failed',
+        message: (err as Error).message,
+      },
     };
   } finally {
     rmSync(tokenFile, { force: true });
   }
+}
+
+/**
+ * What a run continues: for `continue`, the provider session saved for (agent, session key) and
+ * the workdir it ran in; for `new` nothing (saying so when it replaces one). A continuation whose
+ * session was made by another provider, or whose workdir is gone, starts fresh and says so.
+ */
+function continuation(
+  job: Job,
+  saved: { resumeId: string; workdir: string; provider: string } | undefined,
+  emit: EmitEvent,
+): { resumeId: string; workdir: string } | undefined {
+  const key = job.offer.sessionKey;
+  if (job.offer.mode === 'new') {
+    if (saved) emit('status', { message: `starting a new conversation for session key '${key}' (the earlier one is not continued)` });
+    return undefined;
+  }
+  if (!saved) {
+    emit('status', { message: `no earlier session for key '${key}'; starting a new one` });
+    return undefined;
+  }
+  if (saved.provider !== job.provider.name) {
+    emit('status', {
+      message: `the session for key '${key}' was made by ${saved.provider}, not ${job.provider.name}; starting a new one`,
+    });
+    return undefined;
+  }
+  if (!existsSync(saved.workdir)) {
+    const gone = `the workdir of session '${key}' (${saved.workdir}) is gone`;
+    if (job.offer.resumeFallback !== 'new') throw Object.assign(new Error(`cannot resume: ${gone}`), { code: 'resume_failed' });
+    emit('status', { message: `${gone}; starting a new conversation as the assignment asked` });
+    return undefined;
+  }
+  return { resumeId: saved.resumeId, workdir: saved.workdir };
 }

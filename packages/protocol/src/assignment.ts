@@ -38,8 +38,32 @@ export const failureCodes = [
   'timed_out',
   'expired',
   'rejected',
+  /** A continuation whose provider session could not be resumed (e.g. its session file is gone). */
+  'resume_failed',
+  /** An isolated run whose git worktree could not be made. */
+  'worktree_failed',
 ] as const;
 export type FailureCode = (typeof failureCodes)[number];
+
+/** What a run can tell beyond its output: its worktree branch and changes, its token usage. */
+export const resultDetailsSchema = z.object({
+  /** With `--isolation worktree`: the branch the run's changes are committed on. */
+  branch: z.string().optional(),
+  /** With `--isolation worktree`: the files the run added, changed or deleted. */
+  changedFiles: z.array(z.string()).optional(),
+  usage: z
+    .object({
+      inputTokens: z.number().int().nonnegative(),
+      outputTokens: z.number().int().nonnegative(),
+      costUsd: z.number().nonnegative().optional(),
+    })
+    .optional(),
+});
+export type ResultDetails = z.infer<typeof resultDetailsSchema>;
+
+/** What a continuation does when the provider cannot resume its session: fail, or start a new one. */
+export const resumeFallbacks = ['fail', 'new'] as const;
+export type ResumeFallback = (typeof resumeFallbacks)[number];
 
 export const agentRefSchema = z.object({ id: z.string(), name: z.string() });
 
@@ -52,6 +76,7 @@ export const assignmentSchema = z.object({
   prompt: z.string(),
   sessionKey: z.string(),
   mode: z.enum(assignmentModes),
+  resumeFallback: z.enum(resumeFallbacks),
   timeoutMs: z.number().int(),
   retries: z.number().int(),
   gatewayId: z.string().nullable(),
@@ -60,26 +85,16 @@ export const assignmentSchema = z.object({
   updatedAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
-  result: z.object({ output: z.string(), exitCode: z.number().int().nullable() }).nullable(),
+  result: z
+    .object({
+      output: z.string(),
+      exitCode: z.number().int().nullable(),
+      ...resultDetailsSchema.shape,
+    })
+    .nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
 });
 export type Assignment = z.infer<typeof assignmentSchema>;
-
-/**
- * Event types a provider run emits. `output` is a plain stdout line, `log` a stderr line;
- * the rest come from structured `GANTRY_EVENT {json}` lines or built-in providers.
- */
-export const eventTypes = [
-  'output',
-  'log',
-  'status',
-  'tool_start',
-  'tool_result',
-  'session',
-  'result',
-  'error',
-] as const;
-export type EventType = (typeof eventTypes)[number];
 
 export const runEventSchema = z.object({
   seq: z.number().int().positive(),
@@ -112,6 +127,7 @@ export const createAssignmentSchema = z.strictObject({
   prompt: z.string().min(1).max(durationLimits.maxPromptBytes),
   sessionKey: sessionKeySchema.optional(),
   mode: z.enum(assignmentModes).optional(),
+  resumeFallback: z.enum(resumeFallbacks).optional(),
   timeoutMs: z.number().int().positive().max(durationLimits.maxTimeoutMs).optional(),
   retries: z.number().int().min(0).max(durationLimits.maxRetries).optional(),
 });

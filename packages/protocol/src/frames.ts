@@ -3,7 +3,7 @@
  * `{ "t": type, ... }` and is validated against these schemas on receipt.
  */
 import { z } from 'zod';
-import { assignmentModes, runEventSchema } from './assignment.ts';
+import { assignmentModes, resultDetailsSchema, resumeFallbacks, runEventSchema } from './assignment.ts';
 
 const attemptRef = { assignmentId: z.string().min(1).max(64), attempt: z.number().int().positive() };
 
@@ -73,6 +73,7 @@ export const resultFrame = z.strictObject({
   error: z.strictObject({ code: z.string().max(64), message: z.string() }).optional(),
   /** The highest event seq of this attempt, so the hub knows every event is in. */
   lastSeq: z.number().int().min(0),
+  details: resultDetailsSchema.optional(),
 });
 
 export const gatewayFrameSchema = z.discriminatedUnion('t', [
@@ -101,6 +102,7 @@ export const offeredAssignmentSchema = z.object({
   prompt: z.string(),
   sessionKey: z.string(),
   mode: z.enum(assignmentModes),
+  resumeFallback: z.enum(resumeFallbacks).default('fail'),
   timeoutMs: z.number().int().positive(),
 });
 export type OfferedAssignment = z.infer<typeof offeredAssignmentSchema>;
@@ -122,6 +124,17 @@ export const hubFrameSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('result_ack'), ...attemptRef }),
   z.object({ t: z.literal('cancel'), ...attemptRef, reason: z.enum(['cancelled', 'timed_out']) }),
   z.object({ t: z.literal('revoke'), ...attemptRef, reason: z.string() }),
+  /**
+   * A user decided a `permission_requested` event of this attempt (the gateway answers the waiting
+   * agent and emits `permission_decided`). Sent again after a reconnect until that event arrives.
+   */
+  z.object({
+    t: z.literal('permission'),
+    ...attemptRef,
+    requestId: z.string(),
+    approvalId: z.string(),
+    decision: z.enum(['approved', 'denied']),
+  }),
   z.object({ t: z.literal('error'), code: z.string(), message: z.string() }),
 ]);
 export type HubFrame = z.infer<typeof hubFrameSchema>;

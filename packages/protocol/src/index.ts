@@ -5,3 +5,5 @@ export * from './frames.ts';
 export { version } from './version.ts';
 export * from './log.ts';
 export * from './local-api.ts';
+export * from './events.ts';
+export * from './approvals.ts';

@@ -1,6 +1,13 @@
 /** The gateway's local API (127.0.0.1): running an agent on this machine without the hub. */
 import { z } from 'zod';
-import { assignmentModes, durationLimits, runEventSchema, sessionKeySchema } from './assignment.ts';
+import {
+  assignmentModes,
+  durationLimits,
+  resultDetailsSchema,
+  resumeFallbacks,
+  runEventSchema,
+  sessionKeySchema,
+} from './assignment.ts';
 
 export const localRunSchema = z.strictObject({
   /** The agent, by id or name: one this gateway serves. */
@@ -8,6 +15,7 @@ export const localRunSchema = z.strictObject({
   prompt: z.string().min(1).max(durationLimits.maxPromptBytes),
   sessionKey: sessionKeySchema.optional(),
   mode: z.enum(assignmentModes).optional(),
+  resumeFallback: z.enum(resumeFallbacks).optional(),
   /** A folder to run in instead of the agent's bound workdir. */
   workspace: z.string().min(1).max(4096).optional(),
   timeoutMs: z.number().int().positive().max(durationLimits.maxTimeoutMs).optional(),
@@ -26,6 +34,7 @@ export const localRunResultSchema = z.object({
   output: z.string(),
   exitCode: z.number().int().nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  details: resultDetailsSchema.optional(),
   startedAt: z.string(),
   finishedAt: z.string(),
   events: z.array(runEventSchema),

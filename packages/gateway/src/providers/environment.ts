@@ -1,6 +1,6 @@
 /**
- * The environment a provider process gets: an allowlist of the gateway's own (never its tokens),
- * plus the run's GANTRY_* variables (DESIGN §5).
+ * The environment a provider process gets (DESIGN §5): an allowlist of the gateway's own (never its
+ * tokens), the provider's own variable families, and the names the binding passes with `--env-pass`.
  */
 const allowed = new Set([
   'HOME',
@@ -16,15 +16,30 @@ const allowed = new Set([
   'http_proxy',
   'https_proxy',
   'no_proxy',
+  'all_proxy',
   'HTTP_PROXY',
   'HTTPS_PROXY',
   'NO_PROXY',
+  'ALL_PROXY',
 ]);
 
-export function allowlistedEnv(source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+/**
+ * @param families exact names or prefixes ending in `_` (e.g. `OPENAI_`), from the provider.
+ * @param pass exact names from the binding's `--env-pass`.
+ */
+export function allowlistedEnv(
+  families: readonly string[] = [],
+  pass: readonly string[] = [],
+  source: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const names = new Set(pass);
+  const prefixes = families.filter((f) => f.endsWith('_'));
+  for (const f of families) if (!f.endsWith('_')) names.add(f);
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(source)) {
-    if (value !== undefined && (allowed.has(name) || name.startsWith('LC_'))) env[name] = value;
+    if (value === undefined || name.startsWith('GANTRY_')) continue;
+    if (allowed.has(name) || name.startsWith('LC_') || names.has(name) || prefixes.some((p) => name.startsWith(p)))
+      env[name] = value;
   }
   return env;
 }

@@ -22,12 +22,13 @@ export const runMarker = 'GANTRY_RUN_ID';
 export function spawnGroup(
   bin: string,
   args: string[],
-  options: { cwd: string; env: Record<string, string> },
+  options: { cwd: string; env: Record<string, string>; stdin?: 'ignore' | 'pipe' },
 ): ChildProcess {
   return spawn(bin, args, {
     cwd: options.cwd,
     env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // Stdin stays closed unless the protocol runs over it (ACP): CLIs wait for EOF on an open pipe.
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
     detached: true,
   });
 }

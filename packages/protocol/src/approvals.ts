@@ -1,0 +1,30 @@
+/** Approvals: decisions a user of the workspace makes (DESIGN §2), e.g. a running agent's tool permission. */
+import { z } from 'zod';
+
+export const approvalKinds = ['tool_permission'] as const;
+export const approvalStatuses = ['pending', 'approved', 'denied', 'expired'] as const;
+export type ApprovalStatus = (typeof approvalStatuses)[number];
+
+export const approvalSchema = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  kind: z.enum(approvalKinds),
+  status: z.enum(approvalStatuses),
+  /** One line saying what is asked, e.g. `Bash: touch notes.txt`. */
+  subject: z.string(),
+  tool: z.string(),
+  input: z.string(),
+  agent: z.object({ id: z.string(), name: z.string() }),
+  assignmentId: z.string(),
+  attempt: z.number().int(),
+  createdAt: z.string(),
+  decidedAt: z.string().nullable(),
+  /** The user who decided, or `timeout`. */
+  decidedBy: z.string().nullable(),
+});
+export type Approval = z.infer<typeof approvalSchema>;
+
+export const listApprovalsQuerySchema = z.strictObject({
+  status: z.enum(approvalStatuses).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
