@@ -27,3 +27,18 @@ export function groupRunning(pgid: number): boolean {
       return state?.pgrp === pgid && state.state !== 'Z';
     });
 }
+
+/** Whether any process still carries this run marker (`GANTRY_RUN_ID=<marker>`) in its environment. */
+export function markedRunning(marker: string): boolean {
+  const needle = `\0GANTRY_RUN_ID=${marker}\0`;
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .some((entry) => {
+      try {
+        if (procState(Number(entry))?.state === 'Z') return false;
+        return `\0${readFileSync(`/proc/${entry}/environ`, 'utf8')}`.includes(needle);
+      } catch {
+        return false;
+      }
+    });
+}

@@ -7,8 +7,9 @@ import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { GantryError, parseOrThrow } from '@gantry/protocol';
 import { gantryPaths } from '@gantry/gateway';
+import { hasProviderFlags, type ProviderFlags } from './provider-flags.ts';
 
-export interface ConnectFlags {
+export interface ConnectFlags extends ProviderFlags {
   serverUrl?: string;
   provider?: string;
   apiKey?: string;
@@ -80,5 +81,5 @@ export function hasConnectFlags(flags: ConnectFlags): boolean {
     flags.gatewayName,
     flags.workspaceRoot,
     flags.providerBin,
-  ].some((v) => v !== undefined);
+  ].some((v) => v !== undefined) || hasProviderFlags(flags);
 }

@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { version } from '@gantry/protocol';
 import { exitCodes, reportError } from './output.ts';
+import { collect, providerOptions } from './provider-options.ts';
 
 type Loader = () => Promise<Record<string, unknown>>;
 const load = {
@@ -15,6 +16,8 @@ const load = {
   assign: () => import('./commands/assign.ts'),
   assignments: () => import('./commands/assignments.ts'),
   gateway: () => import('./commands/gateway.ts'),
+  worktrees: () => import('./commands/worktrees.ts'),
+  approvals: () => import('./commands/approvals.ts'),
 } satisfies Record<string, Loader>;
 
 /** Runs `fn` from a lazily loaded module; errors become a message and an exit code. */
@@ -30,7 +33,6 @@ function action(loader: Loader, fn: string) {
   };
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function hubCommand(cmd: Command): Command {
   return cmd
@@ -99,6 +101,10 @@ function buildProgram(): Command {
     .description('give an agent work')
     .option('--session <key>', 'conversation key (default: "default")')
     .option('--continue', "continue the agent's conversation for the session key")
+    .option(
+      '--resume-fallback <fail|new>',
+      'when --continue cannot resume the provider session: fail (default) or start a new one',
+    )
     .option('--timeout <duration>', 'run timeout, e.g. 30s, 10m, 2h (default 60m)')
     .option('--retries <n>', 'extra attempts if the gateway is lost mid-run', '0')
     .option('--wait [duration]', 'wait for the end (at most DURATION; exit 124 if it runs longer)')
@@ -132,12 +138,13 @@ function buildProgram(): Command {
   const connectOptions = (cmd: Command) =>
     cmd
       .option('--server-url <url>', 'hub URL')
-      .option('--provider <name>', 'provider: echo or generic')
+      .option('--provider <name>', 'provider: codex, claude-code, acp, ollama, generic or echo')
       .option('--api-key <key>', "an agent's key (or GANTRY_API_KEY)")
       .option('--gateway-name <name>', "this gateway's name (default: host name)")
       .option('--workspace-root <dir>', 'workdir for agents with no binding')
-      .option('--provider-bin <path>', 'command the generic provider runs (or GANTRY_GENERIC_BIN)')
+      .option('--provider-bin <path>', 'command the generic or acp provider runs (or GANTRY_GENERIC_BIN)')
       .option('--config <file>', 'settings file (default: config.toml in the config folder)');
+  const withProviderOptions = (cmd: Command) => providerOptions(connectOptions(cmd));
   const startOptions = (cmd: Command) =>
     cmd
       .option('--provider-arg <arg>', 'extra provider argument (repeat per token)', collect)
@@ -150,7 +157,7 @@ function buildProgram(): Command {
       )
       .option('--json', 'print the gateway as JSON once connected (or after 3 s, with connected: false)');
 
-  connectOptions(gateway.command('connect'))
+  withProviderOptions(gateway.command('connect'))
     .description('register this machine as a gateway for an agent and save the session')
     .option('--provider-arg <arg>', 'provider argument to save (repeat per token)', collect)
     .option('--json', 'JSON output')
@@ -162,17 +169,20 @@ function buildProgram(): Command {
       .option('--server-url <url>', 'override the saved hub URL')
       .option('--api-key <key>', 'override the saved agent key'),
   ).action(action(load.gateway, 'start'));
-  startOptions(connectOptions(gateway.command('run')))
+  startOptions(withProviderOptions(gateway.command('run')))
     .description('connect if needed, then start (see the README for the decision table)')
     .action(action(load.gateway, 'runGateway'));
-  gateway
-    .command('bind')
-    .description('bind an agent to a provider and working folder on this gateway')
-    .requiredOption('--agent <agent>', 'agent id or name')
-    .option('--provider <name>', 'provider for this agent')
-    .option('--workdir <path>', 'working folder (default: the current folder)')
-    .option('--provider-bin <path>', 'command for the generic provider')
-    .option('--parallel', 'allow several runs in the workdir at once')
+  providerOptions(
+    gateway
+      .command('bind')
+      .description('bind an agent to a provider and working folder on this gateway')
+      .requiredOption('--agent <agent>', 'agent id or name')
+      .option('--provider <name>', 'provider for this agent')
+      .option('--workdir <path>', 'working folder (default: the current folder)')
+      .option('--provider-bin <path>', 'command for the generic or acp provider')
+      .option('--parallel', 'allow several runs in the workdir at once'),
+    { isolation: true },
+  )
     .option('--json', 'JSON output')
     .action(action(load.gateway, 'bind'));
   gateway
@@ -180,6 +190,21 @@ function buildProgram(): Command {
     .description("this machine's gateway: connected or not, agents, running attempts, outbox")
     .option('--json', 'JSON output')
     .action(action(load.gateway, 'status'));
+
+  const worktrees = gateway
+    .command('worktrees')
+    .description('git worktrees of runs on bindings with --isolation worktree');
+  worktrees
+    .command('list')
+    .description('worktrees this gateway made, with their branch and assignment')
+    .option('--json', 'JSON output')
+    .action(action(load.worktrees, 'listWorktreesCommand'));
+  worktrees
+    .command('prune')
+    .description('remove the worktrees of finished runs (their gantry/<id> branches stay)')
+    .option('--all', 'also remove worktrees with uncommitted changes and folders whose repository is gone')
+    .option('--json', 'JSON output')
+    .action(action(load.worktrees, 'pruneWorktreesCommand'));
 
   const gateways = program.command('gateways').description('gateways of the workspace (hub side)');
   hubCommand(gateways.command('list'))

@@ -4,7 +4,7 @@
  * file while the daemon runs; the change is taken up at once (and `onChange` tells the hub).
  */
 import { mkdirSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from '@gantry/protocol';
 import { loadBindings, type Binding } from './bindings.ts';
 import type { StopGraces } from './providers/process-group.ts';
@@ -20,6 +20,7 @@ export class AgentBindings {
     private readonly file: string,
     private readonly session: GatewaySession,
     private readonly graces: StopGraces,
+    private readonly dataDir: string,
     private readonly log: Logger,
   ) {
     this.bound = loadBindings(file);
@@ -56,14 +57,23 @@ export class AgentBindings {
       workdir: this.session.workspaceRoot,
       ...(providerBin ? { providerBin } : {}),
       parallel: false,
+      settings: agent?.settings ?? this.session.settings,
       updatedAt: this.session.updatedAt,
     };
   }
 
   providerOf(binding: Binding): Provider {
+    const bin = binding.providerBin ?? (binding.provider === this.session.provider ? this.session.providerBin : undefined);
     return createProvider(binding.provider, {
-      bin: binding.providerBin ?? this.session.providerBin,
+      ...(bin ? { bin } : {}),
       graces: this.graces,
+      settings: binding.settings,
+      stateDir: join(this.dataDir, 'providers', binding.provider),
     });
+  }
+
+  /** Runs of a worktree-isolated binding each have their own folder, so they may run at once. */
+  parallelOf(binding: Binding): boolean {
+    return binding.parallel || binding.settings.isolation === 'worktree';
   }
 }

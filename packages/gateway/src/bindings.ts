@@ -1,6 +1,7 @@
 /** `logical-sessions.json`: per-agent provider and working folder on this gateway (0600). */
 import { z } from 'zod';
 import { readJsonFile, writeSecretJson } from './files.ts';
+import { providerSettingsSchema } from './providers/settings.ts';
 
 export const bindingSchema = z.object({
   agentId: z.string(),
@@ -11,6 +12,8 @@ export const bindingSchema = z.object({
   providerArgs: z.array(z.string()).optional(),
   /** Let several runs share the workdir at once (default: one at a time). */
   parallel: z.boolean().default(false),
+  /** Sandbox, permissions, passed environment, isolation, ollama's URL and model. */
+  settings: providerSettingsSchema.default({}),
   updatedAt: z.string(),
 });
 export type Binding = z.infer<typeof bindingSchema>;

@@ -21,6 +21,7 @@ import {
   type HubFrameOf,
   type Logger,
   type OfferedAssignment,
+  type EmitEvent,
 } from '@gantry/protocol';
 import { AgentBindings } from './agent-bindings.ts';
 import type { Binding } from './bindings.ts';
@@ -30,6 +31,8 @@ import { HubConnection } from './hub-connection.ts';
 import type { GantryPaths } from './paths.ts';
 import { defaultStopGraces, processStartTime, stopRun, type StopGraces } from './providers/process-group.ts';
 import type { Provider, RunOutcome } from './providers/provider.ts';
+import { defaultPermissionPolicy, type ProviderSettings } from './providers/settings.ts';
+import { defaultPermissionTimeoutMs, PermissionDesk } from './permissions.ts';
 import type { GatewaySession } from './session-file.ts';
 import { GatewayDb } from './state/gateway-db.ts';
 import { acquirePidLock, type PidLock } from './state/pid-lock.ts';
@@ -42,6 +45,7 @@ interface Run {
   workdir: string;
   provider: Provider;
   args: string[];
+  settings: ProviderSettings;
   state: 'accepted' | 'starting' | 'running';
   /** Whether other runs may use the workdir at the same time. */
   parallel: boolean;
@@ -64,6 +68,8 @@ export interface GatewayOptions {
   graces?: StopGraces;
   /** How much the outbox may hold during a hub outage before providers are slowed (default 512 MiB). */
   outboxMaxBytes?: number;
+  /** How long an `ask` permission request waits for a user before it is denied (default 10 min). */
+  permissionTimeoutMs?: number;
   log: Logger;
 }
 
@@ -91,11 +97,19 @@ export class Gateway {
   private lastContact: Date | undefined;
   private roomWaiter: Promise<void> | undefined;
   private readonly bindings: AgentBindings;
+  private readonly permissions: PermissionDesk;
 
   constructor(private readonly options: GatewayOptions) {
     this.concurrency = options.concurrency ?? 4;
+    this.permissions = new PermissionDesk(options.permissionTimeoutMs ?? defaultPermissionTimeoutMs);
     this.workdirFreed.setMaxListeners(0);
-    this.bindings = new AgentBindings(options.paths.bindingsFile, options.session, this.graces, options.log);
+    this.bindings = new AgentBindings(
+      options.paths.bindingsFile,
+      options.session,
+      this.graces,
+      options.paths.data,
+      options.log,
+    );
     mkdirSync(options.paths.data, { recursive: true, mode: 0o700 });
     this.lock = acquirePidLock(join(options.paths.data, 'gateway.pid'));
     try {
@@ -120,7 +134,12 @@ export class Gateway {
   }
 
   private get jobContext() {
-    return { db: this.db, session: this.session, runDir: this.options.paths.runDir };
+    return {
+      db: this.db,
+      session: this.session,
+      runDir: this.options.paths.runDir,
+      worktreeDir: this.options.paths.worktreeDir,
+    };
   }
 
   private get graces(): StopGraces {
@@ -212,18 +231,17 @@ export class Gateway {
     };
   }
 
-  /** Whether each provider this gateway uses can run here. */
+  /** Whether each served agent's provider can run here, with its version (one check per provider and binary). */
   async providerChecks() {
-    const names = new Map<string, Binding>();
-    for (const agent of this.session.agents) {
-      const binding = this.bindings.of(agent.id);
-      names.set(`${binding.provider}:${binding.providerBin ?? ''}`, binding);
-    }
+    const checks = new Map<string, ReturnType<Provider['check']>>();
     return Promise.all(
-      [...names.values()].map(async (b) => ({
-        provider: b.provider,
-        ...(await this.bindings.providerOf(b).check()),
-      })),
+      this.session.agents.map(async (agent) => {
+        const binding = this.bindings.of(agent.id);
+        const key = `${binding.provider}:${binding.providerBin ?? ''}:${JSON.stringify(binding.settings)}`;
+        let check = checks.get(key);
+        if (!check) checks.set(key, (check = this.bindings.providerOf(binding).check()));
+        return { agent: agent.name, agentId: agent.id, provider: binding.provider, ...(await check) };
+      }),
     );
   }
 
@@ -293,6 +311,8 @@ export class Gateway {
         return this.db.ackEvents(frame.assignmentId, frame.attempt, frame.seq);
       case 'result_ack':
         return this.db.ackResult(frame.assignmentId, frame.attempt);
+      case 'permission':
+        return this.permissions.decide(frame);
       case 'error':
         this.options.log.warn('the hub reported an error', { code: frame.code, message: frame.message });
         return;
@@ -322,8 +342,9 @@ export class Gateway {
       key: `${offer.id}#${offer.attempt}`,
       offer,
       workdir: binding.workdir,
-      parallel: binding.parallel,
+      parallel: this.bindings.parallelOf(binding),
       provider: this.bindings.providerOf(binding),
+      settings: binding.settings,
       args: [...(binding.providerArgs ?? this.session.providerArgs), ...(this.options.providerArgs ?? [])],
       state: 'accepted',
       abort: new AbortController(),
@@ -380,11 +401,13 @@ export class Gateway {
         prompt: input.prompt,
         sessionKey: input.sessionKey ?? 'default',
         mode: input.mode ?? 'new',
+        resumeFallback: input.resumeFallback ?? 'fail',
         timeoutMs: input.timeoutMs ?? durationLimits.defaultTimeoutMs,
       },
       workdir,
-      parallel: binding.parallel,
+      parallel: this.bindings.parallelOf(binding),
       provider: this.bindings.providerOf(binding),
+      settings: binding.settings,
       args: [...(binding.providerArgs ?? this.session.providerArgs), ...(this.options.providerArgs ?? [])],
       state: 'accepted',
       abort: new AbortController(),
@@ -405,21 +428,21 @@ export class Gateway {
       run.state = 'running';
       options.onStart?.(id, workdir);
       const notStarted: RunOutcome = { status: 'failed', output: '', exitCode: null };
+      const ref = { assignmentId: id, attempt: 1 };
+      const emit: EmitEvent = (type, data) => {
+        const event = { seq: events.length + 1, type, ts: new Date().toISOString(), data };
+        events.push(event);
+        options.onEvent?.(event);
+      };
       const outcome = run.abort.signal.aborted
         ? notStarted
-        : await runProvider(
-            { offer: run.offer, runId: run.key, workdir, provider: run.provider, args: run.args },
-            this.jobContext,
-            {
-              signal: run.abort.signal,
-              emit: (type, data) => {
-                const event = { seq: events.length + 1, type, ts: new Date().toISOString(), data };
-                events.push(event);
-                options.onEvent?.(event);
-              },
-              room: () => undefined,
-            },
-          );
+        : await runProvider(this.job(run), this.jobContext, {
+            signal: run.abort.signal,
+            emit,
+            requestPermission: (request) =>
+              this.permissions.ask(ref, this.policyOf(run), false, emit, request, run.abort.signal),
+            room: () => undefined,
+          });
       const stopped = stoppedResult(run.reason);
       const record: LocalRunResult = {
         id,
@@ -431,6 +454,7 @@ export class Gateway {
         output: outcome.output,
         exitCode: outcome.exitCode,
         error: stopped?.error ?? outcome.error ?? null,
+        ...(outcome.details ? { details: outcome.details } : {}),
         startedAt,
         finishedAt: new Date().toISOString(),
         events,
@@ -471,6 +495,21 @@ export class Gateway {
     this.connection.send({ t: 'starting', assignmentId: run.offer.id, attempt: run.offer.attempt });
   }
 
+  private job(run: Run) {
+    return {
+      offer: run.offer,
+      runId: run.key,
+      workdir: run.workdir,
+      provider: run.provider,
+      args: run.args,
+      settings: run.settings,
+    };
+  }
+
+  private policyOf(run: Run) {
+    return run.settings.permission ?? defaultPermissionPolicy;
+  }
+
   private workdirBusy(run: Run): boolean {
     return [...this.runs.values()].some(
       (other) =>
@@ -499,16 +538,15 @@ export class Gateway {
     );
     const timer = setTimeout(() => this.halt(run, 'timed_out'), offer.timeoutMs);
     this.connection.send({ t: 'running', ...ref });
-    const outcome = await runProvider(
-      { offer, runId: run.key, workdir: run.workdir, provider: run.provider, args: run.args },
-      this.jobContext,
-      {
-        signal: run.abort.signal,
-        emit: (type, data) => sink.emit(type, data),
-        room: () => this.outboxRoom(),
-        onSpawn: (pid) => this.record(run, pid),
-      },
-    );
+    const emit: EmitEvent = (type, data) => sink.emit(type, data);
+    const outcome = await runProvider(this.job(run), this.jobContext, {
+      signal: run.abort.signal,
+      emit,
+      requestPermission: (request) =>
+        this.permissions.ask(ref, this.policyOf(run), true, emit, request, run.abort.signal),
+      room: () => this.outboxRoom(),
+      onSpawn: (pid) => this.record(run, pid),
+    });
     clearTimeout(timer);
     sink.flush();
     const stopped = stoppedResult(run.reason);
@@ -520,6 +558,7 @@ export class Gateway {
       exitCode: outcome.exitCode,
       ...(stopped ? { error: stopped.error } : outcome.error ? { error: outcome.error } : {}),
       lastSeq: sink.lastSeq,
+      ...(outcome.details ? { details: outcome.details } : {}),
     };
     this.db.recordAttempt({ ...ref, agentId: offer.agentId, state: 'finished', pid: null });
     this.runs.delete(run.key);
@@ -663,7 +702,7 @@ export class Gateway {
   private agentSlots(agentId: string): number {
     const free = this.concurrency - this.runs.size;
     if (free <= 0 || this.stopping) return 0;
-    if (this.bindings.of(agentId).parallel) return free;
+    if (this.bindings.parallelOf(this.bindings.of(agentId))) return free;
     return [...this.runs.values()].some((run) => run.offer.agentId === agentId) ? 0 : 1;
   }
 }

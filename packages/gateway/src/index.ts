@@ -7,3 +7,5 @@ export { startLocalApi, localToken, type LocalApi } from './local-api.ts';
 export { createProvider, providerNames } from './providers/registry.ts';
 export { GatewayDb } from './state/gateway-db.ts';
 export { readJsonFile, writeSecretJson, writeSecretFile } from './files.ts';
+export { providerSettingsSchema, mergeSettings, type ProviderSettings } from './providers/settings.ts';
+export { listWorktrees, pruneWorktrees, type ListedWorktree, type PruneResult } from './worktrees.ts';

@@ -69,7 +69,13 @@ export async function startLocalApi(gateway: Gateway, paths: GantryPaths, port: 
       return send(res, 200, { ok: true, version, ...status, providers: await gateway.providerChecks() });
     }
     if (route === 'GET /api/status')
-      return send(res, 200, { ok: true, version, pid: process.pid, ...gateway.status() });
+      return send(res, 200, {
+        ok: true,
+        version,
+        pid: process.pid,
+        ...gateway.status(),
+        providers: await gateway.providerChecks(),
+      });
     if (route === 'POST /api/agent/run') {
       const input = parseOrThrow(localRunSchema, await readJson(req), 'body');
       const abort = new AbortController();

@@ -18,7 +18,7 @@ export interface GantryPaths {
   gatewayDb: string;
   hubDb: string;
   runDir: string;
-  /** Git worktrees of `--isolation worktree` runs, one folder per agent. */
+  /** Git worktrees of `--isolation worktree` runs: a folder per repository, in it one per assignment. */
   worktreeDir: string;
 }
 

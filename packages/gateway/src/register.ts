@@ -11,6 +11,7 @@ import {
   type ErrorCode,
   type GatewayConnect,
 } from '@gantry/protocol';
+import type { ProviderSettings } from './providers/settings.ts';
 import type { GatewaySession } from './session-file.ts';
 
 export interface RegisterInput {
@@ -19,6 +20,7 @@ export interface RegisterInput {
   provider: string;
   providerBin?: string;
   providerArgs: string[];
+  settings: ProviderSettings;
   gatewayName: string;
   workspaceRoot: string;
   previous?: GatewaySession;
@@ -82,6 +84,7 @@ export async function register(input: RegisterInput): Promise<GatewaySession> {
     provider: input.provider,
     ...(input.providerBin ? { providerBin: input.providerBin } : {}),
     providerArgs: input.providerArgs,
+    settings: input.settings,
     workspaceRoot: input.workspaceRoot,
     agents: [
       ...kept,
@@ -90,6 +93,7 @@ export async function register(input: RegisterInput): Promise<GatewaySession> {
         key: input.apiKey,
         provider: input.provider,
         ...(input.providerBin ? { providerBin: input.providerBin } : {}),
+        settings: input.settings,
       },
     ],
     updatedAt: new Date().toISOString(),

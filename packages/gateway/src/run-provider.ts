@@ -9,11 +9,11 @@ import type { EmitEvent, OfferedAssignment } from '@gantry/protocol';
 import { writeSecretFile } from './files.ts';
 import { allowlistedEnv } from './providers/environment.ts';
 import { runMarker } from './providers/process-group.ts';
-import type { PermissionRequest, Provider, RunOutcome } from './providers/provider.ts';
+import { unavailable, type PermissionRequest, type Provider, type RunOutcome } from './providers/provider.ts';
 import type { ProviderSettings } from './providers/settings.ts';
 import type { GatewaySession } from './session-file.ts';
 import type { GatewayDb } from './state/gateway-db.ts';
-import { finishWorktree, prepareWorktree } from './worktrees.ts';
+import { finishWorktree, prepareWorktree, worktreeAt } from './worktrees.ts';
 
 export interface Job {
   offer: OfferedAssignment;
@@ -44,14 +44,24 @@ export async function runProvider(job: Job, context: JobContext, io: JobIo): Pro
   const { offer } = job;
   const tokenFile = join(context.runDir, `${job.runId.replace(/[^\w.-]/g, '_')}.token`);
   try {
+    const check = await job.provider.check();
+    if (!check.ok) return unavailable(`${job.provider.name} cannot run here: ${check.detail}`);
     const saved = context.db.resumeId(offer.agentId, offer.sessionKey);
     const resume = continuation(job, saved, io.emit);
     let workdir = resume?.workdir ?? job.workdir;
-    let worktree: { path: string; branch: string; repo: string } | undefined;
-    if (job.settings.isolation === 'worktree' && !resume) {
-      worktree = await prepareWorktree({ repo: job.workdir, assignmentId: offer.id, root: context.worktreeDir });
-      workdir = worktree.path;
-      io.emit('status', { message: `running in worktree ${worktree.path} on branch ${worktree.branch}` });
+    let worktree: { path: string; branch: string; repo: string; base?: string } | undefined;
+    if (job.settings.isolation === 'worktree') {
+      if (resume) {
+        // A continuation runs where its conversation did: the earlier assignment's worktree.
+        worktree = await worktreeAt(resume.workdir, context.worktreeDir);
+      } else {
+        const made = await prepareWorktree({ repo: job.workdir, assignmentId: offer.id, root: context.worktreeDir });
+        worktree = made;
+        workdir = made.workdir;
+        io.emit('status', {
+          message: `${made.reused ? 'continuing the worktree of an earlier attempt' : 'running in worktree'} ${made.path} on branch ${made.branch}`,
+        });
+      }
     } else {
       mkdirSync(workdir, { recursive: true });
     }
@@ -96,10 +106,7 @@ export async function runProvider(job: Job, context: JobContext, io: JobIo): Pro
     if (outcome.sessionId) {
       context.db.saveResumeId(offer.agentId, offer.sessionKey, job.provider.name, outcome.sessionId, workdir);
     }
-    if (worktree) {
-      const changes = await finishWorktree(worktree, offer.id);
-      outcome = { ...outcome, details: { ...outcome.details, branch: worktree.branch, changedFiles: changes } };
-    }
+    if (worktree) outcome = await committed(worktree, offer.id, outcome, io.emit);
     return outcome;
   } catch (err) {
     const code = (err as { code?: unknown }).code;
@@ -114,6 +121,22 @@ export async function runProvider(job: Job, context: JobContext, io: JobIo): Pro
     };
   } finally {
     rmSync(tokenFile, { force: true });
+  }
+}
+
+/** Commits the run's changes on its worktree branch; a failure to commit is told, not made the run's failure. */
+async function committed(
+  worktree: { path: string; branch: string; repo: string; base?: string },
+  assignmentId: string,
+  outcome: RunOutcome,
+  emit: EmitEvent,
+): Promise<RunOutcome> {
+  try {
+    const changedFiles = await finishWorktree(worktree, assignmentId);
+    return { ...outcome, details: { ...outcome.details, branch: worktree.branch, changedFiles } };
+  } catch (err) {
+    emit('error', { code: 'worktree_failed', message: (err as Error).message });
+    return { ...outcome, details: { ...outcome.details, branch: worktree.branch } };
   }
 }
 

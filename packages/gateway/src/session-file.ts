@@ -1,6 +1,7 @@
 /** `gateway-session.json`: this machine's gateway registration (0600). */
 import { z } from 'zod';
 import { readJsonFile, writeSecretJson } from './files.ts';
+import { providerSettingsSchema } from './providers/settings.ts';
 
 export const sessionSchema = z.object({
   serverUrl: z.string(),
@@ -11,6 +12,8 @@ export const sessionSchema = z.object({
   provider: z.string(),
   providerBin: z.string().optional(),
   providerArgs: z.array(z.string()).default([]),
+  /** Provider settings given at connect (`gateway run --sandbox ...`), for agents with no binding. */
+  settings: providerSettingsSchema.default({}),
   workspaceRoot: z.string(),
   /**
    * Agents this gateway serves, each with its key (handed to its runs as GANTRY_TOKEN_FILE) and the
@@ -23,6 +26,7 @@ export const sessionSchema = z.object({
       key: z.string(),
       provider: z.string().optional(),
       providerBin: z.string().optional(),
+      settings: providerSettingsSchema.optional(),
     }),
   ),
   updatedAt: z.string(),

@@ -55,12 +55,15 @@ function makeRequest(
       prompt: options.prompt ?? 'hello there',
       sessionKey: 'default',
       mode: 'new',
+      resumeFallback: 'fail',
       timeoutMs: 60_000,
     },
     workdir,
     env: { ...allowlistedEnv(), GANTRY_X: '1' },
     args: options.args ?? [],
+    settings: {},
     signal: controller.signal,
+    requestPermission: () => Promise.resolve('denied'),
     emit(type, data) {
       const event = { type, data };
       events.push(event);
@@ -106,7 +109,7 @@ async function waitFor(condition: () => boolean, ms = 5_000): Promise<void> {
 }
 
 describe('generic provider: output and events', () => {
-  it('passes structured events through in order, with the result text as output and the session id', async () => {
+  it('passes structured events through in order (older tool event names read as the vocabulary), with the result text as output and the session id', async () => {
     const bin = script(
       'structured.sh',
       [
@@ -125,8 +128,8 @@ describe('generic provider: output and events', () => {
     expect(events).toEqual([
       { type: 'status', data: { text: 'thinking' } },
       { type: 'output', data: { text: 'plain line' } },
-      { type: 'tool_start', data: { tool: 'grep', input: { q: 'x' } } },
-      { type: 'tool_result', data: { tool: 'grep', ok: true } },
+      { type: 'tool_started', data: { tool: 'grep', input: { q: 'x' } } },
+      { type: 'tool_finished', data: { tool: 'grep', ok: true } },
       { type: 'session', data: { id: 'sess-42' } },
       { type: 'result', data: { text: 'final answer' } },
     ]);

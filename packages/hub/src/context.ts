@@ -4,6 +4,7 @@ import type { Bus } from './bus.ts';
 import type { Dispatcher } from './dispatch/dispatcher.ts';
 import type { Links } from './dispatch/links.ts';
 import type { DispatchSettings } from './dispatch/settings.ts';
+import type { Approvals } from './domain/approvals.ts';
 import type { Assignments } from './domain/assignments.ts';
 import type { Store } from './store/store.ts';
 
@@ -11,6 +12,7 @@ export interface HubContext {
   store: Store;
   bus: Bus;
   assignments: Assignments;
+  approvals: Approvals;
   links: Links;
   dispatcher: Dispatcher;
   settings: DispatchSettings;

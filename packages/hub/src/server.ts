@@ -11,6 +11,7 @@ import { Dispatcher } from './dispatch/dispatcher.ts';
 import { LeaseSweeper } from './dispatch/lease-sweeper.ts';
 import { Links } from './dispatch/links.ts';
 import { defaultDispatchSettings, type DispatchSettings } from './dispatch/settings.ts';
+import { Approvals } from './domain/approvals.ts';
 import { Assignments } from './domain/assignments.ts';
 import { createApp } from './http/app.ts';
 import { openStore } from './store/open.ts';
@@ -51,6 +52,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     store,
     bus,
     assignments,
+    approvals: new Approvals(store),
     links,
     dispatcher,
     settings,

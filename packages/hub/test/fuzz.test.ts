@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import {
   agentSchema,
+  approvalSchema,
   assignmentEventSchema,
   assignmentSchema,
   createdAgentSchema,
@@ -413,6 +414,7 @@ describe('REST: generated bodies and paths', () => {
         prompt: fc.oneof(fc.string({ minLength: 1 }), fc.string({ unit: 'grapheme', minLength: 1 })),
         sessionKey: fc.stringMatching(/^[\w.:@/-]{1,200}$/),
         mode: fc.constantFrom('new', 'continue'),
+        resumeFallback: fc.constantFrom('fail', 'new'),
         timeoutMs: fc.integer({ min: 1, max: durationLimits.maxTimeoutMs }),
         retries: fc.integer({ min: 0, max: durationLimits.maxRetries }),
       },
@@ -422,6 +424,7 @@ describe('REST: generated bodies and paths', () => {
         prompt: ['', 'x'.repeat(durationLimits.maxPromptBytes + 1)],
         sessionKey: ['', 'a b', 'x'.repeat(201), 'ü', 'a\nb', '../..'],
         mode: ['resume', 'NEW', 'New'],
+        resumeFallback: ['FAIL', 'retry', '', null],
         timeoutMs: [0, -1, durationLimits.maxTimeoutMs + 1, 1.5, '100', 2 ** 53, 1e308],
         retries: [-1, durationLimits.maxRetries + 1, 0.5, '1'],
       },
@@ -512,6 +515,9 @@ describe('REST: generated bodies and paths', () => {
       fc.record({ kind: fc.constant('agent' as const), id: segment([agent.name, agent.id, serviceAgent]) }),
       fc.record({ kind: fc.constant('events' as const), id: segment(assignmentIds), since }),
       fc.record({ kind: fc.constant('cancel' as const), id: segment(assignmentIds) }),
+      fc.record({ kind: fc.constant('approvals' as const), id: segment(['pending', 'approved', 'expired']) }),
+      fc.record({ kind: fc.constant('approval' as const), id: segment(['apv_nope']) }),
+      fc.record({ kind: fc.constantFrom('approve' as const, 'deny' as const), id: segment(['apv_nope']) }),
     );
     await fc.assert(
       fc.asyncProperty(tokens(), request, async (token, { kind, id, ...rest }) => {
@@ -522,13 +528,19 @@ describe('REST: generated bodies and paths', () => {
           agent: `/v1/agents/${encodeURIComponent(id)}`,
           events: `/v1/assignments/${encodeURIComponent(id)}/events${query}`,
           cancel: `/v1/assignments/${encodeURIComponent(id)}/cancel`,
+          approvals: `/v1/approvals?status=${encodeURIComponent(id)}`,
+          approval: `/v1/approvals/${encodeURIComponent(id)}`,
+          approve: `/v1/approvals/${encodeURIComponent(id)}/approve`,
+          deny: `/v1/approvals/${encodeURIComponent(id)}/deny`,
         }[kind];
-        const reply = await send({ method: kind === 'cancel' ? 'POST' : 'GET', path, token });
+        const post = kind === 'cancel' || kind === 'approve' || kind === 'deny';
+        const reply = await send({ method: post ? 'POST' : 'GET', path, token });
         if (reply.status >= 300 || !keptAsIs(path)) return;
         if (kind === 'assignment' || kind === 'cancel')
           expect(assignmentSchema.parse(reply.body).id).toBe(id);
         if (kind === 'agent') agentSchema.parse(reply.body);
         if (kind === 'events') assignmentEventSchema.array().parse(reply.body);
+        if (kind === 'approvals') approvalSchema.array().parse(reply.body);
       }),
       { numRuns },
     );

@@ -7,21 +7,18 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import {
   assignmentEventSchema,
   assignmentSchema,
   createdAgentSchema,
   gatewayConnectResultSchema,
-  hubFrameSchema,
   type Assignment,
   type AssignmentState,
-  type GatewayFrame,
-  type HubFrame,
   type HubFrameOf,
   type RunEvent,
 } from '../../protocol/src/index.ts';
 import type { RunningHub } from '../src/server.ts';
+import { closeGateways, FakeGateway } from './fake-gateway.ts';
 import { startTempHub, type TempHub } from './temp-hub.ts';
 
 let temp: TempHub;
@@ -34,130 +31,7 @@ beforeAll(async () => {
 
 afterAll(() => temp?.stop());
 
-// ---- the fake gateway ----------------------------------------------------------------------------
-
-type FrameType = HubFrame['t'];
-
-/** Every fake gateway a test opened, closed after it. */
-const opened: FakeGateway[] = [];
-
-interface Waiter {
-  matches: (frame: HubFrame) => boolean;
-  resolve: (frame: HubFrame) => void;
-  reject: (error: Error) => void;
-}
-
-/** A WebSocket client that queues the hub's frames so a test can await them by type. */
-class FakeGateway {
-  /** Frames received and not yet taken by `next`. */
-  private readonly queue: HubFrame[] = [];
-  private readonly waiters: Waiter[] = [];
-  /** Frames from the hub that do not match the protocol schema. */
-  readonly invalid: string[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-
-  private constructor(private readonly ws: WebSocket) {
-    ws.on('message', (data) => this.receive(String(data)));
-    this.closed = new Promise((resolve) => {
-      ws.on('close', (code, reason) => {
-        for (const waiter of this.waiters.splice(0)) waiter.reject(new Error(`socket closed (${code})`));
-        resolve({ code, reason: reason.toString() });
-      });
-    });
-  }
-
-  static open(): Promise<FakeGateway> {
-    const ws = new WebSocket(`${hub.url.replace(/^http/, 'ws')}/v1/gateway/ws`);
-    const gateway = new FakeGateway(ws);
-    opened.push(gateway);
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(gateway));
-      ws.once('error', reject);
-    });
-  }
-
-  /** Sends a frame, or any text as is (for frames that are meant to be wrong). */
-  send(frame: GatewayFrame | string | Buffer): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame));
-  }
-
-  /**
-   * The next frame of a type (and, when given, one that `where` accepts): one already queued, or
-   * the next to arrive within the timeout.
-   */
-  next<T extends FrameType>(
-    type: T,
-    where: (frame: HubFrameOf<T>) => boolean = () => true,
-    timeoutMs = 5_000,
-  ): Promise<HubFrameOf<T>> {
-    const matches = (frame: HubFrame) => frame.t === type && where(frame as HubFrameOf<T>);
-    const index = this.queue.findIndex(matches);
-    if (index >= 0) return Promise.resolve(this.queue.splice(index, 1)[0] as HubFrameOf<T>);
-    return new Promise((resolve, reject) => {
-      const settle = () => {
-        clearTimeout(timer);
-        const at = this.waiters.indexOf(waiter);
-        if (at >= 0) this.waiters.splice(at, 1);
-      };
-      const waiter: Waiter = {
-        matches,
-        resolve: (frame) => {
-          settle();
-          resolve(frame as HubFrameOf<T>);
-        },
-        reject: (error) => {
-          settle();
-          reject(error);
-        },
-      };
-      const timer = setTimeout(() => {
-        const queued = this.queue.map((frame) => frame.t).join(', ') || 'nothing';
-        waiter.reject(new Error(`no matching '${type}' frame within ${timeoutMs}ms (queued: ${queued})`));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
-  }
-
-  /** Sends a frame and awaits the hub's reply of the given type. */
-  ask<T extends FrameType>(
-    frame: GatewayFrame,
-    reply: T,
-    where?: (frame: HubFrameOf<T>) => boolean,
-  ): Promise<HubFrameOf<T>> {
-    const answer = this.next(reply, where);
-    this.send(frame);
-    return answer;
-  }
-
-  /** How many frames of a type are queued, untaken. */
-  count(type: FrameType): number {
-    return this.queue.filter((frame) => frame.t === type).length;
-  }
-
-  close(): Promise<unknown> {
-    this.ws.close();
-    return this.closed;
-  }
-
-  private receive(text: string): void {
-    const parsed = hubFrameSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) {
-      this.invalid.push(text);
-      return;
-    }
-    const frame = parsed.data;
-    const waiter = this.waiters.find((candidate) => candidate.matches(frame));
-    if (waiter) waiter.resolve(frame);
-    else this.queue.push(frame);
-  }
-}
-
-afterEach(async () => {
-  const gateways = opened.splice(0);
-  await Promise.all(gateways.map((gateway) => gateway.close()));
-  for (const gateway of gateways) expect(gateway.invalid).toEqual([]);
-});
+afterEach(() => closeGateways());
 
 // ---- REST helpers --------------------------------------------------------------------------------
 
@@ -225,7 +99,7 @@ async function registerGateway() {
 /** A registered gateway, connected and past `hello`, serving its agent with `slots` slots. */
 async function connectedGateway(slots = 1) {
   const registered = await registerGateway();
-  const gw = await FakeGateway.open();
+  const gw = await FakeGateway.open(hub.url);
   await gw.next('welcome');
   const helloOk = await gw.ask(
     {
@@ -278,10 +152,10 @@ async function finishOffer(gw: FakeGateway, offer: Offer, output: string, lastSe
 
 describe('connecting', () => {
   it('greets every connection with a welcome nonce', async () => {
-    const gw = await FakeGateway.open();
+    const gw = await FakeGateway.open(hub.url);
     const welcome = await gw.next('welcome');
     expect(welcome.nonce).toMatch(/^[\w-]{16,}$/);
-    const other = await FakeGateway.open();
+    const other = await FakeGateway.open(hub.url);
     expect((await other.next('welcome')).nonce).not.toBe(welcome.nonce);
   });
 
@@ -311,7 +185,7 @@ describe('bad frames', () => {
       'hello_required',
     ],
   ])('answers %s with an error frame and keeps the socket', async (_what, frame, code) => {
-    const gw = await FakeGateway.open();
+    const gw = await FakeGateway.open(hub.url);
     await gw.next('welcome');
     gw.send(frame);
     expect(await gw.next('error')).toMatchObject({ code });
@@ -325,7 +199,7 @@ describe('bad frames', () => {
     ['an unknown token', `gnt_g_tok_0000000000aaaaaaaaaaaaaaaa.${'A'.repeat(43)}`],
     ['text that is no token', 'let-me-in'],
   ])('refuses a hello with %s and closes with 4003', async (_what, token) => {
-    const gw = await FakeGateway.open();
+    const gw = await FakeGateway.open(hub.url);
     await gw.next('welcome');
     gw.send({ t: 'hello', token, version: 'test', slots: 1, agents: [], held: [] });
     expect(await gw.next('error')).toMatchObject({ code: 'unauthorized' });
@@ -334,7 +208,7 @@ describe('bad frames', () => {
 
   it('refuses a hello with an agent key instead of a gateway token', async () => {
     const { agent } = await registerGateway();
-    const gw = await FakeGateway.open();
+    const gw = await FakeGateway.open(hub.url);
     await gw.next('welcome');
     gw.send({ t: 'hello', token: agent.key, version: 'test', slots: 1, agents: [], held: [] });
     expect(await gw.next('error')).toMatchObject({ code: 'unauthorized' });
@@ -342,13 +216,13 @@ describe('bad frames', () => {
   });
 
   it('disconnects a peer that keeps sending garbage (1008)', async () => {
-    const gw = await FakeGateway.open();
+    const gw = await FakeGateway.open(hub.url);
     await gw.next('welcome');
     for (let i = 0; i < 50; i += 1) gw.send(`garbage ${i}`);
     expect((await gw.closed).code).toBe(1008);
     expect(gw.count('error')).toBeGreaterThan(0);
 
-    const next = await FakeGateway.open();
+    const next = await FakeGateway.open(hub.url);
     await next.next('welcome');
   });
 });

@@ -15,6 +15,7 @@ import type { AssignmentState } from '@gantry/protocol';
 import { openStore } from '../src/store/open.ts';
 import type {
   AgentRow,
+  ApprovalRow,
   AssignmentRow,
   NewEvent,
   Store,
@@ -94,6 +95,7 @@ function assign(store: Store, s: Seed, now: number, agentId = s.agent.id): Promi
       prompt: 'fix the build',
       sessionKey: 'main',
       mode: 'new',
+      resumeFallback: 'fail',
       timeoutMs: 3_600_000,
       retries: 2,
       createdBy: s.user.id,
@@ -110,6 +112,27 @@ async function hold(store: Store, id: string, state: AssignmentState, gatewayId:
     lease_expires_at: lease,
   });
   expect(ok).toBe(true);
+}
+
+/** A pending tool-permission approval of an attempt. */
+function approval(a: AssignmentRow, requestId: string, created: number, attempt = a.attempt): ApprovalRow {
+  return {
+    id: unique('apv'),
+    workspace_id: a.workspace_id,
+    kind: 'tool_permission',
+    status: 'pending',
+    tool: 'Bash',
+    input: `touch ${requestId}`,
+    subject: `Bash: touch ${requestId}`,
+    agent_id: a.agent_id,
+    assignment_id: a.id,
+    attempt,
+    request_id: requestId,
+    created_at: created,
+    decided_at: null,
+    decided_by: null,
+    answered: 0,
+  };
 }
 
 function event(seq: number, data = `event ${seq}`): NewEvent {
@@ -163,7 +186,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
 
     it('are run at open and create every table', async () => {
       expect(store.kind).toBe(backend.kind);
-      expect(await migrationNames()).toEqual(['0001_foundation', '0002_audit']);
+      expect(await migrationNames()).toEqual(['0001_foundation', '0002_audit', '0003_providers']);
       const tables = (await store.db.introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
         expect.arrayContaining([
@@ -177,6 +200,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
           'assignments',
           'assignment_events',
           'audit',
+          'approvals',
         ]),
       );
     });
@@ -186,7 +210,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       await store.migrate();
       const again = await openStore(provisioned.location);
       await again.close();
-      expect(await migrationNames()).toEqual(['0001_foundation', '0002_audit']);
+      expect(await migrationNames()).toEqual(['0001_foundation', '0002_audit', '0003_providers']);
       expect(await store.getMeta('before-remigrate')).toBe('kept');
       expect(await store.getWorkspace(s.ws.id)).toEqual(s.ws);
     });
@@ -339,6 +363,27 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       expect(await store.getAssignment('asg_missing')).toBeUndefined();
     });
 
+    it('keep the resume fallback and result details', async () => {
+      const a = await store.createAssignment({
+        workspaceId: s.ws.id,
+        agentId: s.agent.id,
+        prompt: 'go on',
+        sessionKey: 'main',
+        mode: 'continue',
+        resumeFallback: 'new',
+        timeoutMs: 1000,
+        retries: 0,
+        createdBy: s.user.id,
+      });
+      expect(a).toMatchObject({ resume_fallback: 'new', result_details: null });
+      const details = JSON.stringify({ branch: 'gantry/x', changedFiles: ['a.txt'] });
+      await store.transition(a.id, ['queued'], { state: 'succeeded', result_details: details });
+      expect(await store.getAssignment(a.id)).toMatchObject({
+        resume_fallback: 'new',
+        result_details: details,
+      });
+    });
+
     it('are listed newest first, by agent, by state, with a limit', async () => {
       const codex = await store.createAgent(s.ws.id, 'codex', 'codex', T);
       const a1 = await assign(store, s, at(1));
@@ -475,6 +520,84 @@ describe.each(backends)('store contract ($kind)', (backend) => {
 
       await store.refreshAllLeases(at(900));
       expect(await leases()).toEqual([at(900), at(100), at(900), null]);
+    });
+  });
+
+  describe('approvals', () => {
+    let a: AssignmentRow;
+    beforeEach(async () => {
+      a = await assign(store, s, T);
+    });
+
+    it('are stored once per request (assignment, attempt, request id): a replay keeps the first', async () => {
+      const first = approval(a, 'req-1', at(1));
+      await store.insertApproval(first);
+      await store.insertApproval({ ...approval(a, 'req-1', at(2)), input: 'replayed' });
+      expect(await store.getApproval(first.id)).toEqual(first);
+      expect(await store.findApproval(a.id, 1, 'req-1')).toEqual(first);
+      expect(await store.findApproval(a.id, 2, 'req-1')).toBeUndefined();
+      expect(await store.getApproval('apv_missing')).toBeUndefined();
+
+      const nextAttempt = approval(a, 'req-1', at(3), 2);
+      await store.insertApproval(nextAttempt);
+      expect(await store.findApproval(a.id, 2, 'req-1')).toEqual(nextAttempt);
+    });
+
+    it('are listed newest first, by status, with a limit, within their workspace', async () => {
+      const older = approval(a, 'old', at(1));
+      const newer = approval(a, 'new', at(2));
+      const denied = { ...approval(a, 'denied', at(3)), status: 'denied' };
+      for (const row of [older, newer, denied]) await store.insertApproval(row);
+      const other = await seed(store);
+      await store.insertApproval(approval(await assign(store, other, T), 'theirs', at(4)));
+
+      expect(ids(await store.listApprovals(s.ws.id))).toEqual(ids([denied, newer, older]));
+      expect(ids(await store.listApprovals(s.ws.id, { status: 'pending' }))).toEqual(ids([newer, older]));
+      expect(ids(await store.listApprovals(s.ws.id, { limit: 1 }))).toEqual(ids([denied]));
+    });
+
+    it('updateApproval is a compare-and-set on the status', async () => {
+      const row = approval(a, 'cas', at(1));
+      await store.insertApproval(row);
+      const decide = { status: 'approved', decided_at: at(2), decided_by: s.user.id };
+      expect(await store.updateApproval(row.id, ['pending'], decide)).toBe(true);
+      expect(await store.updateApproval(row.id, ['pending'], { ...decide, status: 'denied' })).toBe(false);
+      expect(await store.updateApproval(row.id, ['approved'], { answered: 1 })).toBe(true);
+      expect(await store.getApproval(row.id)).toEqual({ ...row, ...decide, answered: 1 });
+    });
+
+    it('expireApprovals ends the pending approvals of one attempt only', async () => {
+      const pending = approval(a, 'p', at(1));
+      const approved = { ...approval(a, 'a', at(1)), status: 'approved' };
+      const otherAttempt = approval(a, 'p', at(1), 2);
+      for (const row of [pending, approved, otherAttempt]) await store.insertApproval(row);
+
+      expect(await store.expireApprovals(a.id, 1, at(5))).toBe(1);
+      expect(await store.getApproval(pending.id)).toMatchObject({ status: 'expired', decided_at: at(5) });
+      expect((await store.getApproval(approved.id))?.status).toBe('approved');
+      expect((await store.getApproval(otherAttempt.id))?.status).toBe('pending');
+    });
+
+    it('unansweredDecisions: decided, unconfirmed approvals of the attempts a gateway holds', async () => {
+      await hold(store, a.id, 'running', s.gwA, at(100));
+      const decided = (requestId: string, patch: Partial<ApprovalRow> = {}) => ({
+        ...approval(a, requestId, at(1)),
+        status: 'approved',
+        ...patch,
+      });
+      const wanted = decided('wanted');
+      const denied = decided('denied', { status: 'denied' });
+      const answered = decided('answered', { answered: 1 });
+      const pending = decided('pending', { status: 'pending' });
+      const oldAttempt = decided('old', { attempt: 0 });
+      for (const row of [wanted, denied, answered, pending, oldAttempt]) await store.insertApproval(row);
+      const done = await assign(store, s, T);
+      await hold(store, done.id, 'succeeded', s.gwA, at(100));
+      await store.insertApproval({ ...approval(done, 'done', at(1)), status: 'approved' });
+
+      expect(ids(await store.unansweredDecisions(s.gwA)).sort()).toEqual(ids([wanted, denied]).sort());
+      expect(await store.unansweredDecisions(s.gwB)).toEqual([]);
+      expectNumbers((await store.unansweredDecisions(s.gwA))[0], ['attempt', 'created_at', 'answered']);
     });
   });
 

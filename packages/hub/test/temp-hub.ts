@@ -8,6 +8,8 @@ export interface TempHub {
   hub: RunningHub;
   /** The owner's token from the first start. */
   ownerToken: string;
+  /** The hub's data folder; its SQLite database is `hub.db` in it. */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -19,6 +21,7 @@ export async function startTempHub(prefix: string): Promise<TempHub> {
   return {
     hub,
     ownerToken,
+    dataDir: dir,
     stop: async () => {
       await hub.close();
       await rm(dir, { recursive: true, force: true });

@@ -1,5 +1,12 @@
 /** `gantry assign AGENT "PROMPT"`: create an assignment, and optionally wait for or follow it. */
-import { assignmentSchema, isTerminal, type Assignment, type CreateAssignment } from '@gantry/protocol';
+import {
+  assignmentSchema,
+  isTerminal,
+  resumeFallbacks,
+  type Assignment,
+  type CreateAssignment,
+  type ResumeFallback,
+} from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
@@ -9,6 +16,7 @@ import { eventLine, Progress } from '../render.ts';
 export interface AssignOptions extends HubOptions {
   session?: string;
   continue?: boolean;
+  resumeFallback?: string;
   timeout?: string;
   retries: string;
   wait?: string | boolean;
@@ -21,11 +29,13 @@ export async function assign(agent: string, prompt: string, options: AssignOptio
   if (!Number.isInteger(retries) || retries < 0)
     throw new ExitError(exitCodes.usage, '--retries must be a whole number');
   const waitMs = typeof options.wait === 'string' ? parseDuration(options.wait, '--wait') : undefined;
+  const resumeFallback = parseResumeFallback(options.resumeFallback);
   const body: CreateAssignment = {
     agent,
     prompt,
     ...(options.session ? { sessionKey: options.session } : {}),
     mode: options.continue ? 'continue' : 'new',
+    ...(resumeFallback ? { resumeFallback } : {}),
     ...(options.timeout ? { timeoutMs: parseDuration(options.timeout, '--timeout') } : {}),
     retries,
   };
@@ -43,6 +53,14 @@ export async function assign(agent: string, prompt: string, options: AssignOptio
     waitMs,
   });
   report(final, options);
+}
+
+function parseResumeFallback(value: string | undefined): ResumeFallback | undefined {
+  if (value === undefined) return undefined;
+  const known = resumeFallbacks.find((f) => f === value);
+  if (!known)
+    throw new ExitError(exitCodes.usage, `--resume-fallback must be ${resumeFallbacks.join(' or ')}`);
+  return known;
 }
 
 /** Follows an assignment to its end; past `waitMs` it exits 124 with what is known so far. */

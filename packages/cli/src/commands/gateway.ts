@@ -1,4 +1,5 @@
 /** `gantry gateway connect|start|run|bind|status` and `gantry gateways list`. */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -6,6 +7,8 @@ import { createLogger, GantryError, gatewaySchema, type Gateway as GatewayView }
 import {
   createProvider,
   defaultGatewayName,
+  mergeSettings,
+  type ProviderSettings,
   Gateway,
   GatewayDb,
   gantryPaths,
@@ -20,8 +23,15 @@ import {
   type GatewaySession,
 } from '@gantry/gateway';
 import { HubClient } from '../client.ts';
+import { liveStatus } from '../daemon.ts';
 import type { HubOptions } from '../credentials.ts';
 import { connectSettings, hasConnectFlags, type ConnectFlags } from '../gateway-settings.ts';
+import {
+  binFromFlags,
+  rejectMixedBins,
+  settingsFromFlags,
+  type ProviderFlags,
+} from '../provider-flags.ts';
 import { parsePort, untilSignal } from '../lifecycle.ts';
 import { ExitError, exitCodes, printJson, printJsonLine, printLine, table } from '../output.ts';
 
@@ -73,14 +83,23 @@ async function connectWith(flags: ConnectFlags, saved: GatewaySession | undefine
       `missing ${missing.join(', ')}: needed to connect this gateway to a hub`,
     );
   }
-  const providerBin = given.providerBin ?? saved?.providerBin;
-  await ensureRunnable(settings.provider, providerBin);
+  rejectMixedBins(settings.provider, flags);
+  const providerBin =
+    binFromFlags(settings.provider, { ...flags, providerBin: given.providerBin }) ??
+    (saved?.provider === settings.provider ? saved.providerBin : undefined);
+  // Settings given now replace the saved ones key by key; a new provider starts from none.
+  const providerSettings = mergeSettings(
+    saved?.provider === settings.provider ? saved.settings : undefined,
+    settingsFromFlags(flags),
+  );
+  await warnIfUnavailable(settings.provider, providerBin, providerSettings);
   const session = await register({
     serverUrl: settings.serverUrl.replace(/\/+$/, ''),
     apiKey: settings.apiKey,
     provider: settings.provider,
     ...(providerBin ? { providerBin } : {}),
     providerArgs: given.providerArgs ?? saved?.providerArgs ?? [],
+    settings: providerSettings,
     gatewayName: given.gatewayName ?? saved?.gatewayName ?? defaultGatewayName(),
     workspaceRoot: resolve(given.workspaceRoot ?? saved?.workspaceRoot ?? gantryPaths().defaultWorkspaceRoot),
     ...(saved ? { previous: saved } : {}),
@@ -89,16 +108,21 @@ async function connectWith(flags: ConnectFlags, saved: GatewaySession | undefine
   return session;
 }
 
-async function ensureRunnable(provider: string, bin: string | undefined): Promise<void> {
+function ensureKnown(provider: string): void {
   if (!(providerNames as readonly string[]).includes(provider)) {
-    throw new GantryError(
-      'invalid_request',
-      `unknown provider '${provider}' (known: ${providerNames.join(', ')})`,
-    );
+    throw new GantryError('invalid_request', `unknown provider '${provider}' (known: ${providerNames.join(', ')})`);
   }
-  const check = await createProvider(provider, bin ? { bin } : {}).check();
-  if (!check.ok)
-    throw new GantryError('invalid_request', `provider ${provider} cannot run here: ${check.detail}`);
+}
+
+/**
+ * A provider that cannot run here (binary missing or broken, server down) is reported, not fatal:
+ * the gateway still serves, `gateway status` shows the agent unavailable, and its runs fail with
+ * `provider_unavailable` until it is fixed.
+ */
+async function warnIfUnavailable(provider: string, bin: string | undefined, settings: ProviderSettings): Promise<void> {
+  ensureKnown(provider);
+  const check = await createProvider(provider, { ...(bin ? { bin } : {}), settings }).check();
+  if (!check.ok) process.stderr.write(`gantry: warning: provider ${provider} cannot run here yet: ${check.detail}\n`);
 }
 
 // ---- start / run --------------------------------------------------------------------------------
@@ -147,19 +171,17 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
     providerArgs,
     graces: stopGraces(),
     outboxMaxBytes: Math.round(outboxMaxMb * 1024 * 1024),
+    permissionTimeoutMs: permissionTimeoutMs(),
     log,
   });
   let api;
   try {
-    const checks = await gateway.providerChecks();
-    for (const check of checks.filter((c) => !c.ok))
-      log.warn('provider cannot run here', { provider: check.provider, detail: check.detail });
-    if (checks.every((c) => !c.ok)) {
-      throw new GantryError(
-        'invalid_request',
-        `no provider of this gateway can run here: ${checks.map((c) => `${c.provider}: ${c.detail}`).join('; ')}`,
-      );
-    }
+    for (const check of (await gateway.providerChecks()).filter((c) => !c.ok))
+      log.warn('agent unavailable: its provider cannot run here', {
+        agent: check.agent,
+        provider: check.provider,
+        detail: check.detail,
+      });
     api = await startLocalApi(gateway, paths, parsePort(flags.port, fromFile.port ?? 7421));
   } catch (err) {
     gateway.close();
@@ -184,6 +206,15 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
   await api.close();
 }
 
+/** How long an `ask` permission request waits for a user: GANTRY_PERMISSION_TIMEOUT_MS (default 10 min). */
+function permissionTimeoutMs(env = process.env): number | undefined {
+  if (env.GANTRY_PERMISSION_TIMEOUT_MS === undefined) return undefined;
+  const ms = Number(env.GANTRY_PERMISSION_TIMEOUT_MS);
+  if (!Number.isInteger(ms) || ms <= 0)
+    throw new GantryError('invalid_request', 'GANTRY_PERMISSION_TIMEOUT_MS must be a positive whole number of milliseconds');
+  return ms;
+}
+
 /** SIGINT -> SIGTERM -> SIGKILL graces for cancel and timeout: GANTRY_STOP_GRACE_MS sets both (default 5000). */
 export function stopGraces(env = process.env) {
   const ms = Number(env.GANTRY_STOP_GRACE_MS ?? 5000);
@@ -205,14 +236,9 @@ function sessionView(session: GatewaySession) {
 
 // ---- bind ---------------------------------------------------------------------------------------
 
-export async function bind(flags: {
-  agent: string;
-  provider?: string;
-  workdir?: string;
-  providerBin?: string;
-  parallel?: boolean;
-  json?: boolean;
-}): Promise<void> {
+export async function bind(
+  flags: ProviderFlags & { agent: string; provider?: string; workdir?: string; parallel?: boolean; json?: boolean },
+): Promise<void> {
   const paths = gantryPaths();
   const session = loadSession(paths.sessionFile);
   if (!session)
@@ -223,14 +249,28 @@ export async function bind(flags: {
     throw new GantryError('not_found', `this gateway does not serve '${flags.agent}'; it serves: ${known}`);
   }
   const previous = loadBindings(paths.bindingsFile)[agent.id];
-  // Unless told otherwise, a binding keeps the provider the agent already runs with.
-  const provider = flags.provider ?? previous?.provider ?? agent.provider ?? session.provider;
-  const providerBin = flags.providerBin ?? previous?.providerBin ?? agent.providerBin;
-  await ensureRunnable(provider, providerBin ?? session.providerBin);
+  // Unless told otherwise, a binding keeps the provider the agent already runs with, and its settings.
+  const current = previous?.provider ?? agent.provider ?? session.provider;
+  const provider = flags.provider ?? current;
+  ensureKnown(provider);
+  rejectMixedBins(provider, flags);
+  const sameProvider = provider === current;
+  const providerBin =
+    binFromFlags(provider, flags) ?? (sameProvider ? (previous?.providerBin ?? agent.providerBin) : undefined);
+  const settings = mergeSettings(
+    sameProvider ? (previous?.settings ?? agent.settings ?? session.settings) : undefined,
+    settingsFromFlags(flags),
+  );
   const workdir = resolve(flags.workdir ?? process.cwd());
   if (!existsSync(workdir) || !statSync(workdir).isDirectory()) {
     throw new GantryError('invalid_request', `${workdir} is not a folder`);
   }
+  if (settings.isolation === 'worktree' && !insideGitRepo(workdir))
+    throw new GantryError(
+      'invalid_request',
+      `--isolation worktree needs a git repository with a commit, and ${workdir} is not in one: run \`git init && git commit --allow-empty -m init\` there, or bind without it`,
+    );
+  await warnIfUnavailable(provider, providerBin ?? (sameProvider ? session.providerBin : undefined), settings);
   const binding = saveBinding(paths.bindingsFile, {
     agentId: agent.id,
     agentName: agent.name,
@@ -239,17 +279,31 @@ export async function bind(flags: {
     ...(providerBin ? { providerBin } : {}),
     ...(previous?.providerArgs ? { providerArgs: previous.providerArgs } : {}),
     parallel: flags.parallel ?? previous?.parallel ?? false,
+    settings,
   });
   if (flags.json) printJson(binding);
-  else
-    printLine(
-      `Bound ${agent.name} to ${provider} in ${workdir}${binding.parallel ? ' (parallel runs allowed)' : ''}`,
-    );
+  else {
+    const notes = [
+      binding.parallel ? 'parallel runs allowed' : undefined,
+      settings.isolation === 'worktree' ? 'each assignment in its own git worktree' : undefined,
+      ...Object.entries(settings)
+        .filter(([key]) => key !== 'isolation')
+        .map(([key, value]) => `${key} ${Array.isArray(value) ? value.join(',') : String(value)}`),
+    ].filter(Boolean);
+    printLine(`Bound ${agent.name} to ${provider} in ${workdir}${notes.length ? ` (${notes.join('; ')})` : ''}`);
+  }
+}
+
+function insideGitRepo(dir: string): boolean {
+  try {
+    execFileSync('git', ['-C', dir, 'rev-parse', '--verify', 'HEAD'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // ---- status -------------------------------------------------------------------------------------
-
-const localAddressSchema = z.object({ url: z.string(), pid: z.number() });
 
 export async function status(flags: { json?: boolean }): Promise<void> {
   const paths = gantryPaths();
@@ -264,6 +318,7 @@ export async function status(flags: { json?: boolean }): Promise<void> {
     agents: session
       ? (live?.agents ?? session.agents.map((a) => ({ id: a.id, name: a.name, provider: session.provider })))
       : [],
+    providers: live?.providers ?? (session ? await localChecks(paths, session) : []),
     runningAttempts: live?.running ?? [],
     outboxDepth: live?.outboxDepth ?? (existsSync(paths.gatewayDb) ? outboxDepth(paths.gatewayDb) : 0),
     lastContactAt: live?.lastContactAt ?? null,
@@ -282,6 +337,10 @@ export async function status(flags: { json?: boolean }): Promise<void> {
     `Daemon      ${view.running ? `running, ${connection(view)} (local API ${view.localApiUrl})` : 'not running'}`,
   );
   printLine(`Agents      ${view.agents.map((a) => `${a.name} (${a.provider})`).join(', ')}`);
+  for (const check of view.providers) {
+    const state = check.ok ? `available${check.version ? `, ${check.version}` : ''}` : 'UNAVAILABLE';
+    printLine(`Provider    ${check.agent}: ${check.provider} ${state} (${check.detail})`);
+  }
   printLine(
     `Running     ${view.runningAttempts.length === 0 ? 'nothing' : view.runningAttempts.map((r) => `${r.assignmentId}#${r.attempt} ${r.agent} ${r.state}`).join(', ')}`,
   );
@@ -295,36 +354,19 @@ function connection(view: { connected: boolean; refused: string | null }): strin
     : 'NOT connected (retrying)';
 }
 
-const liveSchema = z.object({
-  connected: z.boolean(),
-  refused: z.string().nullable(),
-  lastContactAt: z.string().nullable(),
-  agents: z.array(z.object({ id: z.string(), name: z.string(), provider: z.string() })),
-  running: z.array(
-    z.object({
-      assignmentId: z.string(),
-      attempt: z.number(),
-      agent: z.string(),
-      state: z.string(),
-      workdir: z.string(),
+/** Provider checks when no daemon runs: the same checks it would make, from the saved bindings. */
+async function localChecks(paths: ReturnType<typeof gantryPaths>, session: GatewaySession) {
+  const bindings = loadBindings(paths.bindingsFile);
+  return Promise.all(
+    session.agents.map(async (agent) => {
+      const bound = bindings[agent.id];
+      const provider = bound?.provider ?? agent.provider ?? session.provider;
+      const bin = bound?.providerBin ?? agent.providerBin ?? session.providerBin;
+      const settings = bound?.settings ?? agent.settings ?? session.settings;
+      const check = await createProvider(provider, { ...(bin ? { bin } : {}), settings }).check();
+      return { agent: agent.name, agentId: agent.id, provider, ...check };
     }),
-  ),
-  outboxDepth: z.number(),
-});
-
-async function liveStatus(paths: ReturnType<typeof gantryPaths>) {
-  if (!existsSync(paths.localApiAddressFile)) return undefined;
-  try {
-    const address = localAddressSchema.parse(JSON.parse(readFileSync(paths.localApiAddressFile, 'utf8')));
-    const response = await fetch(`${address.url}/api/status`, {
-      headers: { authorization: `Bearer ${localToken(paths)}` },
-      signal: AbortSignal.timeout(3000),
-    });
-    if (!response.ok) return undefined;
-    return { ...liveSchema.parse(await response.json()), localApiUrl: address.url };
-  } catch {
-    return undefined; // not running (a stale address file from a crash)
-  }
+  );
 }
 
 function outboxDepth(path: string): number {

@@ -50,6 +50,7 @@ export async function up(options: { port: string; gatewayPort: string; dataDir?:
         apiKey,
         provider: 'echo',
         providerArgs: [],
+        settings: {},
         gatewayName: sameHub ? previous.gatewayName : defaultGatewayName(),
         workspaceRoot: previous?.workspaceRoot ?? paths.defaultWorkspaceRoot,
         ...(previous ? { previous } : {}),

@@ -8,7 +8,7 @@
 import { describeExit, runLineProcess } from './line-process.ts';
 import { binCheck } from './executable.ts';
 import { defaultStopGraces, type StopGraces } from './process-group.ts';
-import type { Provider, ProviderCheck, RunOutcome, RunRequest } from './provider.ts';
+import { unavailable, type Provider, type ProviderCheck, type RunOutcome, type RunRequest } from './provider.ts';
 
 const structuredPrefix = 'GANTRY_EVENT ';
 const aliases: Record<string, string> = { tool_start: 'tool_started', tool_result: 'tool_finished' };
@@ -65,10 +65,6 @@ export function genericProvider(bin: string | undefined, graces: StopGraces = de
       return { status: 'failed', ...base, error: { code: 'provider_failed', message: describeExit(exit) } };
     },
   };
-}
-
-export function unavailable(detail: string): RunOutcome {
-  return { status: 'failed', output: '', exitCode: null, error: { code: 'provider_unavailable', message: detail } };
 }
 
 function structured(line: string): ({ type: string } & Record<string, unknown>) | undefined {

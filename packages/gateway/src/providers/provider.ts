@@ -74,3 +74,8 @@ export interface Provider {
   check(): Promise<ProviderCheck>;
   run(request: RunRequest, onSpawn?: (pid: number) => void): Promise<RunOutcome>;
 }
+
+/** The outcome of a run whose provider cannot run here (binary missing, server unreachable). */
+export function unavailable(detail: string): RunOutcome {
+  return { status: 'failed', output: '', exitCode: null, error: { code: 'provider_unavailable', message: detail } };
+}

@@ -3,7 +3,7 @@
  * gateway at most what it has room for; passes never overlap, and a kick during a pass runs one
  * more pass after it, so no notice is lost and none piles up.
  */
-import type { Logger } from '@gantry/protocol';
+import type { AssignmentMode, Logger, ResumeFallback } from '@gantry/protocol';
 import type { Assignments } from '../domain/assignments.ts';
 import type { Store } from '../store/store.ts';
 import type { Links } from './links.ts';
@@ -76,7 +76,8 @@ export class Dispatcher {
             agentName: link.agents.get(row.agent_id) ?? row.agent_id,
             prompt: row.prompt,
             sessionKey: row.session_key,
-            mode: row.mode as 'new' | 'continue',
+            mode: row.mode as AssignmentMode,
+            resumeFallback: row.resume_fallback as ResumeFallback,
             timeoutMs: row.timeout_ms,
           },
         });

@@ -9,6 +9,7 @@ import {
   isTerminal,
   type AssignmentState,
   type CreateAssignment,
+  type ResultDetails,
   type ResultFrame,
   type RunEvent,
 } from '@gantry/protocol';
@@ -42,6 +43,7 @@ export class Assignments {
       prompt: input.prompt,
       sessionKey: input.sessionKey ?? defaultSessionKey,
       mode: input.mode ?? 'new',
+      resumeFallback: input.resumeFallback ?? 'fail',
       timeoutMs: input.timeoutMs ?? durationLimits.defaultTimeoutMs,
       retries: input.retries ?? 0,
       createdBy: `${caller.kind}:${caller.id}`,
@@ -181,6 +183,7 @@ export class Assignments {
       state: frame.status as AssignmentState,
       output: frame.output,
       exitCode: frame.exitCode,
+      details: frame.details,
       error,
     });
   }
@@ -209,6 +212,7 @@ export class Assignments {
         { attempt: row.attempt },
       );
       if (!ok) return 'moved';
+      await this.store.expireApprovals(row.id, row.attempt);
       await this.announceQueued(row.id);
       return 'requeued';
     }
@@ -235,6 +239,7 @@ export class Assignments {
       state: AssignmentState;
       output?: string;
       exitCode?: number | null;
+      details?: ResultDetails;
       error?: { code: string; message: string };
     },
   ): Promise<boolean> {
@@ -247,13 +252,17 @@ export class Assignments {
         lease_expires_at: null,
         result_output: end.output ?? null,
         result_exit_code: end.exitCode ?? null,
+        result_details: end.details ? JSON.stringify(end.details) : null,
         error_code: end.error?.code ?? null,
         error_message: end.error?.message ?? null,
       },
       { attempt: row.attempt },
     );
-    if (ok) this.changed(row.id);
-    return ok;
+    if (!ok) return false;
+    // Nobody can answer the attempt's open permission requests any more.
+    await this.store.expireApprovals(row.id, row.attempt);
+    this.changed(row.id);
+    return true;
   }
 
   private async announceQueued(id: string): Promise<void> {

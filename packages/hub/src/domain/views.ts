@@ -1,6 +1,15 @@
 /** Store rows as the JSON the hub serves (the shapes in `protocol`). */
-import type { Assignment, AssignmentEvent, AssignmentMode, AssignmentState } from '@gantry/protocol';
-import type { AgentRow, AssignmentRow, EventRow } from '../store/store.ts';
+import type {
+  Approval,
+  ApprovalStatus,
+  Assignment,
+  AssignmentEvent,
+  AssignmentMode,
+  AssignmentState,
+  ResultDetails,
+  ResumeFallback,
+} from '@gantry/protocol';
+import type { AgentRow, ApprovalRow, AssignmentRow, EventRow } from '../store/store.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -14,6 +23,7 @@ export function assignmentView(row: AssignmentRow, agent: Pick<AgentRow, 'id' | 
     prompt: row.prompt,
     sessionKey: row.session_key,
     mode: row.mode as AssignmentMode,
+    resumeFallback: row.resume_fallback as ResumeFallback,
     timeoutMs: row.timeout_ms,
     retries: row.retries,
     gatewayId: row.gateway_id,
@@ -22,8 +32,34 @@ export function assignmentView(row: AssignmentRow, agent: Pick<AgentRow, 'id' | 
     updatedAt: iso(row.updated_at) as string,
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
-    result: row.result_output === null ? null : { output: row.result_output, exitCode: row.result_exit_code },
+    result:
+      row.result_output === null
+        ? null
+        : { output: row.result_output, exitCode: row.result_exit_code, ...resultDetails(row) },
     error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
+  };
+}
+
+/** The result frame's details, stored as JSON: branch, changed files, usage. */
+function resultDetails(row: AssignmentRow): ResultDetails {
+  return row.result_details === null ? {} : (JSON.parse(row.result_details) as ResultDetails);
+}
+
+export function approvalView(row: ApprovalRow, agent: Pick<AgentRow, 'id' | 'name'>): Approval {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    kind: row.kind as Approval['kind'],
+    status: row.status as ApprovalStatus,
+    subject: row.subject,
+    tool: row.tool,
+    input: row.input,
+    agent: { id: agent.id, name: agent.name },
+    assignmentId: row.assignment_id,
+    attempt: row.attempt,
+    createdAt: iso(row.created_at) as string,
+    decidedAt: iso(row.decided_at),
+    decidedBy: row.decided_by,
   };
 }
 

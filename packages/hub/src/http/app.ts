@@ -16,6 +16,7 @@ import {
 import { authenticate, issueToken, requireUser } from '../auth/authenticate.ts';
 import type { HubContext } from '../context.ts';
 import { agentViews, connectGateway, createAgent, findAgentOrThrow, gatewayViews } from '../domain/agents.ts';
+import { approvalRoutes } from './approval-routes.ts';
 import { assignmentRoutes } from './assignment-routes.ts';
 import { caller, jsonBody, type HubEnv } from './request.ts';
 
@@ -107,6 +108,7 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
   });
 
   app.route('/v1/assignments', assignmentRoutes(ctx));
+  app.route('/v1/approvals', approvalRoutes(ctx));
   return app;
 }
 

@@ -74,6 +74,10 @@ export interface AssignmentTable {
   result_exit_code: number | null;
   error_code: string | null;
   error_message: string | null;
+  /** `fail` or `new`: what a continuation does when its provider session cannot be resumed. */
+  resume_fallback: string;
+  /** The result frame's `details` (branch, changed files, usage) as JSON, when it had any. */
+  result_details: string | null;
 }
 
 export interface AssignmentEventTable {
@@ -97,6 +101,30 @@ export interface AuditTable {
   data: string;
 }
 
+export interface ApprovalTable {
+  id: string;
+  workspace_id: string;
+  /** `tool_permission`. */
+  kind: string;
+  /** `pending`, `approved`, `denied` or `expired`. */
+  status: string;
+  tool: string;
+  input: string;
+  /** One line saying what is asked, e.g. `Bash: touch notes.txt`. */
+  subject: string;
+  agent_id: string;
+  assignment_id: string;
+  attempt: number;
+  /** The gateway's id of the request within its attempt. */
+  request_id: string;
+  created_at: number;
+  decided_at: number | null;
+  /** A user's id, `policy` or `timeout`; null while pending or when the attempt ended first. */
+  decided_by: string | null;
+  /** 1 once the gateway confirmed the decision with a `permission_decided` event. */
+  answered: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -113,4 +141,5 @@ export interface Database {
   assignment_events: AssignmentEventTable;
   meta: MetaTable;
   audit: AuditTable;
+  approvals: ApprovalTable;
 }

@@ -4,11 +4,12 @@
  */
 import type { Kysely } from 'kysely';
 import { Migrator, sql } from 'kysely';
-import type { AssignmentState } from '@gantry/protocol';
+import { activeStates, type ApprovalStatus, type AssignmentState } from '@gantry/protocol';
 import { newId } from '../ids.ts';
 import { migrationProvider } from './migrations.ts';
 import type {
   AgentTable,
+  ApprovalTable,
   AssignmentEventTable,
   AssignmentTable,
   Database,
@@ -27,6 +28,8 @@ export type UserRow = UserTable;
 export type WorkspaceRow = WorkspaceTable;
 export type EventRow = AssignmentEventTable;
 export type NewEvent = Omit<AssignmentEventTable, 'assignment_id' | 'attempt'>;
+export type ApprovalRow = ApprovalTable;
+export type ApprovalPatch = Partial<Pick<ApprovalTable, 'status' | 'decided_at' | 'decided_by' | 'answered'>>;
 
 export interface NewAssignment {
   workspaceId: string;
@@ -34,6 +37,7 @@ export interface NewAssignment {
   prompt: string;
   sessionKey: string;
   mode: string;
+  resumeFallback: string;
   timeoutMs: number;
   retries: number;
   createdBy: string;
@@ -251,6 +255,7 @@ export class Store {
       prompt: input.prompt,
       session_key: input.sessionKey,
       mode: input.mode,
+      resume_fallback: input.resumeFallback,
       timeout_ms: input.timeoutMs,
       retries: input.retries,
       state: 'queued',
@@ -266,6 +271,7 @@ export class Store {
       result_exit_code: null,
       error_code: null,
       error_message: null,
+      result_details: null,
     };
     await this.db.insertInto('assignments').values(row).execute();
     return row;
@@ -371,6 +377,88 @@ export class Store {
       .updateTable('assignments')
       .set({ lease_expires_at: until })
       .where('state', 'in', ['offered', 'starting', 'running', 'cancelling'])
+      .execute();
+  }
+
+  // ---- approvals -------------------------------------------------------------------------------
+
+  /** Stores an approval; a request (assignment, attempt, request id) that already has one keeps it. */
+  async insertApproval(row: ApprovalRow): Promise<void> {
+    await this.db
+      .insertInto('approvals')
+      .values(row)
+      .onConflict((oc) => oc.columns(['assignment_id', 'attempt', 'request_id']).doNothing())
+      .execute();
+  }
+
+  getApproval(id: string): Promise<ApprovalRow | undefined> {
+    return this.db.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  findApproval(assignmentId: string, attempt: number, requestId: string): Promise<ApprovalRow | undefined> {
+    return this.db
+      .selectFrom('approvals')
+      .selectAll()
+      .where('assignment_id', '=', assignmentId)
+      .where('attempt', '=', attempt)
+      .where('request_id', '=', requestId)
+      .executeTakeFirst();
+  }
+
+  listApprovals(
+    workspaceId: string,
+    filter: { status?: string; limit?: number } = {},
+  ): Promise<ApprovalRow[]> {
+    let query = this.db.selectFrom('approvals').selectAll().where('workspace_id', '=', workspaceId);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    return query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 100)
+      .execute();
+  }
+
+  /** Compare-and-set on an approval's status: applies `patch` only from one of `from`. */
+  async updateApproval(id: string, from: readonly ApprovalStatus[], patch: ApprovalPatch): Promise<boolean> {
+    const result = await this.db
+      .updateTable('approvals')
+      .set(patch)
+      .where('id', '=', id)
+      .where('status', 'in', [...from])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Pending approvals of an attempt that ended become `expired`; returns how many did. */
+  async expireApprovals(assignmentId: string, attempt: number, now = Date.now()): Promise<number> {
+    const result = await this.db
+      .updateTable('approvals')
+      .set({ status: 'expired', decided_at: now })
+      .where('assignment_id', '=', assignmentId)
+      .where('attempt', '=', attempt)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Decisions the gateway has not confirmed yet, for attempts it still holds: what a reconnecting
+   * gateway is sent again.
+   */
+  unansweredDecisions(gatewayId: string): Promise<ApprovalRow[]> {
+    return this.db
+      .selectFrom('approvals')
+      .innerJoin('assignments', (join) =>
+        join
+          .onRef('assignments.id', '=', 'approvals.assignment_id')
+          .onRef('assignments.attempt', '=', 'approvals.attempt'),
+      )
+      .selectAll('approvals')
+      .where('assignments.gateway_id', '=', gatewayId)
+      .where('assignments.state', 'in', [...activeStates])
+      .where('approvals.status', 'in', ['approved', 'denied'])
+      .where('approvals.answered', '=', 0)
+      .orderBy('approvals.created_at')
       .execute();
   }
 

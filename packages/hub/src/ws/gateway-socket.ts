@@ -117,6 +117,8 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
           return revoke(frame, 'this gateway does not hold that attempt');
         }
         const upTo = await ctx.assignments.appendEvents(frame.assignmentId, frame.attempt, frame.events);
+        // Before the ack: once acked, the gateway never sends these events again.
+        await ctx.approvals.ingest(row, frame.attempt, frame.events);
         send({ t: 'events_ack', assignmentId: frame.assignmentId, attempt: frame.attempt, seq: upTo });
         return;
       }
@@ -178,6 +180,8 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
       heartbeatMs: ctx.settings.heartbeatMs,
       leaseMs: ctx.settings.leaseMs,
     });
+    // Decisions made while it was away, or whose confirmation it did not get to send.
+    for (const permission of await ctx.approvals.unanswered(caller.id)) send(permission);
     ctx.log.info('gateway connected', { gateway: caller.id, name: caller.name, agents: current.agents.size });
     ctx.dispatcher.kick();
   }

@@ -1,0 +1,586 @@
+/**
+ * The `acp` provider: runs any Agent Client Protocol agent (claude-agent-acp, codex-acp, ...) on its
+ * stdio with the official SDK. One run is one agent process and one prompt turn: `initialize`,
+ * `session/new` (or `session/load` to continue a session), `session/prompt`. The agent's session
+ * updates become Gantry events; its permission requests go through the binding's policy.
+ */
+import { basename } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import * as acp from '@agentclientprotocol/sdk/unstable';
+import { clip, version, type EmitEvent } from '@gantry/protocol';
+import { binCheck } from './executable.ts';
+import { runMarker, spawnGroup, stopRun, type StopGraces } from './process-group.ts';
+import type { Provider, ProviderCheck, RunOutcome, RunRequest } from './provider.ts';
+import type { ProviderFactoryOptions } from './registry.ts';
+
+const fix = 'pass --provider-bin PATH (an ACP agent, e.g. claude-agent-acp)';
+const stderrTailChars = 4096;
+/** Once the turn is over and its stdin closed, how long the agent gets to exit before it is stopped. */
+const exitGraceMs = 3_000;
+/** After the agent process exits, how long its stdout may still deliver what it wrote. */
+const drainMs = 500;
+const stopped = { code: 'cancelled', message: 'the run was stopped' };
+
+export function acpProvider(options: ProviderFactoryOptions): Provider {
+  const { bin, graces } = options;
+  const check = (): Promise<ProviderCheck> =>
+    Promise.resolve(bin ? binCheck(bin, fix) : { ok: false, detail: `no ACP agent to run: ${fix}` });
+  return {
+    name: 'acp',
+    envFamilies: envFamiliesFor(bin),
+    check,
+    async run(request, onSpawn) {
+      const status = await check();
+      if (!status.ok) return failed('provider_unavailable', status.detail);
+      if (request.signal.aborted) return failed('cancelled', 'the run was stopped before it started');
+      return runAgent(status.detail, request, graces, onSpawn);
+    },
+  };
+}
+
+/** The variables an agent needs, guessed from its name; others are passed with `--env-pass`. */
+export function envFamiliesFor(bin: string | undefined): string[] {
+  const name = basename(bin ?? '').toLowerCase();
+  // IS_SANDBOX: as root, Claude refuses the adapter's bypassPermissions mode without it.
+  if (name.includes('claude')) return ['ANTHROPIC_', 'CLAUDE_', 'IS_SANDBOX'];
+  if (name.includes('codex')) return ['OPENAI_', 'CODEX_'];
+  return [];
+}
+
+/** A failure that names its own error code (as opposed to whatever the agent answered). */
+class RunError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Outcome = Omit<RunOutcome, 'exitCode' | 'pid'>;
+
+async function runAgent(
+  bin: string,
+  request: RunRequest,
+  graces: StopGraces,
+  onSpawn: ((pid: number) => void) | undefined,
+): Promise<RunOutcome> {
+  const agent = await startAgent(bin, request, graces);
+  if (typeof agent === 'string') return failed('spawn_failed', agent);
+  onSpawn?.(agent.pid);
+
+  const updates = new SessionUpdates(request.emit);
+  let permissionCount = 0;
+  const app = acp
+    .client({ name: 'gantry' })
+    .onNotification('session/update', ({ params }) => updates.apply(params.update))
+    // Read leniently: a permission request the SDK's schema would refuse still gets an answer.
+    .onRequest(
+      'session/request_permission',
+      (params: unknown) => params as acp.RequestPermissionRequest,
+      ({ params }) => askPermission(params, request, updates, ++permissionCount),
+    );
+  const connection = app.connect(acp.ndJsonStream(Writable.toWeb(agent.stdin), agent.stdout));
+
+  let sessionId: string | undefined;
+  const onAbort = () => {
+    if (sessionId) connection.agent.notify('session/cancel', { sessionId }).catch(() => undefined);
+    void agent.stop();
+  };
+  request.signal.addEventListener('abort', onAbort, { once: true });
+
+  let outcome: Outcome;
+  try {
+    // A leftover child can hold stdout open after the agent exits; its exit ends the turn too.
+    const exitedEarly = agent.exited
+      .then(() => settle(drainMs))
+      .then(() => Promise.reject(new Error('exited')));
+    outcome = await Promise.race([
+      converse(connection.agent, request, updates, (id) => (sessionId = id)),
+      exitedEarly,
+    ]);
+  } catch (err) {
+    outcome = await failure(err, request, agent);
+  } finally {
+    request.signal.removeEventListener('abort', onAbort);
+  }
+  // However the agent ended a stopped turn (a `cancelled` answer, or none), it was stopped.
+  if (request.signal.aborted) outcome = { ...outcome, status: 'failed', error: stopped };
+  connection.close();
+  const exit = await agent.finish();
+  return { ...outcome, ...(sessionId ? { sessionId } : {}), exitCode: exit.code, pid: agent.pid };
+}
+
+/** initialize → session/new or session/load → session/prompt. */
+async function converse(
+  agent: acp.ClientContext,
+  request: RunRequest,
+  updates: SessionUpdates,
+  onSession: (id: string) => void,
+): Promise<Outcome> {
+  const init = await agent.request('initialize', {
+    protocolVersion: 1,
+    clientCapabilities: { fs: { readTextFile: false, writeTextFile: false }, terminal: false },
+    clientInfo: { name: 'gantry', version },
+  });
+  if (init.protocolVersion !== 1)
+    throw new RunError(
+      'provider_failed',
+      `the agent speaks ACP version ${init.protocolVersion}; Gantry speaks 1`,
+    );
+  const info = init.agentInfo;
+  if (info) request.emit('log', { stream: 'provider', text: `ACP agent ${info.name} ${info.version}` });
+
+  const cwd = request.workdir;
+  let sessionId: string;
+  if (request.resumeId) {
+    sessionId = request.resumeId;
+    await loadSession(agent, init, sessionId, cwd, updates);
+  } else {
+    sessionId = (await agent.request('session/new', { cwd, mcpServers: [] })).sessionId;
+  }
+  onSession(sessionId);
+  request.emit('session', { id: sessionId, provider: 'acp', resumed: Boolean(request.resumeId) });
+
+  const response = await agent.request('session/prompt', {
+    sessionId,
+    prompt: [{ type: 'text', text: request.assignment.prompt }],
+  });
+  await settle(); // updates that arrived before the response are still being handled
+  const output = updates.finish(response.usage ?? undefined);
+  const base = { output, details: updates.details() };
+  switch (response.stopReason) {
+    case 'end_turn':
+      return { status: 'succeeded', ...base };
+    case 'cancelled':
+      return {
+        status: 'failed',
+        ...base,
+        error: { code: 'cancelled', message: 'the agent cancelled the turn' },
+      };
+    case 'refusal':
+      return { status: 'failed', ...base, error: { code: 'provider_failed', message: refusal(output) } };
+    default:
+      return {
+        status: 'failed',
+        ...base,
+        error: { code: 'provider_failed', message: `the agent stopped the turn: ${response.stopReason}` },
+      };
+  }
+}
+
+/** Continues a session; the history the agent replays as updates is not this run's output. */
+async function loadSession(
+  agent: acp.ClientContext,
+  init: acp.InitializeResponse,
+  sessionId: string,
+  cwd: string,
+  updates: SessionUpdates,
+): Promise<void> {
+  if (!init.agentCapabilities?.loadSession)
+    throw new RunError(
+      'resume_failed',
+      `the agent cannot load sessions (no loadSession capability), so ${sessionId} cannot continue`,
+    );
+  updates.replaying = true;
+  try {
+    await agent.request('session/load', { sessionId, cwd, mcpServers: [] });
+    await settle();
+  } catch (err) {
+    if (err instanceof acp.RequestError)
+      throw new RunError('resume_failed', `the agent could not load session ${sessionId}: ${errorText(err)}`);
+    throw err;
+  } finally {
+    updates.endReplay();
+  }
+}
+
+/** Asks the gateway and answers with the agent's own option for that decision. */
+async function askPermission(
+  params: acp.RequestPermissionRequest,
+  request: RunRequest,
+  updates: SessionUpdates,
+  count: number,
+): Promise<acp.RequestPermissionResponse> {
+  const call = updates.asked(params.toolCall);
+  const decision = await request.requestPermission({
+    requestId: `${call.id}#${count}`,
+    tool: call.name,
+    input: call.input,
+  });
+  if (decision === 'denied') updates.denied(call.id);
+  const kinds: acp.PermissionOptionKind[] =
+    decision === 'approved' ? ['allow_once', 'allow_always'] : ['reject_once', 'reject_always'];
+  const options = Array.isArray(params.options) ? params.options : [];
+  const option = kinds.map((kind) => options.find((o) => o.kind === kind)).find(Boolean);
+  return { outcome: option ? { outcome: 'selected', optionId: option.optionId } : { outcome: 'cancelled' } };
+}
+
+/** What a failed exchange means: stopped, a refused resume, a crashed agent, or the agent's own error. */
+async function failure(err: unknown, request: RunRequest, agent: AgentProcess): Promise<Outcome> {
+  if (request.signal.aborted) return failed(stopped.code, stopped.message);
+  if (err instanceof RunError) return failed(err.code, err.message);
+  // An error answer comes from the agent; a closed connection (a plain Error) means it is gone.
+  if (err instanceof acp.RequestError) return failed('provider_failed', errorText(err));
+  // Say how it ended, with what it said on stderr.
+  const exit = await Promise.race([agent.exited, settle(exitGraceMs).then(() => undefined)]);
+  const how = !exit
+    ? `closed its output (${(err as Error).message})`
+    : exit.code === null
+      ? `was killed by ${exit.signal}`
+      : `exited with code ${exit.code}`;
+  const tail = agent.stderrTail();
+  return failed('provider_failed', `the ACP agent ${how} before the turn ended${tail ? `: ${tail}` : ''}`);
+}
+
+function failed(code: string, message: string): RunOutcome {
+  return { status: 'failed', output: '', exitCode: null, error: { code, message } };
+}
+
+/** The agent's error message, with the detail it put in `data` when that says more. */
+function errorText(err: acp.RequestError): string {
+  const data = err.data as { message?: unknown; details?: unknown } | string | undefined;
+  const detail =
+    typeof data === 'string' ? data : typeof data?.message === 'string' ? data.message : data?.details;
+  return typeof detail === 'string' && !err.message.includes(detail)
+    ? `${err.message} (${detail})`
+    : err.message;
+}
+
+function refusal(output: string): string {
+  return output ? `the agent refused: ${clip(output, 500)}` : 'the agent refused the prompt';
+}
+
+/** Resolves after `ms`, or (without) once pending promise callbacks and I/O of this tick have run. */
+function settle(ms?: number): Promise<void> {
+  return new Promise((resolve) => (ms === undefined ? setImmediate(resolve) : setTimeout(resolve, ms)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The agent process
+
+interface AgentProcess {
+  pid: number;
+  stdin: NonNullable<ChildProcess['stdin']>;
+  /** Stdout as a web stream, paused while the outbox is past its budget. */
+  stdout: ReadableStream<Uint8Array>;
+  exited: Promise<Exit>;
+  stderrTail(): string;
+  /** Stops the whole process group (once); resolves when nothing of the run is left. */
+  stop(): Promise<void>;
+  /** Closes stdin, lets the agent exit on its own for a while, then stops whatever is left. */
+  finish(): Promise<Exit>;
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+async function startAgent(
+  bin: string,
+  request: RunRequest,
+  graces: StopGraces,
+): Promise<AgentProcess | string> {
+  const child = spawnGroup(bin, request.args, { cwd: request.workdir, env: request.env, stdin: 'pipe' });
+  const spawnError = await new Promise<Error | undefined>((resolve) => {
+    child.once('spawn', () => resolve(undefined));
+    child.once('error', (err) => resolve(err));
+  });
+  if (spawnError || child.pid === undefined || !child.stdin || !child.stdout || !child.stderr)
+    return `could not start ${bin}: ${spawnError?.message ?? 'no process'}`;
+  const pid = child.pid;
+  const stdin = child.stdin;
+  const stdout = child.stdout;
+  // Writing to an agent that has gone fails with EPIPE; the exit is reported instead.
+  stdin.on('error', () => undefined);
+
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let tail = '';
+  createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => {
+    tail = `${tail}${line}\n`.slice(-stderrTailChars);
+    request.emit('log', { stream: 'stderr', text: line });
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= stopRun({ pgid: pid, runId: request.env[runMarker] ?? '' }, graces));
+  return {
+    pid,
+    stdin,
+    stdout: readableFrom(stdout, request.room),
+    exited,
+    stderrTail: () => tail.trim(),
+    stop,
+    async finish() {
+      stdin.end();
+      await Promise.race([exited, settle(exitGraceMs)]);
+      await stop();
+      stdout.destroy();
+      child.stderr?.destroy();
+      return exited;
+    },
+  };
+}
+
+/** A web stream of the agent's stdout that stops reading while the outbox has no room. */
+function readableFrom(stdout: NodeJS.ReadableStream, room: RunRequest['room']): ReadableStream<Uint8Array> {
+  // Once the reader cancels (the connection closed), late data and the end are dropped.
+  let open = true;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const end = (err?: Error) => {
+        if (!open) return;
+        open = false;
+        if (err) controller.error(err);
+        else controller.close();
+      };
+      stdout.on('data', (chunk: Buffer) => {
+        if (!open) return;
+        controller.enqueue(new Uint8Array(chunk));
+        const wait = room();
+        if (!wait) return;
+        stdout.pause();
+        void wait.then(() => stdout.resume());
+      });
+      stdout.once('end', () => end());
+      stdout.once('close', () => end());
+      stdout.once('error', (err: Error) => end(err));
+    },
+    cancel() {
+      open = false;
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session updates → events
+
+interface ToolState {
+  id: string;
+  name: string;
+  input: string;
+  kind: string | undefined;
+  firstSeen: number;
+  started: boolean;
+  finished: boolean;
+  /** Files the call edits: from its diffs (added when there was no old text) and locations. */
+  files: Map<string, 'added' | 'modified' | 'deleted'>;
+  output: string;
+}
+
+type ToolFields = Partial<acp.ToolCallUpdate> & { toolCallId?: string };
+
+/** Maps one turn's `session/update` notifications to Gantry events and keeps its final text. */
+class SessionUpdates {
+  /** While a loaded session's history is replayed: not this run's messages. */
+  replaying = false;
+  private replayed = 0;
+  private text = '';
+  private lastMessage = '';
+  private thought = '';
+  private costUsd: number | undefined;
+  private usage: { inputTokens: number; outputTokens: number } | undefined;
+  private readonly tools = new Map<string, ToolState>();
+  private readonly deniedIds = new Set<string>();
+
+  constructor(private readonly emit: EmitEvent) {}
+
+  apply(update: acp.SessionUpdate): void {
+    if (this.replaying) {
+      this.replayed++;
+      return;
+    }
+    if (update.sessionUpdate !== 'agent_thought_chunk') this.flushThought();
+    switch (update.sessionUpdate) {
+      case 'agent_message_chunk':
+        if (update.content.type !== 'text' || !update.content.text) return;
+        this.text += update.content.text;
+        this.emit('message_delta', { text: update.content.text });
+        return;
+      case 'agent_thought_chunk':
+        if (update.content.type === 'text') this.thought += update.content.text;
+        return;
+      case 'tool_call':
+      case 'tool_call_update':
+        this.flushMessage(); // text before a tool call is a message of its own
+        this.toolUpdate(update);
+        return;
+      case 'plan':
+        this.plan(update.entries);
+        return;
+      case 'usage_update':
+        // The context window's fill, sent many times a turn; its cost goes into the turn's usage.
+        if (update.cost?.currency === 'USD') this.costUsd = update.cost.amount;
+        return;
+      default:
+        this.emit('log', { stream: 'provider', text: `ACP ${update.sessionUpdate}` });
+    }
+  }
+
+  endReplay(): void {
+    this.replaying = false;
+    if (this.replayed > 0)
+      this.emit('log', {
+        stream: 'provider',
+        text: `the agent replayed ${this.replayed} updates of the session's history`,
+      });
+  }
+
+  /** A permission request for a tool call: what the call is, as far as it is known. */
+  asked(call: ToolFields | undefined): ToolState {
+    const tool = this.track({ ...call, toolCallId: call?.toolCallId ?? `call-${this.tools.size + 1}` });
+    this.start(tool);
+    return tool;
+  }
+
+  denied(id: string): void {
+    this.deniedIds.add(id);
+  }
+
+  /** Ends the turn: the last message, the usage; returns the final assistant text. */
+  finish(usage: acp.Usage | undefined): string {
+    this.flushThought();
+    this.flushMessage();
+    if (usage) {
+      this.usage = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens };
+      this.emit('usage', {
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        ...(usage.cachedReadTokens != null ? { cachedInputTokens: usage.cachedReadTokens } : {}),
+        ...(usage.thoughtTokens != null ? { reasoningTokens: usage.thoughtTokens } : {}),
+        ...(this.costUsd !== undefined ? { costUsd: this.costUsd } : {}),
+        raw: usage,
+      });
+    }
+    return this.lastMessage;
+  }
+
+  details(): RunOutcome['details'] {
+    return this.usage
+      ? { usage: { ...this.usage, ...(this.costUsd !== undefined ? { costUsd: this.costUsd } : {}) } }
+      : undefined;
+  }
+
+  private flushMessage(): void {
+    if (!this.text) return;
+    this.lastMessage = this.text;
+    this.emit('message', { text: this.text });
+    this.text = '';
+  }
+
+  private flushThought(): void {
+    if (!this.thought) return;
+    this.emit('log', { stream: 'provider', text: `thinking: ${clip(this.thought, 500)}` });
+    this.thought = '';
+  }
+
+  private toolUpdate(update: ToolFields): void {
+    const tool = this.track(update);
+    const status = update.status;
+    const known = hasInput(update.rawInput);
+    // Streaming agents announce a call before its input is known; it starts once it is.
+    if (known || (status && status !== 'pending')) this.start(tool);
+    if (status === 'completed' || status === 'failed') this.end(tool, status);
+  }
+
+  /** Merges what an update says about a call into its state. */
+  private track(update: ToolFields): ToolState {
+    const id = update.toolCallId ?? 'unknown';
+    let tool = this.tools.get(id);
+    if (!tool) {
+      tool = {
+        id,
+        name: 'tool',
+        input: '',
+        kind: undefined,
+        firstSeen: Date.now(),
+        started: false,
+        finished: false,
+        files: new Map(),
+        output: '',
+      };
+      this.tools.set(id, tool);
+    }
+    tool.kind = update.kind ?? tool.kind;
+    // A tool's own name (`Bash`) says more than its kind (`execute`), which stands in for it.
+    const named = update.name ?? metaToolName(update._meta);
+    if (named) tool.name = named;
+    else if (tool.name === 'tool' && tool.kind) tool.name = tool.kind;
+    tool.input = summary(update) || tool.input;
+    for (const item of update.content ?? []) {
+      if (item.type === 'diff') tool.files.set(item.path, item.oldText == null ? 'added' : 'modified');
+      if (item.type === 'content' && item.content.type === 'text') tool.output = item.content.text;
+    }
+    if (typeof update.rawOutput === 'string') tool.output = update.rawOutput;
+    const fileKind = editKinds[tool.kind ?? ''];
+    if (fileKind) {
+      for (const { path } of update.locations ?? [])
+        if (!tool.files.has(path)) tool.files.set(path, fileKind);
+    }
+    return tool;
+  }
+
+  private start(tool: ToolState): void {
+    if (tool.started) return;
+    tool.started = true;
+    this.emit('tool_started', { id: tool.id, name: tool.name, input: tool.input });
+  }
+
+  private end(tool: ToolState, status: 'completed' | 'failed'): void {
+    if (tool.finished) return;
+    this.start(tool);
+    tool.finished = true;
+    this.emit('tool_finished', {
+      id: tool.id,
+      name: tool.name,
+      status: this.deniedIds.has(tool.id) ? 'denied' : status,
+      durationMs: Date.now() - tool.firstSeen,
+      ...(tool.output ? { output: clip(tool.output.slice(-2000)) } : {}),
+    });
+    if (status !== 'completed') return;
+    for (const [path, kind] of tool.files) this.emit('file_changed', { path, kind });
+  }
+
+  private plan(entries: acp.PlanEntry[]): void {
+    const done = entries.filter((e) => e.status === 'completed').length;
+    const current =
+      entries.find((e) => e.status === 'in_progress') ?? entries.find((e) => e.status === 'pending');
+    this.emit('status', {
+      message: `plan: ${done} of ${entries.length} done${current ? `; now: ${clip(current.content, 200)}` : ''}`,
+      ...(entries.length > 0 ? { progress: done / entries.length } : {}),
+      raw: { entries },
+    });
+  }
+}
+
+/** The tool kinds whose locations are files they change. */
+const editKinds: Record<string, 'modified' | 'deleted' | undefined> = {
+  edit: 'modified',
+  move: 'modified',
+  delete: 'deleted',
+};
+
+function hasInput(raw: unknown): boolean {
+  if (typeof raw === 'string') return raw.length > 0;
+  return typeof raw === 'object' && raw !== null && Object.keys(raw).length > 0;
+}
+
+/** Claude's adapter names the tool (`Bash`, `Edit`) in `_meta.claudeCode.toolName`. */
+function metaToolName(meta: unknown): string | undefined {
+  const name = (meta as { claudeCode?: { toolName?: unknown } } | null | undefined)?.claudeCode?.toolName;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** A short summary of what a tool call does: its command, else its path, else the agent's title. */
+function summary(update: ToolFields): string {
+  const input = (update.rawInput ?? {}) as Record<string, unknown>;
+  const command = input.command ?? input.cmd;
+  if (typeof command === 'string') return clip(command, 500);
+  if (Array.isArray(command)) return clip(command.map(String).join(' '), 500);
+  const path = input.file_path ?? input.path;
+  return clip(update.title || (typeof path === 'string' ? path : ''), 500);
+}
