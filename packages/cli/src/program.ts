@@ -206,6 +206,22 @@ function buildProgram(): Command {
     .option('--json', 'JSON output')
     .action(action(load.worktrees, 'pruneWorktreesCommand'));
 
+  const approvals = program.command('approvals').description("decisions the workspace's users make, e.g. a tool permission");
+  hubCommand(approvals.command('list'))
+    .description('approvals, newest first')
+    .option('--status <status>', 'only this status: pending, approved, denied or expired')
+    .option('--limit <n>', 'at most N', '50')
+    .option('--json', 'JSON output')
+    .action(action(load.approvals, 'list'));
+  hubCommand(approvals.command('approve <id>'))
+    .description('approve a pending approval (the waiting agent goes on)')
+    .option('--json', 'JSON output')
+    .action(action(load.approvals, 'approve'));
+  hubCommand(approvals.command('deny <id>'))
+    .description('deny a pending approval (the waiting agent is told)')
+    .option('--json', 'JSON output')
+    .action(action(load.approvals, 'deny'));
+
   const gateways = program.command('gateways').description('gateways of the workspace (hub side)');
   hubCommand(gateways.command('list'))
     .description('list gateways with their agents and last contact')

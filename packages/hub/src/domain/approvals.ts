@@ -156,13 +156,14 @@ function settlement(event: {
   decision: Decision;
   by: 'user' | 'policy' | 'timeout';
 }): { from: ApprovalStatus[]; patch: ApprovalPatch } | undefined {
-  const decided_at = Date.now();
+  const now = Date.now();
   if (event.by === 'timeout') {
-    const patch = { status: 'expired', decided_by: 'timeout', decided_at };
+    const patch = { status: 'expired', decided_by: 'timeout', decided_at: now };
     return { from: ['pending', 'approved', 'denied'], patch };
   }
   if (event.by === 'policy') {
-    return { from: ['pending'], patch: { status: event.decision, decided_by: 'policy', decided_at } };
+    const patch = { status: event.decision, decided_by: 'policy', decided_at: now };
+    return { from: ['pending'], patch };
   }
   return undefined;
 }
