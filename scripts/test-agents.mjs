@@ -8,7 +8,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +40,8 @@ export function installTestAgents({ quiet = false } = {}) {
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
     copyFileSync(manifest, join(staging, 'package.json'));
-    if (!quiet) process.stderr.write(`installing the agent CLIs for the provider tests into ${dir} (once; ~1 GB)\n`);
+    if (!quiet)
+      process.stderr.write(`installing the agent CLIs for the provider tests into ${dir} (once; ~1 GB)\n`);
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'], {
       cwd: staging,
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -84,7 +84,10 @@ ls`,
       );
     }
     // They overlapped: each started before the other finished.
-    const span = (x: Assignment | undefined) => [Date.parse(x?.startedAt ?? ''), Date.parse(x?.finishedAt ?? '')];
+    const span = (x: Assignment | undefined) => [
+      Date.parse(x?.startedAt ?? ''),
+      Date.parse(x?.finishedAt ?? ''),
+    ];
     const [aStart, aEnd] = span(a);
     const [bStart, bEnd] = span(b);
     expect(aStart! < bEnd! && bStart! < aEnd!).toBe(true);
@@ -110,7 +113,16 @@ ls`,
   it('refuses to bind worktree isolation to a folder that is not a git repository', async () => {
     const plain = join(box.home, 'plain');
     mkdirSync(plain);
-    const result = await box.run(['gateway', 'bind', '--agent', 'coder', '--workdir', plain, '--isolation', 'worktree']);
+    const result = await box.run([
+      'gateway',
+      'bind',
+      '--agent',
+      'coder',
+      '--workdir',
+      plain,
+      '--isolation',
+      'worktree',
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('git');
   });

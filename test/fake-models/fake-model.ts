@@ -89,8 +89,15 @@ export async function listen(handle: (exchange: Exchange) => void | Promise<void
 }
 
 /** Starts an SSE response; `send(event, data)` writes one `event:`/`data:` pair. */
-export function sse(res: ServerResponse): { send(event: string | undefined, data: unknown): void; end(): void } {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+export function sse(res: ServerResponse): {
+  send(event: string | undefined, data: unknown): void;
+  end(): void;
+} {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
   return {
     send(event, data) {
       res.write(`${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`);

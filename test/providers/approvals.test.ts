@@ -69,11 +69,17 @@ describe('tool permission approvals (acp, --permission ask)', () => {
     }, 30_000);
 
   const decided = async (id: string) =>
-    (await box.json<AssignmentEvent[]>(['assignments', 'events', id])).filter((e) => e.type.startsWith('permission_'));
+    (await box.json<AssignmentEvent[]>(['assignments', 'events', id])).filter((e) =>
+      e.type.startsWith('permission_'),
+    );
 
   it('runs the tool once a user approves', async () => {
     const { created, approval } = await askFor('touch approved.txt');
-    expect(approval).toMatchObject({ kind: 'tool_permission', status: 'pending', agent: { name: 'careful' } });
+    expect(approval).toMatchObject({
+      kind: 'tool_permission',
+      status: 'pending',
+      agent: { name: 'careful' },
+    });
     expect(approval.subject).toContain('approved.txt');
     expect(existsSync(join(workdir, 'approved.txt'))).toBe(false);
 
@@ -99,7 +105,10 @@ describe('tool permission approvals (acp, --permission ask)', () => {
     expect(existsSync(join(workdir, 'denied.txt'))).toBe(false);
     expect(final.state).toBe('succeeded');
     const events = await box.json<AssignmentEvent[]>(['assignments', 'events', created.id]);
-    expect(events.find((e) => e.type === 'permission_decided')?.data).toMatchObject({ decision: 'denied', by: 'user' });
+    expect(events.find((e) => e.type === 'permission_decided')?.data).toMatchObject({
+      decision: 'denied',
+      by: 'user',
+    });
     expect(events.find((e) => e.type === 'tool_finished')?.data.status).not.toBe('completed');
   });
 

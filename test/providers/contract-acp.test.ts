@@ -6,6 +6,11 @@ import { providerContract } from './contract.ts';
 providerContract({
   provider: 'acp',
   startFake: startAnthropicMessages,
-  flags: () => ['--provider-bin', process.env.GANTRY_TEST_CLAUDE_ACP_BIN ?? 'claude-agent-acp', '--permission', 'allow'],
+  flags: () => [
+    '--provider-bin',
+    process.env.GANTRY_TEST_CLAUDE_ACP_BIN ?? 'claude-agent-acp',
+    '--permission',
+    'allow',
+  ],
   env: (fake, home) => claudeEnvFor(fake, home),
 });

@@ -136,7 +136,16 @@ export function providerContract(spec: ProviderSpec): void {
 
     it('times out a run that takes longer than its timeout', async () => {
       fake.script([{ kind: 'stall', text: 'Still going' }]);
-      const result = await box.run(['assign', 'coder', 'never ends', '--timeout', '3s', '--wait', '60s', '--json']);
+      const result = await box.run([
+        'assign',
+        'coder',
+        'never ends',
+        '--timeout',
+        '3s',
+        '--wait',
+        '60s',
+        '--json',
+      ]);
       const final = JSON.parse(result.stdout) as Assignment;
       expect(final).toMatchObject({ state: 'timed_out', error: { code: 'timed_out' } });
       expect(markedRunning(`${final.id}#1`)).toBe(false);

@@ -7,7 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EmitEvent } from '@gantry/protocol';
 import { allowlistedEnv } from '../../packages/gateway/src/providers/environment.ts';
-import type { PermissionRequest, Provider, RunOutcome } from '../../packages/gateway/src/providers/provider.ts';
+import type {
+  PermissionRequest,
+  Provider,
+  RunOutcome,
+} from '../../packages/gateway/src/providers/provider.ts';
 import type { ProviderSettings } from '../../packages/gateway/src/providers/settings.ts';
 
 export interface DirectRun {
@@ -55,7 +59,11 @@ export async function runDirect(
         timeoutMs: 60_000,
       },
       workdir,
-      env: { ...allowlistedEnv(provider.envFamilies), ...options.env, GANTRY_RUN_ID: `direct-${process.pid}-${Date.now()}` },
+      env: {
+        ...allowlistedEnv(provider.envFamilies),
+        ...options.env,
+        GANTRY_RUN_ID: `direct-${process.pid}-${Date.now()}`,
+      },
       args: options.args ?? [],
       settings: options.settings ?? {},
       ...(options.resumeId ? { resumeId: options.resumeId } : {}),

@@ -56,7 +56,10 @@ export async function daemonStatus(paths: GantryPaths): Promise<DaemonStatus> {
       signal: AbortSignal.timeout(3000),
     });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return { state: 'running', status: { ...liveSchema.parse(await response.json()), localApiUrl: address.url } };
+    return {
+      state: 'running',
+      status: { ...liveSchema.parse(await response.json()), localApiUrl: address.url },
+    };
   } catch (err) {
     return { state: 'unreachable', pid: address.pid, url: address.url, reason: (err as Error).message };
   }

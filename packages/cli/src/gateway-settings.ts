@@ -74,12 +74,14 @@ export function connectSettings(flags: ConnectFlags, env = process.env) {
 
 /** Whether any flag that changes the registration was given on the command line. */
 export function hasConnectFlags(flags: ConnectFlags): boolean {
-  return [
-    flags.serverUrl,
-    flags.provider,
-    flags.apiKey,
-    flags.gatewayName,
-    flags.workspaceRoot,
-    flags.providerBin,
-  ].some((v) => v !== undefined) || hasProviderFlags(flags);
+  return (
+    [
+      flags.serverUrl,
+      flags.provider,
+      flags.apiKey,
+      flags.gatewayName,
+      flags.workspaceRoot,
+      flags.providerBin,
+    ].some((v) => v !== undefined) || hasProviderFlags(flags)
+  );
 }

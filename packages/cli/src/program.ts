@@ -33,7 +33,6 @@ function action(loader: Loader, fn: string) {
   };
 }
 
-
 function hubCommand(cmd: Command): Command {
   return cmd
     .option('--hub <url>', 'hub URL (default: GANTRY_HUB_URL, then your login)')
@@ -206,7 +205,9 @@ function buildProgram(): Command {
     .option('--json', 'JSON output')
     .action(action(load.worktrees, 'pruneWorktreesCommand'));
 
-  const approvals = program.command('approvals').description("decisions the workspace's users make, e.g. a tool permission");
+  const approvals = program
+    .command('approvals')
+    .description("decisions the workspace's users make, e.g. a tool permission");
   hubCommand(approvals.command('list'))
     .description('approvals, newest first')
     .option('--status <status>', 'only this status: pending, approved, denied or expired')

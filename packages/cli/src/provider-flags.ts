@@ -46,7 +46,11 @@ export function binFromFlags(provider: string, flags: ProviderFlags): string | u
 }
 
 export function hasProviderFlags(flags: ProviderFlags): boolean {
-  return Object.keys(settingsFromFlags(flags)).length > 0 || flags.codexBin !== undefined || flags.claudeBin !== undefined;
+  return (
+    Object.keys(settingsFromFlags(flags)).length > 0 ||
+    flags.codexBin !== undefined ||
+    flags.claudeBin !== undefined
+  );
 }
 
 export function rejectMixedBins(provider: string, flags: ProviderFlags): void {

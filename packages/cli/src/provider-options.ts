@@ -20,20 +20,25 @@ export function providerOptions(command: Command, { isolation = false } = {}): C
     .option('--permission-mode <mode>', "claude-code permission mode (default: Claude's own)")
     .option('--allowed-tools <list>', 'claude-code tools allowed without asking, e.g. Bash,Edit')
     .addOption(
-      new Option('--permission <policy>', 'acp and ollama tool requests: allow, deny or ask a user (default ask)').choices(
-        ['allow', 'deny', 'ask'],
-      ),
+      new Option(
+        '--permission <policy>',
+        'acp and ollama tool requests: allow, deny or ask a user (default ask)',
+      ).choices(['allow', 'deny', 'ask']),
     )
-    .addOption(new Option('--env-pass <name>', 'pass this environment variable to the provider (repeatable)').argParser(collect))
+    .addOption(
+      new Option(
+        '--env-pass <name>',
+        'pass this environment variable to the provider (repeatable)',
+      ).argParser(collect),
+    )
     .option('--ollama-url <url>', 'Ollama API (default http://127.0.0.1:11434)')
     .option('--ollama-model <name>', 'Ollama model');
   if (isolation)
     command.addOption(
-      new Option('--isolation <mode>', 'worktree: each assignment in its own git worktree (default none)').choices([
-        'none',
-        'worktree',
-      ]),
+      new Option(
+        '--isolation <mode>',
+        'worktree: each assignment in its own git worktree (default none)',
+      ).choices(['none', 'worktree']),
     );
   return command;
 }
-

@@ -39,6 +39,13 @@ export function assignmentBlock(a: Assignment): string {
   if (a.error) lines.push(`Error       ${a.error.code}: ${a.error.message}`);
   if (a.result) {
     lines.push(`Exit code   ${a.result.exitCode ?? '-'}`);
+    const { branch, changedFiles, usage } = a.result;
+    if (branch) lines.push(`Branch      ${branch}${changedFiles ? ` (${changedFiles.length} file(s) changed)` : ''}`);
+    for (const file of changedFiles ?? []) lines.push(`  ${file}`);
+    if (usage) {
+      const cost = usage.costUsd !== undefined ? ` · $${usage.costUsd.toFixed(4)}` : '';
+      lines.push(`Usage       ${usage.inputTokens} in / ${usage.outputTokens} out tokens${cost}`);
+    }
     lines.push('Output', ...a.result.output.split('\n').map((l) => `  ${l}`));
   }
   return lines.join('\n');

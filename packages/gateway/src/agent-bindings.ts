@@ -63,7 +63,9 @@ export class AgentBindings {
   }
 
   providerOf(binding: Binding): Provider {
-    const bin = binding.providerBin ?? (binding.provider === this.session.provider ? this.session.providerBin : undefined);
+    const bin =
+      binding.providerBin ??
+      (binding.provider === this.session.provider ? this.session.providerBin : undefined);
     return createProvider(binding.provider, {
       ...(bin ? { bin } : {}),
       graces: this.graces,

@@ -24,7 +24,6 @@ import {
   type EmitEvent,
 } from '@gantry/protocol';
 import { AgentBindings } from './agent-bindings.ts';
-import type { Binding } from './bindings.ts';
 import { EventSink } from './event-sink.ts';
 import { runProvider } from './run-provider.ts';
 import { HubConnection } from './hub-connection.ts';

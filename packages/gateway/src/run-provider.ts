@@ -55,7 +55,11 @@ export async function runProvider(job: Job, context: JobContext, io: JobIo): Pro
         // A continuation runs where its conversation did: the earlier assignment's worktree.
         worktree = await worktreeAt(resume.workdir, context.worktreeDir);
       } else {
-        const made = await prepareWorktree({ repo: job.workdir, assignmentId: offer.id, root: context.worktreeDir });
+        const made = await prepareWorktree({
+          repo: job.workdir,
+          assignmentId: offer.id,
+          root: context.worktreeDir,
+        });
         worktree = made;
         workdir = made.workdir;
         io.emit('status', {
@@ -97,7 +101,12 @@ export async function runProvider(job: Job, context: JobContext, io: JobIo): Pro
         io.onSpawn,
       );
     let outcome = await run(resume?.resumeId);
-    if (resume && outcome.error?.code === 'resume_failed' && offer.resumeFallback === 'new' && !io.signal.aborted) {
+    if (
+      resume &&
+      outcome.error?.code === 'resume_failed' &&
+      offer.resumeFallback === 'new' &&
+      !io.signal.aborted
+    ) {
       io.emit('status', {
         message: `could not resume session ${resume.resumeId} (${outcome.error.message}); starting a new conversation as the assignment asked`,
       });
@@ -152,7 +161,10 @@ function continuation(
 ): { resumeId: string; workdir: string } | undefined {
   const key = job.offer.sessionKey;
   if (job.offer.mode === 'new') {
-    if (saved) emit('status', { message: `starting a new conversation for session key '${key}' (the earlier one is not continued)` });
+    if (saved)
+      emit('status', {
+        message: `starting a new conversation for session key '${key}' (the earlier one is not continued)`,
+      });
     return undefined;
   }
   if (!saved) {
@@ -167,7 +179,8 @@ function continuation(
   }
   if (!existsSync(saved.workdir)) {
     const gone = `the workdir of session '${key}' (${saved.workdir}) is gone`;
-    if (job.offer.resumeFallback !== 'new') throw Object.assign(new Error(`cannot resume: ${gone}`), { code: 'resume_failed' });
+    if (job.offer.resumeFallback !== 'new')
+      throw Object.assign(new Error(`cannot resume: ${gone}`), { code: 'resume_failed' });
     emit('status', { message: `${gone}; starting a new conversation as the assignment asked` });
     return undefined;
   }

@@ -261,7 +261,9 @@ export async function worktreeAt(
   try {
     const path = (await git(['-C', real, 'rev-parse', '--show-toplevel'])).trim();
     const branch = (await git(['-C', path, 'rev-parse', '--abbrev-ref', 'HEAD'])).trim();
-    const common = (await git(['-C', path, 'rev-parse', '--path-format=absolute', '--git-common-dir'])).trim();
+    const common = (
+      await git(['-C', path, 'rev-parse', '--path-format=absolute', '--git-common-dir'])
+    ).trim();
     return branch.startsWith('gantry/') ? { path, branch, repo: dirname(common) } : undefined;
   } catch {
     return undefined;

@@ -19,8 +19,13 @@ export const approvalSchema = z.object({
   attempt: z.number().int(),
   createdAt: z.string(),
   decidedAt: z.string().nullable(),
-  /** The user who decided, or `timeout`. */
+  /**
+   * Who decided: a user's id, `policy` (the binding's `--permission allow|deny`) or `timeout`; null
+   * while pending, or when the run ended before anyone decided.
+   */
   decidedBy: z.string().nullable(),
+  /** Whether the gateway has confirmed that the waiting agent got the decision. */
+  answered: z.boolean(),
 });
 export type Approval = z.infer<typeof approvalSchema>;
 

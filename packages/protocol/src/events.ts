@@ -42,7 +42,12 @@ export const providerEventSchemas = {
   /** What the run is doing now; `progress` from 0 to 1 when known. */
   status: z.object({ message: z.string(), progress: z.number().min(0).max(1).optional(), ...raw }),
   /** The provider's own session (conversation) id: what a `continue` resumes. */
-  session: z.object({ id: z.string(), provider: z.string().optional(), resumed: z.boolean().optional(), ...raw }),
+  session: z.object({
+    id: z.string(),
+    provider: z.string().optional(),
+    resumed: z.boolean().optional(),
+    ...raw,
+  }),
   permission_requested: z.object({
     requestId: z.string(),
     tool: z.string(),

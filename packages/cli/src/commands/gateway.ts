@@ -1,6 +1,6 @@
 /** `gantry gateway connect|start|run|bind|status` and `gantry gateways list`. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { createLogger, GantryError, gatewaySchema, type Gateway as GatewayView } from '@gantry/protocol';
@@ -14,7 +14,6 @@ import {
   gantryPaths,
   loadBindings,
   loadSession,
-  localToken,
   providerNames,
   register,
   saveBinding,
@@ -26,12 +25,7 @@ import { HubClient } from '../client.ts';
 import { liveStatus } from '../daemon.ts';
 import type { HubOptions } from '../credentials.ts';
 import { connectSettings, hasConnectFlags, type ConnectFlags } from '../gateway-settings.ts';
-import {
-  binFromFlags,
-  rejectMixedBins,
-  settingsFromFlags,
-  type ProviderFlags,
-} from '../provider-flags.ts';
+import { binFromFlags, rejectMixedBins, settingsFromFlags, type ProviderFlags } from '../provider-flags.ts';
 import { parsePort, untilSignal } from '../lifecycle.ts';
 import { ExitError, exitCodes, printJson, printJsonLine, printLine, table } from '../output.ts';
 
@@ -110,7 +104,10 @@ async function connectWith(flags: ConnectFlags, saved: GatewaySession | undefine
 
 function ensureKnown(provider: string): void {
   if (!(providerNames as readonly string[]).includes(provider)) {
-    throw new GantryError('invalid_request', `unknown provider '${provider}' (known: ${providerNames.join(', ')})`);
+    throw new GantryError(
+      'invalid_request',
+      `unknown provider '${provider}' (known: ${providerNames.join(', ')})`,
+    );
   }
 }
 
@@ -119,10 +116,15 @@ function ensureKnown(provider: string): void {
  * the gateway still serves, `gateway status` shows the agent unavailable, and its runs fail with
  * `provider_unavailable` until it is fixed.
  */
-async function warnIfUnavailable(provider: string, bin: string | undefined, settings: ProviderSettings): Promise<void> {
+async function warnIfUnavailable(
+  provider: string,
+  bin: string | undefined,
+  settings: ProviderSettings,
+): Promise<void> {
   ensureKnown(provider);
   const check = await createProvider(provider, { ...(bin ? { bin } : {}), settings }).check();
-  if (!check.ok) process.stderr.write(`gantry: warning: provider ${provider} cannot run here yet: ${check.detail}\n`);
+  if (!check.ok)
+    process.stderr.write(`gantry: warning: provider ${provider} cannot run here yet: ${check.detail}\n`);
 }
 
 // ---- start / run --------------------------------------------------------------------------------
@@ -211,7 +213,10 @@ function permissionTimeoutMs(env = process.env): number | undefined {
   if (env.GANTRY_PERMISSION_TIMEOUT_MS === undefined) return undefined;
   const ms = Number(env.GANTRY_PERMISSION_TIMEOUT_MS);
   if (!Number.isInteger(ms) || ms <= 0)
-    throw new GantryError('invalid_request', 'GANTRY_PERMISSION_TIMEOUT_MS must be a positive whole number of milliseconds');
+    throw new GantryError(
+      'invalid_request',
+      'GANTRY_PERMISSION_TIMEOUT_MS must be a positive whole number of milliseconds',
+    );
   return ms;
 }
 
@@ -237,7 +242,13 @@ function sessionView(session: GatewaySession) {
 // ---- bind ---------------------------------------------------------------------------------------
 
 export async function bind(
-  flags: ProviderFlags & { agent: string; provider?: string; workdir?: string; parallel?: boolean; json?: boolean },
+  flags: ProviderFlags & {
+    agent: string;
+    provider?: string;
+    workdir?: string;
+    parallel?: boolean;
+    json?: boolean;
+  },
 ): Promise<void> {
   const paths = gantryPaths();
   const session = loadSession(paths.sessionFile);
@@ -256,7 +267,8 @@ export async function bind(
   rejectMixedBins(provider, flags);
   const sameProvider = provider === current;
   const providerBin =
-    binFromFlags(provider, flags) ?? (sameProvider ? (previous?.providerBin ?? agent.providerBin) : undefined);
+    binFromFlags(provider, flags) ??
+    (sameProvider ? (previous?.providerBin ?? agent.providerBin) : undefined);
   const settings = mergeSettings(
     sameProvider ? (previous?.settings ?? agent.settings ?? session.settings) : undefined,
     settingsFromFlags(flags),
@@ -270,7 +282,11 @@ export async function bind(
       'invalid_request',
       `--isolation worktree needs a git repository with a commit, and ${workdir} is not in one: run \`git init && git commit --allow-empty -m init\` there, or bind without it`,
     );
-  await warnIfUnavailable(provider, providerBin ?? (sameProvider ? session.providerBin : undefined), settings);
+  await warnIfUnavailable(
+    provider,
+    providerBin ?? (sameProvider ? session.providerBin : undefined),
+    settings,
+  );
   const binding = saveBinding(paths.bindingsFile, {
     agentId: agent.id,
     agentName: agent.name,
@@ -290,7 +306,9 @@ export async function bind(
         .filter(([key]) => key !== 'isolation')
         .map(([key, value]) => `${key} ${Array.isArray(value) ? value.join(',') : String(value)}`),
     ].filter(Boolean);
-    printLine(`Bound ${agent.name} to ${provider} in ${workdir}${notes.length ? ` (${notes.join('; ')})` : ''}`);
+    printLine(
+      `Bound ${agent.name} to ${provider} in ${workdir}${notes.length ? ` (${notes.join('; ')})` : ''}`,
+    );
   }
 }
 

@@ -38,7 +38,12 @@ export function allowlistedEnv(
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(source)) {
     if (value === undefined || name.startsWith('GANTRY_')) continue;
-    if (allowed.has(name) || name.startsWith('LC_') || names.has(name) || prefixes.some((p) => name.startsWith(p)))
+    if (
+      allowed.has(name) ||
+      name.startsWith('LC_') ||
+      names.has(name) ||
+      prefixes.some((p) => name.startsWith(p))
+    )
       env[name] = value;
   }
   return env;

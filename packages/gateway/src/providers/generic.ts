@@ -8,7 +8,13 @@
 import { describeExit, runLineProcess } from './line-process.ts';
 import { binCheck } from './executable.ts';
 import { defaultStopGraces, type StopGraces } from './process-group.ts';
-import { unavailable, type Provider, type ProviderCheck, type RunOutcome, type RunRequest } from './provider.ts';
+import {
+  unavailable,
+  type Provider,
+  type ProviderCheck,
+  type RunOutcome,
+  type RunRequest,
+} from './provider.ts';
 
 const structuredPrefix = 'GANTRY_EVENT ';
 const aliases: Record<string, string> = { tool_start: 'tool_started', tool_result: 'tool_finished' };
@@ -54,7 +60,12 @@ export function genericProvider(bin: string | undefined, graces: StopGraces = de
         onStderr: (line) => request.emit('log', { stream: 'stderr', text: line }),
       });
       if (!exit.spawned)
-        return { status: 'failed', output: '', exitCode: null, error: { code: 'spawn_failed', message: exit.message } };
+        return {
+          status: 'failed',
+          output: '',
+          exitCode: null,
+          error: { code: 'spawn_failed', message: exit.message },
+        };
       const base = {
         output: resultText ?? plain.join('\n'),
         exitCode: exit.code,

@@ -58,7 +58,8 @@ export async function runLineProcess(options: LineProcessOptions): Promise<LineP
   options.onChild?.(child);
 
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= stopRun({ pgid: pid, runId: request.env[runMarker] ?? '' }, options.graces));
+  const stop = () =>
+    (stopping ??= stopRun({ pgid: pid, runId: request.env[runMarker] ?? '' }, options.graces));
   const onAbort = () => void stop();
   if (request.signal.aborted) onAbort();
   request.signal.addEventListener('abort', onAbort, { once: true });

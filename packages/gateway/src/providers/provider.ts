@@ -77,5 +77,10 @@ export interface Provider {
 
 /** The outcome of a run whose provider cannot run here (binary missing, server unreachable). */
 export function unavailable(detail: string): RunOutcome {
-  return { status: 'failed', output: '', exitCode: null, error: { code: 'provider_unavailable', message: detail } };
+  return {
+    status: 'failed',
+    output: '',
+    exitCode: null,
+    error: { code: 'provider_unavailable', message: detail },
+  };
 }

@@ -56,6 +56,9 @@ export function createProvider(name: string, options: ProviderOptions = {}): Pro
     case 'ollama':
       return ollamaProvider(factory);
     default:
-      throw new GantryError('invalid_request', `unknown provider '${name}' (known: ${providerNames.join(', ')})`);
+      throw new GantryError(
+        'invalid_request',
+        `unknown provider '${name}' (known: ${providerNames.join(', ')})`,
+      );
   }
 }

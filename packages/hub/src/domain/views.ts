@@ -60,6 +60,7 @@ export function approvalView(row: ApprovalRow, agent: Pick<AgentRow, 'id' | 'nam
     createdAt: iso(row.created_at) as string,
     decidedAt: iso(row.decided_at),
     decidedBy: row.decided_by,
+    answered: row.answered === 1,
   };
 }
 
