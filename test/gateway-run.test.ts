@@ -175,22 +175,48 @@ describe('gantry gateway run', () => {
     await box.cleanup();
   });
 
-  it('connect checks the provider can run', async () => {
+  it('a provider that cannot run is reported, not fatal: status shows it and its runs fail clearly', async () => {
     const box = await machine();
+    const missing = ['--provider', 'codex', '--codex-bin', '/nonexistent/codex'];
     const result = await box.run([
       'gateway',
       'connect',
       '--server-url',
       hub.url,
-      '--provider',
-      'generic',
-      '--provider-bin',
-      '/nonexistent/agent',
+      ...missing,
       '--api-key',
       key,
     ]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain("'/nonexistent/agent' is not an executable file");
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("'/nonexistent/codex' is not an executable file");
+    expect(result.stderr).toContain('npm install -g @openai/codex');
+
+    const status = await box.json<{
+      providers: { agent: string; provider: string; ok: boolean; detail: string }[];
+    }>(['gateway', 'status']);
+    expect(status.providers).toEqual([
+      expect.objectContaining({
+        agent: 'runner',
+        provider: 'codex',
+        ok: false,
+        detail: expect.stringContaining('/nonexistent/codex'),
+      }),
+    ]);
+    // The gateway still starts, says so in its health, and fails the agent's runs with the reason.
+    const gateway = box.start(['gateway', 'start', '--port', '0', '--json']);
+    const ready = await gateway.ready<{ localApiUrl: string }>();
+    const health = (await (await fetch(`${ready.localApiUrl}/api/health`)).json()) as {
+      providers: { ok: boolean }[];
+    };
+    expect(health.providers).toEqual([expect.objectContaining({ ok: false })]);
+    const run = await box.run(['assign', 'runner', 'ping', '--wait', '30s', '--json']);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      state: 'failed',
+      error: { code: 'provider_unavailable', message: expect.stringContaining('/nonexistent/codex') },
+    });
+    await gateway.stop();
+
     const unknown = await box.run([
       'gateway',
       'connect',
@@ -201,6 +227,7 @@ describe('gantry gateway run', () => {
       '--api-key',
       key,
     ]);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown provider 'gpt'");
     await box.cleanup();
   });

@@ -36,7 +36,7 @@ describe('gantry up', () => {
     expect(done.gatewayId).toBe(ready.gateway.id);
 
     const events = await box.json<AssignmentEvent[]>(['assignments', 'events', done.id]);
-    expect(events.map((e) => [e.attempt, e.seq, e.type])).toEqual([[1, 1, 'output']]);
+    expect(events.map((e) => [e.attempt, e.seq, e.type])).toEqual([[1, 1, 'message']]);
 
     const listed = await box.json<Assignment[]>(['assignments', 'list', '--agent', 'echo']);
     expect(listed.map((a) => a.id)).toContain(done.id);

@@ -85,6 +85,16 @@ describe('codex provider', () => {
     });
   });
 
+  it('keeps a read-only sandbox from writing to the workdir', async () => {
+    fake.script([{ kind: 'shell', command: 'echo made > blocked.txt', then: 'tried' }]);
+    const workdir = mkdtempSync(join(scratch, 'work-'));
+    const result = await run('make a file', { workdir, settings: { sandbox: 'read-only' } });
+
+    expect(existsSync(join(workdir, 'blocked.txt'))).toBe(false);
+    const [finished] = eventsOf(result, 'tool_finished');
+    expect(finished?.status).not.toBe('completed');
+  });
+
   it('fails with the model API error as codex reports it', async () => {
     fake.script([{ kind: 'error', status: 400, message: 'the model is on fire' }]);
     const result = await run('this will fail');
