@@ -40,7 +40,8 @@ export function assignmentBlock(a: Assignment): string {
   if (a.result) {
     lines.push(`Exit code   ${a.result.exitCode ?? '-'}`);
     const { branch, changedFiles, usage } = a.result;
-    if (branch) lines.push(`Branch      ${branch}${changedFiles ? ` (${changedFiles.length} file(s) changed)` : ''}`);
+    if (branch)
+      lines.push(`Branch      ${branch}${changedFiles ? ` (${changedFiles.length} file(s) changed)` : ''}`);
     for (const file of changedFiles ?? []) lines.push(`  ${file}`);
     if (usage) {
       const cost = usage.costUsd !== undefined ? ` · $${usage.costUsd.toFixed(4)}` : '';

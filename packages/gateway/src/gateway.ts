@@ -10,6 +10,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
+  defaultSessionKey,
   durationLimits,
   GantryError,
   version,
@@ -398,7 +399,7 @@ export class Gateway {
         agentId: agent.id,
         agentName: agent.name,
         prompt: input.prompt,
-        sessionKey: input.sessionKey ?? 'default',
+        sessionKey: input.sessionKey ?? defaultSessionKey,
         mode: input.mode ?? 'new',
         resumeFallback: input.resumeFallback ?? 'fail',
         timeoutMs: input.timeoutMs ?? durationLimits.defaultTimeoutMs,

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EmitEvent, OfferedAssignment } from '@gantry/protocol';
+import { defaultSessionKey, type EmitEvent, type OfferedAssignment } from '@gantry/protocol';
 import { writeSecretFile } from './files.ts';
 import { allowlistedEnv } from './providers/environment.ts';
 import { runMarker } from './providers/process-group.ts';
@@ -48,27 +48,7 @@ export async function runProvider(job: Job, context: JobContext, io: JobIo): Pro
     if (!check.ok) return unavailable(`${job.provider.name} cannot run here: ${check.detail}`);
     const saved = context.db.resumeId(offer.agentId, offer.sessionKey);
     const resume = continuation(job, saved, io.emit);
-    let workdir = resume?.workdir ?? job.workdir;
-    let worktree: { path: string; branch: string; repo: string; base?: string } | undefined;
-    if (job.settings.isolation === 'worktree') {
-      if (resume) {
-        // A continuation runs where its conversation did: the earlier assignment's worktree.
-        worktree = await worktreeAt(resume.workdir, context.worktreeDir);
-      } else {
-        const made = await prepareWorktree({
-          repo: job.workdir,
-          assignmentId: offer.id,
-          root: context.worktreeDir,
-        });
-        worktree = made;
-        workdir = made.workdir;
-        io.emit('status', {
-          message: `${made.reused ? 'continuing the worktree of an earlier attempt' : 'running in worktree'} ${made.path} on branch ${made.branch}`,
-        });
-      }
-    } else {
-      mkdirSync(workdir, { recursive: true });
-    }
+    const { workdir, worktree } = await placeRun(job, resume, context.worktreeDir, io.emit);
     const key = context.session.agents.find((a) => a.id === offer.agentId)?.key;
     if (key) writeSecretFile(tokenFile, `${key}\n`);
     const env = {
@@ -133,9 +113,37 @@ export async function runProvider(job: Job, context: JobContext, io: JobIo): Pro
   }
 }
 
+type RunWorktree = { path: string; branch: string; repo: string; base?: string };
+
+/**
+ * Where the run works: its conversation's workdir for a continuation, else the bound workdir; with
+ * `--isolation worktree` a new worktree of the assignment (a continuation stays in its own).
+ */
+async function placeRun(
+  job: Job,
+  resume: { workdir: string } | undefined,
+  worktreeDir: string,
+  emit: EmitEvent,
+): Promise<{ workdir: string; worktree?: RunWorktree }> {
+  if (job.settings.isolation !== 'worktree') {
+    const workdir = resume?.workdir ?? job.workdir;
+    mkdirSync(workdir, { recursive: true });
+    return { workdir };
+  }
+  if (resume) {
+    const worktree = await worktreeAt(resume.workdir, worktreeDir);
+    return { workdir: resume.workdir, ...(worktree ? { worktree } : {}) };
+  }
+  const made = await prepareWorktree({ repo: job.workdir, assignmentId: job.offer.id, root: worktreeDir });
+  emit('status', {
+    message: `${made.reused ? 'continuing the worktree of an earlier attempt' : 'running in worktree'} ${made.path} on branch ${made.branch}`,
+  });
+  return { workdir: made.workdir, worktree: made };
+}
+
 /** Commits the run's changes on its worktree branch; a failure to commit is told, not made the run's failure. */
 async function committed(
-  worktree: { path: string; branch: string; repo: string; base?: string },
+  worktree: RunWorktree,
   assignmentId: string,
   outcome: RunOutcome,
   emit: EmitEvent,
@@ -161,7 +169,8 @@ function continuation(
 ): { resumeId: string; workdir: string } | undefined {
   const key = job.offer.sessionKey;
   if (job.offer.mode === 'new') {
-    if (saved)
+    // Every plain `gantry assign` uses the `default` key: only a named conversation is worth the note.
+    if (saved && key !== defaultSessionKey)
       emit('status', {
         message: `starting a new conversation for session key '${key}' (the earlier one is not continued)`,
       });

@@ -115,6 +115,9 @@ export const durationLimits = {
   maxPromptBytes: 256 * 1024,
 } as const;
 
+/** The session key of an assignment that names none. */
+export const defaultSessionKey = 'default';
+
 /** A conversation's key: the provider session it maps to is resumed by `mode: continue`. */
 export const sessionKeySchema = z
   .string()

@@ -4,6 +4,7 @@
  */
 import {
   activeStates,
+  defaultSessionKey,
   durationLimits,
   GantryError,
   isTerminal,
@@ -16,8 +17,6 @@ import {
 import type { Caller } from '../auth/authenticate.ts';
 import type { Bus } from '../bus.ts';
 import type { AssignmentRow, NewEvent, Store } from '../store/store.ts';
-
-export const defaultSessionKey = 'default';
 
 export class Assignments {
   /** The highest seq with no gap before it, per recent attempt (`id#attempt`). */
