@@ -256,8 +256,9 @@ describe('a permission request', () => {
       expect.objectContaining({ actor: `user:${ownerId}`, action: 'approval_approved' }),
     ]);
 
+    expect(approved.answered).toBe(false);
     await run.emit(decided('req-ok', 'approved', 'user', pending.id));
-    expect(await getApproval(pending.id)).toEqual(approved);
+    expect(await getApproval(pending.id)).toEqual({ ...approved, answered: true });
   });
 
   it('is denied by the owner, and the gateway gets a deny', async () => {

@@ -30,7 +30,8 @@ async function openSqlite(path: string): Promise<Store> {
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   database.pragma('synchronous = NORMAL');
-  const store = new Store('sqlite', new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), {
+  const dialect = new SqliteDialect({ database: withStatementCache(database) });
+  const store = new Store('sqlite', new Kysely<Database>({ dialect }), {
     insertEvents: eventInserter(database),
   });
   return store;
@@ -55,6 +56,27 @@ async function openPostgres(url: string): Promise<Store> {
     throw new GantryError('unavailable', `cannot connect to PostgreSQL: ${(err as Error).message}`);
   }
   return new Store('postgres', new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
+}
+
+/**
+ * Kysely prepares every query afresh; the hub runs the same few dozen statements over and over, and
+ * preparing costs more than running most of them. Statements are kept by their SQL (the store never
+ * streams, so no statement is ever busy when it is handed out again).
+ */
+function withStatementCache(database: BetterSqlite3.Database, max = 256) {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = database.prepare(sql);
+        if (statements.size >= max) statements.delete(statements.keys().next().value as string);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 /**
