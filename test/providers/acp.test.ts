@@ -11,16 +11,12 @@ import { acpProvider } from '../../packages/gateway/src/providers/acp.ts';
 import { claudeEnvFor, startAnthropicMessages } from '../fake-models/anthropic-messages.ts';
 import type { FakeModel } from '../fake-models/fake-model.ts';
 import { groupRunning } from '../processes.ts';
-import { runDirect, type DirectRun } from './direct.ts';
+import { eventsOf, runDirect } from './direct.ts';
 
 const graces = { interruptMs: 2_000, terminateMs: 1_000 };
 const acp = (bin: string | undefined) =>
   acpProvider({ bin, graces, settings: {}, stateDir: join(tmpdir(), 'gantry-acp-state') });
 const scriptedAgent = join(import.meta.dirname, '../fake-models/acp-agent.mjs');
-
-function eventsOf(run: DirectRun, type: string): Record<string, unknown>[] {
-  return run.events.filter((e) => e.type === type).map((e) => e.data);
-}
 
 describe('acp provider with claude-agent-acp', () => {
   const provider = acp(process.env.GANTRY_TEST_CLAUDE_ACP_BIN);

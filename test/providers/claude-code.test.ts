@@ -8,7 +8,7 @@ import { groupAlive } from '../../packages/gateway/src/providers/process-group.t
 import type { ProviderSettings } from '../../packages/gateway/src/providers/settings.ts';
 import { claudeEnvFor, startAnthropicMessages } from '../fake-models/anthropic-messages.ts';
 import type { FakeModel } from '../fake-models/fake-model.ts';
-import { runDirect, type DirectRun } from './direct.ts';
+import { eventsOf, runDirect } from './direct.ts';
 
 const provider = claudeCodeProvider({
   bin: process.env.GANTRY_TEST_CLAUDE_BIN,
@@ -16,10 +16,6 @@ const provider = claudeCodeProvider({
   settings: {},
   stateDir: join(tmpdir(), 'gantry-claude-state'),
 });
-
-function eventsOf(run: DirectRun, type: string): Record<string, unknown>[] {
-  return run.events.filter((e) => e.type === type).map((e) => e.data);
-}
 
 describe('claude-code provider', () => {
   let fake: FakeModel;

@@ -8,7 +8,7 @@ import { defaultStopGraces } from '../../packages/gateway/src/providers/process-
 import type { Provider } from '../../packages/gateway/src/providers/provider.ts';
 import type { FakeModel } from '../fake-models/fake-model.ts';
 import { codexHomeFor, startOpenAiResponses } from '../fake-models/openai-responses.ts';
-import { runDirect, type DirectRun } from './direct.ts';
+import { eventsOf, runDirect } from './direct.ts';
 
 function codex(bin: string | undefined): Provider {
   return codexProvider({
@@ -17,10 +17,6 @@ function codex(bin: string | undefined): Provider {
     settings: {},
     stateDir: join(tmpdir(), 'gantry-codex-state'),
   });
-}
-
-function eventsOf(run: DirectRun, type: string): Record<string, unknown>[] {
-  return run.events.filter((e) => e.type === type).map((e) => e.data);
 }
 
 describe('codex provider', () => {

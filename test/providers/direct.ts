@@ -79,3 +79,8 @@ export async function runDirect(
   );
   return { outcome, events, permissions, pid };
 }
+
+/** The data of a run's events of one type, in order. */
+export function eventsOf(run: DirectRun, type: string): Record<string, unknown>[] {
+  return run.events.filter((e) => e.type === type).map((e) => e.data);
+}

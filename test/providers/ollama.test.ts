@@ -10,7 +10,7 @@ import type { Provider } from '../../packages/gateway/src/providers/provider.ts'
 import type { ProviderSettings } from '../../packages/gateway/src/providers/settings.ts';
 import type { FakeModel } from '../fake-models/fake-model.ts';
 import { fakeOllamaVersion, startOllamaChat } from '../fake-models/ollama-chat.ts';
-import { runDirect, type DirectRun } from './direct.ts';
+import { eventsOf, runDirect } from './direct.ts';
 
 const graces = { interruptMs: 500, terminateMs: 500 };
 
@@ -37,8 +37,6 @@ describe('ollama provider', () => {
 
   const run = (prompt: string, extra: Partial<Parameters<typeof runDirect>[1]> = {}) =>
     runDirect(provider, { prompt, settings, ...extra });
-  const eventsOf = (result: DirectRun, type: string) =>
-    result.events.filter((e) => e.type === type).map((e) => e.data);
 
   it('streams a text reply and reports session and usage', async () => {
     fake.script([{ kind: 'text', text: 'hello from the model' }]);

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { localToken, type GantryPaths } from '@gantry/gateway';
+import { localToken, processAlive, type GantryPaths } from '@gantry/gateway';
 
 const addressSchema = z.object({ url: z.string(), pid: z.number() });
 
@@ -49,7 +49,7 @@ export async function daemonStatus(paths: GantryPaths): Promise<DaemonStatus> {
   } catch {
     return { state: 'stopped' }; // half-written, or left by a crash: no daemon behind it
   }
-  if (!alive(address.pid)) return { state: 'stopped' };
+  if (!processAlive(address.pid)) return { state: 'stopped' };
   try {
     const response = await fetch(`${address.url}/api/status`, {
       headers: { authorization: `Bearer ${localToken(paths)}` },
@@ -69,13 +69,4 @@ export async function daemonStatus(paths: GantryPaths): Promise<DaemonStatus> {
 export async function liveStatus(paths: GantryPaths): Promise<LiveStatus | undefined> {
   const daemon = await daemonStatus(paths);
   return daemon.state === 'running' ? daemon.status : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

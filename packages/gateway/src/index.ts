@@ -9,3 +9,4 @@ export { GatewayDb } from './state/gateway-db.ts';
 export { readJsonFile, writeSecretJson, writeSecretFile } from './files.ts';
 export { providerSettingsSchema, mergeSettings, type ProviderSettings } from './providers/settings.ts';
 export { listWorktrees, pruneWorktrees, type ListedWorktree, type PruneResult } from './worktrees.ts';
+export { processAlive } from './state/pid-lock.ts';

@@ -81,6 +81,11 @@ export type EmitEvent = <T extends ProviderEventType>(type: T, data: ProviderEve
 
 export const providerEventTypes = Object.keys(providerEventSchemas) as ProviderEventType[];
 
+/** The last `max` characters of a text (`…` marks the cut): the end of a tool's output says most. */
+export function tail(text: string, max = 2000): string {
+  return text.length <= max ? text : `…${text.slice(-(max - 1))}`;
+}
+
 /** Cuts a long text for an event (`…` marks the cut). */
 export function clip(text: string, max = 2000): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

@@ -5,13 +5,12 @@
  * `denied` tool calls once the run ends (Claude only lists them in its final `result`).
  */
 import { isAbsolute, relative } from 'node:path';
-import { clip } from '@gantry/protocol';
+import { clip, tail } from '@gantry/protocol';
 import { cliCheck } from './executable.ts';
 import { describeExit, jsonLine, runLineProcess, type LineProcessResult } from './line-process.ts';
 import { unavailable, type Provider, type RunOutcome, type RunRequest } from './provider.ts';
 import type { ProviderFactoryOptions } from './registry.ts';
 import { mergeSettings } from './settings.ts';
-import { tail } from './shell-tool.ts';
 
 const installHint =
   'install it with `npm install -g @anthropic-ai/claude-code`, or pass --claude-bin PATH (or set CLAUDE_BIN)';

@@ -3,7 +3,7 @@
  * and maps its JSONL events to the event vocabulary. Codex reports a failed turn as `error` +
  * `turn.failed` and exit 1; a resume of a thread it does not have as exit 1 with only a stderr line.
  */
-import { clip } from '@gantry/protocol';
+import { clip, tail } from '@gantry/protocol';
 import { cliCheck } from './executable.ts';
 import { describeExit, jsonLine, runLineProcess, type LineProcessResult } from './line-process.ts';
 import type { Provider, RunOutcome, RunRequest } from './provider.ts';
@@ -12,7 +12,6 @@ import type { ProviderFactoryOptions } from './registry.ts';
 const fix = 'install it with `npm install -g @openai/codex`, or pass --codex-bin PATH (or set CODEX_BIN)';
 /** Codex names threads by UUID; anything else `codex exec resume` takes as a thread name and, not finding it, starts afresh. */
 const threadIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const outputTailChars = 2000;
 
 type Json = Record<string, unknown>;
 type Phase = 'item.started' | 'item.updated' | 'item.completed';
@@ -311,11 +310,6 @@ function usage(raw: Json, event: Json) {
 function toolStatus(status: unknown): 'completed' | 'failed' | 'denied' {
   if (status === 'declined') return 'denied';
   return status === 'failed' ? 'failed' : 'completed';
-}
-
-/** The end of a tool's output, where the result and errors are. */
-function tail(output: string, max = outputTailChars): string {
-  return output.length <= max ? output : `…${output.slice(-(max - 1))}`;
 }
 
 function planSummary(item: Json): string {

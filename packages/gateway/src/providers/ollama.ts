@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { clip } from '@gantry/protocol';
+import { clip, tail } from '@gantry/protocol';
 import { readJsonFile, writeSecretJson } from '../files.ts';
 import {
   chat,
@@ -21,7 +21,7 @@ import {
 import type { Provider, ProviderCheck, RunOutcome, RunRequest } from './provider.ts';
 import type { ProviderFactoryOptions } from './registry.ts';
 import { defaultOllamaUrl, mergeSettings, type ProviderSettings } from './settings.ts';
-import { runShell, shellToolName, shellToolSchema, tail } from './shell-tool.ts';
+import { runShell, shellToolName, shellToolSchema } from './shell-tool.ts';
 
 const checkTimeoutMs = 3_000;
 /** Rounds of tool calls one run may take before it stops (a model stuck in a loop). */

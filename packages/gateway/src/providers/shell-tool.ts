@@ -78,11 +78,6 @@ export async function runShell(
   return { ...base, status: 'failed', note: how };
 }
 
-/** The last `max` characters of a text (`…` marks the cut): the end of an output says most. */
-export function tail(text: string, max = 2000): string {
-  return text.length <= max ? text : `…${text.slice(-(max - 1))}`;
-}
-
 /** Keeps the first and the last `half` characters of what is added, and counts what falls between. */
 class BoundedText {
   private head = '';

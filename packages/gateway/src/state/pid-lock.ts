@@ -20,7 +20,7 @@ export function acquirePidLock(path: string): PidLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
         throw new GantryError(
           'conflict',
           `a gateway is already running from this folder (pid ${pid}); stop it first`,
@@ -32,7 +32,8 @@ export function acquirePidLock(path: string): PidLock {
   throw new GantryError('conflict', `could not take the gateway lock ${path}`);
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (one of another user counts). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
