@@ -10,6 +10,10 @@ export interface BusEvents {
   queued: { assignmentId: string; agentId: string };
   /** An assignment's state or events changed. */
   assignment: { assignmentId: string };
+  /** A workspace's activity log grew (its newest id). */
+  activity: { workspaceId: string; id: number; type: string };
+  /** A recipient got mail. */
+  mailbox: { recipientId: string };
 }
 
 export class Bus {

@@ -6,6 +6,8 @@ import { WebSocketServer } from 'ws';
 import { GantryError, maxFrameBytes, silentLogger, type Logger } from '@gantry/protocol';
 import { bootstrap, type Bootstrap } from './bootstrap.ts';
 import { Bus } from './bus.ts';
+import { Activity } from './domain/activity.ts';
+import { Messages } from './domain/messages.ts';
 import type { HubContext } from './context.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { LeaseSweeper } from './dispatch/lease-sweeper.ts';
@@ -48,9 +50,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const assignments = new Assignments(store, bus);
   const links = new Links();
   const dispatcher = new Dispatcher(store, assignments, links, settings, log);
+  const activity = new Activity(store, bus);
   const ctx: HubContext = {
     store,
     bus,
+    activity,
+    messages: new Messages(store, bus, activity),
     assignments,
     approvals: new Approvals(store),
     links,

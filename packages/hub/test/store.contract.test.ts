@@ -186,7 +186,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
 
     it('are run at open and create every table', async () => {
       expect(store.kind).toBe(backend.kind);
-      expect(await migrationNames()).toEqual(['0001_foundation', '0002_audit', '0003_providers']);
+      expect(await migrationNames()).toEqual(['0001_foundation', '0002_audit', '0003_providers', '0004_collaboration']);
       const tables = (await store.db.introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
         expect.arrayContaining([
@@ -201,6 +201,13 @@ describe.each(backends)('store contract ($kind)', (backend) => {
           'assignment_events',
           'audit',
           'approvals',
+          'counters',
+          'activity',
+          'messages',
+          'mailbox',
+          'tasks',
+          'context_entries',
+          'context_chunks',
         ]),
       );
     });
@@ -210,7 +217,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       await store.migrate();
       const again = await openStore(provisioned.location);
       await again.close();
-      expect(await migrationNames()).toEqual(['0001_foundation', '0002_audit', '0003_providers']);
+      expect(await migrationNames()).toEqual(['0001_foundation', '0002_audit', '0003_providers', '0004_collaboration']);
       expect(await store.getMeta('before-remigrate')).toBe('kept');
       expect(await store.getWorkspace(s.ws.id)).toEqual(s.ws);
     });

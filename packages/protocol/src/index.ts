@@ -7,3 +7,4 @@ export * from './log.ts';
 export * from './local-api.ts';
 export * from './events.ts';
 export * from './approvals.ts';
+export * from './collaboration.ts';

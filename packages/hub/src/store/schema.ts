@@ -20,6 +20,8 @@ export interface AgentTable {
   name: string;
   kind: string;
   created_at: number;
+  /** 1 while paused: mentions queue without running (`gantry agents pause`). */
+  paused: number;
 }
 
 export interface TokenTable {
@@ -130,6 +132,97 @@ export interface MetaTable {
   value: string;
 }
 
+export interface CounterTable {
+  name: string;
+  value: number;
+}
+
+/** The workspace activity log: every change emits one row, ids in commit order. */
+export interface ActivityTable {
+  id: number;
+  workspace_id: string;
+  type: string;
+  ts: number;
+  actor_kind: string | null;
+  actor_id: string | null;
+  actor_name: string | null;
+  /** What it is about: a message, task, assignment or agent id, a context key. */
+  subject: string | null;
+  data: string;
+}
+
+export interface MessageTable {
+  id: string;
+  workspace_id: string;
+  author_kind: string;
+  author_id: string;
+  author_name: string;
+  body: string;
+  /** JSON: [{ kind, id, name }]. */
+  mentions: string;
+  parent_id: string | null;
+  /** The thread's first message id (its own id for a top-level message). */
+  thread_id: string;
+  /** JSON object. */
+  metadata: string;
+  /** How many agent replies in a row led to this message (mention chains stop at a limit). */
+  hops: number;
+  created_at: number;
+  /** The activity id of its `message.created`: the order of messages. */
+  seq: number;
+}
+
+export interface MailboxTable {
+  message_id: string;
+  recipient_kind: string;
+  recipient_id: string;
+  seq: number;
+  delivered_at: number | null;
+  read_at: number | null;
+}
+
+export interface TaskTable {
+  id: string;
+  workspace_id: string;
+  title: string;
+  body: string;
+  status: string;
+  priority: string;
+  intent: string;
+  assignee_id: string | null;
+  created_by_kind: string;
+  created_by_id: string;
+  /** The assignment working on it, when assigned to a managed agent. */
+  assignment_id: string | null;
+  /** The message thread about it (a handoff's), if any. */
+  thread_id: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ContextEntryTable {
+  workspace_id: string;
+  key: string;
+  kind: string;
+  value: string | null;
+  content_type: string;
+  size: number;
+  sha256: string | null;
+  updated_by: string;
+  updated_at: number;
+  /** A file's chunks in `context_chunks`. */
+  upload_id: string | null;
+}
+
+export interface ContextChunkTable {
+  workspace_id: string;
+  key: string;
+  upload_id: string;
+  n: number;
+  bytes: Uint8Array;
+}
+
 export interface Database {
   workspaces: WorkspaceTable;
   users: UserTable;
@@ -142,4 +235,11 @@ export interface Database {
   meta: MetaTable;
   audit: AuditTable;
   approvals: ApprovalTable;
+  counters: CounterTable;
+  activity: ActivityTable;
+  messages: MessageTable;
+  mailbox: MailboxTable;
+  tasks: TaskTable;
+  context_entries: ContextEntryTable;
+  context_chunks: ContextChunkTable;
 }

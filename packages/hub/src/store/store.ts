@@ -136,7 +136,7 @@ export class Store {
   // ---- agents ----------------------------------------------------------------------------------
 
   async createAgent(workspaceId: string, name: string, kind: string, now = Date.now()): Promise<AgentRow> {
-    const row = { id: newId('agt', now), workspace_id: workspaceId, name, kind, created_at: now };
+    const row = { id: newId('agt', now), workspace_id: workspaceId, name, kind, created_at: now, paused: 0 };
     await this.db.insertInto('agents').values(row).execute();
     return row;
   }

@@ -1,0 +1,113 @@
+/**
+ * The workspace activity log (DESIGN §2): every change emits one entry. Ids come from a counter row
+ * taken inside the writing transaction, so they follow commit order on SQLite and PostgreSQL alike
+ * and a reader `since` an id never skips a late commit. Subscribers hear ids on the bus and re-read.
+ */
+import type { Kysely } from 'kysely';
+import type { ActivityEvent, Party } from '@gantry/protocol';
+import type { Bus } from '../bus.ts';
+import type { ActivityTable, Database } from '../store/schema.ts';
+import type { Store } from '../store/store.ts';
+import { iso } from './views.ts';
+
+export interface NewActivity {
+  workspaceId: string;
+  type: string;
+  actor?: Party | null;
+  subject?: string | null;
+  data: Record<string, unknown>;
+}
+
+export type Tx = Kysely<Database>;
+
+export class Activity {
+  constructor(
+    private readonly store: Store,
+    private readonly bus: Bus,
+  ) {}
+
+  /**
+   * Appends an entry inside the caller's transaction and returns its id; call `published` with
+   * the entry once the transaction has committed.
+   */
+  async record(trx: Tx, entry: NewActivity, now = Date.now()): Promise<ActivityTable> {
+    const { value } = await trx
+      .updateTable('counters')
+      .set((eb) => ({ value: eb('value', '+', 1) }))
+      .where('name', '=', 'activity')
+      .returning('value')
+      .executeTakeFirstOrThrow();
+    const row: ActivityTable = {
+      id: Number(value),
+      workspace_id: entry.workspaceId,
+      type: entry.type,
+      ts: now,
+      actor_kind: entry.actor?.kind ?? null,
+      actor_id: entry.actor?.id ?? null,
+      actor_name: entry.actor?.name ?? null,
+      subject: entry.subject ?? null,
+      data: JSON.stringify(entry.data),
+    };
+    await trx.insertInto('activity').values(row).execute();
+    return row;
+  }
+
+  /** Tells subscribers about committed entries. */
+  published(...rows: ActivityTable[]): void {
+    for (const row of rows)
+      this.bus.emit('activity', { workspaceId: row.workspace_id, id: row.id, type: row.type });
+  }
+
+  /** Appends one entry in its own transaction and publishes it. */
+  async append(entry: NewActivity): Promise<ActivityEvent> {
+    const row = await this.store.db.transaction().execute((trx) => this.record(trx, entry));
+    this.published(row);
+    return activityView(row);
+  }
+
+  /** Entries after `afterId`, oldest first; `types` are exact types or prefixes ending in `.`. */
+  async since(
+    workspaceId: string,
+    afterId: number,
+    options: { types?: readonly string[]; limit?: number } = {},
+  ): Promise<ActivityEvent[]> {
+    const rows = await this.store.db
+      .selectFrom('activity')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(options.limit ?? 1000)
+      .execute();
+    const types = options.types ?? [];
+    return rows.filter((row) => matchesType(row.type, types)).map(activityView);
+  }
+
+  /** The newest id of a workspace's log (0 when empty). */
+  async lastId(workspaceId: string): Promise<number> {
+    const row = await this.store.db
+      .selectFrom('activity')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .where('workspace_id', '=', workspaceId)
+      .executeTakeFirst();
+    return Number(row?.id ?? 0);
+  }
+}
+
+export function matchesType(type: string, types: readonly string[]): boolean {
+  return types.length === 0 || types.some((t) => (t.endsWith('.') ? type.startsWith(t) : type === t));
+}
+
+export function activityView(row: ActivityTable): ActivityEvent {
+  return {
+    id: Number(row.id),
+    type: row.type,
+    ts: iso(row.ts) as string,
+    actor:
+      row.actor_kind && row.actor_id
+        ? { kind: row.actor_kind as Party['kind'], id: row.actor_id, name: row.actor_name ?? row.actor_id }
+        : null,
+    subject: row.subject,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+  };
+}

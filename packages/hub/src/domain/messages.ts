@@ -1,0 +1,191 @@
+/**
+ * Workspace messages and mailboxes. Sending resolves `@name` mentions (and `to`) into parties —
+ * an unknown name is an error, never ignored — threads the message under its parent, puts it in
+ * every addressed party's mailbox, and emits `message.created`, all in one transaction.
+ */
+import { GantryError, type Message, type Party, type SendMessage } from '@gantry/protocol';
+import type { Caller } from '../auth/authenticate.ts';
+import type { Bus } from '../bus.ts';
+import { newId } from '../ids.ts';
+import type { MessageTable } from '../store/schema.ts';
+import type { Store } from '../store/store.ts';
+import type { Activity } from './activity.ts';
+import { iso } from './views.ts';
+
+/** `@name` where the `@` starts a word (not an e-mail address); names as the hub allows them. */
+const mentionPattern = /(?<![\w@.])@([a-z0-9][a-z0-9._-]{0,62})/gi;
+
+export interface SendOptions {
+  /** Agent replies in a row that led here (set by the hub when an agent answers a mention). */
+  hops?: number;
+}
+
+export class Messages {
+  constructor(
+    private readonly store: Store,
+    private readonly bus: Bus,
+    private readonly activity: Activity,
+  ) {}
+
+  async send(caller: Caller, input: SendMessage, options: SendOptions = {}): Promise<Message> {
+    const author = partyOf(caller);
+    const parent = input.parentId ? await this.get(caller.workspaceId, input.parentId) : undefined;
+    if (input.parentId && !parent) throw new GantryError('not_found', `no message ${input.parentId}`);
+    const mentions = await this.resolve(caller.workspaceId, [
+      ...mentionNames(input.body),
+      ...(input.to ?? []),
+    ]);
+    // A reply in a thread is addressed to the author of the message it answers.
+    const recipients = dedupe([
+      ...mentions,
+      ...(parent && parent.author.id !== author.id ? [parent.author] : []),
+    ]).filter((p) => p.id !== author.id);
+    const now = Date.now();
+    const id = newId('msg', now);
+    const row: MessageTable = {
+      id,
+      workspace_id: caller.workspaceId,
+      author_kind: author.kind,
+      author_id: author.id,
+      author_name: author.name,
+      body: input.body,
+      mentions: JSON.stringify(recipients),
+      parent_id: parent?.id ?? null,
+      thread_id: parent?.threadId ?? id,
+      metadata: JSON.stringify(input.metadata ?? {}),
+      hops: options.hops ?? 0,
+      created_at: now,
+      seq: 0,
+    };
+    const message = messageView(row);
+    const event = await this.store.db.transaction().execute(async (trx) => {
+      const entry = await this.activity.record(
+        trx,
+        {
+          workspaceId: caller.workspaceId,
+          type: 'message.created',
+          actor: author,
+          subject: id,
+          data: { message, hops: row.hops },
+        },
+        now,
+      );
+      row.seq = entry.id;
+      await trx.insertInto('messages').values(row).execute();
+      if (recipients.length > 0) {
+        await trx
+          .insertInto('mailbox')
+          .values(
+            recipients.map((r) => ({
+              message_id: id,
+              recipient_kind: r.kind,
+              recipient_id: r.id,
+              seq: entry.id,
+              delivered_at: null,
+              read_at: null,
+            })),
+          )
+          .execute();
+      }
+      return entry;
+    });
+    this.activity.published(event);
+    for (const r of recipients) this.bus.emit('mailbox', { recipientId: r.id });
+    return message;
+  }
+
+  async get(workspaceId: string, id: string): Promise<Message | undefined> {
+    const row = await this.store.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && messageView(row);
+  }
+
+  /** The row itself (with `hops`), for the hub's own decisions. */
+  row(id: string): Promise<MessageTable | undefined> {
+    return this.store.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** A thread's messages, oldest first. */
+  async thread(workspaceId: string, threadId: string, limit = 200): Promise<Message[]> {
+    const rows = await this.store.db
+      .selectFrom('messages')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('thread_id', '=', threadId)
+      .orderBy('seq', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.reverse().map((row) => messageView(row));
+  }
+
+  /** Agents (by name or id) and users (by handle or id) of the workspace; unknown names are an error. */
+  async resolve(workspaceId: string, refs: readonly string[]): Promise<Party[]> {
+    const parties: Party[] = [];
+    const unknown: string[] = [];
+    for (const ref of new Set(refs.map((r) => r.replace(/^@/, '')))) {
+      const party = await this.party(workspaceId, ref);
+      if (party) parties.push(party);
+      else unknown.push(`@${ref}`);
+    }
+    if (unknown.length > 0) {
+      throw new GantryError(
+        'invalid_request',
+        `no agent or user named ${unknown.join(', ')} in this workspace (see \`gantry agents list\`)`,
+      );
+    }
+    return dedupe(parties);
+  }
+
+  private async party(workspaceId: string, ref: string): Promise<Party | undefined> {
+    // Names may end in . _ -, but a mention followed by punctuation ("@bob.") means the name before it.
+    for (const name of new Set([ref, ref.replace(/[._-]+$/, '')])) {
+      const agent = await this.store.findAgent(workspaceId, name.toLowerCase());
+      if (agent) return { kind: 'agent', id: agent.id, name: agent.name };
+      const user = await this.store.db
+        .selectFrom('users')
+        .select(['id', 'handle'])
+        .where('workspace_id', '=', workspaceId)
+        .where((eb) => eb.or([eb('id', '=', name), eb('handle', '=', name.toLowerCase())]))
+        .executeTakeFirst();
+      if (user) return { kind: 'user', id: user.id, name: user.handle };
+    }
+    return undefined;
+  }
+}
+
+export function partyOf(caller: Caller): Party {
+  if (caller.kind === 'gateway')
+    throw new GantryError(
+      'forbidden',
+      'a gateway token cannot take part in messages: use a user token or an agent key',
+    );
+  return { kind: caller.kind, id: caller.id, name: caller.name };
+}
+
+export function mentionNames(body: string): string[] {
+  return [...body.matchAll(mentionPattern)].map((m) => m[1] ?? '').filter(Boolean);
+}
+
+function dedupe(parties: Party[]): Party[] {
+  const seen = new Set<string>();
+  return parties.filter((p) => !seen.has(p.id) && seen.add(p.id));
+}
+
+export function messageView(row: MessageTable, read?: boolean): Message {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    author: { kind: row.author_kind as Party['kind'], id: row.author_id, name: row.author_name },
+    body: row.body,
+    mentions: JSON.parse(row.mentions) as Party[],
+    parentId: row.parent_id,
+    threadId: row.thread_id,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    createdAt: iso(row.created_at) as string,
+    ...(read === undefined ? {} : { read }),
+  };
+}
