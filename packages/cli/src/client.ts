@@ -1,10 +1,12 @@
 /** The CLI's client for the hub's REST API and its SSE event streams. */
-import { createParser } from 'eventsource-parser';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import {
+  activityEventSchema,
   assignmentEventSchema,
   assignmentSchema,
   errorBodySchema,
   GantryError,
+  type ActivityEvent,
   type Assignment,
   type AssignmentEvent,
   type ErrorCode,
@@ -28,12 +30,15 @@ export class HubClient {
     path: string,
     schema: T,
     body?: unknown,
+    /** A long-poll gives a longer `timeoutMs` (keep it under Node's 300 s); `signal` stops it early. */
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<z.infer<T>> {
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
     const response = await this.fetch(path, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
+      signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
     });
     const json: unknown = await response.json().catch(() => undefined);
     if (!response.ok) throw errorFrom(response.status, json);
@@ -60,13 +65,12 @@ export class HubClient {
     for (;;) {
       let final: Assignment | undefined;
       try {
-        const response = await this.fetch(`/v1/assignments/${encodeURIComponent(id)}/events`, {
-          headers: { accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) },
+        await this.sse(`/v1/assignments/${encodeURIComponent(id)}/events`, {
+          lastEventId: lastId,
           signal: handlers.signal,
-        });
-        if (!response.ok) throw errorFrom(response.status, await response.json().catch(() => undefined));
-        const parser = createParser({
-          onEvent: (message) => {
+          onComment: () => (failures = 0),
+          onMessage: (message) => {
+            failures = 0;
             if (message.event === 'event') {
               lastId = message.id ?? lastId;
               handlers.onEvent?.(assignmentEventSchema.parse(JSON.parse(message.data)));
@@ -77,11 +81,6 @@ export class HubClient {
             }
           },
         });
-        const decoder = new TextDecoder();
-        for await (const chunk of response.body ?? []) {
-          parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
-          failures = 0;
-        }
       } catch (err) {
         if (handlers.signal?.aborted) throw err;
         if (err instanceof GantryError && err.code !== 'unavailable') throw err;
@@ -90,6 +89,84 @@ export class HubClient {
       if (final) return final;
       // The stream ended early (hub restart, network): resume where we were, after a pause.
       await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** failures)));
+    }
+  }
+
+  /**
+   * Follows the workspace's activity log over SSE until `signal` aborts: from `since` (else from
+   * now), resuming after a dropped connection with Last-Event-ID, so nothing is missed or repeated.
+   * Only the first connection must succeed; after that the hub may be away for `reconnectForMs`.
+   */
+  async followActivity(options: {
+    since?: number;
+    types?: readonly string[];
+    signal: AbortSignal;
+    onEvent: (event: ActivityEvent) => void;
+    /** Called once the stream is live (with the id it starts after). */
+    onReady?: (since: number) => void;
+    reconnectForMs?: number;
+  }): Promise<never> {
+    const query = options.types?.length ? `?type=${encodeURIComponent(options.types.join(','))}` : '';
+    let lastId = options.since;
+    let connected = false;
+    let failingSince: number | undefined;
+    let failures = 0;
+    for (;;) {
+      try {
+        await this.sse(`/v1/events${query}`, {
+          lastEventId: lastId === undefined ? undefined : String(lastId),
+          signal: options.signal,
+          onComment: () => (failures = 0),
+          onMessage: (message) => {
+            failures = 0;
+            failingSince = undefined;
+            const id = Number(message.id);
+            if (message.event === 'ready') {
+              lastId ??= id;
+              if (!connected) options.onReady?.(id);
+              connected = true;
+            } else if (message.event === 'activity') {
+              // Never twice, even if a hub were to resend what came before the resume point.
+              if (lastId !== undefined && id <= lastId) return;
+              lastId = id;
+              options.onEvent(parseActivity(message.data));
+            }
+          },
+        });
+      } catch (err) {
+        if (options.signal.aborted) throw err;
+        if (!connected || (err instanceof GantryError && err.code !== 'unavailable')) throw err;
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince > (options.reconnectForMs ?? 120_000)) throw err;
+      }
+      if (options.signal.aborted) throw options.signal.reason;
+      failures += 1;
+      await sleep(Math.min(5000, 100 * 2 ** failures), options.signal);
+    }
+  }
+
+  /** Reads one SSE response to its end; an error answer throws as a GantryError. */
+  private async sse(
+    path: string,
+    options: {
+      lastEventId?: string;
+      signal?: AbortSignal;
+      onMessage: (message: EventSourceMessage) => void;
+      onComment?: (comment: string) => void;
+    },
+  ): Promise<void> {
+    const response = await this.fetch(path, {
+      headers: {
+        accept: 'text/event-stream',
+        ...(options.lastEventId !== undefined ? { 'last-event-id': options.lastEventId } : {}),
+      },
+      signal: options.signal,
+    });
+    if (!response.ok) throw errorFrom(response.status, await response.json().catch(() => undefined));
+    const parser = createParser({ onEvent: options.onMessage, onComment: options.onComment });
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body ?? []) {
+      parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
     }
   }
 
@@ -120,4 +197,30 @@ function errorFrom(status: number, json: unknown): GantryError {
     );
   }
   return new GantryError(code as ErrorCode, message);
+}
+
+/** Waits `ms`, or less if `signal` aborts first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+function parseActivity(data: string): ActivityEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    json = undefined;
+  }
+  const parsed = activityEventSchema.safeParse(json);
+  // Not a reason to reconnect: the same entry would come again.
+  if (!parsed.success) throw new GantryError('internal', 'unexpected activity event from the hub');
+  return parsed.data;
 }

@@ -3,7 +3,7 @@
  * `commands/` and is loaded only when that command runs.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { version } from '@gantry/protocol';
+import { taskIntents, taskPriorities, taskStatuses, version } from '@gantry/protocol';
 import { exitCodes, reportError } from './output.ts';
 import { collect, providerOptions } from './provider-options.ts';
 
@@ -18,6 +18,14 @@ const load = {
   gateway: () => import('./commands/gateway.ts'),
   worktrees: () => import('./commands/worktrees.ts'),
   approvals: () => import('./commands/approvals.ts'),
+  tasks: () => import('./commands/tasks.ts'),
+  context: () => import('./commands/context.ts'),
+  messages: () => import('./commands/messages.ts'),
+  events: () => import('./commands/events.ts'),
+  mcp: () => import('./commands/mcp.ts'),
+  discover: () => import('./commands/discover.ts'),
+  handoff: () => import('./commands/handoff.ts'),
+  listen: () => import('./commands/listen.ts'),
 } satisfies Record<string, Loader>;
 
 /** Runs `fn` from a lazily loaded module; errors become a message and an exit code. */
@@ -73,6 +81,10 @@ function buildProgram(): Command {
       '--queue-ttl-ms <ms>',
       'queued work no gateway picks up in this time expires (GANTRY_QUEUE_TTL_MS)',
     )
+    .option(
+      '--mention-hop-limit <n>',
+      'agent replies in a row after which a mention runs nothing (GANTRY_MENTION_HOP_LIMIT, default 8)',
+    )
     .option('--json', 'print the address and first-start token as JSON once ready')
     .action(action(load.hub, 'hubStart'));
 
@@ -95,6 +107,25 @@ function buildProgram(): Command {
     .description('list agents')
     .option('--json', 'JSON output')
     .action(action(load.agents, 'list'));
+  hubCommand(agents.command('pause <name>'))
+    .description('pause an agent: its mentions and assignments queue without running (users only)')
+    .option('--json', 'JSON output')
+    .action(action(load.agents, 'pause'));
+  hubCommand(agents.command('resume <name>'))
+    .description('resume a paused agent: what it queued runs, oldest first (users only)')
+    .option('--json', 'JSON output')
+    .action(action(load.agents, 'resume'));
+  hubCommand(agents.command('discover'))
+    .description('each agent: live, queue-only or unreachable, and through what (gateway, inbox wait)')
+    .option('--json', 'JSON output')
+    .action(action(load.discover, 'discover'));
+  hubCommand(agents.command('ping <name>'))
+    .description(
+      "an agent's reachability and the round trip to its gateway (exit 0 live, 1 not, 124 no pong)",
+    )
+    .option('--timeout <duration>', 'how long to wait for the pong (default 5s, at most 60s)')
+    .option('--json', 'JSON output')
+    .action(action(load.discover, 'ping'));
 
   hubCommand(program.command('assign <agent> <prompt>'))
     .description('give an agent work')
@@ -132,6 +163,38 @@ function buildProgram(): Command {
     .description('cancel an assignment (a running one stops its whole process group)')
     .option('--json', 'JSON output')
     .action(action(load.assignments, 'cancel'));
+
+  hubCommand(program.command('send <text>'))
+    .description('post a message as yourself; @name mentions an agent or user')
+    .option('--to <agent>', 'address an agent or user besides the @mentions (repeatable)', collect)
+    .option('--parent <id>', 'reply in the thread of this message')
+    .option('--file <path>', 'attach a file (uploaded to the workspace context)')
+    .option(
+      '--wait [duration]',
+      'wait for the first reply from an addressed agent (default 5m; exit 124 if none)',
+    )
+    .option('--json', 'JSON output: { message, reply }')
+    .action(action(load.messages, 'send'));
+  hubCommand(program.command('inbox'))
+    .description('your unread messages')
+    .option('--wait <duration>', 'wait for mail no inbox call has handed you yet (exit 0 with none)')
+    .option('--mark-read', 'mark the returned messages read')
+    .option('--json', 'JSON output: { messages, timedOut }')
+    .action(action(load.messages, 'inbox'));
+  const messages = program.command('messages').description('messages to and from you');
+  hubCommand(messages.command('list'))
+    .description('messages addressed to you or written by you, oldest first')
+    .option('--unread', 'only your unread ones')
+    .option('--mark-read', 'mark the listed messages read')
+    .option('--thread <id>', 'the whole thread of this message')
+    .option('--limit <n>', 'the newest N (default 50)')
+    .option('--json', 'JSON output')
+    .action(action(load.messages, 'list'));
+  hubCommand(messages.command('read [id]'))
+    .description('mark a message (or --all) read')
+    .option('--all', 'mark all your unread messages read')
+    .option('--json', 'JSON output')
+    .action(action(load.messages, 'read'));
 
   const gateway = program.command('gateway').description("this machine's gateway");
   const connectOptions = (cmd: Command) =>
@@ -223,11 +286,118 @@ function buildProgram(): Command {
     .option('--json', 'JSON output')
     .action(action(load.approvals, 'deny'));
 
+  const tasks = program.command('tasks').description("the workspace's tasks: who owns what");
+  const choice = (flags: string, what: string, values: readonly string[]) =>
+    new Option(flags, `${what}: ${values.join(', ')}`).choices(values);
+  hubCommand(tasks.command('create <title>'))
+    .description('create a task (assigning it to a managed agent runs it there)')
+    .option('--body <text>', 'what is to be done, in detail')
+    .option('--assign <agent>', 'assignee: an agent or user, by name or id')
+    .addOption(choice('--priority <priority>', 'priority (default medium)', taskPriorities))
+    .addOption(choice('--intent <intent>', 'kind of work (default general)', taskIntents))
+    .option('--json', 'JSON output')
+    .action(action(load.tasks, 'create'));
+  hubCommand(tasks.command('list'))
+    .description('tasks, most recently changed first')
+    .option('--mine', 'only tasks assigned to you')
+    .addOption(choice('--status <status>', 'only this status', taskStatuses))
+    .option('--limit <n>', 'at most N (default 100)')
+    .option('--json', 'JSON output')
+    .action(action(load.tasks, 'list'));
+  hubCommand(tasks.command('show <id>'))
+    .description('show one task')
+    .option('--json', 'JSON output')
+    .action(action(load.tasks, 'show'));
+  hubCommand(tasks.command('update <id>'))
+    .description("change a task's status, assignee, priority, title or body")
+    .addOption(choice('--status <status>', 'new status', taskStatuses))
+    .option('--assign <agent>', 'new assignee: an agent or user, by name or id')
+    .option('--unassign', 'remove the assignee')
+    .addOption(choice('--priority <priority>', 'new priority', taskPriorities))
+    .option('--title <title>', 'new title')
+    .option('--body <text>', 'new body')
+    .option('--json', 'JSON output')
+    .action(action(load.tasks, 'update'));
+
+  const context = program.command('context').description("the workspace's shared entries and files");
+  hubCommand(context.command('set <key> <value>'))
+    .description('set a value (keys: letters, digits and . _ : @ / -)')
+    .option('--json', 'JSON output')
+    .action(action(load.context, 'set'));
+  hubCommand(context.command('get <key>'))
+    .description('print a value (a file: use `context download`)')
+    .option('--json', 'JSON output: the entry')
+    .action(action(load.context, 'get'));
+  hubCommand(context.command('list'))
+    .description('entries by key, with kind, size and content type')
+    .option('--prefix <prefix>', 'only keys starting with PREFIX')
+    .option('--limit <n>', 'at most N (default 1000)')
+    .option('--json', 'JSON output')
+    .action(action(load.context, 'list'));
+  hubCommand(context.command('delete <key>'))
+    .description('delete an entry or file')
+    .option('--json', 'JSON output')
+    .action(action(load.context, 'remove'));
+  hubCommand(context.command('upload <file>'))
+    .description('upload a file, streamed from disk (replaces the key atomically)')
+    .option('--key <key>', "the key (default: the file's name)")
+    .option('--content-type <type>', "content type (default: guessed from the file's extension)")
+    .option('--json', 'JSON output')
+    .action(action(load.context, 'upload'));
+  hubCommand(context.command('download <key>'))
+    .description('download a file to PATH (written atomically), or to standard output')
+    .option('-o, --output <path>', 'file or folder to write to')
+    .option('--json', 'JSON output (with -o)')
+    .action(action(load.context, 'download'));
+
   const gateways = program.command('gateways').description('gateways of the workspace (hub side)');
   hubCommand(gateways.command('list'))
     .description('list gateways with their agents and last contact')
     .option('--json', 'JSON output')
     .action(action(load.gateway, 'listGateways'));
+
+  const events = program.command('events').description("the workspace's activity log");
+  hubCommand(events.command('stream'))
+    .description('follow the activity live (from now, or after --since ID) until Ctrl+C')
+    .option('--since <id>', 'first replay every event after this id')
+    .option('--type <type>', 'only this type, or a prefix ending in "." like task. (repeatable)', collect)
+    .option('--json', 'one JSON object per line, each with its id')
+    .action(action(load.events, 'stream'));
+  hubCommand(program.command('watch'))
+    .description('wait for new matching events; exit 0 on a match, 124 on --timeout')
+    .option('--mention', 'a message that mentions you')
+    .option('--from <agent>', 'done by this agent or user (name or id)')
+    .option('--contains <text>', "a message body (or any other event's JSON) containing TEXT, any case")
+    .option('--event <type>', 'this type, or a prefix ending in "." (repeatable)', collect)
+    .option('--count <n>', 'wait for N matching events', '1')
+    .option('--timeout <duration>', 'give up after DURATION, e.g. 30s, 5m (exit 124)')
+    .option('--json', 'one JSON object per line')
+    .action(action(load.events, 'watch'));
+
+  hubCommand(program.command('handoff <agent> <task>'))
+    .description('hand owned work to an agent: a task, a message asking it, and a wait for its reply')
+    .option('--intent <intent>', `${taskIntents.join(', ')} (sets priority and framing; default general)`)
+    .option('--timeout <duration>', 'how long to wait for the reply (default 5m; exit 124 after)')
+    .option('--no-adaptive-wait', 'wait even when the agent is not live now')
+    .option('--follow-up', 'after the reply: [r]eply, [e]xit or [n]o reply, in the same thread')
+    .option('--loop', 're-prompt in the thread until a reply keeps the --completion-promise')
+    .option('--max-rounds <n>', 'with --loop: at most N prompts (default 5; exit 1 when reached)')
+    .option('--completion-promise <text>', 'with --loop: done when a reply says <promise>TEXT</promise>')
+    .option('--json', 'JSON output: { status, reply, taskId, threadId, rounds, ... }')
+    .action(action(load.handoff, 'handoff'));
+  hubCommand(program.command('listen'))
+    .description("answer an agent's mentions by running a command (with that agent's key)")
+    .requiredOption('--agent <name>', 'the agent to listen as (its key in GANTRY_TOKEN or --token)')
+    .requiredOption('--exec <cmd>', 'run through /bin/sh, with the message as its last argument')
+    .option('--queue-size <n>', 'messages that may wait while one runs; past it they are refused', '16')
+    .option('--json', 'one JSON object per line: ready, then each message handled')
+    .action(action(load.listen, 'listen'));
+
+  hubCommand(program.command('mcp'))
+    .description(
+      "serve the hub's MCP tools over stdio for a local agent session, as this credential (e.g. an agent key in GANTRY_TOKEN)",
+    )
+    .action(action(load.mcp, 'mcp'));
 
   return program;
 }

@@ -6,8 +6,14 @@ import type { Links } from './dispatch/links.ts';
 import type { DispatchSettings } from './dispatch/settings.ts';
 import type { Activity } from './domain/activity.ts';
 import type { Approvals } from './domain/approvals.ts';
+import type { ContextStore } from './domain/context-store.ts';
+import type { Handoffs } from './domain/handoffs.ts';
+import type { Mailbox } from './domain/mailbox.ts';
 import type { Messages } from './domain/messages.ts';
+import type { Presence } from './domain/presence.ts';
+import type { Reachability } from './domain/reachability.ts';
 import type { Assignments } from './domain/assignments.ts';
+import type { Tasks } from './domain/tasks.ts';
 import type { Store } from './store/store.ts';
 
 export interface HubContext {
@@ -15,8 +21,20 @@ export interface HubContext {
   bus: Bus;
   activity: Activity;
   messages: Messages;
+  /** Callers' mailboxes: inbox (with its delivery cursor), listing, read state, reply waits. */
+  mailbox: Mailbox;
+  /** Who is waiting on their inbox now (in memory, this process). */
+  presence: Presence;
   assignments: Assignments;
   approvals: Approvals;
+  /** The task ledger; its changes tell the work dispatcher what to run. */
+  tasks: Tasks;
+  /** Context entries and file artifacts. */
+  contextEntries: ContextStore;
+  /** Whether each agent can answer now (gateways connected, inbox waits open). */
+  reachability: Reachability;
+  /** Work handed to an agent with a wait for its reply (`gantry handoff`, MCP `handoff`). */
+  handoffs: Handoffs;
   links: Links;
   dispatcher: Dispatcher;
   settings: DispatchSettings;

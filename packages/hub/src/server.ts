@@ -7,7 +7,11 @@ import { GantryError, maxFrameBytes, silentLogger, type Logger } from '@gantry/p
 import { bootstrap, type Bootstrap } from './bootstrap.ts';
 import { Bus } from './bus.ts';
 import { Activity } from './domain/activity.ts';
+import { Mailbox } from './domain/mailbox.ts';
 import { Messages } from './domain/messages.ts';
+import { Presence } from './domain/presence.ts';
+import { Handoffs } from './domain/handoffs.ts';
+import { Reachability } from './domain/reachability.ts';
 import type { HubContext } from './context.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { LeaseSweeper } from './dispatch/lease-sweeper.ts';
@@ -15,6 +19,9 @@ import { Links } from './dispatch/links.ts';
 import { defaultDispatchSettings, type DispatchSettings } from './dispatch/settings.ts';
 import { Approvals } from './domain/approvals.ts';
 import { Assignments } from './domain/assignments.ts';
+import { ContextStore, contextLimits, type ContextLimits } from './domain/context-store.ts';
+import { Tasks } from './domain/tasks.ts';
+import { Work, defaultWorkSettings } from './domain/work.ts';
 import { createApp } from './http/app.ts';
 import { openStore } from './store/open.ts';
 import { handleGatewaySocket } from './ws/gateway-socket.ts';
@@ -26,6 +33,10 @@ export interface HubOptions {
   db: string;
   dataDir: string;
   settings?: Partial<DispatchSettings>;
+  /** Context size limits (default: GANTRY_CONTEXT_MAX_VALUE_BYTES / _FILE_BYTES, then protocol's). */
+  contextLimits?: Partial<ContextLimits>;
+  /** Agent replies in a row after which a mention dispatches nothing (default 8). */
+  mentionHopLimit?: number;
   log?: Logger;
 }
 
@@ -47,17 +58,28 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   await store.refreshAllLeases(Date.now() + settings.leaseMs);
 
   const bus = new Bus();
-  const assignments = new Assignments(store, bus);
+  const activity = new Activity(store, bus);
+  const assignments = new Assignments(store, bus, activity);
   const links = new Links();
   const dispatcher = new Dispatcher(store, assignments, links, settings, log);
-  const activity = new Activity(store, bus);
+  const messages = new Messages(store, bus, activity);
+  const presence = new Presence();
+  const mailbox = new Mailbox(store, bus, messages, presence);
+  const tasks = new Tasks(store, activity, messages);
+  const reachability = new Reachability(store, links, presence);
   const ctx: HubContext = {
     store,
     bus,
     activity,
-    messages: new Messages(store, bus, activity),
+    messages,
+    mailbox,
+    presence,
     assignments,
     approvals: new Approvals(store),
+    tasks,
+    reachability,
+    handoffs: new Handoffs(store, messages, mailbox, tasks, reachability),
+    contextEntries: new ContextStore(store, activity, contextLimits(options.contextLimits)),
     links,
     dispatcher,
     settings,
@@ -66,6 +88,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   };
   bus.on('queued', () => dispatcher.kick());
   const sweeper = new LeaseSweeper(store, assignments, links, settings, log);
+  // Mentions of managed agents and tasks assigned to them run, and their results come back.
+  const work = new Work(ctx, { hopLimit: options.mentionHopLimit ?? defaultWorkSettings.hopLimit });
+  await work.start();
 
   const app = createApp(ctx);
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
@@ -96,10 +121,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     close: () =>
       (closing ??= (async () => {
         sweeper.stop();
+        work.stop();
         for (const client of wss.clients) client.close(1001, 'hub shutting down');
         wss.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await work.idle();
         await dispatcher.idle();
         await store.close();
       })()),

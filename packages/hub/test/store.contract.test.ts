@@ -186,7 +186,13 @@ describe.each(backends)('store contract ($kind)', (backend) => {
 
     it('are run at open and create every table', async () => {
       expect(store.kind).toBe(backend.kind);
-      expect(await migrationNames()).toEqual(['0001_foundation', '0002_audit', '0003_providers', '0004_collaboration']);
+      expect(await migrationNames()).toEqual([
+        '0001_foundation',
+        '0002_audit',
+        '0003_providers',
+        '0004_collaboration',
+        '0005_work',
+      ]);
       const tables = (await store.db.introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
         expect.arrayContaining([
@@ -208,6 +214,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
           'tasks',
           'context_entries',
           'context_chunks',
+          'work',
         ]),
       );
     });
@@ -217,7 +224,13 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       await store.migrate();
       const again = await openStore(provisioned.location);
       await again.close();
-      expect(await migrationNames()).toEqual(['0001_foundation', '0002_audit', '0003_providers', '0004_collaboration']);
+      expect(await migrationNames()).toEqual([
+        '0001_foundation',
+        '0002_audit',
+        '0003_providers',
+        '0004_collaboration',
+        '0005_work',
+      ]);
       expect(await store.getMeta('before-remigrate')).toBe('kept');
       expect(await store.getWorkspace(s.ws.id)).toEqual(s.ws);
     });
@@ -476,6 +489,31 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       expect(ids(await store.queuedFor(agents, 2))).toEqual(ids([codex1, claude3]));
       expect(await store.queuedFor([], 10)).toEqual([]);
       expect(await store.queuedFor(agents, 0)).toEqual([]);
+    });
+
+    it("queuedFor and queuedBefore pass over a paused agent's work; waiting counts from updated_at", async () => {
+      const sleepy = await store.createAgent(s.ws.id, 'sleepy', 'managed', T);
+      const held = await assign(store, s, at(1), sleepy.id);
+      const mine = await assign(store, s, at(2));
+      const pause = (paused: number) =>
+        store.db.updateTable('agents').set({ paused }).where('id', '=', sleepy.id).execute();
+      // queuedBefore looks at every workspace: only this test's rows count here.
+      const expiring = async (before: number) =>
+        ids(await store.queuedBefore(before, 1_000_000)).filter((id) => id === held.id || id === mine.id);
+
+      await pause(1);
+      expect(ids(await store.queuedFor([s.agent.id, sleepy.id], 10))).toEqual(ids([mine]));
+      expect(await expiring(at(10))).toEqual(ids([mine]));
+      await pause(0);
+      expect(ids(await store.queuedFor([s.agent.id, sleepy.id], 10))).toEqual(ids([held, mine]));
+      // Queued again later (requeued, or its agent resumed): its wait starts over.
+      await store.db
+        .updateTable('assignments')
+        .set({ updated_at: at(20) })
+        .where('id', '=', held.id)
+        .execute();
+      expect(await expiring(at(10))).toEqual(ids([mine]));
+      expect(await expiring(at(30))).toEqual(ids([held, mine]));
     });
 
     it('heldBy: the offered, starting, running and cancelling assignments of one gateway', async () => {

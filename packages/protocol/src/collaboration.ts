@@ -61,6 +61,22 @@ export const listMessagesQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
+/** `GET /v1/messages/:id/reply`: the first later message in its thread from one of `from`. */
+export const messageReplyQuerySchema = z.strictObject({
+  /** Milliseconds to wait for it (at most 10 minutes); without, answers at once. */
+  wait: z.coerce.number().int().min(0).max(600_000).optional(),
+  /** Comma-separated agents or users (names or ids); default: the agents the message addresses. */
+  from: z.string().min(1).max(2000).optional(),
+});
+export const messageReplySchema = z.object({
+  reply: messageSchema.nullable(),
+  timedOut: z.boolean(),
+});
+export type MessageReply = z.infer<typeof messageReplySchema>;
+
+/** `POST /v1/messages/read-all`: how many of the caller's unread messages it marked read. */
+export const readAllSchema = z.object({ marked: z.number().int() });
+
 // ---- tasks -------------------------------------------------------------------------------------
 
 export const taskStatuses = ['open', 'in_progress', 'blocked', 'done', 'cancelled'] as const;
@@ -132,6 +148,10 @@ export const contextEntrySchema = z.object({
 export type ContextEntry = z.infer<typeof contextEntrySchema>;
 
 export const setContextSchema = z.strictObject({ value: z.string().max(maxContextValueBytes) });
+export const listContextQuerySchema = z.strictObject({
+  prefix: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
 
 // ---- activity ----------------------------------------------------------------------------------
 
@@ -151,4 +171,125 @@ export const activityQuerySchema = z.strictObject({
   /** Comma-separated event types (or type prefixes ending in `.`). */
   type: z.string().max(1000).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
+// ---- reachability and handoffs -----------------------------------------------------------------
+
+/**
+ * Whether an agent can answer now: `live` (a connected gateway serves it, or it waits on its inbox
+ * on this hub), `queue-only` (its work waits until it comes back: a pass-through agent not waiting
+ * now, a managed agent whose gateways are offline or that is paused), `unreachable` (nothing will
+ * take its work: a managed agent no gateway serves, a service agent).
+ */
+export const reachabilities = ['live', 'queue-only', 'unreachable'] as const;
+export type Reachability = (typeof reachabilities)[number];
+
+export const agentReachSchema = z.object({
+  agent: z.object({ id: z.string(), name: z.string(), kind: z.string() }),
+  reachability: z.enum(reachabilities),
+  /** How work reaches it: `gateway:NAME` (connected), `inbox` (a wait open now), `mailbox`, `gateway:NAME (offline)`. */
+  via: z.array(z.string()),
+  paused: z.boolean(),
+  /** Why, in a few words for people. */
+  reason: z.string(),
+  /** When it last called its inbox on this hub, if it did since the hub started. */
+  lastInboxAt: z.string().nullable(),
+});
+export type AgentReach = z.infer<typeof agentReachSchema>;
+
+/** `POST /v1/agents/:ref/ping`. */
+export const pingRequestSchema = z.strictObject({
+  /** Milliseconds to wait for the gateway's pong (default 5 s). */
+  timeoutMs: z.number().int().min(1).max(60_000).optional(),
+});
+export const pingResultSchema = agentReachSchema.extend({
+  /**
+   * The WebSocket ping/pong round trip to the gateway serving it, in ms. Null when nothing was
+   * measured: an inbox waiter is handed mail over a request it already holds, so the hub reports
+   * its view without sending anything.
+   */
+  rttMs: z.number().nullable(),
+  /** The gateway this was measured against. */
+  gateway: z.string().nullable(),
+  /** True when the gateway answered no ping within the timeout. */
+  timedOut: z.boolean(),
+});
+export type PingResult = z.infer<typeof pingResultSchema>;
+
+export const handoffStatuses = [
+  'replied',
+  'timeout',
+  'queued_not_listening',
+  'loop_complete',
+  'loop_max_rounds',
+] as const;
+export type HandoffStatus = (typeof handoffStatuses)[number];
+
+/** The longest one handoff request waits; a client that wants longer asks again (GET with `wait`). */
+export const maxHandoffWaitMs = 230_000;
+
+export const handoffLoopSchema = z.strictObject({
+  maxRounds: z.number().int().min(1).max(100),
+  /** Done when a reply contains `<promise>TEXT</promise>`. */
+  promise: z.string().min(1).max(500),
+});
+
+/** `POST /v1/handoffs`: a task for the agent, a message asking it, and a wait for its reply. */
+export const createHandoffSchema = z.strictObject({
+  agent: z.string().min(1).max(200),
+  prompt: z
+    .string()
+    .min(1)
+    .max(maxMessageBytes - 1024),
+  intent: z.enum(taskIntents).optional(),
+  /** Milliseconds to wait for the reply in this request (default 0: answer at once). */
+  waitMs: z.number().int().min(0).max(maxHandoffWaitMs).optional(),
+  /** Default true: when the agent is not live, queue and answer `queued_not_listening` at once. */
+  adaptive: z.boolean().optional(),
+  loop: handoffLoopSchema.optional(),
+});
+export type CreateHandoff = z.infer<typeof createHandoffSchema>;
+
+/** `GET /v1/handoffs/:id`: wait (ms) for the reply; `after`: a reply later than this message. */
+export const handoffQuerySchema = z.strictObject({
+  wait: z.coerce.number().int().min(0).max(maxHandoffWaitMs).optional(),
+  after: z.string().min(1).max(64).optional(),
+});
+
+/** `POST /v1/handoffs/:id/messages`: one more message from the asker in the handoff's thread. */
+export const handoffMessageSchema = z.strictObject({
+  body: z.string().min(1).max(maxMessageBytes),
+  waitMs: z.number().int().min(0).max(maxHandoffWaitMs).optional(),
+});
+
+export const handoffSchema = z.object({
+  /** The handoff's id: the id of its first message. */
+  id: z.string(),
+  /**
+   * `timeout`: no reply within this request's wait (ask again to go on waiting);
+   * `queued_not_listening`: the agent is not live, the work waits in its queue.
+   */
+  status: z.enum(handoffStatuses),
+  agent: partySchema,
+  taskId: z.string().nullable(),
+  threadId: z.string(),
+  /** The agent's latest reply (null when none came). */
+  reply: messageSchema.nullable(),
+  /** Messages the asker sent in this handoff (the first one and each loop or follow-up round). */
+  rounds: z.number().int(),
+  /** The asker's latest message, the one a reply answers. */
+  promptId: z.string(),
+  intent: z.enum(taskIntents),
+  loop: handoffLoopSchema.nullable(),
+  reachability: z.enum(reachabilities),
+});
+export type Handoff = z.infer<typeof handoffSchema>;
+
+/** `POST /v1/events`: what an agent reports of itself, e.g. its listener's full queue. */
+export const appendEventSchema = z.strictObject({
+  type: z
+    .string()
+    .regex(/^listener\.[a-z_]{1,60}$/, 'only listener.* events may be posted (e.g. listener.queue_full)'),
+  subject: z.string().min(1).max(200).optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
 });

@@ -15,8 +15,14 @@ export const agentSchema = z.object({
   workspaceId: z.string(),
   createdAt: z.string(),
   gateways: z.array(z.object({ id: z.string(), name: z.string(), connected: z.boolean() })),
+  /** Paused: its mentions and assignments wait in the queue until it is resumed. */
+  paused: z.boolean(),
 });
 export type Agent = z.infer<typeof agentSchema>;
+
+/** `POST /v1/agents/:ref/pause` and `/resume`: the agent, and how much work waits in its queue. */
+export const pauseResultSchema = z.object({ agent: agentSchema, queued: z.number().int() });
+export type PauseResult = z.infer<typeof pauseResultSchema>;
 
 export const createAgentSchema = z.strictObject({
   name: nameSchema,

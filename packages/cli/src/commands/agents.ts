@@ -1,6 +1,6 @@
-/** `gantry agents create|list`. */
+/** `gantry agents create|list|pause|resume`. */
 import { z } from 'zod';
-import { agentSchema, createdAgentSchema } from '@gantry/protocol';
+import { agentSchema, createdAgentSchema, pauseResultSchema } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { printJson, printLine, table } from '../output.ts';
@@ -21,13 +21,40 @@ export async function list(options: HubOptions & { json?: boolean }): Promise<vo
   if (agents.length === 0) return printLine('No agents yet: create one with `gantry agents create NAME`.');
   printLine(
     table([
-      ['NAME', 'ID', 'KIND', 'GATEWAYS'],
+      ['NAME', 'ID', 'KIND', 'STATE', 'GATEWAYS'],
       ...agents.map((a) => [
         a.name,
         a.id,
         a.kind,
+        a.paused ? 'paused' : 'active',
         a.gateways.map((g) => `${g.name}${g.connected ? '' : ' (offline)'}`).join(', ') || '-',
       ]),
     ]),
+  );
+}
+
+/** `gantry agents pause NAME`: its mentions and assignments wait in the queue until resumed. */
+export async function pause(name: string, options: HubOptions & { json?: boolean }): Promise<void> {
+  const result = await HubClient.from(options).request(
+    'POST',
+    `/v1/agents/${encodeURIComponent(name)}/pause`,
+    pauseResultSchema,
+  );
+  if (options.json) return printJson(result);
+  printLine(
+    `Paused ${result.agent.name}: its mentions and assignments queue (${result.queued} waiting) until \`gantry agents resume ${result.agent.name}\`.`,
+  );
+}
+
+/** `gantry agents resume NAME`: what waited in its queue runs, oldest first. */
+export async function resume(name: string, options: HubOptions & { json?: boolean }): Promise<void> {
+  const result = await HubClient.from(options).request(
+    'POST',
+    `/v1/agents/${encodeURIComponent(name)}/resume`,
+    pauseResultSchema,
+  );
+  if (options.json) return printJson(result);
+  printLine(
+    `Resumed ${result.agent.name}: ${result.queued} queued assignment(s) go to its gateway, oldest first.`,
   );
 }

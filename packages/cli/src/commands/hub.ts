@@ -15,6 +15,7 @@ export interface HubStartOptions {
   heartbeatMs?: string;
   graceMs?: string;
   queueTtlMs?: string;
+  mentionHopLimit?: string;
   json?: boolean;
 }
 
@@ -42,6 +43,16 @@ export function dispatchSettings(
   return settings;
 }
 
+/** `--mention-hop-limit` > GANTRY_MENTION_HOP_LIMIT > the hub's default (8). */
+export function mentionHopLimit(flag: string | undefined, env = process.env): number | undefined {
+  const value = flag ?? env.GANTRY_MENTION_HOP_LIMIT;
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new GantryError('invalid_request', '--mention-hop-limit must be a whole number of at least 1');
+  return n;
+}
+
 export async function hubStart(options: HubStartOptions): Promise<void> {
   const dataDir = options.dataDir ?? gantryPaths().data;
   const db = options.db ?? process.env.GANTRY_DATABASE_URL ?? join(dataDir, 'hub.db');
@@ -51,6 +62,7 @@ export async function hubStart(options: HubStartOptions): Promise<void> {
     db,
     dataDir,
     settings: dispatchSettings(options),
+    mentionHopLimit: mentionHopLimit(options.mentionHopLimit),
     log: createLogger('hub'),
   });
   const token = hub.bootstrap.ownerToken;

@@ -13,6 +13,8 @@ export interface GatewayLink {
   rejected: Map<string, number>;
   send(frame: HubFrame): void;
   close(code: number, reason: string): void;
+  /** A WebSocket ping: resolves with the round trip in ms, or undefined with no pong in `timeoutMs`. */
+  ping(timeoutMs: number): Promise<number | undefined>;
 }
 
 export class Links {

@@ -42,6 +42,7 @@ export async function agentViews(store: Store, rows: AgentRow[]): Promise<Agent[
     gateways: gateways
       .filter((g) => g.agentId === row.id)
       .map((g) => ({ id: g.id, name: g.name, connected: g.connected === 1 })),
+    paused: row.paused === 1,
   }));
 }
 

@@ -4,12 +4,14 @@
  */
 import {
   activeStates,
+  clip,
   defaultSessionKey,
   durationLimits,
   GantryError,
   isTerminal,
   type AssignmentState,
   type CreateAssignment,
+  type Party,
   type ResultDetails,
   type ResultFrame,
   type RunEvent,
@@ -17,6 +19,7 @@ import {
 import type { Caller } from '../auth/authenticate.ts';
 import type { Bus } from '../bus.ts';
 import type { AssignmentRow, NewEvent, Store } from '../store/store.ts';
+import type { Activity } from './activity.ts';
 
 export class Assignments {
   /** The highest seq with no gap before it, per recent attempt (`id#attempt`). */
@@ -25,6 +28,8 @@ export class Assignments {
   constructor(
     private readonly store: Store,
     private readonly bus: Bus,
+    /** Where lifecycle steps are told to the workspace (`assignment.*` entries). */
+    private readonly activity?: Activity,
   ) {}
 
   async create(caller: Caller, input: CreateAssignment): Promise<AssignmentRow> {
@@ -47,6 +52,13 @@ export class Assignments {
       retries: input.retries ?? 0,
       createdBy: `${caller.kind}:${caller.id}`,
     });
+    await this.announce(
+      row,
+      'assignment.created',
+      { state: 'queued', prompt: clip(row.prompt, 200), sessionKey: row.session_key, mode: row.mode },
+      caller.kind === 'gateway' ? null : { kind: caller.kind, id: caller.id, name: caller.name },
+      agent.name,
+    );
     this.changed(row.id);
     this.bus.emit('queued', { assignmentId: row.id, agentId: agent.id });
     return row;
@@ -135,6 +147,8 @@ export class Assignments {
   async running(id: string, attempt: number, gatewayId: string): Promise<void> {
     if (await this.store.transition(id, ['starting'], { state: 'running' }, { gatewayId, attempt })) {
       this.changed(id);
+      const row = await this.store.getAssignment(id);
+      if (row) await this.announce(row, 'assignment.started', { state: 'running', gatewayId });
     }
   }
 
@@ -164,6 +178,7 @@ export class Assignments {
     this.contiguous.set(key, upTo);
     if (this.contiguous.size > 10_000) this.contiguous.delete(this.contiguous.keys().next().value as string);
     this.changed(id);
+    await this.progressed(id, events, known);
     return upTo;
   }
 
@@ -261,7 +276,59 @@ export class Assignments {
     // Nobody can answer the attempt's open permission requests any more.
     await this.store.expireApprovals(row.id, row.attempt);
     this.changed(row.id);
+    await this.announce(row, 'assignment.finished', {
+      state: end.state,
+      error: end.error ?? null,
+      output: end.output === undefined ? null : clip(end.output, 500),
+      exitCode: end.exitCode ?? null,
+    });
     return true;
+  }
+
+  /**
+   * A batch's newest provider `status` becomes one `assignment.progress` entry. The events path
+   * is hot: this only compares types, and reads the store only for a batch that has a new status.
+   */
+  private async progressed(id: string, events: RunEvent[], known: number | undefined): Promise<void> {
+    if (!this.activity) return;
+    let status: RunEvent | undefined;
+    for (let i = events.length - 1; i >= 0 && !status; i--) {
+      if (events[i]?.type === 'status') status = events[i];
+    }
+    // A replayed batch (seqs the hub already had) is not news.
+    if (!status || (known !== undefined && status.seq <= known)) return;
+    const row = await this.store.getAssignment(id);
+    if (!row) return;
+    const { message, progress } = status.data;
+    await this.announce(row, 'assignment.progress', {
+      state: row.state,
+      message: typeof message === 'string' ? clip(message, 500) : '',
+      ...(typeof progress === 'number' ? { progress } : {}),
+      seq: status.seq,
+    });
+  }
+
+  /**
+   * Appends an `assignment.*` entry to the workspace's activity log: by default the agent is the
+   * actor, and every entry names the assignment, its agent and attempt.
+   */
+  private async announce(
+    row: AssignmentRow,
+    type: string,
+    data: Record<string, unknown>,
+    actor?: Party | null,
+    agentName?: string,
+  ): Promise<void> {
+    if (!this.activity) return;
+    const name = agentName ?? (await this.store.getAgent(row.agent_id))?.name ?? row.agent_id;
+    const agent = { id: row.agent_id, name };
+    await this.activity.append({
+      workspaceId: row.workspace_id,
+      type,
+      actor: actor === undefined ? { kind: 'agent', ...agent } : actor,
+      subject: row.id,
+      data: { assignmentId: row.id, agent, attempt: row.attempt, ...data },
+    });
   }
 
   private async announceQueued(id: string): Promise<void> {

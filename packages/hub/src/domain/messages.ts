@@ -18,6 +18,8 @@ const mentionPattern = /(?<![\w@.])@([a-z0-9][a-z0-9._-]{0,62})/gi;
 export interface SendOptions {
   /** Agent replies in a row that led here (set by the hub when an agent answers a mention). */
   hops?: number;
+  /** Leave unknown names as text instead of refusing (an agent's output posted as its reply). */
+  ignoreUnknownMentions?: boolean;
 }
 
 export class Messages {
@@ -31,10 +33,11 @@ export class Messages {
     const author = partyOf(caller);
     const parent = input.parentId ? await this.get(caller.workspaceId, input.parentId) : undefined;
     if (input.parentId && !parent) throw new GantryError('not_found', `no message ${input.parentId}`);
-    const mentions = await this.resolve(caller.workspaceId, [
-      ...mentionNames(input.body),
-      ...(input.to ?? []),
-    ]);
+    const mentions = await this.resolve(
+      caller.workspaceId,
+      [...mentionNames(input.body), ...(input.to ?? [])],
+      { ignoreUnknown: options.ignoreUnknownMentions === true },
+    );
     // A reply in a thread is addressed to the author of the message it answers.
     const recipients = dedupe([
       ...mentions,
@@ -123,7 +126,11 @@ export class Messages {
   }
 
   /** Agents (by name or id) and users (by handle or id) of the workspace; unknown names are an error. */
-  async resolve(workspaceId: string, refs: readonly string[]): Promise<Party[]> {
+  async resolve(
+    workspaceId: string,
+    refs: readonly string[],
+    options: { ignoreUnknown?: boolean } = {},
+  ): Promise<Party[]> {
     const parties: Party[] = [];
     const unknown: string[] = [];
     for (const ref of new Set(refs.map((r) => r.replace(/^@/, '')))) {
@@ -131,7 +138,7 @@ export class Messages {
       if (party) parties.push(party);
       else unknown.push(`@${ref}`);
     }
-    if (unknown.length > 0) {
+    if (unknown.length > 0 && !options.ignoreUnknown) {
       throw new GantryError(
         'invalid_request',
         `no agent or user named ${unknown.join(', ')} in this workspace (see \`gantry agents list\`)`,

@@ -16,9 +16,18 @@ import {
 import { authenticate, issueToken, requireUser } from '../auth/authenticate.ts';
 import type { HubContext } from '../context.ts';
 import { agentViews, connectGateway, createAgent, findAgentOrThrow, gatewayViews } from '../domain/agents.ts';
+import { mcpRoutes } from '../mcp/routes.ts';
+import { activityRoutes } from './activity-routes.ts';
 import { approvalRoutes } from './approval-routes.ts';
 import { assignmentRoutes } from './assignment-routes.ts';
+import { contextRoutes, ownBodyLimit } from './context-routes.ts';
+import { handoffRoutes } from './handoff-routes.ts';
+import { listenerEventRoutes } from './listener-event-routes.ts';
+import { messageRoutes } from './message-routes.ts';
+import { pauseRoutes } from './pause-routes.ts';
+import { reachabilityRoutes } from './reachability-routes.ts';
 import { caller, jsonBody, type HubEnv } from './request.ts';
+import { taskRoutes } from './task-routes.ts';
 
 export const maxBodyBytes = 1024 * 1024;
 
@@ -40,17 +49,16 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
     return c.json(new GantryError('not_found', `no route ${c.req.method} ${c.req.path}`).toWire(), 404);
   });
 
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      // The rest of the body is never read, so the connection cannot be reused: close it.
-      onError: (c) => {
-        c.header('Connection', 'close');
-        return c.json(fail('payload_too_large', `the body is larger than ${maxBodyBytes} bytes`), 413);
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: maxBodyBytes,
+    // The rest of the body is never read, so the connection cannot be reused: close it.
+    onError: (c) => {
+      c.header('Connection', 'close');
+      return c.json(fail('payload_too_large', `the body is larger than ${maxBodyBytes} bytes`), 413);
+    },
+  });
+  // Context PUTs limit their own bodies: a file upload streams into the store, up to its own limit.
+  app.use('/v1/*', (c, next) => (ownBodyLimit(c.req.method, c.req.path) ? next() : limitBody(c, next)));
 
   app.get('/v1/health', async (c) => {
     await ctx.store.getMeta('schema'); // proves the store answers
@@ -75,6 +83,8 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
     return c.json(me);
   });
 
+  // Before `/v1/agents/:ref`, which would take `reachability` for an agent's name.
+  app.route('/v1/agents', reachabilityRoutes(ctx));
   app.get('/v1/agents', async (c) => {
     const who = caller(c);
     return c.json(await agentViews(ctx.store, await ctx.store.listAgents(who.workspaceId)));
@@ -107,8 +117,16 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
     return c.json(await gatewayViews(ctx.store, ctx.links, who.workspaceId));
   });
 
+  app.route('/v1/agents', pauseRoutes(ctx));
   app.route('/v1/assignments', assignmentRoutes(ctx));
   app.route('/v1/approvals', approvalRoutes(ctx));
+  app.route('/v1/tasks', taskRoutes(ctx));
+  app.route('/v1/context', contextRoutes(ctx));
+  app.route('/v1', messageRoutes(ctx));
+  app.route('/v1/events', activityRoutes(ctx));
+  app.route('/v1/events', listenerEventRoutes(ctx));
+  app.route('/v1/handoffs', handoffRoutes(ctx));
+  app.route('/mcp', mcpRoutes(ctx));
   return app;
 }
 

@@ -223,6 +223,26 @@ export interface ContextChunkTable {
   bytes: Uint8Array;
 }
 
+/** A run the hub started for a mention or a task, carried to its reply and its task's move. */
+export interface WorkTable {
+  /** The activity entry that asked for it (`message.created`, `task.created` or `task.updated`). */
+  trigger_id: number;
+  agent_id: string;
+  workspace_id: string;
+  /** The mentioning message: the reply's parent. */
+  message_id: string | null;
+  thread_id: string | null;
+  /** The task its outcome moves. */
+  task_id: string | null;
+  session_key: string;
+  assignment_id: string | null;
+  /** `claimed` -> `dispatched` -> `replying` -> `done`. */
+  state: string;
+  reply_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   workspaces: WorkspaceTable;
   users: UserTable;
@@ -242,4 +262,5 @@ export interface Database {
   tasks: TaskTable;
   context_entries: ContextEntryTable;
   context_chunks: ContextChunkTable;
+  work: WorkTable;
 }

@@ -319,11 +319,13 @@ export class Store {
   /** The oldest queued assignments for the given agents. */
   queuedFor(agentIds: string[], limit: number): Promise<AssignmentRow[]> {
     if (agentIds.length === 0 || limit <= 0) return Promise.resolve([]);
+    // A paused agent's work waits in the queue, in order, until it is resumed.
     return this.db
       .selectFrom('assignments')
       .selectAll()
       .where('state', '=', 'queued')
       .where('agent_id', 'in', agentIds)
+      .where('agent_id', 'not in', (eb) => eb.selectFrom('agents').select('id').where('paused', '=', 1))
       .orderBy('created_at')
       .orderBy('id')
       .limit(limit)
@@ -350,13 +352,16 @@ export class Store {
       .execute();
   }
 
-  /** Queued assignments created before `before`. */
+  /** Queued assignments that have waited since before `before` (a paused agent's excepted). */
   queuedBefore(before: number, limit = 500): Promise<AssignmentRow[]> {
+    // Waiting counts from the last time it was queued (created, requeued, or its agent resumed);
+    // a paused agent's work never expires while it is paused.
     return this.db
       .selectFrom('assignments')
       .selectAll()
       .where('state', '=', 'queued')
-      .where('created_at', '<', before)
+      .where('updated_at', '<', before)
+      .where('agent_id', 'not in', (eb) => eb.selectFrom('agents').select('id').where('paused', '=', 1))
       .orderBy('created_at')
       .limit(limit)
       .execute();

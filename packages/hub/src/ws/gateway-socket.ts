@@ -162,6 +162,7 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
       rejected: new Map(),
       send,
       close: (code, reason) => ws.close(code, reason),
+      ping: (timeoutMs) => pingSocket(ws, timeoutMs),
     };
     await ctx.store.updateGateway(caller.id, {
       connected: 1,
@@ -270,4 +271,33 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
     ctx.log.info('gateway disconnected', { gateway: gone.gatewayId });
     ctx.dispatcher.kick();
   }
+}
+
+/**
+ * One WebSocket ping with its own payload (concurrent pings each wait for their own pong); the
+ * gateway's `ws` client answers pings by itself, so this measures the socket and the event loop
+ * of the gateway, not any agent run.
+ */
+function pingSocket(ws: WebSocket, timeoutMs: number): Promise<number | undefined> {
+  if (ws.readyState !== ws.OPEN) return Promise.resolve(undefined);
+  const payload = randomBytes(8);
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const done = (rtt: number | undefined) => {
+      clearTimeout(timer);
+      ws.off('pong', onPong);
+      ws.off('close', onClose);
+      resolve(rtt);
+    };
+    const onPong = (data: Buffer) => {
+      if (data.equals(payload)) done(performance.now() - started);
+    };
+    const onClose = () => done(undefined);
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    ws.on('pong', onPong);
+    ws.on('close', onClose);
+    ws.ping(payload, undefined, (err) => {
+      if (err) done(undefined);
+    });
+  });
 }

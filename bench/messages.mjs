@@ -1,0 +1,184 @@
+// Messages through a real hub process, each measured side by side with a baseline in the same run:
+//   wake-up latency: POST /v1/messages (mentioning an agent) until that agent's pending
+//                    `GET /v1/inbox?wait` returns it, against the same long-poll round trip through
+//                    a bare Node HTTP server that wakes a waiter from an EventEmitter (no store)
+//   fan-out:         messages per second through the hub to N agents each looping on
+//                    `GET /v1/inbox?wait`, every message mentioning all N, checking none is lost
+// Prints a table and writes bench/results/messages.json.
+// Usage: node bench/messages.mjs [latency runs] [fan-out messages] [N inboxes]
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const runs = Number(process.argv[2] ?? 300);
+const fanoutMessages = Number(process.argv[3] ?? 400);
+const inboxes = Number(process.argv[4] ?? 10);
+const cli = fileURLToPath(new URL('../packages/cli/bin/gantry.js', import.meta.url));
+const home = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
+const children = [];
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGTERM');
+  rmSync(home, { recursive: true, force: true });
+});
+
+function service(args) {
+  const child = spawn(process.execPath, [cli, ...args], {
+    env: { ...process.env, GANTRY_HOME: home, GANTRY_LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve(JSON.parse(line));
+    });
+    child.once('exit', (code) => reject(new Error(`gantry ${args[0]} exited ${code}`)));
+  });
+}
+
+async function call(url, token, init = {}) {
+  const res = await fetch(url, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+// ---- the hub --------------------------------------------------------------------------------------
+const hub = await service(['hub', 'start', '--port', '0', '--json']);
+const owner = hub.ownerToken;
+const agents = [];
+for (let i = 0; i < Math.max(inboxes, 1); i++) {
+  agents.push(
+    await call(`${hub.url}/v1/agents`, owner, {
+      method: 'POST',
+      body: JSON.stringify({ name: `reader-${i}` }),
+    }),
+  );
+}
+const inbox = (agent, waitMs) => call(`${hub.url}/v1/inbox?wait=${waitMs}&markRead=true`, agent.key);
+const send = (body, to) =>
+  call(`${hub.url}/v1/messages`, owner, { method: 'POST', body: JSON.stringify({ body, to }) });
+
+// ---- the baseline: a bare long-poll server ---------------------------------------------------------
+const wake = new EventEmitter();
+wake.setMaxListeners(0);
+const baseline = createServer((req, res) => {
+  if (req.method === 'GET') {
+    wake.once('message', (message) => res.end(JSON.stringify({ messages: [message] })));
+    return;
+  }
+  let body = '';
+  req.on('data', (chunk) => (body += chunk));
+  req.on('end', () => {
+    wake.emit('message', JSON.parse(body));
+    res.end('{}');
+  });
+});
+await new Promise((resolve) => baseline.listen(0, '127.0.0.1', resolve));
+const baseUrl = `http://127.0.0.1:${baseline.address().port}`;
+
+/** Starts a waiter, lets it block, then sends; returns ms from the send until the waiter has the message. */
+async function wakeup(wait, post) {
+  const waiting = wait();
+  await new Promise((resolve) => setTimeout(resolve, 5)); // the wait is parked on the server
+  const t0 = process.hrtime.bigint();
+  await Promise.all([post(), waiting]);
+  return ms(t0);
+}
+
+const latency = { hub: [], baseline: [] };
+const reader = agents[0];
+for (let i = 0; i < runs + 20; i++) {
+  const keep = i >= 20; // warm-up
+  const hubMs = await wakeup(
+    async () => {
+      const got = await inbox(reader, 30_000);
+      if (got.messages.length !== 1) throw new Error(`expected one message, got ${got.messages.length}`);
+    },
+    () => send(`ping ${i}`, [reader.name]),
+  );
+  const baseMs = await wakeup(
+    () => fetch(`${baseUrl}/wait`).then((r) => r.json()),
+    () => fetch(`${baseUrl}/send`, { method: 'POST', body: JSON.stringify({ body: `ping ${i}` }) }),
+  );
+  if (keep) {
+    latency.hub.push(hubMs);
+    latency.baseline.push(baseMs);
+  }
+}
+baseline.close();
+
+// ---- fan-out ---------------------------------------------------------------------------------------
+const readers = agents.slice(0, inboxes);
+const received = new Map(readers.map((a) => [a.id, 0]));
+let sending = true;
+const loops = readers.map(async (agent) => {
+  while (sending || received.get(agent.id) < fanoutMessages) {
+    const got = await inbox(agent, 2_000);
+    received.set(agent.id, received.get(agent.id) + got.messages.length);
+    if (!sending && got.timedOut) break;
+  }
+});
+const names = readers.map((a) => a.name);
+const t0 = process.hrtime.bigint();
+const senders = 4;
+await Promise.all(
+  Array.from({ length: senders }, async (_, s) => {
+    for (let i = s; i < fanoutMessages; i += senders) await send(`fan ${i}`, names);
+  }),
+);
+const sentMs = ms(t0);
+sending = false;
+await Promise.all(loops);
+const deliveredMs = ms(t0);
+const lost = readers.filter((a) => received.get(a.id) !== fanoutMessages);
+if (lost.length > 0)
+  throw new Error(`lost mail: ${lost.map((a) => `${a.name} got ${received.get(a.id)}`).join(', ')}`);
+
+// ---- report ----------------------------------------------------------------------------------------
+const row = (name, values) => ({ name, p50: percentile(values, 50), p99: percentile(values, 99) });
+const results = {
+  latency: [
+    row('hub: send -> inbox --wait returns', latency.hub),
+    row('baseline: bare long-poll', latency.baseline),
+  ],
+  fanout: {
+    inboxes,
+    messages: fanoutMessages,
+    senders,
+    messagesPerSecond: Math.round(fanoutMessages / (deliveredMs / 1000)),
+    deliveriesPerSecond: Math.round((fanoutMessages * inboxes) / (deliveredMs / 1000)),
+    sendSeconds: sentMs / 1000,
+    lost: 0,
+  },
+};
+const [hubRow, baseRow] = results.latency;
+console.log(
+  `messages (${runs} wake-ups each, alternating; fan-out ${fanoutMessages} messages to ${inboxes} waiting inboxes)`,
+);
+console.log('measure                               p50 ms    p99 ms');
+for (const r of results.latency)
+  console.log(`${r.name.padEnd(36)} ${r.p50.toFixed(2).padStart(7)} ${r.p99.toFixed(2).padStart(9)}`);
+console.log(`x baseline (p50)                      ${(hubRow.p50 / baseRow.p50).toFixed(2).padStart(7)}`);
+console.log(
+  `fan-out: ${results.fanout.messagesPerSecond} messages/s = ${results.fanout.deliveriesPerSecond} deliveries/s to ${inboxes} inboxes (${senders} senders, none lost)`,
+);
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('results/messages.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+console.log('wrote bench/results/messages.json');
+process.exit(0);

@@ -1,0 +1,205 @@
+/**
+ * `gantry events stream` and `gantry watch`: the workspace's activity log, live. Both follow the
+ * hub's SSE stream and resume by id after a dropped connection, so nothing is missed or repeated.
+ */
+import { meSchema, type ActivityEvent } from '@gantry/protocol';
+import { HubClient } from '../client.ts';
+import type { HubOptions } from '../credentials.ts';
+import { formatDuration, parseDuration } from '../duration.ts';
+import { ExitError, exitCodes, printJsonLine, printLine } from '../output.ts';
+
+export interface StreamOptions extends HubOptions {
+  since?: string;
+  type?: string[];
+  json?: boolean;
+}
+
+export async function stream(options: StreamOptions): Promise<void> {
+  const since = options.since === undefined ? undefined : parseId(options.since);
+  const types = parseTypes(options.type ?? []);
+  const client = HubClient.from(options);
+  await untilInterrupted((signal) =>
+    client.followActivity({
+      since,
+      types,
+      signal,
+      onEvent: (event) => print(event, options.json === true),
+    }),
+  );
+}
+
+export interface WatchOptions extends HubOptions {
+  mention?: boolean;
+  from?: string;
+  contains?: string;
+  event?: string[];
+  count: string;
+  timeout?: string;
+  json?: boolean;
+}
+
+export async function watch(options: WatchOptions): Promise<void> {
+  const count = Number(options.count);
+  if (!Number.isInteger(count) || count < 1)
+    throw new ExitError(exitCodes.usage, '--count must be a whole number of at least 1');
+  const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, '--timeout');
+  const types = parseTypes(options.event ?? []);
+  const client = HubClient.from(options);
+  const me = options.mention ? (await client.request('GET', '/v1/me', meSchema)).principal : undefined;
+  const matches = matcher({ ...options, types, me: me?.id });
+  let seen = 0;
+  let timedOut = false;
+  const done = new AbortController();
+  const timer =
+    timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), done.abort()), timeoutMs);
+  try {
+    await untilInterrupted(
+      (signal) =>
+        client.followActivity({
+          types: types.length > 0 ? types : options.mention ? ['message.created'] : [],
+          signal,
+          onEvent: (event) => {
+            if (signal.aborted || !matches(event)) return;
+            print(event, options.json === true);
+            if (++seen >= count) done.abort();
+          },
+        }),
+      done.signal,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  if (timedOut && seen < count) {
+    const got = seen > 0 ? ` (${seen} of ${count} arrived)` : '';
+    throw new ExitError(
+      exitCodes.waitTimeout,
+      `no matching event within ${formatDuration(timeoutMs ?? 0)}${got}`,
+    );
+  }
+}
+
+/** What `watch` waits for: every given condition must hold. */
+function matcher(options: {
+  types: string[];
+  me?: string;
+  from?: string;
+  contains?: string;
+}): (event: ActivityEvent) => boolean {
+  const from = options.from?.replace(/^@/, '').toLowerCase();
+  const needle = options.contains?.toLowerCase();
+  return (event) => {
+    if (!typeMatches(event.type, options.types)) return false;
+    const message = messageOf(event);
+    if (options.me !== undefined) {
+      if (event.type !== 'message.created' || !message?.mentions?.some((p) => p.id === options.me))
+        return false;
+    }
+    if (from !== undefined) {
+      const actor = event.actor;
+      if (!actor || (actor.id.toLowerCase() !== from && actor.name.toLowerCase() !== from)) return false;
+    }
+    if (needle !== undefined) {
+      const haystack = typeof message?.body === 'string' ? message.body : JSON.stringify(event);
+      if (!haystack.toLowerCase().includes(needle)) return false;
+    }
+    return true;
+  };
+}
+
+function messageOf(
+  event: ActivityEvent,
+): { body?: unknown; mentions?: { id: string }[]; author?: { name: string } } | undefined {
+  if (event.type !== 'message.created') return undefined;
+  const message = event.data.message;
+  return message && typeof message === 'object' ? (message as ReturnType<typeof messageOf>) : undefined;
+}
+
+/** Runs `follow` until the user presses Ctrl+C (exit 130) or `stop` aborts (a normal end). */
+async function untilInterrupted(
+  follow: (signal: AbortSignal) => Promise<unknown>,
+  stop?: AbortSignal,
+): Promise<void> {
+  const abort = new AbortController();
+  let interrupted = false;
+  const onSigint = () => ((interrupted = true), abort.abort());
+  const onStop = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  stop?.addEventListener('abort', onStop, { once: true });
+  try {
+    await follow(abort.signal);
+  } catch (err) {
+    if (interrupted) throw new ExitError(exitCodes.interrupted, '');
+    if (!stop?.aborted) throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+    stop?.removeEventListener('abort', onStop);
+  }
+}
+
+function print(event: ActivityEvent, json: boolean): void {
+  if (json) printJsonLine(event);
+  else printLine(activityLine(event));
+}
+
+/** One line for people: `#ID time type actor  summary`. */
+export function activityLine(event: ActivityEvent): string {
+  const time = event.ts.slice(11, 19);
+  const actor = event.actor ? `${event.actor.kind === 'agent' ? '@' : ''}${event.actor.name}` : '-';
+  return `#${event.id} ${time} ${event.type.padEnd(20)} ${actor.padEnd(12)} ${summary(event)}`.trimEnd();
+}
+
+function summary(event: ActivityEvent): string {
+  const data = event.data;
+  const text = (value: unknown) => (typeof value === 'string' ? oneLine(value) : '');
+  const message = messageOf(event);
+  if (message) {
+    const to = (message.mentions ?? []) as { name?: string }[];
+    const names = to.map((p) => `@${p.name ?? '?'}`).join(' ');
+    return `${names ? `→ ${names}: ` : ''}${text(message.body)}`;
+  }
+  if (event.type.startsWith('assignment.')) {
+    const agent = (data.agent as { name?: string } | undefined)?.name;
+    const error = data.error as { code?: string; message?: string } | null | undefined;
+    const detail =
+      text(data.message) ||
+      (error ? `${error.code ?? 'error'}: ${text(error.message)}` : text(data.output) || text(data.prompt));
+    return [text(data.assignmentId), agent ? `@${agent}` : '', text(data.state), detail]
+      .filter(Boolean)
+      .join(' ');
+  }
+  const task = data.task as { title?: unknown; status?: unknown } | undefined;
+  if (task) return [text(task.title), text(task.status)].filter(Boolean).join(' · ');
+  if (typeof data.key === 'string') return data.key;
+  return event.subject ?? oneLine(JSON.stringify(data));
+}
+
+function oneLine(text: string, max = 120): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** An exact type or a prefix ending in `.`, as the hub's filter reads them. */
+function typeMatches(type: string, types: readonly string[]): boolean {
+  return types.length === 0 || types.some((t) => (t.endsWith('.') ? type.startsWith(t) : type === t));
+}
+
+function parseTypes(values: readonly string[]): string[] {
+  const types = values
+    .flatMap((v) => v.split(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const t of types) {
+    if (!/^[a-z0-9_.]{1,100}$/i.test(t))
+      throw new ExitError(
+        exitCodes.usage,
+        `invalid event type '${t}' (e.g. message.created, or task. for all task events)`,
+      );
+  }
+  return types;
+}
+
+function parseId(text: string): number {
+  if (!/^\d{1,15}$/.test(text.trim()))
+    throw new ExitError(exitCodes.usage, `invalid --since '${text}': an event id (a number)`);
+  return Number(text.trim());
+}

@@ -1,0 +1,336 @@
+/**
+ * A caller's mailbox: the `mailbox` rows addressed to them, joined with the messages.
+ *
+ * `inbox` without a wait answers with all unread mail. With a wait it answers with the unread mail
+ * no inbox call has handed out yet (the per-recipient delivery cursor, `delivered_at`), or waits for
+ * the bus to say mail came. It subscribes before it reads, so nothing sent in between is missed, and
+ * it claims rows with a conditional update, so two waits of one caller never get the same message
+ * and mail already handed out never wakes a wait again.
+ *
+ * What a caller may see: messages addressed to them or written by them, and every message of a
+ * thread in which they can see one (a reply is read in its conversation).
+ */
+import { GantryError, type Inbox, type Message, type MessageReply, type Party } from '@gantry/protocol';
+import type { Caller } from '../auth/authenticate.ts';
+import type { Bus } from '../bus.ts';
+import type { MessageTable } from '../store/schema.ts';
+import type { Store } from '../store/store.ts';
+import { messageView, partyOf, type Messages } from './messages.ts';
+import type { Presence } from './presence.ts';
+
+export const defaultInboxLimit = 100;
+export const defaultListLimit = 50;
+
+export interface InboxOptions {
+  /** Milliseconds to wait for mail not handed out yet; without, all unread mail at once. */
+  wait?: number;
+  markRead?: boolean;
+  limit?: number;
+  /** Ends a wait early (the client went away): it then claims nothing. */
+  signal?: AbortSignal;
+}
+
+export interface ListOptions {
+  unread?: boolean;
+  markRead?: boolean;
+  /** A thread id, or the id of any message in it. */
+  thread?: string;
+  limit?: number;
+}
+
+export interface ReplyOptions {
+  wait?: number;
+  /** Who may answer (names or ids); default: the agents the message addresses, else everyone it does. */
+  from?: readonly string[];
+  signal?: AbortSignal;
+}
+
+type Row = MessageTable & { mail_recipient: string | null; mail_read_at: number | null };
+
+export class Mailbox {
+  constructor(
+    private readonly store: Store,
+    private readonly bus: Bus,
+    private readonly messages: Messages,
+    private readonly presence: Presence,
+  ) {}
+
+  async inbox(caller: Caller, options: InboxOptions = {}): Promise<Inbox> {
+    const me = partyOf(caller);
+    const limit = options.limit ?? defaultInboxLimit;
+    if (options.wait === undefined) {
+      this.presence.inboxCalled(me.id);
+      return { messages: await this.unread(caller, me, limit, options.markRead === true), timedOut: false };
+    }
+    const leave = this.presence.enterWait(me.id);
+    const deadline = Date.now() + options.wait;
+    let wake = () => {};
+    // Subscribed before the first read: mail committed after that read still wakes us.
+    const off = this.bus.on('mailbox', ({ recipientId }) => {
+      if (recipientId === me.id) wake();
+    });
+    const onAbort = () => wake();
+    options.signal?.addEventListener('abort', onAbort);
+    try {
+      for (;;) {
+        const woken = new Promise<void>((resolve) => (wake = resolve));
+        if (options.signal?.aborted) return { messages: [], timedOut: true };
+        const claimed = await this.claim(caller, me, limit, options.markRead === true);
+        if (claimed.length > 0) return { messages: claimed, timedOut: false };
+        const left = deadline - Date.now();
+        if (left <= 0) return { messages: [], timedOut: true };
+        await wakeOrTimeout(woken, left);
+      }
+    } finally {
+      off();
+      options.signal?.removeEventListener('abort', onAbort);
+      leave();
+    }
+  }
+
+  /** Messages the caller can see, the newest `limit` of them, oldest first. */
+  async list(caller: Caller, options: ListOptions = {}): Promise<Message[]> {
+    const me = partyOf(caller);
+    const threadId = options.thread ? await this.visibleThread(caller, me, options.thread) : undefined;
+    let query = this.visibleQuery(caller, me, threadId === undefined);
+    if (threadId !== undefined) query = query.where('m.thread_id', '=', threadId);
+    if (options.unread) query = query.where('b.recipient_id', 'is not', null).where('b.read_at', 'is', null);
+    const rows = (await query
+      .orderBy('m.seq', 'desc')
+      .limit(options.limit ?? defaultListLimit)
+      .execute()) as Row[];
+    rows.reverse();
+    const marked = options.markRead ? await this.markRead(me, unreadIds(rows)) : new Set<string>();
+    return rows.map((row) => view(row, marked));
+  }
+
+  /** One message the caller can see (not found otherwise: its existence is not theirs to know). */
+  async get(caller: Caller, id: string): Promise<Message> {
+    const me = partyOf(caller);
+    const row = (await this.visibleQuery(caller, me, false).where('m.id', '=', id).executeTakeFirst()) as
+      Row | undefined;
+    if (!row || !(await this.canSee(caller, me, row))) throw notFound(id);
+    return view(row, new Set());
+  }
+
+  /** Marks one message read for the caller and returns it. */
+  async read(caller: Caller, id: string): Promise<Message> {
+    const message = await this.get(caller, id);
+    const marked = await this.markRead(partyOf(caller), [id]);
+    return marked.has(id) ? { ...message, read: true } : message;
+  }
+
+  /** Marks all of the caller's unread mail read; returns how many. */
+  async readAll(caller: Caller): Promise<number> {
+    const me = partyOf(caller);
+    const result = await this.store.db
+      .updateTable('mailbox')
+      .set({ read_at: Date.now() })
+      .where('recipient_id', '=', me.id)
+      .where('read_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * The first message after `id` in its thread written by one of `from`; with `wait`, waits for it
+   * (woken by the activity log's `message.created`, never by polling).
+   */
+  async reply(caller: Caller, id: string, options: ReplyOptions = {}): Promise<MessageReply> {
+    const message = await this.get(caller, id);
+    const row = await this.messages.row(id);
+    if (!row) throw notFound(id);
+    const authors = await this.repliers(caller, message, options.from);
+    const deadline = Date.now() + (options.wait ?? 0);
+    let wake = () => {};
+    const off = this.bus.on('activity', ({ workspaceId, type }) => {
+      if (workspaceId === caller.workspaceId && type === 'message.created') wake();
+    });
+    const onAbort = () => wake();
+    options.signal?.addEventListener('abort', onAbort);
+    try {
+      for (;;) {
+        const woken = new Promise<void>((resolve) => (wake = resolve));
+        const reply = await this.store.db
+          .selectFrom('messages')
+          .selectAll()
+          .where('workspace_id', '=', caller.workspaceId)
+          .where('thread_id', '=', row.thread_id)
+          .where('seq', '>', row.seq)
+          .where('author_id', 'in', authors)
+          .orderBy('seq')
+          .limit(1)
+          .executeTakeFirst();
+        if (reply) return { reply: messageView(reply), timedOut: false };
+        const left = deadline - Date.now();
+        if (left <= 0 || options.signal?.aborted) return { reply: null, timedOut: true };
+        await wakeOrTimeout(woken, left);
+      }
+    } finally {
+      off();
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async repliers(caller: Caller, message: Message, from?: readonly string[]): Promise<string[]> {
+    if (from && from.length > 0)
+      return (await this.messages.resolve(caller.workspaceId, from)).map((p) => p.id);
+    const agents = message.mentions.filter((p) => p.kind === 'agent');
+    const parties = agents.length > 0 ? agents : message.mentions;
+    if (parties.length === 0) {
+      throw new GantryError(
+        'invalid_request',
+        `message ${message.id} is addressed to nobody, so no reply can be waited for: mention an agent`,
+      );
+    }
+    return parties.map((p) => p.id);
+  }
+
+  /** All unread mail, oldest first; what was never handed out counts as handed out now. */
+  private async unread(caller: Caller, me: Party, limit: number, markRead: boolean): Promise<Message[]> {
+    const rows = (await this.visibleQuery(caller, me, false)
+      .where('b.recipient_id', 'is not', null)
+      .where('b.read_at', 'is', null)
+      .orderBy('m.seq')
+      .limit(limit)
+      .execute()) as Row[];
+    const ids = rows.map((r) => r.id);
+    if (ids.length > 0) {
+      await this.store.db
+        .updateTable('mailbox')
+        .set({ delivered_at: Date.now() })
+        .where('recipient_id', '=', me.id)
+        .where('delivered_at', 'is', null)
+        .where('message_id', 'in', ids)
+        .execute();
+    }
+    const marked = markRead ? await this.markRead(me, ids) : new Set<string>();
+    return rows.map((row) => view(row, marked));
+  }
+
+  /** Claims the oldest unread mail no inbox call has handed out; returns only what this call claimed. */
+  private async claim(caller: Caller, me: Party, limit: number, markRead: boolean): Promise<Message[]> {
+    // On PostgreSQL a concurrent claim may take every row this one picked while more wait behind
+    // them (past `limit`): then pick again rather than wait for mail that is already here.
+    for (let tries = 0; tries < 5; tries++) {
+      const messages = await this.claimOnce(caller, me, limit, markRead);
+      if (messages.length > 0) return messages;
+      const more = await this.store.db
+        .selectFrom('mailbox')
+        .select('message_id')
+        .where('recipient_id', '=', me.id)
+        .where('delivered_at', 'is', null)
+        .where('read_at', 'is', null)
+        .limit(1)
+        .executeTakeFirst();
+      if (!more) return [];
+    }
+    return [];
+  }
+
+  private async claimOnce(caller: Caller, me: Party, limit: number, markRead: boolean): Promise<Message[]> {
+    const claimed = await this.store.db
+      .updateTable('mailbox')
+      .set({ delivered_at: Date.now() })
+      .where('recipient_id', '=', me.id)
+      .where('delivered_at', 'is', null)
+      .where('read_at', 'is', null)
+      .where('message_id', 'in', (eb) =>
+        eb
+          .selectFrom('mailbox as c')
+          .select('c.message_id')
+          .where('c.recipient_id', '=', me.id)
+          .where('c.delivered_at', 'is', null)
+          .where('c.read_at', 'is', null)
+          .orderBy('c.seq')
+          .limit(limit),
+      )
+      .returning('message_id')
+      .execute();
+    if (claimed.length === 0) return [];
+    const ids = claimed.map((r) => r.message_id);
+    const rows = (await this.visibleQuery(caller, me, false)
+      .where('m.id', 'in', ids)
+      .orderBy('m.seq')
+      .execute()) as Row[];
+    const marked = markRead ? await this.markRead(me, ids) : new Set<string>();
+    return rows.map((row) => view(row, marked));
+  }
+
+  /** Marks the caller's unread rows among `ids` read; returns the ids it marked. */
+  private async markRead(me: Party, ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.store.db
+      .updateTable('mailbox')
+      .set({ read_at: Date.now() })
+      .where('recipient_id', '=', me.id)
+      .where('read_at', 'is', null)
+      .where('message_id', 'in', ids)
+      .returning('message_id')
+      .execute();
+    return new Set(rows.map((r) => r.message_id));
+  }
+
+  /**
+   * The workspace's messages joined with the caller's mailbox row (if any); `ownOnly` keeps those
+   * addressed to or written by the caller.
+   */
+  private visibleQuery(caller: Caller, me: Party, ownOnly: boolean) {
+    let query = this.store.db
+      .selectFrom('messages as m')
+      .leftJoin('mailbox as b', (join) =>
+        join.onRef('b.message_id', '=', 'm.id').on('b.recipient_id', '=', me.id),
+      )
+      .selectAll('m')
+      .select(['b.recipient_id as mail_recipient', 'b.read_at as mail_read_at'])
+      .where('m.workspace_id', '=', caller.workspaceId);
+    if (ownOnly)
+      query = query.where((eb) =>
+        eb.or([eb('m.author_id', '=', me.id), eb('b.recipient_id', 'is not', null)]),
+      );
+    return query;
+  }
+
+  private async canSee(caller: Caller, me: Party, row: Row): Promise<boolean> {
+    if (row.author_id === me.id || row.mail_recipient !== null) return true;
+    return (await this.ownInThread(caller, me, row.thread_id)) !== undefined;
+  }
+
+  /** The thread of `ref` (a thread id or any message's id) if the caller can see one of its messages. */
+  private async visibleThread(caller: Caller, me: Party, ref: string): Promise<string> {
+    const message = await this.messages.row(ref);
+    const threadId = message && message.workspace_id === caller.workspaceId ? message.thread_id : ref;
+    if ((await this.ownInThread(caller, me, threadId)) === undefined)
+      throw new GantryError('not_found', `no thread ${ref} with a message to or from you`);
+    return threadId;
+  }
+
+  private ownInThread(caller: Caller, me: Party, threadId: string) {
+    return this.visibleQuery(caller, me, true)
+      .where('m.thread_id', '=', threadId)
+      .select('m.id')
+      .limit(1)
+      .executeTakeFirst();
+  }
+}
+
+/** Resolves when `woken` does or after `ms`, whichever comes first. */
+async function wakeOrTimeout(woken: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([woken, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+function unreadIds(rows: Row[]): string[] {
+  return rows.filter((r) => r.mail_recipient !== null && r.mail_read_at === null).map((r) => r.id);
+}
+
+/** A message as the caller sees it: read unless it is in their mailbox unread (now marked or not). */
+function view(row: Row, marked: ReadonlySet<string>): Message {
+  const unread = row.mail_recipient !== null && row.mail_read_at === null && !marked.has(row.id);
+  return messageView(row, !unread);
+}
+
+function notFound(id: string): GantryError {
+  return new GantryError('not_found', `no message ${id}`);
+}

@@ -1,0 +1,72 @@
+/**
+ * Pausing an agent (`gantry agents pause` / `resume`): while paused, its mentions and assignments
+ * are still created but wait in the queue, in order — the dispatcher offers none of them and the
+ * queue TTL does not run — and resuming hands them to its gateway oldest first.
+ */
+import type { PauseResult } from '@gantry/protocol';
+import { requireUser, type Caller } from '../auth/authenticate.ts';
+import type { Dispatcher } from '../dispatch/dispatcher.ts';
+import type { Store } from '../store/store.ts';
+import type { Activity } from './activity.ts';
+import { agentViews, findAgentOrThrow } from './agents.ts';
+
+export interface PauseDeps {
+  store: Store;
+  activity: Activity;
+  dispatcher: Dispatcher;
+}
+
+/** Pauses or resumes; doing it again is no change and records nothing. */
+export async function setPaused(
+  deps: PauseDeps,
+  caller: Caller,
+  ref: string,
+  paused: boolean,
+): Promise<PauseResult> {
+  requireUser(caller);
+  const { store, activity } = deps;
+  const agent = await findAgentOrThrow(store, caller, ref);
+  const now = Date.now();
+  const entry = await store.db.transaction().execute(async (trx) => {
+    const changed = await trx
+      .updateTable('agents')
+      .set({ paused: paused ? 1 : 0 })
+      .where('id', '=', agent.id)
+      .where('paused', '=', paused ? 0 : 1)
+      .executeTakeFirst();
+    if (Number(changed.numUpdatedRows) === 0) return undefined;
+    // The queue TTL counts from now again: time spent paused is not time left unserved.
+    if (!paused) {
+      await trx
+        .updateTable('assignments')
+        .set({ updated_at: now })
+        .where('agent_id', '=', agent.id)
+        .where('state', '=', 'queued')
+        .execute();
+    }
+    return activity.record(
+      trx,
+      {
+        workspaceId: caller.workspaceId,
+        type: paused ? 'agent.paused' : 'agent.resumed',
+        actor: { kind: 'user', id: caller.id, name: caller.name },
+        subject: agent.id,
+        data: { agent: { id: agent.id, name: agent.name } },
+      },
+      now,
+    );
+  });
+  if (entry) activity.published(entry);
+  if (!paused) deps.dispatcher.kick();
+  const row = (await store.getAgent(agent.id)) ?? agent;
+  const queued = await store.db
+    .selectFrom('assignments')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('agent_id', '=', agent.id)
+    .where('state', '=', 'queued')
+    .executeTakeFirst();
+  return {
+    agent: (await agentViews(store, [row]))[0] as PauseResult['agent'],
+    queued: Number(queued?.n ?? 0),
+  };
+}

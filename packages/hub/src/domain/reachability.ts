@@ -1,0 +1,130 @@
+/**
+ * Whether an agent can answer now, from what this hub sees: the gateways connected to it (each
+ * link says which agents it serves) and the inbox waits open on it (`Presence`). Nothing is sent to
+ * find out, so a handoff can ask before it decides to wait, instead of pinging the agent in chat.
+ *
+ * - `live`: a connected gateway serves it (and it is not paused), or it is waiting on its inbox.
+ * - `queue-only`: its work waits until it comes back — a pass-through agent not waiting now, a
+ *   managed agent whose gateways are offline, or one that is paused (mentions queue, not run).
+ * - `unreachable`: nothing will take its work — a managed agent no gateway was ever connected for,
+ *   or a service agent (a sender only, it reads no mail).
+ *
+ * Presence is per hub process: behind several hubs on one PostgreSQL, an inbox wait held by
+ * another hub is not seen here (its gateways are, as `gateways.connected` rows, but only as offline).
+ */
+import type { AgentReach, PingResult } from '@gantry/protocol';
+import type { Caller } from '../auth/authenticate.ts';
+import type { GatewayLink, Links } from '../dispatch/links.ts';
+import type { AgentRow, Store } from '../store/store.ts';
+import { findAgentOrThrow } from './agents.ts';
+import type { Presence } from './presence.ts';
+import { iso } from './views.ts';
+
+export const defaultPingTimeoutMs = 5_000;
+
+export class Reachability {
+  constructor(
+    private readonly store: Store,
+    private readonly links: Links,
+    private readonly presence: Presence,
+  ) {}
+
+  /** Every agent of the caller's workspace, by name. */
+  async all(caller: Caller): Promise<AgentReach[]> {
+    const rows = await this.store.listAgents(caller.workspaceId);
+    return this.of(rows.sort((a, b) => a.name.localeCompare(b.name)));
+  }
+
+  async one(agent: AgentRow): Promise<AgentReach> {
+    return (await this.of([agent]))[0] as AgentReach;
+  }
+
+  /**
+   * The hub's view plus, for an agent a connected gateway serves, the WebSocket ping/pong round
+   * trip to that gateway (the fastest of them when several serve it).
+   */
+  async ping(caller: Caller, ref: string, timeoutMs = defaultPingTimeoutMs): Promise<PingResult> {
+    const agent = await findAgentOrThrow(this.store, caller, ref);
+    const view = await this.one(agent);
+    const serving = this.serving(agent.id);
+    if (serving.length === 0) return { ...view, rttMs: null, gateway: null, timedOut: false };
+    const rtts = await Promise.all(serving.map((link) => link.ping(timeoutMs)));
+    let best: { rtt: number; link: GatewayLink } | undefined;
+    rtts.forEach((rtt, i) => {
+      const link = serving[i];
+      if (rtt !== undefined && link && (!best || rtt < best.rtt)) best = { rtt, link };
+    });
+    return {
+      ...view,
+      rttMs: best ? Math.round(best.rtt * 100) / 100 : null,
+      gateway: (best?.link ?? serving[0])?.name ?? null,
+      timedOut: best === undefined,
+    };
+  }
+
+  private async of(rows: AgentRow[]): Promise<AgentReach[]> {
+    const attached = await this.store.agentGateways(rows.map((r) => r.id));
+    return rows.map((row): AgentReach => {
+      const connected = this.serving(row.id).map((l) => `gateway:${l.name}`);
+      const offline = attached
+        .filter((g) => g.agentId === row.id && !connected.includes(`gateway:${g.name}`))
+        .map((g) => `gateway:${g.name} (offline)`);
+      const waiting = this.presence.waiting(row.id);
+      const paused = row.paused === 1;
+      const last = this.presence.lastInboxAt(row.id);
+      const base = {
+        agent: { id: row.id, name: row.name, kind: row.kind },
+        paused,
+        lastInboxAt: last === undefined ? null : iso(last),
+      };
+      if (waiting) {
+        return {
+          ...base,
+          reachability: 'live',
+          via: ['inbox', ...connected],
+          reason: 'waiting on its inbox now',
+        };
+      }
+      if (row.kind === 'managed') {
+        if (connected.length > 0) {
+          return paused
+            ? {
+                ...base,
+                reachability: 'queue-only',
+                via: connected,
+                reason: 'paused: mentions queue until it is resumed',
+              }
+            : { ...base, reachability: 'live', via: connected, reason: 'a connected gateway serves it' };
+        }
+        if (offline.length > 0) {
+          return {
+            ...base,
+            reachability: 'queue-only',
+            via: offline,
+            reason: 'its gateways are offline: work queues for them',
+          };
+        }
+        return {
+          ...base,
+          reachability: 'unreachable',
+          via: [],
+          reason: 'no gateway serves it (gantry gateway connect --api-key <its key>)',
+        };
+      }
+      if (row.kind === 'pass_through') {
+        return {
+          ...base,
+          reachability: 'queue-only',
+          via: ['mailbox'],
+          reason: 'not waiting on its inbox now: mail waits in its mailbox',
+        };
+      }
+      return { ...base, reachability: 'unreachable', via: [], reason: 'a service agent only sends' };
+    });
+  }
+
+  /** The connected gateways that serve this agent now. */
+  private serving(agentId: string): GatewayLink[] {
+    return this.links.all().filter((link) => link.agents.has(agentId));
+  }
+}

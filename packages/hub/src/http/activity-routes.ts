@@ -1,0 +1,173 @@
+/**
+ * `GET /v1/events`: the workspace's activity log, as JSON after an id or as a live SSE stream that
+ * resumes by `Last-Event-ID` (or `?since=`) with nothing missed and nothing repeated.
+ */
+import type { ServerResponse } from 'node:http';
+import { Hono } from 'hono';
+import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import { activityQuerySchema, GantryError, type ActivityEvent } from '@gantry/protocol';
+import type { Caller } from '../auth/authenticate.ts';
+import type { HubContext } from '../context.ts';
+import { matchesType } from '../domain/activity.ts';
+import { caller, query, type HubEnv } from './request.ts';
+
+const keepAliveMs = 15_000;
+/** Entries read from the store at a time, and so the most one stream holds in memory. */
+const pageSize = 100;
+/**
+ * The most text one write hands on: every layer between here and the socket holds a chunk or so,
+ * so small writes keep what waits for a slow client small, and let a stalled one be noticed.
+ */
+const writeChars = 64 * 1024;
+/** A client that takes no data for this long while we have some for it is dropped; it resumes by id. */
+const stallMs = 30_000;
+
+export function activityRoutes(ctx: HubContext): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+
+  app.get('/', async (c) => {
+    const who = caller(c);
+    requireMember(who);
+    const q = query(c, activityQuerySchema);
+    const types = parseTypes(c.req.queries('type') ?? []);
+    const resume = parseId(c.req.header('last-event-id'));
+    const since = resume ?? q.since;
+    const workspaceId = who.workspaceId;
+
+    if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
+      // Without a position there is nothing "after" yet: the log starts now for this caller.
+      if (since === undefined) return c.json([]);
+      return c.json(await collect(ctx, workspaceId, since, types, q.limit ?? 1000));
+    }
+
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    return streamSSE(c, async (stream) => {
+      let pending = true;
+      let wake: (() => void) | undefined;
+      // Subscribe before reading, so an entry committed while we read still wakes us.
+      const off = ctx.bus.on('activity', (event) => {
+        if (event.workspaceId !== workspaceId) return;
+        pending = true;
+        wake?.();
+      });
+      stream.onAbort(() => {
+        off();
+        wake?.();
+      });
+      try {
+        let cursor = since ?? (await ctx.activity.lastId(workspaceId));
+        // Where the stream stands: a client dropped before the first entry still resumes from here.
+        const ready = `id: ${cursor}\nevent: ready\ndata: {"since":${cursor}}\n\n`;
+        if (!(await paced(stream, ready, outgoing))) return;
+        while (!stream.aborted) {
+          if (pending) {
+            pending = false;
+            // Re-read by id: every entry after the cursor, in pages, written in small paced pieces.
+            for (;;) {
+              const page = await ctx.activity.since(workspaceId, cursor, { limit: pageSize });
+              const last = page.at(-1);
+              if (!last || stream.aborted) break;
+              cursor = last.id;
+              let text = '';
+              for (const event of page) {
+                if (matchesType(event.type, types)) text += sseMessage(event);
+                if (text.length >= writeChars || (event === last && text)) {
+                  if (!(await paced(stream, text, outgoing))) return;
+                  text = '';
+                }
+              }
+              if (page.length < pageSize) break;
+            }
+            continue;
+          }
+          const woken = await new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), keepAliveMs);
+            wake = () => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+          });
+          if (!woken && !(await paced(stream, ': keep-alive\n\n', outgoing))) return;
+        }
+      } finally {
+        off();
+      }
+    });
+  });
+
+  return app;
+}
+
+/** Users and agents of the workspace read its log; a gateway's token does not. */
+function requireMember(who: Caller): void {
+  if (who.kind === 'gateway')
+    throw new GantryError('forbidden', 'a gateway token cannot read the activity log');
+}
+
+/**
+ * Up to `limit` entries of the given types after `since`. The type filter is applied after the
+ * read, so pages are read until enough matched or the log ends.
+ */
+async function collect(
+  ctx: HubContext,
+  workspaceId: string,
+  since: number,
+  types: string[],
+  limit: number,
+): Promise<ActivityEvent[]> {
+  const out: ActivityEvent[] = [];
+  let cursor = since;
+  for (;;) {
+    const page = await ctx.activity.since(workspaceId, cursor, { limit: Math.max(limit, pageSize) });
+    for (const event of page) {
+      if (!matchesType(event.type, types)) continue;
+      out.push(event);
+      if (out.length >= limit) return out;
+    }
+    const last = page.at(-1);
+    if (!last || page.length < Math.max(limit, pageSize)) return out;
+    cursor = last.id;
+  }
+}
+
+/**
+ * Writes and waits until the client has taken it (hono's stream waits for the socket to drain).
+ * A client that takes nothing for `stallMs` is dropped: memory stays at one page per stream.
+ */
+async function paced(stream: SSEStreamingApi, text: string, outgoing?: ServerResponse): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), stallMs);
+  });
+  const written = await Promise.race([stream.write(text).then(() => true as const), stalled]);
+  clearTimeout(timer);
+  if (!written) {
+    stream.abort();
+    outgoing?.destroy();
+  }
+  return written && !stream.aborted;
+}
+
+function sseMessage(event: ActivityEvent): string {
+  return `id: ${event.id}\nevent: activity\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+/** `type=a,b` and repeated `type=` alike; each an exact type or a prefix ending in `.`. */
+function parseTypes(values: string[]): string[] {
+  const types = values
+    .flatMap((v) => v.split(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const t of types) {
+    if (!/^[a-z0-9_.]{1,100}$/i.test(t))
+      throw new GantryError('invalid_request', `invalid event type '${t}' (e.g. message.created or task.)`);
+  }
+  return types;
+}
+
+function parseId(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (!/^\d{1,15}$/.test(value.trim()))
+    throw new GantryError('invalid_request', `invalid event id '${value}' (expected a number)`);
+  return Number(value.trim());
+}

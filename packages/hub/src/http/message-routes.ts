@@ -1,0 +1,68 @@
+/**
+ * `/v1/messages` and `/v1/inbox`: send, list, show, mark read, wait for a reply, and the caller's
+ * inbox with its long-poll wait. A gateway token takes no part in messages (403).
+ */
+import { Hono } from 'hono';
+import {
+  inboxQuerySchema,
+  listMessagesQuerySchema,
+  messageReplyQuerySchema,
+  sendMessageSchema,
+} from '@gantry/protocol';
+import type { HubContext } from '../context.ts';
+import { caller, jsonBody, query, type HubEnv } from './request.ts';
+
+export function messageRoutes(ctx: HubContext): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+
+  app.post('/messages', async (c) => {
+    const input = await jsonBody(c, sendMessageSchema);
+    return c.json(await ctx.messages.send(caller(c), input), 201);
+  });
+
+  app.get('/messages', async (c) => {
+    const q = query(c, listMessagesQuerySchema);
+    return c.json(
+      await ctx.mailbox.list(caller(c), {
+        unread: q.unread === 'true',
+        markRead: q.markRead === 'true',
+        thread: q.thread,
+        limit: q.limit,
+      }),
+    );
+  });
+
+  app.post('/messages/read-all', async (c) => c.json({ marked: await ctx.mailbox.readAll(caller(c)) }));
+
+  app.get('/messages/:id', async (c) => c.json(await ctx.mailbox.get(caller(c), c.req.param('id'))));
+
+  app.post('/messages/:id/read', async (c) => c.json(await ctx.mailbox.read(caller(c), c.req.param('id'))));
+
+  app.get('/messages/:id/reply', async (c) => {
+    const q = query(c, messageReplyQuerySchema);
+    return c.json(
+      await ctx.mailbox.reply(caller(c), c.req.param('id'), {
+        wait: q.wait,
+        from: q.from
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+        signal: c.req.raw.signal,
+      }),
+    );
+  });
+
+  app.get('/inbox', async (c) => {
+    const q = query(c, inboxQuerySchema);
+    return c.json(
+      await ctx.mailbox.inbox(caller(c), {
+        wait: q.wait,
+        markRead: q.markRead === 'true',
+        limit: q.limit,
+        signal: c.req.raw.signal,
+      }),
+    );
+  });
+
+  return app;
+}
