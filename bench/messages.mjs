@@ -25,8 +25,11 @@ process.on('exit', () => {
   rmSync(home, { recursive: true, force: true });
 });
 
+// Node flags for the hub, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+
 function service(args) {
-  const child = spawn(process.execPath, [cli, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
     env: { ...process.env, GANTRY_HOME: home, GANTRY_LOG_LEVEL: 'error' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -66,7 +69,7 @@ for (let i = 0; i < Math.max(inboxes, 1); i++) {
   agents.push(
     await call(`${hub.url}/v1/agents`, owner, {
       method: 'POST',
-      body: JSON.stringify({ name: `reader-${i}` }),
+      body: JSON.stringify({ name: `reader-${i}`, kind: 'pass_through' }),
     }),
   );
 }

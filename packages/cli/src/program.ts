@@ -100,8 +100,16 @@ function buildProgram(): Command {
 
   const agents = program.command('agents').description('agents of the workspace');
   hubCommand(agents.command('create <name>'))
-    .description('create a managed agent and print its key (shown once)')
-    .option('--json', 'JSON output with id, name, key')
+    .description('create an agent and print its key (shown once)')
+    .addOption(
+      new Option(
+        '--kind <kind>',
+        'managed (runs through a gateway), pass_through (polls its inbox, e.g. with `gantry listen`) or service (sends only)',
+      )
+        .choices(['managed', 'pass_through', 'service'])
+        .default('managed'),
+    )
+    .option('--json', 'JSON output with id, name, kind, key')
     .action(action(load.agents, 'create'));
   hubCommand(agents.command('list'))
     .description('list agents')

@@ -192,6 +192,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0003_providers',
         '0004_collaboration',
         '0005_work',
+        '0006_mailbox_indexes',
       ]);
       const tables = (await store.db.introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
@@ -230,6 +231,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0003_providers',
         '0004_collaboration',
         '0005_work',
+        '0006_mailbox_indexes',
       ]);
       expect(await store.getMeta('before-remigrate')).toBe('kept');
       expect(await store.getWorkspace(s.ws.id)).toEqual(s.ws);

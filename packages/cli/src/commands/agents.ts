@@ -5,14 +5,23 @@ import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { printJson, printLine, table } from '../output.ts';
 
-export async function create(name: string, options: HubOptions & { json?: boolean }): Promise<void> {
+export async function create(
+  name: string,
+  options: HubOptions & { kind?: string; json?: boolean },
+): Promise<void> {
   const client = HubClient.from(options);
-  const agent = await client.request('POST', '/v1/agents', createdAgentSchema, { name });
+  const kind = options.kind ?? 'managed';
+  const agent = await client.request('POST', '/v1/agents', createdAgentSchema, { name, kind });
   if (options.json) return printJson(agent);
-  printLine(`Created agent ${agent.name} (${agent.id}).`);
+  printLine(`Created ${kind} agent ${agent.name} (${agent.id}).`);
   printLine(`Its key, shown only this once:\n\n  ${agent.key}\n`);
-  printLine(`Serve it from a machine with:`);
-  printLine(`  gantry gateway run --server-url ${client.url} --provider echo --api-key ${agent.key}`);
+  if (kind === 'managed') {
+    printLine(`Serve it from a machine with:`);
+    printLine(`  gantry gateway run --server-url ${client.url} --provider codex --api-key ${agent.key}`);
+  } else if (kind === 'pass_through') {
+    printLine(`Answer its mentions with:`);
+    printLine(`  GANTRY_TOKEN=${agent.key} gantry listen --agent ${agent.name} --exec ./answer.sh`);
+  }
 }
 
 export async function list(options: HubOptions & { json?: boolean }): Promise<void> {

@@ -31,7 +31,8 @@ export class Messages {
 
   async send(caller: Caller, input: SendMessage, options: SendOptions = {}): Promise<Message> {
     const author = partyOf(caller);
-    const parent = input.parentId ? await this.get(caller.workspaceId, input.parentId) : undefined;
+    const parentRow = input.parentId ? await this.row(input.parentId) : undefined;
+    const parent = parentRow?.workspace_id === caller.workspaceId ? messageView(parentRow) : undefined;
     if (input.parentId && !parent) throw new GantryError('not_found', `no message ${input.parentId}`);
     const mentions = await this.resolve(
       caller.workspaceId,
@@ -56,7 +57,8 @@ export class Messages {
       parent_id: parent?.id ?? null,
       thread_id: parent?.threadId ?? id,
       metadata: JSON.stringify(input.metadata ?? {}),
-      hops: options.hops ?? 0,
+      // An agent answering in a thread is one more hop of a chain; a user's message starts over.
+      hops: options.hops ?? (author.kind === 'agent' && parentRow ? parentRow.hops + 1 : 0),
       created_at: now,
       seq: 0,
     };

@@ -2,7 +2,7 @@
  * Versioned migrations, run at start. Each is written with Kysely's schema builder so the same
  * migration runs on SQLite and PostgreSQL. Never edit one that has shipped: add the next.
  */
-import { PostgresAdapter, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': {
@@ -309,6 +309,24 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('work_state').on('work').column('state').execute();
       await db.schema.createIndex('work_thread').on('work').columns(['thread_id', 'agent_id']).execute();
       await db.schema.createIndex('work_task').on('work').columns(['task_id', 'agent_id']).execute();
+    },
+  },
+  '0006_mailbox_indexes': {
+    async up(db: Kysely<unknown>) {
+      // A mailbox keeps every message it ever got; an inbox call looks only at the few not yet
+      // handed out (or not yet read), so those get indexes of their own and stay fast as it grows.
+      await db.schema
+        .createIndex('mailbox_undelivered')
+        .on('mailbox')
+        .columns(['recipient_id', 'seq'])
+        .where(sql.ref('delivered_at'), 'is', null)
+        .execute();
+      await db.schema
+        .createIndex('mailbox_unread')
+        .on('mailbox')
+        .columns(['recipient_id', 'seq'])
+        .where(sql.ref('read_at'), 'is', null)
+        .execute();
     },
   },
 };
