@@ -231,6 +231,21 @@ describe('managed agents answer mentions and work on tasks', () => {
     expect(reply.body).toMatch(/^The run failed \(provider_failed\): /);
   });
 
+  it('cancels the run of a task that is cancelled while it runs', async () => {
+    const task = await box.json<Task>(['tasks', 'create', 'slow-please then stop', '--assign', 'coder']);
+    const running = await eventually(async () => {
+      const t = await box.json<Task>(['tasks', 'show', task.id]);
+      return t.status === 'in_progress' && t.assignmentId ? t : undefined;
+    });
+    await box.json(['tasks', 'update', task.id, '--status', 'cancelled']);
+    const run = await eventually(async () => {
+      const a = await assignment(running.assignmentId as string);
+      return a.state === 'cancelled' ? a : undefined;
+    });
+    expect(run.error?.code).toBe('cancelled');
+    expect((await box.json<Task>(['tasks', 'show', task.id])).status).toBe('cancelled');
+  });
+
   it('replies once for a run that ends across a hub restart', async () => {
     const message = await send('@coder slow-please then answer');
     const id = await eventually(async () => {

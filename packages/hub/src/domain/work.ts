@@ -20,6 +20,7 @@ import type { ActivityTable, WorkTable } from '../store/schema.ts';
 import type { AgentRow, AssignmentRow, Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
 import type { Assignments } from './assignments.ts';
+import type { Links } from '../dispatch/links.ts';
 import type { Messages } from './messages.ts';
 import type { AssignmentOutcome, Tasks } from './tasks.ts';
 import { errorLine, mentionPrompt, replyBody, taskPrompt } from './work-prompts.ts';
@@ -38,6 +39,7 @@ export interface WorkDeps {
   messages: Messages;
   assignments: Assignments;
   tasks: Tasks;
+  links: Links;
   log: Logger;
 }
 
@@ -151,7 +153,24 @@ export class Work {
       await this.onMessage(entry, data.message as Message, Number(data.hops ?? 0));
     } else if (data.dispatch === true) {
       await this.onTask(entry, data.task as Task);
+    } else if (entry.type === 'task.updated') {
+      await this.onTaskCancelled(entry, data.task as Task, data.changes);
     }
+  }
+
+  /** A task cancelled while its run goes on: the run is cancelled too (its gateway stops it). */
+  private async onTaskCancelled(entry: ActivityTable, task: Task, changes: unknown): Promise<void> {
+    if (task.status !== 'cancelled' || !task.assignmentId) return;
+    if (!Array.isArray(changes) || !changes.includes('status')) return;
+    const row = await this.deps.store.getAssignment(task.assignmentId);
+    if (!row || isTerminal(row.state as AssignmentState)) return;
+    const caller = await this.callerOf(task.workspaceId, actorOf(entry) ?? task.createdBy);
+    const { notify } = await this.deps.assignments.cancel(caller, row.id).catch((err: unknown) => {
+      if (err instanceof GantryError && err.code === 'conflict') return { notify: undefined }; // it just ended
+      throw err;
+    });
+    const link = row.gateway_id ? this.deps.links.get(row.gateway_id) : undefined;
+    if (notify) link?.send({ t: notify, assignmentId: row.id, attempt: row.attempt, reason: 'cancelled' });
   }
 
   /** Each managed agent the message addresses, other than its author, gets one run. */
