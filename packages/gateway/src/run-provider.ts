@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultSessionKey, type EmitEvent, type OfferedAssignment } from '@gantry/protocol';
+import { defaultSessionKey, redactDeep, type EmitEvent, type OfferedAssignment } from '@gantry/protocol';
 import { writeSecretFile } from './files.ts';
 import { allowlistedEnv } from './providers/environment.ts';
 import { runMarker } from './providers/process-group.ts';
@@ -40,7 +40,14 @@ export interface JobContext {
   worktreeDir: string;
 }
 
+/** Runs the job with every event and the result masked for secrets (DESIGN §5: none leaves in output). */
 export async function runProvider(job: Job, context: JobContext, io: JobIo): Promise<RunOutcome> {
+  const emit: EmitEvent = (type, data) => io.emit(type, redactDeep(data));
+  const outcome = await runJob(job, context, { ...io, emit });
+  return redactDeep(outcome);
+}
+
+async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutcome> {
   const { offer } = job;
   const tokenFile = join(context.runDir, `${job.runId.replace(/[^\w.-]/g, '_')}.token`);
   try {

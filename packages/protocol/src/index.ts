@@ -8,3 +8,5 @@ export * from './local-api.ts';
 export * from './events.ts';
 export * from './approvals.ts';
 export * from './collaboration.ts';
+export * from './folders.ts';
+export * from './redact.ts';

@@ -1,4 +1,8 @@
-/** A small structured logger: one line per record, `time level message key=value ...`, to stderr. */
+/**
+ * A small structured logger: one line per record, `time level message key=value ...`, to stderr,
+ * with secrets masked.
+ */
+import { redact } from './redact.ts';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -23,7 +27,7 @@ export function createLogger(
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
       write(
-        `${new Date().toISOString()} ${lvl} ${name}: ${msg}${parts.length ? ' ' + parts.join(' ') : ''}\n`,
+        redact(`${new Date().toISOString()} ${lvl} ${name}: ${msg}${parts.length ? ' ' + parts.join(' ') : ''}\n`),
       );
     };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
