@@ -4,6 +4,7 @@
 // for the secrets of the tokens it minted.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Assignment } from '@gantry/protocol';
@@ -30,7 +31,7 @@ function files(dir: string): string[] {
 }
 
 function databaseRows(path: string): string {
-  const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+  const Database = require('better-sqlite3') as typeof BetterSqlite3;
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     const tables = db.prepare(`select name from sqlite_master where type = 'table'`).all() as {

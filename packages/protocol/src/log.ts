@@ -27,7 +27,9 @@ export function createLogger(
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
       write(
-        redact(`${new Date().toISOString()} ${lvl} ${name}: ${msg}${parts.length ? ' ' + parts.join(' ') : ''}\n`),
+        redact(
+          `${new Date().toISOString()} ${lvl} ${name}: ${msg}${parts.length ? ' ' + parts.join(' ') : ''}\n`,
+        ),
       );
     };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
