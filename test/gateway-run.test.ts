@@ -30,6 +30,17 @@ describe('gantry gateway run', () => {
     await box.run(['login', '--url', hub.url, '--token', hub.ownerToken]);
     return box;
   }
+  /** Another machine for the same agent waits for a person (DESIGN §5): the owner approves it. */
+  async function approveNewDevices(): Promise<void> {
+    const pending = await hubBox.json<{ id: string; kind: string }[]>([
+      'approvals',
+      'list',
+      '--status',
+      'pending',
+    ]);
+    for (const approval of pending.filter((a) => a.kind === 'device'))
+      await hubBox.json(['approvals', 'approve', approval.id]);
+  }
   const session = (box: Sandbox) =>
     JSON.parse(readFileSync(join(box.home, 'config', 'gateway-session.json'), 'utf8')) as Session;
 
@@ -154,6 +165,7 @@ describe('gantry gateway run', () => {
       { GANTRY_API_KEY: key },
     );
     await run.ready();
+    await approveNewDevices();
     expect((await box.json<Assignment>(['assign', 'runner', 'p1', '--wait'])).result?.output).toBe(
       'args: --saved p1',
     );
@@ -189,6 +201,7 @@ describe('gantry gateway run', () => {
     ]);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain("'/nonexistent/codex' is not an executable file");
+    await approveNewDevices();
     expect(result.stderr).toContain('npm install -g @openai/codex');
 
     const status = await box.json<{

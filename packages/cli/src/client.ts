@@ -1,20 +1,25 @@
 /** The CLI's client for the hub's REST API and its SSE event streams. */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import {
+  accessTokenSchema,
   activityEventSchema,
   assignmentEventSchema,
   assignmentSchema,
   errorBodySchema,
   GantryError,
+  type AccessToken,
   type ActivityEvent,
   type Assignment,
   type AssignmentEvent,
   type ErrorCode,
 } from '@gantry/protocol';
 import type { z } from 'zod';
+import { bearerFor, forgetAccessToken, refreshBeforeMs, type Bearer } from './access-token.ts';
 import { resolveHub, type HubOptions, type ResolvedHub } from './credentials.ts';
 
 export class HubClient {
+  private bearerCache: Promise<Bearer & { expiresAt?: number }> | undefined;
+
   constructor(readonly hub: ResolvedHub) {}
 
   static from(options: HubOptions): HubClient {
@@ -170,11 +175,57 @@ export class HubClient {
     }
   }
 
-  private async fetch(path: string, init: RequestInit): Promise<Response> {
+  private async fetch(path: string, init: RequestInit, retry = true): Promise<Response> {
     const headers = new Headers(init.headers);
-    if (this.hub.token) headers.set('authorization', `Bearer ${this.hub.token}`);
+    // A person in several workspaces picks one per request (`--workspace`, GANTRY_WORKSPACE).
+    if (this.hub.workspace) headers.set('x-gantry-workspace', this.hub.workspace);
+    const bearer = await this.bearer();
+    if (bearer) headers.set('authorization', `Bearer ${bearer.token}`);
+    const response = await this.send(path, { ...init, headers });
+    // A cached access token the hub no longer takes (a new signing key, say): once more with a fresh one.
+    const replayable = init.body === undefined || typeof init.body === 'string';
+    if (response.status === 401 && bearer?.cached && retry && replayable && this.hub.token) {
+      await response.body?.cancel();
+      forgetAccessToken(this.hub.url, this.hub.token);
+      this.bearerCache = undefined;
+      return this.fetch(path, init, false);
+    }
+    return response;
+  }
+
+  /**
+   * What goes in the Authorization header: an access token from `POST /v1/auth/exchange` (cached
+   * on disk and here), so the long-lived token itself travels only on the exchange.
+   */
+  private async bearer(): Promise<Bearer | undefined> {
+    const token = this.hub.token;
+    if (!token) return undefined;
+    const held = await this.bearerCache?.catch(() => undefined);
+    // No expiry: the token itself is sent (an older hub), and that does not change while we run.
+    if (held && (held.expiresAt === undefined || held.expiresAt - Date.now() > refreshBeforeMs)) return held;
+    this.bearerCache = bearerFor(this.hub.url, token, () => this.exchange(token));
+    return this.bearerCache;
+  }
+
+  private async exchange(token: string): Promise<AccessToken | undefined> {
+    const response = await this.send('/v1/auth/exchange', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+    const json: unknown = await response.json().catch(() => undefined);
+    // An older hub has no such route: the long-lived token is used directly.
+    if (response.status === 404) return undefined;
+    if (!response.ok) throw errorFrom(response.status, json);
+    const parsed = accessTokenSchema.safeParse(json);
+    if (!parsed.success)
+      throw new GantryError('internal', 'unexpected answer from the hub for the token exchange');
+    return parsed.data;
+  }
+
+  private async send(path: string, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(`${this.hub.url}${path}`, { ...init, headers });
+      return await fetch(`${this.hub.url}${path}`, init);
     } catch (err) {
       if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') throw err;
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;

@@ -19,6 +19,8 @@ export type UserFile = z.infer<typeof userFileSchema>;
 export interface HubOptions {
   hub?: string;
   token?: string;
+  /** The workspace to act in, by name or id, for a user in several (`--workspace`). */
+  workspace?: string;
 }
 
 export interface ResolvedHub {
@@ -26,6 +28,8 @@ export interface ResolvedHub {
   urlSource: 'flag' | 'environment' | 'login' | 'default';
   token: string | undefined;
   tokenSource: 'flag' | 'environment' | 'login' | 'none';
+  /** `--workspace` > GANTRY_WORKSPACE; none: the workspace of the token. */
+  workspace?: string;
 }
 
 export function loadLogin(): UserFile | undefined {
@@ -54,5 +58,12 @@ export function resolveHub(options: HubOptions, env = process.env): ResolvedHub 
       : login
         ? [login.token, 'login']
         : [undefined, 'none'];
-  return { url: url[0].replace(/\/+$/, ''), urlSource: url[1], token: token[0], tokenSource: token[1] };
+  const workspace = options.workspace ?? (env.GANTRY_WORKSPACE || undefined);
+  return {
+    url: url[0].replace(/\/+$/, ''),
+    urlSource: url[1],
+    token: token[0],
+    tokenSource: token[1],
+    ...(workspace ? { workspace } : {}),
+  };
 }

@@ -20,6 +20,8 @@ const providerCheckSchema = z.object({
 const liveSchema = z.object({
   connected: z.boolean(),
   refused: z.string().nullable(),
+  /** Why the hub holds this gateway's hello (a device approval); absent from older daemons. */
+  pending: z.string().nullable().optional(),
   lastContactAt: z.string().nullable(),
   agents: z.array(z.object({ id: z.string(), name: z.string(), provider: z.string() })),
   running: z.array(

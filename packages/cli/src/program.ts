@@ -12,12 +12,15 @@ const load = {
   up: () => import('./commands/up.ts'),
   hub: () => import('./commands/hub.ts'),
   login: () => import('./commands/login.ts'),
+  auth: () => import('./commands/auth.ts'),
   agents: () => import('./commands/agents.ts'),
+  templates: () => import('./commands/templates.ts'),
   assign: () => import('./commands/assign.ts'),
   assignments: () => import('./commands/assignments.ts'),
   gateway: () => import('./commands/gateway.ts'),
   worktrees: () => import('./commands/worktrees.ts'),
   approvals: () => import('./commands/approvals.ts'),
+  devices: () => import('./commands/devices.ts'),
   tasks: () => import('./commands/tasks.ts'),
   context: () => import('./commands/context.ts'),
   messages: () => import('./commands/messages.ts'),
@@ -26,6 +29,11 @@ const load = {
   discover: () => import('./commands/discover.ts'),
   handoff: () => import('./commands/handoff.ts'),
   listen: () => import('./commands/listen.ts'),
+  users: () => import('./commands/users.ts'),
+  tokens: () => import('./commands/tokens.ts'),
+  workspaces: () => import('./commands/workspaces.ts'),
+  local: () => import('./commands/local.ts'),
+  channel: () => import('./commands/channel.ts'),
 } satisfies Record<string, Loader>;
 
 /** Runs `fn` from a lazily loaded module; errors become a message and an exit code. */
@@ -44,7 +52,11 @@ function action(loader: Loader, fn: string) {
 function hubCommand(cmd: Command): Command {
   return cmd
     .option('--hub <url>', 'hub URL (default: GANTRY_HUB_URL, then your login)')
-    .option('--token <token>', 'credential (default: GANTRY_TOKEN, then your login)');
+    .option('--token <token>', 'credential (default: GANTRY_TOKEN, then your login)')
+    .option(
+      '--workspace <name>',
+      "act in this workspace, by name or id (default: GANTRY_WORKSPACE, then your token's)",
+    );
 }
 
 function buildProgram(): Command {
@@ -85,6 +97,10 @@ function buildProgram(): Command {
       '--mention-hop-limit <n>',
       'agent replies in a row after which a mention runs nothing (GANTRY_MENTION_HOP_LIMIT, default 8)',
     )
+    .option(
+      '--require-approval',
+      'every new gateway device waits for an owner or admin, even the first for an agent (GANTRY_REQUIRE_APPROVAL=1)',
+    )
     .option('--json', 'print the address and first-start token as JSON once ready')
     .action(action(load.hub, 'hubStart'));
 
@@ -97,8 +113,53 @@ function buildProgram(): Command {
     .description('who this CLI acts as, on which hub')
     .option('--json', 'JSON output')
     .action(action(load.login, 'whoami'));
+  const auth = program.command('auth').description("this CLI's credentials");
+  hubCommand(auth.command('doctor'))
+    .description(
+      'which credential and hub the CLI would use and why, and every problem found (changes nothing)',
+    )
+    .option('--json', 'JSON output')
+    .action(action(load.auth, 'doctor'));
+
+  hubCommand(program.command('templates'))
+    .description('agent templates: what each is for, what it needs, its kind and provider')
+    .option('--json', 'JSON output')
+    .action(action(load.templates, 'templates'));
 
   const agents = program.command('agents').description('agents of the workspace');
+  providerOptions(
+    hubCommand(agents.command('add <name>'))
+      .description(
+        'add an agent from a template (owner/admin); a managed one is handed to --gateway, which serves it at once',
+      )
+      .requiredOption('--template <name>', 'see `gantry templates`')
+      .option('--gateway <id>', 'the connected gateway (id or name) that runs it (managed templates)')
+      .option(
+        '--workdir <dir>',
+        "its folder on the gateway's machine (default: the gateway's workspace root)",
+      )
+      .option('--provider-bin <path>', 'the binary for generic and acp (on the gateway machine)'),
+    { isolation: true },
+  )
+    .option('--json', "JSON output (no key, except a service account's, shown once)")
+    .action(action(load.templates, 'add'));
+  hubCommand(agents.command('show <name>'))
+    .description('an agent: kind, template, gateways with providers, paused, reachability')
+    .option('--json', 'JSON output')
+    .action(action(load.templates, 'show'));
+  hubCommand(agents.command('test <name>'))
+    .description(
+      'managed: a test assignment, waited for; others: a test message and whether it can hear (with the round trip)',
+    )
+    .option('--timeout <duration>', 'how long to wait for a managed agent (default 60s)')
+    .option('--json', 'JSON output')
+    .action(action(load.templates, 'test'));
+  hubCommand(agents.command('remove <name>'))
+    .description(
+      'remove an agent (owner/admin): revoke its keys, cancel its work, detach it from its gateways',
+    )
+    .option('--json', 'JSON output')
+    .action(action(load.templates, 'remove'));
   hubCommand(agents.command('create <name>'))
     .description('create an agent and print its key (shown once)')
     .addOption(
@@ -123,6 +184,10 @@ function buildProgram(): Command {
     .description('resume a paused agent: what it queued runs, oldest first (users only)')
     .option('--json', 'JSON output')
     .action(action(load.agents, 'resume'));
+  hubCommand(agents.command('rotate-key <name>'))
+    .description('a new key for an agent, shown once; its older keys are revoked at once (owner, admin)')
+    .option('--json', 'JSON output: { agent, key, revoked }')
+    .action(action(load.agents, 'rotateKey'));
   hubCommand(agents.command('discover'))
     .description('each agent: live, queue-only or unreachable, and through what (gateway, inbox wait)')
     .option('--json', 'JSON output')
@@ -358,11 +423,68 @@ function buildProgram(): Command {
     .option('--json', 'JSON output (with -o)')
     .action(action(load.context, 'download'));
 
+  const users = program.command('users').description("the workspace's people and their roles");
+  hubCommand(users.command('add <handle>'))
+    .description('add a user and print their token (shown once; owner, admin — only an owner adds owners)')
+    .addOption(
+      new Option('--role <role>', 'owner, admin or member (default member)').choices([
+        'owner',
+        'admin',
+        'member',
+      ]),
+    )
+    .option('--json', 'JSON output: { user, token }')
+    .action(action(load.users, 'add'));
+  hubCommand(users.command('list'))
+    .description('users of the workspace with their roles')
+    .option('--json', 'JSON output')
+    .action(action(load.users, 'list'));
+  hubCommand(users.command('remove <handle>'))
+    .description('remove a user and revoke their tokens (owner, admin; never the last owner)')
+    .option('--json', 'JSON output')
+    .action(action(load.users, 'remove'));
+
+  const workspaces = program.command('workspaces').description('the workspaces you belong to');
+  hubCommand(workspaces.command('list'))
+    .description('your workspaces and your role in each (* the one this command acted in)')
+    .option('--json', 'JSON output')
+    .action(action(load.workspaces, 'list'));
+  hubCommand(workspaces.command('create <name>'))
+    .description('create a workspace you own, and print a token for it (shown once)')
+    .option('--json', 'JSON output: { workspace, user, token }')
+    .action(action(load.workspaces, 'create'));
+
+  const tokens = program.command('tokens').description('personal tokens; owners and admins see every token');
+  hubCommand(tokens.command('create'))
+    .description('a new personal token, shown once')
+    .option('--expires <duration>', 'it stops working after DURATION, e.g. 1h, 30m, 720h')
+    .option('--json', 'JSON output: { token, secret }')
+    .action(action(load.tokens, 'create'));
+  hubCommand(tokens.command('list'))
+    .description('your tokens (owner, admin: every user, agent and gateway token of the workspace)')
+    .option('--json', 'JSON output')
+    .action(action(load.tokens, 'list'));
+  hubCommand(tokens.command('revoke <id>'))
+    .description('revoke a token at once, closing connections made with it')
+    .option('--json', 'JSON output')
+    .action(action(load.tokens, 'revoke'));
+
   const gateways = program.command('gateways').description('gateways of the workspace (hub side)');
   hubCommand(gateways.command('list'))
     .description('list gateways with their agents and last contact')
     .option('--json', 'JSON output')
     .action(action(load.gateway, 'listGateways'));
+  hubCommand(gateways.command('show <id>'))
+    .description('a gateway: device fingerprint, approval state, last seen, agents with their bindings')
+    .option('--json', 'JSON output')
+    .action(action(load.devices, 'showGateway'));
+
+  const audit = program.command('audit').description("the workspace's audit log (owner/admin)");
+  hubCommand(audit.command('list'))
+    .description('audit entries, newest first: trust decisions, binding changes, approvals')
+    .option('--limit <n>', 'at most N', '100')
+    .option('--json', 'JSON output')
+    .action(action(load.devices, 'listAudit'));
 
   const events = program.command('events').description("the workspace's activity log");
   hubCommand(events.command('stream'))
@@ -403,9 +525,44 @@ function buildProgram(): Command {
 
   hubCommand(program.command('mcp'))
     .description(
-      "serve the hub's MCP tools over stdio for a local agent session, as this credential (e.g. an agent key in GANTRY_TOKEN)",
+      "serve the hub's MCP tools over stdio for a local agent session, as this credential (e.g. an agent key in GANTRY_TOKEN), or in a folder of `gantry local init` as its agent",
     )
     .action(action(load.mcp, 'mcp'));
+
+  const local = program
+    .command('local')
+    .description("a pass-through agent: this folder speaks for one agent through this machine's gateway");
+  const inFolder = (cmd: Command) =>
+    cmd
+      .option('--workdir <dir>', 'the registered folder (default: this folder or the nearest one above)')
+      .option('--json', 'JSON output');
+  inFolder(local.command('init <name>'))
+    .description('register the folder as agent NAME with the local gateway (pending until approved)')
+    .action(action(load.local, 'init'));
+  inFolder(local.command('connect'))
+    .description("the folder's status: pending (with what to do), connected or denied")
+    .action(action(load.local, 'connect'));
+  inFolder(local.command('inbox'))
+    .description("the folder's agent's unread mail")
+    .option('--wait <duration>', 'wait for new mail, e.g. 30s, 5m')
+    .option('--mark-read', 'mark what is shown read')
+    .action(action(load.local, 'inbox'));
+  inFolder(local.command('send <text>'))
+    .description("send a message as the folder's agent")
+    .option('--to <name>', 'address an agent or user besides @mentions (repeat)', collect)
+    .option('--parent <id>', 'reply to a message')
+    .action(action(load.local, 'send'));
+
+  program
+    .command('channel')
+    .description('set up an agent session to reach the hub')
+    .command('setup <name>')
+    .description(
+      "write DIR/.mcp.json so Claude Code there uses `gantry mcp` as the folder's agent (no token inside)",
+    )
+    .option('--workdir <dir>', 'the registered folder (default: this folder)')
+    .option('--json', 'JSON output')
+    .action(action(load.channel, 'setup'));
 
   return program;
 }

@@ -45,6 +45,11 @@ export class AgentBindings {
     this.watcher?.close();
   }
 
+  /** Reads the file now (after this process wrote it), without waiting for the watcher. */
+  reload(): void {
+    this.bound = loadBindings(this.file);
+  }
+
   of(agentId: string): Binding {
     const bound = this.bound[agentId];
     if (bound) return bound;

@@ -31,3 +31,11 @@ export function saveBinding(path: string, binding: Omit<Binding, 'updatedAt'>): 
   writeSecretJson(path, { bindings });
   return saved;
 }
+
+/** Drops an agent's binding, if it has one. */
+export function removeBinding(path: string, agentId: string): void {
+  const bindings = loadBindings(path);
+  if (!(agentId in bindings)) return;
+  delete bindings[agentId];
+  writeSecretJson(path, { bindings });
+}

@@ -25,6 +25,8 @@ import {
   type EmitEvent,
 } from '@gantry/protocol';
 import { AgentBindings } from './agent-bindings.ts';
+import { loadDeviceKey, osUser, type DeviceKey } from './device-key.ts';
+import { attachAgent, detachAgent } from './attach.ts';
 import { EventSink } from './event-sink.ts';
 import { runProvider } from './run-provider.ts';
 import { HubConnection } from './hub-connection.ts';
@@ -94,6 +96,11 @@ export class Gateway {
   private heartbeat: NodeJS.Timeout | undefined;
   private stopping = false;
   private refused: string | undefined;
+  /** Why the hub holds this gateway's hello (a device approval it waits for). */
+  private pending: string | undefined;
+  private readonly deviceKey: DeviceKey | undefined;
+  /** The binding summary last sent to the hub, so a heartbeat carries it only when it changed. */
+  private sentBindings = '';
   private lastContact: Date | undefined;
   private roomWaiter: Promise<void> | undefined;
   private readonly bindings: AgentBindings;
@@ -111,6 +118,8 @@ export class Gateway {
       options.log,
     );
     mkdirSync(options.paths.data, { recursive: true, mode: 0o700 });
+    // Made here when missing: a copied session without its key is then refused by the hub.
+    this.deviceKey = loadDeviceKey(options.paths.data, { create: true });
     this.lock = acquirePidLock(join(options.paths.data, 'gateway.pid'));
     try {
       this.db = new GatewayDb(options.paths.gatewayDb);
@@ -122,7 +131,12 @@ export class Gateway {
       serverUrl: options.session.serverUrl,
       db: this.db,
       log: options.log,
-      hello: () => this.hello(),
+      hello: (nonce) => this.hello(nonce),
+      onPending: (frame) => {
+        if (this.pending !== frame.message)
+          options.log.warn('waiting for approval', { reason: frame.message });
+        this.pending = frame.message;
+      },
       onReady: (frame) => this.ready(frame),
       onFrame: (frame) => this.receive(frame),
       onDown: () => clearInterval(this.heartbeat),
@@ -157,7 +171,28 @@ export class Gateway {
   }
 
   private sendHeartbeat(): void {
-    this.connection.send({ t: 'heartbeat', ...this.capacity(), seenOffers: this.seenOffers });
+    const bindings = this.bindingSummary();
+    const changed = JSON.stringify(bindings) !== this.sentBindings;
+    const sent = this.connection.send({
+      t: 'heartbeat',
+      ...this.capacity(),
+      seenOffers: this.seenOffers,
+      ...(changed ? { bindings } : {}),
+    });
+    if (sent && changed) this.sentBindings = JSON.stringify(bindings);
+  }
+
+  /** What each served agent is bound to, mirrored to the hub (which audits changes). */
+  private bindingSummary() {
+    return this.session.agents.map((a) => {
+      const binding = this.bindings.of(a.id);
+      return {
+        agentId: a.id,
+        provider: binding.provider,
+        workdir: binding.workdir,
+        isolation: binding.settings.isolation ?? null,
+      };
+    });
   }
 
   /** Resolves true once connected to the hub, false if that takes longer than `ms`. */
@@ -211,6 +246,7 @@ export class Gateway {
     return {
       connected: this.connection.connected,
       refused: this.refused ?? null,
+      pending: this.pending ?? null,
       lastContactAt: this.lastContact?.toISOString() ?? null,
       serverUrl: this.session.serverUrl,
       gateway: { id: this.session.gatewayId, name: this.session.gatewayName },
@@ -247,7 +283,7 @@ export class Gateway {
 
   // ---- hub frames ------------------------------------------------------------------------------
 
-  private hello() {
+  private hello(nonce: string) {
     const held: HeldAttempt[] = [...this.runs.values()]
       .filter((run) => !run.local)
       .map((run) => ({
@@ -260,11 +296,16 @@ export class Gateway {
         held.push({ assignmentId: record.assignmentId, attempt: record.attempt, state: 'finished' });
     }
     this.seenOffers = 0;
+    const bindings = this.bindingSummary();
+    this.sentBindings = JSON.stringify(bindings);
     return {
       t: 'hello' as const,
       token: this.session.gatewayToken,
       version,
       hostname: hostname(),
+      osUser: osUser(),
+      ...(this.deviceKey ? { signature: this.deviceKey.sign(nonce) } : {}),
+      bindings,
       ...this.capacity(),
       held,
     };
@@ -273,6 +314,7 @@ export class Gateway {
   private ready(frame: HubFrameOf<'hello_ok'>): void {
     this.lastContact = new Date();
     this.refused = undefined;
+    this.pending = undefined;
     this.options.log.info('connected to hub', { url: this.session.serverUrl, agents: frame.agents.length });
     clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => this.sendHeartbeat(), frame.heartbeatMs);
@@ -313,12 +355,52 @@ export class Gateway {
         return this.db.ackResult(frame.assignmentId, frame.attempt);
       case 'permission':
         return this.permissions.decide(frame);
+      case 'attach':
+        return this.attach(frame);
+      case 'detach':
+        return this.detach(frame.agentId);
       case 'error':
         this.options.log.warn('the hub reported an error', { code: frame.code, message: frame.message });
         return;
       default:
         return;
     }
+  }
+
+  /** An agent the hub added for this gateway: saved (0600) and served from now on. */
+  private attach(frame: HubFrameOf<'attach'>): void {
+    let answer: ReturnType<typeof attachAgent>;
+    try {
+      answer = attachAgent(this.agentFiles, frame);
+    } catch (err) {
+      answer = { ok: false, error: (err as Error).message };
+    }
+    if (answer.ok) this.bindings.reload();
+    this.options.log.info(answer.ok ? 'the hub added an agent' : 'could not add an agent', {
+      agent: frame.agent.name,
+      provider: frame.binding.provider,
+      ...(answer.ok ? {} : { error: answer.error }),
+    });
+    this.connection.send({ t: 'attached', requestId: frame.requestId, agentId: frame.agent.id, ...answer });
+    if (answer.ok) this.sendHeartbeat();
+  }
+
+  /** The hub removed or detached an agent: its key and binding are forgotten; it gets no more work. */
+  private detach(agentId: string): void {
+    const name = this.session.agents.find((a) => a.id === agentId)?.name ?? agentId;
+    if (detachAgent(this.agentFiles, agentId)) {
+      this.bindings.reload();
+      this.options.log.info('the hub detached an agent', { agent: name });
+      this.sendHeartbeat();
+    }
+  }
+
+  private get agentFiles() {
+    return {
+      session: this.session,
+      sessionFile: this.options.paths.sessionFile,
+      bindingsFile: this.options.paths.bindingsFile,
+    };
   }
 
   private withRun(

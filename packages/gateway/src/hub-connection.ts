@@ -20,7 +20,10 @@ export interface HubConnectionOptions {
   serverUrl: string;
   db: GatewayDb;
   log: Logger;
-  hello: () => Extract<GatewayFrame, { t: 'hello' }>;
+  /** The hello to answer the hub's `welcome` with, its nonce signed by the device key. */
+  hello: (nonce: string) => Extract<GatewayFrame, { t: 'hello' }>;
+  /** The hub holds the hello until a person approves this device; `onReady` follows if they do. */
+  onPending: (frame: Extract<HubFrame, { t: 'pending' }>) => void;
   onFrame: (frame: HubFrame) => void;
   onReady: (frame: Extract<HubFrame, { t: 'hello_ok' }>) => void;
   onDown: () => void;
@@ -39,6 +42,8 @@ export class HubConnection {
   private stopped = false;
   private failures = 0;
   private lastSentId = 0;
+  /** The hub's last `error` frame on this connection: a refusal's full reason. */
+  private lastError: string | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -122,7 +127,7 @@ export class HubConnection {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url, { maxPayload: maxFrameBytes, handshakeTimeout: 10_000 });
     this.ws = ws;
-    ws.on('open', () => ws.send(JSON.stringify(this.options.hello())));
+    this.lastError = undefined;
     ws.on('message', (data) => this.receive(String(data)));
     ws.on('error', (err) => this.options.log.debug('hub socket error', { error: err.message }));
     ws.on('close', (code, reason) => {
@@ -134,7 +139,7 @@ export class HubConnection {
       if (wasReady) this.options.onDown();
       if (this.stopped) return;
       if (code === 4003) {
-        this.options.onRefused(reason.toString() || 'the hub refused this gateway');
+        this.options.onRefused(this.lastError ?? (reason.toString() || 'the hub refused this gateway'));
         return;
       }
       const delay = backoffMs(this.failures++);
@@ -151,7 +156,12 @@ export class HubConnection {
       this.options.log.warn('ignored an invalid frame from the hub', { error: (err as Error).message });
       return;
     }
-    if (frame.t === 'welcome') return;
+    if (frame.t === 'welcome') {
+      this.ws?.send(JSON.stringify(this.options.hello(frame.nonce)));
+      return;
+    }
+    if (frame.t === 'pending') return this.options.onPending(frame);
+    if (frame.t === 'error') this.lastError = frame.message;
     if (frame.t === 'hello_ok') {
       this.ready = true;
       this.failures = 0;

@@ -2,7 +2,8 @@
  * The gateway's local API on 127.0.0.1 (DESIGN §5). `GET /api/health` answers anyone on this
  * machine; everything else needs the local token from `local-api.token` (0600): `GET /api/status`,
  * `POST /api/agent/run` (runs an agent here without the hub and returns the result),
- * `GET /api/agent/runs/:id` (the run history) and `GET /api/agent/ws` (runs and streams events).
+ * `GET /api/agent/runs/:id` (the run history), `GET /api/agent/ws` (runs and streams events), and
+ * the pass-through folder routes under `/api/local/` (local-agents.ts).
  * Requests whose `Host` is not a loopback name (DNS rebinding), that carry a cross-site `Origin`,
  * or whose body is not JSON (CSRF through forms) are refused.
  */
@@ -23,6 +24,7 @@ import {
 } from '@gantry/protocol';
 import { writeSecretFile, writeSecretJson } from './files.ts';
 import type { Gateway } from './gateway.ts';
+import { LocalAgents, localAgentRoute } from './local-agents.ts';
 import type { GantryPaths } from './paths.ts';
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -44,6 +46,7 @@ export function localToken(paths: GantryPaths): string {
 export async function startLocalApi(gateway: Gateway, paths: GantryPaths, port: number): Promise<LocalApi> {
   const token = Buffer.from(localToken(paths));
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
+  const folders = new LocalAgents(paths, () => gateway.session);
 
   /** The checks every request passes: a loopback Host, no cross-site Origin, and (but for health) the token. */
   function admit(req: IncomingMessage, needsToken: boolean): void {
@@ -88,6 +91,7 @@ export async function startLocalApi(gateway: Gateway, paths: GantryPaths, port: 
       if (!record) throw new GantryError('not_found', `no local run ${run[1]}`);
       return send(res, 200, record);
     }
+    if (await localAgentRoute(folders, req, res, readJson, send)) return;
     throw new GantryError('not_found', `no route ${route}`);
   }
 

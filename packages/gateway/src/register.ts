@@ -10,7 +10,10 @@ import {
   namePattern,
   type ErrorCode,
   type GatewayConnect,
+  type GatewayConnectResult,
 } from '@gantry/protocol';
+import { loadDeviceKey, osUser } from './device-key.ts';
+import { gantryPaths } from './paths.ts';
 import type { ProviderSettings } from './providers/settings.ts';
 import type { GatewaySession } from './session-file.ts';
 
@@ -24,7 +27,12 @@ export interface RegisterInput {
   gatewayName: string;
   workspaceRoot: string;
   previous?: GatewaySession;
+  /** Where the device key lives (default: the data folder of GANTRY_HOME or XDG). */
+  dataDir?: string;
 }
+
+/** The saved session, and whether the hub trusts this device for the agent yet. */
+export type Registration = GatewaySession & { trust?: GatewayConnectResult['trust'] };
 
 /** A default gateway name from the host name, shaped to the hub's name rule. */
 export function defaultGatewayName(): string {
@@ -36,12 +44,15 @@ export function defaultGatewayName(): string {
   return namePattern.test(name) ? name : 'gateway';
 }
 
-export async function register(input: RegisterInput): Promise<GatewaySession> {
+export async function register(input: RegisterInput): Promise<Registration> {
   const sameHub = input.previous?.serverUrl === input.serverUrl;
+  const deviceKey = loadDeviceKey(input.dataDir ?? gantryPaths().data, { create: true });
   const body: GatewayConnect = {
     name: input.gatewayName,
     provider: input.provider,
     hostname: hostname(),
+    osUser: osUser(),
+    ...(deviceKey ? { publicKey: deviceKey.publicKey } : {}),
     ...(sameHub && input.previous
       ? { gatewayId: input.previous.gatewayId, gatewayToken: input.previous.gatewayToken }
       : {}),
@@ -97,6 +108,7 @@ export async function register(input: RegisterInput): Promise<GatewaySession> {
       },
     ],
     updatedAt: new Date().toISOString(),
+    ...(result.trust ? { trust: result.trust } : {}),
   };
 }
 

@@ -14,6 +14,10 @@ export interface BusEvents {
   activity: { workspaceId: string; id: number; type: string };
   /** A recipient got mail. */
   mailbox: { recipientId: string };
+  /** A device approval was asked for or decided (wakes the gateway connection waiting on it). */
+  approval: { approvalId: string; gatewayId: string };
+  /** Tokens were revoked: connections authenticated with them end (auth/revocation.ts). */
+  revoked: { tokenIds: string[] };
 }
 
 export class Bus {

@@ -6,6 +6,7 @@ import type { Links } from './dispatch/links.ts';
 import type { DispatchSettings } from './dispatch/settings.ts';
 import type { Activity } from './domain/activity.ts';
 import type { Approvals } from './domain/approvals.ts';
+import type { Devices } from './domain/devices.ts';
 import type { ContextStore } from './domain/context-store.ts';
 import type { Handoffs } from './domain/handoffs.ts';
 import type { Mailbox } from './domain/mailbox.ts';
@@ -14,6 +15,7 @@ import type { Presence } from './domain/presence.ts';
 import type { Reachability } from './domain/reachability.ts';
 import type { Assignments } from './domain/assignments.ts';
 import type { Tasks } from './domain/tasks.ts';
+import type { AgentTemplates } from './domain/templates.ts';
 import type { Store } from './store/store.ts';
 
 export interface HubContext {
@@ -27,6 +29,8 @@ export interface HubContext {
   presence: Presence;
   assignments: Assignments;
   approvals: Approvals;
+  /** Gateway device keys, fingerprints and their trust per agent. */
+  devices: Devices;
   /** The task ledger; its changes tell the work dispatcher what to run. */
   tasks: Tasks;
   /** Context entries and file artifacts. */
@@ -35,6 +39,8 @@ export interface HubContext {
   reachability: Reachability;
   /** Work handed to an agent with a wait for its reply (`gantry handoff`, MCP `handoff`). */
   handoffs: Handoffs;
+  /** Agents from templates (`agents add`, handed to their gateway) and their removal. */
+  templates: AgentTemplates;
   links: Links;
   dispatcher: Dispatcher;
   settings: DispatchSettings;

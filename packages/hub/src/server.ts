@@ -12,12 +12,14 @@ import { Messages } from './domain/messages.ts';
 import { Presence } from './domain/presence.ts';
 import { Handoffs } from './domain/handoffs.ts';
 import { Reachability } from './domain/reachability.ts';
+import { AgentTemplates } from './domain/templates.ts';
 import type { HubContext } from './context.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { LeaseSweeper } from './dispatch/lease-sweeper.ts';
 import { Links } from './dispatch/links.ts';
 import { defaultDispatchSettings, type DispatchSettings } from './dispatch/settings.ts';
 import { Approvals } from './domain/approvals.ts';
+import { Devices } from './domain/devices.ts';
 import { Assignments } from './domain/assignments.ts';
 import { ContextStore, contextLimits, type ContextLimits } from './domain/context-store.ts';
 import { Tasks } from './domain/tasks.ts';
@@ -37,6 +39,8 @@ export interface HubOptions {
   contextLimits?: Partial<ContextLimits>;
   /** Agent replies in a row after which a mention dispatches nothing (default 8). */
   mentionHopLimit?: number;
+  /** Every new gateway device waits for approval, even the first for a fresh agent key. */
+  requireApproval?: boolean;
   log?: Logger;
 }
 
@@ -76,10 +80,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     presence,
     assignments,
     approvals: new Approvals(store),
+    devices: new Devices(store, bus, { requireApproval: options.requireApproval ?? false }),
     tasks,
     reachability,
     handoffs: new Handoffs(store, messages, mailbox, tasks, reachability),
     contextEntries: new ContextStore(store, activity, contextLimits(options.contextLimits)),
+    templates: new AgentTemplates(store, links, assignments, log, () => ctx.devices),
     links,
     dispatcher,
     settings,

@@ -888,6 +888,7 @@ function classify(data: Frame, helloDone: boolean): Expected {
  */
 function repliesTo(frame: Exclude<GatewayFrame, { t: 'hello' }>): Partial<HubFrame>[] {
   if (frame.t === 'heartbeat') return [];
+  if (frame.t === 'attached') return []; // an answer to no attach this hub sent: ignored
   const ref = { assignmentId: frame.assignmentId, attempt: frame.attempt };
   switch (frame.t) {
     case 'reject':

@@ -193,6 +193,10 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0004_collaboration',
         '0005_work',
         '0006_mailbox_indexes',
+        '0007_memberships',
+        '0008_devices',
+        '0009_agent_templates',
+        '0010_folders',
       ]);
       const tables = (await store.db.introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
@@ -216,6 +220,9 @@ describe.each(backends)('store contract ($kind)', (backend) => {
           'context_entries',
           'context_chunks',
           'work',
+          'devices',
+          'device_grants',
+          'folders',
         ]),
       );
     });
@@ -232,6 +239,10 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0004_collaboration',
         '0005_work',
         '0006_mailbox_indexes',
+        '0007_memberships',
+        '0008_devices',
+        '0009_agent_templates',
+        '0010_folders',
       ]);
       expect(await store.getMeta('before-remigrate')).toBe('kept');
       expect(await store.getWorkspace(s.ws.id)).toEqual(s.ws);
@@ -257,6 +268,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       handle: 'ada',
       role: 'owner',
       created_at: T,
+      person_id: s.user.id, // a new person unless made as another membership of one
     });
     expect(await store.getWorkspace('ws_missing')).toBeUndefined();
     expect(await store.getUser('usr_missing')).toBeUndefined();

@@ -1,7 +1,7 @@
 /** Approvals: decisions a user of the workspace makes (DESIGN §2), e.g. a running agent's tool permission. */
 import { z } from 'zod';
 
-export const approvalKinds = ['tool_permission'] as const;
+export const approvalKinds = ['tool_permission', 'device', 'fingerprint', 'folder'] as const;
 export const approvalStatuses = ['pending', 'approved', 'denied', 'expired'] as const;
 export type ApprovalStatus = (typeof approvalStatuses)[number];
 
@@ -15,9 +15,14 @@ export const approvalSchema = z.object({
   tool: z.string(),
   input: z.string(),
   agent: z.object({ id: z.string(), name: z.string() }),
-  assignmentId: z.string(),
-  attempt: z.number().int(),
+  /** The run asking (`tool_permission`); null for device kinds. */
+  assignmentId: z.string().nullable(),
+  attempt: z.number().int().nullable(),
   createdAt: z.string(),
+  /** The same as `createdAt`: when it was asked. */
+  requestedAt: z.string(),
+  /** Device kinds: the gateway asking to serve the agent. */
+  gatewayId: z.string().optional(),
   decidedAt: z.string().nullable(),
   /**
    * Who decided: a user's id, `policy` (the binding's `--permission allow|deny`) or `timeout`; null

@@ -22,6 +22,15 @@ const servedAgentSchema = z.strictObject({
   slots: z.number().int().min(0).max(1024),
 });
 
+/** What `gateway bind` set for a served agent, mirrored to the hub (changes go to its audit log). */
+export const bindingSummarySchema = z.strictObject({
+  agentId: z.string().min(1).max(64),
+  provider: z.string().min(1).max(64),
+  workdir: z.string().max(4096),
+  isolation: z.string().max(64).nullable(),
+});
+export type BindingSummary = z.infer<typeof bindingSummarySchema>;
+
 const capacity = {
   /** Free slots on the whole gateway right now. */
   slots: z.number().int().min(0).max(1024),
@@ -35,6 +44,10 @@ export const helloFrame = z.strictObject({
   token: z.string().min(1).max(512),
   version: z.string().max(64),
   hostname: z.string().max(255).optional(),
+  osUser: z.string().max(255).optional(),
+  /** The hub's `welcome` nonce signed with this install's device key (Ed25519, base64url). */
+  signature: z.string().max(512).optional(),
+  bindings: z.array(bindingSummarySchema).max(1024).optional(),
   ...capacity,
   held: z.array(heldAttemptSchema).max(4096),
 });
@@ -44,6 +57,7 @@ export const heartbeatFrame = z.strictObject({
   ...capacity,
   /** The number of the last offer received on this connection, so the hub knows which offers the slots count. */
   seenOffers: z.number().int().min(0),
+  bindings: z.array(bindingSummarySchema).max(1024).optional(),
 });
 export const acceptFrame = z.strictObject({ t: z.literal('accept'), ...attemptRef });
 export const rejectFrame = z.strictObject({
@@ -76,7 +90,17 @@ export const resultFrame = z.strictObject({
   details: resultDetailsSchema.optional(),
 });
 
+/** The answer to an `attach`: the agent is saved and served, or why not. */
+export const attachedFrame = z.strictObject({
+  t: z.literal('attached'),
+  requestId: z.string().min(1).max(64),
+  agentId: z.string().min(1).max(64),
+  ok: z.boolean(),
+  error: z.string().max(1000).optional(),
+});
+
 export const gatewayFrameSchema = z.discriminatedUnion('t', [
+  attachedFrame,
   helloFrame,
   heartbeatFrame,
   acceptFrame,
@@ -135,7 +159,27 @@ export const hubFrameSchema = z.discriminatedUnion('t', [
     approvalId: z.string(),
     decision: z.enum(['approved', 'denied']),
   }),
+  /**
+   * An owner or admin added an agent for this gateway (`gantry agents add --gateway`): its key and
+   * binding, which the gateway saves (0600) and serves at once, then answers with `attached`.
+   */
+  z.object({
+    t: z.literal('attach'),
+    requestId: z.string(),
+    agent: z.object({ id: z.string(), name: z.string() }),
+    key: z.string(),
+    binding: z.object({
+      provider: z.string(),
+      workdir: z.string().optional(),
+      providerBin: z.string().optional(),
+      settings: z.record(z.string(), z.unknown()),
+    }),
+  }),
+  /** The agent was removed or detached: forget its key and binding, serve it no more. */
+  z.object({ t: z.literal('detach'), agentId: z.string() }),
   z.object({ t: z.literal('error'), code: z.string(), message: z.string() }),
+  /** The hello is held: this device waits for a person to approve it; `hello_ok` follows if they do. */
+  z.object({ t: z.literal('pending'), approvalId: z.string(), message: z.string() }),
 ]);
 export type HubFrame = z.infer<typeof hubFrameSchema>;
 export type HubFrameOf<T extends HubFrame['t']> = Extract<HubFrame, { t: T }>;

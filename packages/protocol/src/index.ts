@@ -8,5 +8,8 @@ export * from './local-api.ts';
 export * from './events.ts';
 export * from './approvals.ts';
 export * from './collaboration.ts';
+export * from './templates.ts';
 export * from './folders.ts';
 export * from './redact.ts';
+export * from './users.ts';
+export * from './devices.ts';

@@ -17,6 +17,8 @@ export const agentSchema = z.object({
   gateways: z.array(z.object({ id: z.string(), name: z.string(), connected: z.boolean() })),
   /** Paused: its mentions and assignments wait in the queue until it is resumed. */
   paused: z.boolean(),
+  /** The template it was added from (`gantry agents add`), if any. */
+  template: z.string().nullable().optional(),
 });
 export type Agent = z.infer<typeof agentSchema>;
 
@@ -45,6 +47,16 @@ export const meSchema = z.object({
   workspace: z.object({ id: z.string(), name: z.string() }),
 });
 export type Me = z.infer<typeof meSchema>;
+
+/** `POST /v1/auth/exchange`: a short-lived access token (JWT) for the caller's long-lived token. */
+export const accessTokenSchema = z.object({
+  accessToken: z.string(),
+  /** Epoch milliseconds. */
+  expiresAt: z.number().int(),
+  /** The long-lived token it speaks for: revoking that one ends this one. */
+  tokenId: z.string(),
+});
+export type AccessToken = z.infer<typeof accessTokenSchema>;
 
 export const healthSchema = z.object({
   ok: z.boolean(),
@@ -76,6 +88,9 @@ export const gatewayConnectSchema = z.strictObject({
   /** Re-attach to a gateway this machine already has; proven with `gatewayToken`. */
   gatewayId: z.string().optional(),
   gatewayToken: z.string().optional(),
+  /** This install's Ed25519 device public key (PEM, SPKI) and OS user: its fingerprint (DESIGN §5). */
+  publicKey: z.string().max(4096).optional(),
+  osUser: z.string().max(255).optional(),
 });
 export type GatewayConnect = z.infer<typeof gatewayConnectSchema>;
 
@@ -85,6 +100,14 @@ export const gatewayConnectResultSchema = z.object({
   gateway: z.object({ id: z.string(), name: z.string() }),
   /** Present when the hub minted a new gateway token (first connect, or the old one was not valid). */
   gatewayToken: z.string().optional(),
+  /** Whether the hub trusts this device for the agent yet: `pending` waits for an owner or admin. */
+  trust: z
+    .object({
+      status: z.enum(['trusted', 'pending', 'denied']),
+      approvalId: z.string().nullable(),
+      message: z.string(),
+    })
+    .optional(),
 });
 export type GatewayConnectResult = z.infer<typeof gatewayConnectResultSchema>;
 

@@ -1,6 +1,6 @@
-/** `gantry agents create|list|pause|resume`. */
+/** `gantry agents create|list|pause|resume|rotate-key`. */
 import { z } from 'zod';
-import { agentSchema, createdAgentSchema, pauseResultSchema } from '@gantry/protocol';
+import { agentSchema, createdAgentSchema, pauseResultSchema, rotatedKeySchema } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { printJson, printLine, table } from '../output.ts';
@@ -65,5 +65,23 @@ export async function resume(name: string, options: HubOptions & { json?: boolea
   if (options.json) return printJson(result);
   printLine(
     `Resumed ${result.agent.name}: ${result.queued} queued assignment(s) go to its gateway, oldest first.`,
+  );
+}
+
+/**
+ * `gantry agents rotate-key NAME`: a new key, every older one revoked at once. Gateways keep
+ * serving (their gateway tokens are separate); `gateway connect` with the new key refreshes the
+ * key a gateway hands its runs.
+ */
+export async function rotateKey(name: string, options: HubOptions & { json?: boolean }): Promise<void> {
+  const rotated = await HubClient.from(options).request(
+    'POST',
+    `/v1/agents/${encodeURIComponent(name)}/rotate-key`,
+    rotatedKeySchema,
+  );
+  if (options.json) return printJson(rotated);
+  printLine(`New key for ${rotated.agent.name}, shown only this once:\n\n  ${rotated.key}\n`);
+  printLine(
+    `Revoked ${rotated.revoked.length} older key(s); anything still using one is refused from now on.`,
   );
 }

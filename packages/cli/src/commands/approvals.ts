@@ -56,5 +56,8 @@ async function decide(id: string, verb: 'approve' | 'deny', options: HubOptions 
 
 /** `apv_… approved: Bash: touch notes.txt (agent builder, assignment asg_… attempt 1)`. */
 function decidedLine(a: Approval): string {
-  return `${a.id} ${a.status}: ${a.subject} (agent ${a.agent.name}, assignment ${a.assignmentId} attempt ${a.attempt})`;
+  const where = a.assignmentId
+    ? `assignment ${a.assignmentId} attempt ${a.attempt}`
+    : `gateway ${a.gatewayId ?? '?'}`;
+  return `${a.id} ${a.status}: ${a.subject} (agent ${a.agent.name}, ${where})`;
 }

@@ -87,7 +87,7 @@ async function connectWith(flags: ConnectFlags, saved: GatewaySession | undefine
     settingsFromFlags(flags),
   );
   await warnIfUnavailable(settings.provider, providerBin, providerSettings);
-  const session = await register({
+  const { trust, ...session } = await register({
     serverUrl: settings.serverUrl.replace(/\/+$/, ''),
     apiKey: settings.apiKey,
     provider: settings.provider,
@@ -99,6 +99,8 @@ async function connectWith(flags: ConnectFlags, saved: GatewaySession | undefine
     ...(saved ? { previous: saved } : {}),
   });
   saveSession(gantryPaths().sessionFile, session);
+  // A device the hub does not trust yet serves nothing until a person approves it.
+  if (trust && trust.status !== 'trusted') process.stderr.write(`gantry: ${trust.message}\n`);
   return session;
 }
 
@@ -341,6 +343,7 @@ export async function status(flags: { json?: boolean }): Promise<void> {
     outboxDepth: live?.outboxDepth ?? (existsSync(paths.gatewayDb) ? outboxDepth(paths.gatewayDb) : 0),
     lastContactAt: live?.lastContactAt ?? null,
     refused: live?.refused ?? null,
+    pending: live?.pending ?? null,
   };
   if (flags.json) return printJson(view);
   if (!session) {
@@ -365,8 +368,9 @@ export async function status(flags: { json?: boolean }): Promise<void> {
   printLine(`Outbox      ${view.outboxDepth} frame(s) waiting for the hub`);
 }
 
-function connection(view: { connected: boolean; refused: string | null }): string {
-  if (view.connected) return 'connected';
+function connection(view: { connected: boolean; refused: string | null; pending: string | null }): string {
+  if (view.connected) return view.pending ? `connected; ${view.pending}` : 'connected';
+  if (view.pending) return `WAITING for approval: ${view.pending}`;
   return view.refused
     ? `REFUSED by the hub (${view.refused}); it does not retry`
     : 'NOT connected (retrying)';

@@ -16,7 +16,17 @@ export interface HubStartOptions {
   graceMs?: string;
   queueTtlMs?: string;
   mentionHopLimit?: string;
+  requireApproval?: boolean;
   json?: boolean;
+}
+
+/** `--require-approval` > GANTRY_REQUIRE_APPROVAL (1/true/yes) > off. */
+export function requireApproval(flag: boolean | undefined, env = process.env): boolean {
+  if (flag) return true;
+  const value = env.GANTRY_REQUIRE_APPROVAL?.trim().toLowerCase();
+  if (value === undefined || value === '' || ['0', 'false', 'no'].includes(value)) return false;
+  if (['1', 'true', 'yes'].includes(value)) return true;
+  throw new GantryError('invalid_request', 'GANTRY_REQUIRE_APPROVAL must be 1, true, yes, 0, false or no');
 }
 
 export function dispatchSettings(
@@ -63,6 +73,7 @@ export async function hubStart(options: HubStartOptions): Promise<void> {
     dataDir,
     settings: dispatchSettings(options),
     mentionHopLimit: mentionHopLimit(options.mentionHopLimit),
+    requireApproval: requireApproval(options.requireApproval),
     log: createLogger('hub'),
   });
   const token = hub.bootstrap.ownerToken;

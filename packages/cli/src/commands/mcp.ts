@@ -2,7 +2,9 @@
  * `gantry mcp`: the hub's MCP tools as a stdio MCP server, for an agent session on this machine.
  * It is a proxy: it lists the tools of the hub's `/mcp` endpoint and forwards each call there with
  * the CLI's credential, so both transports run exactly the same tools. Standard output carries
- * JSON-RPC only; anything else goes to standard error.
+ * JSON-RPC only; anything else goes to standard error. Run in a folder registered with
+ * `gantry local init` (and no --token or GANTRY_TOKEN), it acts as that folder's agent through the
+ * local gateway, which holds the key.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -23,24 +25,20 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { version } from '@gantry/protocol';
 import { resolveHub, type HubOptions } from '../credentials.ts';
+import { findFolderConfig } from '../folder-config.ts';
+import { findLocalGateway } from '../local-gateway.ts';
 import { ExitError, exitCodes } from '../output.ts';
 
 /** A call is given up when the hub says nothing for this long (waits send progress every 10 s). */
 const silenceMs = 120_000;
 
 export async function mcp(options: HubOptions): Promise<void> {
-  const hub = resolveHub(options);
-  if (!hub.token) {
-    throw new ExitError(
-      exitCodes.auth,
-      'no credential: pass --token, set GANTRY_TOKEN (e.g. an agent key) or log in with `gantry login`',
-    );
-  }
+  const hub = target(options);
   // Each forwarded call's HTTP request ends when the call does (cancelled, timed out): the hub then
   // stops its wait, so a cancelled `read_inbox` never takes mail that nobody will see.
   const callSignal = new AsyncLocalStorage<AbortSignal>();
-  const transport = new StreamableHTTPClientTransport(new URL(`${hub.url}/mcp`), {
-    requestInit: { headers: { authorization: `Bearer ${hub.token}` } },
+  const transport = new StreamableHTTPClientTransport(new URL(hub.endpoint), {
+    requestInit: { headers: hub.headers },
     fetch: (url, init) => {
       const signal = callSignal.getStore();
       return fetch(url, signal ? { ...init, signal: anySignal(init?.signal, signal) } : init);
@@ -119,6 +117,27 @@ export async function mcp(options: HubOptions): Promise<void> {
   await client.close();
 }
 
+/** Where the tools come from: the hub as this credential, or the local gateway as the folder's agent. */
+function target(options: HubOptions): { url: string; endpoint: string; headers: Record<string, string> } {
+  const folder = options.token || process.env.GANTRY_TOKEN ? undefined : findFolderConfig();
+  if (folder) {
+    const gateway = findLocalGateway();
+    return {
+      url: gateway.url,
+      endpoint: `${gateway.url}/api/local/hub/mcp`,
+      headers: { authorization: `Bearer ${gateway.token}`, 'x-gantry-folder': folder.root },
+    };
+  }
+  const hub = resolveHub(options);
+  if (!hub.token) {
+    throw new ExitError(
+      exitCodes.auth,
+      'no credential: pass --token, set GANTRY_TOKEN (e.g. an agent key) or log in with `gantry login`',
+    );
+  }
+  return { url: hub.url, endpoint: `${hub.url}/mcp`, headers: { authorization: `Bearer ${hub.token}` } };
+}
+
 function anySignal(a: AbortSignal | null | undefined, b: AbortSignal): AbortSignal {
   return a ? AbortSignal.any([a, b]) : b;
 }
@@ -130,6 +149,11 @@ function startError(err: unknown, url: string): ExitError {
       `the hub at ${url} refused the credential (missing, unknown or revoked token): ` +
         'pass --token, set GANTRY_TOKEN or log in with `gantry login`',
     );
+  }
+  if (err instanceof StreamableHTTPError && err.code === 403) {
+    // The local gateway: the folder's agent is not approved (or was denied).
+    const detail = /"message":"([^"]*)"/.exec(err.message)?.[1] ?? err.message;
+    return new ExitError(exitCodes.auth, detail);
   }
   if (err instanceof StreamableHTTPError && err.code === 404) {
     return new ExitError(

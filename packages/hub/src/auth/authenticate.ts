@@ -1,6 +1,7 @@
 /** Resolves a bearer token to the principal it speaks for. */
 import { GantryError, type Principal } from '@gantry/protocol';
-import type { Store } from '../store/store.ts';
+import type { Store, TokenRow } from '../store/store.ts';
+import { isAccessToken, verifyAccessToken } from './jwt.ts';
 import { mintToken, parseToken, secretMatches, type TokenKind } from './tokens.ts';
 
 export interface Caller extends Principal {
@@ -15,18 +16,38 @@ export async function authenticate(
   token: string | undefined,
   now = Date.now(),
 ): Promise<Caller> {
+  if (token && isAccessToken(token)) return authenticateAccessToken(store, token, now);
   const parsed = token ? parseToken(token) : undefined;
   if (!parsed) throw unauthorized();
   const row = await store.getToken(parsed.id);
   if (!row || row.kind !== parsed.kind || !secretMatches(parsed.secret, row.secret_hash))
     throw unauthorized();
+  return callerFromToken(store, row, now);
+}
+
+/** A JWT from `POST /v1/auth/exchange`: valid only while the long-lived token it names is. */
+async function authenticateAccessToken(store: Store, token: string, now: number): Promise<Caller> {
+  const claims = await verifyAccessToken(store, token, now);
+  const row = await store.getToken(claims.tokenId);
+  if (
+    !row ||
+    row.kind !== claims.kind ||
+    row.owner_id !== claims.sub ||
+    row.workspace_id !== claims.workspaceId
+  )
+    throw unauthorized();
+  return callerFromToken(store, row, now);
+}
+
+/** The checks every credential passes through its long-lived token's row. */
+async function callerFromToken(store: Store, row: TokenRow, now: number): Promise<Caller> {
   if (row.revoked_at !== null) throw unauthorized();
   if (row.expires_at !== null && row.expires_at <= now) {
     throw new GantryError('unauthorized', 'token expired');
   }
   // Recording use is best effort and coarse: once a minute is plenty for "last used".
   if (row.last_used_at === null || now - row.last_used_at > 60_000) await store.touchToken(row.id, now);
-  const principal = await resolveOwner(store, parsed.kind, row.owner_id);
+  const principal = await resolveOwner(store, row.kind as TokenKind, row.owner_id);
   if (!principal) throw unauthorized();
   return { ...principal, workspaceId: row.workspace_id, tokenId: row.id };
 }

@@ -9,6 +9,7 @@ import {
 import { authenticate, issueToken, requireUser, type Caller } from '../auth/authenticate.ts';
 import type { Links } from '../dispatch/links.ts';
 import type { AgentRow, Store } from '../store/store.ts';
+import type { Devices } from './devices.ts';
 import { iso } from './views.ts';
 
 export async function createAgent(
@@ -43,17 +44,20 @@ export async function agentViews(store: Store, rows: AgentRow[]): Promise<Agent[
       .filter((g) => g.agentId === row.id)
       .map((g) => ({ id: g.id, name: g.name, connected: g.connected === 1 })),
     paused: row.paused === 1,
+    template: row.template ?? null,
   }));
 }
 
 /**
  * `gateway connect`: an agent key registers this machine's gateway, or re-attaches to the one it
- * proves it has (gateway id + token), and the agent is attached to it.
+ * proves it has (gateway id + token + the same device key), and the agent is attached to it. The
+ * answer says whether the device is trusted for the agent or waits for approval.
  */
 export async function connectGateway(
   store: Store,
   caller: Caller,
   input: GatewayConnect,
+  devices: Devices,
 ): Promise<GatewayConnectResult> {
   if (caller.kind !== 'agent') {
     throw new GantryError('forbidden', 'gateway connect needs an agent key (gnt_a_...)');
@@ -65,7 +69,12 @@ export async function connectGateway(
     const proof = input.gatewayToken
       ? await authenticate(store, input.gatewayToken).catch(() => undefined)
       : undefined;
-    if (proof?.kind !== 'gateway' || proof.id !== gateway.id || gateway.workspace_id !== caller.workspaceId) {
+    if (
+      proof?.kind !== 'gateway' ||
+      proof.id !== gateway.id ||
+      gateway.workspace_id !== caller.workspaceId ||
+      !(await devices.keyMatches(gateway.id, input.publicKey))
+    ) {
       gateway = undefined; // not proven: register a new gateway rather than take over another
     }
   }
@@ -77,11 +86,16 @@ export async function connectGateway(
     await store.updateGateway(gateway.id, { name: input.name });
   }
   await store.attachAgent(gateway.id, caller.id, input.provider);
+  const fingerprint = await devices.record(gateway, input);
+  const agent = await store.getAgent(caller.id);
+  if (!agent) throw new GantryError('not_found', 'agent not found');
+  const trust = await devices.trustAfterConnect(gateway, agent, fingerprint);
   return {
     workspace: { id: workspace.id, name: workspace.name },
     agent: { id: caller.id, name: caller.name },
     gateway: { id: gateway.id, name: input.name },
     ...(gatewayToken ? { gatewayToken } : {}),
+    trust,
   };
 }
 

@@ -16,20 +16,16 @@ import {
   type HubFrameOf,
   type RunEvent,
 } from '@gantry/protocol';
-import { requireUser, type Caller } from '../auth/authenticate.ts';
+import type { Caller } from '../auth/authenticate.ts';
+import { requireRole } from '../auth/roles.ts';
 import { newId } from '../ids.ts';
 import type { ApprovalPatch, ApprovalRow, AssignmentRow, Store } from '../store/store.ts';
 
 export type Decision = 'approved' | 'denied';
 
-/** Roles whose users may read and decide approvals: every user is the workspace owner today. */
-const approverRoles: ReadonlySet<string> = new Set(['owner']);
-
+/** Owners and admins read and decide approvals (DESIGN §5); members and agent keys do not. */
 function requireApprover(caller: Caller): void {
-  requireUser(caller);
-  if (!approverRoles.has(caller.role ?? '')) {
-    throw new GantryError('forbidden', `role '${caller.role}' may not read or decide approvals`);
-  }
+  requireRole(caller, 'admin', 'read or decide approvals');
 }
 
 const subjectMax = 200;

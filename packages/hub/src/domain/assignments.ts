@@ -38,7 +38,9 @@ export class Assignments {
     if (agent.kind !== 'managed') {
       throw new GantryError(
         'invalid_request',
-        `agent '${agent.name}' is ${agent.kind}: it does not run assignments`,
+        agent.kind === 'service'
+          ? `agent '${agent.name}' is a service account: it sends messages but never runs anything`
+          : `agent '${agent.name}' is ${agent.kind}: it does not run assignments`,
       );
     }
     const row = await this.store.createAssignment({

@@ -4,7 +4,8 @@
  * queue TTL does not run — and resuming hands them to its gateway oldest first.
  */
 import type { PauseResult } from '@gantry/protocol';
-import { requireUser, type Caller } from '../auth/authenticate.ts';
+import type { Caller } from '../auth/authenticate.ts';
+import { requireRole } from '../auth/roles.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
 import type { Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
@@ -23,7 +24,7 @@ export async function setPaused(
   ref: string,
   paused: boolean,
 ): Promise<PauseResult> {
-  requireUser(caller);
+  requireRole(caller, 'admin', paused ? 'pause agents' : 'resume agents');
   const { store, activity } = deps;
   const agent = await findAgentOrThrow(store, caller, ref);
   const now = Date.now();

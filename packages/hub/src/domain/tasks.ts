@@ -289,8 +289,15 @@ export class Tasks {
       .executeTakeFirst();
   }
 
+  /** An assignee: a user or an agent that can work (a service account only sends). */
   private async party(workspaceId: string, ref: string): Promise<Party> {
     const [party] = await this.messages.resolve(workspaceId, [ref]);
+    if (party?.kind === 'agent' && (await this.store.getAgent(party.id))?.kind === 'service') {
+      throw new GantryError(
+        'invalid_request',
+        `agent '${party.name}' is a service account: it sends messages but never works on tasks`,
+      );
+    }
     return party as Party;
   }
 

@@ -58,6 +58,7 @@ export function approvalView(row: ApprovalRow, agent: Pick<AgentRow, 'id' | 'nam
     assignmentId: row.assignment_id,
     attempt: row.attempt,
     createdAt: iso(row.created_at) as string,
+    requestedAt: iso(row.created_at) as string,
     decidedAt: iso(row.decided_at),
     decidedBy: row.decided_by,
     answered: row.answered === 1,

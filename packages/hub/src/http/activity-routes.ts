@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { activityQuerySchema, GantryError, type ActivityEvent } from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
+import { revokedEvent, watchToken } from '../auth/revocation.ts';
 import type { HubContext } from '../context.ts';
 import { matchesType } from '../domain/activity.ts';
 import { caller, query, type HubEnv } from './request.ts';
@@ -54,12 +55,18 @@ export function activityRoutes(ctx: HubContext): Hono<HubEnv> {
         off();
         wake?.();
       });
+      // The stream ends as soon as the token it was opened with is revoked or expires.
+      let revoked: string | undefined;
+      const unwatch = watchToken(ctx, who, (reason) => {
+        revoked = reason;
+        wake?.();
+      });
       try {
         let cursor = since ?? (await ctx.activity.lastId(workspaceId));
         // Where the stream stands: a client dropped before the first entry still resumes from here.
         const ready = `id: ${cursor}\nevent: ready\ndata: {"since":${cursor}}\n\n`;
         if (!(await paced(stream, ready, outgoing))) return;
-        while (!stream.aborted) {
+        while (!stream.aborted && !revoked) {
           if (pending) {
             pending = false;
             // Re-read by id: every entry after the cursor, in pages, written in small paced pieces.
@@ -89,8 +96,10 @@ export function activityRoutes(ctx: HubContext): Hono<HubEnv> {
           });
           if (!woken && !(await paced(stream, ': keep-alive\n\n', outgoing))) return;
         }
+        if (revoked) await stream.writeSSE(revokedEvent(revoked));
       } finally {
         off();
+        unwatch();
       }
     });
   });

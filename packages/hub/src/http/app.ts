@@ -14,13 +14,18 @@ import {
   type Me,
 } from '@gantry/protocol';
 import { authenticate, issueToken, requireUser } from '../auth/authenticate.ts';
+import { requireRole } from '../auth/roles.ts';
 import type { HubContext } from '../context.ts';
+import { actInWorkspace } from '../domain/users.ts';
 import { agentViews, connectGateway, createAgent, findAgentOrThrow, gatewayViews } from '../domain/agents.ts';
 import { mcpRoutes } from '../mcp/routes.ts';
 import { activityRoutes } from './activity-routes.ts';
 import { approvalRoutes } from './approval-routes.ts';
+import { authRoutes } from './auth-routes.ts';
 import { assignmentRoutes } from './assignment-routes.ts';
 import { contextRoutes, ownBodyLimit } from './context-routes.ts';
+import { deviceRoutes } from './device-routes.ts';
+import { folderRoutes } from './folder-routes.ts';
 import { handoffRoutes } from './handoff-routes.ts';
 import { listenerEventRoutes } from './listener-event-routes.ts';
 import { messageRoutes } from './message-routes.ts';
@@ -28,6 +33,10 @@ import { pauseRoutes } from './pause-routes.ts';
 import { reachabilityRoutes } from './reachability-routes.ts';
 import { caller, jsonBody, type HubEnv } from './request.ts';
 import { taskRoutes } from './task-routes.ts';
+import { templateRoutes } from './template-routes.ts';
+import { tokenRoutes } from './token-routes.ts';
+import { userRoutes } from './user-routes.ts';
+import { workspaceRoutes } from './workspace-routes.ts';
 
 export const maxBodyBytes = 1024 * 1024;
 
@@ -69,10 +78,13 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
   app.use('/v1/*', async (c, next) => {
     const header = c.req.header('authorization');
     const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    c.set('caller', await authenticate(ctx.store, token));
+    const who = await authenticate(ctx.store, token);
+    // A person who belongs to several workspaces picks one per request (`gantry --workspace`).
+    c.set('caller', await actInWorkspace(ctx.store, who, c.req.header('x-gantry-workspace')));
     await next();
   });
 
+  app.route('/v1/auth', authRoutes(ctx));
   app.get('/v1/me', async (c) => {
     const who = caller(c);
     const workspace = await ctx.store.getWorkspace(who.workspaceId);
@@ -83,8 +95,9 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
     return c.json(me);
   });
 
-  // Before `/v1/agents/:ref`, which would take `reachability` for an agent's name.
+  // Before `/v1/agents/:ref`, which would take `reachability` (or `add`) for an agent's name.
   app.route('/v1/agents', reachabilityRoutes(ctx));
+  app.route('/v1', templateRoutes(ctx));
   app.get('/v1/agents', async (c) => {
     const who = caller(c);
     return c.json(await agentViews(ctx.store, await ctx.store.listAgents(who.workspaceId)));
@@ -101,7 +114,7 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
 
   app.post('/v1/agents/:ref/keys', async (c) => {
     const who = caller(c);
-    requireUser(who);
+    requireRole(who, 'admin', "mint an agent's key");
     const agent = await findAgentOrThrow(ctx.store, who, c.req.param('ref'));
     const key = await issueToken(ctx.store, 'agent', agent.id, who.workspaceId);
     return c.json({ agent: { id: agent.id, name: agent.name }, key }, 201);
@@ -109,7 +122,7 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
 
   app.post('/v1/gateways/connect', async (c) => {
     const input = await jsonBody(c, gatewayConnectSchema);
-    return c.json(await connectGateway(ctx.store, caller(c), input));
+    return c.json(await connectGateway(ctx.store, caller(c), input, ctx.devices));
   });
   app.get('/v1/gateways', async (c) => {
     const who = caller(c);
@@ -118,8 +131,13 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
   });
 
   app.route('/v1/agents', pauseRoutes(ctx));
+  app.route('/v1/users', userRoutes(ctx));
+  app.route('/v1/workspaces', workspaceRoutes(ctx));
+  app.route('/v1', tokenRoutes(ctx));
   app.route('/v1/assignments', assignmentRoutes(ctx));
   app.route('/v1/approvals', approvalRoutes(ctx));
+  app.route('/v1', deviceRoutes(ctx));
+  app.route('/v1/gateways/folders', folderRoutes(ctx));
   app.route('/v1/tasks', taskRoutes(ctx));
   app.route('/v1/context', contextRoutes(ctx));
   app.route('/v1', messageRoutes(ctx));

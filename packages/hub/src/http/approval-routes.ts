@@ -3,12 +3,15 @@ import { Hono, type Context } from 'hono';
 import { listApprovalsQuerySchema } from '@gantry/protocol';
 import type { HubContext } from '../context.ts';
 import { permissionFrame, type Decision } from '../domain/approvals.ts';
+import { Folders } from '../domain/folders.ts';
 import { approvalView } from '../domain/views.ts';
 import type { ApprovalRow } from '../store/store.ts';
 import { caller, query, type HubEnv } from './request.ts';
 
 export function approvalRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
+  // Pass-through folders (kind `folder`) keep their approvals in their own table.
+  const folders = new Folders(ctx.store);
 
   const view = async (row: ApprovalRow) => {
     const agent = await ctx.store.getAgent(row.agent_id);
@@ -17,16 +20,32 @@ export function approvalRoutes(ctx: HubContext): Hono<HubEnv> {
 
   app.get('/', async (c) => {
     const who = caller(c);
-    const rows = await ctx.approvals.list(who, query(c, listApprovalsQuerySchema));
+    const filter = query(c, listApprovalsQuerySchema);
+    const rows = await ctx.approvals.list(who, filter);
     const agents = new Map((await ctx.store.listAgents(who.workspaceId)).map((a) => [a.id, a]));
-    return c.json(
-      rows.map((row) => approvalView(row, agents.get(row.agent_id) ?? { id: row.agent_id, name: '?' })),
+    const views = rows.map((row) =>
+      approvalView(row, agents.get(row.agent_id) ?? { id: row.agent_id, name: '?' }),
     );
+    const all = [
+      ...views,
+      ...(await folders.approvals(who, filter)),
+      ...(await ctx.devices.approvals(who, filter)),
+    ];
+    all.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return c.json(all.slice(0, filter.limit ?? 100));
   });
 
-  app.get('/:id', async (c) => c.json(await view(await ctx.approvals.get(caller(c), c.req.param('id')))));
+  app.get('/:id', async (c) => {
+    if (await ctx.devices.owns(c.req.param('id')))
+      return c.json(await ctx.devices.approval(caller(c), c.req.param('id')));
+    const folder = await folders.approval(caller(c), c.req.param('id'));
+    return c.json(folder ?? (await view(await ctx.approvals.get(caller(c), c.req.param('id')))));
+  });
 
   const decide = async (c: Context<HubEnv>, id: string, decision: Decision) => {
+    // Device approvals (kinds `device`, `fingerprint`) wake the waiting gateway through the bus.
+    if (await ctx.devices.owns(id)) return c.json(await ctx.devices.decide(caller(c), id, decision));
+    if (await folders.approval(caller(c), id)) return c.json(await folders.decide(caller(c), id, decision));
     const { approval, gatewayId } = await ctx.approvals.decide(caller(c), id, decision);
     // A gateway that is away gets the decision when it reconnects.
     if (gatewayId) ctx.links.get(gatewayId)?.send(permissionFrame(approval));

@@ -9,6 +9,7 @@ import {
   type AssignmentState,
 } from '@gantry/protocol';
 import { requireUser } from '../auth/authenticate.ts';
+import { revokedEvent, watchToken } from '../auth/revocation.ts';
 import type { HubContext } from '../context.ts';
 import { findAgentOrThrow } from '../domain/agents.ts';
 import { assignmentView, eventView } from '../domain/views.ts';
@@ -60,7 +61,8 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
   });
 
   app.get('/:id/events', async (c) => {
-    const row = await ctx.assignments.get(caller(c), c.req.param('id'));
+    const who = caller(c);
+    const row = await ctx.assignments.get(who, c.req.param('id'));
     const after = parseCursor(c.req.header('last-event-id') ?? c.req.query('since'));
     if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
       return c.json((await ctx.store.listEvents(row.id, after)).map(eventView));
@@ -75,9 +77,15 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
         off();
         wake?.();
       });
+      // The stream ends as soon as the token it was opened with is revoked or expires.
+      let revoked: string | undefined;
+      const unwatch = watchToken(ctx, who, (reason) => {
+        revoked = reason;
+        wake?.();
+      });
       let lastState: AssignmentState | undefined;
       try {
-        while (!stream.aborted) {
+        while (!stream.aborted && !revoked) {
           const changed = new Promise<void>((resolve) => (wake = resolve));
           // Read the state before the events: a terminal state then means every event is stored.
           const current = await ctx.store.getAssignment(row.id);
@@ -103,10 +111,12 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
           const timer = setTimeout(() => wake?.(), keepAliveMs);
           await changed;
           clearTimeout(timer);
-          if (!stream.aborted) await stream.write(': keep-alive\n\n');
+          if (!stream.aborted && !revoked) await stream.write(': keep-alive\n\n');
         }
+        if (revoked) await stream.writeSSE(revokedEvent(revoked));
       } finally {
         off();
+        unwatch();
       }
     });
   });

@@ -9,6 +9,7 @@ import {
   messageReplyQuerySchema,
   sendMessageSchema,
 } from '@gantry/protocol';
+import { untilRevoked } from '../auth/revocation.ts';
 import type { HubContext } from '../context.ts';
 import { caller, jsonBody, query, type HubEnv } from './request.ts';
 
@@ -38,29 +39,31 @@ export function messageRoutes(ctx: HubContext): Hono<HubEnv> {
 
   app.post('/messages/:id/read', async (c) => c.json(await ctx.mailbox.read(caller(c), c.req.param('id'))));
 
+  // Waits end with a 401 as soon as the caller's token is revoked or expires.
   app.get('/messages/:id/reply', async (c) => {
     const q = query(c, messageReplyQuerySchema);
+    const who = caller(c);
     return c.json(
-      await ctx.mailbox.reply(caller(c), c.req.param('id'), {
-        wait: q.wait,
-        from: q.from
-          ?.split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-        signal: c.req.raw.signal,
-      }),
+      await untilRevoked(ctx, who, c.req.raw.signal, (signal) =>
+        ctx.mailbox.reply(who, c.req.param('id'), {
+          wait: q.wait,
+          from: q.from
+            ?.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+          signal,
+        }),
+      ),
     );
   });
 
   app.get('/inbox', async (c) => {
     const q = query(c, inboxQuerySchema);
+    const who = caller(c);
     return c.json(
-      await ctx.mailbox.inbox(caller(c), {
-        wait: q.wait,
-        markRead: q.markRead === 'true',
-        limit: q.limit,
-        signal: c.req.raw.signal,
-      }),
+      await untilRevoked(ctx, who, c.req.raw.signal, (signal) =>
+        ctx.mailbox.inbox(who, { wait: q.wait, markRead: q.markRead === 'true', limit: q.limit, signal }),
+      ),
     );
   });
 

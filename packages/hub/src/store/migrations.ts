@@ -329,6 +329,105 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0007_memberships': {
+    async up(db: Kysely<unknown>) {
+      // A `users` row is one membership (workspace, handle, role); `person_id` ties together the
+      // memberships of one person, so one login can act in each of its workspaces.
+      await db.schema.alterTable('users').addColumn('person_id', 'text').execute();
+      await sql`update users set person_id = id`.execute(db);
+      await db.schema.createIndex('users_person').on('users').column('person_id').execute();
+      await db.schema
+        .createIndex('tokens_workspace')
+        .on('tokens')
+        .columns(['workspace_id', 'kind'])
+        .execute();
+    },
+  },
+  '0008_devices': {
+    async up(db: Kysely<unknown>) {
+      // A gateway's device key and fingerprint (DESIGN §5); a gateway that never sent a key has no row.
+      await db.schema
+        .createTable('devices')
+        .addColumn('gateway_id', 'text', (c) => c.primaryKey().references('gateways.id'))
+        .addColumn('workspace_id', 'text', (c) => c.notNull().references('workspaces.id'))
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('hostname', 'text', (c) => c.notNull())
+        .addColumn('os_user', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Whether a gateway may serve an agent, for one fingerprint: trusted on first use, or an
+      // approval (kind `device` or `fingerprint`) a person decides. The row id is the approval id.
+      await db.schema
+        .createTable('device_grants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('workspace_id', 'text', (c) => c.notNull().references('workspaces.id'))
+        .addColumn('gateway_id', 'text', (c) => c.notNull().references('gateways.id'))
+        .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('hostname', 'text', (c) => c.notNull())
+        .addColumn('os_user', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('decided_at', 'bigint')
+        .addColumn('decided_by', 'text')
+        .execute();
+      await db.schema
+        .createIndex('device_grants_gateway_agent')
+        .on('device_grants')
+        .columns(['gateway_id', 'agent_id', 'created_at'])
+        .execute();
+      await db.schema.createIndex('device_grants_agent').on('device_grants').column('agent_id').execute();
+      await db.schema
+        .createIndex('device_grants_workspace_created')
+        .on('device_grants')
+        .columns(['workspace_id', 'created_at'])
+        .execute();
+    },
+  },
+  '0009_agent_templates': {
+    async up(db: Kysely<unknown>) {
+      // The template an agent was added from (`gantry agents add --template`), and when it was
+      // removed: a removed agent that history still refers to stays, unusable and unlisted.
+      await db.schema.alterTable('agents').addColumn('template', 'text').execute();
+      await db.schema.alterTable('agents').addColumn('removed_at', 'bigint').execute();
+    },
+  },
+  '0010_folders': {
+    async up(db: Kysely<unknown>) {
+      // Pass-through folders (DESIGN §5): one folder on one gateway speaks for one agent once a
+      // person approves it (kind `folder`). The row id is the approval id.
+      await db.schema
+        .createTable('folders')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('workspace_id', 'text', (c) => c.notNull().references('workspaces.id'))
+        .addColumn('gateway_id', 'text', (c) => c.notNull().references('gateways.id'))
+        .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
+        .addColumn('workdir', 'text', (c) => c.notNull())
+        .addColumn('hostname', 'text', (c) => c.notNull())
+        .addColumn('os_user', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('decided_at', 'bigint')
+        .addColumn('decided_by', 'text')
+        .addColumn('key_issued_at', 'bigint')
+        .execute();
+      await db.schema
+        .createIndex('folders_gateway_workdir')
+        .on('folders')
+        .columns(['gateway_id', 'workdir'])
+        .execute();
+      await db.schema
+        .createIndex('folders_workspace_created')
+        .on('folders')
+        .columns(['workspace_id', 'created_at'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

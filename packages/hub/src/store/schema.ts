@@ -10,8 +10,11 @@ export interface UserTable {
   id: string;
   workspace_id: string;
   handle: string;
+  /** `owner`, `admin` or `member`. */
   role: string;
   created_at: number;
+  /** The person this membership belongs to: one person's memberships share it (DESIGN §5). */
+  person_id: string;
 }
 
 export interface AgentTable {
@@ -22,6 +25,10 @@ export interface AgentTable {
   created_at: number;
   /** 1 while paused: mentions queue without running (`gantry agents pause`). */
   paused: number;
+  /** The template it was added from (`gantry agents add`), if any. */
+  template: string | null;
+  /** Set when removed while history still refers to it: it is then unlisted and unusable. */
+  removed_at: number | null;
 }
 
 export interface TokenTable {
@@ -243,6 +250,54 @@ export interface WorkTable {
   updated_at: number;
 }
 
+/** A gateway's device key and the fingerprint it last proved (`0008_devices`). */
+export interface DeviceTable {
+  gateway_id: string;
+  workspace_id: string;
+  public_key: string;
+  fingerprint: string;
+  hostname: string;
+  os_user: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Trust of one gateway for one agent at one fingerprint; its id is the approval's id. */
+export interface DeviceGrantTable {
+  id: string;
+  workspace_id: string;
+  gateway_id: string;
+  agent_id: string;
+  kind: string;
+  status: string;
+  subject: string;
+  fingerprint: string;
+  hostname: string;
+  os_user: string;
+  created_at: number;
+  decided_at: number | null;
+  decided_by: string | null;
+}
+
+/** A pass-through folder on a gateway's machine, speaking for one agent (`0010_folders`); its id is the approval's id. */
+export interface FolderTable {
+  id: string;
+  workspace_id: string;
+  gateway_id: string;
+  agent_id: string;
+  workdir: string;
+  hostname: string;
+  os_user: string;
+  /** `pending`, `approved` or `denied`. */
+  status: string;
+  subject: string;
+  created_at: number;
+  decided_at: number | null;
+  decided_by: string | null;
+  /** When the hub last handed the gateway this agent's key. */
+  key_issued_at: number | null;
+}
+
 export interface Database {
   workspaces: WorkspaceTable;
   users: UserTable;
@@ -263,4 +318,7 @@ export interface Database {
   context_entries: ContextEntryTable;
   context_chunks: ContextChunkTable;
   work: WorkTable;
+  devices: DeviceTable;
+  device_grants: DeviceGrantTable;
+  folders: FolderTable;
 }

@@ -109,8 +109,16 @@ export class Store {
     return this.db.selectFrom('workspaces').selectAll().orderBy('created_at').limit(1).executeTakeFirst();
   }
 
-  async createUser(workspaceId: string, handle: string, role: string, now = Date.now()): Promise<UserRow> {
-    const row = { id: newId('usr', now), workspace_id: workspaceId, handle, role, created_at: now };
+  /** A membership; `personId` makes it another membership of that person (default: a new person). */
+  async createUser(
+    workspaceId: string,
+    handle: string,
+    role: string,
+    now = Date.now(),
+    personId?: string,
+  ): Promise<UserRow> {
+    const id = newId('usr', now);
+    const row = { id, workspace_id: workspaceId, handle, role, created_at: now, person_id: personId ?? id };
     await this.db.insertInto('users').values(row).execute();
     return row;
   }
@@ -135,8 +143,24 @@ export class Store {
 
   // ---- agents ----------------------------------------------------------------------------------
 
-  async createAgent(workspaceId: string, name: string, kind: string, now = Date.now()): Promise<AgentRow> {
-    const row = { id: newId('agt', now), workspace_id: workspaceId, name, kind, created_at: now, paused: 0 };
+  async createAgent(
+    workspaceId: string,
+    name: string,
+    kind: string,
+    now = Date.now(),
+    template: string | null = null,
+  ): Promise<AgentRow> {
+    const id = newId('agt', now);
+    const row = {
+      id,
+      workspace_id: workspaceId,
+      name,
+      kind,
+      created_at: now,
+      paused: 0,
+      template,
+      removed_at: null,
+    };
     await this.db.insertInto('agents').values(row).execute();
     return row;
   }
@@ -147,6 +171,7 @@ export class Store {
       .selectFrom('agents')
       .selectAll()
       .where('workspace_id', '=', workspaceId)
+      .where('removed_at', 'is', null)
       .where((eb) => eb.or([eb('id', '=', ref), eb('name', '=', ref)]))
       .executeTakeFirst();
   }
@@ -160,8 +185,73 @@ export class Store {
       .selectFrom('agents')
       .selectAll()
       .where('workspace_id', '=', workspaceId)
+      .where('removed_at', 'is', null)
       .orderBy('name')
       .execute();
+  }
+
+  /** A removed agent's row, by name: its name stays taken while history refers to it. */
+  findRemovedAgent(workspaceId: string, name: string): Promise<AgentRow | undefined> {
+    return this.db
+      .selectFrom('agents')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('name', '=', name)
+      .where('removed_at', 'is not', null)
+      .executeTakeFirst();
+  }
+
+  /** Revokes every live token of a principal; returns how many. */
+  async revokeTokensOf(ownerId: string, now = Date.now()): Promise<number> {
+    const result = await this.db
+      .updateTable('tokens')
+      .set({ revoked_at: now })
+      .where('owner_id', '=', ownerId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async detachAgent(gatewayId: string, agentId: string): Promise<void> {
+    await this.db
+      .deleteFrom('gateway_agents')
+      .where('gateway_id', '=', gatewayId)
+      .where('agent_id', '=', agentId)
+      .execute();
+  }
+
+  /** Whether anything kept for history (work, mail, tasks, tool approvals) refers to an agent. */
+  async agentReferenced(agentId: string): Promise<boolean> {
+    const db = this.db;
+    const checks: (() => Promise<unknown>)[] = [
+      () => db.selectFrom('assignments').select('id').where('agent_id', '=', agentId).executeTakeFirst(),
+      () => db.selectFrom('messages').select('id').where('author_id', '=', agentId).executeTakeFirst(),
+      () => db.selectFrom('mailbox').select('seq').where('recipient_id', '=', agentId).executeTakeFirst(),
+      () =>
+        db
+          .selectFrom('tasks')
+          .select('id')
+          .where((eb) => eb.or([eb('assignee_id', '=', agentId), eb('created_by_id', '=', agentId)]))
+          .executeTakeFirst(),
+      () => db.selectFrom('approvals').select('id').where('agent_id', '=', agentId).executeTakeFirst(),
+      () => db.selectFrom('work').select('trigger_id').where('agent_id', '=', agentId).executeTakeFirst(),
+    ];
+    for (const check of checks) if (await check()) return true;
+    return false;
+  }
+
+  /** Deletes an agent nothing refers to, with its tokens and device grants (the audit log keeps those). */
+  async deleteAgent(agentId: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('tokens').where('owner_id', '=', agentId).execute();
+      await tx.deleteFrom('device_grants').where('agent_id', '=', agentId).execute();
+      await tx.deleteFrom('gateway_agents').where('agent_id', '=', agentId).execute();
+      await tx.deleteFrom('agents').where('id', '=', agentId).execute();
+    });
+  }
+
+  async markAgentRemoved(agentId: string, now = Date.now()): Promise<void> {
+    await this.db.updateTable('agents').set({ removed_at: now }).where('id', '=', agentId).execute();
   }
 
   // ---- gateways --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import {
   type HubFrame,
 } from '@gantry/protocol';
 import { authenticate } from '../auth/authenticate.ts';
+import { watchToken } from '../auth/revocation.ts';
 import { Capacity } from '../dispatch/capacity.ts';
 import type { GatewayLink } from '../dispatch/links.ts';
 import type { HubContext } from '../context.ts';
@@ -29,9 +30,23 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
   let link: GatewayLink | undefined;
   let invalid = 0;
   let lastRenew = 0;
+  /** Stops watching the gateway token (set once hello authenticated it). */
+  let unwatchToken: (() => void) | undefined;
   let queue = Promise.resolve();
 
-  send({ t: 'welcome', nonce: randomBytes(16).toString('base64url'), version });
+  const nonce = randomBytes(16).toString('base64url');
+  send({ t: 'welcome', nonce, version });
+  /** A hello waiting for a device approval, and the bus subscription that wakes it. */
+  let held: GatewayFrameOf<'hello'> | undefined;
+  let gatewayId: string | undefined;
+  const unsubscribe = ctx.bus.on('approval', (notice) => {
+    if (notice.gatewayId !== gatewayId) return;
+    queue = queue
+      .then(() => approvalDecided())
+      .catch((err: unknown) => {
+        ctx.log.error('device approval handling failed', { error: (err as Error).message });
+      });
+  });
   const helloTimer = setTimeout(() => ws.close(4001, 'no hello in time'), helloTimeoutMs);
 
   const fail = (code: string, message: string) => {
@@ -67,6 +82,7 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
 
   ws.on('close', () => {
     clearTimeout(helloTimer);
+    unsubscribe();
     queue = queue.then(() => closed()).catch(() => undefined);
   });
   ws.on('error', (err) => ctx.log.warn('gateway socket error', { error: err.message }));
@@ -80,6 +96,7 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
         // Only agents attached to this gateway count: a gateway never gets another agent's work.
         link.capacity.report({ ...frame, agents: frame.agents.filter((a) => link?.agents.has(a.agentId)) });
         ctx.dispatcher.kick();
+        if (frame.bindings) await ctx.devices.bindings(link.gatewayId, link.workspaceId, frame.bindings);
         return;
       case 'accept':
         return accept(link, frame);
@@ -134,19 +151,59 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
         send({ t: 'result_ack', assignmentId: frame.assignmentId, attempt: frame.attempt });
         return;
       }
+      case 'attached':
+        // The answer to `agents add`; its slots arrive with the heartbeat that follows.
+        ctx.templates.attached(link, frame);
+        return;
     }
   }
 
   async function hello(frame: GatewayFrameOf<'hello'>): Promise<void> {
-    if (link) return fail('already_hello', 'hello was already received on this connection');
+    if (link || (held && frame !== held))
+      return fail('already_hello', 'hello was already received on this connection');
     const caller = await authenticate(ctx.store, frame.token);
     if (caller.kind !== 'gateway')
       throw new GantryError('unauthorized', 'a gateway token (gnt_g_) is required');
+    // Revoking or expiring the gateway token closes this connection at once, saying why.
+    unwatchToken ??= watchToken(ctx, caller, (reason) => {
+      send({ t: 'error', code: 'unauthorized', message: `gateway ${reason}` });
+      ws.close(4003, `gateway ${reason}`);
+    });
+    ws.once('close', () => unwatchToken?.());
     clearTimeout(helloTimer);
-    const attached = await ctx.store.gatewayAgents([caller.id]);
-    const names = new Map(attached.map((a) => [a.id, a.name]));
+    const gateway = await ctx.store.getGateway(caller.id);
+    if (!gateway) throw new GantryError('unauthorized', 'this gateway is not registered');
+    gatewayId = gateway.id;
+    let admission;
+    try {
+      admission = await ctx.devices.admit(gateway, frame, nonce);
+    } catch (err) {
+      // A wrong device key: said in full in the error frame (a close reason holds 123 bytes).
+      if (!(err instanceof GantryError) || err.code !== 'unauthorized') throw err;
+      ctx.log.warn('gateway refused: device key does not match', { gateway: gateway.id });
+      send({ t: 'error', code: 'device_mismatch', message: err.message });
+      ws.close(4003, 'device key mismatch');
+      return;
+    }
+    if (admission.served.length === 0 && admission.pending[0]) {
+      held = frame;
+      send({ t: 'pending', ...admission.pending[0] });
+      ctx.log.info('gateway waits for device approval', { gateway: gateway.id, ...admission.pending[0] });
+      return;
+    }
+    if (admission.served.length === 0 && admission.denied[0]) {
+      send({ t: 'error', code: 'device_denied', message: admission.denied[0] });
+      ws.close(4003, 'device denied');
+      return;
+    }
+    held = undefined;
+    if (frame.bindings) await ctx.devices.bindings(gateway.id, gateway.workspace_id, frame.bindings);
+    const names = new Map(admission.served.map((a) => [a.id, a.name]));
+    const waiting = new Set(
+      admission.pending.length + admission.denied.length > 0 ? await attachedIds(caller.id) : [],
+    );
     const served = frame.agents.filter((a) => names.has(a.agentId));
-    for (const extra of frame.agents.filter((a) => !names.has(a.agentId))) {
+    for (const extra of frame.agents.filter((a) => !names.has(a.agentId) && !waiting.has(a.agentId))) {
       send({
         t: 'error',
         code: 'not_attached',
@@ -181,10 +238,32 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
       heartbeatMs: ctx.settings.heartbeatMs,
       leaseMs: ctx.settings.leaseMs,
     });
+    // Agents of this gateway still waiting for a device approval are served once it comes.
+    for (const pending of admission.pending) send({ t: 'pending', ...pending });
     // Decisions made while it was away, or whose confirmation it did not get to send.
     for (const permission of await ctx.approvals.unanswered(caller.id)) send(permission);
     ctx.log.info('gateway connected', { gateway: caller.id, name: caller.name, agents: current.agents.size });
     ctx.dispatcher.kick();
+  }
+
+  async function attachedIds(id: string): Promise<string[]> {
+    return (await ctx.store.gatewayAgents([id])).map((a) => a.id);
+  }
+
+  /**
+   * A device approval of this gateway was asked for or decided: a held hello is tried again (and
+   * answered `hello_ok`, or refused); a served connection with a newly approved agent reconnects
+   * at once so its hello takes the agent up.
+   */
+  async function approvalDecided(): Promise<void> {
+    if (held) return hello(held);
+    if (!link) return;
+    const gateway = await ctx.store.getGateway(link.gatewayId);
+    const grants = await ctx.devices.grantsOf(link.gatewayId);
+    const newlyTrusted = [...grants.values()].some(
+      (g) => g.status === 'approved' && !link?.agents.has(g.agent_id),
+    );
+    if (gateway && newlyTrusted) ws.close(4000, 'device approved: say hello again');
   }
 
   /** Brings the hub's view and the gateway's view of held attempts together after a (re)connect. */

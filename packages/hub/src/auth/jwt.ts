@@ -1,0 +1,102 @@
+/**
+ * Short-lived access tokens (DESIGN §5): a long-lived token is exchanged for an HS256 JWT whose
+ * `tid` names that token, so revoking or expiring it ends its access tokens too. The signing key
+ * lives in the store's meta table: it survives restarts and every hub on one database shares it.
+ */
+import { randomBytes } from 'node:crypto';
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { GantryError } from '@gantry/protocol';
+import type { Store } from '../store/store.ts';
+import type { TokenKind } from './tokens.ts';
+
+export const accessTokenTtlMs = 15 * 60_000;
+const signingKeyMeta = 'jwt_signing_key';
+const issuer = 'gantry-hub';
+const kinds: readonly string[] = ['user', 'agent', 'gateway'] satisfies TokenKind[];
+
+export interface AccessClaims {
+  /** The principal's id. */
+  sub: string;
+  kind: TokenKind;
+  workspaceId: string;
+  /** The long-lived token it was exchanged for. */
+  tokenId: string;
+}
+
+/** A JWT is three base64url parts; long-lived tokens start with `gnt_`. */
+export function isAccessToken(token: string): boolean {
+  return /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.test(token);
+}
+
+const keys = new WeakMap<Store, Promise<Uint8Array>>();
+
+/** The store's signing key, made on first use; cached per store (a failed read is retried later). */
+export function signingKey(store: Store): Promise<Uint8Array> {
+  let key = keys.get(store);
+  if (!key) {
+    key = loadOrCreateKey(store);
+    key.catch(() => keys.delete(store));
+    keys.set(store, key);
+  }
+  return key;
+}
+
+async function loadOrCreateKey(store: Store): Promise<Uint8Array> {
+  const existing = await store.getMeta(signingKeyMeta);
+  if (existing) return Buffer.from(existing, 'base64url');
+  // Two hubs starting at once on one database: the first insert wins and both read it back.
+  await store.db
+    .insertInto('meta')
+    .values({ key: signingKeyMeta, value: randomBytes(32).toString('base64url') })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
+  const stored = await store.getMeta(signingKeyMeta);
+  if (!stored) throw new GantryError('internal', 'the JWT signing key could not be stored');
+  return Buffer.from(stored, 'base64url');
+}
+
+export async function signAccessToken(
+  store: Store,
+  claims: AccessClaims,
+  now = Date.now(),
+  ttlMs = accessTokenTtlMs,
+): Promise<{ accessToken: string; expiresAt: number }> {
+  const expiresAt = now + ttlMs;
+  const accessToken = await new SignJWT({ kind: claims.kind, ws: claims.workspaceId, tid: claims.tokenId })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(issuer)
+    .setSubject(claims.sub)
+    .setIssuedAt(Math.floor(now / 1000))
+    .setExpirationTime(Math.floor(expiresAt / 1000))
+    .sign(await signingKey(store));
+  return { accessToken, expiresAt: Math.floor(expiresAt / 1000) * 1000 };
+}
+
+/** Checks signature, issuer and expiry; the caller still checks the parent token's row. */
+export async function verifyAccessToken(
+  store: Store,
+  token: string,
+  now = Date.now(),
+): Promise<AccessClaims> {
+  const key = await signingKey(store);
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, key, {
+      algorithms: ['HS256'],
+      issuer,
+      currentDate: new Date(now),
+    }));
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) throw new GantryError('unauthorized', 'access token expired');
+    throw new GantryError('unauthorized', 'invalid access token');
+  }
+  const { sub, kind, ws, tid } = payload;
+  if (
+    typeof sub !== 'string' ||
+    typeof ws !== 'string' ||
+    typeof tid !== 'string' ||
+    !kinds.includes(kind as string)
+  )
+    throw new GantryError('unauthorized', 'invalid access token');
+  return { sub, kind: kind as TokenKind, workspaceId: ws, tokenId: tid };
+}

@@ -1,0 +1,312 @@
+/**
+ * Agents from templates (`gantry agents add`) and their removal. A managed template's agent is
+ * bound on a connected gateway: the hub mints its key and hands it, with the binding, to that
+ * gateway over its WebSocket (`attach`), so no key is ever printed or copied by hand; the gateway
+ * answers `attached` once it serves the agent. Removal revokes its keys and tells its gateways.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  findTemplate,
+  GantryError,
+  isTerminal,
+  templateNames,
+  templates,
+  templateSettingKeys,
+  type AddAgent,
+  type AddedAgent,
+  type Agent,
+  type AssignmentState,
+  type GatewayFrameOf,
+  type Logger,
+  type RemovedAgent,
+  type Template,
+} from '@gantry/protocol';
+import { issueToken, type Caller } from '../auth/authenticate.ts';
+import { requireRole } from '../auth/roles.ts';
+import type { GatewayLink, Links } from '../dispatch/links.ts';
+import type { Store } from '../store/store.ts';
+import { agentViews, findAgentOrThrow } from './agents.ts';
+import type { Assignments } from './assignments.ts';
+import type { Devices } from './devices.ts';
+
+/** How long `agents add` waits for the gateway to confirm it serves the new agent. */
+const attachTimeoutMs = 10_000;
+
+interface Pending {
+  gatewayId: string;
+  resolve: (answer: { ok: boolean; error?: string }) => void;
+}
+
+export class AgentTemplates {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly links: Links,
+    private readonly assignments: Assignments,
+    private readonly log: Logger,
+    private readonly devices: () => Devices,
+  ) {}
+
+  list(): Template[] {
+    return templates;
+  }
+
+  async add(caller: Caller, input: AddAgent): Promise<AddedAgent> {
+    requireRole(caller, 'admin', 'add agents');
+    const template = findTemplate(input.template);
+    if (!template) {
+      throw new GantryError(
+        'invalid_request',
+        `no template '${input.template}' (templates: ${templateNames.join(', ')}; see \`gantry templates\`)`,
+      );
+    }
+    checkFlags(template, input);
+    if (await this.store.findAgent(caller.workspaceId, input.name)) {
+      throw new GantryError('conflict', `an agent named '${input.name}' already exists`);
+    }
+    if (await this.store.findRemovedAgent(caller.workspaceId, input.name)) {
+      throw new GantryError(
+        'conflict',
+        `an agent named '${input.name}' was removed and its history is kept: pick another name`,
+      );
+    }
+    const link = template.kind === 'managed' ? await this.connectedGateway(caller, input.gateway) : undefined;
+    const row = await this.store.createAgent(
+      caller.workspaceId,
+      input.name,
+      template.kind,
+      Date.now(),
+      template.name,
+    );
+    let key =
+      template.kind === 'pass_through'
+        ? undefined
+        : await issueToken(this.store, 'agent', row.id, caller.workspaceId);
+    const binding =
+      link && key && template.provider
+        ? {
+            provider: template.provider,
+            ...(input.workdir ? { workdir: input.workdir } : {}),
+            ...(input.providerBin ? { providerBin: input.providerBin } : {}),
+            settings: input.settings,
+          }
+        : undefined;
+    if (link && key && binding) {
+      try {
+        await this.attach(link, { id: row.id, name: row.name }, key, binding);
+        await this.trust(caller, link.gatewayId, row.id);
+      } catch (err) {
+        await this.store.detachAgent(link.gatewayId, row.id);
+        link.agents.delete(row.id);
+        await this.store.deleteAgent(row.id);
+        throw err;
+      }
+      key = undefined; // it lives on the gateway only
+    }
+    await this.store.audit({
+      workspaceId: caller.workspaceId,
+      actor: `user:${caller.id}`,
+      action: 'agent.added',
+      subject: row.id,
+      data: {
+        name: row.name,
+        template: template.name,
+        kind: template.kind,
+        ...(link
+          ? { gateway: link.gatewayId, provider: template.provider, workdir: input.workdir ?? null }
+          : {}),
+      },
+    });
+    const agent = (await agentViews(this.store, [row]))[0] as Agent;
+    return {
+      agent,
+      template: template.name,
+      gateway: link ? { id: link.gatewayId, name: link.name } : null,
+      binding: binding
+        ? {
+            provider: binding.provider,
+            workdir: input.workdir ?? null,
+            providerBin: input.providerBin ?? null,
+          }
+        : null,
+      ...(template.kind === 'service' && key ? { key } : {}),
+    };
+  }
+
+  /** The gateway's answer to an `attach` it was sent on this link. */
+  attached(link: GatewayLink, frame: GatewayFrameOf<'attached'>): void {
+    const waiting = this.pending.get(frame.requestId);
+    if (!waiting || waiting.gatewayId !== link.gatewayId) return;
+    this.pending.delete(frame.requestId);
+    waiting.resolve({ ok: frame.ok, ...(frame.error ? { error: frame.error } : {}) });
+  }
+
+  async remove(caller: Caller, ref: string): Promise<RemovedAgent> {
+    requireRole(caller, 'admin', 'remove agents');
+    const agent = await findAgentOrThrow(this.store, caller, ref);
+    // Its work stops first, while its gateways still know the runs.
+    let cancelled = 0;
+    for (;;) {
+      const rows = (
+        await this.store.listAssignments(caller.workspaceId, { agentId: agent.id, limit: 1000 })
+      ).filter((r) => !isTerminal(r.state as AssignmentState) && r.state !== 'cancelling');
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const done = await this.assignments.cancel(caller, row.id).catch((err: unknown) => {
+          if (err instanceof GantryError && err.code === 'conflict') return undefined; // it just ended
+          throw err;
+        });
+        if (!done) continue;
+        cancelled += 1;
+        const gatewayLink = done.row.gateway_id ? this.links.get(done.row.gateway_id) : undefined;
+        if (done.notify) {
+          gatewayLink?.send({
+            t: done.notify,
+            assignmentId: row.id,
+            attempt: done.row.attempt,
+            reason: 'cancelled',
+          });
+        }
+      }
+    }
+    const revokedKeys = await this.store.revokeTokensOf(agent.id);
+    const detachedFrom: RemovedAgent['detachedFrom'] = [];
+    for (const gateway of (await this.store.agentGateways([agent.id])).filter(
+      (g) => g.agentId === agent.id,
+    )) {
+      await this.store.detachAgent(gateway.id, agent.id);
+      const link = this.links.get(gateway.id);
+      link?.agents.delete(agent.id);
+      link?.send({ t: 'detach', agentId: agent.id });
+      detachedFrom.push({ id: gateway.id, name: gateway.name, told: link !== undefined });
+    }
+    const outcome = (await this.store.agentReferenced(agent.id)) ? 'removed' : 'deleted';
+    if (outcome === 'removed') await this.store.markAgentRemoved(agent.id);
+    else await this.store.deleteAgent(agent.id);
+    await this.store.audit({
+      workspaceId: caller.workspaceId,
+      actor: `user:${caller.id}`,
+      action: 'agent.removed',
+      subject: agent.id,
+      data: { name: agent.name, outcome, revokedKeys, gateways: detachedFrom.map((g) => g.id), cancelled },
+    });
+    this.log.info('agent removed', { agent: agent.id, outcome });
+    return {
+      agent: { id: agent.id, name: agent.name },
+      outcome,
+      revokedKeys,
+      detachedFrom,
+      cancelledAssignments: cancelled,
+    };
+  }
+
+  /**
+   * The person who added the agent chose this gateway: its device is trusted for the agent (an
+   * approval they decide at once), so a reconnect serves it without asking anyone again.
+   */
+  private async trust(caller: Caller, gatewayId: string, agentId: string): Promise<void> {
+    const devices = this.devices();
+    const gateway = await this.store.getGateway(gatewayId);
+    const agent = await this.store.getAgent(agentId);
+    if (!gateway || !agent) return;
+    const fp = devices.fingerprintOf(await devices.get(gatewayId), {});
+    const grant = await devices.grant(gateway, agent, fp, true);
+    if (grant.status === 'pending') await devices.decide(caller, grant.id, 'approved');
+  }
+
+  private async connectedGateway(caller: Caller, ref: string | undefined): Promise<GatewayLink> {
+    if (!ref) {
+      throw new GantryError(
+        'invalid_request',
+        'a managed template needs --gateway ID|NAME (see `gantry gateways list`)',
+      );
+    }
+    const gateways = await this.store.listGateways(caller.workspaceId);
+    const matches = gateways.filter((g) => g.id === ref || g.name === ref);
+    if (matches.length === 0) throw new GantryError('not_found', `no gateway named or with id '${ref}'`);
+    if (matches.length > 1) {
+      throw new GantryError('invalid_request', `several gateways are named '${ref}': give its id`);
+    }
+    const gateway = matches[0] as (typeof matches)[number];
+    const link = this.links.get(gateway.id);
+    if (!link) {
+      throw new GantryError(
+        'unavailable',
+        `gateway ${gateway.name} (${gateway.id}) is not connected to this hub: start it (gantry gateway start) and try again`,
+      );
+    }
+    return link;
+  }
+
+  private async attach(
+    link: GatewayLink,
+    agent: { id: string; name: string },
+    key: string,
+    binding: { provider: string; workdir?: string; providerBin?: string; settings: Record<string, unknown> },
+  ): Promise<void> {
+    const requestId = randomBytes(8).toString('hex');
+    const answer = new Promise<{ ok: boolean; error?: string }>((resolve) => {
+      this.pending.set(requestId, { gatewayId: link.gatewayId, resolve });
+    });
+    await this.store.attachAgent(link.gatewayId, agent.id, binding.provider);
+    link.agents.set(agent.id, agent.name);
+    link.send({ t: 'attach', requestId, agent, key, binding });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<{ ok: boolean; error?: string }>((resolve) => {
+      timer = setTimeout(
+        () =>
+          resolve({
+            ok: false,
+            error: `no answer in ${attachTimeoutMs / 1000}s (is the gateway up to date?)`,
+          }),
+        attachTimeoutMs,
+      );
+    });
+    const result = await Promise.race([answer, timeout]);
+    clearTimeout(timer);
+    this.pending.delete(requestId);
+    if (!result.ok) {
+      throw new GantryError(
+        'unavailable',
+        `gateway ${link.name} did not take agent ${agent.name}: ${result.error}`,
+      );
+    }
+  }
+}
+
+/** Refuses flags the template does not take, and asks for those it needs. */
+function checkFlags(template: Template, input: AddAgent): void {
+  const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (template.kind !== 'managed') {
+    const given = [
+      input.gateway ? '--gateway' : undefined,
+      input.workdir ? '--workdir' : undefined,
+      input.providerBin ? '--provider-bin' : undefined,
+      ...Object.keys(input.settings).map(flag),
+    ].filter((f) => f !== undefined);
+    if (given.length > 0) {
+      throw new GantryError(
+        'invalid_request',
+        `template ${template.name} makes a ${template.kind} agent that no gateway runs: it takes no ${given.join(', ')}`,
+      );
+    }
+    return;
+  }
+  for (const key of Object.keys(input.settings)) {
+    if (
+      !(templateSettingKeys as readonly string[]).includes(key) ||
+      !template.settings.includes(key as never)
+    ) {
+      throw new GantryError('invalid_request', `template ${template.name} takes no ${flag(key)}`);
+    }
+  }
+  for (const key of template.required) {
+    if (input.settings[key] === undefined) {
+      throw new GantryError('invalid_request', `template ${template.name} needs ${flag(key)}`);
+    }
+  }
+  if (input.providerBin && !template.bin) {
+    throw new GantryError('invalid_request', `template ${template.name} takes no binary flag`);
+  }
+}

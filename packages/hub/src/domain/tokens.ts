@@ -1,0 +1,162 @@
+/**
+ * Tokens as a resource (DESIGN §5): a user mints personal tokens (optionally expiring), lists its
+ * own (an owner or admin: every token of the workspace), revokes them; an owner or admin rotates
+ * an agent's key. A revocation is published on the bus, so open connections made with the token
+ * end at once (auth/revocation.ts).
+ */
+import { GantryError, type TokenInfo } from '@gantry/protocol';
+import { issueToken, type Caller } from '../auth/authenticate.ts';
+import { hasRole, requireMayManage, requireRole, type Role } from '../auth/roles.ts';
+import { mintToken, type TokenKind } from '../auth/tokens.ts';
+import type { Bus } from '../bus.ts';
+import type { Store, TokenRow } from '../store/store.ts';
+import { findAgentOrThrow } from './agents.ts';
+
+export interface TokenDeps {
+  store: Store;
+  bus: Bus;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export async function listTokens(store: Store, caller: Caller): Promise<TokenInfo[]> {
+  requireRole(caller, 'member', 'list tokens');
+  let query = store.db.selectFrom('tokens').selectAll().where('workspace_id', '=', caller.workspaceId);
+  if (!hasRole(caller, 'admin')) query = query.where('kind', '=', 'user').where('owner_id', '=', caller.id);
+  const rows = await query.orderBy('created_at').orderBy('id').execute();
+  const names = await ownerNames(store, caller.workspaceId);
+  return rows.map((row) => tokenView(row, names, caller));
+}
+
+/** A new personal token for the caller, shown once. */
+export async function createToken(
+  store: Store,
+  caller: Caller,
+  input: { expiresInMs?: number },
+): Promise<{ token: TokenInfo; secret: string }> {
+  requireRole(caller, 'member', 'mint tokens');
+  const now = Date.now();
+  const minted = mintToken('user');
+  const row: TokenRow = {
+    id: minted.id,
+    kind: 'user',
+    owner_id: caller.id,
+    workspace_id: caller.workspaceId,
+    secret_hash: minted.secretHash,
+    created_at: now,
+    expires_at: input.expiresInMs === undefined ? null : now + input.expiresInMs,
+    last_used_at: null,
+    revoked_at: null,
+  };
+  await store.insertToken(row);
+  await store.audit({
+    workspaceId: caller.workspaceId,
+    actor: `user:${caller.id}`,
+    action: 'token_created',
+    subject: row.id,
+    data: { kind: 'user', expiresAt: iso(row.expires_at) },
+  });
+  const names = new Map([[caller.id, caller.name]]);
+  return { token: tokenView(row, names, caller), secret: minted.token };
+}
+
+/** Revokes a token: the caller's own, or (owner or admin) any of the workspace's. Idempotent. */
+export async function revokeToken(deps: TokenDeps, caller: Caller, id: string): Promise<TokenInfo> {
+  requireRole(caller, 'member', 'revoke tokens');
+  const row = await deps.store.getToken(id);
+  if (!row || row.workspace_id !== caller.workspaceId) throw new GantryError('not_found', `no token ${id}`);
+  const own = row.kind === 'user' && row.owner_id === caller.id;
+  if (!own) {
+    const ownerRole =
+      row.kind === 'user' ? ((await deps.store.getUser(row.owner_id))?.role as Role) : 'member';
+    if (!hasRole(caller, 'admin')) {
+      // A member learns nothing about tokens that are not its own.
+      throw new GantryError('not_found', `no token ${id}`);
+    }
+    requireMayManage(caller, ownerRole ?? 'member', "revoke an owner's token");
+  }
+  if (row.revoked_at === null) {
+    await revokeWhere(deps, { id: row.id });
+    await deps.store.audit({
+      workspaceId: caller.workspaceId,
+      actor: `user:${caller.id}`,
+      action: 'token_revoked',
+      subject: row.id,
+      data: { kind: row.kind, ownerId: row.owner_id },
+    });
+  }
+  const names = await ownerNames(deps.store, caller.workspaceId);
+  return tokenView((await deps.store.getToken(id)) ?? row, names, caller);
+}
+
+/** A new key for an agent; every key it had before is revoked. Gateway tokens are not touched. */
+export async function rotateAgentKey(
+  deps: TokenDeps,
+  caller: Caller,
+  ref: string,
+): Promise<{ agent: { id: string; name: string }; key: string; revoked: string[] }> {
+  requireRole(caller, 'admin', 'rotate agent keys');
+  const agent = await findAgentOrThrow(deps.store, caller, ref);
+  const now = Date.now();
+  const revoked = await revokeWhere(deps, { ownerId: agent.id, kind: 'agent' }, now);
+  const key = await issueToken(deps.store, 'agent', agent.id, caller.workspaceId, now);
+  await deps.store.audit({
+    workspaceId: caller.workspaceId,
+    actor: `user:${caller.id}`,
+    action: 'agent_key_rotated',
+    subject: agent.id,
+    data: { agent: agent.name, revoked },
+  });
+  return { agent: { id: agent.id, name: agent.name }, key, revoked };
+}
+
+/** Revokes the matching live tokens and tells open connections; returns their ids. */
+export async function revokeWhere(
+  deps: TokenDeps,
+  match: { id: string } | { ownerId: string; kind: TokenKind },
+  now = Date.now(),
+): Promise<string[]> {
+  let query = deps.store.db.selectFrom('tokens').select('id').where('revoked_at', 'is', null);
+  query =
+    'id' in match
+      ? query.where('id', '=', match.id)
+      : query.where('owner_id', '=', match.ownerId).where('kind', '=', match.kind);
+  const ids = (await query.execute()).map((r) => r.id);
+  if (ids.length === 0) return [];
+  await deps.store.db
+    .updateTable('tokens')
+    .set({ revoked_at: now })
+    .where('id', 'in', ids)
+    .where('revoked_at', 'is', null)
+    .execute();
+  deps.bus.emit('revoked', { tokenIds: ids });
+  return ids;
+}
+
+async function ownerNames(store: Store, workspaceId: string): Promise<Map<string, string>> {
+  const [users, agents, gateways] = await Promise.all([
+    store.db
+      .selectFrom('users')
+      .select(['id', 'handle as name'])
+      .where('workspace_id', '=', workspaceId)
+      .execute(),
+    store.db.selectFrom('agents').select(['id', 'name']).where('workspace_id', '=', workspaceId).execute(),
+    store.db.selectFrom('gateways').select(['id', 'name']).where('workspace_id', '=', workspaceId).execute(),
+  ]);
+  return new Map([...users, ...agents, ...gateways].map((r) => [r.id, r.name]));
+}
+
+function tokenView(row: TokenRow, names: Map<string, string>, caller: Caller): TokenInfo {
+  return {
+    id: row.id,
+    kind: row.kind as TokenKind,
+    owner: names.get(row.owner_id) ?? '(removed)',
+    ownerId: row.owner_id,
+    createdAt: iso(row.created_at) as string,
+    expiresAt: iso(row.expires_at),
+    lastUsedAt: iso(row.last_used_at),
+    revoked: row.revoked_at !== null,
+    revokedAt: iso(row.revoked_at),
+    current: row.id === caller.tokenId,
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * Users, roles and workspaces (DESIGN §5). A `users` row is one membership: a handle and a role in
+ * one workspace. A person's memberships share a `person_id`, so one login acts in each of its
+ * workspaces: its token names the membership it was minted for, and `X-Gantry-Workspace` moves a
+ * request to the same person's membership in another workspace (`actInWorkspace`).
+ */
+import { GantryError, type User, type Workspace } from '@gantry/protocol';
+import { issueToken, type Caller } from '../auth/authenticate.ts';
+import { requireMayManage, requireRole, type Role } from '../auth/roles.ts';
+import type { Bus } from '../bus.ts';
+import type { Store, UserRow, WorkspaceRow } from '../store/store.ts';
+import { revokeWhere } from './tokens.ts';
+
+export interface UserDeps {
+  store: Store;
+  bus: Bus;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function userView(row: UserRow): User {
+  return {
+    id: row.id,
+    handle: row.handle,
+    role: row.role as Role,
+    workspaceId: row.workspace_id,
+    createdAt: iso(row.created_at),
+  };
+}
+
+function findWorkspace(store: Store, ref: string): Promise<WorkspaceRow | undefined> {
+  return store.db
+    .selectFrom('workspaces')
+    .selectAll()
+    .where((eb) => eb.or([eb('id', '=', ref), eb('name', '=', ref)]))
+    .executeTakeFirst();
+}
+
+function findUser(store: Store, workspaceId: string, ref: string): Promise<UserRow | undefined> {
+  return store.db
+    .selectFrom('users')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where((eb) => eb.or([eb('id', '=', ref), eb('handle', '=', ref)]))
+    .executeTakeFirst();
+}
+
+/** The caller as the same person's member of workspace `ref` (a name or id); unchanged without one. */
+export async function actInWorkspace(store: Store, caller: Caller, ref: string | undefined): Promise<Caller> {
+  if (!ref || ref === caller.workspaceId) return caller;
+  const workspace = await findWorkspace(store, ref);
+  if (workspace?.id === caller.workspaceId) return caller;
+  if (caller.kind !== 'user')
+    throw new GantryError('forbidden', `a ${caller.kind} credential acts only in its own workspace`);
+  const me = await store.getUser(caller.id);
+  const member =
+    workspace &&
+    me &&
+    (await store.db
+      .selectFrom('users')
+      .selectAll()
+      .where('workspace_id', '=', workspace.id)
+      .where('person_id', '=', me.person_id)
+      .executeTakeFirst());
+  if (!member) throw new GantryError('forbidden', `you are not a member of workspace '${ref}'`);
+  return {
+    ...caller,
+    id: member.id,
+    name: member.handle,
+    role: member.role,
+    workspaceId: member.workspace_id,
+  };
+}
+
+export async function listUsers(store: Store, caller: Caller): Promise<User[]> {
+  requireRole(caller, 'member', 'list users');
+  const rows = await store.db
+    .selectFrom('users')
+    .selectAll()
+    .where('workspace_id', '=', caller.workspaceId)
+    .orderBy('handle')
+    .execute();
+  return rows.map(userView);
+}
+
+/** Adds a user to the caller's workspace and mints its first token (returned once). */
+export async function addUser(
+  store: Store,
+  caller: Caller,
+  input: { handle: string; role?: Role },
+): Promise<{ user: User; token: string }> {
+  const role = input.role ?? 'member';
+  requireMayManage(caller, role, role === 'owner' ? 'add an owner' : 'add users');
+  if (await findUser(store, caller.workspaceId, input.handle))
+    throw new GantryError('conflict', `user '${input.handle}' already exists in this workspace`);
+  const clash = await store.findAgent(caller.workspaceId, input.handle);
+  if (clash)
+    throw new GantryError('conflict', `'${input.handle}' is already an agent's name in this workspace`);
+  const now = Date.now();
+  const row = await store.createUser(caller.workspaceId, input.handle, role, now);
+  const token = await issueToken(store, 'user', row.id, caller.workspaceId, now);
+  await store.audit({
+    workspaceId: caller.workspaceId,
+    actor: `user:${caller.id}`,
+    action: 'user_added',
+    subject: row.id,
+    data: { handle: row.handle, role },
+  });
+  return { user: userView(row), token };
+}
+
+/** Removes a membership and revokes its tokens; the workspace's last owner stays. */
+export async function removeUser(deps: UserDeps, caller: Caller, ref: string): Promise<User> {
+  requireRole(caller, 'admin', 'remove users');
+  const row = await findUser(deps.store, caller.workspaceId, ref);
+  if (!row) throw new GantryError('not_found', `no user '${ref}' in this workspace`);
+  requireMayManage(caller, row.role as Role, 'remove an owner');
+  const removed = await deps.store.db.transaction().execute(async (trx) => {
+    if (row.role === 'owner') {
+      const owners = await trx
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('workspace_id', '=', caller.workspaceId)
+        .where('role', '=', 'owner')
+        .executeTakeFirstOrThrow();
+      if (Number(owners.n) <= 1)
+        throw new GantryError(
+          'conflict',
+          `'${row.handle}' is the workspace's last owner and cannot be removed`,
+        );
+    }
+    const result = await trx.deleteFrom('users').where('id', '=', row.id).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  });
+  if (!removed) throw new GantryError('not_found', `no user '${ref}' in this workspace`);
+  await revokeWhere(deps, { ownerId: row.id, kind: 'user' });
+  await deps.store.audit({
+    workspaceId: caller.workspaceId,
+    actor: `user:${caller.id}`,
+    action: 'user_removed',
+    subject: row.id,
+    data: { handle: row.handle, role: row.role },
+  });
+  return userView(row);
+}
+
+/** The workspaces the caller's person belongs to, with its role in each. */
+export async function listWorkspaces(store: Store, caller: Caller): Promise<Workspace[]> {
+  if (caller.kind !== 'user') {
+    const own = await store.getWorkspace(caller.workspaceId);
+    return own ? [workspaceView(own, null, true)] : [];
+  }
+  const me = await store.getUser(caller.id);
+  if (!me) return [];
+  const rows = await store.db
+    .selectFrom('users')
+    .innerJoin('workspaces', 'workspaces.id', 'users.workspace_id')
+    .select(['workspaces.id', 'workspaces.name', 'workspaces.created_at', 'users.role'])
+    .where('users.person_id', '=', me.person_id)
+    .orderBy('workspaces.name')
+    .execute();
+  return rows.map((r) => workspaceView(r, r.role as Role, r.id === caller.workspaceId));
+}
+
+/** A new workspace with the caller (a user) as its owner, and a token for that membership. */
+export async function createWorkspace(
+  store: Store,
+  caller: Caller,
+  name: string,
+): Promise<{ workspace: Workspace; user: User; token: string }> {
+  requireRole(caller, 'member', 'create workspaces');
+  if (await findWorkspace(store, name))
+    throw new GantryError('conflict', `workspace '${name}' already exists`);
+  const me = await store.getUser(caller.id);
+  if (!me) throw new GantryError('unauthorized', 'your user no longer exists');
+  const now = Date.now();
+  const workspace = await store.createWorkspace(name, now).catch((err: unknown) => {
+    throw new GantryError('conflict', `workspace '${name}' already exists`, { cause: err });
+  });
+  const owner = await store.createUser(workspace.id, me.handle, 'owner', now, me.person_id);
+  const token = await issueToken(store, 'user', owner.id, workspace.id, now);
+  await store.audit({
+    workspaceId: workspace.id,
+    actor: `user:${owner.id}`,
+    action: 'workspace_created',
+    subject: workspace.id,
+    data: { name, by: { workspaceId: caller.workspaceId, userId: caller.id } },
+  });
+  return { workspace: workspaceView(workspace, 'owner', false), user: userView(owner), token };
+}
+
+function workspaceView(
+  row: Pick<WorkspaceRow, 'id' | 'name' | 'created_at'>,
+  role: Role | null,
+  current: boolean,
+): Workspace {
+  return { id: row.id, name: row.name, role, current, createdAt: iso(row.created_at) };
+}

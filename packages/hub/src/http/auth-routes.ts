@@ -1,0 +1,26 @@
+/** `POST /v1/auth/exchange`: a long-lived token in, a short-lived access token (JWT) out (DESIGN §5). */
+import { Hono } from 'hono';
+import { GantryError, type AccessToken } from '@gantry/protocol';
+import { isAccessToken, signAccessToken } from '../auth/jwt.ts';
+import type { HubContext } from '../context.ts';
+import { caller, type HubEnv } from './request.ts';
+
+export function authRoutes(ctx: HubContext): Hono<HubEnv> {
+  const routes = new Hono<HubEnv>();
+  routes.post('/exchange', async (c) => {
+    // An access token cannot renew itself: only its long-lived token can, so revoking that one is final.
+    const bearer = c.req.header('authorization')?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? '';
+    if (isAccessToken(bearer))
+      throw new GantryError('invalid_request', 'exchange needs a long-lived token, not an access token');
+    const who = caller(c);
+    const { accessToken, expiresAt } = await signAccessToken(ctx.store, {
+      sub: who.id,
+      kind: who.kind,
+      workspaceId: who.workspaceId,
+      tokenId: who.tokenId,
+    });
+    const body: AccessToken = { accessToken, expiresAt, tokenId: who.tokenId };
+    return c.json(body);
+  });
+  return routes;
+}
