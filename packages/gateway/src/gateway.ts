@@ -24,6 +24,7 @@ import {
   type OfferedAssignment,
   type EmitEvent,
 } from '@gantry/protocol';
+import { AccessToken } from './access-token.ts';
 import { AgentBindings } from './agent-bindings.ts';
 import { loadDeviceKey, osUser, type DeviceKey } from './device-key.ts';
 import { attachAgent, detachAgent } from './attach.ts';
@@ -127,10 +128,12 @@ export class Gateway {
       this.lock.release();
       throw err;
     }
+    const access = new AccessToken(options.session.serverUrl, options.session.gatewayToken, options.log);
     this.connection = new HubConnection({
       serverUrl: options.session.serverUrl,
       db: this.db,
       log: options.log,
+      credential: () => access.get(),
       hello: (nonce) => this.hello(nonce),
       onPending: (frame) => {
         if (this.pending !== frame.message)

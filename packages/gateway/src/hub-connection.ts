@@ -20,6 +20,8 @@ export interface HubConnectionOptions {
   serverUrl: string;
   db: GatewayDb;
   log: Logger;
+  /** The credential for the next hello (the gateway's access token), fetched before each connect. */
+  credential?: () => Promise<string>;
   /** The hello to answer the hub's `welcome` with, its nonce signed by the device key. */
   hello: (nonce: string) => Extract<GatewayFrame, { t: 'hello' }>;
   /** The hub holds the hello until a person approves this device; `onReady` follows if they do. */
@@ -40,6 +42,8 @@ export class HubConnection {
   private ws: WebSocket | undefined;
   private ready = false;
   private stopped = false;
+  /** The access token the current connection says hello with (undefined: the hello's own). */
+  private helloToken: string | undefined;
   private failures = 0;
   private lastSentId = 0;
   /** The hub's last `error` frame on this connection: a refusal's full reason. */
@@ -123,6 +127,14 @@ export class HubConnection {
   }
 
   private open(): void {
+    if (!this.options.credential) return this.connect(undefined);
+    void this.options.credential().then((token) => {
+      if (!this.stopped) this.connect(token);
+    });
+  }
+
+  private connect(token: string | undefined): void {
+    this.helloToken = token;
     const url = new URL('/v1/gateway/ws', this.options.serverUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url, { maxPayload: maxFrameBytes, handshakeTimeout: 10_000 });
@@ -157,7 +169,8 @@ export class HubConnection {
       return;
     }
     if (frame.t === 'welcome') {
-      this.ws?.send(JSON.stringify(this.options.hello(frame.nonce)));
+      const hello = this.options.hello(frame.nonce);
+      this.ws?.send(JSON.stringify(this.helloToken ? { ...hello, token: this.helloToken } : hello));
       return;
     }
     if (frame.t === 'pending') return this.options.onPending(frame);
