@@ -257,6 +257,15 @@ describe('a permission request', () => {
     ]);
 
     expect(approved.answered).toBe(false);
+    // The decision is an event of the workspace.
+    const events = ok(await call('/v1/events?since=0&type=approval.')) as {
+      type: string;
+      data: Record<string, unknown>;
+    }[];
+    expect(events.at(-1)).toMatchObject({
+      type: 'approval.decided',
+      data: { approvalId: pending.id, kind: 'tool_permission', status: 'approved' },
+    });
     await run.emit(decided('req-ok', 'approved', 'user', pending.id));
     expect(await getApproval(pending.id)).toEqual({ ...approved, answered: true });
   });

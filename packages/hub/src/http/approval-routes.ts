@@ -43,13 +43,26 @@ export function approvalRoutes(ctx: HubContext): Hono<HubEnv> {
   });
 
   const decide = async (c: Context<HubEnv>, id: string, decision: Decision) => {
+    const decided = await decideAny(c, id, decision);
+    // Every decision is an event of the workspace (and, through the domain, an audit entry).
+    const who = caller(c);
+    await ctx.activity.append({
+      workspaceId: who.workspaceId,
+      type: 'approval.decided',
+      actor: { kind: 'user', id: who.id, name: who.name },
+      subject: decided.id,
+      data: { approvalId: decided.id, kind: decided.kind, status: decided.status, subject: decided.subject },
+    });
+    return c.json(decided);
+  };
+  const decideAny = async (c: Context<HubEnv>, id: string, decision: Decision) => {
     // Device approvals (kinds `device`, `fingerprint`) wake the waiting gateway through the bus.
-    if (await ctx.devices.owns(id)) return c.json(await ctx.devices.decide(caller(c), id, decision));
-    if (await folders.approval(caller(c), id)) return c.json(await folders.decide(caller(c), id, decision));
+    if (await ctx.devices.owns(id)) return ctx.devices.decide(caller(c), id, decision);
+    if (await folders.approval(caller(c), id)) return folders.decide(caller(c), id, decision);
     const { approval, gatewayId } = await ctx.approvals.decide(caller(c), id, decision);
     // A gateway that is away gets the decision when it reconnects.
     if (gatewayId) ctx.links.get(gatewayId)?.send(permissionFrame(approval));
-    return c.json(await view(approval));
+    return view(approval);
   };
   app.post('/:id/approve', (c) => decide(c, c.req.param('id'), 'approved'));
   app.post('/:id/deny', (c) => decide(c, c.req.param('id'), 'denied'));
