@@ -99,6 +99,12 @@ echo 'GANTRY_EVENT {"type":"status","message":"'"$key"'"}'`,
     await run(['tasks', 'create', 'a task', '--assign', 'leaky', '--json']);
     await run(['context', 'set', 'note', 'some value']);
     await run(['whoami', '--json']);
+    // Tokens minted on purpose are printed once by the command that mints them, and nowhere else.
+    const alice = await box.json<{ token: string }>(['users', 'add', 'alice', '--role', 'member']);
+    const personal = await box.json<{ secret: string }>(['tokens', 'create', '--expires', '1h']);
+    await run(['whoami', '--json'], { GANTRY_TOKEN: alice.token });
+    await run(['send', 'from alice @leaky'], { GANTRY_TOKEN: alice.token });
+    await run(['whoami', '--json'], { GANTRY_TOKEN: personal.secret });
     // A refused token must not be echoed back either.
     await run(['whoami'], { GANTRY_TOKEN: `${agent.key.split('.')[0]}.${'x'.repeat(43)}` });
 
@@ -108,7 +114,15 @@ echo 'GANTRY_EVENT {"type":"status","message":"'"$key"'"}'`,
     const session = JSON.parse(readFileSync(join(box.home, 'config', 'gateway-session.json'), 'utf8')) as {
       gatewayToken: string;
     };
-    const secrets = [ready.ownerToken, agent.key, session.gatewayToken].map(secretOf);
+    const secrets = [ready.ownerToken, agent.key, session.gatewayToken, alice.token, personal.secret].map(
+      secretOf,
+    );
+    // The CLI's cached access tokens (JWTs) and the device's private key are secrets too.
+    const cache = readFileSync(join(box.home, 'config', 'access-token.json'), 'utf8');
+    secrets.push(...(cache.match(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g) ?? []));
+    const pem = readFileSync(join(box.home, 'data', 'device-key.pem'), 'utf8');
+    secrets.push(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''));
+    expect(secrets.length).toBeGreaterThan(6);
 
     const leaks: string[] = [];
     const check = (where: string, text: string) => {
