@@ -20,6 +20,7 @@ esac
 case "$1" in
   *please-fail*) echo "it broke" >&2; exit 3 ;;
   *slow-please*) sleep 2 ;;
+  *until-cancelled*) sleep 60 ;;
 esac
 echo 'GANTRY_EVENT {"type":"session","id":"conv-'"$GANTRY_ASSIGNMENT_ID"'"}'
 echo "resume=\${GANTRY_RESUME_ID:-none}"
@@ -67,7 +68,11 @@ describe('managed agents answer mentions and work on tasks', () => {
       helper.key,
     ]);
     // One run at a time, so the order in which queued work runs shows in its timestamps.
-    await box.start(['gateway', 'start', '--port', '0', '--concurrency', '1', '--json']).ready();
+    await box
+      .start(['gateway', 'start', '--port', '0', '--concurrency', '1', '--json'], {
+        GANTRY_STOP_GRACE_MS: '500',
+      })
+      .ready();
     events = box.start(['events', 'stream', '--since', '0', '--json']);
     const me = await box.json<{ principal: { id: string } }>(['whoami']);
     ownerId = me.principal.id;
@@ -232,7 +237,7 @@ describe('managed agents answer mentions and work on tasks', () => {
   });
 
   it('cancels the run of a task that is cancelled while it runs', async () => {
-    const task = await box.json<Task>(['tasks', 'create', 'slow-please then stop', '--assign', 'coder']);
+    const task = await box.json<Task>(['tasks', 'create', 'run until-cancelled', '--assign', 'coder']);
     const running = await eventually(async () => {
       const t = await box.json<Task>(['tasks', 'show', task.id]);
       return t.status === 'in_progress' && t.assignmentId ? t : undefined;
