@@ -187,8 +187,11 @@ describe('users, roles, workspaces and tokens', () => {
     const longer = await box.json<{ secret: string }>(['tokens', 'create', '--expires', '10s']);
     expect((await box.run(['whoami'], as(longer.secret))).code).toBe(0);
     const stream = box.start(['events', 'stream', '--json'], as(longer.secret));
-    await box.run(['send', 'before expiry']);
-    await eventually(async () => (stream.stdout.includes('before expiry') ? true : undefined));
+    // The stream starts with what happens next: send until it has connected and shows one.
+    await eventually(async () => {
+      await box.run(['send', 'before expiry']);
+      return stream.stdout.includes('before expiry') ? true : undefined;
+    });
     expect(await stream.exited).toBe(4);
     expect(stream.stdout).toContain('token expired');
     expect((await box.run(['tokens', 'create', '--expires', 'soon'])).code).toBe(2);
