@@ -159,8 +159,10 @@ describe('users, roles, workspaces and tokens', () => {
     expect(agent.id).toBeTruthy();
     const follow = box.start(['assignments', 'events', queued.id, '--follow', '--json'], as(created.secret));
     // The stream is live: it sees new activity.
-    await box.run(['send', 'ping the stream']);
-    await eventually(async () => (stream.stdout.includes('ping the stream') ? true : undefined));
+    await eventually(async () => {
+      await box.run(['send', 'ping the stream']);
+      return stream.stdout.includes('ping the stream') ? true : undefined;
+    });
     await sleep(300);
     expect(follow.proc.exitCode).toBeNull();
 
