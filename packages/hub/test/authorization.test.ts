@@ -23,7 +23,7 @@ const principals = [
 type Principal = (typeof principals)[number];
 
 /** `ok`: any 2xx; a number: that exact status. */
-type Outcome = 'ok' | 401 | 403 | 404;
+type Outcome = 'ok' | 400 | 401 | 403 | 404;
 
 interface Req {
   method: string;
@@ -35,7 +35,10 @@ interface Req {
 
 interface Row {
   route: string;
-  /** Outcomes for owner, admin, member, self, other, gateway: A (2xx), F (403), N (404), U (401). */
+  /**
+   * Outcomes for owner, admin, member, self, other, gateway: A (2xx), F (403), N (404), U (401),
+   * B (400: allowed, but refused as a request that makes no sense).
+   */
   rule: string;
   /** A public route: the same answer without a valid token. */
   open?: boolean;
@@ -43,7 +46,7 @@ interface Row {
 }
 
 let temp: TempHub;
-const tokens: Record<string, string> = {};
+const tokens = {} as Record<Principal | 'mia', string>;
 const ids = {
   alpha: '',
   beta: '',
@@ -82,7 +85,8 @@ async function call(
 /** As the owner; fails the setup unless it succeeded. */
 async function owner(method: string, path: string, json?: unknown): Promise<Record<string, unknown>> {
   const reply = await call({ method, path, json }, temp.ownerToken);
-  if (reply.status >= 300) throw new Error(`${method} ${path}: ${reply.status} ${JSON.stringify(reply.body)}`);
+  if (reply.status >= 300)
+    throw new Error(`${method} ${path}: ${reply.status} ${JSON.stringify(reply.body)}`);
   return reply.body;
 }
 
@@ -141,7 +145,11 @@ const rows: Row[] = [
     req: async (p) => {
       const victim = await freshAgent();
       // `self` is the victim's own key: an agent does not remove itself either.
-      return { method: 'DELETE', path: `/v1/agents/${victim.name}`, ...(p === 'self' ? { token: victim.key } : {}) };
+      return {
+        method: 'DELETE',
+        path: `/v1/agents/${victim.name}`,
+        ...(p === 'self' ? { token: victim.key } : {}),
+      };
     },
   },
   { route: 'POST /v1/agents/:ref/keys', rule: 'A A F F F F', req: () => post('/v1/agents/alpha/keys') },
@@ -150,7 +158,10 @@ const rows: Row[] = [
     rule: 'A A F F F F',
     req: async (p) => {
       const victim = await freshAgent();
-      return { ...post(`/v1/agents/${victim.name}/rotate-key`), ...(p === 'self' ? { token: victim.key } : {}) };
+      return {
+        ...post(`/v1/agents/${victim.name}/rotate-key`),
+        ...(p === 'self' ? { token: victim.key } : {}),
+      };
     },
   },
   { route: 'POST /v1/agents/:ref/pause', rule: 'A A F F F F', req: () => post('/v1/agents/beta/pause') },
@@ -220,7 +231,8 @@ const rows: Row[] = [
       return { method: 'DELETE', path: `/v1/users/${handle}` };
     },
   },
-  { route: 'GET /v1/workspaces', rule: 'A A A F F F', req: () => get('/v1/workspaces') },
+  // An agent sees the one workspace it belongs to (as `/v1/me` does), with no role.
+  { route: 'GET /v1/workspaces', rule: 'A A A A A F', req: () => get('/v1/workspaces') },
   {
     route: 'POST /v1/workspaces',
     rule: 'A A A F F F',
@@ -288,8 +300,8 @@ const rows: Row[] = [
   { route: 'POST /v1/messages/read-all', rule: 'A A A A A F', req: () => post('/v1/messages/read-all') },
   { route: 'GET /v1/inbox', rule: 'A A A A A F', req: () => get('/v1/inbox') },
 
-  // the activity log: it carries every message's text, so it is for people only
-  { route: 'GET /v1/events', rule: 'A A A F F F', req: () => get('/v1/events?since=0') },
+  // the activity log (an agent's view leaves out others' messages: see below)
+  { route: 'GET /v1/events', rule: 'A A A A A F', req: () => get('/v1/events?since=0') },
   {
     route: 'POST /v1/events',
     rule: 'F F F A A F',
@@ -327,7 +339,7 @@ const rows: Row[] = [
   // handoffs: only the asker follows one
   {
     route: 'POST /v1/handoffs',
-    rule: 'A A A F A F',
+    rule: 'A A A B A F', // an agent does not hand work to itself
     req: () => post('/v1/handoffs', { agent: 'alpha', prompt: 'matrix', waitMs: 0 }),
   },
   { route: 'GET /v1/handoffs/:id', rule: 'A F F F F F', req: () => get(`/v1/handoffs/${ids.handoff}`) },
@@ -356,7 +368,7 @@ const rows: Row[] = [
   },
 ];
 
-const decode: Record<string, Outcome> = { A: 'ok', F: 403, N: 404, U: 401 };
+const decode: Record<string, Outcome> = { A: 'ok', B: 400, F: 403, N: 404, U: 401 };
 
 function expected(row: Row, p: Principal): Outcome {
   const columns = row.rule.split(/\s+/);
@@ -401,8 +413,10 @@ beforeAll(async () => {
   tokens.expired = expiring.secret as string;
   tokens.none = '';
 
-  ids.messageToAlpha = (await owner('POST', '/v1/messages', { body: 'for alpha', to: ['alpha'] })).id as string;
-  ids.taskOfAlpha = (await owner('POST', '/v1/tasks', { title: 'alpha task', assignee: 'alpha' })).id as string;
+  ids.messageToAlpha = (await owner('POST', '/v1/messages', { body: 'for alpha', to: ['alpha'] }))
+    .id as string;
+  ids.taskOfAlpha = (await owner('POST', '/v1/tasks', { title: 'alpha task', assignee: 'alpha' }))
+    .id as string;
   ids.assignmentOfAlpha = await freshAssignment();
   await owner('PUT', '/v1/context/matrix-key', { value: 'shared' });
   ids.handoff = (await owner('POST', '/v1/handoffs', { agent: 'alpha', prompt: 'matrix', waitMs: 0 }))
@@ -423,6 +437,21 @@ describe('authorization matrix', () => {
     const detail = `${row.route} as ${p}: ${reply.status} ${JSON.stringify(reply.body).slice(0, 300)}`;
     if (outcome === 'ok') expect(reply.status >= 200 && reply.status < 300, detail).toBe(true);
     else expect(reply.status, detail).toBe(outcome);
+  });
+});
+
+describe('what an agent key reads', () => {
+  const bodies = async (token: string, path: string): Promise<string> =>
+    JSON.stringify((await call(get(path), token)).body);
+
+  it("never shows another agent's mail, through the mailbox or the activity log", async () => {
+    const secret = `for alpha only ${unique('s')}`;
+    await owner('POST', '/v1/messages', { body: secret, to: ['alpha'] });
+    for (const path of ['/v1/events?since=0', '/v1/messages', '/v1/inbox']) {
+      expect(await bodies(tokens.self, path), `alpha ${path}`).toContain(secret);
+      expect(await bodies(tokens.other, path), `beta ${path}`).not.toContain(secret);
+    }
+    expect(await bodies(tokens.owner, '/v1/events?since=0')).toContain(secret);
   });
 });
 

@@ -36,3 +36,12 @@ export function requireRole(caller: Caller, role: Role, what: string): void {
 export function requireMayManage(caller: Caller, role: Role, what: string): void {
   requireRole(caller, role === 'owner' ? 'owner' : 'admin', what);
 }
+
+/**
+ * Throws `forbidden` for a gateway token: it connects gateways, registers folders and speaks on its
+ * WebSocket, nothing else (DESIGN §5). `what` says what was refused.
+ */
+export function refuseGateway(caller: Caller, what: string): void {
+  if (caller.kind === 'gateway')
+    throw new GantryError('forbidden', `a gateway token cannot ${what}: use a user token or an agent key`);
+}

@@ -6,7 +6,8 @@ import {
   type GatewayConnect,
   type GatewayConnectResult,
 } from '@gantry/protocol';
-import { authenticate, issueToken, requireUser, type Caller } from '../auth/authenticate.ts';
+import { authenticate, issueToken, type Caller } from '../auth/authenticate.ts';
+import { requireRole } from '../auth/roles.ts';
 import type { Links } from '../dispatch/links.ts';
 import type { AgentRow, Store } from '../store/store.ts';
 import type { Devices } from './devices.ts';
@@ -17,7 +18,7 @@ export async function createAgent(
   caller: Caller,
   input: { name: string; kind?: Agent['kind'] },
 ): Promise<{ agent: Agent; key: string }> {
-  requireUser(caller);
+  requireRole(caller, 'admin', 'create agents');
   if (await store.findAgent(caller.workspaceId, input.name)) {
     throw new GantryError('conflict', `an agent named '${input.name}' already exists`);
   }

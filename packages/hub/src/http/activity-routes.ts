@@ -38,7 +38,7 @@ export function activityRoutes(ctx: HubContext): Hono<HubEnv> {
     if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
       // Without a position there is nothing "after" yet: the log starts now for this caller.
       if (since === undefined) return c.json([]);
-      return c.json(await collect(ctx, workspaceId, since, types, q.limit ?? 1000));
+      return c.json(await collect(ctx, who, since, types, q.limit ?? 1000));
     }
 
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
@@ -77,7 +77,7 @@ export function activityRoutes(ctx: HubContext): Hono<HubEnv> {
               cursor = last.id;
               let text = '';
               for (const event of page) {
-                if (matchesType(event.type, types)) text += sseMessage(event);
+                if (matchesType(event.type, types) && visibleTo(who, event)) text += sseMessage(event);
                 if (text.length >= writeChars || (event === last && text)) {
                   if (!(await paced(stream, text, outgoing))) return;
                   text = '';
@@ -114,12 +114,32 @@ function requireMember(who: Caller): void {
 }
 
 /**
+ * A `message.created` entry carries the message's text and an `assignment.*` one its prompt or
+ * output: an agent key sees the messages posted to the whole workspace (addressed to nobody), those
+ * it wrote and those addressed to it, and only its own or its own requested work, so it never reads
+ * another agent's mail through the log (DESIGN §5).
+ */
+function visibleTo(who: Caller, event: ActivityEvent): boolean {
+  if (who.kind !== 'agent') return true;
+  if (event.type.startsWith('assignment.')) {
+    const agent = (event.data as { agent?: { id?: string } }).agent;
+    return agent?.id === who.id || event.actor?.id === who.id;
+  }
+  if (event.type !== 'message.created') return true;
+  const message = (event.data as { message?: { author?: { id?: string }; mentions?: { id?: string }[] } })
+    .message;
+  if (!message) return false;
+  const to = message.mentions ?? [];
+  return to.length === 0 || message.author?.id === who.id || to.some((p) => p.id === who.id);
+}
+
+/**
  * Up to `limit` entries of the given types after `since`. The type filter is applied after the
  * read, so pages are read until enough matched or the log ends.
  */
 async function collect(
   ctx: HubContext,
-  workspaceId: string,
+  who: Caller,
   since: number,
   types: string[],
   limit: number,
@@ -127,9 +147,9 @@ async function collect(
   const out: ActivityEvent[] = [];
   let cursor = since;
   for (;;) {
-    const page = await ctx.activity.since(workspaceId, cursor, { limit: Math.max(limit, pageSize) });
+    const page = await ctx.activity.since(who.workspaceId, cursor, { limit: Math.max(limit, pageSize) });
     for (const event of page) {
-      if (!matchesType(event.type, types)) continue;
+      if (!matchesType(event.type, types) || !visibleTo(who, event)) continue;
       out.push(event);
       if (out.length >= limit) return out;
     }

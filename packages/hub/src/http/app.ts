@@ -14,7 +14,7 @@ import {
   type Me,
 } from '@gantry/protocol';
 import { authenticate, issueToken, requireUser } from '../auth/authenticate.ts';
-import { requireRole } from '../auth/roles.ts';
+import { refuseGateway, requireRole } from '../auth/roles.ts';
 import type { HubContext } from '../context.ts';
 import { actInWorkspace } from '../domain/users.ts';
 import { agentViews, connectGateway, createAgent, findAgentOrThrow, gatewayViews } from '../domain/agents.ts';
@@ -100,6 +100,7 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
   app.route('/v1', templateRoutes(ctx));
   app.get('/v1/agents', async (c) => {
     const who = caller(c);
+    refuseGateway(who, 'list agents');
     return c.json(await agentViews(ctx.store, await ctx.store.listAgents(who.workspaceId)));
   });
   app.post('/v1/agents', async (c) => {
@@ -108,6 +109,7 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
     return c.json({ ...agent, key }, 201);
   });
   app.get('/v1/agents/:ref', async (c) => {
+    refuseGateway(caller(c), 'read agents');
     const agent = await findAgentOrThrow(ctx.store, caller(c), c.req.param('ref'));
     return c.json((await agentViews(ctx.store, [agent]))[0]);
   });

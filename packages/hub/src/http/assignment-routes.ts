@@ -10,6 +10,7 @@ import {
 } from '@gantry/protocol';
 import { requireUser } from '../auth/authenticate.ts';
 import { revokedEvent, watchToken } from '../auth/revocation.ts';
+import { refuseGateway } from '../auth/roles.ts';
 import type { HubContext } from '../context.ts';
 import { findAgentOrThrow } from '../domain/agents.ts';
 import { assignmentView, eventView } from '../domain/views.ts';
@@ -20,6 +21,11 @@ const keepAliveMs = 15_000;
 
 export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
+  // A gateway takes its work over its WebSocket, never here.
+  app.use('*', async (c, next) => {
+    refuseGateway(caller(c), 'use assignments over REST');
+    await next();
+  });
 
   const view = async (row: AssignmentRow) => {
     const agent = await ctx.store.getAgent(row.agent_id);

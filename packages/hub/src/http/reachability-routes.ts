@@ -6,10 +6,15 @@
 import { Hono } from 'hono';
 import { pingRequestSchema } from '@gantry/protocol';
 import type { HubContext } from '../context.ts';
+import { refuseGateway } from '../auth/roles.ts';
 import { caller, jsonBody, type HubEnv } from './request.ts';
 
 export function reachabilityRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
+  app.use('*', async (c, next) => {
+    refuseGateway(caller(c), 'read reachability or ping agents');
+    await next();
+  });
 
   app.get('/reachability', async (c) => c.json(await ctx.reachability.all(caller(c))));
 

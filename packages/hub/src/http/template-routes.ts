@@ -6,13 +6,14 @@
 import { Hono } from 'hono';
 import { addAgentSchema } from '@gantry/protocol';
 import type { HubContext } from '../context.ts';
+import { refuseGateway } from '../auth/roles.ts';
 import { caller, jsonBody, type HubEnv } from './request.ts';
 
 export function templateRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
 
   app.get('/templates', (c) => {
-    caller(c); // any authenticated caller may read the catalogue
+    refuseGateway(caller(c), 'read templates'); // users and agents may read the catalogue
     return c.json(ctx.templates.list());
   });
 

@@ -35,6 +35,10 @@ export function mcpRoutes(ctx: HubContext): Hono<HubEnv> {
       }
       throw err;
     }
+    // A gateway token speaks only on the gateway WebSocket and its own REST routes (DESIGN §5).
+    if (c.get('caller').kind === 'gateway') {
+      return rpcError(c, 403, -32000, 'a gateway token cannot use MCP: send an agent key or user token');
+    }
     await next();
   });
 
