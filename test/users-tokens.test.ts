@@ -215,6 +215,13 @@ describe('users, roles, workspaces and tokens', () => {
     expect((await box.run(['whoami'], as(oldKey))).code).toBe(4);
     const me = await box.json<{ principal: { kind: string; name: string } }>(['whoami'], as(rotated.key));
     expect(me.principal).toMatchObject({ kind: 'agent', name: 'echo' });
+    // The gateway serving the agent is handed the new key for its runs.
+    await eventually(async () => {
+      const saved = JSON.parse(readFileSync(join(box.home, 'config', 'gateway-session.json'), 'utf8')) as {
+        agents: { name: string; key: string }[];
+      };
+      return saved.agents.find((a) => a.name === 'echo')?.key === rotated.key ? true : undefined;
+    });
     // The gateway's own token is separate: it keeps serving the agent.
     const done = await box.json<{ state: string }>(['assign', 'echo', 'still there?', '--wait', '20s']);
     expect(done.state).toBe('succeeded');

@@ -60,6 +60,15 @@ export function attachAgent(files: AgentFiles, frame: HubFrameOf<'attach'>): Att
 }
 
 /** Forgets an agent: its key leaves the session file and its binding the bindings file. */
+/** A rotated key for an agent this gateway serves (handed to its runs as GANTRY_TOKEN_FILE). */
+export function rekeyAgent(files: AgentFiles, agentId: string, key: string): boolean {
+  const agent = files.session.agents.find((a) => a.id === agentId);
+  if (!agent) return false;
+  agent.key = key;
+  saveSession(files.sessionFile, files.session);
+  return true;
+}
+
 export function detachAgent(files: AgentFiles, agentId: string): boolean {
   const before = files.session.agents.length;
   files.session.agents = files.session.agents.filter((a) => a.id !== agentId);

@@ -27,7 +27,7 @@ import {
 import { AccessToken } from './access-token.ts';
 import { AgentBindings } from './agent-bindings.ts';
 import { loadDeviceKey, osUser, type DeviceKey } from './device-key.ts';
-import { attachAgent, detachAgent } from './attach.ts';
+import { attachAgent, detachAgent, rekeyAgent } from './attach.ts';
 import { EventSink } from './event-sink.ts';
 import { runProvider } from './run-provider.ts';
 import { HubConnection } from './hub-connection.ts';
@@ -362,6 +362,10 @@ export class Gateway {
         return this.attach(frame);
       case 'detach':
         return this.detach(frame.agentId);
+      case 'rekey':
+        if (rekeyAgent(this.agentFiles, frame.agentId, frame.key))
+          this.options.log.info('the hub rotated an agent key', { agent: frame.agentId });
+        return;
       case 'error':
         this.options.log.warn('the hub reported an error', { code: frame.code, message: frame.message });
         return;

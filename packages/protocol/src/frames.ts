@@ -175,6 +175,8 @@ export const hubFrameSchema = z.discriminatedUnion('t', [
       settings: z.record(z.string(), z.unknown()),
     }),
   }),
+  /** The agent's key was rotated: its runs get this key from now on (the old one is revoked). */
+  z.object({ t: z.literal('rekey'), agentId: z.string(), key: z.string() }),
   /** The agent was removed or detached: forget its key and binding, serve it no more. */
   z.object({ t: z.literal('detach'), agentId: z.string() }),
   z.object({ t: z.literal('error'), code: z.string(), message: z.string() }),

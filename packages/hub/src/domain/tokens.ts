@@ -9,12 +9,15 @@ import { issueToken, type Caller } from '../auth/authenticate.ts';
 import { hasRole, requireMayManage, requireRole, type Role } from '../auth/roles.ts';
 import { mintToken, type TokenKind } from '../auth/tokens.ts';
 import type { Bus } from '../bus.ts';
+import type { Links } from '../dispatch/links.ts';
 import type { Store, TokenRow } from '../store/store.ts';
 import { findAgentOrThrow } from './agents.ts';
 
 export interface TokenDeps {
   store: Store;
   bus: Bus;
+  /** Connected gateways, told a rotated agent key (absent in tests that have none). */
+  links?: Links;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -107,6 +110,10 @@ export async function rotateAgentKey(
     subject: agent.id,
     data: { agent: agent.name, revoked },
   });
+  // Gateways serving the agent hand its runs the new key from now on.
+  for (const link of deps.links?.all() ?? []) {
+    if (link.agents.has(agent.id)) link.send({ t: 'rekey', agentId: agent.id, key });
+  }
   return { agent: { id: agent.id, name: agent.name }, key, revoked };
 }
 
