@@ -11,7 +11,6 @@ import {
   clip,
   GantryError,
   type Approval,
-  type ApprovalStatus,
   type BindingSummary,
   type HelloFrame,
 } from '@gantry/protocol';
@@ -21,7 +20,7 @@ import type { Bus } from '../bus.ts';
 import { newId } from '../ids.ts';
 import type { DeviceGrantTable, DeviceTable } from '../store/schema.ts';
 import type { AgentRow, GatewayRow, Store } from '../store/store.ts';
-import { iso } from './views.ts';
+import { gatewayApprovalView } from './views.ts';
 
 export type DeviceRow = DeviceTable;
 export type GrantRow = DeviceGrantTable;
@@ -305,24 +304,7 @@ export class Devices {
 
   private async view(row: GrantRow): Promise<Approval> {
     const agent = await this.store.getAgent(row.agent_id);
-    return {
-      id: row.id,
-      workspaceId: row.workspace_id,
-      kind: row.kind as Approval['kind'],
-      status: row.status as ApprovalStatus,
-      subject: row.subject,
-      tool: '',
-      input: '',
-      agent: { id: row.agent_id, name: agent?.name ?? row.agent_id },
-      assignmentId: null,
-      attempt: null,
-      createdAt: iso(row.created_at) as string,
-      requestedAt: iso(row.created_at) as string,
-      gatewayId: row.gateway_id,
-      decidedAt: iso(row.decided_at),
-      decidedBy: row.decided_by,
-      answered: row.status !== 'pending',
-    };
+    return gatewayApprovalView(row, { id: row.agent_id, name: agent?.name ?? row.agent_id });
   }
 
   // ---- bindings and the hub's view ----------------------------------------------------------

@@ -10,7 +10,7 @@ import { requireRole } from '../auth/roles.ts';
 import { newId } from '../ids.ts';
 import type { FolderTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
-import { iso } from './views.ts';
+import { gatewayApprovalView, iso } from './views.ts';
 
 type FolderRow = FolderTable;
 
@@ -188,23 +188,6 @@ export class Folders {
   }
 
   private async approvalView(row: FolderRow): Promise<Approval> {
-    return {
-      id: row.id,
-      workspaceId: row.workspace_id,
-      kind: 'folder',
-      status: row.status as Approval['status'],
-      subject: row.subject,
-      tool: '',
-      input: row.workdir,
-      agent: await this.agentOf(row),
-      assignmentId: null,
-      attempt: null,
-      createdAt: iso(row.created_at) as string,
-      requestedAt: iso(row.created_at) as string,
-      gatewayId: row.gateway_id,
-      decidedAt: iso(row.decided_at),
-      decidedBy: row.decided_by,
-      answered: row.status !== 'pending',
-    };
+    return gatewayApprovalView({ ...row, kind: 'folder' }, await this.agentOf(row), row.workdir);
   }
 }

@@ -75,4 +75,43 @@ export function eventView(row: EventRow): AssignmentEvent {
   };
 }
 
+/**
+ * An approval a gateway asked for (a device, a fingerprint, a pass-through folder): no tool and no
+ * assignment; answered once decided.
+ */
+export function gatewayApprovalView(
+  row: {
+    id: string;
+    workspace_id: string;
+    kind: string;
+    status: string;
+    subject: string;
+    gateway_id: string;
+    created_at: number;
+    decided_at: number | null;
+    decided_by: string | null;
+  },
+  agent: { id: string; name: string },
+  input = '',
+): Approval {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    kind: row.kind as Approval['kind'],
+    status: row.status as Approval['status'],
+    subject: row.subject,
+    tool: '',
+    input,
+    agent,
+    assignmentId: null,
+    attempt: null,
+    createdAt: iso(row.created_at) as string,
+    requestedAt: iso(row.created_at) as string,
+    gatewayId: row.gateway_id,
+    decidedAt: iso(row.decided_at),
+    decidedBy: row.decided_by,
+    answered: row.status !== 'pending',
+  };
+}
+
 export { iso };
