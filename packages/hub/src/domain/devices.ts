@@ -7,13 +7,7 @@
  * gateway's held connection.
  */
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import {
-  clip,
-  GantryError,
-  type Approval,
-  type BindingSummary,
-  type HelloFrame,
-} from '@gantry/protocol';
+import { clip, GantryError, type Approval, type BindingSummary, type HelloFrame } from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
 import { requireRole } from '../auth/roles.ts';
 import type { Bus } from '../bus.ts';
