@@ -32,3 +32,23 @@ echo 'GANTRY_EVENT {"type":"session","id":"conv-1"}'
 echo "pwd=$PWD resume=\${GANTRY_RESUME_ID:-none} agent=$GANTRY_AGENT_NAME"
 echo 'GANTRY_EVENT {"type":"result","text":"all done"}'
 `;
+
+/** `gantry gateway connect` for one agent key with a provider (and its binary). */
+export function connectArgs(
+  hubUrl: string,
+  apiKey: string,
+  provider: string,
+  providerBin?: string,
+): string[] {
+  return [
+    'gateway',
+    'connect',
+    '--server-url',
+    hubUrl,
+    '--provider',
+    provider,
+    ...(providerBin ? ['--provider-bin', providerBin] : []),
+    '--api-key',
+    apiKey,
+  ];
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment, AssignmentEvent } from '@gantry/protocol';
 import { Sandbox } from './harness.ts';
-import { createAgent, startHub, type HubReady } from './fixtures.ts';
+import { connectArgs, createAgent, startHub, type HubReady } from './fixtures.ts';
 
 interface Session {
   serverUrl: string;
@@ -230,16 +230,7 @@ describe('gantry gateway run', () => {
     });
     await gateway.stop();
 
-    const unknown = await box.run([
-      'gateway',
-      'connect',
-      '--server-url',
-      hub.url,
-      '--provider',
-      'gpt',
-      '--api-key',
-      key,
-    ]);
+    const unknown = await box.run(connectArgs(hub.url, key, 'gpt'));
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown provider 'gpt'");
     await box.cleanup();

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentReach, Handoff, Message, PingResult, Task } from '@gantry/protocol';
 import { eventually, Sandbox, type Service } from './harness.ts';
-import { createAgent, startHub } from './fixtures.ts';
+import { connectArgs, createAgent, startHub } from './fixtures.ts';
 
 describe('handoff, discover and ping', () => {
   const box = new Sandbox();
@@ -23,27 +23,9 @@ describe('handoff, discover and ping', () => {
     await createAgent(box, 'ghost');
     const sleeper = await createAgent(box, 'sleeper');
     for (const name of ['mailbox', 'buddy', 'looper']) keys[name] = await passThrough(name);
-    await box.json([
-      'gateway',
-      'connect',
-      '--server-url',
-      hubUrl,
-      '--provider',
-      'echo',
-      '--api-key',
-      worker.key,
-    ]);
+    await box.json(connectArgs(hubUrl, worker.key, 'echo'));
     await box.start(['gateway', 'start', '--port', '0', '--json']).ready();
-    await elsewhere.json([
-      'gateway',
-      'connect',
-      '--server-url',
-      hubUrl,
-      '--provider',
-      'echo',
-      '--api-key',
-      sleeper.key,
-    ]);
+    await elsewhere.json(connectArgs(hubUrl, sleeper.key, 'echo'));
     const rounds = `${box.home}/rounds`;
     await Promise.all([
       listen('buddy', box.script('buddy.sh', 'echo "buddy did: $1"')),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Assignment, AssignmentEvent } from '@gantry/protocol';
 import { eventually, Sandbox, type Service } from './harness.ts';
-import { createAgent, startHub } from './fixtures.ts';
+import { connectArgs, createAgent, startHub } from './fixtures.ts';
 import { groupRunning, processRunning } from './processes.ts';
 
 /** Short lease, heartbeat and grace so lost gateways are noticed in about two seconds. */
@@ -21,18 +21,7 @@ async function setup(script: string, hubArgs: string[] = fastHub) {
   const { hub, ready } = await startHub(box, hubArgs);
   const agent = await createAgent(box, 'worker');
   const bin = box.script('agent.sh', script);
-  const connect = await box.run([
-    'gateway',
-    'connect',
-    '--server-url',
-    ready.url,
-    '--provider',
-    'generic',
-    '--provider-bin',
-    bin,
-    '--api-key',
-    agent.key,
-  ]);
+  const connect = await box.run(connectArgs(ready.url, agent.key, 'generic', bin));
   expect(connect.code).toBe(0);
   return { hub, url: ready.url, port: new URL(ready.url).port };
 }

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityEvent, Agent, Assignment, Message, Task } from '@gantry/protocol';
 import { eventually, Sandbox, sleep, type Service } from './harness.ts';
-import { createAgent, startHub } from './fixtures.ts';
+import { connectArgs, createAgent, startHub } from './fixtures.ts';
 
 const queueTtlMs = 4000;
 const hubArgs = ['--mention-hop-limit', '3', '--queue-ttl-ms', String(queueTtlMs)];
@@ -44,29 +44,9 @@ describe('managed agents answer mentions and work on tasks', () => {
     coderKey = keys[0]?.key as string;
     const helper = await createAgent(box, 'helper');
     for (const { key } of keys) {
-      await box.json([
-        'gateway',
-        'connect',
-        '--server-url',
-        hubUrl,
-        '--provider',
-        'generic',
-        '--provider-bin',
-        bin,
-        '--api-key',
-        key,
-      ]);
+      await box.json(connectArgs(hubUrl, key, 'generic', bin));
     }
-    await box.json([
-      'gateway',
-      'connect',
-      '--server-url',
-      hubUrl,
-      '--provider',
-      'echo',
-      '--api-key',
-      helper.key,
-    ]);
+    await box.json(connectArgs(hubUrl, helper.key, 'echo'));
     // One run at a time, so the order in which queued work runs shows in its timestamps.
     await box
       .start(['gateway', 'start', '--port', '0', '--concurrency', '1', '--json'], {

@@ -8,7 +8,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Assignment } from '@gantry/protocol';
-import { createAgent, startHub } from './fixtures.ts';
+import { connectArgs, createAgent, startHub } from './fixtures.ts';
 import { Sandbox, type CliResult } from './harness.ts';
 
 const require = createRequire(import.meta.url);
@@ -74,18 +74,7 @@ echo "my key is $key"
 echo "stderr key $key" >&2
 echo 'GANTRY_EVENT {"type":"status","message":"'"$key"'"}'`,
     );
-    await run([
-      'gateway',
-      'connect',
-      '--server-url',
-      ready.url,
-      '--provider',
-      'generic',
-      '--provider-bin',
-      bin,
-      '--api-key',
-      agent.key,
-    ]);
+    await run(connectArgs(ready.url, agent.key, 'generic', bin));
     const gateway = box.start(['gateway', 'start', '--port', '0', '--json'], { GANTRY_LOG_LEVEL: 'debug' });
     await gateway.ready();
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { taskSchema, type ActivityEvent, type Task } from '@gantry/protocol';
 import { eventually, Sandbox } from './harness.ts';
-import { createAgent, startHub, type HubReady } from './fixtures.ts';
+import { connectArgs, createAgent, startHub, type HubReady } from './fixtures.ts';
 
 describe('tasks', () => {
   const box = new Sandbox();
@@ -177,16 +177,7 @@ describe('tasks', () => {
     ]);
 
     // `gateway connect` registers a gateway: its token is for the gateway's own work only.
-    await box.json([
-      'gateway',
-      'connect',
-      '--server-url',
-      hub.url,
-      '--provider',
-      'echo',
-      '--api-key',
-      runner.key,
-    ]);
+    await box.json(connectArgs(hub.url, runner.key, 'echo'));
     const session = JSON.parse(readFileSync(join(box.home, 'config', 'gateway-session.json'), 'utf8')) as {
       gatewayToken: string;
     };

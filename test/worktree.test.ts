@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment } from '@gantry/protocol';
-import { createAgent, startHub } from './fixtures.ts';
+import { connectArgs, createAgent, startHub } from './fixtures.ts';
 import { Sandbox } from './harness.ts';
 
 const git = (cwd: string, ...args: string[]) =>
@@ -37,18 +37,7 @@ sleep 1
 echo "pwd=$PWD"
 ls`,
     );
-    await box.json([
-      'gateway',
-      'connect',
-      '--server-url',
-      ready.url,
-      '--provider',
-      'generic',
-      '--provider-bin',
-      bin,
-      '--api-key',
-      agent.key,
-    ]);
+    await box.json(connectArgs(ready.url, agent.key, 'generic', bin));
     const bound = await box.json<{ settings: { isolation?: string } }>([
       'gateway',
       'bind',
