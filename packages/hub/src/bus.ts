@@ -18,6 +18,8 @@ export interface BusEvents {
   approval: { approvalId: string; gatewayId: string };
   /** Tokens were revoked: connections authenticated with them end (auth/revocation.ts). */
   revoked: { tokenIds: string[] };
+  /** Browser sessions were signed out: streams opened with them end (auth/revocation.ts). */
+  sessionEnded: { sessionIds: string[] };
 }
 
 export class Bus {

@@ -17,6 +17,7 @@ import type { Assignments } from './domain/assignments.ts';
 import type { Tasks } from './domain/tasks.ts';
 import type { AgentTemplates } from './domain/templates.ts';
 import type { Store } from './store/store.ts';
+import type { WebSettings } from './web-settings.ts';
 
 export interface HubContext {
   store: Store;
@@ -44,6 +45,8 @@ export interface HubContext {
   links: Links;
   dispatcher: Dispatcher;
   settings: DispatchSettings;
+  /** Browser sessions and the dashboard. */
+  web: WebSettings;
   log: Logger;
   startedAt: number;
 }

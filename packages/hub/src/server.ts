@@ -1,6 +1,7 @@
 /** Starts a hub: store, HTTP API, gateway WebSocket, dispatcher and lease sweeper on one port. */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { GantryError, maxFrameBytes, silentLogger, type Logger } from '@gantry/protocol';
@@ -27,6 +28,8 @@ import { Work, defaultWorkSettings } from './domain/work.ts';
 import { createApp } from './http/app.ts';
 import { openStore } from './store/open.ts';
 import { handleGatewaySocket } from './ws/gateway-socket.ts';
+import type { SessionLimits } from './auth/web-session.ts';
+import { webSettings } from './web-settings.ts';
 
 export interface HubOptions {
   host: string;
@@ -41,11 +44,26 @@ export interface HubOptions {
   mentionHopLimit?: number;
   /** Every new gateway device waits for approval, even the first for a fresh agent key. */
   requireApproval?: boolean;
+  /** Where browsers reach this hub (`--public-url`): sign-in links and the Secure cookie follow it. */
+  publicUrl?: string;
+  /** Serve https with this certificate and key (PEM), rather than http. */
+  tls?: TlsFiles;
+  /** The built dashboard folder, served at `/` (the hub never imports the web package). */
+  webRoot?: string;
+  /** Session and sign-in link lifetimes (default: 12 h idle, 7 days, 60 s). */
+  sessionLimits?: Partial<SessionLimits>;
   log?: Logger;
+}
+
+export interface TlsFiles {
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 export interface RunningHub {
   url: string;
+  /** The dashboard's address: the public URL if there is one, else where the hub listens. */
+  dashboardUrl: string;
   port: number;
   storeKind: 'sqlite' | 'postgres';
   bootstrap: Bootstrap;
@@ -55,6 +73,17 @@ export interface RunningHub {
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const log = options.log ?? silentLogger;
   const settings = { ...defaultDispatchSettings, ...options.settings };
+  let url = '';
+  // Before the store opens: a bad --public-url is refused with nothing to undo.
+  const web = webSettings(
+    {
+      publicUrl: options.publicUrl,
+      tls: options.tls !== undefined,
+      webRoot: options.webRoot,
+      limits: options.sessionLimits,
+    },
+    () => url,
+  );
   const store = await openStore(options.db);
   const boot = await bootstrap(store, options.dataDir);
   await store.disconnectAllGateways();
@@ -89,6 +118,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     links,
     dispatcher,
     settings,
+    web,
     log,
     startedAt: Date.now(),
   };
@@ -100,10 +130,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
 
   const app = createApp(ctx);
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
-  const server = await listen(app.fetch, options.host, options.port).catch(async (err: unknown) => {
-    await store.close();
-    throw err;
-  });
+  const server = await listen(app.fetch, options.host, options.port, options.tls).catch(
+    async (err: unknown) => {
+      await store.close();
+      throw err;
+    },
+  );
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://hub').pathname;
     if (path !== '/v1/gateway/ws') {
@@ -115,12 +147,14 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   sweeper.start();
 
   const { port } = server.address() as AddressInfo;
-  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  const scheme = options.tls ? 'https' : 'http';
+  url = `${scheme}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   log.info('hub listening', { url, store: store.kind });
 
   let closing: Promise<void> | undefined;
   return {
     url,
+    dashboardUrl: `${ctx.web.baseUrl()}/`,
     port,
     storeKind: store.kind,
     bootstrap: boot,
@@ -139,9 +173,24 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   };
 }
 
-function listen(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number) {
+function listen(
+  fetch: (req: Request) => Response | Promise<Response>,
+  host: string,
+  port: number,
+  tls?: TlsFiles,
+) {
   return new Promise<Server>((resolve, reject) => {
-    const server = serve({ fetch, hostname: host, port }, () => resolve(server as Server)) as Server;
+    const secure = tls && {
+      createServer: createHttpsServer,
+      serverOptions: { cert: tls.cert, key: tls.key },
+    };
+    let server: Server;
+    try {
+      server = serve({ fetch, hostname: host, port, ...secure }, () => resolve(server)) as Server;
+    } catch (err) {
+      // node:https checks the certificate and key as it creates the server.
+      throw new GantryError('invalid_request', `cannot serve TLS: ${(err as Error).message}`);
+    }
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
         reject(

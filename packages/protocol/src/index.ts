@@ -13,3 +13,4 @@ export * from './folders.ts';
 export * from './redact.ts';
 export * from './users.ts';
 export * from './devices.ts';
+export * from './web.ts';

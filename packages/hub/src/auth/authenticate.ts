@@ -7,6 +7,8 @@ import { mintToken, parseToken, secretMatches, type TokenKind } from './tokens.t
 export interface Caller extends Principal {
   workspaceId: string;
   tokenId: string;
+  /** Set when a browser session (the dashboard's cookie) made the request: `web_sessions.id_hash`. */
+  sessionId?: string;
 }
 
 const unauthorized = () => new GantryError('unauthorized', 'missing, unknown or revoked token');
@@ -40,7 +42,7 @@ async function authenticateAccessToken(store: Store, token: string, now: number)
 }
 
 /** The checks every credential passes through its long-lived token's row. */
-async function callerFromToken(store: Store, row: TokenRow, now: number): Promise<Caller> {
+export async function callerFromToken(store: Store, row: TokenRow, now: number): Promise<Caller> {
   if (row.revoked_at !== null) throw unauthorized();
   if (row.expires_at !== null && row.expires_at <= now) {
     throw new GantryError('unauthorized', 'token expired');

@@ -1,6 +1,7 @@
 /**
  * "End when my token is revoked": an open connection (SSE stream, inbox wait, gateway WebSocket)
- * watches the token it was authenticated with and ends once it is revoked, rotated out or expired.
+ * watches the token it was authenticated with and ends once it is revoked, rotated out or expired;
+ * one opened with a browser session also ends when that session is signed out or expires.
  * A revocation on this hub arrives on the bus at once; one made on another hub behind the same
  * database is seen by a re-read of the token every `recheckMs`.
  */
@@ -8,6 +9,7 @@ import { GantryError } from '@gantry/protocol';
 import type { Bus } from '../bus.ts';
 import type { Store } from '../store/store.ts';
 import type { Caller } from './authenticate.ts';
+import { sessionAlive } from './web-session.ts';
 
 const recheckMs = 5_000;
 /** setTimeout's limit: a later expiry is left to the periodic re-read. */
@@ -24,7 +26,7 @@ export interface Watched {
  */
 export function watchToken(
   deps: Watched,
-  caller: Pick<Caller, 'tokenId'>,
+  caller: Pick<Caller, 'tokenId' | 'sessionId'>,
   onEnd: (reason: string) => void,
 ): () => void {
   let stopped = false;
@@ -37,9 +39,15 @@ export function watchToken(
   const off = deps.bus.on('revoked', ({ tokenIds }) => {
     if (tokenIds.includes(caller.tokenId)) end('token revoked');
   });
+  const offSession = deps.bus.on('sessionEnded', ({ sessionIds }) => {
+    if (caller.sessionId && sessionIds.includes(caller.sessionId)) end('signed out');
+  });
   const check = async () => {
     const row = await deps.store.getToken(caller.tokenId).catch(() => 'unknown' as const);
     if (stopped || row === 'unknown') return;
+    if (caller.sessionId && !(await sessionAlive(deps.store, caller.sessionId).catch(() => true)))
+      return end('session ended');
+    if (stopped) return;
     if (!row || row.revoked_at !== null) return end('token revoked');
     if (row.expires_at !== null) {
       const left = row.expires_at - Date.now();
@@ -54,6 +62,7 @@ export function watchToken(
   function stop() {
     stopped = true;
     off();
+    offSession();
     clearInterval(recheck);
     clearTimeout(expiryTimer);
   }
@@ -66,7 +75,7 @@ export function watchToken(
  */
 export function revocationSignal(
   deps: Watched,
-  caller: Pick<Caller, 'tokenId'>,
+  caller: Pick<Caller, 'tokenId' | 'sessionId'>,
   request?: AbortSignal,
 ): { signal: AbortSignal; revoked: () => string | undefined; done: () => void } {
   const controller = new AbortController();
@@ -90,7 +99,7 @@ export function revokedEvent(reason: string): { event: string; data: string } {
  */
 export async function untilRevoked<T>(
   deps: Watched,
-  caller: Pick<Caller, 'tokenId'>,
+  caller: Pick<Caller, 'tokenId' | 'sessionId'>,
   request: AbortSignal,
   poll: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {

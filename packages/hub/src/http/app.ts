@@ -13,7 +13,7 @@ import {
   type Health,
   type Me,
 } from '@gantry/protocol';
-import { authenticate, issueToken, requireUser } from '../auth/authenticate.ts';
+import { issueToken, requireUser } from '../auth/authenticate.ts';
 import { refuseGateway, requireRole } from '../auth/roles.ts';
 import type { HubContext } from '../context.ts';
 import { actInWorkspace } from '../domain/users.ts';
@@ -23,6 +23,7 @@ import { activityRoutes } from './activity-routes.ts';
 import { approvalRoutes } from './approval-routes.ts';
 import { authRoutes } from './auth-routes.ts';
 import { assignmentRoutes } from './assignment-routes.ts';
+import { authenticateRequest } from './authenticate-request.ts';
 import { contextRoutes, ownBodyLimit } from './context-routes.ts';
 import { deviceRoutes } from './device-routes.ts';
 import { folderRoutes } from './folder-routes.ts';
@@ -36,6 +37,8 @@ import { taskRoutes } from './task-routes.ts';
 import { templateRoutes } from './template-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 import { userRoutes } from './user-routes.ts';
+import { webSessionRoutes, webSignInRoutes } from './web-session-routes.ts';
+import { webRoutes } from './web-static.ts';
 import { workspaceRoutes } from './workspace-routes.ts';
 
 export const maxBodyBytes = 1024 * 1024;
@@ -75,10 +78,10 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
     return c.json(health);
   });
 
+  // Signing in needs no credential yet: before the authentication below.
+  app.route('/v1/web', webSignInRoutes(ctx));
   app.use('/v1/*', async (c, next) => {
-    const header = c.req.header('authorization');
-    const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    const who = await authenticate(ctx.store, token);
+    const who = await authenticateRequest(ctx, c);
     // A person who belongs to several workspaces picks one per request (`gantry --workspace`).
     c.set('caller', await actInWorkspace(ctx.store, who, c.req.header('x-gantry-workspace')));
     await next();
@@ -146,7 +149,10 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
   app.route('/v1/events', activityRoutes(ctx));
   app.route('/v1/events', listenerEventRoutes(ctx));
   app.route('/v1/handoffs', handoffRoutes(ctx));
+  app.route('/v1/web', webSessionRoutes(ctx));
   app.route('/mcp', mcpRoutes(ctx));
+  // Last: every other GET is the dashboard's.
+  app.route('/', webRoutes(ctx.web.webRoot));
   return app;
 }
 

@@ -13,6 +13,9 @@ export function authRoutes(ctx: HubContext): Hono<HubEnv> {
     if (isAccessToken(bearer))
       throw new GantryError('invalid_request', 'exchange needs a long-lived token, not an access token');
     const who = caller(c);
+    // A browser session stays a cookie: it never becomes a bearer token a script could carry off.
+    if (who.sessionId)
+      throw new GantryError('invalid_request', 'exchange needs a long-lived token, not a browser session');
     const { accessToken, expiresAt } = await signAccessToken(ctx.store, {
       sub: who.id,
       kind: who.kind,

@@ -3,6 +3,7 @@
  * migration runs on SQLite and PostgreSQL. Never edit one that has shipped: add the next.
  */
 import { PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { webSessionsMigration } from './web-sessions-migration.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': {
@@ -428,6 +429,7 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0012_web_sessions': webSessionsMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

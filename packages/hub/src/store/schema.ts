@@ -298,6 +298,31 @@ export interface FolderTable {
   key_issued_at: number | null;
 }
 
+/** A dashboard browser session (`0012_web_sessions`): the cookie's and CSRF token's hashes, never the secrets. */
+export interface WebSessionTable {
+  id_hash: string;
+  csrf_hash: string;
+  /** The user token it was signed in with; the session lives only while that token does. */
+  token_id: string;
+  workspace_id: string;
+  created_at: number;
+  last_used_at: number;
+  /** Ends then unless used again (each use pushes it forward). */
+  idle_expires_at: number;
+  /** The absolute end, however busy the session is. */
+  expires_at: number;
+}
+
+/** A one-time sign-in code (`gantry dashboard`): used once, before `expires_at`. */
+export interface WebSigninCodeTable {
+  code_hash: string;
+  /** The user token of whoever asked for the link: the session it opens acts with that token. */
+  token_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   workspaces: WorkspaceTable;
   users: UserTable;
@@ -321,4 +346,6 @@ export interface Database {
   devices: DeviceTable;
   device_grants: DeviceGrantTable;
   folders: FolderTable;
+  web_sessions: WebSessionTable;
+  web_signin_codes: WebSigninCodeTable;
 }
