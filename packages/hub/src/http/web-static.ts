@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import type { HubEnv } from './request.ts';
 
@@ -28,10 +28,8 @@ const immutable = 'public, max-age=31536000, immutable';
 
 export function webRoutes(webRoot: string | undefined): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
-  const files = webRoot ? serveStatic<HubEnv>({ root: webRoot, precompressed: true }) : undefined;
-  const index = webRoot
-    ? serveStatic<HubEnv>({ root: webRoot, path: 'index.html', precompressed: true })
-    : undefined;
+  // Made once a build is there (serveStatic complains about a missing root when made).
+  let serve: { files: MiddlewareHandler<HubEnv>; index: MiddlewareHandler<HubEnv> } | undefined;
   const none = () => Promise.resolve();
 
   app.get('*', async (c, next) => {
@@ -39,13 +37,17 @@ export function webRoutes(webRoot: string | undefined): Hono<HubEnv> {
     if (isApiPath(path)) return next();
     securityHeaders(c);
     // Checked on every request, so a build made while the hub runs is served at once.
-    if (!webRoot || !files || !index || !existsSync(join(webRoot, 'index.html'))) {
+    if (!webRoot || !existsSync(join(webRoot, 'index.html'))) {
       c.header('Cache-Control', 'no-store');
       return c.text(notBuiltText, 404);
     }
+    serve ??= {
+      files: serveStatic<HubEnv>({ root: webRoot, precompressed: true }),
+      index: serveStatic<HubEnv>({ root: webRoot, path: 'index.html', precompressed: true }),
+    };
     c.header('Vary', 'Accept-Encoding');
     c.header('Cache-Control', path.startsWith('/assets/') ? immutable : 'no-cache');
-    const file = await files(c, none);
+    const file = await serve.files(c, none);
     if (file) return file;
     // A missing file is a 404; a page path is the dashboard's own route.
     if (path.startsWith('/assets/') || /\.[a-z0-9]+$/i.test(path)) {
@@ -53,7 +55,7 @@ export function webRoutes(webRoot: string | undefined): Hono<HubEnv> {
       return c.text('not found\n', 404);
     }
     c.header('Cache-Control', 'no-cache');
-    return (await index(c, none)) ?? c.text(notBuiltText, 404);
+    return (await serve.index(c, none)) ?? c.text(notBuiltText, 404);
   });
   return app;
 }
