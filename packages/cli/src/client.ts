@@ -229,6 +229,12 @@ export class HubClient {
     } catch (err) {
       if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') throw err;
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause))
+        throw new GantryError(
+          'unavailable',
+          `the hub at ${this.hub.url} answered with a TLS certificate this machine does not trust (${cause}); ` +
+            'for a self-signed one, set NODE_EXTRA_CA_CERTS to its PEM file',
+        );
       throw new GantryError(
         'unavailable',
         `cannot reach the hub at ${this.hub.url} (${cause}); is it running? Start one with \`gantry up\`, or pass --hub URL`,

@@ -34,6 +34,7 @@ const load = {
   workspaces: () => import('./commands/workspaces.ts'),
   local: () => import('./commands/local.ts'),
   channel: () => import('./commands/channel.ts'),
+  dashboard: () => import('./commands/dashboard.ts'),
 } satisfies Record<string, Loader>;
 
 /** Runs `fn` from a lazily loaded module; errors become a message and an exit code. */
@@ -59,6 +60,17 @@ function hubCommand(cmd: Command): Command {
     );
 }
 
+/** Where browsers reach the hub, and https: `hub start` and `up` take the same. */
+function webOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--public-url <url>',
+      'where browsers reach this hub, e.g. behind a TLS proxy: https://gantry.example.com (GANTRY_PUBLIC_URL)',
+    )
+    .option('--tls-cert <file>', 'serve https with this certificate (PEM; with --tls-key)')
+    .option('--tls-key <file>', "the certificate's private key (PEM)");
+}
+
 function buildProgram(): Command {
   const program = new Command('gantry')
     .description('Gantry: bring AI coding agents online — dispatch work to agents on your machines')
@@ -66,8 +78,7 @@ function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
-  program
-    .command('up')
+  webOptions(program.command('up'))
     .description('start a local hub, a gateway on this machine and an `echo` agent, and log this CLI in')
     .option('--port <port>', 'hub port', '7420')
     .option('--gateway-port <port>', "gateway's local API port", '7421')
@@ -76,8 +87,7 @@ function buildProgram(): Command {
     .action(action(load.up, 'up'));
 
   const hub = program.command('hub').description('run a hub');
-  hub
-    .command('start')
+  webOptions(hub.command('start'))
     .description('run a hub in the foreground')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '7420')
@@ -103,6 +113,12 @@ function buildProgram(): Command {
     )
     .option('--json', 'print the address and first-start token as JSON once ready')
     .action(action(load.hub, 'hubStart'));
+
+  hubCommand(program.command('dashboard'))
+    .description('print a one-time sign-in link to the dashboard (valid 60 s) and open it in a browser')
+    .option('--no-open', 'only print the link')
+    .option('--json', 'JSON output')
+    .action(action(load.dashboard, 'dashboard'));
 
   hubCommand(program.command('login'))
     .description('log this CLI in to a hub')

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { GantryError, createLogger } from '@gantry/protocol';
 import { gantryPaths } from '@gantry/gateway';
 import { startHub, type DispatchSettings } from '@gantry/hub';
+import { hubWebOptions, type HubWebFlags } from '../hub-web-options.ts';
 import { parsePort, untilSignal } from '../lifecycle.ts';
 import { printJsonLine, printLine } from '../output.ts';
 
-export interface HubStartOptions {
+export interface HubStartOptions extends HubWebFlags {
   host: string;
   port: string;
   db?: string;
@@ -74,18 +75,21 @@ export async function hubStart(options: HubStartOptions): Promise<void> {
     settings: dispatchSettings(options),
     mentionHopLimit: mentionHopLimit(options.mentionHopLimit),
     requireApproval: requireApproval(options.requireApproval),
+    ...hubWebOptions(options),
     log: createLogger('hub'),
   });
   const token = hub.bootstrap.ownerToken;
   if (options.json) {
     printJsonLine({
       url: hub.url,
+      dashboard: hub.dashboardUrl,
       store: hub.storeKind,
       ownerTokenFile: hub.bootstrap.ownerTokenPath,
       ...(token ? { ownerToken: token } : {}),
     });
   } else {
     printLine(`Gantry hub listening on ${hub.url} (${hub.storeKind})`);
+    printLine(`dashboard: ${hub.dashboardUrl}  (sign in: gantry dashboard)`);
     if (token) {
       printLine(`First start: created workspace "default" and user "owner".`);
       printLine(`The owner's token is in ${hub.bootstrap.ownerTokenPath} (readable only by you).`);

@@ -17,6 +17,7 @@ import {
 } from '@gantry/gateway';
 import { HubClient } from '../client.ts';
 import { saveLogin } from '../credentials.ts';
+import { hubWebOptions, type HubWebFlags } from '../hub-web-options.ts';
 import { parsePort, untilSignal } from '../lifecycle.ts';
 import { printJsonLine, printLine } from '../output.ts';
 import { stopGraces } from './gateway.ts';
@@ -24,7 +25,9 @@ import { dispatchSettings } from './hub.ts';
 
 const agentName = 'echo';
 
-export async function up(options: { port: string; gatewayPort: string; dataDir?: string; json?: boolean }) {
+export async function up(
+  options: { port: string; gatewayPort: string; dataDir?: string; json?: boolean } & HubWebFlags,
+) {
   const paths = gantryPaths();
   const dataDir = options.dataDir ?? paths.data;
   const dbPath = join(dataDir, 'hub.db');
@@ -34,6 +37,7 @@ export async function up(options: { port: string; gatewayPort: string; dataDir?:
     db: dbPath,
     dataDir,
     settings: dispatchSettings({}),
+    ...hubWebOptions(options),
     log: createLogger('hub', 'warn'),
   });
   try {
@@ -77,7 +81,7 @@ export async function up(options: { port: string; gatewayPort: string; dataDir?:
 
     if (options.json) {
       printJsonLine({
-        hub: { url: hub.url, store: hub.storeKind, db: dbPath },
+        hub: { url: hub.url, dashboard: hub.dashboardUrl, store: hub.storeKind, db: dbPath },
         gateway: { id: session.gatewayId, name: session.gatewayName, localApiUrl: api.url },
         agent: session.agents.find((a) => a.name === agentName)?.id,
         ownerTokenFile: hub.bootstrap.ownerTokenPath,
@@ -85,6 +89,7 @@ export async function up(options: { port: string; gatewayPort: string; dataDir?:
     } else {
       printLine('Gantry is up.');
       printLine(`  hub        ${hub.url}  (SQLite ${dbPath})`);
+      printLine(`  dashboard: ${hub.dashboardUrl}  (sign in: npx gantry dashboard)`);
       printLine(`  gateway    ${session.gatewayName} (${session.gatewayId}), local API ${api.url}`);
       printLine(`  agent      ${agentName}, served by the echo provider`);
       printLine(
