@@ -3,12 +3,14 @@
  * CSRF check, who may sign in, sign-out, revocation and user removal ending a session at once (REST
  * and open SSE streams), the one-time sign-in link (once, within its TTL), idle and absolute expiry.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHub, type HubOptions, type RunningHub } from '../src/server.ts';
 import { startTempHub, type TempHub } from './temp-hub.ts';
+import { postgresAdmin, postgresServer } from '../../../test/postgres-admin.ts';
 
 let temp: TempHub;
 const extraHubs: { hub: RunningHub; dir: string }[] = [];
@@ -101,8 +103,10 @@ function openEvents(url: string, cookie: string) {
       if (finished) break;
       state.text += decoder.decode(value, { stream: true });
     }
-    state.ended = true;
-  })();
+  })()
+    // A stream cut by the hub closing at the end of the file has ended too.
+    .catch(() => undefined)
+    .finally(() => (state.ended = true));
   return { state, done };
 }
 
@@ -336,5 +340,48 @@ describe('one-time sign-in links', () => {
     await call(temp.hub.url, `/v1/tokens/${token.id}/revoke`, { json: {}, bearer: member });
     const code = (link.body.url as string).split('#code=')[1] ?? '';
     expect((await call(temp.hub.url, '/v1/web/session', { json: { code } })).status).toBe(401);
+  });
+});
+
+describe('on PostgreSQL', () => {
+  const database = `gantry_test_${randomBytes(8).toString('hex')}`;
+  let pg: { hub: RunningHub; ownerToken: string };
+  beforeAll(async () => {
+    await postgresAdmin(`create database ${database}`);
+    pg = await hubWith({ db: `${postgresServer}/${database}` });
+  });
+  afterAll(async () => {
+    await pg?.hub.close();
+    await postgresAdmin(`drop database if exists ${database} with (force)`);
+  });
+
+  it('signs in with a token and a one-time link, checks CSRF, and ends with revocation and sign-out', async () => {
+    const url = pg.hub.url;
+    const session = await signIn(url, { token: pg.ownerToken });
+    const me = await call(url, '/v1/me', { cookie: session.cookie });
+    expect(me.body.principal).toMatchObject({ name: 'owner' });
+    const message = { json: { body: 'pg' }, cookie: session.cookie };
+    expect((await call(url, '/v1/messages', message)).status).toBe(403);
+    expect((await call(url, '/v1/messages', { ...message, csrf: session.csrf })).status).toBe(201);
+
+    const link = await call(url, '/v1/web/links', { json: {}, bearer: pg.ownerToken });
+    const code = (link.body.url as string).split('#code=')[1] ?? '';
+    // Two browsers racing with one code: exactly one wins.
+    const raced = await Promise.all([1, 2, 3].map(() => call(url, '/v1/web/session', { json: { code } })));
+    expect(raced.map((r) => r.status).sort()).toEqual([200, 401, 401]);
+
+    const personal = await call(url, '/v1/tokens', { json: {}, bearer: pg.ownerToken });
+    const { token, secret } = personal.body as unknown as { token: { id: string }; secret: string };
+    const viaPersonal = await signIn(url, { token: secret });
+    await call(url, `/v1/tokens/${token.id}/revoke`, { json: {}, bearer: pg.ownerToken });
+    expect((await call(url, '/v1/me', { cookie: viaPersonal.cookie })).status).toBe(401);
+
+    const out = await call(url, '/v1/web/session', {
+      method: 'DELETE',
+      cookie: session.cookie,
+      csrf: session.csrf,
+    });
+    expect(out.status).toBe(204);
+    expect((await call(url, '/v1/me', { cookie: session.cookie })).status).toBe(401);
   });
 });
