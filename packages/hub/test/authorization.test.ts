@@ -129,6 +129,9 @@ const rows: Row[] = [
   { route: 'GET /v1/health', rule: 'A A A A A A', open: true, req: () => get('/v1/health') },
   { route: 'GET /v1/me', rule: 'A A A A A A', req: () => get('/v1/me') },
   { route: 'POST /v1/auth/exchange', rule: 'A A A A A A', req: () => post('/v1/auth/exchange') },
+  // the dashboard: a sign-in link is for people; a bearer token is never a browser session
+  { route: 'POST /v1/web/links', rule: 'A A A F F F', req: () => post('/v1/web/links') },
+  { route: 'GET /v1/web/session', rule: 'U U U U U U', req: () => get('/v1/web/session') },
 
   // agents
   { route: 'GET /v1/agents', rule: 'A A A A A F', req: () => get('/v1/agents') },

@@ -312,9 +312,16 @@ describe('unknown routes', () => {
   it.each([
     ['GET', '/v1/nothing-here'],
     ['DELETE', '/v1/agents'],
-    ['GET', '/elsewhere'],
+    ['DELETE', '/elsewhere'],
   ])('%s %s is a 404 with the error shape', async (method, path) => {
     expectError(await call(path, { method }), 404, 'not_found');
+  });
+
+  it('answers GET for any other path with the dashboard (here: how to build it), not a JSON 404', async () => {
+    const res = await fetch(`${hub.url}/elsewhere`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await res.text()).toBe('the dashboard is not built: run npm run build\n');
   });
 });
 

@@ -197,6 +197,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0008_devices',
         '0009_agent_templates',
         '0010_folders',
+        '0012_web_sessions',
       ]);
       const tables = (await store.db.introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
@@ -223,6 +224,8 @@ describe.each(backends)('store contract ($kind)', (backend) => {
           'devices',
           'device_grants',
           'folders',
+          'web_sessions',
+          'web_signin_codes',
         ]),
       );
     });
@@ -243,6 +246,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0008_devices',
         '0009_agent_templates',
         '0010_folders',
+        '0012_web_sessions',
       ]);
       expect(await store.getMeta('before-remigrate')).toBe('kept');
       expect(await store.getWorkspace(s.ws.id)).toEqual(s.ws);
