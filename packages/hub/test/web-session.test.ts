@@ -265,6 +265,19 @@ describe('ending a session', () => {
     expect((await call(temp.hub.url, '/v1/me', { bearer: member })).status).toBe(200);
   });
 
+  it('ends when its user token expires, and says so in its expiresAt', async () => {
+    const member = await addUser('tess');
+    const personal = await call(temp.hub.url, '/v1/tokens', { json: { expiresInMs: 1500 }, bearer: member });
+    const secret = (personal.body as { secret: string }).secret;
+    const session = await signIn(temp.hub.url, { token: secret });
+    expect(session.body.expiresAt as number).toBeLessThanOrEqual(Date.now() + 1500);
+    expect((await call(temp.hub.url, '/v1/me', { cookie: session.cookie })).status).toBe(200);
+    await until(
+      async () => (await call(temp.hub.url, '/v1/me', { cookie: session.cookie })).status === 401,
+      'the session to end with its token',
+    );
+  });
+
   it('ends when the user is removed from the workspace', async () => {
     const token = await addUser('gone');
     const session = await signIn(temp.hub.url, { token });
