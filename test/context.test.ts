@@ -196,6 +196,23 @@ describe('context', () => {
     expect(log).toEqual(['context.set', 'context.set', 'context.deleted']);
   });
 
+  it('serves an uploaded file only as a download, never as a page on the hub origin', async () => {
+    const page = '<html><script>fetch("/v1/web/session")</script></html>';
+    const up = await fetch(`${hub.url}/v1/context/${encodeURIComponent('reports/x.html')}/file`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${hub.ownerToken}`, 'content-type': 'text/html' },
+      body: page,
+    });
+    expect(up.status).toBe(200);
+    const res = await fetch(`${hub.url}/v1/context/${encodeURIComponent('reports/x.html')}/file`, {
+      headers: { authorization: `Bearer ${hub.ownerToken}` },
+    });
+    expect(await res.text()).toBe(page);
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="x.html"');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toContain('sandbox');
+  });
+
   it('refuses a file over the limit, with or without a declared length, and keeps nothing of it', async () => {
     const path = file('huge.bin', Buffer.alloc(maxFileBytes + 1));
     const cli = await box.run(['context', 'upload', path]);

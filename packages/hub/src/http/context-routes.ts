@@ -77,12 +77,23 @@ export function contextRoutes(ctx: HubContext): Hono<HubEnv> {
   });
   app.get('/:key/file', async (c) => {
     const { entry, body } = await store.open(caller(c), key(c));
+    // The uploader chose the type: a browser must never render it on the hub's origin (an HTML or
+    // SVG file would run script next to the dashboard's session), so it is always a download.
     return c.body(body, 200, {
       'content-type': entry.contentType,
+      'content-disposition': `attachment; filename="${downloadName(entry.key)}"`,
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "sandbox; default-src 'none'",
       'content-length': String(entry.size),
       ...(entry.sha256 ? { 'x-content-sha256': entry.sha256 } : {}),
     });
   });
 
   return app;
+}
+
+/** The last part of a key, as a file name safe inside a quoted header value. */
+function downloadName(key: string): string {
+  const name = key.split('/').pop() || 'file';
+  return name.replace(/[^\w.\-]+/g, '_');
 }
