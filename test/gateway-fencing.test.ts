@@ -1,7 +1,9 @@
-// A gateway frozen with SIGSTOP past its lease and grace (issue 10, item 11), through real processes:
-// while it sleeps, its running attempt is given up and a second assignment's offers to it lapse and
-// are made again. On waking it must stop the stale run before anything else and report it lost, and
-// its answers to the lapsed offers must not cost the live one: nothing ends `cancelled`.
+// A gateway cut off from its hub past lease and grace (issue 10, item 11), through real processes.
+// Frozen with SIGSTOP: while it sleeps, its running attempt is given up and a second assignment's
+// offers to it lapse and are made again; on waking it must stop the stale run before anything else
+// and report it lost, and its answers to the lapsed offers must not cost the live one: nothing ends
+// `cancelled`. With its hub gone: it stops its run once lease and grace are past, without a word
+// from the hub, and the run is retried when the hub is back.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +17,29 @@ const hubArgs = ['--lease-ms', '2000', '--heartbeat-ms', '200', '--grace-ms', '5
 
 let box: Sandbox;
 afterEach(() => box.cleanup());
+
+/** Runs until stopped on its first attempt (a tick every 100 ms, its pid saved); attempt 2 answers. */
+function sleeperScript(home: string) {
+  const ticks = join(home, 'ticks');
+  const pidFile = join(home, 'sleeper.pid');
+  const body = `if [ "$GANTRY_ATTEMPT" = 1 ]; then echo $$ > ${pidFile}; while :; do echo tick >> ${ticks}; sleep 0.1; done; fi
+echo "attempt $GANTRY_ATTEMPT done"`;
+  const firstPid = async () =>
+    Number(
+      await eventually(async () =>
+        existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() || undefined : undefined,
+      ),
+    );
+  return { ticks, body, firstPid };
+}
+
+/** A run's process group is gone, and its output file stopped growing. */
+async function stopped(pgid: number, ticks: string) {
+  await eventually(async () => (groupRunning(pgid) ? undefined : true), 10_000);
+  const size = statSync(ticks).size;
+  await sleep(400);
+  expect(statSync(ticks).size).toBe(size);
+}
 
 describe('a gateway frozen past its lease and grace', () => {
   it('stops its stale run on waking, reports it lost, and ignores its answers to lapsed offers', async () => {
@@ -36,15 +61,10 @@ describe('a gateway frozen past its lease and grace', () => {
         return done(a) ? a : undefined;
       }, ms);
 
-    // `sleeper` runs until stopped on its first attempt, writing a tick every 100 ms; `quick` answers
-    // at once, in its own folder, several at a time (so the frozen gateway has room for two offers).
-    const ticks = join(box.home, 'ticks');
-    const pidFile = join(box.home, 'sleeper.pid');
-    const sleeperBin = box.script(
-      'sleeper.sh',
-      `if [ "$GANTRY_ATTEMPT" = 1 ]; then echo $$ > ${pidFile}; while :; do echo tick >> ${ticks}; sleep 0.1; done; fi
-echo "attempt $GANTRY_ATTEMPT done"`,
-    );
+    // `quick` answers at once, in its own folder, several at a time (so the frozen gateway has room
+    // for two offers of it).
+    const { ticks, body, firstPid } = sleeperScript(box.home);
+    const sleeperBin = box.script('sleeper.sh', body);
     const quickBin = box.script('quick.sh', 'echo "quick: $1"');
     const sleeper = await createAgent(box, 'sleeper');
     const quick = await createAgent(box, 'quick');
@@ -59,10 +79,7 @@ echo "attempt $GANTRY_ATTEMPT done"`,
 
     const long = await api<Assignment>('/v1/assignments', { agent: 'sleeper', prompt: 'long', retries: 1 });
     await until(long.id, (a) => a.state === 'running');
-    const pid = await eventually(async () =>
-      existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() || undefined : undefined,
-    );
-    const pgid = Number(pid);
+    const pgid = await firstPid();
     expect(groupRunning(pgid)).toBe(true);
 
     gateway.proc.kill('SIGSTOP');
@@ -81,10 +98,7 @@ echo "attempt $GANTRY_ATTEMPT done"`,
     }
 
     // The stale run is stopped by the woken gateway, not left running beside attempt 2.
-    await eventually(async () => (groupRunning(pgid) ? undefined : true), 10_000);
-    const size = statSync(ticks).size;
-    await sleep(400);
-    expect(statSync(ticks).size).toBe(size);
+    await stopped(pgid, ticks);
 
     const quickDone = await until(after.id, (a) => a.state === 'succeeded' || a.state === 'cancelled');
     expect(quickDone).toMatchObject({
@@ -110,5 +124,41 @@ echo "attempt $GANTRY_ATTEMPT done"`,
     const cutOff = log.indexOf('out of contact with the hub past lease and grace');
     expect(cutOff).toBeGreaterThanOrEqual(0);
     expect(log.indexOf('the hub revoked an attempt')).toBeGreaterThan(cutOff);
+  }, 90_000);
+});
+
+describe('a gateway whose hub is gone past lease and grace', () => {
+  it('stops its run by itself, and the hub back retries it', async () => {
+    box = new Sandbox();
+    const fast = ['--lease-ms', '1000', '--heartbeat-ms', '200', '--grace-ms', '1000'];
+    const { hub, ready } = await startHub(box, fast);
+    const { ticks, body, firstPid } = sleeperScript(box.home);
+    const agent = await createAgent(box, 'sleeper');
+    expect((await box.run(connectArgs(ready.url, agent.key, 'generic', box.script('s.sh', body)))).code).toBe(
+      0,
+    );
+    const gateway = box.start(['gateway', 'start', '--port', '0', '--json'], { GANTRY_STOP_GRACE_MS: '300' });
+    await gateway.ready();
+    const created = await box.json<Assignment>(['assign', 'sleeper', 'long', '--retries', '1']);
+    const pgid = await firstPid();
+    await eventually(async () =>
+      (await box.json<Assignment>(['assignments', 'show', created.id])).state === 'running'
+        ? true
+        : undefined,
+    );
+
+    hub.proc.kill('SIGKILL');
+    await hub.exited;
+    const gone = Date.now();
+    await stopped(pgid, ticks);
+    expect(Date.now() - gone).toBeGreaterThanOrEqual(1500); // not before lease and grace are past
+    expect(gateway.stderr).toContain('out of contact with the hub past lease and grace');
+
+    box.start(['hub', 'start', '--port', new URL(ready.url).port, '--json', ...fast]);
+    const final = await eventually(async () => {
+      const a = await box.json<Assignment>(['assignments', 'show', created.id]).catch(() => undefined);
+      return a && (a.state === 'succeeded' || a.state === 'failed') ? a : undefined;
+    }, 30_000);
+    expect(final).toMatchObject({ state: 'succeeded', attempt: 2, result: { output: 'attempt 2 done' } });
   }, 90_000);
 });
