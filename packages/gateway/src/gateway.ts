@@ -28,6 +28,7 @@ import { AccessToken } from './access-token.ts';
 import { AgentBindings } from './agent-bindings.ts';
 import { loadDeviceKey, osUser, type DeviceKey } from './device-key.ts';
 import { attachAgent, detachAgent, rekeyAgent } from './attach.ts';
+import { ContactFence } from './contact-fence.ts';
 import { EventSink } from './event-sink.ts';
 import { runProvider } from './run-provider.ts';
 import { HubConnection } from './hub-connection.ts';
@@ -39,12 +40,13 @@ import { defaultPermissionTimeoutMs, PermissionDesk } from './permissions.ts';
 import type { GatewaySession } from './session-file.ts';
 import { GatewayDb } from './state/gateway-db.ts';
 import { acquirePidLock, type PidLock } from './state/pid-lock.ts';
-
-type StopReason = 'cancelled' | 'timed_out' | 'revoked' | 'stopping';
+import { stoppedResult, type StopReason } from './stop-reasons.ts';
 
 interface Run {
   key: string;
   offer: OfferedAssignment;
+  /** The hub's offer this run answers (the latest, when the attempt was offered again). */
+  offerId?: string;
   workdir: string;
   provider: Provider;
   args: string[];
@@ -58,6 +60,8 @@ interface Run {
   waiting?: boolean;
   abort: AbortController;
   reason?: StopReason;
+  /** The hub's reason for a revoke, for the result. */
+  revokedFor?: string;
   done?: Promise<void>;
 }
 
@@ -106,6 +110,7 @@ export class Gateway {
   private roomWaiter: Promise<void> | undefined;
   private readonly bindings: AgentBindings;
   private readonly permissions: PermissionDesk;
+  private readonly fence = new ContactFence((silentMs) => this.cutOff(silentMs));
 
   constructor(private readonly options: GatewayOptions) {
     this.concurrency = options.concurrency ?? 4;
@@ -142,7 +147,11 @@ export class Gateway {
       },
       onReady: (frame) => this.ready(frame),
       onFrame: (frame) => this.receive(frame),
-      onDown: () => clearInterval(this.heartbeat),
+      onContact: () => this.fence.contact(),
+      onDown: () => {
+        clearInterval(this.heartbeat);
+        this.fence.check();
+      },
       onRefused: (message) => {
         this.refused = message;
         options.log.error('the hub refused this gateway', { reason: message });
@@ -174,6 +183,7 @@ export class Gateway {
   }
 
   private sendHeartbeat(): void {
+    this.fence.check();
     const bindings = this.bindingSummary();
     const changed = JSON.stringify(bindings) !== this.sentBindings;
     const sent = this.connection.send({
@@ -183,6 +193,8 @@ export class Gateway {
       ...(changed ? { bindings } : {}),
     });
     if (sent && changed) this.sentBindings = JSON.stringify(bindings);
+    // The hub's pong is contact too, so a gateway with quiet runs is not cut off.
+    this.connection.ping();
   }
 
   /** What each served agent is bound to, mirrored to the hub (which audits changes). */
@@ -212,21 +224,11 @@ export class Gateway {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.heartbeat);
+    this.fence.stop();
     this.bindings.close();
     for (const run of [...this.runs.values()]) {
-      if (run.state === 'running' || run.local) {
-        this.halt(run, 'stopping');
-        continue;
-      }
-      // Never spawned: an accepted offer goes back to the queue when the connection closes; an
-      // attempt the hub already heard `starting` for is reported now rather than after its lease.
-      this.runs.delete(run.key);
-      if (run.state === 'starting') {
-        const ref = { assignmentId: run.offer.id, attempt: run.offer.attempt, agentId: run.offer.agentId };
-        this.finishLost(ref, 'the gateway was stopped before this attempt started');
-      } else {
-        this.db.forgetAttempt(run.offer.id, run.offer.attempt);
-      }
+      if (run.state === 'running' || run.local) this.halt(run, 'stopping');
+      else this.dropUnstarted(run, 'the gateway was stopped before this attempt started');
     }
     this.workdirFreed.emit('freed');
     this.connection.pump();
@@ -316,6 +318,7 @@ export class Gateway {
 
   private ready(frame: HubFrameOf<'hello_ok'>): void {
     this.lastContact = new Date();
+    this.fence.configure(frame);
     this.refused = undefined;
     this.pending = undefined;
     this.options.log.info('connected to hub', { url: this.session.serverUrl, agents: frame.agents.length });
@@ -324,13 +327,12 @@ export class Gateway {
     this.heartbeat.unref();
     for (const run of this.runs.values()) {
       if (run.local) continue;
-      const ref = { assignmentId: run.offer.id, attempt: run.offer.attempt };
       if (run.state === 'accepted') {
-        this.connection.send({ t: 'accept', ...ref });
+        this.connection.send({ t: 'accept', ...offerRef(run) });
         void this.askToStart(run);
       }
-      if (run.state === 'starting') this.connection.send({ t: 'starting', ...ref });
-      if (run.state === 'running') this.connection.send({ t: 'running', ...ref });
+      if (run.state === 'starting') this.connection.send({ t: 'starting', ...offerRef(run) });
+      if (run.state === 'running') this.connection.send({ t: 'running', ...attemptRef(run) });
     }
   }
 
@@ -339,7 +341,7 @@ export class Gateway {
     switch (frame.t) {
       case 'offer':
         this.seenOffers = frame.n;
-        return this.offer(frame.assignment);
+        return this.offer(frame.assignment, frame.offerId);
       case 'claimed':
         return; // `starting` already follows `accept`; the hub answers it with `start` or `revoke`
       case 'start':
@@ -347,11 +349,7 @@ export class Gateway {
       case 'cancel':
         return this.withRun(frame, undefined, (run) => this.halt(run, frame.reason));
       case 'revoke':
-        this.options.log.warn('the hub revoked an attempt', {
-          assignment: frame.assignmentId,
-          reason: frame.reason,
-        });
-        return this.withRun(frame, undefined, (run) => this.halt(run, 'revoked'));
+        return this.withRun(frame, undefined, (run) => this.revoked(run, frame));
       case 'events_ack':
         return this.db.ackEvents(frame.assignmentId, frame.attempt, frame.seq);
       case 'result_ack':
@@ -419,10 +417,13 @@ export class Gateway {
     if (run && (state === undefined || run.state === state)) fn(run);
   }
 
-  private offer(offer: OfferedAssignment): void {
-    const ref = { assignmentId: offer.id, attempt: offer.attempt };
+  private offer(offer: OfferedAssignment, offerId: string | undefined): void {
+    const ref = { assignmentId: offer.id, attempt: offer.attempt, ...(offerId ? { offerId } : {}) };
     const reject = (reason: string) => void this.connection.send({ t: 'reject', ...ref, reason });
     if (this.stopping) return reject('the gateway is stopping');
+    const held = this.runs.get(`${offer.id}#${offer.attempt}`);
+    if (held?.reason) return reject('this gateway is stopping that attempt');
+    if (held) return this.reoffered(held, offerId);
     if (!this.session.agents.some((a) => a.id === offer.agentId))
       return reject('this gateway does not serve that agent');
     if (this.agentSlots(offer.agentId) <= 0) return reject('no free slot');
@@ -437,11 +438,36 @@ export class Gateway {
       args: [...(binding.providerArgs ?? this.session.providerArgs), ...(this.options.providerArgs ?? [])],
       state: 'accepted',
       abort: new AbortController(),
+      ...(offerId ? { offerId } : {}),
     };
     this.runs.set(run.key, run);
     this.record(run);
     this.connection.send({ t: 'accept', ...ref });
     void this.askToStart(run);
+  }
+
+  /**
+   * An attempt this gateway holds is offered again (its earlier offer lapsed while the answers were
+   * on their way): it stays one run, now under the new offer, and its answers so far are repeated
+   * under it so the hub's view of the attempt catches up. Never a second run.
+   */
+  private reoffered(run: Run, offerId: string | undefined): void {
+    if (offerId) run.offerId = offerId;
+    this.connection.send({ t: 'accept', ...offerRef(run) });
+    if (run.state !== 'accepted') this.connection.send({ t: 'starting', ...offerRef(run) });
+    if (run.state === 'running') this.connection.send({ t: 'running', ...attemptRef(run) });
+  }
+
+  /** A revoke naming an earlier offer than the one this run holds is stale: the run goes on. */
+  private revoked(run: Run, frame: HubFrameOf<'revoke'>): void {
+    const log = { assignment: frame.assignmentId, attempt: frame.attempt, reason: frame.reason };
+    if (frame.offerId && run.offerId && frame.offerId !== run.offerId) {
+      this.options.log.debug('ignored a revoke of an earlier offer', { ...log, offer: frame.offerId });
+      return;
+    }
+    this.options.log.warn('the hub revoked an attempt', log);
+    run.revokedFor ??= frame.reason;
+    this.halt(run, 'revoked');
   }
 
   // ---- local runs (the local API) -------------------------------------------------------------
@@ -581,7 +607,7 @@ export class Gateway {
     }
     run.state = 'starting';
     this.record(run);
-    this.connection.send({ t: 'starting', assignmentId: run.offer.id, attempt: run.offer.attempt });
+    this.connection.send({ t: 'starting', ...offerRef(run) });
   }
 
   private job(run: Run) {
@@ -627,7 +653,10 @@ export class Gateway {
     );
     const timer = setTimeout(() => this.halt(run, 'timed_out'), offer.timeoutMs);
     this.connection.send({ t: 'running', ...ref });
-    const emit: EmitEvent = (type, data) => sink.emit(type, data);
+    const emit: EmitEvent = (type, data) => {
+      this.fence.check(); // output read on waking from a freeze comes after the cut-off, not before
+      sink.emit(type, data);
+    };
     const outcome = await runProvider(this.job(run), this.jobContext, {
       signal: run.abort.signal,
       emit,
@@ -638,7 +667,7 @@ export class Gateway {
     });
     clearTimeout(timer);
     sink.flush();
-    const stopped = stoppedResult(run.reason);
+    const stopped = stoppedResult(run.reason, run.revokedFor);
     const frame = {
       t: 'result' as const,
       ...ref,
@@ -746,6 +775,37 @@ export class Gateway {
     }
   }
 
+  /**
+   * Out of contact with the hub past lease + grace: the hub has given up this gateway's attempts
+   * and may run them again elsewhere, so they stop now, through the same path as a cancel, and are
+   * reported `lost`. Local runs are the hub's concern in no way and go on.
+   */
+  private cutOff(silentMs: number): void {
+    const held = [...this.runs.values()].filter((run) => !run.local);
+    if (held.length === 0) return;
+    this.options.log.warn('out of contact with the hub past lease and grace: stopping its runs', {
+      silentS: Math.round(silentMs / 1000),
+      runs: held.length,
+    });
+    for (const run of held) {
+      if (run.state === 'running') this.halt(run, 'cut_off');
+      else this.dropUnstarted(run, 'the gateway was out of contact with the hub before this attempt started');
+    }
+    this.workdirFreed.emit('freed');
+    this.connection.pump();
+  }
+
+  /**
+   * A run never spawned: an accepted offer goes back to the hub's queue by itself; an attempt the
+   * hub may have heard `starting` for is reported lost now rather than after its lease.
+   */
+  private dropUnstarted(run: Run, message: string): void {
+    this.runs.delete(run.key);
+    if (run.state === 'starting')
+      this.finishLost({ ...attemptRef(run), agentId: run.offer.agentId }, message);
+    else this.db.forgetAttempt(run.offer.id, run.offer.attempt);
+  }
+
   /** Reports an attempt the gateway could not see to its end; the hub retries or fails it. */
   private finishLost(ref: { assignmentId: string; attempt: number; agentId: string }, message: string): void {
     const frame = {
@@ -796,27 +856,14 @@ export class Gateway {
   }
 }
 
-function stoppedResult(reason: StopReason | undefined) {
-  switch (reason) {
-    case 'cancelled':
-    case 'revoked':
-      return {
-        status: 'cancelled' as const,
-        error: { code: 'cancelled', message: 'cancelled; the process group was stopped' },
-      };
-    case 'timed_out':
-      return {
-        status: 'timed_out' as const,
-        error: { code: 'timed_out', message: 'the run exceeded its timeout and was stopped' },
-      };
-    case 'stopping':
-      return {
-        status: 'lost' as const,
-        error: { code: 'gateway_lost', message: 'the gateway was stopped while this ran' },
-      };
-    default:
-      return undefined;
-  }
+/** The attempt a run is, for frames that name no offer. */
+function attemptRef(run: Run) {
+  return { assignmentId: run.offer.id, attempt: run.offer.attempt };
+}
+
+/** The attempt and the offer it holds, for the answers to an offer. */
+function offerRef(run: Run) {
+  return { ...attemptRef(run), ...(run.offerId ? { offerId: run.offerId } : {}) };
 }
 
 function isDirectory(path: string): boolean {

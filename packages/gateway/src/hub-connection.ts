@@ -28,6 +28,8 @@ export interface HubConnectionOptions {
   onPending: (frame: Extract<HubFrame, { t: 'pending' }>) => void;
   onFrame: (frame: HubFrame) => void;
   onReady: (frame: Extract<HubFrame, { t: 'hello_ok' }>) => void;
+  /** Any sign of the hub (a frame, ping or pong), told before the frame is handled. */
+  onContact?: () => void;
   onDown: () => void;
   /** A fatal refusal (bad token): stop retrying and report. */
   onRefused: (message: string) => void;
@@ -83,6 +85,11 @@ export class HubConnection {
     if (!this.ready || !this.ws) return false;
     this.ws.send(JSON.stringify(frame));
     return true;
+  }
+
+  /** A WebSocket ping: the hub's pong tells the gateway it is still in contact. */
+  ping(): void {
+    if (this.ready && this.ws?.readyState === WebSocket.OPEN) this.ws.ping();
   }
 
   /**
@@ -141,6 +148,8 @@ export class HubConnection {
     this.ws = ws;
     this.lastError = undefined;
     ws.on('message', (data) => this.receive(String(data)));
+    ws.on('pong', () => this.options.onContact?.());
+    ws.on('ping', () => this.options.onContact?.());
     ws.on('error', (err) => this.options.log.debug('hub socket error', { error: err.message }));
     ws.on('close', (code, reason) => {
       const wasReady = this.ready;
@@ -161,6 +170,7 @@ export class HubConnection {
   }
 
   private receive(text: string): void {
+    this.options.onContact?.();
     let frame: HubFrame;
     try {
       frame = hubFrameSchema.parse(JSON.parse(text));

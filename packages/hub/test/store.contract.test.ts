@@ -197,6 +197,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0008_devices',
         '0009_agent_templates',
         '0010_folders',
+        '0011_offer_fencing',
         '0012_web_sessions',
       ]);
       const tables = (await store.db.introspection.getTables()).map((t) => t.name);
@@ -246,6 +247,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0008_devices',
         '0009_agent_templates',
         '0010_folders',
+        '0011_offer_fencing',
         '0012_web_sessions',
       ]);
       expect(await store.getMeta('before-remigrate')).toBe('kept');
@@ -476,6 +478,24 @@ describe.each(backends)('store contract ($kind)', (backend) => {
 
       expect(await store.transition(a.id, ['offered'], start, { gatewayId: s.gwA, attempt: 1 })).toBe(true);
       expect((await store.getAssignment(a.id))?.state).toBe('starting');
+    });
+
+    it('fences by offer id: an answer to an earlier offer of the same attempt changes nothing', async () => {
+      const a = await assign(store, s, T);
+      expect(a.offer_id).toBeNull();
+      const offer = (offerId: string) =>
+        store.transition(a.id, ['queued'], { state: 'offered', gateway_id: s.gwA, offer_id: offerId });
+      expect(await offer('off-1')).toBe(true);
+      const requeue = { state: 'queued', gateway_id: null, offer_id: null } as const;
+      expect(await store.transition(a.id, ['offered'], requeue, { offerId: 'off-1' })).toBe(true);
+      expect(await offer('off-2')).toBe(true);
+
+      const guard = { gatewayId: s.gwA, attempt: 1 };
+      const start = { state: 'starting' } as const;
+      expect(await store.transition(a.id, ['offered'], start, { ...guard, offerId: 'off-1' })).toBe(false);
+      expect(await store.getAssignment(a.id)).toMatchObject({ state: 'offered', offer_id: 'off-2' });
+      expect(await store.transition(a.id, ['offered'], start, { ...guard, offerId: 'off-2' })).toBe(true);
+      expect(await store.getAssignment(a.id)).toMatchObject({ state: 'starting', offer_id: 'off-2' });
     });
 
     it('lets exactly one of two racing transitions win', async () => {

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHub, type RunningHub } from '../src/server.ts';
+import { startHub, type HubOptions, type RunningHub } from '../src/server.ts';
 
 export interface TempHub {
   hub: RunningHub;
@@ -13,9 +13,10 @@ export interface TempHub {
   stop(): Promise<void>;
 }
 
-export async function startTempHub(prefix: string): Promise<TempHub> {
+export async function startTempHub(prefix: string, settings?: HubOptions['settings']): Promise<TempHub> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  const hub = await startHub({ host: '127.0.0.1', port: 0, db: join(dir, 'hub.db'), dataDir: dir });
+  const db = join(dir, 'hub.db');
+  const hub = await startHub({ host: '127.0.0.1', port: 0, db, dataDir: dir, settings });
   const ownerToken = hub.bootstrap.ownerToken ?? '';
   if (!ownerToken.startsWith('gnt_u_')) throw new Error('a fresh hub wrote no owner token');
   return {

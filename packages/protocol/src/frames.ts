@@ -6,6 +6,12 @@ import { z } from 'zod';
 import { assignmentModes, resultDetailsSchema, resumeFallbacks, runEventSchema } from './assignment.ts';
 
 const attemptRef = { assignmentId: z.string().min(1).max(64), attempt: z.number().int().positive() };
+/**
+ * Every offer has its own id (a fencing token, DESIGN §3): `accept`, `reject` and `starting` name
+ * the offer they answer, so the hub can tell an answer to a lapsed offer from one to the current
+ * offer of the same attempt. Optional on the wire only for peers older than it.
+ */
+const offerRef = { offerId: z.string().min(1).max(64).optional() };
 
 /** What the gateway knows of an attempt it still holds when it (re)connects. */
 export const heldAttemptSchema = z.strictObject({
@@ -59,13 +65,14 @@ export const heartbeatFrame = z.strictObject({
   seenOffers: z.number().int().min(0),
   bindings: z.array(bindingSummarySchema).max(1024).optional(),
 });
-export const acceptFrame = z.strictObject({ t: z.literal('accept'), ...attemptRef });
+export const acceptFrame = z.strictObject({ t: z.literal('accept'), ...attemptRef, ...offerRef });
 export const rejectFrame = z.strictObject({
   t: z.literal('reject'),
   ...attemptRef,
+  ...offerRef,
   reason: z.string().max(1000),
 });
-export const startingFrame = z.strictObject({ t: z.literal('starting'), ...attemptRef });
+export const startingFrame = z.strictObject({ t: z.literal('starting'), ...attemptRef, ...offerRef });
 export const runningFrame = z.strictObject({ t: z.literal('running'), ...attemptRef });
 export const eventsFrame = z.strictObject({
   t: z.literal('events'),
@@ -140,14 +147,30 @@ export const hubFrameSchema = z.discriminatedUnion('t', [
     agents: z.array(z.object({ id: z.string(), name: z.string() })),
     heartbeatMs: z.number().int().positive(),
     leaseMs: z.number().int().positive(),
+    /**
+     * How long after a lease runs out the hub still waits for the gateway. A gateway out of
+     * contact for lease + grace stops its runs: the hub has given them up (absent from older hubs).
+     */
+    graceMs: z.number().int().positive().optional(),
   }),
-  z.object({ t: z.literal('offer'), n: z.number().int().positive(), assignment: offeredAssignmentSchema }),
-  z.object({ t: z.literal('claimed'), ...attemptRef }),
-  z.object({ t: z.literal('start'), ...attemptRef }),
+  z.object({
+    t: z.literal('offer'),
+    n: z.number().int().positive(),
+    /** This offer's own id (absent from older hubs): its answers name it. */
+    offerId: z.string().optional(),
+    assignment: offeredAssignmentSchema,
+  }),
+  z.object({ t: z.literal('claimed'), ...attemptRef, ...offerRef }),
+  z.object({ t: z.literal('start'), ...attemptRef, ...offerRef }),
   z.object({ t: z.literal('events_ack'), ...attemptRef, seq: z.number().int().min(0) }),
   z.object({ t: z.literal('result_ack'), ...attemptRef }),
   z.object({ t: z.literal('cancel'), ...attemptRef, reason: z.enum(['cancelled', 'timed_out']) }),
-  z.object({ t: z.literal('revoke'), ...attemptRef, reason: z.string() }),
+  /**
+   * The hub no longer gives this attempt to this gateway. With `offerId` it withdraws only that
+   * offer: a gateway holding the attempt under another offer ignores it. Without, it stops the
+   * attempt whatever offer it came with; a run already going then ends `lost`, never `cancelled`.
+   */
+  z.object({ t: z.literal('revoke'), ...attemptRef, ...offerRef, reason: z.string() }),
   /**
    * A user decided a `permission_requested` event of this attempt (the gateway answers the waiting
    * agent and emits `permission_decided`). Sent again after a reconnect until that event arrives.

@@ -56,11 +56,11 @@ export class Dispatcher {
       for (const row of candidates) {
         if (total === 0) break;
         if (link.rejected.has(row.id) || (free.agents.get(row.agent_id) ?? 0) <= 0) continue;
-        if (!(await this.assignments.offer(row, link.gatewayId, Date.now() + this.settings.leaseMs)))
-          continue;
+        const offerId = await this.assignments.offer(row, link.gatewayId, Date.now() + this.settings.leaseMs);
+        if (!offerId) continue;
         if (this.links.get(link.gatewayId) !== link) {
           // The gateway went away while we offered: the offer goes back to the queue.
-          await this.assignments.requeue(row.id, row.attempt, link.gatewayId);
+          await this.assignments.requeue(row.id, row.attempt, link.gatewayId, offerId);
           break;
         }
         const n = link.capacity.offered(row.agent_id);
@@ -69,6 +69,7 @@ export class Dispatcher {
         link.send({
           t: 'offer',
           n,
+          offerId,
           assignment: {
             id: row.id,
             attempt: row.attempt,
@@ -81,7 +82,12 @@ export class Dispatcher {
             timeoutMs: row.timeout_ms,
           },
         });
-        this.log.debug('offered', { assignment: row.id, attempt: row.attempt, gateway: link.gatewayId });
+        this.log.debug('offered', {
+          assignment: row.id,
+          attempt: row.attempt,
+          offer: offerId,
+          gateway: link.gatewayId,
+        });
       }
     }
   }

@@ -44,8 +44,16 @@ export class LeaseSweeper {
       for (const row of await this.store.leaseExpired(now)) {
         const link = row.gateway_id ? this.links.get(row.gateway_id) : undefined;
         if (row.state === 'offered') {
-          if (await this.assignments.requeue(row.id, row.attempt)) {
-            link?.send({ t: 'revoke', assignmentId: row.id, attempt: row.attempt, reason: 'offer lapsed' });
+          if (await this.assignments.requeue(row.id, row.attempt, undefined, row.offer_id ?? undefined)) {
+            // Withdraws that one offer: if the attempt is offered to this gateway again, the new
+            // offer is not touched by this revoke arriving late.
+            link?.send({
+              t: 'revoke',
+              assignmentId: row.id,
+              attempt: row.attempt,
+              ...(row.offer_id ? { offerId: row.offer_id } : {}),
+              reason: 'offer lapsed',
+            });
             this.log.warn('offer lapsed, requeued', { assignment: row.id, gateway: row.gateway_id });
           }
           continue;

@@ -18,6 +18,7 @@ import {
 } from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
 import type { Bus } from '../bus.ts';
+import { newId } from '../ids.ts';
 import type { AssignmentRow, NewEvent, Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
 
@@ -101,49 +102,57 @@ export class Assignments {
     return { row: await this.reload(id), notify: 'cancel' };
   }
 
-  /** Hands a queued assignment to a gateway. */
-  async offer(row: AssignmentRow, gatewayId: string, leaseUntil: number): Promise<boolean> {
+  /** Hands a queued assignment to a gateway under a new offer id (its fencing token), returned. */
+  async offer(row: AssignmentRow, gatewayId: string, leaseUntil: number): Promise<string | undefined> {
+    const offerId = newId('off');
     const ok = await this.store.transition(
       row.id,
       ['queued'],
-      { state: 'offered', gateway_id: gatewayId, lease_expires_at: leaseUntil },
+      { state: 'offered', gateway_id: gatewayId, offer_id: offerId, lease_expires_at: leaseUntil },
       { attempt: row.attempt },
     );
-    if (ok) this.changed(row.id);
-    return ok;
+    if (!ok) return undefined;
+    this.changed(row.id);
+    return offerId;
   }
 
-  /** The gateway accepted: its claim stands while the offer is still its own. */
-  claim(id: string, attempt: number, gatewayId: string, leaseUntil: number): Promise<boolean> {
-    return this.store.transition(id, ['offered'], { lease_expires_at: leaseUntil }, { gatewayId, attempt });
+  /** The gateway accepted: its claim stands while the offer it names is still its own. */
+  claim(id: string, attempt: number, gatewayId: string, offerId: string | undefined, leaseUntil: number) {
+    return this.store.transition(
+      id,
+      ['offered'],
+      { lease_expires_at: leaseUntil },
+      { gatewayId, attempt, offerId },
+    );
   }
 
-  /** Back to the queue: only for attempts that never started, so nothing can run twice. */
-  async requeue(id: string, attempt: number, gatewayId?: string): Promise<boolean> {
+  /** Back to the queue (only while the offer named is current): never started, so nothing runs twice. */
+  async requeue(id: string, attempt: number, gatewayId?: string, offerId?: string): Promise<boolean> {
     const ok = await this.store.transition(
       id,
       ['offered'],
-      { state: 'queued', gateway_id: null, lease_expires_at: null },
-      { attempt, ...(gatewayId ? { gatewayId } : {}) },
+      { state: 'queued', gateway_id: null, offer_id: null, lease_expires_at: null },
+      { attempt, gatewayId, offerId },
     );
     if (ok) await this.announceQueued(id);
     return ok;
   }
 
-  /** The gateway is about to spawn. Idempotent, so a gateway that reconnects may ask again. */
-  async starting(id: string, attempt: number, gatewayId: string): Promise<boolean> {
+  /** The gateway is about to spawn, under the offer it names. Idempotent: a reconnect may ask again. */
+  async starting(id: string, attempt: number, gatewayId: string, offerId?: string): Promise<boolean> {
     const ok = await this.store.transition(
       id,
       ['offered'],
       { state: 'starting', started_at: Date.now() },
-      { gatewayId, attempt },
+      { gatewayId, attempt, offerId },
     );
     if (ok) {
       this.changed(id);
       return true;
     }
     const row = await this.store.getAssignment(id);
-    return !!row && row.gateway_id === gatewayId && row.attempt === attempt && row.state === 'starting';
+    const sameOffer = offerId === undefined || row?.offer_id === offerId;
+    return !!row && holds(row, gatewayId, attempt) && row.state === 'starting' && sameOffer;
   }
 
   async running(id: string, attempt: number, gatewayId: string): Promise<void> {
@@ -190,9 +199,15 @@ export class Assignments {
    */
   async complete(frame: ResultFrame, gatewayId: string): Promise<boolean> {
     const row = await this.store.getAssignment(frame.assignmentId);
-    if (!row || row.attempt !== frame.attempt || row.gateway_id !== gatewayId) return false;
+    if (!row || !holds(row, gatewayId, frame.attempt)) return false;
     if (frame.status === 'lost') {
       return (await this.lose(row, frame.error?.message ?? 'the gateway lost the run')) !== 'moved';
+    }
+    // Only a person's cancel ends an assignment `cancelled`: a run stopped without one (an older
+    // gateway answering a revoke that way) was lost, and is retried as such.
+    if (frame.status === 'cancelled' && row.state !== 'cancelling') {
+      const reason = 'the gateway stopped the run though nobody cancelled it';
+      return (await this.lose(row, reason)) !== 'moved';
     }
     const error = frame.error ?? defaultError(frame.status);
     return this.finish(row, activeStates, {
@@ -224,7 +239,13 @@ export class Assignments {
       const ok = await this.store.transition(
         row.id,
         ['starting', 'running'],
-        { state: 'queued', attempt: row.attempt + 1, gateway_id: null, lease_expires_at: null },
+        {
+          state: 'queued',
+          attempt: row.attempt + 1,
+          gateway_id: null,
+          offer_id: null,
+          lease_expires_at: null,
+        },
         { attempt: row.attempt },
       );
       if (!ok) return 'moved';
@@ -349,6 +370,13 @@ export class Assignments {
     this.bus.emit('assignment', { assignmentId });
   }
 }
+
+/** Whether the hub gives this attempt to that gateway now (under whatever offer). */
+export function holds(row: AssignmentRow, gatewayId: string, attempt: number): boolean {
+  return row.gateway_id === gatewayId && row.attempt === attempt && heldStates.has(row.state);
+}
+
+const heldStates = new Set(['offered', 'starting', 'running', 'cancelling']);
 
 function canSee(caller: Caller, row: AssignmentRow): boolean {
   if (caller.kind === 'user') return true;

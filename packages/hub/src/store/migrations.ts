@@ -429,6 +429,13 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0011_offer_fencing': {
+    async up(db: Kysely<unknown>) {
+      // The id of the offer an attempt is held under (DESIGN §3): an answer naming another offer
+      // of the same attempt is a stale one and changes nothing.
+      await db.schema.alterTable('assignments').addColumn('offer_id', 'text').execute();
+    },
+  },
   '0012_web_sessions': webSessionsMigration,
 };
 

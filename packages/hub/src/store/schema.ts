@@ -73,6 +73,8 @@ export interface AssignmentTable {
   state: string;
   attempt: number;
   gateway_id: string | null;
+  /** The offer the attempt is held under (its fencing token); null while queued. */
+  offer_id: string | null;
   lease_expires_at: number | null;
   created_by: string;
   created_at: number;

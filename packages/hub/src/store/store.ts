@@ -351,6 +351,7 @@ export class Store {
       state: 'queued',
       attempt: 1,
       gateway_id: null,
+      offer_id: null,
       lease_expires_at: null,
       created_by: input.createdBy,
       created_at: now,
@@ -387,13 +388,14 @@ export class Store {
 
   /**
    * Compare-and-set: applies `patch` only if the assignment is in one of `from` (and, when given,
-   * held by `gatewayId` at `attempt`). Returns whether it applied: exactly one caller wins a race.
+   * held by `gatewayId` at `attempt` under offer `offerId`). Returns whether it applied: exactly
+   * one caller wins a race.
    */
   async transition(
     id: string,
     from: readonly AssignmentState[],
     patch: AssignmentPatch,
-    guard: { gatewayId?: string; attempt?: number } = {},
+    guard: { gatewayId?: string; attempt?: number; offerId?: string } = {},
   ): Promise<boolean> {
     let query = this.db
       .updateTable('assignments')
@@ -402,6 +404,7 @@ export class Store {
       .where('state', 'in', [...from]);
     if (guard.gatewayId !== undefined) query = query.where('gateway_id', '=', guard.gatewayId);
     if (guard.attempt !== undefined) query = query.where('attempt', '=', guard.attempt);
+    if (guard.offerId !== undefined) query = query.where('offer_id', '=', guard.offerId);
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }

@@ -17,11 +17,10 @@ import { watchToken } from '../auth/revocation.ts';
 import { Capacity } from '../dispatch/capacity.ts';
 import type { GatewayLink } from '../dispatch/links.ts';
 import type { HubContext } from '../context.ts';
+import { answerOffer } from './offer-answers.ts';
 
 const helloTimeoutMs = 10_000;
 const maxInvalidFrames = 20;
-/** How long an assignment a gateway rejected is not offered to that gateway again. */
-const rejectCooldownMs = 5_000;
 
 export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
   const send = (frame: HubFrame) => {
@@ -99,25 +98,9 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
         if (frame.bindings) await ctx.devices.bindings(link.gatewayId, link.workspaceId, frame.bindings);
         return;
       case 'accept':
-        return accept(link, frame);
-      case 'reject': {
-        const row = await ctx.store.getAssignment(frame.assignmentId);
-        // Only a reject of an offer this gateway holds frees its slot; a repeated one changes nothing.
-        if (row && (await ctx.assignments.requeue(frame.assignmentId, frame.attempt, link.gatewayId))) {
-          link.rejected.set(frame.assignmentId, Date.now() + rejectCooldownMs);
-          link.capacity.released(row.agent_id);
-          ctx.log.info('offer rejected', { assignment: frame.assignmentId, reason: frame.reason });
-          ctx.dispatcher.kick();
-        }
-        return;
-      }
+      case 'reject':
       case 'starting':
-        if (await ctx.assignments.starting(frame.assignmentId, frame.attempt, link.gatewayId)) {
-          send({ t: 'start', assignmentId: frame.assignmentId, attempt: frame.attempt });
-        } else {
-          revoke(frame, 'the assignment is no longer yours to start');
-        }
-        return;
+        return answerOffer(ctx, link, frame);
       case 'running':
         return ctx.assignments.running(frame.assignmentId, frame.attempt, link.gatewayId);
       case 'events': {
@@ -237,6 +220,7 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
       agents: [...current.agents].map(([id, name]) => ({ id, name })),
       heartbeatMs: ctx.settings.heartbeatMs,
       leaseMs: ctx.settings.leaseMs,
+      graceMs: ctx.settings.graceMs,
     });
     // Agents of this gateway still waiting for a device approval are served once it comes.
     for (const pending of admission.pending) send({ t: 'pending', ...pending });
@@ -290,15 +274,6 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
       const key = `${h.assignmentId}#${h.attempt}`;
       if (ours.has(key) || h.state === 'finished') continue; // finished: its result is on the way
       revoke(h, 'the hub no longer assigns this attempt to this gateway');
-    }
-  }
-
-  async function accept(current: GatewayLink, frame: GatewayFrameOf<'accept'>): Promise<void> {
-    const leaseUntil = Date.now() + ctx.settings.leaseMs;
-    if (await ctx.assignments.claim(frame.assignmentId, frame.attempt, current.gatewayId, leaseUntil)) {
-      send({ t: 'claimed', assignmentId: frame.assignmentId, attempt: frame.attempt });
-    } else {
-      revoke(frame, 'the offer was withdrawn');
     }
   }
 
