@@ -95,5 +95,5 @@ export function contextRoutes(ctx: HubContext): Hono<HubEnv> {
 /** The last part of a key, as a file name safe inside a quoted header value. */
 function downloadName(key: string): string {
   const name = key.split('/').pop() || 'file';
-  return name.replace(/[^\w.\-]+/g, '_');
+  return name.replace(/[^\w.-]+/g, '_');
 }
