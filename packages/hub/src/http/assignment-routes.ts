@@ -34,6 +34,7 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
 
   app.post('/', async (c) => {
     const input = await jsonBody(c, createAssignmentSchema);
+    if (input.sessionKey !== undefined) await ctx.messages.checkSessionKey(caller(c), input.sessionKey);
     const row = await ctx.assignments.create(caller(c), input);
     return c.json(await view(row), 201);
   });
