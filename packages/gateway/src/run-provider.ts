@@ -54,7 +54,9 @@ export async function runProvider(job: Job, context: JobContext, io: JobIo): Pro
     { stream: true },
   );
   const emit: EmitEvent = (type, data) => io.emit(type, mask.deep(data));
-  const outcome = await runJob(job, context, { ...io, emit });
+  // A permission request's input (a command line) becomes an event and an approval on the hub.
+  const requestPermission: JobIo['requestPermission'] = (request) => io.requestPermission(mask.deep(request));
+  const outcome = await runJob(job, context, { ...io, emit, requestPermission });
   return mask.deep(outcome);
 }
 
