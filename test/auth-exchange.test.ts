@@ -8,6 +8,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, startHub, type HubReady } from './fixtures.ts';
 import { Sandbox, type Service } from './harness.ts';
@@ -134,6 +135,45 @@ describe('POST /v1/auth/exchange', () => {
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
     }
     expect((await me(accessToken)).status).toBe(200);
+  });
+
+  it('requires exp and iat, a lifetime of at most 15 minutes and an iat not in the future (401)', async () => {
+    const { accessToken } = (await (await exchange(bot.key)).json()) as AccessToken;
+    const claims = JSON.parse(
+      Buffer.from(accessToken.split('.')[1] as string, 'base64url').toString(),
+    ) as Record<string, unknown>;
+    // Signed with the hub's own key, read from its store, as a hub sharing the database would.
+    const db = new Database(join(box.home, 'data', 'hub.db'), { readonly: true });
+    const { value } = db.prepare(`select value from meta where key = 'jwt_signing_key'`).get() as {
+      value: string;
+    };
+    db.close();
+    const key = Buffer.from(value, 'base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (times: { iat?: number; exp?: number }) => {
+      const jwt = new SignJWT({ kind: claims.kind, ws: claims.ws, tid: claims.tid })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuer(claims.iss as string)
+        .setSubject(claims.sub as string);
+      if (times.iat !== undefined) jwt.setIssuedAt(times.iat);
+      if (times.exp !== undefined) jwt.setExpirationTime(times.exp);
+      return jwt.sign(key);
+    };
+    // The same claims with sound times work: what is refused below is refused for its times.
+    expect((await me(await sign({ iat: now, exp: now + 900 }))).status).toBe(200);
+    expect((await me(await sign({ iat: now + 30, exp: now + 600 }))).status).toBe(200);
+    const refused = {
+      'no exp': { iat: now },
+      'no iat': { exp: now + 600 },
+      'a 16-minute lifetime': { iat: now - 60, exp: now + 900 },
+      'a year-long lifetime': { iat: now, exp: now + 365 * 86_400 },
+      'an iat 5 minutes ahead': { iat: now + 300, exp: now + 600 },
+    };
+    for (const [what, times] of Object.entries(refused)) {
+      const response = await me(await sign(times));
+      expect(response.status, what).toBe(401);
+      expect(((await response.json()) as { error: { code: string } }).error.code, what).toBe('unauthorized');
+    }
   });
 
   it('ends with its long-lived token: refused once that token is revoked or expired', async () => {

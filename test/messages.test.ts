@@ -119,6 +119,17 @@ describe('send', () => {
     await Promise.all([drain(bot), drain()]);
   });
 
+  it('refuses a reply to a message the sender cannot read (exit 3), and the thread stays closed', async () => {
+    const question = await sendAs(undefined, ['a word in private @bot']);
+    const intruder = await box.run(['send', 'let me in', '--parent', question.id], as(helper));
+    expect(intruder.code, intruder.stderr).toBe(3);
+    expect(intruder.stderr).toContain(`no message ${question.id}`);
+    expect((await box.run(['messages', 'list', '--thread', question.id], as(helper))).code).toBe(3);
+    const thread = json<Message[]>(await box.run(['messages', 'list', '--thread', question.id, '--json']));
+    expect(thread.map((m) => m.id)).toEqual([question.id]);
+    await drain(bot);
+  });
+
   it('--file attaches the file through the workspace context', async () => {
     const path = join(box.home, 'notes.md');
     writeFileSync(path, '# Notes\n\nship it\n');

@@ -1,5 +1,6 @@
 // No secret shows up anywhere but the 0600 credential files: a full run (hub, gateway, an agent
-// whose provider prints its own key, messages, tasks, context) and then everything it wrote —
+// whose provider prints its own key, an --env-pass variable, an Anthropic key and a private key;
+// messages, tasks, context) and then everything it wrote —
 // every other file, every database row, every log line and every command's output — is searched
 // for the secrets of the tokens it minted.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -66,20 +67,42 @@ describe('no secret in any log, event, error, row or file', () => {
   it('keeps every minted secret inside the 0600 credential files', async () => {
     const { hub, ready } = await startHub(box);
     const agent = await createAgent(box, 'leaky');
-    // The provider tries to leak: its key goes to stdout, stderr and the result.
+    // The provider tries to leak: its key (whole, glued to a word, its secret half alone), a
+    // variable passed with --env-pass, an Anthropic key and a private key (made by the script, so
+    // the script file holds none of them) go to stdout, stderr, events, the result and the error.
     const bin = box.script(
       'leaky.sh',
       `key=$(cat "$GANTRY_TOKEN_FILE")
 echo "my key is $key"
 echo "stderr key $key" >&2
-echo 'GANTRY_EVENT {"type":"status","message":"'"$key"'"}'`,
+echo 'GANTRY_EVENT {"type":"status","message":"'"$key"'"}'
+echo "glued:key$key"
+echo "half \${key#*.}"
+echo "passed=$MY_SECRET"
+echo "anthropic sk-ant-api03-$(printf 'k3Y%.0s' $(seq 30))"
+printf -- '-----BEGIN PRIVATE KEY-----\n'
+for i in 1 2 3; do printf 'MIIE%060d\n' $i; done
+printf -- '-----END PRIVATE KEY-----\n'
+case "$1" in *fail*) echo "cannot log in with $MY_SECRET" >&2; exit 3 ;; esac`,
     );
-    await run(connectArgs(ready.url, agent.key, 'generic', bin));
-    const gateway = box.start(['gateway', 'start', '--port', '0', '--json'], { GANTRY_LOG_LEVEL: 'debug' });
+    const mySecret = 'my-very-own-secret-4242';
+    await run([...connectArgs(ready.url, agent.key, 'generic', bin), '--env-pass', 'MY_SECRET']);
+    const gateway = box.start(['gateway', 'start', '--port', '0', '--json'], {
+      GANTRY_LOG_LEVEL: 'debug',
+      MY_SECRET: mySecret,
+    });
     await gateway.ready();
 
     const done = await run(['assign', 'leaky', 'leak please', '--wait', '30s', '--json']);
-    expect((JSON.parse(done.stdout) as Assignment).result?.output).toContain('[redacted]');
+    const output = (JSON.parse(done.stdout) as Assignment).result?.output ?? '';
+    expect(output).toContain('[redacted]');
+    expect(output).toContain('sk-ant-[redacted]');
+    expect(output).toContain('[redacted private key]');
+    const failed = await run(['assign', 'leaky', 'fail please', '--wait', '30s', '--json']);
+    expect((JSON.parse(failed.stdout) as Assignment).error?.message).toContain(
+      'cannot log in with [redacted]',
+    );
+    await run(['assignments', 'events', (JSON.parse(failed.stdout) as Assignment).id, '--json']);
     await run(['assignments', 'list', '--json']);
     const created = JSON.parse(done.stdout) as Assignment;
     await run(['assignments', 'events', created.id, '--json']);
@@ -111,7 +134,10 @@ echo 'GANTRY_EVENT {"type":"status","message":"'"$key"'"}'`,
     secrets.push(...(cache.match(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g) ?? []));
     const pem = readFileSync(join(box.home, 'data', 'device-key.pem'), 'utf8');
     secrets.push(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''));
-    expect(secrets.length).toBeGreaterThan(6);
+    // What the provider printed: the passed variable, the Anthropic key, the private key's lines.
+    secrets.push(mySecret, `api03-${'k3Y'.repeat(30)}`);
+    for (const i of [1, 2, 3]) secrets.push(`MIIE${String(i).padStart(60, '0')}`);
+    expect(secrets.length).toBeGreaterThan(11);
 
     const leaks: string[] = [];
     const check = (where: string, text: string) => {

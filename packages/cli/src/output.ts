@@ -40,6 +40,17 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** A JSON array written page by page as the pages come, laid out as `printJson` lays out the whole. */
+export async function printJsonArray(pages: AsyncIterable<readonly unknown[]>): Promise<void> {
+  let first = true;
+  for await (const page of pages) {
+    const items = page.map((item) => `  ${JSON.stringify(item, null, 2).replaceAll('\n', '\n  ')}`);
+    process.stdout.write(`${first ? '[\n' : ',\n'}${items.join(',\n')}`);
+    first = false;
+  }
+  process.stdout.write(first ? '[]\n' : '\n]\n');
+}
+
 /** One JSON object on one line: what a foreground service prints when it is ready. */
 export function printJsonLine(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);

@@ -5,9 +5,9 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultSessionKey, redactDeep, type EmitEvent, type OfferedAssignment } from '@gantry/protocol';
+import { defaultSessionKey, Redactor, type EmitEvent, type OfferedAssignment } from '@gantry/protocol';
 import { writeSecretFile } from './files.ts';
-import { allowlistedEnv } from './providers/environment.ts';
+import { allowlistedEnv, secretEnvValues } from './providers/environment.ts';
 import { runMarker } from './providers/process-group.ts';
 import { unavailable, type PermissionRequest, type Provider, type RunOutcome } from './providers/provider.ts';
 import type { ProviderSettings } from './providers/settings.ts';
@@ -40,11 +40,29 @@ export interface JobContext {
   worktreeDir: string;
 }
 
-/** Runs the job with every event and the result masked for secrets (DESIGN §5: none leaves in output). */
+/**
+ * Runs the job with every event and the result masked for secrets (DESIGN §5: none leaves in
+ * output): the well-known key shapes, the secret values its environment carries, and the secret
+ * half of each token this gateway holds (printed on its own, it has no telling shape).
+ */
 export async function runProvider(job: Job, context: JobContext, io: JobIo): Promise<RunOutcome> {
-  const emit: EmitEvent = (type, data) => io.emit(type, redactDeep(data));
-  const outcome = await runJob(job, context, { ...io, emit });
-  return redactDeep(outcome);
+  const mask = new Redactor(
+    [
+      ...secretEnvValues(job.provider.envFamilies, job.settings.envPass ?? []),
+      ...[context.session.gatewayToken, ...context.session.agents.map((a) => a.key)].map(secretOf),
+    ],
+    { stream: true },
+  );
+  const emit: EmitEvent = (type, data) => io.emit(type, mask.deep(data));
+  // A permission request's input (a command line) becomes an event and an approval on the hub.
+  const requestPermission: JobIo['requestPermission'] = (request) => io.requestPermission(mask.deep(request));
+  const outcome = await runJob(job, context, { ...io, emit, requestPermission });
+  return mask.deep(outcome);
+}
+
+/** The secret half of a Gantry token (`gnt_x_<id>.<secret>`). */
+function secretOf(token: string): string {
+  return token.slice(token.indexOf('.') + 1);
 }
 
 async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutcome> {

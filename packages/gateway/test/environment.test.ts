@@ -1,7 +1,7 @@
 // What a provider process may see of the gateway's environment: the allowlist, the provider's own
 // families, the binding's --env-pass names — never the gateway's tokens or anything else.
 import { describe, expect, it } from 'vitest';
-import { allowlistedEnv } from '../src/providers/environment.ts';
+import { allowlistedEnv, secretEnvValues } from '../src/providers/environment.ts';
 import { createProvider } from '../src/providers/registry.ts';
 
 const gatewayEnv = {
@@ -50,5 +50,16 @@ describe('provider environment', () => {
         names.filter((n) => n.startsWith('GANTRY_') || n.includes('SECRET') || n === 'GITHUB_TOKEN'),
       ).toEqual([]);
     }
+  });
+
+  it('names the values a run must not show: --env-pass variables and the secret ones of its families', () => {
+    const secrets = (provider: string, pass: string[] = []) =>
+      secretEnvValues(createProvider(provider).envFamilies, pass, gatewayEnv).sort();
+    expect(secrets('codex')).toEqual(['sk-openai']);
+    expect(secrets('claude-code')).toEqual(['sk-ant']);
+    expect(secrets('ollama')).toEqual([]);
+    expect(secrets('generic', ['MY_TOOL_CONFIG', 'AWS_SECRET_ACCESS_KEY', 'GANTRY_TOKEN'])).toEqual(
+      ['/etc/tool', 'aws'].sort(),
+    );
   });
 });

@@ -55,6 +55,7 @@ const ids = {
   taskOfAlpha: '',
   assignmentOfAlpha: '',
   handoff: '',
+  owner: '',
 };
 let counter = 0;
 const unique = (prefix: string) => `${prefix}-${(counter += 1)}`;
@@ -259,6 +260,18 @@ const rows: Row[] = [
     rule: 'A A A A A F',
     req: () => post('/v1/assignments', { agent: 'alpha', prompt: 'matrix' }),
   },
+  {
+    // A thread's conversation with an agent is for who can read the thread.
+    route: "POST /v1/assignments (a thread's session)",
+    rule: 'A N N A N F',
+    req: () =>
+      post('/v1/assignments', { agent: 'alpha', prompt: 'm', sessionKey: `thread:${ids.messageToAlpha}` }),
+  },
+  {
+    route: "POST /v1/assignments (someone's dm: session)",
+    rule: 'A N N N N F',
+    req: () => post('/v1/assignments', { agent: 'alpha', prompt: 'm', sessionKey: `dm:${ids.owner}` }),
+  },
   { route: 'GET /v1/assignments', rule: 'A A A F F F', req: () => get('/v1/assignments') },
   {
     route: 'GET /v1/assignments/:id',
@@ -300,6 +313,17 @@ const rows: Row[] = [
     rule: 'A N N A N F',
     req: () => get(`/v1/messages/${ids.messageToAlpha}/reply`),
   },
+  {
+    // A reply joins the thread, so only one who can read the parent may reply (issue 10, item 5).
+    route: 'POST /v1/messages (a reply)',
+    rule: 'A N N A N F',
+    req: () => post('/v1/messages', { body: 'a reply', parentId: ids.messageToAlpha }),
+  },
+  {
+    route: 'GET /v1/messages?thread=ID',
+    rule: 'A N N A N F',
+    req: () => get(`/v1/messages?thread=${ids.messageToAlpha}`),
+  },
   { route: 'POST /v1/messages/read-all', rule: 'A A A A A F', req: () => post('/v1/messages/read-all') },
   { route: 'GET /v1/inbox', rule: 'A A A A A F', req: () => get('/v1/inbox') },
 
@@ -339,16 +363,16 @@ const rows: Row[] = [
     },
   },
 
-  // handoffs: only the asker follows one
+  // handoffs: only the asker follows one; who cannot read its thread does not learn it exists
   {
     route: 'POST /v1/handoffs',
     rule: 'A A A B A F', // an agent does not hand work to itself
     req: () => post('/v1/handoffs', { agent: 'alpha', prompt: 'matrix', waitMs: 0 }),
   },
-  { route: 'GET /v1/handoffs/:id', rule: 'A F F F F F', req: () => get(`/v1/handoffs/${ids.handoff}`) },
+  { route: 'GET /v1/handoffs/:id', rule: 'A N N F N F', req: () => get(`/v1/handoffs/${ids.handoff}`) },
   {
     route: 'POST /v1/handoffs/:id/messages',
-    rule: 'A F F F F F',
+    rule: 'A N N F N F',
     req: () => post(`/v1/handoffs/${ids.handoff}/messages`, { body: 'more', waitMs: 0 }),
   },
 
@@ -387,6 +411,7 @@ const cells = rows.flatMap((row) =>
 beforeAll(async () => {
   temp = await startTempHub('gantry-authz-');
   tokens.owner = temp.ownerToken;
+  ids.owner = ((await owner('GET', '/v1/me')).principal as { id: string }).id;
   for (const [handle, role] of [
     ['ada', 'admin'],
     ['max', 'member'],
@@ -455,6 +480,73 @@ describe('what an agent key reads', () => {
       expect(await bodies(tokens.other, path), `beta ${path}`).not.toContain(secret);
     }
     expect(await bodies(tokens.owner, '/v1/events?since=0')).toContain(secret);
+  });
+});
+
+/** One MCP tool call; the answer's text (a tool error starts with its code) and whether it is an error. */
+async function tool(token: string, name: string, args: Record<string, unknown>) {
+  const reply = await call(
+    post('/mcp', { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name, arguments: args } }),
+    token,
+  );
+  const data = /^data: (.*)$/m.exec(String(reply.body.text ?? ''))?.[1];
+  if (reply.status !== 200 || !data)
+    throw new Error(`${name}: ${reply.status} ${JSON.stringify(reply.body)}`);
+  const result = (JSON.parse(data) as { result: { isError?: boolean; content: { text: string }[] } }).result;
+  return { isError: result.isError === true, text: result.content[0]?.text ?? '' };
+}
+
+describe('a thread the caller cannot read stays closed (issue 10, item 5)', () => {
+  it.each(['admin', 'member', 'other'] as const)(
+    'as %s: every path that takes its ids answers not found, and it stays unreadable',
+    async (p) => {
+      const secret = `between owner and alpha ${unique('t')}`;
+      const root = (await owner('POST', '/v1/messages', { body: secret, to: ['alpha'] })).id as string;
+      const reply = (await call(post('/v1/messages', { body: 'ok', parentId: root }), tokens.self)).body
+        .id as string;
+      const handoff = (await owner('POST', '/v1/handoffs', { agent: 'alpha', prompt: secret, waitMs: 0 }))
+        .id as string;
+      const token = tokens[p];
+      for (const parentId of [root, reply]) {
+        const rest = await call(post('/v1/messages', { body: 'let me in', parentId }), token);
+        expect(rest.status, JSON.stringify(rest.body)).toBe(404);
+        expect((rest.body.error as { code: string }).code).toBe('not_found');
+        const mcp = await tool(token, 'send_message', { text: 'let me in', parentId });
+        expect(mcp).toEqual({ isError: true, text: `not_found: no message ${parentId}` });
+      }
+      const session = await tool(token, 'assign', {
+        agent: 'alpha',
+        prompt: 'x',
+        sessionKey: `thread:${root}`,
+      });
+      expect(session.isError, session.text).toBe(true);
+      expect(session.text).toMatch(/^not_found: /);
+      for (const args of [{ handoffId: handoff }, { handoffId: handoff, text: 'let me in' }]) {
+        const followed = await tool(token, 'handoff', args);
+        expect(followed).toEqual({ isError: true, text: `not_found: no handoff ${handoff}` });
+      }
+      // Still closed: nothing joined the thread, and neither it nor its messages can be read.
+      const thread = await call(get(`/v1/messages?thread=${root}`), token);
+      expect(thread.status).toBe(404);
+      for (const id of [root, reply]) expect((await call(get(`/v1/messages/${id}`), token)).status).toBe(404);
+      const all = (await call(get(`/v1/messages?thread=${root}`), tokens.owner)).body as unknown as {
+        body: string;
+      }[];
+      expect(all.map((m) => m.body)).toEqual([secret, 'ok']);
+      expect(JSON.stringify((await call(get('/v1/messages'), token)).body)).not.toContain(secret);
+    },
+  );
+
+  it('a party of the thread still replies, over REST and MCP', async () => {
+    const root = (await owner('POST', '/v1/messages', { body: 'to alpha', to: ['alpha'] })).id as string;
+    const rest = await call(post('/v1/messages', { body: 'rest reply', parentId: root }), tokens.self);
+    expect(rest.status).toBe(201);
+    const mcp = await tool(tokens.self, 'send_message', { text: 'mcp reply', parentId: rest.body.id });
+    expect(mcp.isError, mcp.text).toBe(false);
+    const thread = (await call(get(`/v1/messages?thread=${root}`), tokens.owner)).body as unknown as {
+      body: string;
+    }[];
+    expect(thread.map((m) => m.body)).toEqual(['to alpha', 'rest reply', 'mcp reply']);
   });
 });
 

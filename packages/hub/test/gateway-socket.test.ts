@@ -284,6 +284,24 @@ describe('an assignment round trip', () => {
   });
 });
 
+describe('refused output', () => {
+  it('is kept in the audit log with its secrets masked', async () => {
+    const holder = await connectedGateway();
+    const intruder = await connectedGateway();
+    const created = await createAssignment(holder.agent.name, 'not yours either');
+    const offer = await holder.gw.next('offer');
+    await startOffer(holder.gw, offer.assignment);
+    const key = `sk-ant-api03-${'k3Y'.repeat(30)}`;
+    const error = { code: 'provider_failed', message: `auth failed for ${key}` };
+    const result = { status: 'failed', output: '', exitCode: 1, lastSeq: 0, error } as const;
+    await intruder.gw.ask({ t: 'result', ...ref(offer.assignment), ...result }, 'result_ack');
+    const audit = JSON.stringify(await api('/v1/audit'));
+    expect(audit).toContain(created.id);
+    expect(audit).toContain('auth failed for sk-ant-[redacted]');
+    expect(audit).not.toContain(key.slice(7));
+  });
+});
+
 describe('dispatch', () => {
   it('never offers more than the gateway has slots for', async () => {
     const { agent, gw } = await connectedGateway(1);

@@ -141,3 +141,12 @@ export const listAssignmentsQuerySchema = z.strictObject({
   state: z.enum(assignmentStates).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
+
+/** The most events one JSON answer of `GET /v1/assignments/:id/events` holds (and its default). */
+export const maxEventsPage = 10_000;
+
+/** `since`: the position (`ATTEMPT:SEQ`) after which to answer; `limit`: at most this many. */
+export const assignmentEventsQuerySchema = z.strictObject({
+  since: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(maxEventsPage).optional(),
+});

@@ -1,9 +1,15 @@
 /** `gantry assignments list|show|events|cancel`. */
 import { z } from 'zod';
-import { assignmentEventSchema, assignmentSchema, isTerminal } from '@gantry/protocol';
+import {
+  assignmentEventSchema,
+  assignmentSchema,
+  isTerminal,
+  maxEventsPage,
+  type AssignmentEvent,
+} from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
-import { printJson, printLine, table } from '../output.ts';
+import { printJson, printJsonArray, printLine, table } from '../output.ts';
 import { assignmentBlock, elapsed, eventLine } from '../render.ts';
 import { awaitEnd } from './assign.ts';
 
@@ -52,9 +58,9 @@ export async function events(id: string, options: HubOptions & Json & { follow?:
   const client = HubClient.from(options);
   const path = `/v1/assignments/${encodeURIComponent(id)}`;
   if (!options.follow) {
-    const list = await client.request('GET', `${path}/events`, z.array(assignmentEventSchema));
-    if (options.json) return printJson(list);
-    for (const event of list) printLine(eventLine(event));
+    const pages = eventPages(client, `${path}/events`);
+    if (options.json) return printJsonArray(pages);
+    for await (const page of pages) for (const event of page) printLine(eventLine(event));
     return;
   }
   const current = await client.request('GET', path, assignmentSchema);
@@ -63,6 +69,19 @@ export async function events(id: string, options: HubOptions & Json & { follow?:
     printLine(
       `— ${final.id} ${final.state}${isTerminal(final.state) && final.error ? `: ${final.error.message}` : ''}`,
     );
+}
+
+/** Every stored event, page by page: the hub answers at most `maxEventsPage` events at a time. */
+async function* eventPages(client: HubClient, path: string): AsyncGenerator<AssignmentEvent[]> {
+  let since: string | undefined;
+  for (;;) {
+    const query = new URLSearchParams({ limit: String(maxEventsPage), ...(since ? { since } : {}) });
+    const page = await client.request('GET', `${path}?${query}`, z.array(assignmentEventSchema));
+    if (page.length > 0) yield page;
+    const last = page.at(-1);
+    if (!last || page.length < maxEventsPage) return;
+    since = `${last.attempt}:${last.seq}`;
+  }
 }
 
 export async function cancel(id: string, options: HubOptions & Json): Promise<void> {

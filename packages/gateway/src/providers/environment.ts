@@ -48,3 +48,21 @@ export function allowlistedEnv(
   }
   return env;
 }
+
+/** Names that hold a credential in a provider's families (OPENAI_API_KEY, ANTHROPIC_AUTH_TOKEN...). */
+const secretName = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
+
+/**
+ * The values a run must never show (masked by value in everything it emits): every `--env-pass`
+ * variable's and the provider's own secret variables', as the provider gets them.
+ */
+export function secretEnvValues(
+  families: readonly string[] = [],
+  pass: readonly string[] = [],
+  source: NodeJS.ProcessEnv = process.env,
+): string[] {
+  const passed = new Set(pass);
+  return Object.entries(allowlistedEnv(families, pass, source))
+    .filter(([name]) => passed.has(name) || secretName.test(name))
+    .map(([, value]) => value);
+}

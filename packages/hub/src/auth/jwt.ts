@@ -10,6 +10,10 @@ import type { Store } from '../store/store.ts';
 import type { TokenKind } from './tokens.ts';
 
 export const accessTokenTtlMs = 15 * 60_000;
+/** The longest lifetime (`exp - iat`) a token may claim: what the exchange hands out. */
+export const maxAccessTokenLifetimeMs = accessTokenTtlMs;
+/** How far ahead of this hub's clock another hub sharing the key may have issued a token. */
+export const issuedAtSkewMs = 60_000;
 const signingKeyMeta = 'jwt_signing_key';
 const issuer = 'gantry-hub';
 const kinds: readonly string[] = ['user', 'agent', 'gateway'] satisfies TokenKind[];
@@ -72,7 +76,10 @@ export async function signAccessToken(
   return { accessToken, expiresAt: Math.floor(expiresAt / 1000) * 1000 };
 }
 
-/** Checks signature, issuer and expiry; the caller still checks the parent token's row. */
+/**
+ * Checks signature, issuer, expiry and issue time (both required; no lifetime over the maximum, no
+ * issue time in the future beyond the skew); the caller still checks the parent token's row.
+ */
 export async function verifyAccessToken(
   store: Store,
   token: string,
@@ -84,12 +91,23 @@ export async function verifyAccessToken(
     ({ payload } = await jwtVerify(token, key, {
       algorithms: ['HS256'],
       issuer,
+      requiredClaims: ['exp', 'iat'],
       currentDate: new Date(now),
     }));
   } catch (err) {
     if (err instanceof errors.JWTExpired) throw new GantryError('unauthorized', 'access token expired');
     throw new GantryError('unauthorized', 'invalid access token');
   }
+  // Both are numbers here: jose checked them.
+  const iat = (payload.iat as number) * 1000;
+  const exp = (payload.exp as number) * 1000;
+  if (exp - iat > maxAccessTokenLifetimeMs)
+    throw new GantryError(
+      'unauthorized',
+      'invalid access token: its lifetime is longer than this hub allows',
+    );
+  if (iat > now + issuedAtSkewMs)
+    throw new GantryError('unauthorized', 'invalid access token: it is issued in the future');
   const { sub, kind, ws, tid } = payload;
   if (
     typeof sub !== 'string' ||

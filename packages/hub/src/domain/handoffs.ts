@@ -193,8 +193,13 @@ export class Handoffs {
     const meta = root && root.workspace_id === caller.workspaceId ? metaOf(root) : undefined;
     if (!root || !meta?.agentId || meta.id !== undefined)
       throw new GantryError('not_found', `no handoff ${id}`);
-    if (root.author_id !== me.id)
+    if (root.author_id !== me.id) {
+      // Who cannot read its thread does not learn it exists; a party of it learns whose it is.
+      await this.messages.visible(caller, id).catch(() => {
+        throw new GantryError('not_found', `no handoff ${id}`);
+      });
       throw new GantryError('forbidden', `handoff ${id} is ${root.author_name}'s: only its asker follows it`);
+    }
     const agent = await this.store.getAgent(meta.agentId);
     if (!agent) throw new GantryError('not_found', `the agent of handoff ${id} no longer exists`);
     const rows = await this.store.db

@@ -91,7 +91,7 @@ export class Mailbox {
   /** Messages the caller can see, the newest `limit` of them, oldest first. */
   async list(caller: Caller, options: ListOptions = {}): Promise<Message[]> {
     const me = partyOf(caller);
-    const threadId = options.thread ? await this.visibleThread(caller, me, options.thread) : undefined;
+    const threadId = options.thread ? await this.messages.visibleThread(caller, options.thread) : undefined;
     let query = this.visibleQuery(caller, me, threadId === undefined);
     if (threadId !== undefined) query = query.where('m.thread_id', '=', threadId);
     if (options.unread) query = query.where('b.recipient_id', 'is not', null).where('b.read_at', 'is', null);
@@ -109,7 +109,9 @@ export class Mailbox {
     const me = partyOf(caller);
     const row = (await this.visibleQuery(caller, me, false).where('m.id', '=', id).executeTakeFirst()) as
       Row | undefined;
-    if (!row || !(await this.canSee(caller, me, row))) throw notFound(id);
+    if (!row) throw notFound(id);
+    // Not theirs directly: readable when it is in a thread of theirs.
+    if (row.author_id !== me.id && row.mail_recipient === null) await this.messages.visible(caller, id);
     return view(row, new Set());
   }
 
@@ -289,28 +291,6 @@ export class Mailbox {
         eb.or([eb('m.author_id', '=', me.id), eb('b.recipient_id', 'is not', null)]),
       );
     return query;
-  }
-
-  private async canSee(caller: Caller, me: Party, row: Row): Promise<boolean> {
-    if (row.author_id === me.id || row.mail_recipient !== null) return true;
-    return (await this.ownInThread(caller, me, row.thread_id)) !== undefined;
-  }
-
-  /** The thread of `ref` (a thread id or any message's id) if the caller can see one of its messages. */
-  private async visibleThread(caller: Caller, me: Party, ref: string): Promise<string> {
-    const message = await this.messages.row(ref);
-    const threadId = message && message.workspace_id === caller.workspaceId ? message.thread_id : ref;
-    if ((await this.ownInThread(caller, me, threadId)) === undefined)
-      throw new GantryError('not_found', `no thread ${ref} with a message to or from you`);
-    return threadId;
-  }
-
-  private ownInThread(caller: Caller, me: Party, threadId: string) {
-    return this.visibleQuery(caller, me, true)
-      .where('m.thread_id', '=', threadId)
-      .select('m.id')
-      .limit(1)
-      .executeTakeFirst();
   }
 }
 

@@ -31,9 +31,9 @@ export class Messages {
 
   async send(caller: Caller, input: SendMessage, options: SendOptions = {}): Promise<Message> {
     const author = partyOf(caller);
-    const parentRow = input.parentId ? await this.row(input.parentId) : undefined;
-    const parent = parentRow?.workspace_id === caller.workspaceId ? messageView(parentRow) : undefined;
-    if (input.parentId && !parent) throw new GantryError('not_found', `no message ${input.parentId}`);
+    // A reply joins its thread, so it may answer only a message its author can read.
+    const parentRow = input.parentId ? await this.visible(caller, input.parentId) : undefined;
+    const parent = parentRow && messageView(parentRow);
     const mentions = await this.resolve(
       caller.workspaceId,
       [...mentionNames(input.body), ...(input.to ?? [])],
@@ -114,6 +114,58 @@ export class Messages {
     return this.store.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /**
+   * The message if the caller may read it: they wrote or were sent a message of its thread (so also
+   * this one). Otherwise not_found, as for no message at all: its existence is not theirs to know.
+   */
+  async visible(caller: Caller, id: string): Promise<MessageTable> {
+    const me = partyOf(caller);
+    const row = await this.row(id);
+    if (!row || row.workspace_id !== caller.workspaceId || !(await this.inThread(caller, me, row.thread_id)))
+      throw new GantryError('not_found', `no message ${id}`);
+    return row;
+  }
+
+  /** The thread of `ref` (a thread id or any message's id) if the caller may read it; else not_found. */
+  async visibleThread(caller: Caller, ref: string): Promise<string> {
+    const me = partyOf(caller);
+    const message = await this.row(ref);
+    const threadId = message && message.workspace_id === caller.workspaceId ? message.thread_id : ref;
+    if (!(await this.inThread(caller, me, threadId)))
+      throw new GantryError('not_found', `no thread ${ref} with a message to or from you`);
+    return threadId;
+  }
+
+  /**
+   * A session key the hub names after a thread or a sender (`thread:ID`, `dm:ID`) holds that
+   * conversation: a caller may name it only for a thread they can read, or for themselves.
+   */
+  async checkSessionKey(caller: Caller, key: string): Promise<void> {
+    const [kind, id = ''] = splitOnce(key, ':');
+    if (kind === 'thread') {
+      if (!(await this.inThread(caller, partyOf(caller), id)))
+        throw new GantryError('not_found', `no thread ${id} with a message to or from you`);
+    } else if (kind === 'dm' && id !== partyOf(caller).id) {
+      throw new GantryError('not_found', `no conversation ${key} of yours: a dm: session is its sender's`);
+    }
+  }
+
+  /** Whether `me` wrote or was sent a message of the thread. */
+  private async inThread(caller: Caller, me: Party, threadId: string): Promise<boolean> {
+    const row = await this.store.db
+      .selectFrom('messages as m')
+      .leftJoin('mailbox as b', (join) =>
+        join.onRef('b.message_id', '=', 'm.id').on('b.recipient_id', '=', me.id),
+      )
+      .select('m.id')
+      .where('m.workspace_id', '=', caller.workspaceId)
+      .where('m.thread_id', '=', threadId)
+      .where((eb) => eb.or([eb('m.author_id', '=', me.id), eb('b.recipient_id', 'is not', null)]))
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** A thread's messages, oldest first. */
   async thread(workspaceId: string, threadId: string, limit = 200): Promise<Message[]> {
     const rows = await this.store.db
@@ -177,6 +229,11 @@ export function partyOf(caller: Caller): Party {
 
 export function mentionNames(body: string): string[] {
   return [...body.matchAll(mentionPattern)].map((m) => m[1] ?? '').filter(Boolean);
+}
+
+function splitOnce(text: string, separator: string): [string, string?] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text] : [text.slice(0, at), text.slice(at + separator.length)];
 }
 
 function dedupe(parties: Party[]): Party[] {

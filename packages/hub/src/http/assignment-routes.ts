@@ -2,10 +2,12 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import {
+  assignmentEventsQuerySchema,
   createAssignmentSchema,
   GantryError,
   isTerminal,
   listAssignmentsQuerySchema,
+  maxEventsPage,
   type AssignmentState,
 } from '@gantry/protocol';
 import { requireUser } from '../auth/authenticate.ts';
@@ -34,6 +36,7 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
 
   app.post('/', async (c) => {
     const input = await jsonBody(c, createAssignmentSchema);
+    if (input.sessionKey !== undefined) await ctx.messages.checkSessionKey(caller(c), input.sessionKey);
     const row = await ctx.assignments.create(caller(c), input);
     return c.json(await view(row), 201);
   });
@@ -69,9 +72,19 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
   app.get('/:id/events', async (c) => {
     const who = caller(c);
     const row = await ctx.assignments.get(who, c.req.param('id'));
-    const after = parseCursor(c.req.header('last-event-id') ?? c.req.query('since'));
+    const q = query(c, assignmentEventsQuerySchema);
+    const after = parseCursor(c.req.header('last-event-id') ?? q.since);
     if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
-      return c.json((await ctx.store.listEvents(row.id, after)).map(eventView));
+      // One page; when more follow, `Link: <...?since=LAST&limit=N>; rel="next"` says where.
+      const limit = q.limit ?? maxEventsPage;
+      const rows = await ctx.store.listEvents(row.id, after, limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      if (rows.length > limit && last) {
+        const next = new URLSearchParams({ since: `${last.attempt}:${last.seq}`, limit: String(limit) });
+        c.header('Link', `</v1/assignments/${encodeURIComponent(row.id)}/events?${next}>; rel="next"`);
+      }
+      return c.json(page.map(eventView));
     }
     return streamSSE(c, async (stream) => {
       let cursor = after;

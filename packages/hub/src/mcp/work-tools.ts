@@ -59,6 +59,7 @@ export function workTools(scope: ToolScope): void {
       },
     },
     async (args, extra) => {
+      if (args.sessionKey !== undefined) await ctx.messages.checkSessionKey(caller, args.sessionKey);
       const created = await ctx.assignments.create(caller, {
         agent: args.agent,
         prompt: args.prompt,

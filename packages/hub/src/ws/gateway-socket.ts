@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws';
 import {
   gatewayFrameSchema,
   GantryError,
+  redactDeep,
   version,
   type GatewayFrame,
   type GatewayFrameOf,
@@ -297,7 +298,8 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
       actor: `gateway:${current.gatewayId}`,
       action,
       subject: ref.assignmentId,
-      data: { attempt: ref.attempt, ...data },
+      // What a refused frame carries (a run's error text) is masked before it is kept.
+      data: redactDeep({ attempt: ref.attempt, ...data }),
     });
   }
 
