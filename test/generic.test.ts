@@ -23,7 +23,7 @@ describe('generic provider through a real hub and gateway', () => {
 case "$1" in
   *slow*) mkdir -p ${markerDir}; echo $$ > ${markerDir}/$GANTRY_ASSIGNMENT_ID; sleep 60 & sleep 60 ;;
   *fail*) echo "bad input" >&2; exit 7 ;;
-  *nap*) sleep 0.4 ;;
+  *nap*) sleep 1.5 ;;
 esac`,
     );
     const connect = (key: string, provider: string) =>
@@ -120,6 +120,11 @@ esac`,
 
     const bind = await box.run(['gateway', 'bind', '--agent', 'worker', '--workdir', box.home, '--parallel']);
     expect(bind.code).toBe(0);
+    // The daemon picks the binding up from its file; its next heartbeat tells the hub.
+    await eventually(async () => {
+      const status = await box.json<{ agents: { name: string; parallel: boolean }[] }>(['gateway', 'status']);
+      return status.agents.find((a) => a.name === 'worker')?.parallel ? true : undefined;
+    });
     const parallel = await spans('worker');
     expect(parallel.second.start).toBeLessThan(parallel.first.end);
   });

@@ -23,7 +23,15 @@ const liveSchema = z.object({
   /** Why the hub holds this gateway's hello (a device approval); absent from older daemons. */
   pending: z.string().nullable().optional(),
   lastContactAt: z.string().nullable(),
-  agents: z.array(z.object({ id: z.string(), name: z.string(), provider: z.string() })),
+  agents: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      provider: z.string(),
+      workdir: z.string().optional(),
+      parallel: z.boolean().optional(),
+    }),
+  ),
   running: z.array(
     z.object({
       assignmentId: z.string(),

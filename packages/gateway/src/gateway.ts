@@ -255,11 +255,16 @@ export class Gateway {
       lastContactAt: this.lastContact?.toISOString() ?? null,
       serverUrl: this.session.serverUrl,
       gateway: { id: this.session.gatewayId, name: this.session.gatewayName },
-      agents: this.session.agents.map((a) => ({
-        id: a.id,
-        name: a.name,
-        provider: this.bindings.of(a.id).provider,
-      })),
+      agents: this.session.agents.map((a) => {
+        const binding = this.bindings.of(a.id);
+        return {
+          id: a.id,
+          name: a.name,
+          provider: binding.provider,
+          workdir: binding.workdir,
+          parallel: this.bindings.parallelOf(binding),
+        };
+      }),
       concurrency: this.concurrency,
       running: [...this.runs.values()].map((run): RunningAttempt => ({
         assignmentId: run.offer.id,
