@@ -1,5 +1,4 @@
 /** `gantry gateway connect|start|run|bind|status` and `gantry gateways list`. */
-import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -12,6 +11,7 @@ import {
   Gateway,
   GatewayDb,
   gantryPaths,
+  isRepositoryWithCommit,
   loadBindings,
   loadSession,
   providerNames,
@@ -279,7 +279,7 @@ export async function bind(
   if (!existsSync(workdir) || !statSync(workdir).isDirectory()) {
     throw new GantryError('invalid_request', `${workdir} is not a folder`);
   }
-  if (settings.isolation === 'worktree' && !insideGitRepo(workdir))
+  if (settings.isolation === 'worktree' && !(await isRepositoryWithCommit(workdir)))
     throw new GantryError(
       'invalid_request',
       `--isolation worktree needs a git repository with a commit, and ${workdir} is not in one: run \`git init && git commit --allow-empty -m init\` there, or bind without it`,
@@ -311,15 +311,6 @@ export async function bind(
     printLine(
       `Bound ${agent.name} to ${provider} in ${workdir}${notes.length ? ` (${notes.join('; ')})` : ''}`,
     );
-  }
-}
-
-function insideGitRepo(dir: string): boolean {
-  try {
-    execFileSync('git', ['-C', dir, 'rev-parse', '--verify', 'HEAD'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
   }
 }
 
