@@ -351,6 +351,14 @@ describe('worktrees', () => {
       expect(git(repo, 'rev-parse', 'gantry/asg_evil').trim()).toBe(head);
       expect(git(evil, 'rev-list', '--all')).toBe('');
 
+      // A continuation finds the healthy worktree from a folder in it; the tampered one fails.
+      expect(await worktreeAt(join(healthy.path, 'sub'), root)).toEqual({
+        path: healthy.path,
+        branch: 'gantry/asg_ok',
+        repo,
+        gitDir: healthy.gitDir,
+      });
+      expect(await worktreeAt(join(dir, 'elsewhere'), root)).toBeUndefined();
       await expect(worktreeAt(join(worktree.path, 'sub'), root)).rejects.toMatchObject({
         code: 'worktree_tampered',
       });
