@@ -134,6 +134,7 @@ function buildProgram(): Command {
     .description(
       'which credential and hub the CLI would use and why, and every problem found (changes nothing)',
     )
+    .option('--data-dir <dir>', "also check a hub's data folder kept elsewhere (hub start --data-dir)")
     .option('--json', 'JSON output')
     .action(action(load.auth, 'doctor'));
 
