@@ -21,6 +21,7 @@ import {
   startLocalApi,
   type GatewaySession,
 } from '@gantry/gateway';
+import { withApiKey } from '../api-key.ts';
 import { HubClient } from '../client.ts';
 import { liveStatus } from '../daemon.ts';
 import type { HubOptions } from '../credentials.ts';
@@ -40,7 +41,8 @@ interface StartFlags {
 
 // ---- connect ------------------------------------------------------------------------------------
 
-export async function connect(flags: ConnectFlags & { json?: boolean }): Promise<void> {
+export async function connect(given: ConnectFlags & { json?: boolean }): Promise<void> {
+  const flags = await withApiKey(given);
   const session = await connectWith(flags, loadSession(gantryPaths().sessionFile));
   if (flags.json) printJson(sessionView(session));
   else {
@@ -69,7 +71,7 @@ async function connectWith(flags: ConnectFlags, saved: GatewaySession | undefine
   const missing = [
     settings.serverUrl ? undefined : '--server-url',
     settings.provider ? undefined : '--provider',
-    settings.apiKey ? undefined : '--api-key (or GANTRY_API_KEY)',
+    settings.apiKey ? undefined : '--api-key (or --api-key-file, GANTRY_API_KEY)',
   ].filter(Boolean);
   if (missing.length > 0 || !settings.serverUrl || !settings.provider || !settings.apiKey) {
     throw new ExitError(
@@ -131,7 +133,10 @@ async function warnIfUnavailable(
 
 // ---- start / run --------------------------------------------------------------------------------
 
-export async function start(flags: StartFlags & { serverUrl?: string; apiKey?: string }): Promise<void> {
+export async function start(
+  given: StartFlags & { serverUrl?: string; apiKey?: string; apiKeyFile?: string },
+): Promise<void> {
+  const flags = await withApiKey(given);
   const saved = loadSession(gantryPaths().sessionFile);
   if (!saved) {
     throw new ExitError(
@@ -149,7 +154,8 @@ export async function start(flags: StartFlags & { serverUrl?: string; apiKey?: s
  * `gateway run`: with no saved session, connect (every needed flag must be there) and start; with a
  * saved session and no connect flags, start from it; with connect flags, reconnect with them first.
  */
-export async function runGateway(flags: ConnectFlags & StartFlags): Promise<void> {
+export async function runGateway(given: ConnectFlags & StartFlags): Promise<void> {
+  const flags = await withApiKey(given);
   const saved = loadSession(gantryPaths().sessionFile);
   if (saved && !hasConnectFlags(flags)) return serve(saved, flags);
   // Connecting saves the provider args in the session; they are not added a second time at start.
