@@ -1,8 +1,8 @@
 /**
  * The agent key of `gateway connect|run|start`, kept out of the process list: from
  * `--api-key-file PATH`, `--api-key -` (standard input) or GANTRY_API_KEY. A plain `--api-key KEY`
- * still works (scripts use it), with a warning, and is wiped from this process's arguments at once,
- * so `ps` and /proc/<pid>/cmdline of a long-running gateway never show it.
+ * still works (scripts use it), with a warning; the process has already wiped it from its
+ * arguments (process-list.ts), so `ps` and /proc/<pid>/cmdline of a running gateway never show it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { GantryError } from '@gantry/protocol';
@@ -30,7 +30,6 @@ export async function withApiKey<T extends ApiKeyFlags>(flags: T): Promise<T> {
     return { ...flags, apiKey: key };
   }
   if (apiKey !== undefined) {
-    hideFromProcessList();
     process.stderr.write(
       `gantry: warning: --api-key KEY shows the key to every user of this machine in the process list; pass it as ${saferForms}\n`,
     );
@@ -49,19 +48,4 @@ function keyFromFile(path: string): string {
       `gantry: warning: ${path}, which holds an agent key, ${loose.problem}: run \`${loose.fix}\`\n`,
     );
   return key;
-}
-
-/**
- * Node 20 cannot exec itself anew, and a child started without the key would leave its parent,
- * which a terminal or service manager waits on, holding it; so this process rewrites its own
- * argument area (`process.title` does, on Linux and macOS) with the arguments minus the key.
- */
-function hideFromProcessList(): void {
-  const kept: string[] = [];
-  for (let i = 0; i < process.argv.length; i++) {
-    const arg = process.argv[i] ?? '';
-    if (arg === '--api-key') i++;
-    else if (!arg.startsWith('--api-key=')) kept.push(arg);
-  }
-  process.title = kept.join(' ');
 }

@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { taskIntents, taskPriorities, taskStatuses, version } from '@gantry/protocol';
 import { exitCodes, reportError } from './output.ts';
+import { hideSecretArguments } from './process-list.ts';
 import { collect, providerOptions } from './provider-options.ts';
 
 type Loader = () => Promise<Record<string, unknown>>;
@@ -587,6 +588,7 @@ function buildProgram(): Command {
 }
 
 export async function run(argv: string[]): Promise<void> {
+  hideSecretArguments(argv);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -1,13 +1,14 @@
 // Issue 10, item 7: the agent key never stays in the process list. `--api-key KEY` still works
 // with a warning, but the gateway daemon's /proc/<pid>/cmdline does not hold it; the safer forms
 // (`--api-key -` on standard input, `--api-key-file`, GANTRY_API_KEY) never put it there at all.
+// The same holds for a user's `--token` on a long-running command.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment } from '@gantry/protocol';
 import { createAgent, startHub, type HubReady } from './fixtures.ts';
-import { cliPath, Sandbox, Service } from './harness.ts';
+import { cliPath, eventually, Sandbox, Service } from './harness.ts';
 
 const cmdline = (pid: number | undefined) => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
 const warning =
@@ -118,5 +119,24 @@ describe('the agent key and the process list', () => {
     const both = await box.run([...connect, '--api-key', key, '--api-key-file', file]);
     expect([both.code, both.stderr]).toEqual([2, expect.stringContaining('pass one')]);
     for (const result of [missing, empty, both]) expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a long-running command given `--token T` does not keep the token in its arguments', async () => {
+    const box = new Sandbox();
+    machines.push(box);
+    const secret = hub.ownerToken.split('.')[1] ?? '';
+    const stream = box.start(['events', 'stream', '--hub', hub.url, '--token', hub.ownerToken]);
+    await eventually(
+      async () =>
+        cmdline(stream.proc.pid).includes('events') && !cmdline(stream.proc.pid).includes(secret)
+          ? true
+          : undefined,
+      10_000,
+    );
+    expect(cmdline(stream.proc.pid)).toContain(`--hub ${hub.url}`);
+    // Still working: it follows the hub's events with that token.
+    expect((await hubBox.run(['send', 'seen by the stream'])).code).toBe(0);
+    await eventually(async () => (stream.stdout.includes('seen by the stream') ? true : undefined));
+    expect(stream.stderr).toBe('');
   });
 });
