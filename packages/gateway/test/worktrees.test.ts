@@ -273,6 +273,27 @@ describe('worktrees', () => {
     ]);
   });
 
+  it('trusts only the repository it recorded for a group: without that record a worktree is stale', async () => {
+    const repo = makeRepo('project');
+    const worktree = await prepareWorktree({ repo, assignmentId: 'asg_old', root });
+    const record = join(dirname(worktree.path), '.repository.json');
+    expect(JSON.parse(readFileSync(record, 'utf8'))).toEqual({
+      repository: repo,
+      gitCommonDir: join(repo, '.git'),
+    });
+    expect(statSync(record).mode & 0o777).toBe(0o600);
+    rmSync(record);
+    expect(await listWorktrees(root)).toMatchObject([{ assignmentId: 'asg_old', stale: true, repo: null }]);
+    const pruned = await pruneWorktrees(root, { keep: new Set() });
+    expect(pruned.kept[0]?.reason).toContain('gantry has no record of its repository');
+    // The next run on that repository records it again.
+    await prepareWorktree({ repo, assignmentId: 'asg_new', root });
+    expect((await listWorktrees(root)).map((w) => [w.assignmentId, w.stale])).toEqual([
+      ['asg_new', false],
+      ['asg_old', false],
+    ]);
+  });
+
   // Issue 10, item 1: a run controls its worktree's files, `.git` included; the gateway's git must
   // never run a program named by a repository the run made.
   describe('a run that points git elsewhere', () => {

@@ -61,6 +61,8 @@ function keepReason(worktree: ListedWorktree, keep: ReadonlySet<string>, all: bo
   if (all) return undefined;
   if (worktree.tampered)
     return 'its .git was rewritten to point elsewhere (worktree_tampered): look at it first; --all deletes the folder';
+  if (worktree.stale && worktree.repo === null)
+    return 'gantry has no record of its repository (an older version made it): --all deletes the folder';
   if (worktree.stale)
     return 'git no longer knows it (its repository moved or is gone): --all deletes the folder';
   if (worktree.changed) return 'it has uncommitted changes: --all removes it anyway';
