@@ -31,9 +31,12 @@ export function ensurePrivateFolder(dir: string, warn: Warn = toStderr): void {
   else tighten(dir, privateFolderMode, warn);
 }
 
-/** Makes an empty 0600 file at `path` if there is none, or tightens the one there. */
+/**
+ * Makes an empty 0600 file at `path` if there is none, or tightens the one there. Its folder is made
+ * 0700 when missing, but an existing one is left as it is: it may be any folder (`--db ./hub.db`).
+ */
 export function ensurePrivateFile(path: string, warn: Warn = toStderr): void {
-  ensurePrivateFolder(dirname(path), warn);
+  if (!existsSync(dirname(path))) mkdirSync(dirname(path), { recursive: true, mode: privateFolderMode });
   if (existsSync(path)) return tighten(path, privateFileMode, warn);
   // 'a' never truncates: a file made meanwhile by another process keeps its content.
   closeSync(openSync(path, 'a', privateFileMode));

@@ -51,7 +51,9 @@ const redirecting =
 
 export function gitEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!redirecting.test(key)) env[key] = value;
+  // Gantry's own variables (GANTRY_API_KEY, GANTRY_TOKEN) are no business of git or of a filter it runs.
+  for (const [key, value] of Object.entries(process.env))
+    if (!redirecting.test(key) && !key.startsWith('GANTRY_')) env[key] = value;
   return {
     ...env,
     LC_ALL: 'C',
