@@ -58,19 +58,8 @@ export async function scanWorktrees(root: string): Promise<ScannedWorktree[]> {
       const changed = (await pendingChanges({ gitDir, workTree: path })).length > 0;
       const repo = worktrees[0]?.path ?? record.repository;
       const tampered = !linkIntact(path, gitDir);
-      const common = record.gitCommonDir;
-      listed.push({
-        ...entry,
-        repo,
-        branch,
-        head,
-        changed,
-        locked,
-        stale: false,
-        tampered,
-        gitCommonDir: common,
-        gitDir,
-      });
+      const folders = { gitCommonDir: record.gitCommonDir, gitDir };
+      listed.push({ ...entry, repo, branch, head, changed, locked, stale: false, tampered, ...folders });
     }
   }
   return listed;
