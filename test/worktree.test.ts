@@ -15,9 +15,23 @@ const git = (cwd: string, ...args: string[]) =>
     encoding: 'utf8',
   }).trim();
 
+/**
+ * A repository whose config runs `trap.sh` (which touches MARKER) from each place git may run a
+ * program: what a run could point its worktree's `.git` at (issue 10, item 1).
+ */
+function evilRepository(box: Sandbox, at: string): string {
+  const trap = box.script('trap.sh', `touch '${join(box.home, 'MARKER')}'`);
+  git(box.home, 'init', '-q', at);
+  for (const key of ['core.fsmonitor', 'core.pager', 'diff.external', 'filter.evil.clean'])
+    git(at, 'config', key, trap);
+  return at;
+}
+
 describe('worktree isolation through a real hub and gateway', () => {
   const box = new Sandbox();
   let repo: string;
+  let evil: string;
+  const marker = () => existsSync(join(box.home, 'MARKER'));
 
   beforeAll(async () => {
     const { ready } = await startHub(box);
@@ -28,11 +42,13 @@ describe('worktree isolation through a real hub and gateway', () => {
     writeFileSync(join(repo, 'README.md'), 'shared\n');
     git(repo, 'add', '.');
     git(repo, 'commit', '-q', '-m', 'init');
+    evil = evilRepository(box, join(box.home, 'evil'));
     // Each run writes a file named after its assignment, waits so the two overlap, then lists
-    // what it sees.
+    // what it sees. Told to `tamper`, it points its worktree's .git at the evil repository.
     const bin = box.script(
       'agent.sh',
-      `echo "$1" > "$GANTRY_ASSIGNMENT_ID.txt"
+      `if [ "$1" = tamper ]; then printf 'gitdir: %s\\n' '${join(box.home, 'evil', '.git')}' > .git; fi
+echo "$1" > "$GANTRY_ASSIGNMENT_ID.txt"
 sleep 1
 echo "pwd=$PWD"
 ls`,
@@ -114,5 +130,55 @@ ls`,
     ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('git');
+  });
+
+  it('fails a run that points its worktree at another repository with worktree_tampered, running none of its config', async () => {
+    const head = git(repo, 'rev-parse', 'HEAD');
+    const run = await box.run(['assign', 'coder', 'tamper', '--wait', '60s', '--json']);
+    expect(run.code).toBe(1);
+    const final = JSON.parse(run.stdout) as Assignment;
+    expect(final).toMatchObject({ state: 'failed', error: { code: 'worktree_tampered' } });
+    expect(final.error?.message).toContain(`its .git points to ${join(evil, '.git')}`);
+    expect(marker()).toBe(false);
+    // Nothing was committed, neither on its branch nor in the repository it pointed at.
+    expect(git(repo, 'rev-parse', `gantry/${final.id}`)).toBe(head);
+    expect(git(evil, 'rev-list', '--all')).toBe('');
+  });
+
+  it('`gateway worktrees list|prune` run none of the config of a repository a worktree was pointed at', async () => {
+    const ok = await box.json<Assignment>(['assign', 'coder', 'healthy', '--wait', '60s']);
+    const other = await box.json<Assignment>(['assign', 'coder', 'left alone', '--wait', '60s']);
+    expect([ok.state, other.state]).toEqual(['succeeded', 'succeeded']);
+    const listed = await box.json<{ assignmentId: string; path: string }[]>(['gateway', 'worktrees', 'list']);
+    const path = listed.find((w) => w.assignmentId === other.id)?.path ?? '';
+    writeFileSync(join(path, 'more.txt'), 'more\n');
+    writeFileSync(join(path, '.git'), `gitdir: ${join(evil, '.git')}\n`);
+
+    const again = await box.json<{ assignmentId: string; tampered: boolean; stale: boolean }[]>([
+      'gateway',
+      'worktrees',
+      'list',
+    ]);
+    expect(marker()).toBe(false);
+    expect(again.find((w) => w.assignmentId === other.id)).toMatchObject({ tampered: true, stale: false });
+    expect(again.find((w) => w.assignmentId === ok.id)).toMatchObject({ tampered: false });
+    const table = await box.run(['gateway', 'worktrees', 'list']);
+    expect(table.stdout).toMatch(new RegExp(`${other.id}\\s+gantry/${other.id}\\s+tampered`));
+
+    const pruned = await box.json<{ assignmentId: string; removed: boolean; reason?: string }[]>([
+      'gateway',
+      'worktrees',
+      'prune',
+    ]);
+    expect(marker()).toBe(false);
+    expect(pruned.find((w) => w.assignmentId === ok.id)?.removed).toBe(true);
+    expect(pruned.find((w) => w.assignmentId === other.id)).toMatchObject({
+      removed: false,
+      reason: expect.stringContaining('worktree_tampered'),
+    });
+    await box.json(['gateway', 'worktrees', 'prune', '--all']);
+    expect(marker()).toBe(false);
+    expect(existsSync(path)).toBe(false);
+    expect(await box.json<unknown[]>(['gateway', 'worktrees', 'list'])).toEqual([]);
   });
 });

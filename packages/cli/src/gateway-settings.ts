@@ -13,6 +13,8 @@ export interface ConnectFlags extends ProviderFlags {
   serverUrl?: string;
   provider?: string;
   apiKey?: string;
+  /** Read into `apiKey` before these settings are (see api-key.ts). */
+  apiKeyFile?: string;
   gatewayName?: string;
   workspaceRoot?: string;
   providerBin?: string;

@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { taskIntents, taskPriorities, taskStatuses, version } from '@gantry/protocol';
 import { exitCodes, reportError } from './output.ts';
+import { hideSecretArguments } from './process-list.ts';
 import { collect, providerOptions } from './provider-options.ts';
 
 type Loader = () => Promise<Record<string, unknown>>;
@@ -134,6 +135,7 @@ function buildProgram(): Command {
     .description(
       'which credential and hub the CLI would use and why, and every problem found (changes nothing)',
     )
+    .option('--data-dir <dir>', "also check a hub's data folder kept elsewhere (hub start --data-dir)")
     .option('--json', 'JSON output')
     .action(action(load.auth, 'doctor'));
 
@@ -290,7 +292,8 @@ function buildProgram(): Command {
     cmd
       .option('--server-url <url>', 'hub URL')
       .option('--provider <name>', 'provider: codex, claude-code, acp, ollama, generic or echo')
-      .option('--api-key <key>', "an agent's key (or GANTRY_API_KEY)")
+      .option('--api-key <key>', "an agent's key; `-` reads it from standard input (or GANTRY_API_KEY)")
+      .option('--api-key-file <path>', "a file holding the agent's key (kept out of the process list)")
       .option('--gateway-name <name>', "this gateway's name (default: host name)")
       .option('--workspace-root <dir>', 'workdir for agents with no binding')
       .option('--provider-bin <path>', 'command the generic or acp provider runs (or GANTRY_GENERIC_BIN)')
@@ -318,7 +321,8 @@ function buildProgram(): Command {
       .command('start')
       .description('run the gateway daemon from the saved session')
       .option('--server-url <url>', 'override the saved hub URL')
-      .option('--api-key <key>', 'override the saved agent key'),
+      .option('--api-key <key>', 'override the saved agent key; `-` reads it from standard input')
+      .option('--api-key-file <path>', 'override the saved agent key with the one in this file'),
   ).action(action(load.gateway, 'start'));
   startOptions(withProviderOptions(gateway.command('run')))
     .description('connect if needed, then start (see the README for the decision table)')
@@ -584,6 +588,7 @@ function buildProgram(): Command {
 }
 
 export async function run(argv: string[]): Promise<void> {
+  hideSecretArguments(argv);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

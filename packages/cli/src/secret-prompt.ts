@@ -1,14 +1,16 @@
 /** Reads a secret: from a terminal without echo, or the first line of piped standard input. */
 import { GantryError } from '@gantry/protocol';
 
-export async function readSecret(question: string): Promise<string> {
+export async function readSecret(
+  question: string,
+  missing = 'no token given: pass --token or pipe it on standard input',
+): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) {
     let text = '';
     for await (const chunk of stdin) text += String(chunk);
     const line = text.split(/\r?\n/)[0]?.trim() ?? '';
-    if (!line)
-      throw new GantryError('invalid_request', 'no token given: pass --token or pipe it on standard input');
+    if (!line) throw new GantryError('invalid_request', missing);
     return line;
   }
   process.stderr.write(question);

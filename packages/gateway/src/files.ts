@@ -1,16 +1,14 @@
-/** Reading and writing the gateway's JSON files; anything holding a credential is 0600 in a 0700 folder. */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+/**
+ * Reading and writing the gateway's JSON files; anything holding a credential is 0600 in a 0700
+ * folder of this user's (a looser folder of ours is tightened with a warning, another's refused).
+ */
+import { existsSync, readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { GantryError } from '@gantry/protocol';
+import { writePrivateFile } from '@gantry/protocol/private-files';
 
 export function writeSecretFile(path: string, content: string): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  writePrivateFile(path, content);
 }
 
 export function writeSecretJson(path: string, value: unknown): void {

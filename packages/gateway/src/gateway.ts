@@ -6,7 +6,7 @@
  */
 import { EventEmitter, once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -24,6 +24,7 @@ import {
   type OfferedAssignment,
   type EmitEvent,
 } from '@gantry/protocol';
+import { ensurePrivateFolder } from '@gantry/protocol/private-files';
 import { AccessToken } from './access-token.ts';
 import { AgentBindings } from './agent-bindings.ts';
 import { loadDeviceKey, osUser, type DeviceKey } from './device-key.ts';
@@ -123,12 +124,15 @@ export class Gateway {
       options.paths.data,
       options.log,
     );
-    mkdirSync(options.paths.data, { recursive: true, mode: 0o700 });
+    // Both hold credentials (session, device key, run tokens, outbox): readable by this user only.
+    const warn = (message: string) => options.log.warn(message);
+    ensurePrivateFolder(options.paths.config, warn);
+    ensurePrivateFolder(options.paths.data, warn);
     // Made here when missing: a copied session without its key is then refused by the hub.
     this.deviceKey = loadDeviceKey(options.paths.data, { create: true });
     this.lock = acquirePidLock(join(options.paths.data, 'gateway.pid'));
     try {
-      this.db = new GatewayDb(options.paths.gatewayDb);
+      this.db = new GatewayDb(options.paths.gatewayDb, warn);
     } catch (err) {
       this.lock.release();
       throw err;

@@ -9,5 +9,11 @@ export { createProvider, providerNames } from './providers/registry.ts';
 export { GatewayDb } from './state/gateway-db.ts';
 export { readJsonFile, writeSecretJson, writeSecretFile } from './files.ts';
 export { providerSettingsSchema, mergeSettings, type ProviderSettings } from './providers/settings.ts';
-export { listWorktrees, pruneWorktrees, type ListedWorktree, type PruneResult } from './worktrees.ts';
+export {
+  isRepositoryWithCommit,
+  listWorktrees,
+  pruneWorktrees,
+  type ListedWorktree,
+  type PruneResult,
+} from './worktrees/index.ts';
 export { processAlive } from './state/pid-lock.ts';

@@ -13,7 +13,7 @@ import { unavailable, type PermissionRequest, type Provider, type RunOutcome } f
 import type { ProviderSettings } from './providers/settings.ts';
 import type { GatewaySession } from './session-file.ts';
 import type { GatewayDb } from './state/gateway-db.ts';
-import { finishWorktree, prepareWorktree, worktreeAt } from './worktrees.ts';
+import { finishWorktree, prepareWorktree, worktreeAt, type RunWorktree } from './worktrees/index.ts';
 
 export interface Job {
   offer: OfferedAssignment;
@@ -138,8 +138,6 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
   }
 }
 
-type RunWorktree = { path: string; branch: string; repo: string; base?: string };
-
 /**
  * Where the run works: its conversation's workdir for a continuation, else the bound workdir; with
  * `--isolation worktree` a new worktree of the assignment (a continuation stays in its own).
@@ -166,7 +164,10 @@ async function placeRun(
   return { workdir: made.workdir, worktree: made };
 }
 
-/** Commits the run's changes on its worktree branch; a failure to commit is told, not made the run's failure. */
+/**
+ * Commits the run's changes on its worktree branch; a failure to commit is told, not made the run's
+ * failure. A run that rewrote its worktree's `.git` fails: nothing of it is committed.
+ */
 async function committed(
   worktree: RunWorktree,
   assignmentId: string,
@@ -177,8 +178,13 @@ async function committed(
     const changedFiles = await finishWorktree(worktree, assignmentId);
     return { ...outcome, details: { ...outcome.details, branch: worktree.branch, changedFiles } };
   } catch (err) {
-    emit('error', { code: 'worktree_failed', message: (err as Error).message });
-    return { ...outcome, details: { ...outcome.details, branch: worktree.branch } };
+    const { code, message } = err as { code?: string; message: string };
+    const details = { ...outcome.details, branch: worktree.branch };
+    if (code === 'worktree_tampered') {
+      return { ...outcome, status: 'failed', details, error: { code, message } };
+    }
+    emit('error', { code: 'worktree_failed', message });
+    return { ...outcome, details };
   }
 }
 

@@ -6,6 +6,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   renameSync,
@@ -17,7 +18,13 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { finishWorktree, listWorktrees, prepareWorktree, pruneWorktrees } from '../src/worktrees.ts';
+import {
+  finishWorktree,
+  listWorktrees,
+  prepareWorktree,
+  pruneWorktrees,
+  worktreeAt,
+} from '../src/worktrees/index.ts';
 
 let dir: string;
 let root: string;
@@ -135,9 +142,9 @@ describe('worktrees', () => {
 
   it('lists a staged rename as both paths when the start commit is not known', async () => {
     const repo = makeRepo('project');
-    const { path, branch } = await prepareWorktree({ repo, assignmentId: 'asg_mv', root });
+    const { path, branch, gitDir } = await prepareWorktree({ repo, assignmentId: 'asg_mv', root });
     git(path, 'mv', 'keep.txt', 'kept.txt');
-    expect(await finishWorktree({ path, branch, repo }, 'asg_mv')).toEqual(['keep.txt', 'kept.txt']);
+    expect(await finishWorktree({ path, branch, repo, gitDir }, 'asg_mv')).toEqual(['keep.txt', 'kept.txt']);
     expect(filesOf(repo, branch)).toEqual(['edit.txt', 'gone.txt', 'kept.txt']);
   });
 
@@ -264,5 +271,192 @@ describe('worktrees', () => {
       'gantry/asg_dirty',
       '',
     ]);
+  });
+
+  it('trusts only the repository it recorded for a group: without that record a worktree is stale', async () => {
+    const repo = makeRepo('project');
+    const worktree = await prepareWorktree({ repo, assignmentId: 'asg_old', root });
+    const record = join(dirname(worktree.path), '.repository.json');
+    expect(JSON.parse(readFileSync(record, 'utf8'))).toEqual({
+      repository: repo,
+      gitCommonDir: join(repo, '.git'),
+    });
+    expect(statSync(record).mode & 0o777).toBe(0o600);
+    rmSync(record);
+    expect(await listWorktrees(root)).toMatchObject([{ assignmentId: 'asg_old', stale: true, repo: null }]);
+    const pruned = await pruneWorktrees(root, { keep: new Set() });
+    expect(pruned.kept[0]?.reason).toContain('gantry has no record of its repository');
+    // The next run on that repository records it again.
+    await prepareWorktree({ repo, assignmentId: 'asg_new', root });
+    expect((await listWorktrees(root)).map((w) => [w.assignmentId, w.stale])).toEqual([
+      ['asg_new', false],
+      ['asg_old', false],
+    ]);
+  });
+
+  // Issue 10, item 1: a run controls its worktree's files, `.git` included; the gateway's git must
+  // never run a program named by a repository the run made.
+  describe('a run that points git elsewhere', () => {
+    let marker: string;
+    let trap: string;
+
+    beforeEach(() => {
+      marker = join(dir, 'MARKER');
+      trap = join(dir, 'trap.sh');
+      writeFileSync(trap, `#!/bin/sh\ntouch '${marker}'\n`, { mode: 0o755 });
+    });
+
+    /** A repository whose config runs the trap from every place git may run a program. */
+    function evilRepository(at: string): string {
+      git(dir, 'init', '--quiet', at);
+      for (const [key, value] of [
+        ['core.fsmonitor', trap],
+        ['core.pager', trap],
+        ['core.hooksPath', join(at, 'hooks')],
+        ['diff.external', trap],
+        ['filter.evil.clean', trap],
+        ['filter.evil.smudge', trap],
+        ['diff.evil.textconv', trap],
+      ] as const)
+        git(at, 'config', key, value);
+      mkdirSync(join(at, 'hooks'));
+      for (const hook of ['pre-commit', 'post-commit', 'post-index-change'])
+        writeFileSync(join(at, 'hooks', hook), `#!/bin/sh\n'${trap}' </dev/null\n`, { mode: 0o755 });
+      return at;
+    }
+
+    /** The agent's own commit in its trap repository, with the trap defused. */
+    function commitDefused(at: string): void {
+      const defused = [
+        '-c',
+        'core.fsmonitor=false',
+        '-c',
+        'filter.evil.clean=cat',
+        '-c',
+        'core.hooksPath=/dev/null',
+      ];
+      git(at, ...defused, 'add', '-A');
+      git(
+        at,
+        ...defused,
+        '-c',
+        'user.name=Agent',
+        '-c',
+        'user.email=agent@example.com',
+        'commit',
+        '-qm',
+        'agent',
+      );
+    }
+
+    it('fails with worktree_tampered, and neither finishing, listing, a continuation nor pruning runs its config', async () => {
+      const repo = makeRepo('project');
+      const head = git(repo, 'rev-parse', 'HEAD').trim();
+      const healthy = await prepareWorktree({ repo, assignmentId: 'asg_ok', root });
+      const worktree = await prepareWorktree({ repo, assignmentId: 'asg_evil', root });
+      const evil = evilRepository(join(dir, 'evil'));
+      writeFileSync(join(worktree.path, '.gitattributes'), '* filter=evil diff=evil\n');
+      writeFileSync(join(worktree.path, 'work.txt'), 'work\n');
+      writeFileSync(join(worktree.path, '.git'), `gitdir: ${join(evil, '.git')}\n`);
+      // The trap is real: git discovering the repository from the worktree runs it.
+      git(worktree.path, 'status', '--porcelain');
+      expect(existsSync(marker)).toBe(true);
+      rmSync(marker);
+
+      const finishing = finishWorktree(worktree, 'asg_evil');
+      await expect(finishing).rejects.toMatchObject({ code: 'worktree_tampered' });
+      await expect(finishing).rejects.toThrow(
+        `its .git points to ${join(evil, '.git')}, not to ${worktree.gitDir} where the gateway put it`,
+      );
+      expect(existsSync(marker)).toBe(false);
+      expect(git(repo, 'rev-parse', 'gantry/asg_evil').trim()).toBe(head);
+      expect(git(evil, 'rev-list', '--all')).toBe('');
+
+      // A continuation finds the healthy worktree from a folder in it; the tampered one fails.
+      expect(await worktreeAt(join(healthy.path, 'sub'), root)).toEqual({
+        path: healthy.path,
+        branch: 'gantry/asg_ok',
+        repo,
+        gitDir: healthy.gitDir,
+      });
+      expect(await worktreeAt(join(dir, 'elsewhere'), root)).toBeUndefined();
+      await expect(worktreeAt(join(worktree.path, 'sub'), root)).rejects.toMatchObject({
+        code: 'worktree_tampered',
+      });
+      const listed = await listWorktrees(root);
+      expect(listed.map((w) => [w.assignmentId, w.tampered, w.stale, w.changed])).toEqual([
+        ['asg_evil', true, false, true],
+        ['asg_ok', false, false, false],
+      ]);
+      expect(listed[0]?.repo).toBe(repo);
+      expect(existsSync(marker)).toBe(false);
+
+      const pruned = await pruneWorktrees(root, { keep: new Set() });
+      expect(pruned.removed.map((w) => w.assignmentId)).toEqual(['asg_ok']);
+      expect(pruned.kept).toMatchObject([
+        { assignmentId: 'asg_evil', reason: expect.stringContaining('worktree_tampered') },
+      ]);
+      expect(existsSync(healthy.path)).toBe(false);
+      const all = await pruneWorktrees(root, { keep: new Set(), all: true });
+      expect(all.removed.map((w) => w.assignmentId)).toEqual(['asg_evil']);
+      expect(existsSync(worktree.path)).toBe(false);
+      expect(existsSync(root) && readdirSync(root)).toEqual([]);
+      expect(git(repo, 'worktree', 'list', '--porcelain')).not.toContain('asg_evil');
+      expect(existsSync(marker)).toBe(false);
+      expect(existsSync(evil)).toBe(true);
+    });
+
+    it('fails with worktree_tampered when .git became a repository of its own', async () => {
+      const repo = makeRepo('project');
+      const worktree = await prepareWorktree({ repo, assignmentId: 'asg_own', root });
+      unlinkSync(join(worktree.path, '.git'));
+      evilRepository(worktree.path);
+      writeFileSync(join(worktree.path, '.gitattributes'), '* filter=evil\n');
+      const finishing = finishWorktree(worktree, 'asg_own');
+      await expect(finishing).rejects.toMatchObject({ code: 'worktree_tampered' });
+      await expect(finishing).rejects.toThrow('its .git is now a folder');
+      expect((await listWorktrees(root)).map((w) => w.tampered)).toEqual([true]);
+      expect(existsSync(marker)).toBe(false);
+    });
+
+    it('does not look into a repository the run nested in its worktree', async () => {
+      const repo = makeRepo('project');
+      const worktree = await prepareWorktree({ repo, assignmentId: 'asg_nest', root });
+      const nested = evilRepository(join(worktree.path, 'nested'));
+      writeFileSync(join(nested, '.gitattributes'), '* filter=evil\n');
+      writeFileSync(join(nested, 'file.txt'), 'one\n');
+      commitDefused(nested);
+      rmSync(marker, { force: true });
+      expect(await finishWorktree(worktree, 'asg_nest')).toEqual(['nested']);
+      // A new commit in it, then a change after: a `git status` that looked inside would run its clean filter.
+      writeFileSync(join(nested, 'file.txt'), 'two\n');
+      commitDefused(nested);
+      writeFileSync(join(nested, 'file.txt'), 'three, and longer\n');
+      writeFileSync(join(worktree.path, 'more.txt'), 'more\n');
+      expect(await finishWorktree(worktree, 'asg_nest')).toEqual(['more.txt', 'nested']);
+      expect(existsSync(marker)).toBe(false);
+      // Its new commit is on the branch all the same.
+      expect(git(repo, 'rev-parse', 'gantry/asg_nest:nested').trim()).toBe(
+        git(nested, 'rev-parse', 'HEAD').trim(),
+      );
+      expect((await listWorktrees(root))[0]).toMatchObject({ changed: false });
+      expect(existsSync(marker)).toBe(false);
+    });
+
+    it("runs none of the programs the repository's own config names: fsmonitor, pager, external diff, hooks", async () => {
+      const repo = makeRepo('project');
+      const worktree = await prepareWorktree({ repo, assignmentId: 'asg_own_config', root });
+      git(repo, 'config', 'core.fsmonitor', trap);
+      git(repo, 'config', 'core.pager', trap);
+      git(repo, 'config', 'diff.external', trap);
+      for (const hook of ['pre-commit', 'post-commit', 'post-index-change', 'reference-transaction'])
+        writeFileSync(join(repo, '.git', 'hooks', hook), `#!/bin/sh\n'${trap}'\n`, { mode: 0o755 });
+      writeFileSync(join(worktree.path, 'edit.txt'), 'after\n');
+      expect(await finishWorktree(worktree, 'asg_own_config')).toEqual(['edit.txt']);
+      await listWorktrees(root);
+      await pruneWorktrees(root, { keep: new Set() });
+      expect(existsSync(worktree.path)).toBe(false);
+      expect(existsSync(marker)).toBe(false);
+    });
   });
 });

@@ -2,8 +2,8 @@
  * First start of a hub: a workspace and its owner, whose token is written to `owner.token`
  * (0600) in the data folder. Later starts find them and change nothing.
  */
-import { writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { tightenIfPresent, writePrivateFile, type Warn } from '@gantry/protocol/private-files';
 import { issueToken } from './auth/authenticate.ts';
 import type { Store } from './store/store.ts';
 
@@ -14,22 +14,15 @@ export interface Bootstrap {
   ownerTokenPath: string;
 }
 
-export async function bootstrap(store: Store, dataDir: string): Promise<Bootstrap> {
+export async function bootstrap(store: Store, dataDir: string, warn?: Warn): Promise<Bootstrap> {
   const ownerTokenPath = join(dataDir, 'owner.token');
+  tightenIfPresent(ownerTokenPath, warn);
   const existing = await store.firstWorkspace();
   if (existing) return { workspaceId: existing.id, ownerTokenPath };
   const now = Date.now();
   const workspace = await store.createWorkspace('default', now);
   const owner = await store.createUser(workspace.id, 'owner', 'owner', now);
   const token = await issueToken(store, 'user', owner.id, workspace.id, now);
-  writeSecretFile(ownerTokenPath, `${token}\n`);
+  writePrivateFile(ownerTokenPath, `${token}\n`, warn);
   return { workspaceId: workspace.id, ownerToken: token, ownerTokenPath };
-}
-
-/** Writes a credential atomically, 0600, in a 0700 folder. */
-export function writeSecretFile(path: string, content: string): void {
-  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o600 });
-  renameSync(tmp, path);
 }

@@ -5,6 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { GantryError, maxFrameBytes, silentLogger, type Logger } from '@gantry/protocol';
+import { ensurePrivateFolder } from '@gantry/protocol/private-files';
 import { bootstrap, type Bootstrap } from './bootstrap.ts';
 import { Bus } from './bus.ts';
 import { Activity } from './domain/activity.ts';
@@ -84,8 +85,11 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     },
     () => url,
   );
-  const store = await openStore(options.db);
-  const boot = await bootstrap(store, options.dataDir);
+  // The data folder holds the owner's token and, with SQLite, the JWT signing key: others must not read it.
+  const warn = (message: string) => log.warn(message);
+  ensurePrivateFolder(options.dataDir, warn);
+  const store = await openStore(options.db, { warn });
+  const boot = await bootstrap(store, options.dataDir, warn);
   await store.disconnectAllGateways();
   // Held attempts get a fresh lease (and so a fresh grace after it): reconnecting gateways keep their runs.
   await store.refreshAllLeases(Date.now() + settings.leaseMs);

@@ -42,6 +42,8 @@ export const failureCodes = [
   'resume_failed',
   /** An isolated run whose git worktree could not be made. */
   'worktree_failed',
+  /** An isolated run that rewrote its worktree's `.git` to point elsewhere: nothing of it was committed. */
+  'worktree_tampered',
 ] as const;
 export type FailureCode = (typeof failureCodes)[number];
 

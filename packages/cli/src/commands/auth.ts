@@ -4,8 +4,9 @@
  * no exchange, no cache write. Secrets are never printed, only a token's kind and id.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { errorBodySchema, healthSchema, meSchema, redact, type Me } from '@gantry/protocol';
+import { modeProblem, privateFileMode, privateFolderMode } from '@gantry/protocol/private-files';
 import { gantryPaths } from '@gantry/gateway';
 import { accessTokenFile, cachedAccessToken, longLivedTokenId, tokenLabel } from '../access-token.ts';
 import {
@@ -30,6 +31,8 @@ interface FileCheck {
   path: string;
   mode: string;
   ok: boolean;
+  /** The command that makes it private, when it is not. */
+  fix?: string;
 }
 
 const sourceNames: Record<ResolvedHub['tokenSource'] | ResolvedHub['urlSource'], string> = {
@@ -40,7 +43,7 @@ const sourceNames: Record<ResolvedHub['tokenSource'] | ResolvedHub['urlSource'],
   none: 'nowhere',
 };
 
-export async function doctor(options: HubOptions & { json?: boolean }): Promise<void> {
+export async function doctor(options: HubOptions & { json?: boolean; dataDir?: string }): Promise<void> {
   const problems: Problem[] = [];
   const problem = (code: string, message: string, severity: Problem['severity'] = 'error') =>
     problems.push({ code, severity, message: redact(message) });
@@ -123,7 +126,7 @@ export async function doctor(options: HubOptions & { json?: boolean }): Promise<
     );
 
   const accessToken = await accessTokenState(hub, reachable, problem);
-  const files = checkFiles(paths, problem);
+  const files = checkFiles(paths, options.dataDir ? resolve(options.dataDir) : undefined, problem);
 
   const errors = problems.filter((p) => p.severity === 'error').length;
   const report = {
@@ -253,32 +256,47 @@ function describeAccessToken(s: AccessTokenState): string {
   }
 }
 
-/** Files holding credentials must be 0600 and the config folder 0700 (DESIGN §5). */
+/**
+ * Files holding credentials must be 0600 and their folders 0700, all this user's (DESIGN §5): the
+ * config and data folders with what they hold, a hub's database (with its `-wal`/`-shm`: it holds
+ * the JWT signing key) and owner token, and `--data-dir`'s when a hub keeps its files elsewhere.
+ */
 function checkFiles(
   paths: ReturnType<typeof gantryPaths>,
+  dataDir: string | undefined,
   problem: (code: string, message: string) => void,
 ): FileCheck[] {
   const checks: FileCheck[] = [];
-  const check = (path: string, allowed: number) => {
-    if (!existsSync(path)) return;
-    const mode = statSync(path).mode & 0o777;
-    const ok = (mode & ~allowed) === 0;
-    checks.push({ path, mode: mode.toString(8).padStart(4, '0'), ok });
-    if (!ok)
+  const check = (path: string, wanted: number) => {
+    if (!existsSync(path) || checks.some((c) => c.path === path)) return;
+    const found = modeProblem(path, wanted);
+    const mode = (statSync(path).mode & 0o777).toString(8).padStart(4, '0');
+    checks.push({ path, mode, ok: !found, ...(found ? { fix: found.fix } : {}) });
+    if (found)
       problem(
-        'loose_file_mode',
-        `${path} has mode ${mode.toString(8).padStart(4, '0')}: others may read it; run \`chmod ${allowed.toString(8)} ${path}\``,
+        found.problem.startsWith('has mode') ? 'loose_file_mode' : 'file_not_yours',
+        `${path} ${found.problem}; run \`${found.fix}\``,
       );
   };
-  check(paths.config, 0o700);
+  const database = (path: string) => ['', '-wal', '-shm', '-journal'].map((suffix) => `${path}${suffix}`);
+  for (const folder of [paths.config, paths.data, paths.runDir]) check(folder, privateFolderMode);
   for (const path of [
     paths.userFile,
     accessTokenFile(),
     paths.sessionFile,
+    paths.bindingsFile,
     paths.localApiTokenFile,
+    join(paths.config, 'local-agents.json'),
     join(paths.data, 'device-key.pem'),
     join(paths.data, 'owner.token'),
+    ...database(paths.hubDb),
+    ...database(paths.gatewayDb),
   ])
-    check(path, 0o600);
+    check(path, privateFileMode);
+  if (dataDir) {
+    check(dataDir, privateFolderMode);
+    for (const path of [join(dataDir, 'owner.token'), ...database(join(dataDir, 'hub.db'))])
+      check(path, privateFileMode);
+  }
   return checks;
 }

@@ -1,5 +1,4 @@
 /** `gantry gateway connect|start|run|bind|status` and `gantry gateways list`. */
-import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -12,6 +11,7 @@ import {
   Gateway,
   GatewayDb,
   gantryPaths,
+  isRepositoryWithCommit,
   loadBindings,
   loadSession,
   providerNames,
@@ -21,6 +21,7 @@ import {
   startLocalApi,
   type GatewaySession,
 } from '@gantry/gateway';
+import { withApiKey } from '../api-key.ts';
 import { HubClient } from '../client.ts';
 import { liveStatus } from '../daemon.ts';
 import type { HubOptions } from '../credentials.ts';
@@ -40,7 +41,8 @@ interface StartFlags {
 
 // ---- connect ------------------------------------------------------------------------------------
 
-export async function connect(flags: ConnectFlags & { json?: boolean }): Promise<void> {
+export async function connect(given: ConnectFlags & { json?: boolean }): Promise<void> {
+  const flags = await withApiKey(given);
   const session = await connectWith(flags, loadSession(gantryPaths().sessionFile));
   if (flags.json) printJson(sessionView(session));
   else {
@@ -69,7 +71,7 @@ async function connectWith(flags: ConnectFlags, saved: GatewaySession | undefine
   const missing = [
     settings.serverUrl ? undefined : '--server-url',
     settings.provider ? undefined : '--provider',
-    settings.apiKey ? undefined : '--api-key (or GANTRY_API_KEY)',
+    settings.apiKey ? undefined : '--api-key (or --api-key-file, GANTRY_API_KEY)',
   ].filter(Boolean);
   if (missing.length > 0 || !settings.serverUrl || !settings.provider || !settings.apiKey) {
     throw new ExitError(
@@ -131,7 +133,10 @@ async function warnIfUnavailable(
 
 // ---- start / run --------------------------------------------------------------------------------
 
-export async function start(flags: StartFlags & { serverUrl?: string; apiKey?: string }): Promise<void> {
+export async function start(
+  given: StartFlags & { serverUrl?: string; apiKey?: string; apiKeyFile?: string },
+): Promise<void> {
+  const flags = await withApiKey(given);
   const saved = loadSession(gantryPaths().sessionFile);
   if (!saved) {
     throw new ExitError(
@@ -149,7 +154,8 @@ export async function start(flags: StartFlags & { serverUrl?: string; apiKey?: s
  * `gateway run`: with no saved session, connect (every needed flag must be there) and start; with a
  * saved session and no connect flags, start from it; with connect flags, reconnect with them first.
  */
-export async function runGateway(flags: ConnectFlags & StartFlags): Promise<void> {
+export async function runGateway(given: ConnectFlags & StartFlags): Promise<void> {
+  const flags = await withApiKey(given);
   const saved = loadSession(gantryPaths().sessionFile);
   if (saved && !hasConnectFlags(flags)) return serve(saved, flags);
   // Connecting saves the provider args in the session; they are not added a second time at start.
@@ -279,7 +285,7 @@ export async function bind(
   if (!existsSync(workdir) || !statSync(workdir).isDirectory()) {
     throw new GantryError('invalid_request', `${workdir} is not a folder`);
   }
-  if (settings.isolation === 'worktree' && !insideGitRepo(workdir))
+  if (settings.isolation === 'worktree' && !(await isRepositoryWithCommit(workdir)))
     throw new GantryError(
       'invalid_request',
       `--isolation worktree needs a git repository with a commit, and ${workdir} is not in one: run \`git init && git commit --allow-empty -m init\` there, or bind without it`,
@@ -311,15 +317,6 @@ export async function bind(
     printLine(
       `Bound ${agent.name} to ${provider} in ${workdir}${notes.length ? ` (${notes.join('; ')})` : ''}`,
     );
-  }
-}
-
-function insideGitRepo(dir: string): boolean {
-  try {
-    execFileSync('git', ['-C', dir, 'rev-parse', '--verify', 'HEAD'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
   }
 }
 

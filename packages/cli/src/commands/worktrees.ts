@@ -25,6 +25,7 @@ export async function listWorktreesCommand(flags: { json?: boolean }): Promise<v
 
 function state(worktree: ListedWorktree): string {
   if (worktree.stale) return 'stale';
+  if (worktree.tampered) return 'tampered';
   return `${worktree.changed ? 'changed' : 'clean'}${worktree.locked ? ',locked' : ''}`;
 }
 

@@ -4,11 +4,10 @@
  * process group, for sweeping after a crash); provider sessions map (agent, session key) to the
  * provider's own id for continuations. Writes are synchronous and small.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import type { LocalRunResult } from '@gantry/protocol';
+import { ensurePrivateFile, tightenIfPresent, type Warn } from '@gantry/protocol/private-files';
 
 export type AttemptState = 'accepted' | 'starting' | 'running' | 'finished';
 
@@ -78,8 +77,13 @@ export class GatewayDb {
   >;
   private bytes: number;
 
-  constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  /** `warn` hears of a database file or folder made private that was not. */
+  constructor(path: string, warn?: Warn) {
+    if (path !== ':memory:') {
+      // The outbox holds run output. SQLite makes `-wal` and `-shm` with the database file's mode.
+      ensurePrivateFile(path, warn);
+      for (const suffix of ['-wal', '-shm', '-journal']) tightenIfPresent(`${path}${suffix}`, warn);
+    }
     // Loaded with require so the CLI bundle keeps the native module external and lazy.
     const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
     this.db = new Database(path);

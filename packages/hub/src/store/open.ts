@@ -1,9 +1,8 @@
 /** Opens a store from a `--db` value: a SQLite file path or a `postgres://` URL. */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { GantryError } from '@gantry/protocol';
+import { ensurePrivateFile, tightenIfPresent, type Warn } from '@gantry/protocol/private-files';
 import type { AssignmentEventTable, Database } from './schema.ts';
 import { Store } from './store.ts';
 
@@ -11,15 +10,21 @@ export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//.test(db);
 }
 
-export async function openStore(db: string): Promise<Store> {
-  const store = isPostgresUrl(db) ? await openPostgres(db) : await openSqlite(db);
+/** `warn` hears of a database file or folder made private that was not (see `private-files`). */
+export async function openStore(db: string, options: { warn?: Warn } = {}): Promise<Store> {
+  const store = isPostgresUrl(db) ? await openPostgres(db) : await openSqlite(db, options.warn);
   await store.migrate();
   return store;
 }
 
-async function openSqlite(path: string): Promise<Store> {
+async function openSqlite(path: string, warn: Warn | undefined): Promise<Store> {
   const { default: SQLite } = await import('better-sqlite3');
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (path !== ':memory:') {
+    // It holds the JWT signing key. SQLite makes `-wal` and `-shm` with the database file's mode,
+    // so a 0600 file before it opens keeps them 0600 too; ones an older version left are tightened.
+    ensurePrivateFile(path, warn);
+    for (const suffix of ['-wal', '-shm', '-journal']) tightenIfPresent(`${path}${suffix}`, warn);
+  }
   let database;
   try {
     database = new SQLite(path);
