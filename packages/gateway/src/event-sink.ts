@@ -2,12 +2,14 @@
  * Numbers one attempt's events (seq from 1) and batches them into `events` frames in the outbox:
  * a batch is written after a few milliseconds or a few hundred events, whichever comes first.
  */
-import type { RunEvent } from '@gantry/protocol';
+import { limitDepth, maxJsonDepth, type RunEvent } from '@gantry/protocol';
 import type { GatewayDb } from './state/gateway-db.ts';
 
 const batchMs = 5;
 /** The protocol's limit for one `events` frame. */
 const batchMax = 1000;
+/** An event's data sits three levels down in its frame (frame, events, event), which must stay within the hub's nesting limit. */
+const dataLevels = maxJsonDepth - 3;
 
 export class EventSink {
   private seq = 0;
@@ -27,7 +29,9 @@ export class EventSink {
 
   emit(type: string, data: Record<string, unknown>): void {
     this.seq += 1;
-    this.batch.push({ seq: this.seq, type, ts: new Date().toISOString(), data });
+    // A provider's own JSON can nest any depth: cut deeper than the hub reads, never refused there.
+    const kept = limitDepth(data, dataLevels) as Record<string, unknown>;
+    this.batch.push({ seq: this.seq, type, ts: new Date().toISOString(), data: kept });
     if (this.batch.length >= batchMax) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), batchMs);
   }

@@ -18,6 +18,7 @@ import {
   httpStatus,
   localRunSchema,
   localWsClientFrame,
+  parseJson,
   parseOrThrow,
   version,
   type LocalWsServerFrame,
@@ -152,7 +153,7 @@ function streamRun(ws: WebSocket, gateway: Gateway): void {
   ws.on('message', (data) => {
     let frame;
     try {
-      frame = parseOrThrow(localWsClientFrame, JSON.parse(String(data)), 'frame');
+      frame = parseOrThrow(localWsClientFrame, parseJson(String(data), 'the frame'), 'frame');
     } catch (err) {
       const error = err instanceof GantryError ? err : new GantryError('invalid_request', 'frames are JSON');
       return send({ t: 'error', code: error.code, message: error.message });
@@ -196,11 +197,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
       throw new GantryError('payload_too_large', `the body is larger than ${maxBodyBytes} bytes`);
     chunks.push(chunk);
   }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new GantryError('invalid_request', 'the body is not valid JSON');
-  }
+  return parseJson(Buffer.concat(chunks).toString('utf8'));
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

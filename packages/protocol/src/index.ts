@@ -1,4 +1,5 @@
 export * from './errors.ts';
+export * from './json.ts';
 export * from './assignment.ts';
 export * from './resources.ts';
 export * from './frames.ts';

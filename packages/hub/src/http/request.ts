@@ -1,7 +1,7 @@
 /** Request helpers shared by the routes: the caller, and JSON bodies checked against a schema. */
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { GantryError, parseOrThrow } from '@gantry/protocol';
+import { GantryError, parseJson, parseOrThrow } from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
 
 export interface HubEnv {
@@ -17,13 +17,7 @@ export async function jsonBody<T extends z.ZodType>(c: Context<HubEnv>, schema: 
   if (!/^application\/json\b/i.test(type)) {
     throw new GantryError('invalid_request', 'the body must be JSON (Content-Type: application/json)');
   }
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw new GantryError('invalid_request', 'the body is not valid JSON');
-  }
-  return parseOrThrow(schema, body, 'body');
+  return parseOrThrow(schema, parseJson(await c.req.text()), 'body');
 }
 
 export function query<T extends z.ZodType>(c: Context<HubEnv>, schema: T): z.infer<T> {

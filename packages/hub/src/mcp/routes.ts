@@ -8,7 +8,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { GantryError } from '@gantry/protocol';
+import { GantryError, parseJson } from '@gantry/protocol';
 import { authenticate } from '../auth/authenticate.ts';
 import type { HubContext } from '../context.ts';
 import type { HubEnv } from '../http/request.ts';
@@ -48,10 +48,25 @@ export function mcpRoutes(ctx: HubContext): Hono<HubEnv> {
       sessionIdGenerator: undefined,
       maxRequestBodySize: maxBodyBytes,
     });
+    // The body is read here, not by the transport, to hold it to the nesting limit (deep JSON-RPC
+    // params would otherwise reach the tools); other content types are the transport's to refuse.
+    let parsedBody: unknown;
+    if (/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
+      const text = await readText(c.req.raw, maxBodyBytes);
+      if (text === undefined) {
+        c.header('Connection', 'close'); // the rest of the body is never read
+        return rpcError(c, 413, -32000, `the body is larger than ${maxBodyBytes} bytes`);
+      }
+      try {
+        parsedBody = parseJson(text, 'the JSON-RPC message');
+      } catch (err) {
+        return rpcError(c, 400, -32700, `Parse error: ${(err as Error).message}`);
+      }
+    }
     await server.connect(transport);
     // A client that goes away ends its calls' waits (their abort signals fire).
     c.req.raw.signal.addEventListener('abort', () => void server.close(), { once: true });
-    return transport.handleRequest(c.req.raw);
+    return transport.handleRequest(c.req.raw, parsedBody === undefined ? undefined : { parsedBody });
   });
 
   app.on(['GET', 'DELETE'], '/', (c) => {
@@ -67,7 +82,20 @@ export function mcpRoutes(ctx: HubContext): Hono<HubEnv> {
   return app;
 }
 
-function rpcError(c: Context<HubEnv>, status: 401 | 403 | 405, code: number, message: string) {
+/** The body as text, or undefined once it is longer than `limit` bytes (the rest is not read). */
+async function readText(req: Request, limit: number): Promise<string | undefined> {
+  if (!req.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body) {
+    size += chunk.byteLength;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function rpcError(c: Context<HubEnv>, status: 400 | 401 | 403 | 405 | 413, code: number, message: string) {
   return c.json({ jsonrpc: '2.0', error: { code, message }, id: null }, status);
 }
 
