@@ -109,6 +109,14 @@ function buildProgram(): Command {
       'agent replies in a row after which a mention runs nothing (GANTRY_MENTION_HOP_LIMIT, default 8)',
     )
     .option(
+      '--max-pending-handshakes <n>',
+      'gateway sockets that have not finished hello, in total (GANTRY_MAX_PENDING_HANDSHAKES, default 1024)',
+    )
+    .option(
+      '--max-pending-handshakes-per-address <n>',
+      'the same from one address (GANTRY_MAX_PENDING_HANDSHAKES_PER_ADDRESS, default 64)',
+    )
+    .option(
       '--require-approval',
       'every new gateway device waits for an owner or admin, even the first for an agent (GANTRY_REQUIRE_APPROVAL=1)',
     )

@@ -3,3 +3,4 @@ export { openStore, isPostgresUrl } from './store/open.ts';
 export { Store, type StoreKind } from './store/store.ts';
 export { defaultDispatchSettings, type DispatchSettings } from './dispatch/settings.ts';
 export { issueToken } from './auth/authenticate.ts';
+export { defaultHandshakeLimits, type HandshakeLimits } from './ws/handshakes.ts';

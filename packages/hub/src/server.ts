@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { serve } from '@hono/node-server';
-import { WebSocketServer } from 'ws';
-import { GantryError, maxFrameBytes, silentLogger, type Logger } from '@gantry/protocol';
+import { GantryError, silentLogger, type Logger } from '@gantry/protocol';
 import { ensurePrivateFolder } from '@gantry/protocol/private-files';
 import { bootstrap, type Bootstrap } from './bootstrap.ts';
 import { Bus } from './bus.ts';
@@ -28,9 +27,10 @@ import { Tasks } from './domain/tasks.ts';
 import { Work, defaultWorkSettings } from './domain/work.ts';
 import { createApp } from './http/app.ts';
 import { openStore } from './store/open.ts';
-import { handleGatewaySocket } from './ws/gateway-socket.ts';
 import type { SessionLimits } from './auth/web-session.ts';
 import { webSettings } from './web-settings.ts';
+import { defaultHandshakeLimits, type HandshakeLimits } from './ws/handshakes.ts';
+import { gatewayUpgrades } from './ws/upgrade.ts';
 
 export interface HubOptions {
   host: string;
@@ -53,6 +53,8 @@ export interface HubOptions {
   webRoot?: string;
   /** Session and sign-in link lifetimes (default: 12 h idle, 7 days, 60 s). */
   sessionLimits?: Partial<SessionLimits>;
+  /** Caps on gateway sockets that have not finished hello (default 1024 in total, 64 per address). */
+  handshakes?: Partial<HandshakeLimits>;
   log?: Logger;
 }
 
@@ -133,21 +135,14 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   await work.start();
 
   const app = createApp(ctx);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
+  const { onUpgrade, wss } = gatewayUpgrades(ctx, { ...defaultHandshakeLimits, ...options.handshakes });
   const server = await listen(app.fetch, options.host, options.port, options.tls).catch(
     async (err: unknown) => {
       await store.close();
       throw err;
     },
   );
-  server.on('upgrade', (req, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://hub').pathname;
-    if (path !== '/v1/gateway/ws') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => handleGatewaySocket(ws, ctx));
-  });
+  server.on('upgrade', onUpgrade);
   sweeper.start();
 
   const { port } = server.address() as AddressInfo;

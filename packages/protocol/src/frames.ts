@@ -212,3 +212,5 @@ export type GatewayFrameOf<T extends GatewayFrame['t']> = Extract<GatewayFrame, 
 
 /** The largest frame either side sends: 1000 events of a few KiB fit comfortably. */
 export const maxFrameBytes = 16 * 1024 * 1024;
+/** The one frame the hub reads from a gateway before its hello is served: the hello itself. */
+export const maxHelloFrameBytes = 64 * 1024;

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { GantryError, createLogger } from '@gantry/protocol';
 import { gantryPaths } from '@gantry/gateway';
-import { startHub, type DispatchSettings } from '@gantry/hub';
+import { startHub, type DispatchSettings, type HandshakeLimits } from '@gantry/hub';
 import { hubWebOptions, type HubWebFlags } from '../hub-web-options.ts';
 import { parsePort, untilSignal } from '../lifecycle.ts';
 import { printJsonLine, printLine } from '../output.ts';
@@ -17,6 +17,8 @@ export interface HubStartOptions extends HubWebFlags {
   graceMs?: string;
   queueTtlMs?: string;
   mentionHopLimit?: string;
+  maxPendingHandshakes?: string;
+  maxPendingHandshakesPerAddress?: string;
   requireApproval?: boolean;
   json?: boolean;
 }
@@ -64,6 +66,35 @@ export function mentionHopLimit(flag: string | undefined, env = process.env): nu
   return n;
 }
 
+/** The caps on gateway sockets that have not finished hello: flags > environment > the hub's defaults. */
+export function handshakeLimits(
+  options: { maxPendingHandshakes?: string; maxPendingHandshakesPerAddress?: string },
+  env = process.env,
+): Partial<HandshakeLimits> {
+  const pick = (flag: string | undefined, name: string, what: string) => {
+    const value = flag ?? env[name];
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1)
+      throw new GantryError('invalid_request', `${what} must be a whole number of at least 1`);
+    return n;
+  };
+  const total = pick(
+    options.maxPendingHandshakes,
+    'GANTRY_MAX_PENDING_HANDSHAKES',
+    '--max-pending-handshakes',
+  );
+  const perAddress = pick(
+    options.maxPendingHandshakesPerAddress,
+    'GANTRY_MAX_PENDING_HANDSHAKES_PER_ADDRESS',
+    '--max-pending-handshakes-per-address',
+  );
+  return {
+    ...(total === undefined ? {} : { maxPending: total }),
+    ...(perAddress === undefined ? {} : { maxPendingPerAddress: perAddress }),
+  };
+}
+
 export async function hubStart(options: HubStartOptions): Promise<void> {
   const dataDir = options.dataDir ?? gantryPaths().data;
   const db = options.db ?? process.env.GANTRY_DATABASE_URL ?? join(dataDir, 'hub.db');
@@ -74,6 +105,7 @@ export async function hubStart(options: HubStartOptions): Promise<void> {
     dataDir,
     settings: dispatchSettings(options),
     mentionHopLimit: mentionHopLimit(options.mentionHopLimit),
+    handshakes: handshakeLimits(options),
     requireApproval: requireApproval(options.requireApproval),
     ...hubWebOptions(options),
     log: createLogger('hub'),

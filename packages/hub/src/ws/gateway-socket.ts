@@ -1,6 +1,8 @@
 /**
  * One gateway's WebSocket. Frames are handled one at a time in arrival order; each is validated
  * against the protocol schema, and an invalid one is answered with an `error` frame, never a crash.
+ * Before its hello is served a socket is a stranger: it may send that one frame, and an invalid
+ * one closes it (handshakes.ts keeps the rest of what a stranger may cost).
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
@@ -8,6 +10,7 @@ import {
   gatewayFrameSchema,
   GantryError,
   redactDeep,
+  parseJson,
   version,
   type GatewayFrame,
   type GatewayFrameOf,
@@ -19,16 +22,20 @@ import { Capacity } from '../dispatch/capacity.ts';
 import type { GatewayLink } from '../dispatch/links.ts';
 import type { HubContext } from '../context.ts';
 import { answerOffer } from './offer-answers.ts';
+import { noHandshake } from './handshakes.ts';
 
 const helloTimeoutMs = 10_000;
 const maxInvalidFrames = 20;
 
-export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
+export function handleGatewaySocket(ws: WebSocket, ctx: HubContext, handshake = noHandshake): void {
   const send = (frame: HubFrame) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
   };
   let link: GatewayLink | undefined;
   let invalid = 0;
+  /** Frames received before `hello_ok`: only the hello is read. */
+  let beforeHello = 0;
+  let helloServed = false;
   let lastRenew = 0;
   /** Stops watching the gateway token (set once hello authenticated it). */
   let unwatchToken: (() => void) | undefined;
@@ -51,18 +58,22 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
 
   const fail = (code: string, message: string) => {
     send({ t: 'error', code, message });
+    if (!helloServed) return ws.close(1008, 'invalid frame before hello');
     invalid += 1;
     if (invalid > maxInvalidFrames) ws.close(1008, 'too many invalid frames');
   };
 
   ws.on('message', (data, isBinary) => {
+    // Checked on arrival, so a stranger cannot queue up frames behind a slow hello.
+    if (!helloServed && ++beforeHello > 1)
+      return fail('already_hello', 'hello was already received: nothing more is read until it is answered');
     queue = queue.then(async () => {
       if (isBinary) return fail('invalid_frame', 'frames are JSON text');
       let json: unknown;
       try {
-        json = JSON.parse(String(data));
-      } catch {
-        return fail('invalid_frame', 'frame is not valid JSON');
+        json = parseJson(String(data), 'frame');
+      } catch (err) {
+        return fail('invalid_frame', (err as Error).message);
       }
       const parsed = gatewayFrameSchema.safeParse(json);
       if (!parsed.success) {
@@ -76,6 +87,8 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
         ctx.log.error('gateway frame failed', { type: parsed.data.t, error: (err as Error).message });
         send({ t: 'error', code: error?.code ?? 'internal', message: error?.message ?? 'internal error' });
         if (error?.code === 'unauthorized') ws.close(4003, error.message);
+        // A hello that failed leaves nothing to wait for: the gateway reconnects and tries again.
+        else if (!helloServed && !held) ws.close(1011, 'hello failed');
       }
     });
   });
@@ -171,6 +184,7 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
     }
     if (admission.served.length === 0 && admission.pending[0]) {
       held = frame;
+      handshake.held();
       send({ t: 'pending', ...admission.pending[0] });
       ctx.log.info('gateway waits for device approval', { gateway: gateway.id, ...admission.pending[0] });
       return;
@@ -214,6 +228,8 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext): void {
     link = current;
     ctx.links.add(current);
     await reconcile(current, frame.held);
+    helloServed = true;
+    handshake.served();
     send({
       t: 'hello_ok',
       gatewayId: caller.id,
