@@ -70,6 +70,8 @@ export interface RunningHub {
   port: number;
   storeKind: 'sqlite' | 'postgres';
   bootstrap: Bootstrap;
+  /** Gateway sockets between upgrade and the end of their hello. */
+  readonly pendingHandshakes: number;
   close(): Promise<void>;
 }
 
@@ -135,7 +137,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   await work.start();
 
   const app = createApp(ctx);
-  const { onUpgrade, wss } = gatewayUpgrades(ctx, { ...defaultHandshakeLimits, ...options.handshakes });
+  const { onUpgrade, wss, gate } = gatewayUpgrades(ctx, { ...defaultHandshakeLimits, ...options.handshakes });
   const server = await listen(app.fetch, options.host, options.port, options.tls).catch(
     async (err: unknown) => {
       await store.close();
@@ -157,6 +159,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     port,
     storeKind: store.kind,
     bootstrap: boot,
+    get pendingHandshakes() {
+      return gate.pending;
+    },
     close: () =>
       (closing ??= (async () => {
         sweeper.stop();

@@ -13,10 +13,14 @@ export interface TempHub {
   stop(): Promise<void>;
 }
 
-export async function startTempHub(prefix: string, settings?: HubOptions['settings']): Promise<TempHub> {
+export async function startTempHub(
+  prefix: string,
+  settings?: HubOptions['settings'],
+  options: Partial<HubOptions> = {},
+): Promise<TempHub> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const db = join(dir, 'hub.db');
-  const hub = await startHub({ host: '127.0.0.1', port: 0, db, dataDir: dir, settings });
+  const hub = await startHub({ host: '127.0.0.1', port: 0, db, dataDir: dir, settings, ...options });
   const ownerToken = hub.bootstrap.ownerToken ?? '';
   if (!ownerToken.startsWith('gnt_u_')) throw new Error('a fresh hub wrote no owner token');
   return {
