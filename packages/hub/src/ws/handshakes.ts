@@ -42,7 +42,9 @@ export class HandshakeGate {
       return { refused: `${this.total} gateway handshakes are in progress: try again shortly` };
     }
     if (fromAddress >= this.limits.maxPendingPerAddress) {
-      return { refused: `${fromAddress} gateway handshakes from ${address} are in progress: try again shortly` };
+      return {
+        refused: `${fromAddress} gateway handshakes from ${address} are in progress: try again shortly`,
+      };
     }
     this.total += 1;
     this.byAddress.set(address, fromAddress + 1);

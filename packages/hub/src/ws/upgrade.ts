@@ -23,7 +23,11 @@ export interface GatewayUpgrades {
 export function gatewayUpgrades(ctx: HubContext, limits: HandshakeLimits): GatewayUpgrades {
   const gate = new HandshakeGate(limits);
   // Compression stays off: its inflater keeps a limit of its own that a served hello would not raise.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxHelloFrameBytes, perMessageDeflate: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxHelloFrameBytes,
+    perMessageDeflate: false,
+  });
   wss.on('error', (err) => ctx.log.warn('gateway WebSocket server error', { error: err.message }));
   let refused = 0;
   let lastLogged = 0;
@@ -32,7 +36,8 @@ export function gatewayUpgrades(ctx: HubContext, limits: HandshakeLimits): Gatew
     // Node hands over an upgraded socket with no error listener: a peer's reset must not crash the hub.
     socket.on('error', (err) => ctx.log.debug('gateway upgrade socket error', { error: err.message }));
     const path = new URL(req.url ?? '/', 'http://hub').pathname;
-    if (path !== '/v1/gateway/ws') return refuse(socket, new GantryError('not_found', `no WebSocket at ${path}`));
+    if (path !== '/v1/gateway/ws')
+      return refuse(socket, new GantryError('not_found', `no WebSocket at ${path}`));
     const place = gate.admit(req.socket.remoteAddress ?? 'unknown');
     if ('refused' in place) {
       refused += 1;
