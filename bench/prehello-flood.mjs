@@ -4,6 +4,7 @@
 // Prints a table and writes bench/results/prehello-flood.json.
 // Usage: node bench/prehello-flood.mjs [sockets=30] [framesPerSocket=21] [seconds=15]
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -67,7 +68,7 @@ for (let i = 0; i < sockets; i++) {
   socket.on('close', () => (closedByHub += 1));
   socket.write(
     `GET /v1/gateway/ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${Buffer.from(`flood-${i}-key-16b`).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   );
   socket.resume(); // read and ignore whatever the hub answers
   let sent = 0;
@@ -112,5 +113,8 @@ console.log(`pre-hello flood: ${sockets} sockets x ${framesPerSocket} frames of 
 for (const [key, value] of Object.entries(row)) console.log(`${key.padEnd(20)} ${value}`);
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
 const file = new URL('results/prehello-flood.json', import.meta.url);
-writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, ...row }, null, 2)}\n`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, ...row }, null, 2)}\n`,
+);
 console.log(`wrote ${fileURLToPath(file)}`);

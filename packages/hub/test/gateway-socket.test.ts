@@ -179,14 +179,9 @@ describe('bad frames', () => {
       JSON.stringify({ t: 'hello', version: 'x', slots: 1, agents: [], held: [] }),
       'invalid_frame',
     ],
-    [
-      'an accept before hello',
-      JSON.stringify({ t: 'accept', assignmentId: 'asg_x', attempt: 1 }),
-      'hello_required',
-    ],
-  ])('answers %s with an error frame and keeps the socket', async (_what, frame, code) => {
-    const gw = await FakeGateway.open(hub.url);
-    await gw.next('welcome');
+  ])('answers %s after hello with an error frame and keeps the socket', async (_what, frame, code) => {
+    // Before hello the first invalid frame closes the socket (handshakes.test.ts).
+    const { gw } = await connectedGateway();
     gw.send(frame);
     expect(await gw.next('error')).toMatchObject({ code });
 

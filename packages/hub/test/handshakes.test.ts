@@ -190,50 +190,25 @@ describe('pending handshakes', () => {
     }
   });
 
-  it('frees the place of a served hello, and of one held for a fingerprint approval', async () => {
+  it('frees the place of a served hello, and of one held for a device approval', async () => {
     await noneWaiting();
-    const first = await registerGateway();
-    const second = await registerGateway();
-    const host = await stranger();
-    const user = await stranger();
+    const gateway = await registerGateway();
+    const served = await stranger();
+    const held = await stranger();
     const sockets: WebSocket[] = [];
     try {
       for (let i = 0; i < 62; i += 1) sockets.push(opened(await upgrade(temp.hub.url)));
       expect(await upgrade(temp.hub.url)).toMatchObject({ status: 503 });
 
-      // Served hellos (trusted on first use at h1/u1) leave the count.
-      await host.gw.ask(first.hello(host.nonce), 'hello_ok');
-      sockets.push(opened(await upgrade(temp.hub.url)));
-      expect(await upgrade(temp.hub.url)).toMatchObject({ status: 503 });
-      await host.gw.close();
-      await user.gw.ask(second.hello(user.nonce), 'hello_ok');
-      await user.gw.close();
-
-      const movedHost = await stranger();
-      const hostPending = await movedHost.gw.ask(
-        first.hello(movedHost.nonce, { hostname: 'h2', osUser: 'u1' }),
-        'pending',
-      );
-      const movedUser = await stranger();
-      const userPending = await movedUser.gw.ask(
-        second.hello(movedUser.nonce, { hostname: 'h1', osUser: 'u2' }),
-        'pending',
-      );
-      // Both are held, and neither counts as a pending handshake any more.
+      // Trusted on first use at h1/u1: served, and out of the count.
+      await served.gw.ask(gateway.hello(served.nonce), 'hello_ok');
       sockets.push(opened(await upgrade(temp.hub.url)));
       expect(await upgrade(temp.hub.url)).toMatchObject({ status: 503 });
 
-      for (const [pending, gatewayId, change] of [
-        [hostPending, first.gatewayId, 'h2'],
-        [userPending, second.gatewayId, 'u2'],
-      ] as const) {
-        const approval = approvalSchema.parse(await api(`/v1/approvals/${pending.approvalId}`));
-        expect(approval).toMatchObject({ kind: 'fingerprint', status: 'pending', gatewayId });
-        expect(JSON.stringify(approval)).toContain(change);
-      }
-      // Served on the same socket once approved.
-      await api(`/v1/approvals/${hostPending.approvalId}/approve`, { json: {} });
-      expect(await movedHost.gw.next('hello_ok')).toMatchObject({ gatewayId: first.gatewayId });
+      // The same device on another host: held for an approval, and out of the count too.
+      await held.gw.ask(gateway.hello(held.nonce, { hostname: 'h2', osUser: 'u1' }), 'pending');
+      sockets.push(opened(await upgrade(temp.hub.url)));
+      expect(await upgrade(temp.hub.url)).toMatchObject({ status: 503 });
     } finally {
       await closeAll(sockets);
     }
@@ -253,6 +228,38 @@ describe('pending handshakes', () => {
     } finally {
       await closeAll(sockets);
       await small.stop();
+    }
+  });
+});
+
+describe('a changed fingerprint', () => {
+  it('holds a hello from another host or OS user for a fingerprint approval, decided on the same socket', async () => {
+    const gateway = await registerGateway();
+    const first = await stranger();
+    await first.gw.ask(gateway.hello(first.nonce), 'hello_ok');
+    await first.gw.close();
+
+    for (const [where, decision] of [
+      [{ hostname: 'h2', osUser: 'u1' }, 'approve'],
+      [{ hostname: 'h2', osUser: 'u2' }, 'deny'],
+    ] as const) {
+      const moved = await stranger();
+      const pending = await moved.gw.ask(gateway.hello(moved.nonce, where), 'pending');
+      const approval = approvalSchema.parse(await api(`/v1/approvals/${pending.approvalId}`));
+      expect(approval).toMatchObject({
+        kind: 'fingerprint',
+        status: 'pending',
+        gatewayId: gateway.gatewayId,
+      });
+      expect(approval.subject).toContain(where.osUser === 'u2' ? 'u2' : 'h2');
+      await api(`/v1/approvals/${pending.approvalId}/${decision}`, { json: {} });
+      if (decision === 'approve') {
+        expect(await moved.gw.next('hello_ok')).toMatchObject({ gatewayId: gateway.gatewayId });
+      } else {
+        expect(await moved.gw.next('error')).toMatchObject({ code: 'device_denied' });
+        expect((await moved.gw.closed).code).toBe(4003);
+      }
+      await moved.gw.close();
     }
   });
 });
