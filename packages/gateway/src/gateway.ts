@@ -13,6 +13,7 @@ import {
   defaultSessionKey,
   durationLimits,
   GantryError,
+  maxHelloFrameBytes,
   version,
   type LocalRunInput,
   type LocalRunResult,
@@ -312,7 +313,7 @@ export class Gateway {
     this.seenOffers = 0;
     const bindings = this.bindingSummary();
     this.sentBindings = JSON.stringify(bindings);
-    return {
+    const frame = {
       t: 'hello' as const,
       token: this.session.gatewayToken,
       version,
@@ -323,6 +324,12 @@ export class Gateway {
       ...this.capacity(),
       held,
     };
+    // The hub reads at most 64 KiB before it serves a hello (room kept for the access token that
+    // replaces the gateway token): many bindings go with the first heartbeat instead.
+    if (Buffer.byteLength(JSON.stringify(frame)) <= maxHelloFrameBytes - 4096) return frame;
+    this.sentBindings = '';
+    const { bindings: _later, ...small } = frame;
+    return small;
   }
 
   private ready(frame: HubFrameOf<'hello_ok'>): void {
