@@ -218,7 +218,10 @@ describe('gantry gateway run', () => {
     // The gateway still starts, says so in its health, and fails the agent's runs with the reason.
     const gateway = box.start(['gateway', 'start', '--port', '0', '--json']);
     const ready = await gateway.ready<{ localApiUrl: string }>();
-    const health = (await (await fetch(`${ready.localApiUrl}/api/health`)).json()) as {
+    const token = readFileSync(join(box.home, 'config', 'local-api.token'), 'utf8').trim();
+    const health = (await (
+      await fetch(`${ready.localApiUrl}/api/health`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as {
       providers: { ok: boolean }[];
     };
     expect(health.providers).toEqual([expect.objectContaining({ ok: false })]);

@@ -1,6 +1,6 @@
 // The gateway's local API on 127.0.0.1: runs without the hub, streams over a WebSocket, keeps a history,
 // and refuses what is not its own user's: no or a wrong token, a foreign Host, a cross-site Origin, a form body.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -63,8 +63,10 @@ case "$1" in *slow*) echo $$ > "$GANTRY_WORKDIR/../../slow.pid"; sleep 60 ;; esa
   const auth = () => ({ authorization: `Bearer ${token}` });
   const json = { 'content-type': 'application/json' };
 
-  it('answers health without a token: version, hub connection, agents, providers', async () => {
-    const { status, json: health } = await call('GET', '/api/health');
+  it('answers health without a token with {ok} alone, and with it: version, hub connection, agents, providers', async () => {
+    const anyone = await call('GET', '/api/health');
+    expect(anyone).toEqual({ status: 200, json: { ok: true } });
+    const { status, json: health } = await call('GET', '/api/health', auth());
     expect(status).toBe(200);
     expect(health).toMatchObject({
       ok: true,
@@ -100,6 +102,11 @@ case "$1" in *slow*) echo $$ > "$GANTRY_WORKDIR/../../slow.pid"; sleep 60 ;; esa
         code,
       });
     }
+    const deep = `{"agentId":"local","prompt":${'['.repeat(65)}${']'.repeat(65)}}`;
+    expect(await call('POST', '/api/agent/run', { ...json, ...auth() }, deep)).toMatchObject({
+      status: 400,
+      json: { error: { code: 'invalid_request', message: 'the body nests deeper than 64 levels' } },
+    });
     expect((await call('GET', '/api/status')).status).toBe(401);
     expect((await call('GET', '/api/health', { host: 'evil.example' })).status).toBe(403);
   });
@@ -161,6 +168,39 @@ case "$1" in *slow*) echo $$ > "$GANTRY_WORKDIR/../../slow.pid"; sleep 60 ;; esa
     });
     expect(record.status).toBe('cancelled');
     expect(groupRunning(pgid)).toBe(false);
+  });
+
+  it('lives through a frame of invalid UTF-8 and one over the limit: those sockets close, runs go on', async () => {
+    const pidFile = join(box.home, 'slow.pid');
+    rmSync(pidFile, { force: true });
+    const running = new WebSocket(`${api.replace('http', 'ws')}/api/agent/ws`, { headers: auth() });
+    running.on('open', () =>
+      running.send(JSON.stringify({ t: 'run', agentId: 'local', prompt: 'slow two' })),
+    );
+    const pgid = await eventually(async () => {
+      try {
+        return Number(readFileSync(pidFile, 'utf8'));
+      } catch {
+        return undefined;
+      }
+    });
+
+    /** Opens a socket, sends one raw frame, and resolves with the close code. */
+    const closeCode = (payload: Buffer) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${api.replace('http', 'ws')}/api/agent/ws`, { headers: auth() });
+        ws.on('open', () => ws.send(payload, { binary: false }));
+        ws.on('close', (code) => resolve(code));
+        ws.on('error', () => undefined);
+      });
+    expect(await closeCode(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]))).toBe(1007);
+    expect(await closeCode(Buffer.alloc(1024 * 1024 + 1, 'x'))).toBe(1009);
+
+    expect((await call('GET', '/api/health', auth())).json).toMatchObject({ ok: true, connected: true });
+    expect(groupRunning(pgid)).toBe(true);
+    expect(running.readyState).toBe(WebSocket.OPEN);
+    running.close();
+    await eventually(async () => (groupRunning(pgid) ? undefined : true));
   });
 
   it('refuses a WebSocket without the token', async () => {

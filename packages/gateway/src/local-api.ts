@@ -1,11 +1,13 @@
 /**
  * The gateway's local API on 127.0.0.1 (DESIGN §5). `GET /api/health` answers anyone on this
- * machine; everything else needs the local token from `local-api.token` (0600): `GET /api/status`,
+ * machine with `{ ok }` alone, and with the details (version, hub connection, agents, providers)
+ * to a caller with the local token from `local-api.token` (0600), which everything else needs: `GET /api/status`,
  * `POST /api/agent/run` (runs an agent here without the hub and returns the result),
  * `GET /api/agent/runs/:id` (the run history), `GET /api/agent/ws` (runs and streams events), and
  * the pass-through folder routes under `/api/local/` (local-agents.ts).
  * Requests whose `Host` is not a loopback name (DNS rebinding), that carry a cross-site `Origin`,
- * or whose body is not JSON (CSRF through forms) are refused.
+ * or whose body is not JSON (CSRF through forms) are refused. No frame, body or broken socket from
+ * a client takes the daemon down: every socket and server has an error listener.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -20,7 +22,9 @@ import {
   localWsClientFrame,
   parseJson,
   parseOrThrow,
+  silentLogger,
   version,
+  type Logger,
   type LocalWsServerFrame,
 } from '@gantry/protocol';
 import { writeSecretFile, writeSecretJson } from './files.ts';
@@ -44,10 +48,22 @@ export function localToken(paths: GantryPaths): string {
   return token;
 }
 
-export async function startLocalApi(gateway: Gateway, paths: GantryPaths, port: number): Promise<LocalApi> {
+export async function startLocalApi(
+  gateway: Gateway,
+  paths: GantryPaths,
+  port: number,
+  log: Logger = silentLogger,
+): Promise<LocalApi> {
   const token = Buffer.from(localToken(paths));
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
+  wss.on('error', (err) => log.warn('local API WebSocket server error', { error: err.message }));
   const folders = new LocalAgents(paths, () => gateway.session);
+
+  /** Whether the request carries the local token. */
+  function hasToken(req: IncomingMessage): boolean {
+    const given = Buffer.from((req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
+    return given.length === token.length && timingSafeEqual(given, token);
+  }
 
   /** The checks every request passes: a loopback Host, no cross-site Origin, and (but for health) the token. */
   function admit(req: IncomingMessage, needsToken: boolean): void {
@@ -57,9 +73,7 @@ export async function startLocalApi(gateway: Gateway, paths: GantryPaths, port: 
     const origin = req.headers.origin;
     if (origin !== undefined && !loopbackOrigin(origin))
       throw new GantryError('forbidden', 'cross-site requests are refused');
-    if (!needsToken) return;
-    const given = Buffer.from((req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
-    if (given.length !== token.length || !timingSafeEqual(given, token)) {
+    if (needsToken && !hasToken(req)) {
       throw new GantryError('unauthorized', 'the local API token (local-api.token) is missing or wrong');
     }
   }
@@ -69,6 +83,8 @@ export async function startLocalApi(gateway: Gateway, paths: GantryPaths, port: 
     const route = `${req.method} ${path}`;
     admit(req, route !== 'GET /api/health');
     if (route === 'GET /api/health') {
+      // Anyone on this machine may ask whether it is up; what it runs is for its own user.
+      if (!hasToken(req)) return send(res, 200, { ok: true });
       const { running: _running, ...status } = gateway.status();
       return send(res, 200, { ok: true, version, ...status, providers: await gateway.providerChecks() });
     }
@@ -105,6 +121,8 @@ export async function startLocalApi(gateway: Gateway, paths: GantryPaths, port: 
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node hands over an upgraded socket with no error listener: a peer's reset must not crash the daemon.
+    socket.on('error', (err) => log.debug('local API socket error', { error: err.message }));
     try {
       if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/api/agent/ws') {
         throw new GantryError('not_found', 'no WebSocket here');
@@ -118,7 +136,7 @@ export async function startLocalApi(gateway: Gateway, paths: GantryPaths, port: 
       );
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => streamRun(ws, gateway));
+    wss.handleUpgrade(req, socket, head, (ws) => streamRun(ws, gateway, log));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -145,11 +163,13 @@ export async function startLocalApi(gateway: Gateway, paths: GantryPaths, port: 
 }
 
 /** `GET /api/agent/ws`: one `run` frame in; `started`, each `event`, then `result` out. Closing cancels. */
-function streamRun(ws: WebSocket, gateway: Gateway): void {
+function streamRun(ws: WebSocket, gateway: Gateway, log: Logger): void {
   const send = (frame: LocalWsServerFrame) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(frame));
   const abort = new AbortController();
   let started = false;
   ws.on('close', () => abort.abort());
+  // Invalid UTF-8 or a frame over the limit: ws closes this socket (1007, 1009); the daemon goes on.
+  ws.on('error', (err) => log.warn('local API WebSocket closed on a bad frame', { error: err.message }));
   ws.on('message', (data) => {
     let frame;
     try {

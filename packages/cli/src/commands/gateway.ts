@@ -192,7 +192,7 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
         provider: check.provider,
         detail: check.detail,
       });
-    api = await startLocalApi(gateway, paths, parsePort(flags.port, fromFile.port ?? 7421));
+    api = await startLocalApi(gateway, paths, parsePort(flags.port, fromFile.port ?? 7421), log);
   } catch (err) {
     gateway.close();
     throw err;

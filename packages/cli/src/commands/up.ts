@@ -69,13 +69,14 @@ export async function up(
       : await connectEcho(await echoAgentKey(client));
     saveSession(paths.sessionFile, session);
 
-    const gateway = new Gateway({
+    const log = createLogger('gateway', 'warn');
+    const gateway = new Gateway({ paths, session, graces: stopGraces(), log });
+    const api = await startLocalApi(
+      gateway,
       paths,
-      session,
-      graces: stopGraces(),
-      log: createLogger('gateway', 'warn'),
-    });
-    const api = await startLocalApi(gateway, paths, parsePort(options.gatewayPort, 7421, 'gateway port'));
+      parsePort(options.gatewayPort, 7421, 'gateway port'),
+      log,
+    );
     await gateway.start();
     await gateway.whenConnected(3000);
 
