@@ -24,6 +24,7 @@ case "$1" in
   *slow*) mkdir -p ${markerDir}; echo $$ > ${markerDir}/$GANTRY_ASSIGNMENT_ID; sleep 60 & sleep 60 ;;
   *fail*) echo "bad input" >&2; exit 7 ;;
   *nap*) sleep 1.5 ;;
+  *deep*) printf 'GANTRY_EVENT {"type":"status","message":"deep","detail":%s%s}\n' "$(printf '[%.0s' $(seq 200))" "$(printf ']%.0s' $(seq 200))" ;;
 esac`,
     );
     const connect = (key: string, provider: string) =>
@@ -70,6 +71,20 @@ esac`,
       progress: { current: 1, total: 2, unit: 'files' },
     });
     expect(final).toMatchObject({ state: 'succeeded', result: { output: 'all done', exitCode: 0 } });
+  });
+
+  it("cuts a provider's event nested deeper than the hub reads, and the run goes through", async () => {
+    const done = await box.json<Assignment>(['assign', 'worker', 'go deep', '--wait', '30s']);
+    expect(done).toMatchObject({ state: 'succeeded' });
+    const events = await box.json<AssignmentEvent[]>(['assignments', 'events', done.id]);
+    const deep = events.find((e) => e.type === 'status' && e.data.message === 'deep');
+    // The event's data sits three levels down in its frame: 61 levels of it are kept.
+    let detail: unknown = deep?.data.detail;
+    for (let level = 2; level <= 61; level += 1) {
+      expect(Array.isArray(detail), `level ${level}`).toBe(true);
+      detail = (detail as unknown[])[0];
+    }
+    expect(detail).toBe('[nested too deep]');
   });
 
   it('continues a session with the id the provider reported', async () => {
