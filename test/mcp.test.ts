@@ -253,6 +253,27 @@ describe('MCP over HTTP and stdio', () => {
     expect(inbox.messages.map((m) => m.id)).toEqual([later.id]);
   });
 
+  it('`gantry mcp --workspace` acts in that workspace of the person', async () => {
+    const created = await box.json<{ workspace: { id: string } }>(['workspaces', 'create', 'mcp-elsewhere']);
+    const env = Object.fromEntries(
+      Object.entries(box.env({ GANTRY_TOKEN: ownerToken, GANTRY_HUB_URL: url })).filter(
+        (e): e is [string, string] => e[1] !== undefined,
+      ),
+    );
+    const client = new Client({ name: 'mcp-stdio-workspace', version: '1.0.0' });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [cliPath, 'mcp', '--workspace', 'mcp-elsewhere'],
+        env,
+        stderr: 'pipe',
+      }),
+    );
+    clients.push(client);
+    const { message } = await ok<{ message: Message }>(client, 'send_message', { text: 'elsewhere' });
+    expect(message.workspaceId).toBe(created.workspace.id);
+  });
+
   it('`gantry mcp` exits 5 when the hub is unreachable and 4 with a bad credential', async () => {
     const down = await box.run(['mcp', '--hub', 'http://127.0.0.1:9'], { GANTRY_TOKEN: scoutKey });
     expect(down).toMatchObject({ code: 5, stdout: '' });

@@ -135,7 +135,9 @@ function target(options: HubOptions): { url: string; endpoint: string; headers: 
       'no credential: pass --token, set GANTRY_TOKEN (e.g. an agent key) or log in with `gantry login`',
     );
   }
-  return { url: hub.url, endpoint: `${hub.url}/mcp`, headers: { authorization: `Bearer ${hub.token}` } };
+  const headers: Record<string, string> = { authorization: `Bearer ${hub.token}` };
+  if (hub.workspace) headers['x-gantry-workspace'] = hub.workspace;
+  return { url: hub.url, endpoint: `${hub.url}/mcp`, headers };
 }
 
 function anySignal(a: AbortSignal | null | undefined, b: AbortSignal): AbortSignal {

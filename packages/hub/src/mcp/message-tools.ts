@@ -1,6 +1,7 @@
 /** `send_message` and `read_inbox`: workspace chat as the caller, and the caller's mailbox. */
 import { z } from 'zod';
 import { inboxQuerySchema, sendMessageSchema } from '@gantry/protocol';
+import { untilRevoked } from '../auth/revocation.ts';
 import { defineTool, keepAlive, seconds, type ToolScope } from './tool.ts';
 
 const maxInboxWaitSeconds = (inboxQuerySchema.shape.wait.unwrap().maxValue ?? 600_000) / 1000;
@@ -52,12 +53,10 @@ export function messageTools(scope: ToolScope): void {
     async ({ wait, markRead, limit }, extra) => {
       const stop = wait ? keepAlive(extra, 'waiting for mail') : () => {};
       try {
-        return await ctx.mailbox.inbox(caller, {
-          wait: seconds(wait),
-          markRead,
-          limit,
-          signal: extra.signal,
-        });
+        // A wait ends as soon as the caller's token is revoked or expires, as on /v1.
+        return await untilRevoked(ctx, caller, extra.signal, (signal) =>
+          ctx.mailbox.inbox(caller, { wait: seconds(wait), markRead, limit, signal }),
+        );
       } finally {
         stop();
       }

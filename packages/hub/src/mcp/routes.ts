@@ -1,5 +1,6 @@
 /**
- * `/mcp`: MCP over Streamable HTTP, stateless. Each POST is authenticated like `/v1` and served by
+ * `/mcp`: MCP over Streamable HTTP, stateless. Each POST is authenticated like `/v1` (a person in
+ * several workspaces picks one with `X-Gantry-Workspace`) and served by
  * a fresh server and transport for that caller, so any hub process can answer any request (several
  * hubs behind one PostgreSQL need no shared MCP sessions). Responses stream as SSE, whose
  * keep-alive comments hold a long wait (`read_inbox`, `assign`) open through proxies and clients'
@@ -11,6 +12,7 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { GantryError, parseJson } from '@gantry/protocol';
 import { authenticate } from '../auth/authenticate.ts';
 import type { HubContext } from '../context.ts';
+import { actInWorkspace } from '../domain/users.ts';
 import type { HubEnv } from '../http/request.ts';
 import { createMcpServer } from './server.ts';
 
@@ -38,6 +40,13 @@ export function mcpRoutes(ctx: HubContext): Hono<HubEnv> {
     // A gateway token speaks only on the gateway WebSocket and its own REST routes (DESIGN §5).
     if (c.get('caller').kind === 'gateway') {
       return rpcError(c, 403, -32000, 'a gateway token cannot use MCP: send an agent key or user token');
+    }
+    try {
+      c.set('caller', await actInWorkspace(ctx.store, c.get('caller'), c.req.header('x-gantry-workspace')));
+    } catch (err) {
+      if (err instanceof GantryError && err.code === 'forbidden')
+        return rpcError(c, 403, -32000, err.message);
+      throw err;
     }
     await next();
   });

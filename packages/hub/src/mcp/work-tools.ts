@@ -14,6 +14,7 @@ import {
   type AssignmentState,
 } from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
+import { untilRevoked } from '../auth/revocation.ts';
 import type { HubContext } from '../context.ts';
 import { assignmentView } from '../domain/views.ts';
 import type { AssignmentRow } from '../store/store.ts';
@@ -70,7 +71,10 @@ export function workTools(scope: ToolScope): void {
       if (args.wait === undefined) return { assignment: await view(ctx, created) };
       const stop = keepAlive(extra, `waiting for ${created.id}`);
       try {
-        const row = await waitForEnd(ctx, caller, created.id, seconds(args.wait) ?? 0, extra.signal);
+        // A wait ends as soon as the caller's token is revoked or expires, as on /v1.
+        const row = await untilRevoked(ctx, caller, extra.signal, (signal) =>
+          waitForEnd(ctx, caller, created.id, seconds(args.wait) ?? 0, signal),
+        );
         return { assignment: await view(ctx, row), timedOut: !isTerminal(row.state as AssignmentState) };
       } finally {
         stop();
@@ -126,40 +130,43 @@ export function workTools(scope: ToolScope): void {
       const wait = seconds(args.timeoutSeconds ?? defaultHandoffWaitSeconds) ?? 0;
       const stop = keepAlive(extra, 'waiting for the reply');
       try {
-        if (args.handoffId !== undefined) {
-          if (args.agent !== undefined || args.task !== undefined || args.completionPromise !== undefined)
-            throw usage('`handoffId` goes on with an earlier handoff: leave out agent, task and the loop');
-          const options = { wait, signal: extra.signal };
-          return {
-            handoff:
-              args.text === undefined
-                ? await ctx.handoffs.wait(caller, args.handoffId, options)
-                : await ctx.handoffs.say(caller, args.handoffId, args.text, options),
-          };
-        }
-        if (args.agent === undefined || args.task === undefined)
-          throw usage('a handoff needs `agent` and `task` (or `handoffId` to go on with one)');
-        if (args.text !== undefined)
-          throw usage('`text` replies in an earlier handoff: pass its `handoffId`');
-        if (args.maxRounds !== undefined && args.completionPromise === undefined)
-          throw usage('`maxRounds` goes with `completionPromise`');
-        const loop =
-          args.completionPromise === undefined
-            ? undefined
-            : { promise: args.completionPromise, maxRounds: args.maxRounds ?? defaultMaxRounds };
-        const created = await ctx.handoffs.create(
-          caller,
-          {
-            agent: args.agent,
-            prompt: args.task,
-            intent: args.intent,
-            waitMs: wait,
-            adaptive: args.adaptiveWait,
-            ...(loop ? { loop } : {}),
-          },
-          extra.signal,
-        );
-        return { handoff: created };
+        // A wait ends as soon as the caller's token is revoked or expires, as on /v1.
+        return await untilRevoked(ctx, caller, extra.signal, async (signal) => {
+          if (args.handoffId !== undefined) {
+            if (args.agent !== undefined || args.task !== undefined || args.completionPromise !== undefined)
+              throw usage('`handoffId` goes on with an earlier handoff: leave out agent, task and the loop');
+            const options = { wait, signal };
+            return {
+              handoff:
+                args.text === undefined
+                  ? await ctx.handoffs.wait(caller, args.handoffId, options)
+                  : await ctx.handoffs.say(caller, args.handoffId, args.text, options),
+            };
+          }
+          if (args.agent === undefined || args.task === undefined)
+            throw usage('a handoff needs `agent` and `task` (or `handoffId` to go on with one)');
+          if (args.text !== undefined)
+            throw usage('`text` replies in an earlier handoff: pass its `handoffId`');
+          if (args.maxRounds !== undefined && args.completionPromise === undefined)
+            throw usage('`maxRounds` goes with `completionPromise`');
+          const loop =
+            args.completionPromise === undefined
+              ? undefined
+              : { promise: args.completionPromise, maxRounds: args.maxRounds ?? defaultMaxRounds };
+          const created = await ctx.handoffs.create(
+            caller,
+            {
+              agent: args.agent,
+              prompt: args.task,
+              intent: args.intent,
+              waitMs: wait,
+              adaptive: args.adaptiveWait,
+              ...(loop ? { loop } : {}),
+            },
+            signal,
+          );
+          return { handoff: created };
+        });
       } finally {
         stop();
       }
