@@ -10,12 +10,16 @@
  *
  * WebSocket: generated frames (text, binary, JSON, frames of every gateway type with wrong fields),
  * before and after a valid hello, each get exactly the reply the protocol promises: an `error`
- * frame with the right code for an invalid one, and for a valid frame that names nothing the
- * gateway holds, a revoke, an ack or nothing. A peer past 20 invalid frames is closed with 1008,
+ * frame with the right code for an invalid one (before hello, followed by a 1008 close), and for a
+ * valid frame that names nothing the gateway holds, a revoke, an ack or nothing. A served peer past
+ * 20 invalid frames is closed with 1008; before hello, frames of any kind and size (text, invalid
+ * UTF-8, binary, up to 128 KiB) always end in an error frame and a close, never a hub that stops
+ * answering. MCP tool calls are fuzzed in mcp-fuzz.test.ts.
  * a heartbeat never earns offers for agents the gateway does not serve, and the hub stays healthy:
  * a normal assignment round trip still works at the end.
  */
 import { connect, type Socket } from 'node:net';
+import { isUtf8 } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -635,6 +639,11 @@ class Peer {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(data);
   }
 
+  /** Sends bytes as a text frame, whether they are UTF-8 or not. */
+  sendText(bytes: Uint8Array): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes, { binary: false });
+  }
+
   /** Resolves once `done()` holds; fails on a close before that, or after `timeoutMs`. */
   until(done: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -914,7 +923,7 @@ describe('WebSocket: generated frames', () => {
   let garbageGateway: { agentId: string; agentName: string; token: string };
   let frames: fc.Arbitrary<Frame>;
   let probes = 0;
-  const seen = { closed1008: 0, closed4003: 0, valid: 0 };
+  const seen = { closed1008: 0, closed4003: 0, closedBeforeHello: 0, valid: 0 };
 
   beforeAll(async () => {
     fuzzGateway = await registerGateway('ws-fuzz');
@@ -967,6 +976,13 @@ describe('WebSocket: generated frames', () => {
       case 'invalid': {
         await peer.until(() => fresh().length > 0, `an error frame (${expected.code})`);
         expect(fresh()[0]).toMatchObject({ t: 'error', code: expected.code });
+        if (!peer.helloDone) {
+          // Before hello the first invalid frame ends the socket.
+          await peer.until(() => !peer.open, 'the close after an invalid frame before hello');
+          expect(peer.closeInfo?.code).toBe(1008);
+          seen.closedBeforeHello += 1;
+          return;
+        }
         peer.invalid += 1;
         if (peer.invalid > 20) {
           await peer.until(() => !peer.open, 'the close after 21 invalid frames');
@@ -1015,10 +1031,11 @@ describe('WebSocket: generated frames', () => {
     // The runs reached every kind of outcome.
     expect(seen.valid).toBeGreaterThan(0);
     expect(seen.closed1008).toBeGreaterThan(0);
+    expect(seen.closedBeforeHello).toBeGreaterThan(0);
   });
 
   it(
-    'closes a peer that keeps sending garbage with 1008, after 21 error frames',
+    'closes a peer that keeps sending garbage with 1008: after 21 error frames, or the first before hello',
     { timeout: 40_000 },
     async () => {
       const garbage = frames.filter((data) => {
@@ -1038,7 +1055,7 @@ describe('WebSocket: generated frames', () => {
               await peer.until(() => !peer.open, 'the 1008 close');
               expect(peer.closeInfo?.code).toBe(1008);
               const replies = peer.frames.slice(mark);
-              expect(replies).toHaveLength(21);
+              expect(replies).toHaveLength(hello ? 21 : 1);
               for (const reply of replies) expect(reply).toMatchObject({ t: 'error', code: 'invalid_frame' });
               expect(peer.bad).toEqual([]);
             } finally {
@@ -1049,6 +1066,82 @@ describe('WebSocket: generated frames', () => {
         ),
         { numRuns: 20 },
       );
+    },
+  );
+
+  it(
+    'ends a socket before hello after its first frame, whatever it is: an error frame and a close',
+    { timeout: 60_000 },
+    async () => {
+      /** A frame of any kind and size a stranger might send. */
+      type Raw = { text: string } | { binary: Uint8Array } | { badUtf8: Uint8Array };
+      const invalidUtf8 = fc.uint8Array({ minLength: 1, maxLength: 64 }).filter((bytes) => !isUtf8(bytes));
+      const raw: fc.Arbitrary<Raw> = fc.oneof(
+        { weight: 6, arbitrary: frames.map((f) => (typeof f === 'string' ? { text: f } : { binary: f })) },
+        { weight: 1, arbitrary: invalidUtf8.map((badUtf8) => ({ badUtf8 })) },
+        {
+          weight: 1,
+          arbitrary: fc.string({ minLength: 1, maxLength: 512 }).map((token) => ({
+            text: JSON.stringify({ t: 'hello', token, version: 'x', slots: 1, agents: [], held: [] }),
+          })),
+        },
+        {
+          weight: 2,
+          arbitrary: fc
+            .integer({ min: 60 * 1024, max: 128 * 1024 })
+            .chain((size) =>
+              fc.constantFrom<Raw>({ text: 'x'.repeat(size) }, { binary: new Uint8Array(size) }),
+            ),
+        },
+      );
+      const send = (peer: Peer, frame: Raw) => {
+        if ('text' in frame) peer.send(frame.text);
+        else if ('binary' in frame) peer.send(frame.binary);
+        else peer.sendText(frame.badUtf8);
+      };
+      /** The close code and the error frame (if any) one frame alone must get. */
+      const expected = (frame: Raw): { code: number; error?: string } => {
+        const bytes =
+          'text' in frame ? Buffer.byteLength(frame.text) : 'binary' in frame ? frame.binary.length : 0;
+        if (bytes > 64 * 1024) return { code: 1009 };
+        if ('badUtf8' in frame) return { code: 1007 };
+        const kind = classify('text' in frame ? frame.text : frame.binary, false);
+        if (kind.kind === 'unauthorized') return { code: 4003, error: 'unauthorized' };
+        if (kind.kind === 'invalid') return { code: 1008, error: kind.code };
+        throw new Error('no frame is valid before hello');
+      };
+      const codes = new Set<number>();
+      await fc.assert(
+        fc.asyncProperty(fc.array(raw, { minLength: 1, maxLength: 3 }), async (batch) => {
+          const peer = await Peer.open();
+          try {
+            for (const frame of batch) send(peer, frame);
+            await peer.until(() => !peer.open, 'the close');
+            const errors = peer.frames.slice(1);
+            // Never more than one answer, always an error frame.
+            expect(errors.length).toBeLessThanOrEqual(1);
+            for (const error of errors) expect(error.t).toBe('error');
+            expect(peer.bad).toEqual([]);
+            const code = peer.closeInfo?.code ?? 0;
+            codes.add(code);
+            if (batch.length === 1) {
+              const want = expected(batch[0] as Raw);
+              expect(code).toBe(want.code);
+              expect(errors.map((e) => (e as { code?: string }).code)).toEqual(
+                want.error ? [want.error] : [],
+              );
+            } else {
+              expect([1007, 1008, 1009, 4003]).toContain(code);
+            }
+          } finally {
+            await peer.close();
+          }
+          await expectHealthy();
+        }),
+        { numRuns: 120 },
+      );
+      // The runs reached every kind of end.
+      expect([...codes].sort()).toEqual([1007, 1008, 1009, 4003]);
     },
   );
 

@@ -161,7 +161,10 @@ describe('frames before hello', () => {
     const { gw, nonce } = await stranger();
     gw.send(hello(nonce));
     gw.send({ t: 'heartbeat', slots: 1, agents: [], seenOffers: 0 });
-    expect(await gw.next('error')).toMatchObject({ code: 'already_hello' });
+    expect(await gw.next('error')).toMatchObject({
+      code: 'invalid_frame',
+      message: 'only one frame, the hello, is read before the hub answers it',
+    });
     expect((await gw.closed).code).toBe(1008);
   });
 });

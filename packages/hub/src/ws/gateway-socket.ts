@@ -66,7 +66,7 @@ export function handleGatewaySocket(ws: WebSocket, ctx: HubContext, handshake = 
   ws.on('message', (data, isBinary) => {
     // Checked on arrival, so a stranger cannot queue up frames behind a slow hello.
     if (!helloServed && ++beforeHello > 1)
-      return fail('already_hello', 'hello was already received: nothing more is read until it is answered');
+      return fail('invalid_frame', 'only one frame, the hello, is read before the hub answers it');
     queue = queue.then(async () => {
       if (isBinary) return fail('invalid_frame', 'frames are JSON text');
       let json: unknown;
