@@ -1,4 +1,4 @@
-// Bundles the CLI (with hub, gateway and protocol) into packages/cli/dist with esbuild.
+// Bundles the CLI (with hub, gateway and protocol) into packages/cli/dist with esbuild, then builds the dashboard (build-web.mjs).
 // Commands are split into chunks that load lazily, so `gantry --version` stays close to `node -e 0`.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
@@ -25,3 +25,10 @@ await build({
     js: "import { createRequire as __gantryCreateRequire } from 'node:module'; const require = __gantryCreateRequire(import.meta.url);",
   },
 });
+
+// The dashboard the hub serves at `/`.
+const { buildWeb } = await import('./build-web.mjs');
+const load = await buildWeb();
+console.log(
+  `web: first load ${(load.gzip / 1024).toFixed(1)} KB of script (gzip), ${(load.brotli / 1024).toFixed(1)} KB (brotli)`,
+);

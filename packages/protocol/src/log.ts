@@ -13,10 +13,17 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/** Node's process where there is one; typed here so the browser (the dashboard) type-checks this file too. */
+const nodeProcess = (
+  globalThis as {
+    process?: { env: Record<string, string | undefined>; stderr: { write(text: string): unknown } };
+  }
+).process;
+
 export function createLogger(
   name: string,
-  level: LogLevel = (globalThis.process?.env.GANTRY_LOG_LEVEL as LogLevel | undefined) ?? 'info',
-  write: (line: string) => void = (line) => void process.stderr.write(line),
+  level: LogLevel = (nodeProcess?.env.GANTRY_LOG_LEVEL as LogLevel | undefined) ?? 'info',
+  write: (line: string) => void = (line) => void nodeProcess?.stderr.write(line),
 ): Logger {
   const min = order[level] ?? order.info;
   const log =
