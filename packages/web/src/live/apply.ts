@@ -1,0 +1,60 @@
+/**
+ * Applies activity entries to the query cache: each entry invalidates the resources it changed
+ * (only queries on screen refetch; the rest are marked stale), and the Activity feed gets the
+ * entries themselves. A fresh stream (not a resume) may have missed changes made before it began,
+ * so every query is refreshed once.
+ */
+import type { QueryClient, QueryKey } from '@tanstack/react-query';
+import type { ActivityEvent } from '@gantry/protocol';
+import { keys } from '../api/resources.ts';
+import { appendActivity } from '../views/activity/feed.ts';
+import { onEntries, onReady } from './live.ts';
+
+/** The queries an entry may have changed. */
+export function affected(entry: ActivityEvent): QueryKey[] {
+  const [group] = entry.type.split('.');
+  switch (group) {
+    case 'message':
+      return [keys.messages];
+    case 'task':
+      return [keys.tasks];
+    case 'context':
+      return [keys.context];
+    case 'agent':
+      return [keys.agents, keys.gateways];
+    case 'assignment': {
+      const out: QueryKey[] = [['assignments']];
+      if (entry.subject) out.push(keys.assignment(entry.subject));
+      // A finished run's open tool requests expire with it.
+      if (entry.type === 'assignment.finished') out.push(keys.approvals);
+      return out;
+    }
+    case 'approval':
+      // A decided device or folder changes who is served; an approved folder may add an agent.
+      return [keys.approvals, keys.agents, keys.gateways];
+    default:
+      return [];
+  }
+}
+
+export function applyLive(client: QueryClient): () => void {
+  const offEntries = onEntries((entries) => {
+    const seen = new Set<string>();
+    for (const entry of entries) {
+      for (const key of affected(entry)) {
+        const id = JSON.stringify(key);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        void client.invalidateQueries({ queryKey: key });
+      }
+    }
+    appendActivity(client, entries);
+  });
+  const offReady = onReady((_id, resumed) => {
+    if (!resumed) void client.invalidateQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
+  });
+  return () => {
+    offEntries();
+    offReady();
+  };
+}
