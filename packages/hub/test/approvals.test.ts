@@ -270,6 +270,30 @@ describe('a permission request', () => {
     expect(await getApproval(pending.id)).toEqual({ ...approved, answered: true });
   });
 
+  it('is an approval.requested entry of the workspace, which agent keys never read', async () => {
+    const run = await runningAttempt();
+    await run.emit(requested('req-news'));
+    const pending = await approvalFor(run.ref.assignmentId, 'req-news');
+    const events = ok(await call('/v1/events?since=0&type=approval.requested')) as {
+      subject: string;
+    }[];
+    expect(events.find((e) => e.subject === pending.id)).toMatchObject({
+      type: 'approval.requested',
+      actor: { kind: 'agent', id: run.agent.id, name: run.agent.name },
+      data: {
+        approvalId: pending.id,
+        kind: 'tool_permission',
+        status: 'pending',
+        subject: pending.subject,
+        agent: { id: run.agent.id, name: run.agent.name },
+        assignmentId: run.ref.assignmentId,
+      },
+    });
+    // Approvals are for people (DESIGN §5): the agent's key reads none of them in the log.
+    ok(await decide(pending.id, 'deny'));
+    expect(ok(await call('/v1/events?since=0&type=approval.', { token: run.agent.key }))).toEqual([]);
+  });
+
   it('is denied by the owner, and the gateway gets a deny', async () => {
     const run = await runningAttempt();
     await run.emit(requested('req-no'));

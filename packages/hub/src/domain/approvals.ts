@@ -20,6 +20,8 @@ import type { Caller } from '../auth/authenticate.ts';
 import { requireRole } from '../auth/roles.ts';
 import { newId } from '../ids.ts';
 import type { ApprovalPatch, ApprovalRow, AssignmentRow, Store } from '../store/store.ts';
+import type { Activity } from './activity.ts';
+import { announceRequested } from './approval-activity.ts';
 
 export type Decision = 'approved' | 'denied';
 
@@ -32,7 +34,10 @@ const subjectMax = 200;
 const inputMax = 8_000;
 
 export class Approvals {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly activity?: Activity,
+  ) {}
 
   /**
    * Records the permission events of a stored batch. Replays change nothing: a request has one
@@ -110,14 +115,16 @@ export class Approvals {
     const now = Date.now();
     // A request replayed after its attempt ended can no longer be answered.
     const live = isLive(row, attempt);
+    const id = newId('apv', now);
+    const subject = subjectOf(tool, input);
     await this.store.insertApproval({
-      id: newId('apv', now),
+      id,
       workspace_id: row.workspace_id,
       kind: 'tool_permission',
       status: live ? 'pending' : 'expired',
       tool: clip(tool, subjectMax),
       input: clip(input, inputMax),
-      subject: subjectOf(tool, input),
+      subject,
       agent_id: row.agent_id,
       assignment_id: row.id,
       attempt,
@@ -126,6 +133,16 @@ export class Approvals {
       decided_at: live ? null : now,
       decided_by: null,
       answered: 0,
+    });
+    if (!live) return;
+    const agent = await this.store.getAgent(row.agent_id);
+    await announceRequested(this.activity, {
+      id,
+      workspaceId: row.workspace_id,
+      kind: 'tool_permission',
+      subject,
+      agent: { id: row.agent_id, name: agent?.name ?? row.agent_id },
+      assignmentId: row.id,
     });
   }
 

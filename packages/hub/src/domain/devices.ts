@@ -14,6 +14,8 @@ import type { Bus } from '../bus.ts';
 import { newId } from '../ids.ts';
 import type { DeviceGrantTable, DeviceTable } from '../store/schema.ts';
 import type { AgentRow, GatewayRow, Store } from '../store/store.ts';
+import type { Activity } from './activity.ts';
+import { announceRequested } from './approval-activity.ts';
 import { gatewayApprovalView } from './views.ts';
 
 export type DeviceRow = DeviceTable;
@@ -64,7 +66,7 @@ export class Devices {
   constructor(
     private readonly store: Store,
     private readonly bus: Bus,
-    private readonly options: { requireApproval: boolean },
+    private readonly options: { requireApproval: boolean; activity?: Activity },
   ) {}
 
   get(gatewayId: string): Promise<DeviceRow | undefined> {
@@ -176,7 +178,17 @@ export class Devices {
         ...(sameDevice ? { approvalId: sameDevice.id } : {}),
       },
     });
-    if (!auto) this.bus.emit('approval', { approvalId: row.id, gatewayId: gateway.id });
+    if (!auto) {
+      this.bus.emit('approval', { approvalId: row.id, gatewayId: gateway.id });
+      await announceRequested(this.options.activity, {
+        id: row.id,
+        workspaceId: row.workspace_id,
+        kind,
+        subject: row.subject,
+        agent: { id: agent.id, name: agent.name },
+        gatewayId: gateway.id,
+      });
+    }
     return row;
   }
 

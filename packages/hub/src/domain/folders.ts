@@ -10,6 +10,8 @@ import { requireRole } from '../auth/roles.ts';
 import { newId } from '../ids.ts';
 import type { FolderTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
+import type { Activity } from './activity.ts';
+import { announceRequested } from './approval-activity.ts';
 import { gatewayApprovalView, iso } from './views.ts';
 
 type FolderRow = FolderTable;
@@ -24,7 +26,10 @@ function requireGateway(caller: Caller): void {
 }
 
 export class Folders {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly activity?: Activity,
+  ) {}
 
   /** Registers (or re-asks for) a folder on the caller's gateway; a denied one is asked anew. */
   async register(caller: Caller, input: RegisterFolder): Promise<Folder> {
@@ -71,6 +76,14 @@ export class Folders {
       action: 'folder_requested',
       subject: row.id,
       data: { agentId: agent.id, workdir: row.workdir, hostname: row.hostname, osUser: row.os_user },
+    });
+    await announceRequested(this.activity, {
+      id: row.id,
+      workspaceId: row.workspace_id,
+      kind: 'folder',
+      subject: row.subject,
+      agent: { id: agent.id, name: agent.name },
+      gatewayId: caller.id,
     });
     return this.view(row);
   }

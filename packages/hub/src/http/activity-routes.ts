@@ -114,13 +114,15 @@ function requireMember(who: Caller): void {
 }
 
 /**
- * A `message.created` entry carries the message's text and an `assignment.*` one its prompt or
+ * Approvals are for people. A `message.created` entry carries the message's text and an `assignment.*` one its prompt or
  * output: an agent key sees the messages posted to the whole workspace (addressed to nobody), those
  * it wrote and those addressed to it, and only its own or its own requested work, so it never reads
  * another agent's mail through the log (DESIGN §5).
  */
 function visibleTo(who: Caller, event: ActivityEvent): boolean {
   if (who.kind !== 'agent') return true;
+  // Agent keys never read approvals (DESIGN §5), in the log either.
+  if (event.type.startsWith('approval.')) return false;
   if (event.type.startsWith('assignment.')) {
     const agent = (event.data as { agent?: { id?: string } }).agent;
     return agent?.id === who.id || event.actor?.id === who.id;

@@ -11,7 +11,7 @@ import { caller, query, type HubEnv } from './request.ts';
 export function approvalRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   // Pass-through folders (kind `folder`) keep their approvals in their own table.
-  const folders = new Folders(ctx.store);
+  const folders = new Folders(ctx.store, ctx.activity);
 
   const view = async (row: ApprovalRow) => {
     const agent = await ctx.store.getAgent(row.agent_id);
