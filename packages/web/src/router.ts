@@ -45,7 +45,7 @@ export function setQuery(name: string, value: string | undefined): void {
 /** `/agents/:name` against `/agents/scout` -> `{ name: 'scout' }`; undefined when it does not match. */
 export function match(pattern: string, path: string): Record<string, string> | undefined {
   const want = pattern.split('/');
-  const got = path.replace(/\/+$/, '').split('/');
+  const got = (path.replace(/\/+$/, '') || '/').split('/');
   if (want.length !== got.length) return undefined;
   const params: Record<string, string> = {};
   for (const [i, part] of want.entries()) {

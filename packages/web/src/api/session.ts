@@ -3,13 +3,10 @@
  * a CSRF token this tab keeps in memory. No bearer token is ever stored in the browser.
  */
 import { useQuery, type QueryClient } from '@tanstack/react-query';
+import type { WebSession } from '@gantry/protocol';
 import { ApiError, request, setCsrfToken } from './client.ts';
 
-export interface WebSession {
-  user: { id: string; name: string; role: 'owner' | 'admin' | 'member' };
-  workspace: { id: string; name: string };
-  csrfToken: string;
-}
+export type { WebSession };
 
 export const sessionKey = ['session'] as const;
 
