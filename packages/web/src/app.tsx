@@ -6,7 +6,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { setUnauthorizedHandler } from './api/client.ts';
-import { sessionKey, useSession } from './api/session.ts';
+import { forgetData, sessionKey, useSession } from './api/session.ts';
 import { useLive } from './live/live.ts';
 import { Shell } from './shell.tsx';
 import { ErrorNote, Loading } from './ui/states.tsx';
@@ -20,6 +20,10 @@ export function App() {
   useEffect(() => {
     setUnauthorizedHandler(() => void client.invalidateQueries({ queryKey: sessionKey }));
   }, [client]);
+
+  useEffect(() => {
+    if (session.data === null) forgetData(client);
+  }, [session.data, client]);
 
   // The shared stream stopped because the session is over (here or in another tab).
   useEffect(() => {

@@ -53,9 +53,14 @@ export async function signOut(client: QueryClient): Promise<void> {
     await request('/v1/web/session', { method: 'DELETE', quiet401: true });
   } finally {
     setCsrfToken(undefined);
-    client.clear();
     client.setQueryData(sessionKey, null);
+    forgetData(client);
   }
+}
+
+/** Nobody is signed in: nothing of the last user's stays in memory for the next one to see. */
+export function forgetData(client: QueryClient): void {
+  client.removeQueries({ predicate: (q) => q.queryKey[0] !== sessionKey[0] });
 }
 
 export function isAdmin(session: WebSession): boolean {
