@@ -55,7 +55,7 @@ export async function signIn(page: Page, baseUrl: string, token: string): Promis
   await page.goto(`${baseUrl}/`);
   await page.getByLabel('Token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  await page.getByRole('main').waitFor();
 }
 
 export interface Recorded {
