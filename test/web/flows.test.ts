@@ -15,7 +15,6 @@ import {
   haveChromium,
   openBrowser,
   recordingProxy,
-  signIn,
   until,
   type Browser,
   type Proxy,

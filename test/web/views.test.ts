@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { Sandbox } from '../harness.ts';
-import { chromiumPath, haveChromium, openBrowser, signIn, type Browser } from './browser.ts';
+import { chromiumPath, haveChromium, openBrowser, signIn } from './browser.ts';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
