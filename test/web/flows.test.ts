@@ -147,8 +147,11 @@ describe('the dashboard in Chromium', () => {
     await second.getByRole('heading', { name: 'Agents', level: 1 }).waitFor();
     await expect.poll(() => second.locator('.live-badge').textContent()).toBe('●Live');
 
-    // Let the page settle, then watch a quiet stretch: nothing but the stream may be open or start.
-    await until(() => expect(proxy.requests.filter((r) => r.open && !isStream(r))).toEqual([]));
+    // Let the pages finish loading, then watch a quiet stretch: nothing but the stream may be open or start.
+    await until(() => {
+      expect(proxy.requests.filter((r) => r.open && !isStream(r))).toEqual([]);
+      expect(Date.now() - Math.max(...proxy.requests.map((r) => r.at))).toBeGreaterThan(500);
+    });
     const start = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     expect(proxy.requests.filter((r) => r.at >= start)).toEqual([]);

@@ -4,10 +4,11 @@
  * (signed out in another tab, token revoked): ask the hub again.
  */
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { setUnauthorizedHandler } from './api/client.ts';
-import { forgetData, sessionKey, useSession } from './api/session.ts';
-import { useLive } from './live/live.ts';
+import { forgetData, sessionKey, useSession, type WebSession } from './api/session.ts';
+import { applyLive } from './live/apply.ts';
+import { connectLive, useLive } from './live/live.ts';
 import { Shell } from './shell.tsx';
 import { ErrorNote, Loading } from './ui/states.tsx';
 import { SignIn } from './views/signin.tsx';
@@ -43,5 +44,35 @@ export function App() {
       </main>
     );
   if (!session.data) return <SignIn />;
-  return <Shell session={session.data} />;
+  return <Connected session={session.data} />;
+}
+
+/** How long the dashboard waits for the live stream before it shows data anyway. */
+const streamWaitMs = 2_000;
+
+/**
+ * Joins the browser's activity stream, then shows the dashboard: data read after the stream stands
+ * misses nothing, so it is read once. A stream slow to come still lets the dashboard show after a
+ * moment; its first entries then refresh what was read.
+ */
+function Connected({ session }: { session: WebSession }) {
+  const client = useQueryClient();
+  const live = useLive();
+  const [waited, setWaited] = useState(false);
+  useEffect(() => {
+    const off = applyLive(client);
+    connectLive();
+    const timer = setTimeout(() => setWaited(true), streamWaitMs);
+    return () => {
+      off();
+      clearTimeout(timer);
+    };
+  }, [client]);
+  if (live.lastEventId === undefined && !waited)
+    return (
+      <main className="center-page">
+        <Loading what="the dashboard" />
+      </main>
+    );
+  return <Shell session={session} />;
 }

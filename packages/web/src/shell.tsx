@@ -9,8 +9,7 @@ import { signOut, type WebSession } from './api/session.ts';
 import { ShortcutHelp } from './keys/help.tsx';
 import { Palette, type Command } from './keys/palette.tsx';
 import { useShortcuts } from './keys/shortcuts.ts';
-import { applyLive } from './live/apply.ts';
-import { connectLive, stopLive, useLive } from './live/live.ts';
+import { stopLive, useLive } from './live/live.ts';
 import { Routes } from './routes.tsx';
 import { navigate, useLocation } from './router.ts';
 import { Announcer } from './ui/announcer.tsx';
@@ -31,12 +30,6 @@ export function Shell({ session }: { session: WebSession }) {
   const [helpOpen, setHelpOpen] = useState(false);
   const needs = useNeeds();
   const current = viewOf(path);
-
-  useEffect(() => {
-    const off = applyLive(client);
-    connectLive();
-    return off;
-  }, [client]);
 
   useNeedsAlerts(needs);
 

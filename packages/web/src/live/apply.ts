@@ -2,7 +2,7 @@
  * Applies activity entries to the query cache: each entry invalidates the resources it changed
  * (only queries on screen refetch; the rest are marked stale), and the Activity feed gets the
  * entries themselves. A fresh stream (not a resume) may have missed changes made before it began,
- * so every query is refreshed once.
+ * so every query read before it is refreshed once.
  */
 import type { QueryClient, QueryKey } from '@tanstack/react-query';
 import type { ActivityEvent } from '@gantry/protocol';
@@ -50,8 +50,13 @@ export function applyLive(client: QueryClient): () => void {
     }
     appendActivity(client, entries);
   });
+  // A fresh stream (not a resume) may have missed what changed since data already here was read.
   const offReady = onReady((_id, resumed) => {
-    if (!resumed) void client.invalidateQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
+    if (resumed) return;
+    void client.invalidateQueries({
+      predicate: (q) =>
+        q.queryKey[0] !== 'session' && (q.state.dataUpdatedAt > 0 || q.state.fetchStatus !== 'idle'),
+    });
   });
   return () => {
     offEntries();

@@ -69,9 +69,9 @@ export function blocks(source: string): Block[] {
   return out;
 }
 
-// `code` | **strong** | *em* / _em_ | [text](url) | a bare URL
+// `code` | **strong** | *em* / _em_ | [text](url) | a bare URL | @name
 const inlinePattern =
-  /`([^`\n]+)`|\*\*([^*\n]+?)\*\*|(?<![\w*])\*([^*\n]+?)\*(?!\w)|(?<!\w)_([^_\n]+?)_(?!\w)|\[([^\]\n]+)\]\(([^)\s]+)\)|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])/g;
+  /`([^`\n]+)`|\*\*([^*\n]+?)\*\*|(?<![\w*])\*([^*\n]+?)\*(?!\w)|(?<!\w)_([^_\n]+?)_(?!\w)|\[([^\]\n]+)\]\(([^)\s]+)\)|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])|(?<![\w@])@([a-z0-9][\w.-]*[\w])/g;
 
 /** Only web and mail links: `javascript:`, `data:` and the like stay text. */
 export function safeHref(url: string): string | undefined {
@@ -100,13 +100,19 @@ export function inline(text: string): ReactNode[] {
   for (const m of text.matchAll(inlinePattern)) {
     const at = m.index;
     if (at > last) out.push(text.slice(last, at));
-    const [whole, code, strong, em1, em2, linkText, href, bare] = m;
+    const [whole, code, strong, em1, em2, linkText, href, bare, mention] = m;
     if (code !== undefined) out.push(<code key={key++}>{code}</code>);
     else if (strong !== undefined) out.push(<strong key={key++}>{inline(strong)}</strong>);
     else if (em1 !== undefined || em2 !== undefined)
       out.push(<em key={key++}>{inline(em1 ?? em2 ?? '')}</em>);
     else if (linkText !== undefined && href !== undefined) out.push(link(href, inline(linkText), key++));
     else if (bare !== undefined) out.push(link(bare, bare, key++));
+    else if (mention !== undefined)
+      out.push(
+        <span key={key++} className="at">
+          @{mention}
+        </span>,
+      );
     else out.push(whole);
     last = at + whole.length;
   }
@@ -121,6 +127,16 @@ function withBreaks(text: string): ReactNode[] {
       {inline(line)}
     </Fragment>
   ));
+}
+
+/** One line of plain text for a preview: the Markdown marks dropped, the words kept. */
+export function plainText(source: string): string {
+  const line = source.split('\n').find((l) => l.trim() && !fence.test(l)) ?? '';
+  return line
+    .replace(/^\s*(#{1,4}|[-*+]|\d+[.)]|>)\s+/, '')
+    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
+    .replace(/(\*\*|`|(?<!\w)_|_(?!\w))/g, '')
+    .trim();
 }
 
 export function Markdown({ text, className }: { text: string; className?: string }) {

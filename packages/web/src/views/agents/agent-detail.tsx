@@ -2,6 +2,7 @@
 import { useAssignments, useMessages } from '../../api/resources.ts';
 import { isAdmin, useMe } from '../../api/session.ts';
 import { Link } from '../../ui/link.tsx';
+import { plainText } from '../../ui/markdown.tsx';
 import { Page } from '../../ui/page.tsx';
 import { Empty, ErrorNote, Loading } from '../../ui/states.tsx';
 import { Status } from '../../ui/status.tsx';
@@ -101,7 +102,7 @@ export function AgentDetail({ name }: { name: string }) {
         <ul className="plain-list">
           {threads.slice(0, 20).map((t) => (
             <li key={t.id}>
-              <Link to={`/messages/${t.id}`}>{t.first.body.split('\n')[0]}</Link>{' '}
+              <Link to={`/messages/${t.id}`}>{plainText(t.first.body)}</Link>{' '}
               <span className="muted">
                 · {t.count} {t.count === 1 ? 'message' : 'messages'} · <Time iso={t.last.createdAt} />
               </span>

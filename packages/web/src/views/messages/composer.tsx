@@ -149,7 +149,7 @@ export function Composer({
         </p>
       )}
       <div className="form-actions">
-        <span className="muted small-text">Mod+Enter sends</span>
+        <span className="muted small-text hint-keys">Mod+Enter sends</span>
         <button type="submit" className="button primary" disabled={busy || !text.trim()}>
           {parent ? 'Reply' : 'Send'}
         </button>

@@ -7,6 +7,7 @@ import { useListKeys } from '../../keys/list-keys.ts';
 import { navigate } from '../../router.ts';
 import { announce } from '../../ui/announcer.tsx';
 import { Link } from '../../ui/link.tsx';
+import { plainText } from '../../ui/markdown.tsx';
 import { Page } from '../../ui/page.tsx';
 import { Empty, ErrorNote, Loading } from '../../ui/states.tsx';
 import { Time } from '../../ui/time.tsx';
@@ -82,7 +83,7 @@ export function Messages({ thread }: { thread?: string }) {
                       <span className="thread-people">{t.people.join(', ')}</span>
                       <Time iso={t.last.createdAt} />
                     </span>
-                    <span className="thread-text">{t.last.body.split('\n')[0]}</span>
+                    <span className="thread-text">{plainText(t.last.body)}</span>
                     {t.unread > 0 && <span className="unread-mark">{t.unread} unread</span>}
                   </Link>
                 </li>

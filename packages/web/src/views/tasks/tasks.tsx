@@ -9,13 +9,19 @@ import { ErrorNote, Loading } from '../../ui/states.tsx';
 import { Status } from '../../ui/status.tsx';
 import { Time } from '../../ui/time.tsx';
 import { NewTask } from './new-task.tsx';
-import { statusNames, statuses } from './task-fields.ts';
+import { priorities, statusNames, statuses } from './task-fields.ts';
+
+function byUrgency(a: Task, b: Task): number {
+  return (
+    priorities.indexOf(b.priority) - priorities.indexOf(a.priority) || b.updatedAt.localeCompare(a.updatedAt)
+  );
+}
 
 export function Tasks() {
   const tasks = useTasks();
   const all = tasks.data ?? [];
-  // j/k walk the board column by column, in the order it reads.
-  const ordered = statuses.flatMap((s) => all.filter((t) => t.status === s));
+  // Most pressing first in each column; j/k walk the board column by column, as it reads.
+  const ordered = statuses.flatMap((s) => all.filter((t) => t.status === s).sort(byUrgency));
   const list = useListKeys({
     count: ordered.length,
     onOpen: (i) => {
