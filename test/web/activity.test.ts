@@ -1,0 +1,97 @@
+/**
+ * The Activity view with 10,000 entries, pushed while it is open: every one arrives, only the rows
+ * on screen exist in the page (a virtualised list), scrolling anywhere shows the right entries,
+ * and after a reload history pages in with "Load earlier".
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgent, startHub } from '../fixtures.ts';
+import { Sandbox } from '../harness.ts';
+import { chromiumPath, haveChromium, openBrowser, signIn, type Browser } from './browser.ts';
+
+const total = 10_000;
+
+describe('the Activity view at 10,000 entries', () => {
+  const box = new Sandbox();
+  let url: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!haveChromium) throw new Error(`Chromium is missing at ${chromiumPath}: apt-get install -y chromium`);
+    const { ready } = await startHub(box);
+    url = ready.url;
+    browser = await openBrowser();
+    await signIn(browser.page, url, ready.ownerToken);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await box.cleanup();
+  });
+
+  /** Posts `count` entries as an agent (listener events are what agents may post), 16 at a time. */
+  async function post(key: string, count: number): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        const n = (next += 1);
+        const res = await fetch(`${url}/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ type: 'listener.tick', subject: `entry ${n}`, data: { n } }),
+        });
+        if (!res.ok) throw new Error(`POST /v1/events: ${res.status} ${await res.text()}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+  }
+
+  const shownCount = async () => {
+    const text = (await browser.page.locator('.page-sub').textContent()) ?? '';
+    return Number(/of ([\d,]+) entries/.exec(text)?.[1]?.replace(/,/g, '') ?? 0);
+  };
+
+  it('takes them all live, and keeps only the visible rows in the page', async () => {
+    const page = browser.page;
+    await page.goto(`${url}/activity`);
+    await page.getByRole('heading', { name: 'Activity', level: 1 }).waitFor();
+    const agent = await createAgent(box, 'ticker');
+    await post(agent.key, total);
+    await expect.poll(shownCount, { timeout: 60_000 }).toBeGreaterThanOrEqual(total);
+
+    const feed = page.getByRole('region', { name: 'Activity entries' });
+    const rows = feed.locator('li.feed-row');
+    // Following the newest entry: the last one is on screen.
+    await feed.getByText(`entry ${total}`, { exact: true }).waitFor();
+    expect(await rows.count()).toBeLessThan(60);
+
+    // Anywhere in the list: the rows there, and still only a screenful of them.
+    const height = await feed.evaluate((el) => el.scrollHeight);
+    expect(height).toBeGreaterThan(total * 40);
+    await feed.evaluate((el) => {
+      el.scrollTop = el.scrollHeight / 2;
+    });
+    await expect
+      .poll(() =>
+        feed
+          .getByText(/^entry \d+$/)
+          .first()
+          .textContent(),
+      )
+      .toMatch(/^entry (4\d{3}|5\d{3})$/);
+    await feed.evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await feed.getByText('entry 1', { exact: true }).waitFor();
+    expect(await rows.count()).toBeLessThan(60);
+  }, 120_000);
+
+  it('reads recent history after a reload, and earlier entries on request', async () => {
+    const page = browser.page;
+    await page.reload();
+    await page.getByRole('heading', { name: 'Activity', level: 1 }).waitFor();
+    await expect.poll(shownCount).toBeGreaterThanOrEqual(1000);
+    const first = await shownCount();
+    expect(first).toBeLessThan(total);
+    await page.getByRole('button', { name: 'Load earlier' }).click();
+    await expect.poll(shownCount).toBeGreaterThan(first);
+  }, 60_000);
+});
