@@ -117,7 +117,7 @@ for (let i = 0; i < runs; i++) {
   const body = `dashboard ${i}`;
   const start = Date.now();
   await send(body);
-  const shownAt = await page.waitForFunction((text) => window.__seen[text], body, { polling: 'raf' });
+  const shownAt = await page.waitForFunction((text) => globalThis.__seen[text], body, { polling: 'raf' });
   dashboard.push((await shownAt.jsonValue()) - start);
 }
 await browser.close();
