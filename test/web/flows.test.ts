@@ -15,6 +15,7 @@ import {
   haveChromium,
   openBrowser,
   recordingProxy,
+  signIn,
   until,
   type Browser,
   type Proxy,
@@ -26,13 +27,15 @@ describe('the dashboard in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let ownerToken: string;
+  let hubUrl: string;
 
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`Chromium is missing at ${chromiumPath}: apt-get install -y chromium`);
     const up = box.start(['up', '--port', '0', '--gateway-port', '0', '--json']);
     const ready = await up.ready<{ hub: { url: string }; ownerTokenFile: string }>();
     ownerToken = readFileSync(ready.ownerTokenFile, 'utf8').trim();
-    proxy = await recordingProxy(ready.hub.url);
+    hubUrl = ready.hub.url;
+    proxy = await recordingProxy(hubUrl);
     browser = await openBrowser();
     page = browser.page;
   }, 60_000);
@@ -158,6 +161,33 @@ describe('the dashboard in Chromium', () => {
     const streams = proxy.requests.filter((r) => r.open && isStream(r));
     expect(streams).toHaveLength(1);
     await second.close();
+  });
+
+  it('without SharedWorker, elects one tab to hold the stream; another takes over when it closes', async () => {
+    const own = await recordingProxy(hubUrl);
+    const other = await openBrowser({ init: 'delete window.SharedWorker;' });
+    try {
+      await signIn(other.page, own.url, ownerToken);
+      const tabs = [other.page, await other.context.newPage()];
+      for (const tab of tabs) {
+        await tab.goto(`${own.url}/messages`);
+        await expect.poll(() => tab.locator('.live-badge').textContent()).toBe('●Live');
+      }
+      const openStreams = () => own.requests.filter((r) => r.open && isStream(r)).length;
+      await expect.poll(openStreams).toBe(1);
+      expect((await box.run(['send', 'heard by both tabs'])).code).toBe(0);
+      for (const tab of tabs) await tab.getByRole('link', { name: /heard by both tabs/ }).waitFor();
+
+      // The leader (the first tab to ask) closes: the other one takes the stream over.
+      await tabs[0]?.close();
+      await expect.poll(openStreams).toBe(1);
+      expect((await box.run(['send', 'heard after the handover'])).code).toBe(0);
+      await tabs[1]?.getByRole('link', { name: /heard after the handover/ }).waitFor();
+      expect(own.requests.filter(isStream).at(-1)?.lastEventId).toMatch(/^\d+$/);
+    } finally {
+      await other.close();
+      await own.close();
+    }
   });
 
   it('shows the connection dropping, and resumes from where it was without missing a change', async () => {
