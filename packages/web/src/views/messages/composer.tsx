@@ -104,6 +104,8 @@ export function Composer({
           <textarea
             ref={area}
             rows={3}
+            // The palette's "Write a message" lands here ready to type.
+            autoFocus={!parent && location.hash === '#compose'}
             value={text}
             placeholder={parent ? 'Write a reply… (@ to mention)' : 'Write to the workspace… (@ to mention)'}
             role="combobox"
