@@ -55,7 +55,8 @@ export async function signIn(page: Page, baseUrl: string, token: string): Promis
   await page.goto(`${baseUrl}/`);
   await page.getByLabel('Token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('main').waitFor();
+  // The navigation is there (hidden behind Menu on a phone) once the dashboard runs, shortcuts and all.
+  await page.locator('nav#nav').waitFor({ state: 'attached' });
 }
 
 export interface Recorded {

@@ -253,5 +253,5 @@ describe('every view of the dashboard', () => {
     } finally {
       await browser.close();
     }
-  });
+  }, 90_000);
 });

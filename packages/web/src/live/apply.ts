@@ -37,7 +37,11 @@ export function affected(entry: ActivityEvent): QueryKey[] {
   }
 }
 
+const feedBatchMs = 50;
+
 export function applyLive(client: QueryClient): () => void {
+  const feedBatch: ActivityEvent[] = [];
+  let feedTimer: ReturnType<typeof setTimeout> | undefined;
   const offEntries = onEntries((entries) => {
     const seen = new Set<string>();
     for (const entry of entries) {
@@ -48,7 +52,12 @@ export function applyLive(client: QueryClient): () => void {
         void client.invalidateQueries({ queryKey: key });
       }
     }
-    appendActivity(client, entries);
+    // A burst (thousands of entries a second) reaches the feed in a few renders, not one per entry.
+    feedBatch.push(...entries);
+    feedTimer ??= setTimeout(() => {
+      feedTimer = undefined;
+      appendActivity(client, feedBatch.splice(0));
+    }, feedBatchMs);
   });
   // A fresh stream (not a resume) may have missed what changed since data already here was read.
   const offReady = onReady((_id, resumed) => {
@@ -61,5 +70,6 @@ export function applyLive(client: QueryClient): () => void {
   return () => {
     offEntries();
     offReady();
+    clearTimeout(feedTimer);
   };
 }
