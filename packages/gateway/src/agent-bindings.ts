@@ -79,6 +79,11 @@ export class AgentBindings {
     });
   }
 
+  /** The provider arguments a binding's runs get (before the daemon's own `--provider-arg`s). */
+  argsOf(binding: Binding): string[] {
+    return binding.providerArgs ?? this.session.providerArgs;
+  }
+
   /** Runs of a worktree-isolated binding each have their own folder, so they may run at once. */
   parallelOf(binding: Binding): boolean {
     return binding.parallel || binding.settings.isolation === 'worktree';

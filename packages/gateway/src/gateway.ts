@@ -4,7 +4,6 @@
  * The attempt lifecycle on this side: offer -> accept -> (claimed) -> starting -> (start) -> run ->
  * result; a slot is held from accept until the run ends.
  */
-import { EventEmitter, once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -28,40 +27,31 @@ import {
 import { ensurePrivateFolder } from '@gantry/protocol/private-files';
 import { AccessToken } from './access-token.ts';
 import { AgentBindings } from './agent-bindings.ts';
+import { AttemptTable, runIdOf, type Attempt, type AttemptHolder } from './attempts.ts';
 import { loadDeviceKey, osUser, type DeviceKey } from './device-key.ts';
 import { attachAgent, detachAgent, rekeyAgent } from './attach.ts';
 import { ContactFence } from './contact-fence.ts';
 import { EventSink } from './event-sink.ts';
 import { runProvider } from './run-provider.ts';
 import { HubConnection } from './hub-connection.ts';
+import { newAttempt, type Placement } from './new-attempt.ts';
 import type { GantryPaths } from './paths.ts';
 import { defaultStopGraces, processStartTime, stopRun, type StopGraces } from './providers/process-group.ts';
 import type { Provider, RunOutcome } from './providers/provider.ts';
-import { defaultPermissionPolicy, type ProviderSettings } from './providers/settings.ts';
+import { defaultPermissionPolicy } from './providers/settings.ts';
 import { defaultPermissionTimeoutMs, PermissionDesk } from './permissions.ts';
 import type { GatewaySession } from './session-file.ts';
 import { GatewayDb } from './state/gateway-db.ts';
 import { acquirePidLock, type PidLock } from './state/pid-lock.ts';
 import { stoppedResult, type StopReason } from './stop-reasons.ts';
 
-interface Run {
-  key: string;
-  offer: OfferedAssignment;
+interface Run extends Attempt {
   /** The hub's offer this run answers (the latest, when the attempt was offered again). */
   offerId?: string;
-  workdir: string;
-  provider: Provider;
-  args: string[];
-  settings: ProviderSettings;
-  state: 'accepted' | 'starting' | 'running';
-  /** Whether other runs may use the workdir at the same time. */
-  parallel: boolean;
   /** A run the local API asked for: the hub knows nothing of it. */
   local?: boolean;
   /** Whether `askToStart` is already waiting for this run's workdir. */
   waiting?: boolean;
-  abort: AbortController;
-  reason?: StopReason;
   /** The hub's reason for a revoke, for the result. */
   revokedFor?: string;
   done?: Promise<void>;
@@ -95,10 +85,9 @@ export interface RunningAttempt {
 export class Gateway {
   readonly db: GatewayDb;
   private readonly lock: PidLock;
-  private readonly runs = new Map<string, Run>();
-  private readonly workdirFreed = new EventEmitter();
+  private readonly table: AttemptTable;
+  private readonly runs: AttemptHolder<Run>;
   private readonly connection: HubConnection;
-  private readonly concurrency: number;
   private seenOffers = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -115,9 +104,9 @@ export class Gateway {
   private readonly fence = new ContactFence((silentMs) => this.cutOff(silentMs));
 
   constructor(private readonly options: GatewayOptions) {
-    this.concurrency = options.concurrency ?? 4;
+    this.table = new AttemptTable(options.concurrency ?? 4);
+    this.runs = this.table.holder<Run>();
     this.permissions = new PermissionDesk(options.permissionTimeoutMs ?? defaultPermissionTimeoutMs);
-    this.workdirFreed.setMaxListeners(0);
     this.bindings = new AgentBindings(
       options.paths.bindingsFile,
       options.session,
@@ -228,16 +217,16 @@ export class Gateway {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.table.close();
     clearInterval(this.heartbeat);
     this.fence.stop();
     this.bindings.close();
-    for (const run of [...this.runs.values()]) {
+    for (const run of this.runs.list()) {
       if (run.state === 'running' || run.local) this.halt(run, 'stopping');
       else this.dropUnstarted(run, 'the gateway was stopped before this attempt started');
     }
-    this.workdirFreed.emit('freed');
     this.connection.pump();
-    await Promise.all([...this.runs.values()].map((run) => run.done));
+    await Promise.all(this.runs.list().map((run) => run.done));
     const until = Date.now() + 3000;
     while (this.connection.connected && this.db.outboxDepth() > 0 && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 25));
@@ -270,8 +259,8 @@ export class Gateway {
           parallel: this.bindings.parallelOf(binding),
         };
       }),
-      concurrency: this.concurrency,
-      running: [...this.runs.values()].map((run): RunningAttempt => ({
+      concurrency: this.table.concurrency,
+      running: this.table.list().map((run): RunningAttempt => ({
         assignmentId: run.offer.id,
         attempt: run.offer.attempt,
         agent: run.offer.agentName,
@@ -299,7 +288,8 @@ export class Gateway {
   // ---- hub frames ------------------------------------------------------------------------------
 
   private hello(nonce: string) {
-    const held: HeldAttempt[] = [...this.runs.values()]
+    const held: HeldAttempt[] = this.runs
+      .list()
       .filter((run) => !run.local)
       .map((run) => ({
         assignmentId: run.offer.id,
@@ -341,7 +331,7 @@ export class Gateway {
     clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => this.sendHeartbeat(), frame.heartbeatMs);
     this.heartbeat.unref();
-    for (const run of this.runs.values()) {
+    for (const run of this.runs.list()) {
       if (run.local) continue;
       if (run.state === 'accepted') {
         this.connection.send({ t: 'accept', ...offerRef(run) });
@@ -429,7 +419,7 @@ export class Gateway {
     state: Run['state'] | undefined,
     fn: (run: Run) => void,
   ): void {
-    const run = this.runs.get(`${ref.assignmentId}#${ref.attempt}`);
+    const run = this.runs.get(runIdOf(ref));
     if (run && (state === undefined || run.state === state)) fn(run);
   }
 
@@ -437,26 +427,14 @@ export class Gateway {
     const ref = { assignmentId: offer.id, attempt: offer.attempt, ...(offerId ? { offerId } : {}) };
     const reject = (reason: string) => void this.connection.send({ t: 'reject', ...ref, reason });
     if (this.stopping) return reject('the gateway is stopping');
-    const held = this.runs.get(`${offer.id}#${offer.attempt}`);
+    const held = this.runs.get(runIdOf(ref));
     if (held?.reason) return reject('this gateway is stopping that attempt');
     if (held) return this.reoffered(held, offerId);
     if (!this.session.agents.some((a) => a.id === offer.agentId))
       return reject('this gateway does not serve that agent');
     if (this.agentSlots(offer.agentId) <= 0) return reject('no free slot');
-    const binding = this.bindings.of(offer.agentId);
-    const run: Run = {
-      key: `${offer.id}#${offer.attempt}`,
-      offer,
-      workdir: binding.workdir,
-      parallel: this.bindings.parallelOf(binding),
-      provider: this.bindings.providerOf(binding),
-      settings: binding.settings,
-      args: [...(binding.providerArgs ?? this.session.providerArgs), ...(this.options.providerArgs ?? [])],
-      state: 'accepted',
-      abort: new AbortController(),
-      ...(offerId ? { offerId } : {}),
-    };
-    this.runs.set(run.key, run);
+    const run: Run = { ...this.newAttempt(offer), ...(offerId ? { offerId } : {}) };
+    this.runs.add(run);
     this.record(run);
     this.connection.send({ t: 'accept', ...ref });
     void this.askToStart(run);
@@ -509,10 +487,10 @@ export class Gateway {
         `this gateway does not serve '${input.agentId}' (it serves: ${served})`,
       );
     }
-    if (this.runs.size >= this.concurrency) {
+    if (!this.table.hasRoom()) {
       throw new GantryError(
         'unavailable',
-        `no free slot: this gateway runs at most ${this.concurrency} at once`,
+        `no free slot: this gateway runs at most ${this.table.concurrency} at once`,
       );
     }
     const binding = this.bindings.of(agent.id);
@@ -522,40 +500,28 @@ export class Gateway {
     }
     const id = `run_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
     const events: RunEvent[] = [];
-    const run: Run = {
-      key: `local:${id}`,
-      offer: {
-        id,
-        attempt: 1,
-        agentId: agent.id,
-        agentName: agent.name,
-        prompt: input.prompt,
-        sessionKey: input.sessionKey ?? defaultSessionKey,
-        mode: input.mode ?? 'new',
-        resumeFallback: input.resumeFallback ?? 'fail',
-        timeoutMs: input.timeoutMs ?? durationLimits.defaultTimeoutMs,
-      },
-      workdir,
-      parallel: this.bindings.parallelOf(binding),
-      provider: this.bindings.providerOf(binding),
-      settings: binding.settings,
-      args: [...(binding.providerArgs ?? this.session.providerArgs), ...(this.options.providerArgs ?? [])],
-      state: 'accepted',
-      abort: new AbortController(),
-      local: true,
+    const offer: OfferedAssignment = {
+      id,
+      attempt: 1,
+      agentId: agent.id,
+      agentName: agent.name,
+      prompt: input.prompt,
+      sessionKey: input.sessionKey ?? defaultSessionKey,
+      mode: input.mode ?? 'new',
+      resumeFallback: input.resumeFallback ?? 'fail',
+      timeoutMs: input.timeoutMs ?? durationLimits.defaultTimeoutMs,
     };
+    const run: Run = { ...this.newAttempt(offer, { runId: `local:${id}`, workdir }), local: true };
     let finish!: () => void;
     run.done = new Promise((resolve) => (finish = resolve));
-    this.runs.set(run.key, run);
+    this.runs.add(run);
     this.sendHeartbeat();
     const cancel = () => this.halt(run, 'cancelled');
     options.signal?.addEventListener('abort', cancel, { once: true });
     const startedAt = new Date().toISOString();
     const timer = setTimeout(() => this.halt(run, 'timed_out'), run.offer.timeoutMs);
     try {
-      while (!run.abort.signal.aborted && !run.parallel && this.workdirBusy(run)) {
-        await once(this.workdirFreed, 'freed');
-      }
+      if (this.table.waitsForWorkdir(run)) await this.table.untilWorkdirFree(run);
       run.state = 'running';
       options.onStart?.(id, workdir);
       const notStarted: RunOutcome = { status: 'failed', output: '', exitCode: null };
@@ -567,7 +533,7 @@ export class Gateway {
       };
       const outcome = run.abort.signal.aborted
         ? notStarted
-        : await runProvider(this.job(run), this.jobContext, {
+        : await runProvider(run, this.jobContext, {
             signal: run.abort.signal,
             emit,
             requestPermission: (request) =>
@@ -595,8 +561,7 @@ export class Gateway {
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', cancel);
-      this.runs.delete(run.key);
-      this.workdirFreed.emit('freed');
+      this.runs.remove(run);
       this.sendHeartbeat();
       finish();
     }
@@ -617,37 +582,18 @@ export class Gateway {
   private async askToStart(run: Run): Promise<void> {
     if (run.waiting) return;
     run.waiting = true;
-    while (!run.parallel && this.workdirBusy(run)) {
-      await once(this.workdirFreed, 'freed');
-      if (this.runs.get(run.key) !== run) return;
-    }
+    if (this.table.waitsForWorkdir(run) && !(await this.table.untilWorkdirFree(run))) return;
     run.state = 'starting';
     this.record(run);
     this.connection.send({ t: 'starting', ...offerRef(run) });
   }
 
-  private job(run: Run) {
-    return {
-      offer: run.offer,
-      runId: run.key,
-      workdir: run.workdir,
-      provider: run.provider,
-      args: run.args,
-      settings: run.settings,
-    };
+  private newAttempt(offer: OfferedAssignment, placement?: Placement): Attempt {
+    return newAttempt(this.bindings, this.options.providerArgs ?? [], offer, placement);
   }
 
   private policyOf(run: Run) {
     return run.settings.permission ?? defaultPermissionPolicy;
-  }
-
-  private workdirBusy(run: Run): boolean {
-    return [...this.runs.values()].some(
-      (other) =>
-        other !== run &&
-        other.workdir === run.workdir &&
-        (other.state === 'starting' || other.state === 'running'),
-    );
   }
 
   private launch(run: Run): void {
@@ -673,7 +619,7 @@ export class Gateway {
       this.fence.check(); // output read on waking from a freeze comes after the cut-off, not before
       sink.emit(type, data);
     };
-    const outcome = await runProvider(this.job(run), this.jobContext, {
+    const outcome = await runProvider(run, this.jobContext, {
       signal: run.abort.signal,
       emit,
       requestPermission: (request) =>
@@ -695,8 +641,7 @@ export class Gateway {
       ...(outcome.details ? { details: outcome.details } : {}),
     };
     this.db.recordAttempt({ ...ref, agentId: offer.agentId, state: 'finished', pid: null });
-    this.runs.delete(run.key);
-    this.workdirFreed.emit('freed');
+    this.runs.remove(run);
     this.db.enqueue({ ...ref, kind: 'result', lastSeq: sink.lastSeq, frame: JSON.stringify(frame) });
     this.connection.pump();
   }
@@ -727,13 +672,11 @@ export class Gateway {
   private halt(run: Run, reason: StopReason): void {
     if (run.local) {
       run.reason ??= reason;
-      run.abort.abort();
-      this.workdirFreed.emit('freed'); // wakes it if it still waits for its workdir
+      run.abort.abort(); // wakes it too if it still waits for its workdir
       return;
     }
     if (run.state !== 'running') {
-      this.runs.delete(run.key);
-      this.workdirFreed.emit('freed');
+      this.runs.remove(run);
       this.db.forgetAttempt(run.offer.id, run.offer.attempt);
       if (reason === 'cancelled' || reason === 'timed_out') {
         const ref = { assignmentId: run.offer.id, attempt: run.offer.attempt };
@@ -779,7 +722,7 @@ export class Gateway {
         this.db.forgetAttempt(record.assignmentId, record.attempt);
         continue;
       }
-      const runId = `${record.assignmentId}#${record.attempt}`;
+      const runId = runIdOf(record);
       await stopRun(
         { ...(record.pid ? { pgid: record.pid } : {}), startTime: record.pidStart ?? null, runId },
         this.graces,
@@ -797,7 +740,7 @@ export class Gateway {
    * reported `lost`. Local runs are the hub's concern in no way and go on.
    */
   private cutOff(silentMs: number): void {
-    const held = [...this.runs.values()].filter((run) => !run.local);
+    const held = this.runs.list().filter((run) => !run.local);
     if (held.length === 0) return;
     this.options.log.warn('out of contact with the hub past lease and grace: stopping its runs', {
       silentS: Math.round(silentMs / 1000),
@@ -807,7 +750,6 @@ export class Gateway {
       if (run.state === 'running') this.halt(run, 'cut_off');
       else this.dropUnstarted(run, 'the gateway was out of contact with the hub before this attempt started');
     }
-    this.workdirFreed.emit('freed');
     this.connection.pump();
   }
 
@@ -816,7 +758,7 @@ export class Gateway {
    * hub may have heard `starting` for is reported lost now rather than after its lease.
    */
   private dropUnstarted(run: Run, message: string): void {
-    this.runs.delete(run.key);
+    this.runs.remove(run);
     if (run.state === 'starting')
       this.finishLost({ ...attemptRef(run), agentId: run.offer.agentId }, message);
     else this.db.forgetAttempt(run.offer.id, run.offer.attempt);
@@ -853,22 +795,16 @@ export class Gateway {
   // ---- capacity and bindings -------------------------------------------------------------------
 
   private capacity() {
-    return {
-      slots: Math.max(0, this.concurrency - this.runs.size),
-      agents: this.session.agents.map((a) => ({
-        agentId: a.id,
-        provider: this.bindings.of(a.id).provider,
-        slots: this.agentSlots(a.id),
-      })),
-    };
+    return this.table.capacity(
+      this.session.agents.map((a) => {
+        const binding = this.bindings.of(a.id);
+        return { agentId: a.id, provider: binding.provider, parallel: this.bindings.parallelOf(binding) };
+      }),
+    );
   }
 
-  /** One run at a time per agent, unless its binding allows parallel runs. */
   private agentSlots(agentId: string): number {
-    const free = this.concurrency - this.runs.size;
-    if (free <= 0 || this.stopping) return 0;
-    if (this.bindings.parallelOf(this.bindings.of(agentId))) return free;
-    return [...this.runs.values()].some((run) => run.offer.agentId === agentId) ? 0 : 1;
+    return this.table.agentSlots(agentId, this.bindings.parallelOf(this.bindings.of(agentId)));
   }
 }
 
