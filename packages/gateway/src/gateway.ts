@@ -27,6 +27,7 @@ import {
 import { ensurePrivateFolder } from '@gantry/protocol/private-files';
 import { AccessToken } from './access-token.ts';
 import { AgentBindings } from './agent-bindings.ts';
+import { finishAttempt, type Ending } from './attempt-runner.ts';
 import { AttemptTable, runIdOf, type Attempt, type AttemptHolder } from './attempts.ts';
 import { loadDeviceKey, osUser, type DeviceKey } from './device-key.ts';
 import { attachAgent, detachAgent, rekeyAgent } from './attach.ts';
@@ -629,21 +630,20 @@ export class Gateway {
     });
     clearTimeout(timer);
     sink.flush();
-    const stopped = stoppedResult(run.reason, run.revokedFor);
-    const frame = {
-      t: 'result' as const,
-      ...ref,
-      status: stopped?.status ?? outcome.status,
-      output: outcome.output,
-      exitCode: outcome.exitCode,
-      ...(stopped ? { error: stopped.error } : outcome.error ? { error: outcome.error } : {}),
+    this.finish(run, {
+      how: 'ran',
+      outcome,
       lastSeq: sink.lastSeq,
-      ...(outcome.details ? { details: outcome.details } : {}),
-    };
-    this.db.recordAttempt({ ...ref, agentId: offer.agentId, state: 'finished', pid: null });
+      ...(run.reason ? { reason: run.reason } : {}),
+      ...(run.revokedFor ? { detail: run.revokedFor } : {}),
+    });
+  }
+
+  /** Lets the attempt go and sends its result (through the outbox). */
+  private finish(run: Run, ending: Ending): void {
     this.runs.remove(run);
-    this.db.enqueue({ ...ref, kind: 'result', lastSeq: sink.lastSeq, frame: JSON.stringify(frame) });
-    this.connection.pump();
+    const { id, frame } = finishAttempt(this.db, refOf(run), ending);
+    this.connection.deliver(id, frame);
   }
 
   /**
@@ -676,22 +676,10 @@ export class Gateway {
       return;
     }
     if (run.state !== 'running') {
+      if (reason === 'cancelled' || reason === 'timed_out')
+        return this.finish(run, { how: 'halted', reason });
       this.runs.remove(run);
       this.db.forgetAttempt(run.offer.id, run.offer.attempt);
-      if (reason === 'cancelled' || reason === 'timed_out') {
-        const ref = { assignmentId: run.offer.id, attempt: run.offer.attempt };
-        const frame = {
-          t: 'result',
-          ...ref,
-          ...stoppedResult(reason),
-          output: '',
-          exitCode: null,
-          lastSeq: 0,
-        };
-        this.db.recordAttempt({ ...ref, agentId: run.offer.agentId, state: 'finished', pid: null });
-        this.db.enqueue({ ...ref, kind: 'result', lastSeq: 0, frame: JSON.stringify(frame) });
-        this.connection.pump();
-      }
       return;
     }
     run.reason ??= reason;
@@ -730,7 +718,10 @@ export class Gateway {
       this.options.log.warn('stopped a run left by an earlier gateway process', {
         assignment: record.assignmentId,
       });
-      this.finishLost(record, 'the gateway restarted while this attempt ran');
+      finishAttempt(this.db, record, {
+        how: 'lost',
+        message: 'the gateway restarted while this attempt ran',
+      });
     }
   }
 
@@ -758,38 +749,9 @@ export class Gateway {
    * hub may have heard `starting` for is reported lost now rather than after its lease.
    */
   private dropUnstarted(run: Run, message: string): void {
+    if (run.state === 'starting') return this.finish(run, { how: 'lost', message });
     this.runs.remove(run);
-    if (run.state === 'starting')
-      this.finishLost({ ...attemptRef(run), agentId: run.offer.agentId }, message);
-    else this.db.forgetAttempt(run.offer.id, run.offer.attempt);
-  }
-
-  /** Reports an attempt the gateway could not see to its end; the hub retries or fails it. */
-  private finishLost(ref: { assignmentId: string; attempt: number; agentId: string }, message: string): void {
-    const frame = {
-      t: 'result',
-      assignmentId: ref.assignmentId,
-      attempt: ref.attempt,
-      status: 'lost',
-      output: '',
-      exitCode: null,
-      error: { code: 'gateway_lost', message },
-      lastSeq: 0,
-    };
-    this.db.recordAttempt({
-      assignmentId: ref.assignmentId,
-      attempt: ref.attempt,
-      agentId: ref.agentId,
-      state: 'finished',
-      pid: null,
-    });
-    this.db.enqueue({
-      assignmentId: ref.assignmentId,
-      attempt: ref.attempt,
-      kind: 'result',
-      lastSeq: 0,
-      frame: JSON.stringify(frame),
-    });
+    this.db.forgetAttempt(run.offer.id, run.offer.attempt);
   }
 
   // ---- capacity and bindings -------------------------------------------------------------------
@@ -806,6 +768,11 @@ export class Gateway {
   private agentSlots(agentId: string): number {
     return this.table.agentSlots(agentId, this.bindings.parallelOf(this.bindings.of(agentId)));
   }
+}
+
+/** The attempt a run is, with its agent, for its record and result. */
+function refOf(run: Run) {
+  return { ...attemptRef(run), agentId: run.offer.agentId };
 }
 
 /** The attempt a run is, for frames that name no offer. */
