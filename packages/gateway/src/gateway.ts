@@ -4,19 +4,11 @@
  * The attempt lifecycle on this side: offer -> accept -> (claimed) -> starting -> (start) -> run ->
  * result; a slot is held from accept until the run ends.
  */
-import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
-  defaultSessionKey,
-  durationLimits,
-  GantryError,
   maxHelloFrameBytes,
   version,
-  type LocalRunInput,
-  type LocalRunResult,
-  type RunEvent,
   type HeldAttempt,
   type HubFrame,
   type HubFrameOf,
@@ -38,19 +30,17 @@ import { HubConnection } from './hub-connection.ts';
 import { newAttempt, type Placement } from './new-attempt.ts';
 import type { GantryPaths } from './paths.ts';
 import { defaultStopGraces, processStartTime, stopRun, type StopGraces } from './providers/process-group.ts';
-import type { Provider, RunOutcome } from './providers/provider.ts';
-import { defaultPermissionPolicy } from './providers/settings.ts';
-import { defaultPermissionTimeoutMs, PermissionDesk } from './permissions.ts';
+import type { Provider } from './providers/provider.ts';
+import { LocalRuns } from './local-runs.ts';
+import { defaultPermissionTimeoutMs, PermissionDesk, policyOf } from './permissions.ts';
 import type { GatewaySession } from './session-file.ts';
 import { GatewayDb } from './state/gateway-db.ts';
 import { acquirePidLock, type PidLock } from './state/pid-lock.ts';
-import { stoppedResult, type StopReason } from './stop-reasons.ts';
+import type { StopReason } from './stop-reasons.ts';
 
 interface Run extends Attempt {
   /** The hub's offer this run answers (the latest, when the attempt was offered again). */
   offerId?: string;
-  /** A run the local API asked for: the hub knows nothing of it. */
-  local?: boolean;
   /** Whether `askToStart` is already waiting for this run's workdir. */
   waiting?: boolean;
   /** The hub's reason for a revoke, for the result. */
@@ -102,6 +92,7 @@ export class Gateway {
   private roomWaiter: Promise<void> | undefined;
   private readonly bindings: AgentBindings;
   private readonly permissions: PermissionDesk;
+  readonly localRuns: LocalRuns;
   private readonly fence = new ContactFence((silentMs) => this.cutOff(silentMs));
 
   constructor(private readonly options: GatewayOptions) {
@@ -128,6 +119,13 @@ export class Gateway {
       this.lock.release();
       throw err;
     }
+    this.localRuns = new LocalRuns({
+      table: this.table,
+      job: this.jobContext,
+      session: () => this.session,
+      newAttempt: (offer, placement) => this.newAttempt(offer, placement),
+      onSlotsChanged: () => this.sendHeartbeat(),
+    });
     const access = new AccessToken(options.session.serverUrl, options.session.gatewayToken, options.log);
     this.connection = new HubConnection({
       serverUrl: options.session.serverUrl,
@@ -223,11 +221,11 @@ export class Gateway {
     this.fence.stop();
     this.bindings.close();
     for (const run of this.runs.list()) {
-      if (run.state === 'running' || run.local) this.halt(run, 'stopping');
+      if (run.state === 'running') this.halt(run, 'stopping');
       else this.dropUnstarted(run, 'the gateway was stopped before this attempt started');
     }
     this.connection.pump();
-    await Promise.all(this.runs.list().map((run) => run.done));
+    await Promise.all([...this.runs.list().map((run) => run.done), this.localRuns.stop()]);
     const until = Date.now() + 3000;
     while (this.connection.connected && this.db.outboxDepth() > 0 && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 25));
@@ -289,14 +287,11 @@ export class Gateway {
   // ---- hub frames ------------------------------------------------------------------------------
 
   private hello(nonce: string) {
-    const held: HeldAttempt[] = this.runs
-      .list()
-      .filter((run) => !run.local)
-      .map((run) => ({
-        assignmentId: run.offer.id,
-        attempt: run.offer.attempt,
-        state: run.state,
-      }));
+    const held: HeldAttempt[] = this.runs.list().map((run) => ({
+      assignmentId: run.offer.id,
+      attempt: run.offer.attempt,
+      state: run.state,
+    }));
     for (const record of this.db.attempts()) {
       if (record.state === 'finished')
         held.push({ assignmentId: record.assignmentId, attempt: record.attempt, state: 'finished' });
@@ -333,7 +328,6 @@ export class Gateway {
     this.heartbeat = setInterval(() => this.sendHeartbeat(), frame.heartbeatMs);
     this.heartbeat.unref();
     for (const run of this.runs.list()) {
-      if (run.local) continue;
       if (run.state === 'accepted') {
         this.connection.send({ t: 'accept', ...offerRef(run) });
         void this.askToStart(run);
@@ -465,113 +459,6 @@ export class Gateway {
     this.halt(run, 'revoked');
   }
 
-  // ---- local runs (the local API) -------------------------------------------------------------
-
-  /**
-   * Runs an agent on this machine without the hub. It takes a slot like any run (the hub is told
-   * at once), follows the same workdir rule, and is kept in the run history.
-   */
-  async runLocal(
-    input: LocalRunInput,
-    options: {
-      onStart?: (id: string, workdir: string) => void;
-      onEvent?: (event: RunEvent) => void;
-      signal?: AbortSignal;
-    } = {},
-  ): Promise<LocalRunResult> {
-    if (this.stopping) throw new GantryError('unavailable', 'the gateway is stopping');
-    const agent = this.session.agents.find((a) => a.id === input.agentId || a.name === input.agentId);
-    if (!agent) {
-      const served = this.session.agents.map((a) => a.name).join(', ');
-      throw new GantryError(
-        'not_found',
-        `this gateway does not serve '${input.agentId}' (it serves: ${served})`,
-      );
-    }
-    if (!this.table.hasRoom()) {
-      throw new GantryError(
-        'unavailable',
-        `no free slot: this gateway runs at most ${this.table.concurrency} at once`,
-      );
-    }
-    const binding = this.bindings.of(agent.id);
-    const workdir = input.workspace ? resolve(input.workspace) : binding.workdir;
-    if (input.workspace && !isDirectory(workdir)) {
-      throw new GantryError('invalid_request', `${workdir} is not a folder`);
-    }
-    const id = `run_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
-    const events: RunEvent[] = [];
-    const offer: OfferedAssignment = {
-      id,
-      attempt: 1,
-      agentId: agent.id,
-      agentName: agent.name,
-      prompt: input.prompt,
-      sessionKey: input.sessionKey ?? defaultSessionKey,
-      mode: input.mode ?? 'new',
-      resumeFallback: input.resumeFallback ?? 'fail',
-      timeoutMs: input.timeoutMs ?? durationLimits.defaultTimeoutMs,
-    };
-    const run: Run = { ...this.newAttempt(offer, { runId: `local:${id}`, workdir }), local: true };
-    let finish!: () => void;
-    run.done = new Promise((resolve) => (finish = resolve));
-    this.runs.add(run);
-    this.sendHeartbeat();
-    const cancel = () => this.halt(run, 'cancelled');
-    options.signal?.addEventListener('abort', cancel, { once: true });
-    const startedAt = new Date().toISOString();
-    const timer = setTimeout(() => this.halt(run, 'timed_out'), run.offer.timeoutMs);
-    try {
-      if (this.table.waitsForWorkdir(run)) await this.table.untilWorkdirFree(run);
-      run.state = 'running';
-      options.onStart?.(id, workdir);
-      const notStarted: RunOutcome = { status: 'failed', output: '', exitCode: null };
-      const ref = { assignmentId: id, attempt: 1 };
-      const emit: EmitEvent = (type, data) => {
-        const event = { seq: events.length + 1, type, ts: new Date().toISOString(), data };
-        events.push(event);
-        options.onEvent?.(event);
-      };
-      const outcome = run.abort.signal.aborted
-        ? notStarted
-        : await runProvider(run, this.jobContext, {
-            signal: run.abort.signal,
-            emit,
-            requestPermission: (request) =>
-              this.permissions.ask(ref, this.policyOf(run), false, emit, request, run.abort.signal),
-            room: () => undefined,
-          });
-      const stopped = stoppedResult(run.reason);
-      const record: LocalRunResult = {
-        id,
-        agent: { id: agent.id, name: agent.name },
-        sessionKey: run.offer.sessionKey,
-        mode: run.offer.mode,
-        workdir,
-        status: stopped ? (stopped.status === 'lost' ? 'failed' : stopped.status) : outcome.status,
-        output: outcome.output,
-        exitCode: outcome.exitCode,
-        error: stopped?.error ?? outcome.error ?? null,
-        ...(outcome.details ? { details: outcome.details } : {}),
-        startedAt,
-        finishedAt: new Date().toISOString(),
-        events,
-      };
-      this.db.saveLocalRun(record);
-      return record;
-    } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', cancel);
-      this.runs.remove(run);
-      this.sendHeartbeat();
-      finish();
-    }
-  }
-
-  localRun(id: string): LocalRunResult | undefined {
-    return this.db.localRun(id);
-  }
-
   // ---- runs ------------------------------------------------------------------------------------
 
   /**
@@ -591,10 +478,6 @@ export class Gateway {
 
   private newAttempt(offer: OfferedAssignment, placement?: Placement): Attempt {
     return newAttempt(this.bindings, this.options.providerArgs ?? [], offer, placement);
-  }
-
-  private policyOf(run: Run) {
-    return run.settings.permission ?? defaultPermissionPolicy;
   }
 
   private launch(run: Run): void {
@@ -624,7 +507,7 @@ export class Gateway {
       signal: run.abort.signal,
       emit,
       requestPermission: (request) =>
-        this.permissions.ask(ref, this.policyOf(run), true, emit, request, run.abort.signal),
+        this.permissions.ask(ref, policyOf(run.settings), emit, request, run.abort.signal),
       room: () => this.outboxRoom(),
       onSpawn: (pid) => this.record(run, pid),
     });
@@ -670,11 +553,6 @@ export class Gateway {
 
   /** Stops a run: before it spawned, it is dropped (or reported cancelled); after, its process group is stopped. */
   private halt(run: Run, reason: StopReason): void {
-    if (run.local) {
-      run.reason ??= reason;
-      run.abort.abort(); // wakes it too if it still waits for its workdir
-      return;
-    }
     if (run.state !== 'running') {
       if (reason === 'cancelled' || reason === 'timed_out')
         return this.finish(run, { how: 'halted', reason });
@@ -731,7 +609,7 @@ export class Gateway {
    * reported `lost`. Local runs are the hub's concern in no way and go on.
    */
   private cutOff(silentMs: number): void {
-    const held = this.runs.list().filter((run) => !run.local);
+    const held = this.runs.list();
     if (held.length === 0) return;
     this.options.log.warn('out of contact with the hub past lease and grace: stopping its runs', {
       silentS: Math.round(silentMs / 1000),
@@ -783,12 +661,4 @@ function attemptRef(run: Run) {
 /** The attempt and the offer it holds, for the answers to an offer. */
 function offerRef(run: Run) {
   return { ...attemptRef(run), ...(run.offerId ? { offerId: run.offerId } : {}) };
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }

@@ -100,11 +100,11 @@ export async function startLocalApi(
       const input = parseOrThrow(localRunSchema, await readJson(req), 'body');
       const abort = new AbortController();
       res.once('close', () => !res.writableFinished && abort.abort()); // the caller gave up: stop the run
-      return send(res, 200, await gateway.runLocal(input, { signal: abort.signal }));
+      return send(res, 200, await gateway.localRuns.run(input, { signal: abort.signal }));
     }
     const run = /^GET \/api\/agent\/runs\/([\w-]+)$/.exec(route);
     if (run) {
-      const record = gateway.localRun(run[1] ?? '');
+      const record = gateway.localRuns.get(run[1] ?? '');
       if (!record) throw new GantryError('not_found', `no local run ${run[1]}`);
       return send(res, 200, record);
     }
@@ -182,8 +182,8 @@ function streamRun(ws: WebSocket, gateway: Gateway, log: Logger): void {
     if (started) return send({ t: 'error', code: 'conflict', message: 'one run per connection' });
     started = true;
     const { t: _t, ...input } = frame;
-    gateway
-      .runLocal(input, {
+    gateway.localRuns
+      .run(input, {
         signal: abort.signal,
         onStart: (id, workdir) => send({ t: 'started', id, workdir }),
         onEvent: (event) => send({ t: 'event', event }),

@@ -7,7 +7,11 @@
  */
 import type { EmitEvent, HubFrameOf } from '@gantry/protocol';
 import type { PermissionRequest } from './providers/provider.ts';
-import type { PermissionPolicy } from './providers/settings.ts';
+import {
+  defaultPermissionPolicy,
+  type PermissionPolicy,
+  type ProviderSettings,
+} from './providers/settings.ts';
 
 export type Decision = 'approved' | 'denied';
 
@@ -19,35 +23,48 @@ interface Waiting {
   timer: NodeJS.Timeout;
 }
 
+/** The policy a run's permission requests are answered by. */
+export function policyOf(settings: ProviderSettings): PermissionPolicy {
+  return settings.permission ?? defaultPermissionPolicy;
+}
+
+/**
+ * A request the policy answers at once: `allow` or `deny`, and `ask` of a local run, which no user
+ * on the hub can answer, denied saying why.
+ */
+export function decideByPolicy(
+  policy: PermissionPolicy,
+  emit: EmitEvent,
+  request: PermissionRequest,
+): Decision {
+  const { requestId, tool, input } = request;
+  emit('permission_requested', { requestId, tool, input });
+  if (policy === 'ask')
+    emit('log', {
+      stream: 'provider',
+      text: 'permission requests of local runs cannot be asked on the hub: denied (bind with --permission allow to allow them)',
+    });
+  const decision = policy === 'allow' ? 'approved' : 'denied';
+  emit('permission_decided', { requestId, decision, by: 'policy' });
+  return decision;
+}
+
+/** The requests of one hub's runs waiting for a user's decision there. */
 export class PermissionDesk {
   private readonly waiting = new Map<string, Waiting>();
 
   constructor(private readonly timeoutMs: number) {}
 
-  /**
-   * @param canAsk whether a user can be asked (runs from the hub); local runs cannot, so `ask`
-   *   denies them at once and says why.
-   */
   async ask(
     attempt: { assignmentId: string; attempt: number },
     policy: PermissionPolicy,
-    canAsk: boolean,
     emit: EmitEvent,
     request: PermissionRequest,
     signal: AbortSignal,
   ): Promise<Decision> {
+    if (policy !== 'ask') return decideByPolicy(policy, emit, request);
     const { requestId, tool, input } = request;
     emit('permission_requested', { requestId, tool, input });
-    if (policy !== 'ask' || !canAsk) {
-      if (policy === 'ask')
-        emit('log', {
-          stream: 'provider',
-          text: 'permission requests of local runs cannot be asked on the hub: denied (bind with --permission allow to allow them)',
-        });
-      const decision = policy === 'allow' ? 'approved' : 'denied';
-      emit('permission_decided', { requestId, decision, by: 'policy' });
-      return decision;
-    }
     const key = this.key(attempt, requestId);
     const decision = await new Promise<{ decision: Decision; by: 'user' | 'timeout'; approvalId?: string }>(
       (resolve) => {
