@@ -1,11 +1,154 @@
 /**
- * A hub attempt's end: how it ended becomes its `result` frame, and `finishAttempt` records the
- * attempt finished and queues that frame in the outbox, in one place for every ending.
+ * Runs a hub's attempts once the hub said `start`: the provider through `runProvider`, its events
+ * numbered into the outbox, the timeout, stopping (cancel, revoke, cut-off, shutdown), and the end.
+ * How an attempt ended becomes its `result` frame, and `finishAttempt` records the attempt finished
+ * and queues that frame, in one place for every ending (also for runs swept after a restart).
  */
-import type { ResultFrame } from '@gantry/protocol';
+import type { EmitEvent, GatewayFrame, Logger, ResultFrame } from '@gantry/protocol';
+import type { Attempt, AttemptHolder } from './attempts.ts';
+import { EventSink } from './event-sink.ts';
+import { policyOf, type PermissionDesk } from './permissions.ts';
+import { processStartTime } from './providers/process-group.ts';
 import type { RunOutcome } from './providers/provider.ts';
+import { runProvider, type JobContext } from './run-provider.ts';
 import type { GatewayDb } from './state/gateway-db.ts';
 import { stoppedResult, type StopReason } from './stop-reasons.ts';
+
+/** An attempt a hub offered, and what its side of the protocol needs. */
+export interface HubAttempt extends Attempt {
+  /** The hub's offer this run answers (the latest, when the attempt was offered again). */
+  offerId?: string;
+  /** Whether it already waits for its workdir to ask the hub to start. */
+  waiting?: boolean;
+  /** The hub's reason for a revoke, for the result. */
+  revokedFor?: string;
+  /** Settles once a launched run has ended and its result is queued. */
+  done?: Promise<void>;
+}
+
+/** The attempt, for frames that name no offer. */
+export function attemptRef(run: Attempt) {
+  return { assignmentId: run.offer.id, attempt: run.offer.attempt };
+}
+
+/** The attempt and the offer it holds, for the answers to an offer. */
+export function offerRef(run: HubAttempt) {
+  return { ...attemptRef(run), ...(run.offerId ? { offerId: run.offerId } : {}) };
+}
+
+/** What the runner needs of its hub session and of the machine. */
+export interface RunnerPorts {
+  db: GatewayDb;
+  job: JobContext;
+  /** The session's attempts: a finished or dropped one leaves them. */
+  held: AttemptHolder<HubAttempt>;
+  permissions: PermissionDesk;
+  /** Sends a frame now if connected (frames that must not be lost go through the outbox). */
+  send(frame: GatewayFrame): void;
+  /** An outbox row just written, for sending at once when it can be. */
+  deliver(id: number, frame: string): void;
+  /** The outbox's back-pressure (`JobIo.room`). */
+  room(): Promise<void> | undefined;
+  /** Called before each event a run emits: output read on waking from a freeze comes after a cut-off, not before. */
+  beforeOutput(): void;
+  log: Logger;
+}
+
+export class AttemptRunner {
+  constructor(private readonly ports: RunnerPorts) {}
+
+  /** The hub said `start`: the provider is spawned. */
+  launch(run: HubAttempt): void {
+    run.state = 'running';
+    this.record(run);
+    run.done = this.execute(run).catch((err: unknown) => {
+      this.ports.log.error('run failed unexpectedly', {
+        assignment: run.offer.id,
+        error: (err as Error).message,
+      });
+    });
+  }
+
+  /** Stops a run: before it spawned, it is dropped (or reported cancelled); after, its process group is stopped. */
+  halt(run: HubAttempt, reason: StopReason): void {
+    if (run.state !== 'running') {
+      if (reason === 'cancelled' || reason === 'timed_out')
+        return this.finish(run, { how: 'halted', reason });
+      this.forget(run);
+      return;
+    }
+    run.reason ??= reason;
+    run.abort.abort();
+  }
+
+  /**
+   * A run never spawned: an accepted offer goes back to the hub's queue by itself; an attempt the
+   * hub may have heard `starting` for is reported lost now rather than after its lease.
+   */
+  drop(run: HubAttempt, message: string): void {
+    if (run.state === 'starting') return this.finish(run, { how: 'lost', message });
+    this.forget(run);
+  }
+
+  /** Writes where the attempt stands (and its process group once spawned) to gateway.db. */
+  record(run: HubAttempt, pid: number | null = null): void {
+    this.ports.db.recordAttempt({
+      ...refOf(run),
+      state: run.state,
+      pid,
+      pidStart: pid === null ? null : (processStartTime(pid) ?? null),
+    });
+  }
+
+  private async execute(run: HubAttempt): Promise<void> {
+    const { db, permissions } = this.ports;
+    const ref = attemptRef(run);
+    const sink = new EventSink(db, ref.assignmentId, ref.attempt, (id, frame) =>
+      this.ports.deliver(id, frame),
+    );
+    const timer = setTimeout(() => this.halt(run, 'timed_out'), run.offer.timeoutMs);
+    this.ports.send({ t: 'running', ...ref });
+    const emit: EmitEvent = (type, data) => {
+      this.ports.beforeOutput();
+      sink.emit(type, data);
+    };
+    const outcome = await runProvider(run, this.ports.job, {
+      signal: run.abort.signal,
+      emit,
+      requestPermission: (request) =>
+        permissions.ask(ref, policyOf(run.settings), emit, request, run.abort.signal),
+      room: () => this.ports.room(),
+      onSpawn: (pid) => this.record(run, pid),
+    });
+    clearTimeout(timer);
+    sink.flush();
+    this.finish(run, {
+      how: 'ran',
+      outcome,
+      lastSeq: sink.lastSeq,
+      ...(run.reason ? { reason: run.reason } : {}),
+      ...(run.revokedFor ? { detail: run.revokedFor } : {}),
+    });
+  }
+
+  /** Lets the attempt go and sends its result (through the outbox). */
+  private finish(run: HubAttempt, ending: Ending): void {
+    this.ports.held.remove(run);
+    const { id, frame } = finishAttempt(this.ports.db, refOf(run), ending);
+    this.ports.deliver(id, frame);
+  }
+
+  /** Lets an attempt go that the hub requeues by itself: nothing is reported. */
+  private forget(run: HubAttempt): void {
+    this.ports.held.remove(run);
+    this.ports.db.forgetAttempt(run.offer.id, run.offer.attempt);
+  }
+}
+
+/** The attempt with its agent, for its record and result. */
+function refOf(run: Attempt): AttemptRef {
+  return { ...attemptRef(run), agentId: run.offer.agentId };
+}
 
 /** How an attempt ended. */
 export type Ending =

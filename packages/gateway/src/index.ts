@@ -1,4 +1,4 @@
-export { Gateway, type GatewayOptions } from './gateway.ts';
+export { Gateway, type GatewayOptions } from './daemon.ts';
 export { gantryPaths, type GantryPaths } from './paths.ts';
 export { loadSession, saveSession, type GatewaySession } from './session-file.ts';
 export { loadBindings, saveBinding, type Binding } from './bindings.ts';

@@ -28,7 +28,7 @@ import {
   type LocalWsServerFrame,
 } from '@gantry/protocol';
 import { writeSecretFile, writeSecretJson } from './files.ts';
-import type { Gateway } from './gateway.ts';
+import type { Gateway } from './daemon.ts';
 import { LocalAgents, localAgentRoute } from './local-agents.ts';
 import type { GantryPaths } from './paths.ts';
 

@@ -16,7 +16,7 @@ import {
   type HubFrame,
   type OfferedAssignment,
 } from '@gantry/protocol';
-import { Gateway } from '../src/gateway.ts';
+import { Gateway } from '../src/daemon.ts';
 import { gantryPaths } from '../src/paths.ts';
 
 /** The hub's side of one gateway connection: frames received, and a way to wait for one. */
