@@ -59,7 +59,6 @@ export function attachAgent(files: AgentFiles, frame: HubFrameOf<'attach'>): Att
   return { ok: true };
 }
 
-/** Forgets an agent: its key leaves the session file and its binding the bindings file. */
 /** A rotated key for an agent this gateway serves (handed to its runs as GANTRY_TOKEN_FILE). */
 export function rekeyAgent(files: AgentFiles, agentId: string, key: string): boolean {
   const agent = files.session.agents.find((a) => a.id === agentId);
@@ -69,6 +68,7 @@ export function rekeyAgent(files: AgentFiles, agentId: string, key: string): boo
   return true;
 }
 
+/** Forgets an agent: its key leaves the session file and its binding the bindings file. */
 export function detachAgent(files: AgentFiles, agentId: string): boolean {
   const before = files.session.agents.length;
   files.session.agents = files.session.agents.filter((a) => a.id !== agentId);
