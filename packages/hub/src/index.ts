@@ -1,3 +1,4 @@
+export { createHub, type CreateHubOptions, type Hub } from './hub.ts';
 export { startHub, type HubOptions, type RunningHub } from './server.ts';
 export { openStore, isPostgresUrl } from './store/open.ts';
 export { Store, type StoreKind } from './store/store.ts';

@@ -1,15 +1,16 @@
 /**
  * Roles and token revocation at the hub's REST API: admins decide approvals and members do not;
  * members cannot manage users; an inbox wait held open with a token ends with a 401 the moment
- * that token is revoked; an agent key never mints, lists or revokes tokens.
+ * that token is revoked; an agent key never mints, lists or revokes tokens. The hub runs in-process
+ * (`createHub()`, no port): every request is `app.request()`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTempHub, type TempHub } from './temp-hub.ts';
+import { createTempHub, type InProcessHub } from './temp-hub.ts';
 
-let temp: TempHub;
+let temp: InProcessHub;
 
 beforeAll(async () => {
-  temp = await startTempHub('gantry-roles-');
+  temp = await createTempHub('gantry-roles-');
 });
 afterAll(() => temp?.stop());
 
@@ -21,7 +22,7 @@ async function call(
   status: number;
   body: Record<string, unknown> & { error?: { code: string; message: string } };
 }> {
-  const response = await fetch(`${temp.hub.url}${path}`, {
+  const response = await temp.request(path, {
     method: init.method ?? (init.json === undefined ? 'GET' : 'POST'),
     headers: {
       authorization: `Bearer ${token}`,

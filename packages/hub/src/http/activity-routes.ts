@@ -1,16 +1,18 @@
 /**
- * `GET /v1/events`: the workspace's activity log, as JSON after an id or as a live SSE stream that
- * resumes by `Last-Event-ID` (or `?since=`) with nothing missed and nothing repeated.
+ * `/v1/events`, the workspace's activity log. `GET`: as JSON after an id or as a live SSE stream
+ * that resumes by `Last-Event-ID` (or `?since=`) with nothing missed and nothing repeated. `POST`:
+ * an agent reports what only it can see (`gantry listen` says its local queue was full): only
+ * `listener.*` types, and only as the agent itself, so no caller can forge the hub's own entries.
  */
 import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import { activityQuerySchema, GantryError, type ActivityEvent } from '@gantry/protocol';
+import { activityQuerySchema, appendEventSchema, GantryError, type ActivityEvent } from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
 import { revokedEvent, watchToken } from '../auth/revocation.ts';
 import type { HubContext } from '../context.ts';
 import { matchesType } from '../domain/activity.ts';
-import { caller, query, type HubEnv } from './request.ts';
+import { caller, jsonBody, query, type HubEnv } from './request.ts';
 
 const keepAliveMs = 15_000;
 /** Entries read from the store at a time, and so the most one stream holds in memory. */
@@ -102,6 +104,21 @@ export function activityRoutes(ctx: HubContext): Hono<HubEnv> {
         unwatch();
       }
     });
+  });
+
+  app.post('/', async (c) => {
+    const who = caller(c);
+    if (who.kind !== 'agent')
+      throw new GantryError('forbidden', 'only an agent posts listener events (use its key)');
+    const input = await jsonBody(c, appendEventSchema);
+    const event = await ctx.activity.append({
+      workspaceId: who.workspaceId,
+      type: input.type,
+      actor: { kind: 'agent', id: who.id, name: who.name },
+      subject: input.subject ?? null,
+      data: input.data ?? {},
+    });
+    return c.json(event, 201);
   });
 
   return app;

@@ -1,14 +1,9 @@
 /**
- * `/v1/messages` and `/v1/inbox`: send, list, show, mark read, wait for a reply, and the caller's
- * inbox with its long-poll wait. A gateway token takes no part in messages (403).
+ * `/v1/messages`: send, list, show, mark read, and wait for a reply (the caller's inbox is
+ * `/v1/inbox`). A gateway token takes no part in messages (403).
  */
 import { Hono } from 'hono';
-import {
-  inboxQuerySchema,
-  listMessagesQuerySchema,
-  messageReplyQuerySchema,
-  sendMessageSchema,
-} from '@gantry/protocol';
+import { listMessagesQuerySchema, messageReplyQuerySchema, sendMessageSchema } from '@gantry/protocol';
 import { untilRevoked } from '../auth/revocation.ts';
 import type { HubContext } from '../context.ts';
 import { caller, jsonBody, query, type HubEnv } from './request.ts';
@@ -16,12 +11,12 @@ import { caller, jsonBody, query, type HubEnv } from './request.ts';
 export function messageRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
 
-  app.post('/messages', async (c) => {
+  app.post('/', async (c) => {
     const input = await jsonBody(c, sendMessageSchema);
     return c.json(await ctx.messages.send(caller(c), input), 201);
   });
 
-  app.get('/messages', async (c) => {
+  app.get('/', async (c) => {
     const q = query(c, listMessagesQuerySchema);
     return c.json(
       await ctx.mailbox.list(caller(c), {
@@ -33,14 +28,14 @@ export function messageRoutes(ctx: HubContext): Hono<HubEnv> {
     );
   });
 
-  app.post('/messages/read-all', async (c) => c.json({ marked: await ctx.mailbox.readAll(caller(c)) }));
+  app.post('/read-all', async (c) => c.json({ marked: await ctx.mailbox.readAll(caller(c)) }));
 
-  app.get('/messages/:id', async (c) => c.json(await ctx.mailbox.get(caller(c), c.req.param('id'))));
+  app.get('/:id', async (c) => c.json(await ctx.mailbox.get(caller(c), c.req.param('id'))));
 
-  app.post('/messages/:id/read', async (c) => c.json(await ctx.mailbox.read(caller(c), c.req.param('id'))));
+  app.post('/:id/read', async (c) => c.json(await ctx.mailbox.read(caller(c), c.req.param('id'))));
 
   // Waits end with a 401 as soon as the caller's token is revoked or expires.
-  app.get('/messages/:id/reply', async (c) => {
+  app.get('/:id/reply', async (c) => {
     const q = query(c, messageReplyQuerySchema);
     const who = caller(c);
     return c.json(
@@ -53,16 +48,6 @@ export function messageRoutes(ctx: HubContext): Hono<HubEnv> {
             .filter(Boolean),
           signal,
         }),
-      ),
-    );
-  });
-
-  app.get('/inbox', async (c) => {
-    const q = query(c, inboxQuerySchema);
-    const who = caller(c);
-    return c.json(
-      await untilRevoked(ctx, who, c.req.raw.signal, (signal) =>
-        ctx.mailbox.inbox(who, { wait: q.wait, markRead: q.markRead === 'true', limit: q.limit, signal }),
       ),
     );
   });

@@ -1,7 +1,7 @@
 /**
  * The dashboard's sign-in under `/v1/web`: `POST /session` (a user token or a one-time code in, a
- * session cookie out; needs no credential, so it is mounted before authentication), `GET|DELETE
- * /session` (who is signed in; sign-out) and `POST /links` (a one-time sign-in link).
+ * session cookie out; needs no credential, see `publicRoute` in app.ts), `GET|DELETE /session` (who
+ * is signed in; sign-out) and `POST /links` (a one-time sign-in link).
  */
 import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
@@ -23,21 +23,15 @@ function deps(ctx: HubContext): WebSessionDeps {
   return { store: ctx.store, bus: ctx.bus, limits: ctx.web.limits };
 }
 
-/** `POST /v1/web/session`: open to anyone holding a user token or a sign-in code. */
-export function webSignInRoutes(ctx: HubContext): Hono<HubEnv> {
+export function webSessionRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
+  // Open to anyone holding a user token or a sign-in code.
   app.post('/session', async (c) => {
     const input = await jsonBody(c, webSignInSchema);
     const opened = await signIn(deps(ctx), input);
     setSessionCookie(ctx, c, opened.secrets.secret, opened.expiresAt);
     return c.json(await sessionView(ctx.store, opened.caller, opened.secrets.csrfToken, opened.expiresAt));
   });
-  return app;
-}
-
-/** The routes a signed-in caller reaches (after authentication). */
-export function webSessionRoutes(ctx: HubContext): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
   app.get('/session', async (c) => {
     const who = sessionCaller(caller(c));
     const secret = getCookie(c, webSessionCookie) ?? '';

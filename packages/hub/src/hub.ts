@@ -1,0 +1,149 @@
+/**
+ * `createHub()`: the store, the services and the HTTP app, built once and listening nowhere, so
+ * tests can call `app.request()` without a port. `startHub()` (server.ts) adds the listener.
+ */
+import type { Hono } from 'hono';
+import { silentLogger, type Logger } from '@gantry/protocol';
+import { ensurePrivateFolder } from '@gantry/protocol/private-files';
+import type { SessionLimits } from './auth/web-session.ts';
+import { bootstrap, type Bootstrap } from './bootstrap.ts';
+import { Bus } from './bus.ts';
+import type { HubContext } from './context.ts';
+import { Dispatcher } from './dispatch/dispatcher.ts';
+import { LeaseSweeper } from './dispatch/lease-sweeper.ts';
+import { Links } from './dispatch/links.ts';
+import { defaultDispatchSettings, type DispatchSettings } from './dispatch/settings.ts';
+import { Activity } from './domain/activity.ts';
+import { Approvals } from './domain/approvals.ts';
+import { Assignments } from './domain/assignments.ts';
+import { ContextStore, contextLimits, type ContextLimits } from './domain/context-store.ts';
+import { Devices } from './domain/devices.ts';
+import { Handoffs } from './domain/handoffs.ts';
+import { Mailbox } from './domain/mailbox.ts';
+import { Messages } from './domain/messages.ts';
+import { Presence } from './domain/presence.ts';
+import { Reachability } from './domain/reachability.ts';
+import { Tasks } from './domain/tasks.ts';
+import { AgentTemplates } from './domain/templates.ts';
+import { Work, defaultWorkSettings } from './domain/work.ts';
+import { createApp } from './http/app.ts';
+import type { HubEnv } from './http/request.ts';
+import { openStore } from './store/open.ts';
+import { webSettings } from './web-settings.ts';
+
+export interface CreateHubOptions {
+  /** A SQLite file path or a postgres:// URL. */
+  db: string;
+  dataDir: string;
+  settings?: Partial<DispatchSettings>;
+  /** Context size limits (default: GANTRY_CONTEXT_MAX_VALUE_BYTES / _FILE_BYTES, then protocol's). */
+  contextLimits?: Partial<ContextLimits>;
+  /** Agent replies in a row after which a mention dispatches nothing (default 8). */
+  mentionHopLimit?: number;
+  /** Every new gateway device waits for approval, even the first for a fresh agent key. */
+  requireApproval?: boolean;
+  /** Where browsers reach this hub (`--public-url`): sign-in links and the Secure cookie follow it. */
+  publicUrl?: string;
+  /** The hub serves https itself (cookies are then Secure even without a public URL). */
+  secure?: boolean;
+  /** The built dashboard folder, served at `/` (the hub never imports the web package). */
+  webRoot?: string;
+  /** Session and sign-in link lifetimes (default: 12 h idle, 7 days, 60 s). */
+  sessionLimits?: Partial<SessionLimits>;
+  log?: Logger;
+}
+
+export interface Hub {
+  app: Hono<HubEnv>;
+  ctx: HubContext;
+  bootstrap: Bootstrap;
+  /** Readies the store for serving and starts the work dispatcher and the lease sweeper. */
+  start(): Promise<void>;
+  /**
+   * Stops them, then awaits `closeTransports` (no new work comes in), waits for work in progress
+   * and closes the store. Later calls return the first call's promise.
+   */
+  stop(closeTransports?: () => Promise<void>): Promise<void>;
+}
+
+/** `listening()` is the hub's own URL once it listens (for sign-in links without a public URL). */
+export async function createHub(options: CreateHubOptions, listening: () => string = () => ''): Promise<Hub> {
+  const log = options.log ?? silentLogger;
+  const settings = { ...defaultDispatchSettings, ...options.settings };
+  // Before the store opens: a bad --public-url is refused with nothing to undo.
+  const web = webSettings(
+    {
+      publicUrl: options.publicUrl,
+      tls: options.secure ?? false,
+      webRoot: options.webRoot,
+      limits: options.sessionLimits,
+    },
+    listening,
+  );
+  // The data folder holds the owner's token and, with SQLite, the JWT signing key: others must not read it.
+  const warn = (message: string) => log.warn(message);
+  ensurePrivateFolder(options.dataDir, warn);
+  const store = await openStore(options.db, { warn });
+  const boot = await bootstrap(store, options.dataDir, warn);
+
+  const bus = new Bus();
+  const activity = new Activity(store, bus);
+  const assignments = new Assignments(store, bus, activity);
+  const links = new Links();
+  const dispatcher = new Dispatcher(store, assignments, links, settings, log);
+  const messages = new Messages(store, bus, activity);
+  const presence = new Presence();
+  const mailbox = new Mailbox(store, bus, messages, presence);
+  const tasks = new Tasks(store, activity, messages);
+  const reachability = new Reachability(store, links, presence);
+  const ctx: HubContext = {
+    store,
+    bus,
+    activity,
+    messages,
+    mailbox,
+    presence,
+    assignments,
+    approvals: new Approvals(store, activity),
+    devices: new Devices(store, bus, { requireApproval: options.requireApproval ?? false, activity }),
+    tasks,
+    reachability,
+    handoffs: new Handoffs(store, messages, mailbox, tasks, reachability),
+    contextEntries: new ContextStore(store, activity, contextLimits(options.contextLimits)),
+    templates: new AgentTemplates(store, links, assignments, log, () => ctx.devices),
+    links,
+    dispatcher,
+    settings,
+    web,
+    log,
+    startedAt: Date.now(),
+  };
+  bus.on('queued', () => dispatcher.kick());
+  const sweeper = new LeaseSweeper(store, assignments, links, settings, log);
+  // Mentions of managed agents and tasks assigned to them run, and their results come back.
+  const work = new Work(ctx, { hopLimit: options.mentionHopLimit ?? defaultWorkSettings.hopLimit });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    app: createApp(ctx),
+    ctx,
+    bootstrap: boot,
+    start: async () => {
+      // No gateway is connected to a hub that starts; held attempts get a fresh lease (and so a
+      // fresh grace after it): reconnecting gateways keep their runs.
+      await store.disconnectAllGateways();
+      await store.refreshAllLeases(Date.now() + settings.leaseMs);
+      await work.start();
+      sweeper.start();
+    },
+    stop: (closeTransports) =>
+      (stopping ??= (async () => {
+        sweeper.stop();
+        work.stop();
+        await closeTransports?.();
+        await work.idle();
+        await dispatcher.idle();
+        await store.close();
+      })()),
+  };
+}
