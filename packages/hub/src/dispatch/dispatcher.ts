@@ -1,13 +1,17 @@
 /**
  * Matches queued assignments to connected gateways with free capacity. A pass offers each
  * gateway at most what it has room for; passes never overlap, and a kick during a pass runs one
- * more pass after it, so no notice is lost and none piles up.
+ * more pass after it, so no notice is lost and none piles up. What a gateway says of its slots
+ * (a heartbeat, a reject, a result) comes here too, with the rules that go with it.
  */
-import type { AssignmentMode, Logger, ResumeFallback } from '@gantry/protocol';
+import type { AssignmentMode, HeartbeatFrame, Logger, ResumeFallback } from '@gantry/protocol';
 import type { Assignments } from '../domain/assignments.ts';
 import type { Store } from '../store/store.ts';
-import type { Links } from './links.ts';
+import type { GatewayLink, Links } from './links.ts';
 import type { DispatchSettings } from './settings.ts';
+
+/** How long an assignment a gateway rejected is not offered to that gateway again. */
+export const rejectCooldownMs = 5_000;
 
 export class Dispatcher {
   private running: Promise<void> | undefined;
@@ -27,6 +31,25 @@ export class Dispatcher {
       return;
     }
     this.running = this.loop().finally(() => (this.running = undefined));
+  }
+
+  /** A gateway's report of its free slots; only agents this connection serves count. */
+  reported(link: GatewayLink, frame: Pick<HeartbeatFrame, 'slots' | 'agents' | 'seenOffers'>): void {
+    link.capacity.report({ ...frame, agents: frame.agents.filter((a) => link.agents.has(a.agentId)) });
+    this.kick();
+  }
+
+  /** A gateway turned an offer down: its slot is free, and it is not offered that assignment for a while. */
+  rejected(link: GatewayLink, assignmentId: string, agentId: string): void {
+    link.rejected.set(assignmentId, Date.now() + rejectCooldownMs);
+    link.capacity.released(agentId);
+    this.kick();
+  }
+
+  /** An attempt a gateway held has ended: its slot is free. */
+  finished(link: GatewayLink, agentId: string): void {
+    link.capacity.released(agentId);
+    this.kick();
   }
 
   /** Resolves when no pass is running (for shutdown). */

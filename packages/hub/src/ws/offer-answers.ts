@@ -9,9 +9,6 @@ import type { HubContext } from '../context.ts';
 import type { GatewayLink } from '../dispatch/links.ts';
 import { holds } from '../domain/assignments.ts';
 
-/** How long an assignment a gateway rejected is not offered to that gateway again. */
-const rejectCooldownMs = 5_000;
-
 type OfferAnswer = GatewayFrameOf<'accept'> | GatewayFrameOf<'reject'> | GatewayFrameOf<'starting'>;
 
 export async function answerOffer(ctx: HubContext, link: GatewayLink, frame: OfferAnswer): Promise<void> {
@@ -38,10 +35,8 @@ export async function answerOffer(ctx: HubContext, link: GatewayLink, frame: Off
       // Only a reject of the offer this gateway holds frees its slot; a repeated one, or one of a
       // lapsed offer of the same attempt, changes nothing.
       if (row && (await ctx.assignments.requeue(assignmentId, attempt, link.gatewayId, offerId))) {
-        link.rejected.set(assignmentId, Date.now() + rejectCooldownMs);
-        link.capacity.released(row.agent_id);
         ctx.log.info('offer rejected', { assignment: assignmentId, reason: frame.reason });
-        ctx.dispatcher.kick();
+        ctx.dispatcher.rejected(link, assignmentId, row.agent_id);
       }
       return;
     }
