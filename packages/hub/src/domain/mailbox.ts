@@ -63,27 +63,18 @@ export class Mailbox {
       return { messages: await this.unread(caller, me, limit, options.markRead === true), timedOut: false };
     }
     const leave = this.presence.enterWait(me.id);
-    const deadline = Date.now() + options.wait;
-    let wake = () => {};
-    // Subscribed before the first read: mail committed after that read still wakes us.
-    const off = this.bus.on('mailbox', ({ recipientId }) => {
-      if (recipientId === me.id) wake();
-    });
-    const onAbort = () => wake();
-    options.signal?.addEventListener('abort', onAbort);
     try {
-      for (;;) {
-        const woken = new Promise<void>((resolve) => (wake = resolve));
-        if (options.signal?.aborted) return { messages: [], timedOut: true };
-        const claimed = await this.claim(caller, me, limit, options.markRead === true);
-        if (claimed.length > 0) return { messages: claimed, timedOut: false };
-        const left = deadline - Date.now();
-        if (left <= 0) return { messages: [], timedOut: true };
-        await wakeOrTimeout(woken, left);
-      }
+      const claimed = await this.bus.watch(
+        'mailbox',
+        ({ recipientId }) => recipientId === me.id,
+        async () => {
+          const mail = await this.claim(caller, me, limit, options.markRead === true);
+          return mail.length > 0 ? mail : undefined;
+        },
+        { deadline: Date.now() + options.wait, signal: options.signal },
+      );
+      return claimed ? { messages: claimed, timedOut: false } : { messages: [], timedOut: true };
     } finally {
-      off();
-      options.signal?.removeEventListener('abort', onAbort);
       leave();
     }
   }
@@ -143,17 +134,11 @@ export class Mailbox {
     const row = await this.messages.row(id);
     if (!row) throw notFound(id);
     const authors = await this.repliers(caller, message, options.from);
-    const deadline = Date.now() + (options.wait ?? 0);
-    let wake = () => {};
-    const off = this.bus.on('activity', ({ workspaceId, type }) => {
-      if (workspaceId === caller.workspaceId && type === 'message.created') wake();
-    });
-    const onAbort = () => wake();
-    options.signal?.addEventListener('abort', onAbort);
-    try {
-      for (;;) {
-        const woken = new Promise<void>((resolve) => (wake = resolve));
-        const reply = await this.store.db
+    const reply = await this.bus.watch(
+      'activity',
+      ({ workspaceId, type }) => workspaceId === caller.workspaceId && type === 'message.created',
+      () =>
+        this.store.db
           .selectFrom('messages')
           .selectAll()
           .where('workspace_id', '=', caller.workspaceId)
@@ -162,16 +147,10 @@ export class Mailbox {
           .where('author_id', 'in', authors)
           .orderBy('seq')
           .limit(1)
-          .executeTakeFirst();
-        if (reply) return { reply: messageView(reply), timedOut: false };
-        const left = deadline - Date.now();
-        if (left <= 0 || options.signal?.aborted) return { reply: null, timedOut: true };
-        await wakeOrTimeout(woken, left);
-      }
-    } finally {
-      off();
-      options.signal?.removeEventListener('abort', onAbort);
-    }
+          .executeTakeFirst(),
+      { deadline: Date.now() + (options.wait ?? 0), signal: options.signal },
+    );
+    return reply ? { reply: messageView(reply), timedOut: false } : { reply: null, timedOut: true };
   }
 
   private async repliers(caller: Caller, message: Message, from?: readonly string[]): Promise<string[]> {
@@ -292,13 +271,6 @@ export class Mailbox {
       );
     return query;
   }
-}
-
-/** Resolves when `woken` does or after `ms`, whichever comes first. */
-async function wakeOrTimeout(woken: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([woken, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 function unreadIds(rows: Row[]): string[] {

@@ -9,12 +9,12 @@ import { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { activityQuerySchema, appendEventSchema, GantryError, type ActivityEvent } from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
-import { revokedEvent, watchToken } from '../auth/revocation.ts';
+import { revokedEvent } from '../auth/revocation.ts';
 import type { HubContext } from '../context.ts';
 import { matchesType } from '../domain/activity.ts';
 import { caller, jsonBody, query, type HubEnv } from './request.ts';
+import { keepAliveMs, streamSignal } from './sse.ts';
 
-const keepAliveMs = 15_000;
 /** Entries read from the store at a time, and so the most one stream holds in memory. */
 const pageSize = 100;
 /**
@@ -45,63 +45,42 @@ export function activityRoutes(ctx: HubContext): Hono<HubEnv> {
 
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     return streamSSE(c, async (stream) => {
-      let pending = true;
-      let wake: (() => void) | undefined;
-      // Subscribe before reading, so an entry committed while we read still wakes us.
-      const off = ctx.bus.on('activity', (event) => {
-        if (event.workspaceId !== workspaceId) return;
-        pending = true;
-        wake?.();
-      });
-      stream.onAbort(() => {
-        off();
-        wake?.();
-      });
-      // The stream ends as soon as the token it was opened with is revoked or expires.
-      let revoked: string | undefined;
-      const unwatch = watchToken(ctx, who, (reason) => {
-        revoked = reason;
-        wake?.();
-      });
+      const live = streamSignal(ctx, who, stream);
       try {
         let cursor = since ?? (await ctx.activity.lastId(workspaceId));
         // Where the stream stands: a client dropped before the first entry still resumes from here.
         const ready = `id: ${cursor}\nevent: ready\ndata: {"since":${cursor}}\n\n`;
         if (!(await paced(stream, ready, outgoing))) return;
-        while (!stream.aborted && !revoked) {
-          if (pending) {
-            pending = false;
-            // Re-read by id: every entry after the cursor, in pages, written in small paced pieces.
-            for (;;) {
-              const page = await ctx.activity.since(workspaceId, cursor, { limit: pageSize });
-              const last = page.at(-1);
-              if (!last || stream.aborted) break;
-              cursor = last.id;
-              let text = '';
-              for (const event of page) {
-                if (matchesType(event.type, types) && visibleTo(who, event)) text += sseMessage(event);
-                if (text.length >= writeChars || (event === last && text)) {
-                  if (!(await paced(stream, text, outgoing))) return;
-                  text = '';
-                }
-              }
-              if (page.length < pageSize) break;
-            }
+        while (!live.signal.aborted) {
+          // Every entry after the cursor, a page at a time, written in small paced pieces.
+          const page = await ctx.bus.watch(
+            'activity',
+            (event) => event.workspaceId === workspaceId,
+            async () => {
+              const entries = await ctx.activity.since(workspaceId, cursor, { limit: pageSize });
+              return entries.length > 0 ? entries : undefined;
+            },
+            { deadline: Date.now() + keepAliveMs, signal: live.signal },
+          );
+          if (!page) {
+            if (!live.signal.aborted && !(await paced(stream, ': keep-alive\n\n', outgoing))) return;
             continue;
           }
-          const woken = await new Promise<boolean>((resolve) => {
-            const timer = setTimeout(() => resolve(false), keepAliveMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve(true);
-            };
-          });
-          if (!woken && !(await paced(stream, ': keep-alive\n\n', outgoing))) return;
+          cursor = (page.at(-1) as ActivityEvent).id;
+          if (
+            !(await writePage(
+              stream,
+              page,
+              (event) => matchesType(event.type, types) && visibleTo(who, event),
+              outgoing,
+            ))
+          )
+            return;
         }
-        if (revoked) await stream.writeSSE(revokedEvent(revoked));
+        const reason = live.revoked();
+        if (reason) await stream.writeSSE(revokedEvent(reason));
       } finally {
-        off();
-        unwatch();
+        live.done();
       }
     });
   });
@@ -194,6 +173,23 @@ async function paced(stream: SSEStreamingApi, text: string, outgoing?: ServerRes
     outgoing?.destroy();
   }
   return written && !stream.aborted;
+}
+
+/** Writes the entries `shown` keeps in pieces of about `writeChars`; false once the client is gone. */
+async function writePage(
+  stream: SSEStreamingApi,
+  page: ActivityEvent[],
+  shown: (event: ActivityEvent) => boolean,
+  outgoing?: ServerResponse,
+): Promise<boolean> {
+  let text = '';
+  for (const event of page) {
+    if (shown(event)) text += sseMessage(event);
+    if (text.length < writeChars) continue;
+    if (!(await paced(stream, text, outgoing))) return false;
+    text = '';
+  }
+  return text === '' || paced(stream, text, outgoing);
 }
 
 function sseMessage(event: ActivityEvent): string {

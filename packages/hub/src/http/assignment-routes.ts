@@ -11,15 +11,14 @@ import {
   type AssignmentState,
 } from '@gantry/protocol';
 import { requireUser } from '../auth/authenticate.ts';
-import { revokedEvent, watchToken } from '../auth/revocation.ts';
+import { revokedEvent } from '../auth/revocation.ts';
 import { refuseGateway } from '../auth/roles.ts';
 import type { HubContext } from '../context.ts';
 import { findAgentOrThrow } from '../domain/agents.ts';
 import { assignmentView, eventView } from '../domain/views.ts';
 import type { AssignmentRow, EventRow } from '../store/store.ts';
 import { caller, jsonBody, query, type HubEnv } from './request.ts';
-
-const keepAliveMs = 15_000;
+import { keepAliveMs, streamSignal } from './sse.ts';
 
 export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
@@ -87,36 +86,36 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
       return c.json(page.map(eventView));
     }
     return streamSSE(c, async (stream) => {
+      const live = streamSignal(ctx, who, stream);
       let cursor = after;
-      let wake: (() => void) | undefined;
-      const off = ctx.bus.on('assignment', ({ assignmentId }) => {
-        if (assignmentId === row.id) wake?.();
-      });
-      stream.onAbort(() => {
-        off();
-        wake?.();
-      });
-      // The stream ends as soon as the token it was opened with is revoked or expires.
-      let revoked: string | undefined;
-      const unwatch = watchToken(ctx, who, (reason) => {
-        revoked = reason;
-        wake?.();
-      });
       let lastState: AssignmentState | undefined;
       try {
-        while (!stream.aborted && !revoked) {
-          const changed = new Promise<void>((resolve) => (wake = resolve));
-          // Read the state before the events: a terminal state then means every event is stored.
-          const current = await ctx.store.getAssignment(row.id);
+        while (!live.signal.aborted) {
+          // The state is read before the events: a terminal state then means every event is stored.
+          const next = await ctx.bus.watch(
+            'assignment',
+            ({ assignmentId }) => assignmentId === row.id,
+            async () => {
+              const current = await ctx.store.getAssignment(row.id);
+              const events = await ctx.store.listEvents(row.id, cursor, ssePage);
+              return !current || events.length > 0 || current.state !== lastState
+                ? { current, events }
+                : undefined;
+            },
+            { deadline: Date.now() + keepAliveMs, signal: live.signal },
+          );
+          if (!next) {
+            if (!live.signal.aborted) await stream.write(': keep-alive\n\n');
+            continue;
+          }
+          const { current, events } = next;
           if (!current) break;
-          // Every stored event, in pages, each page one write.
-          for (;;) {
-            const page = await ctx.store.listEvents(row.id, cursor, ssePage);
-            if (page.length === 0) break;
-            await stream.write(page.map(sseEvent).join(''));
-            const last = page[page.length - 1] as EventRow;
+          const last = events.at(-1);
+          if (last) {
+            await stream.write(events.map(sseEvent).join(''));
             cursor = { attempt: last.attempt, seq: last.seq };
-            if (page.length < ssePage) break;
+            // A full page: more events may precede the state just read.
+            if (events.length === ssePage) continue;
           }
           const state = current.state as AssignmentState;
           if (state !== lastState) {
@@ -127,15 +126,11 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
             await stream.writeSSE({ event: 'end', data: JSON.stringify(await view(current)) });
             break;
           }
-          const timer = setTimeout(() => wake?.(), keepAliveMs);
-          await changed;
-          clearTimeout(timer);
-          if (!stream.aborted && !revoked) await stream.write(': keep-alive\n\n');
         }
-        if (revoked) await stream.writeSSE(revokedEvent(revoked));
+        const reason = live.revoked();
+        if (reason) await stream.writeSSE(revokedEvent(reason));
       } finally {
-        off();
-        unwatch();
+        live.done();
       }
     });
   });

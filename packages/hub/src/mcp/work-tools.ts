@@ -22,8 +22,6 @@ import { defineTool, keepAlive, seconds, type ToolScope } from './tool.ts';
 
 /** The longest a tool call waits for work to end; past it, follow the assignment another way. */
 export const maxWorkWaitSeconds = 3600;
-/** A re-read now and then, in case a notice on the bus was missed (e.g. written by another hub). */
-const recheckMs = 5_000;
 /** As `gantry handoff`'s defaults. */
 const defaultHandoffWaitSeconds = 300;
 const defaultMaxRounds = 5;
@@ -189,29 +187,14 @@ export async function waitForEnd(
   ms: number,
   signal: AbortSignal,
 ): Promise<AssignmentRow> {
-  const deadline = Date.now() + ms;
-  let wake = () => {};
-  // Subscribed before the first read: a change committed after it still wakes us.
-  const off = ctx.bus.on('assignment', ({ assignmentId }) => {
-    if (assignmentId === id) wake();
-  });
-  const onAbort = () => wake();
-  signal.addEventListener('abort', onAbort);
-  try {
-    for (;;) {
-      const woken = new Promise<void>((resolve) => (wake = resolve));
+  const ended = await ctx.bus.watch(
+    'assignment',
+    ({ assignmentId }) => assignmentId === id,
+    async () => {
       const row = await ctx.assignments.get(caller, id);
-      const left = deadline - Date.now();
-      if (isTerminal(row.state as AssignmentState) || left <= 0 || signal.aborted) return row;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        woken,
-        new Promise((resolve) => (timer = setTimeout(resolve, Math.min(left, recheckMs)))),
-      ]);
-      clearTimeout(timer);
-    }
-  } finally {
-    off();
-    signal.removeEventListener('abort', onAbort);
-  }
+      return isTerminal(row.state as AssignmentState) ? row : undefined;
+    },
+    { deadline: Date.now() + ms, signal },
+  );
+  return ended ?? (await ctx.assignments.get(caller, id));
 }
