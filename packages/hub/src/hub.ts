@@ -88,8 +88,8 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
 
   const bus = new Bus();
   const activity = new Activity(store, bus);
-  const assignments = new Assignments(store, bus, activity);
   const links = new Links();
+  const assignments = new Assignments(store, bus, links, activity);
   const dispatcher = new Dispatcher(store, assignments, links, settings, log);
   const messages = new Messages(store, bus, activity);
   const presence = new Presence();
@@ -119,7 +119,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     startedAt: Date.now(),
   };
   bus.on('queued', () => dispatcher.kick());
-  const sweeper = new LeaseSweeper(store, assignments, links, settings, log);
+  const sweeper = new LeaseSweeper(store, assignments, settings, log);
   // Mentions of managed agents and tasks assigned to them run, and their results come back.
   const work = new Work(ctx, { hopLimit: options.mentionHopLimit ?? defaultWorkSettings.hopLimit });
 

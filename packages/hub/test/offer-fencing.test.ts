@@ -200,3 +200,39 @@ describe('a run stopped without a person asking', () => {
     expect(await getAssignment(created.id)).toMatchObject({ state: 'cancelled', attempt: 1 });
   });
 });
+
+describe('a person’s cancel over REST', () => {
+  /** Every frame the hub sent before this round trip has arrived: frames are handled in order. */
+  async function settled(gw: FakeGateway) {
+    const probe = { assignmentId: `asg_probe_${count}`, attempt: 1 };
+    await gw.ask({ t: 'starting', ...probe }, 'revoke', (f) => f.assignmentId === probe.assignmentId);
+  }
+
+  it('revokes an offered attempt at its gateway once', async () => {
+    const { agent, gw } = await connectedGateway(1);
+    const created = await create(agent.name, 'offered only');
+    const offer = await gw.next('offer');
+    await api(`/v1/assignments/${created.id}/cancel`, { json: {} });
+    expect(await gw.next('revoke', (f) => f.assignmentId === created.id)).toMatchObject({
+      ...ref(offer),
+      reason: 'cancelled',
+    });
+    await settled(gw);
+    expect(gw.count('revoke')).toBe(0);
+    expect(await getAssignment(created.id)).toMatchObject({ state: 'cancelled' });
+  });
+
+  it('tells the gateway running the attempt to cancel it once', async () => {
+    const { agent, gw } = await connectedGateway(1);
+    const created = await create(agent.name, 'runs until cancelled');
+    const offer = await gw.next('offer');
+    await gw.ask({ t: 'accept', ...answer(offer) }, 'claimed');
+    await gw.ask({ t: 'starting', ...answer(offer) }, 'start');
+    gw.send({ t: 'running', ...ref(offer) });
+    await waitForState(created.id, 'running');
+    await api(`/v1/assignments/${created.id}/cancel`, { json: {} });
+    expect(await gw.next('cancel')).toMatchObject({ ...ref(offer), reason: 'cancelled' });
+    await settled(gw);
+    expect(gw.count('cancel') + gw.count('revoke')).toBe(0);
+  });
+});

@@ -7,7 +7,6 @@
 import type { Logger } from '@gantry/protocol';
 import type { Assignments } from '../domain/assignments.ts';
 import type { Store } from '../store/store.ts';
-import type { Links } from './links.ts';
 import type { DispatchSettings } from './settings.ts';
 
 export class LeaseSweeper {
@@ -17,7 +16,6 @@ export class LeaseSweeper {
   constructor(
     private readonly store: Store,
     private readonly assignments: Assignments,
-    private readonly links: Links,
     private readonly settings: DispatchSettings,
     private readonly log: Logger,
   ) {}
@@ -42,30 +40,20 @@ export class LeaseSweeper {
         }
       }
       for (const row of await this.store.leaseExpired(now)) {
-        const link = row.gateway_id ? this.links.get(row.gateway_id) : undefined;
         if (row.state === 'offered') {
-          if (await this.assignments.requeue(row.id, row.attempt, undefined, row.offer_id ?? undefined)) {
-            // Withdraws that one offer: if the attempt is offered to this gateway again, the new
-            // offer is not touched by this revoke arriving late.
-            link?.send({
-              t: 'revoke',
-              assignmentId: row.id,
-              attempt: row.attempt,
-              ...(row.offer_id ? { offerId: row.offer_id } : {}),
-              reason: 'offer lapsed',
-            });
+          // The revoke names the lapsed offer: if the attempt is offered to this gateway again, the
+          // new offer is not touched by this revoke arriving late.
+          const offer = row.offer_id ?? undefined;
+          if (await this.assignments.requeue(row.id, row.attempt, undefined, offer, 'offer lapsed')) {
             this.log.warn('offer lapsed, requeued', { assignment: row.id, gateway: row.gateway_id });
           }
           continue;
         }
         if ((row.lease_expires_at ?? now) + this.settings.graceMs > now) continue;
         const silentS = Math.round((now - (row.lease_expires_at ?? now) + this.settings.leaseMs) / 1000);
-        const outcome = await this.assignments.lose(
-          row,
-          `no word from gateway ${row.gateway_id} for ${silentS}s`,
-        );
+        const reason = `no word from gateway ${row.gateway_id} for ${silentS}s`;
+        const outcome = await this.assignments.lose(row, reason, 'lease expired');
         if (outcome !== 'moved') {
-          link?.send({ t: 'revoke', assignmentId: row.id, attempt: row.attempt, reason: 'lease expired' });
           this.log.warn('attempt lost with its gateway', {
             assignment: row.id,
             attempt: row.attempt,

@@ -1,5 +1,6 @@
 /** The gateways connected to this hub right now, each with its socket and capacity. */
 import type { HubFrame } from '@gantry/protocol';
+import type { GatewayPort } from '../domain/gateway-port.ts';
 import type { Capacity } from './capacity.ts';
 
 export interface GatewayLink {
@@ -17,11 +18,15 @@ export interface GatewayLink {
   ping(timeoutMs: number): Promise<number | undefined>;
 }
 
-export class Links {
+export class Links implements GatewayPort {
   private readonly byGateway = new Map<string, GatewayLink>();
 
   get(gatewayId: string): GatewayLink | undefined {
     return this.byGateway.get(gatewayId);
+  }
+
+  send(gatewayId: string, frame: HubFrame): void {
+    this.byGateway.get(gatewayId)?.send(frame);
   }
 
   /** Registers a link; an older link of the same gateway is closed (the newer connection wins). */

@@ -1,17 +1,17 @@
 /**
  * The assignment lifecycle (DESIGN §3), free of any transport: every change is a compare-and-set
- * on the store followed by a notice on the bus. The WebSocket and REST layers call these.
+ * on the store followed by a notice on the bus. A step that takes an attempt from its gateway
+ * tells that gateway itself (`cancel` or `revoke`, through the port). The WebSocket and REST
+ * layers call these.
  */
 import {
   activeStates,
-  clip,
   defaultSessionKey,
   durationLimits,
   GantryError,
   isTerminal,
   type AssignmentState,
   type CreateAssignment,
-  type Party,
   type ResultDetails,
   type ResultFrame,
   type RunEvent,
@@ -21,17 +21,24 @@ import type { Bus } from '../bus.ts';
 import { newId } from '../ids.ts';
 import type { AssignmentRow, NewEvent, Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
+import { AssignmentNews } from './assignment-news.ts';
+import type { GatewayPort } from './gateway-port.ts';
 
 export class Assignments {
   /** The highest seq with no gap before it, per recent attempt (`id#attempt`). */
   private readonly contiguous = new Map<string, number>();
+  /** Where lifecycle steps are told to the workspace (`assignment.*` entries). */
+  private readonly news: AssignmentNews;
 
   constructor(
     private readonly store: Store,
     private readonly bus: Bus,
-    /** Where lifecycle steps are told to the workspace (`assignment.*` entries). */
-    private readonly activity?: Activity,
-  ) {}
+    /** Where the gateway holding an attempt is told to stop it. */
+    private readonly gateways: GatewayPort,
+    activity?: Activity,
+  ) {
+    this.news = new AssignmentNews(store, activity);
+  }
 
   async create(caller: Caller, input: CreateAssignment): Promise<AssignmentRow> {
     const agent = await this.store.findAgent(caller.workspaceId, input.agent);
@@ -55,13 +62,8 @@ export class Assignments {
       retries: input.retries ?? 0,
       createdBy: `${caller.kind}:${caller.id}`,
     });
-    await this.announce(
-      row,
-      'assignment.created',
-      { state: 'queued', prompt: clip(row.prompt, 200), sessionKey: row.session_key, mode: row.mode },
-      caller.kind === 'gateway' ? null : { kind: caller.kind, id: caller.id, name: caller.name },
-      agent.name,
-    );
+    const by = caller.kind === 'gateway' ? null : { kind: caller.kind, id: caller.id, name: caller.name };
+    await this.news.created(row, by, agent.name);
     this.changed(row.id);
     this.bus.emit('queued', { assignmentId: row.id, agentId: agent.id });
     return row;
@@ -77,11 +79,11 @@ export class Assignments {
   }
 
   /**
-   * Cancels: one not yet started ends `cancelled` at once; one that may be running becomes
-   * `cancelling` until its gateway reports the process group gone. Returns the row and, when a
-   * gateway must act, which one.
+   * Cancels: one not yet started ends `cancelled` at once (an open offer is revoked); one that may
+   * be running becomes `cancelling`, and its gateway is told to stop it, until it reports the
+   * process group gone.
    */
-  async cancel(caller: Caller, id: string): Promise<{ row: AssignmentRow; notify?: 'revoke' | 'cancel' }> {
+  async cancel(caller: Caller, id: string): Promise<AssignmentRow> {
     const row = await this.get(caller, id);
     const state = row.state as AssignmentState;
     if (isTerminal(state)) {
@@ -92,14 +94,21 @@ export class Assignments {
         state: 'cancelled',
         error: { code: 'cancelled', message: `cancelled by ${caller.name}` },
       });
-      if (done) return { row: await this.reload(id), notify: state === 'offered' ? 'revoke' : undefined };
-      return this.cancel(caller, id); // it moved on meanwhile: decide again
+      if (!done) return this.cancel(caller, id); // it moved on meanwhile: decide again
+      const ended = await this.reload(id);
+      // A queued row names no gateway; one still named holds the offer it made.
+      if (ended.gateway_id) this.revoke(ended.gateway_id, ended, 'cancelled');
+      return ended;
     }
-    if (state === 'cancelling') return { row };
+    if (state === 'cancelling') return row;
     const moved = await this.store.transition(id, ['starting', 'running'], { state: 'cancelling' });
     if (!moved) return this.cancel(caller, id);
     this.changed(id);
-    return { row: await this.reload(id), notify: 'cancel' };
+    const cancelling = await this.reload(id);
+    const ref = { assignmentId: id, attempt: cancelling.attempt };
+    if (cancelling.gateway_id)
+      this.gateways.send(cancelling.gateway_id, { t: 'cancel', ...ref, reason: 'cancelled' });
+    return cancelling;
   }
 
   /** Hands a queued assignment to a gateway under a new offer id (its fencing token), returned. */
@@ -126,16 +135,31 @@ export class Assignments {
     );
   }
 
-  /** Back to the queue (only while the offer named is current): never started, so nothing runs twice. */
-  async requeue(id: string, attempt: number, gatewayId?: string, offerId?: string): Promise<boolean> {
+  /**
+   * Back to the queue (only while the offer named is current): never started, so nothing runs
+   * twice. With `revoke` (the hub's reason) the gateway is told, naming the offer withdrawn, so
+   * a later offer of the same attempt is not touched; without, the gateway gave it up itself.
+   */
+  async requeue(
+    id: string,
+    attempt: number,
+    gatewayId?: string,
+    offerId?: string,
+    revoke?: string,
+  ): Promise<boolean> {
+    const held = revoke === undefined ? undefined : await this.store.getAssignment(id);
     const ok = await this.store.transition(
       id,
       ['offered'],
       { state: 'queued', gateway_id: null, offer_id: null, lease_expires_at: null },
       { attempt, gatewayId, offerId },
     );
-    if (ok) await this.announceQueued(id);
-    return ok;
+    if (!ok) return false;
+    if (held?.gateway_id && revoke !== undefined) {
+      this.revoke(held.gateway_id, { id, attempt }, revoke, offerId ?? held.offer_id ?? undefined);
+    }
+    await this.announceQueued(id);
+    return true;
   }
 
   /** The gateway is about to spawn, under the offer it names. Idempotent: a reconnect may ask again. */
@@ -159,7 +183,7 @@ export class Assignments {
     if (await this.store.transition(id, ['starting'], { state: 'running' }, { gatewayId, attempt })) {
       this.changed(id);
       const row = await this.store.getAssignment(id);
-      if (row) await this.announce(row, 'assignment.started', { state: 'running', gatewayId });
+      if (row) await this.news.started(row, gatewayId);
     }
   }
 
@@ -189,7 +213,7 @@ export class Assignments {
     this.contiguous.set(key, upTo);
     if (this.contiguous.size > 10_000) this.contiguous.delete(this.contiguous.keys().next().value as string);
     this.changed(id);
-    await this.progressed(id, events, known);
+    await this.news.progressed(id, events, known);
     return upTo;
   }
 
@@ -221,10 +245,30 @@ export class Assignments {
 
   /**
    * An attempt that may have started is lost with its gateway: it runs again as a new attempt
-   * when the assignment allows retries, else the assignment fails `gateway_lost`.
+   * when the assignment allows retries, else the assignment fails `gateway_lost`. With `revoke`
+   * (the hub's reason) the gateway is told to stop it; without, it said itself it has no run.
    */
-  async lose(row: AssignmentRow, reason: string): Promise<'requeued' | 'failed' | 'cancelled' | 'moved'> {
-    if (row.state === 'offered') return (await this.requeue(row.id, row.attempt)) ? 'requeued' : 'moved';
+  async lose(
+    row: AssignmentRow,
+    reason: string,
+    revoke?: string,
+  ): Promise<'requeued' | 'failed' | 'cancelled' | 'moved'> {
+    if (row.state === 'offered') {
+      const ok = await this.requeue(row.id, row.attempt, undefined, row.offer_id ?? undefined, revoke);
+      return ok ? 'requeued' : 'moved';
+    }
+    const outcome = await this.drop(row, reason);
+    if (outcome !== 'moved' && revoke !== undefined && row.gateway_id) {
+      this.revoke(row.gateway_id, row, revoke);
+    }
+    return outcome;
+  }
+
+  /** `lose` for an attempt that may have started: retried, failed, or (when cancelling) cancelled. */
+  private async drop(
+    row: AssignmentRow,
+    reason: string,
+  ): Promise<'requeued' | 'failed' | 'cancelled' | 'moved'> {
     if (row.state === 'cancelling') {
       const ok = await this.finish(row, ['cancelling'], {
         state: 'cancelled',
@@ -260,7 +304,7 @@ export class Assignments {
     return ok ? 'failed' : 'moved';
   }
 
-  /** A queued assignment nobody picked up in time. */
+  /** A queued assignment nobody picked up in time (no gateway holds it: nobody is told). */
   expire(row: AssignmentRow, ttlMs: number): Promise<boolean> {
     const hours = ttlMs >= 3_600_000 ? `${Math.round(ttlMs / 3_600_000)}h` : `${Math.round(ttlMs / 1000)}s`;
     return this.finish(row, ['queued'], {
@@ -299,59 +343,8 @@ export class Assignments {
     // Nobody can answer the attempt's open permission requests any more.
     await this.store.expireApprovals(row.id, row.attempt);
     this.changed(row.id);
-    await this.announce(row, 'assignment.finished', {
-      state: end.state,
-      error: end.error ?? null,
-      output: end.output === undefined ? null : clip(end.output, 500),
-      exitCode: end.exitCode ?? null,
-    });
+    await this.news.finished(row, end);
     return true;
-  }
-
-  /**
-   * A batch's newest provider `status` becomes one `assignment.progress` entry. The events path
-   * is hot: this only compares types, and reads the store only for a batch that has a new status.
-   */
-  private async progressed(id: string, events: RunEvent[], known: number | undefined): Promise<void> {
-    if (!this.activity) return;
-    let status: RunEvent | undefined;
-    for (let i = events.length - 1; i >= 0 && !status; i--) {
-      if (events[i]?.type === 'status') status = events[i];
-    }
-    // A replayed batch (seqs the hub already had) is not news.
-    if (!status || (known !== undefined && status.seq <= known)) return;
-    const row = await this.store.getAssignment(id);
-    if (!row) return;
-    const { message, progress } = status.data;
-    await this.announce(row, 'assignment.progress', {
-      state: row.state,
-      message: typeof message === 'string' ? clip(message, 500) : '',
-      ...(typeof progress === 'number' ? { progress } : {}),
-      seq: status.seq,
-    });
-  }
-
-  /**
-   * Appends an `assignment.*` entry to the workspace's activity log: by default the agent is the
-   * actor, and every entry names the assignment, its agent and attempt.
-   */
-  private async announce(
-    row: AssignmentRow,
-    type: string,
-    data: Record<string, unknown>,
-    actor?: Party | null,
-    agentName?: string,
-  ): Promise<void> {
-    if (!this.activity) return;
-    const name = agentName ?? (await this.store.getAgent(row.agent_id))?.name ?? row.agent_id;
-    const agent = { id: row.agent_id, name };
-    await this.activity.append({
-      workspaceId: row.workspace_id,
-      type,
-      actor: actor === undefined ? { kind: 'agent', ...agent } : actor,
-      subject: row.id,
-      data: { assignmentId: row.id, agent, attempt: row.attempt, ...data },
-    });
   }
 
   private async announceQueued(id: string): Promise<void> {
@@ -364,6 +357,18 @@ export class Assignments {
     const row = await this.store.getAssignment(id);
     if (!row) throw new GantryError('not_found', `no assignment ${id}`);
     return row;
+  }
+
+  /** Tells a gateway the attempt is no longer its own (an offer by name, when given): it stops it as lost. */
+  private revoke(gatewayId: string, row: { id: string; attempt: number }, reason: string, offerId?: string) {
+    const offer = offerId ? { offerId } : {};
+    this.gateways.send(gatewayId, {
+      t: 'revoke',
+      assignmentId: row.id,
+      attempt: row.attempt,
+      ...offer,
+      reason,
+    });
   }
 
   private changed(assignmentId: string): void {

@@ -157,17 +157,7 @@ export class AgentTemplates {
           if (err instanceof GantryError && err.code === 'conflict') return undefined; // it just ended
           throw err;
         });
-        if (!done) continue;
-        cancelled += 1;
-        const gatewayLink = done.row.gateway_id ? this.links.get(done.row.gateway_id) : undefined;
-        if (done.notify) {
-          gatewayLink?.send({
-            t: done.notify,
-            assignmentId: row.id,
-            attempt: done.row.attempt,
-            reason: 'cancelled',
-          });
-        }
+        if (done) cancelled += 1;
       }
     }
     const revokedKeys = await this.store.revokeTokensOf(agent.id);

@@ -20,7 +20,6 @@ import type { ActivityTable, WorkTable } from '../store/schema.ts';
 import type { AgentRow, AssignmentRow, Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
 import type { Assignments } from './assignments.ts';
-import type { Links } from '../dispatch/links.ts';
 import type { Messages } from './messages.ts';
 import type { AssignmentOutcome, Tasks } from './tasks.ts';
 import { errorLine, mentionPrompt, replyBody, taskPrompt } from './work-prompts.ts';
@@ -39,7 +38,6 @@ export interface WorkDeps {
   messages: Messages;
   assignments: Assignments;
   tasks: Tasks;
-  links: Links;
   log: Logger;
 }
 
@@ -165,12 +163,9 @@ export class Work {
     const row = await this.deps.store.getAssignment(task.assignmentId);
     if (!row || isTerminal(row.state as AssignmentState)) return;
     const caller = await this.callerOf(task.workspaceId, actorOf(entry) ?? task.createdBy);
-    const { notify } = await this.deps.assignments.cancel(caller, row.id).catch((err: unknown) => {
-      if (err instanceof GantryError && err.code === 'conflict') return { notify: undefined }; // it just ended
-      throw err;
+    await this.deps.assignments.cancel(caller, row.id).catch((err: unknown) => {
+      if (!(err instanceof GantryError && err.code === 'conflict')) throw err; // conflict: it just ended
     });
-    const link = row.gateway_id ? this.deps.links.get(row.gateway_id) : undefined;
-    if (notify) link?.send({ t: notify, assignmentId: row.id, attempt: row.attempt, reason: 'cancelled' });
   }
 
   /** Each managed agent the message addresses, other than its author, gets one run. */

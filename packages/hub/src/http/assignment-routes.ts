@@ -59,13 +59,7 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
   app.get('/:id', async (c) => c.json(await view(await ctx.assignments.get(caller(c), c.req.param('id')))));
 
   app.post('/:id/cancel', async (c) => {
-    const { row, notify } = await ctx.assignments.cancel(caller(c), c.req.param('id'));
-    const link = row.gateway_id ? ctx.links.get(row.gateway_id) : undefined;
-    if (notify === 'cancel')
-      link?.send({ t: 'cancel', assignmentId: row.id, attempt: row.attempt, reason: 'cancelled' });
-    if (notify === 'revoke')
-      link?.send({ t: 'revoke', assignmentId: row.id, attempt: row.attempt, reason: 'cancelled' });
-    return c.json(await view(row));
+    return c.json(await view(await ctx.assignments.cancel(caller(c), c.req.param('id'))));
   });
 
   app.get('/:id/events', async (c) => {
