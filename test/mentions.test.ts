@@ -3,7 +3,14 @@
 // themselves and agent chains stop at the hop limit; a paused agent's mentions wait and then run in
 // order; a task assigned to a managed agent runs once and its outcome moves the task.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActivityEvent, Agent, Assignment, Message, Task } from '@gantry/protocol';
+import {
+  activityDefinition,
+  type ActivityEvent,
+  type Agent,
+  type Assignment,
+  type Message,
+  type Task,
+} from '@gantry/protocol';
 import { eventually, Sandbox, sleep, type Service } from './harness.ts';
 import { connectArgs, createAgent, startHub } from './fixtures.ts';
 
@@ -64,12 +71,12 @@ describe('managed agents answer mentions and work on tasks', () => {
   const thread = (id: string, env: Record<string, string> = {}) =>
     box.json<Message[]>(['messages', 'list', '--thread', id, '--limit', '1000'], env);
   const assignment = (id: string) => box.json<Assignment>(['assignments', 'show', id]);
-  const activity = (type: string): ActivityEvent[] =>
+  const everything = (): ActivityEvent[] =>
     events.stdout
       .split('\n')
       .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as ActivityEvent)
-      .filter((e) => e.type === type);
+      .map((line) => JSON.parse(line) as ActivityEvent);
+  const activity = (type: string): ActivityEvent[] => everything().filter((e) => e.type === type);
   /** The agent's reply to a message (waits for it). */
   const replyTo = (message: Message, timeoutMs = 20_000) =>
     eventually(
@@ -249,5 +256,25 @@ describe('managed agents answer mentions and work on tasks', () => {
     await replyTo(await send('@coder anything else?'));
     const replies = (await thread(message.id)).filter((m) => m.metadata.assignmentId === id);
     expect(replies).toHaveLength(1);
+  });
+
+  it('streams every entry as its protocol definition has it, and none of the dispatcher’s own fields', () => {
+    const all = everything();
+    const types = new Set(all.map((e) => e.type));
+    for (const type of ['message.created', 'task.created', 'task.updated', 'mention.dispatched']) {
+      expect(types).toContain(type);
+    }
+    expect(types).toContain('mention.hop_limit');
+    expect(types).toContain('assignment.finished');
+    for (const entry of all) {
+      const definition = activityDefinition(entry.type);
+      expect(definition, entry.type).toBeDefined();
+      // Parsing drops what a definition does not name: nothing is dropped.
+      expect(definition?.data.parse(entry.data), entry.type).toEqual(entry.data);
+    }
+    const leaks = all.filter(
+      (e) => 'dispatch' in e.data || (e.type !== 'mention.hop_limit' && 'hops' in e.data),
+    );
+    expect(leaks).toEqual([]);
   });
 });

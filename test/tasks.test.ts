@@ -22,6 +22,11 @@ describe('tasks', () => {
     return (await res.json()) as ActivityEvent[];
   };
   const entriesFor = async (taskId: string) => (await activity()).filter((e) => e.subject === taskId);
+  /** The runs a task started: `assignment.created` entries with its prompt. */
+  const runsOf = async (taskId: string) =>
+    (await activity()).filter(
+      (e) => e.type === 'assignment.created' && String(e.data.prompt).startsWith(`Task ${taskId}:`),
+    );
 
   beforeAll(async () => {
     ({ ready: hub } = await startHub(box));
@@ -75,11 +80,13 @@ describe('tasks', () => {
       type: 'task.created',
       actor: { kind: 'user', name: 'owner' },
       subject: task.id,
-      data: { task: { id: task.id, assignee: { name: 'bob' } }, changes: [], dispatch: true },
+      data: { task: { id: task.id, assignee: { name: 'bob' } }, changes: [] },
     });
-    // Nobody to run it: no dispatch.
-    const [unassigned] = await entriesFor(plain.id);
-    expect(unassigned?.data).not.toHaveProperty('dispatch');
+    // The work dispatcher's own mark stays in the hub.
+    expect(created?.data).not.toHaveProperty('dispatch');
+    // Assigned to a managed agent: a run of it is queued for bob. Nobody to run the other one.
+    expect(await eventually(async () => (await runsOf(task.id)).length || undefined)).toBe(1);
+    expect(await runsOf(plain.id)).toEqual([]);
 
     const text = await box.run(['tasks', 'create', 'Review the docs', '--assign', 'owner']);
     expect(text.code).toBe(0);
@@ -211,7 +218,9 @@ describe('tasks', () => {
       return t.status === 'done' && t.assignmentId ? t : undefined;
     }, 20_000);
     expect(redone.assignmentId).not.toBe(done.assignmentId);
-    const dispatches = (await entriesFor(task.id)).filter((e) => e.data.dispatch === true);
-    expect(dispatches.map((e) => e.type)).toEqual(['task.created', 'task.updated']);
+    expect((await runsOf(task.id)).map((e) => e.data.assignmentId)).toEqual([
+      done.assignmentId,
+      redone.assignmentId,
+    ]);
   });
 });

@@ -9,9 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AssignmentState } from '@gantry/protocol';
+import { moveInternalFields } from '../src/store/migrations.ts';
 import { openStore } from '../src/store/open.ts';
 import type {
   AgentRow,
@@ -199,6 +200,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0010_folders',
         '0011_offer_fencing',
         '0012_web_sessions',
+        '0013_activity_internal',
       ]);
       const tables = (await store.db.introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
@@ -249,9 +251,57 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0010_folders',
         '0011_offer_fencing',
         '0012_web_sessions',
+        '0013_activity_internal',
       ]);
       expect(await store.getMeta('before-remigrate')).toBe('kept');
       expect(await store.getWorkspace(s.ws.id)).toEqual(s.ws);
+    });
+
+    it('0013 moves the work dispatcher’s fields of entries written before it out of their data', async () => {
+      const message = { id: unique('msg'), body: 'a \u0000 byte and ünïcode', mentions: [] };
+      const task = { id: unique('tsk'), title: 'kept' };
+      const entries = [
+        { type: 'message.created', data: { message, hops: 2 } },
+        { type: 'task.created', data: { task, changes: [], dispatch: true } },
+        { type: 'task.updated', data: { task, changes: ['status'] } },
+        { type: 'context.set', data: { entry: { key: 'k' }, replaced: false, hops: 'not ours' } },
+      ];
+      // Ids far past the counter's, in order.
+      const base = 2_000_000_000 + Math.floor(Math.random() * 1_000_000_000);
+      const rows = entries.map((e, i) => ({
+        id: base + i,
+        workspace_id: s.ws.id,
+        type: e.type,
+        ts: T,
+        actor_kind: null,
+        actor_id: null,
+        actor_name: null,
+        subject: null,
+        data: JSON.stringify(e.data),
+        internal: null,
+      }));
+      await store.db.insertInto('activity').values(rows).execute();
+      await moveInternalFields(store.db as Kysely<unknown>);
+      const after = await store.db
+        .selectFrom('activity')
+        .select(['type', 'data', 'internal'])
+        .where('workspace_id', '=', s.ws.id)
+        .orderBy('id')
+        .execute();
+      expect(
+        after.map((r) => ({
+          type: r.type,
+          data: JSON.parse(r.data) as unknown,
+          internal: r.internal && (JSON.parse(r.internal) as unknown),
+        })),
+      ).toEqual([
+        { type: 'message.created', data: { message }, internal: { hops: 2 } },
+        { type: 'task.created', data: { task, changes: [] }, internal: { dispatch: true } },
+        { type: 'task.updated', data: { task, changes: ['status'] }, internal: null },
+        { type: 'context.set', data: entries[3]?.data, internal: null },
+      ]);
+      // Keys keep their order.
+      expect(Object.keys(JSON.parse(after[1]?.data ?? '{}') as object)).toEqual(['task', 'changes']);
     });
   });
 

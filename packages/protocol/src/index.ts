@@ -15,3 +15,4 @@ export * from './redact.ts';
 export * from './users.ts';
 export * from './devices.ts';
 export * from './web.ts';
+export * from './activity-entries.ts';

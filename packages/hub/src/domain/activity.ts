@@ -4,18 +4,29 @@
  * and a reader `since` an id never skips a late commit. Subscribers hear ids on the bus and re-read.
  */
 import type { Kysely } from 'kysely';
-import type { ActivityEvent, Party } from '@gantry/protocol';
+import type { ActivityData, ActivityDefinition, ActivityEvent, ActivityType, Party } from '@gantry/protocol';
 import type { Bus } from '../bus.ts';
 import type { ActivityTable, Database } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import { iso } from './views.ts';
 
-export interface NewActivity {
+/** What only the hub's own readers (the work dispatcher) use of an entry: kept beside it, never served. */
+export interface ActivityInternal {
+  /** `message.created`: how many agent replies in a row led to the message. */
+  hops?: number;
+  /** `task.*`: the entry asks the work dispatcher to run the task (its assignee is a managed agent). */
+  dispatch?: true;
+}
+
+/** An entry of a definition. */
+export interface NewActivity<A extends ActivityDefinition> {
+  /** A family's entry (`listener.*`) names its own type (`listener.queue_full`). */
+  type?: ActivityType<A['type']>;
   workspaceId: string;
-  type: string;
   actor?: Party | null;
   subject?: string | null;
-  data: Record<string, unknown>;
+  data: ActivityData<A>;
+  internal?: ActivityInternal;
 }
 
 export type Tx = Kysely<Database>;
@@ -30,7 +41,14 @@ export class Activity {
    * Appends an entry inside the caller's transaction and returns its id; call `published` with
    * the entry once the transaction has committed.
    */
-  async record(trx: Tx, entry: NewActivity, now = Date.now()): Promise<ActivityTable> {
+  async record<A extends ActivityDefinition>(
+    trx: Tx,
+    definition: A,
+    entry: NewActivity<A>,
+    now = Date.now(),
+  ): Promise<ActivityTable> {
+    const type = entry.type ?? definition.type;
+    if (type.endsWith('.*')) throw new Error(`an entry of ${type} names its own type`);
     const { value } = await trx
       .updateTable('counters')
       .set((eb) => ({ value: eb('value', '+', 1) }))
@@ -40,13 +58,14 @@ export class Activity {
     const row: ActivityTable = {
       id: Number(value),
       workspace_id: entry.workspaceId,
-      type: entry.type,
+      type,
       ts: now,
       actor_kind: entry.actor?.kind ?? null,
       actor_id: entry.actor?.id ?? null,
       actor_name: entry.actor?.name ?? null,
       subject: entry.subject ?? null,
       data: JSON.stringify(entry.data),
+      internal: entry.internal ? JSON.stringify(entry.internal) : null,
     };
     await trx.insertInto('activity').values(row).execute();
     return row;
@@ -59,8 +78,8 @@ export class Activity {
   }
 
   /** Appends one entry in its own transaction and publishes it. */
-  async append(entry: NewActivity): Promise<ActivityEvent> {
-    const row = await this.store.db.transaction().execute((trx) => this.record(trx, entry));
+  async append<A extends ActivityDefinition>(definition: A, entry: NewActivity<A>): Promise<ActivityEvent> {
+    const row = await this.store.db.transaction().execute((trx) => this.record(trx, definition, entry));
     this.published(row);
     return activityView(row);
   }
@@ -98,6 +117,7 @@ export function matchesType(type: string, types: readonly string[]): boolean {
   return types.length === 0 || types.some((t) => (t.endsWith('.') ? type.startsWith(t) : type === t));
 }
 
+/** An entry as served: its `internal` part stays in the hub. */
 export function activityView(row: ActivityTable): ActivityEvent {
   return {
     id: Number(row.id),
@@ -110,4 +130,9 @@ export function activityView(row: ActivityTable): ActivityEvent {
     subject: row.subject,
     data: JSON.parse(row.data) as Record<string, unknown>,
   };
+}
+
+/** What the hub's own readers keep of an entry (nothing for most). */
+export function internalOf(row: ActivityTable): ActivityInternal {
+  return row.internal ? (JSON.parse(row.internal) as ActivityInternal) : {};
 }

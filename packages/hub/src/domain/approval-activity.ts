@@ -3,7 +3,7 @@
  * fingerprint, a folder). The dashboard's Needs you learns of it from the activity stream, as it
  * learns of the decision from `approval.decided`, without polling `/v1/approvals`.
  */
-import type { Approval } from '@gantry/protocol';
+import { approvalRequested, type Approval } from '@gantry/protocol';
 import type { Activity } from './activity.ts';
 
 export interface RequestedApproval {
@@ -21,9 +21,8 @@ export async function announceRequested(
   approval: RequestedApproval,
 ): Promise<void> {
   if (!activity) return;
-  await activity.append({
+  await activity.append(approvalRequested, {
     workspaceId: approval.workspaceId,
-    type: 'approval.requested',
     actor: { kind: 'agent', ...approval.agent },
     subject: approval.id,
     data: {

@@ -2,9 +2,25 @@
  * What the assignment lifecycle tells the workspace: `assignment.*` entries in the activity log.
  * Every entry names the assignment, its agent and attempt; the agent is the actor unless said.
  */
-import { clip, type Party, type RunEvent } from '@gantry/protocol';
+import {
+  assignmentCreated,
+  assignmentFinished,
+  assignmentProgress,
+  assignmentStarted,
+  clip,
+  type ActivityData,
+  type AssignmentMode,
+  type AssignmentState,
+  type Party,
+  type RunEvent,
+} from '@gantry/protocol';
 import type { AssignmentRow, Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
+
+type AssignmentEntry =
+  typeof assignmentCreated | typeof assignmentStarted | typeof assignmentProgress | typeof assignmentFinished;
+/** An entry's own fields: the assignment, agent and attempt are filled in. */
+type Own<A extends AssignmentEntry> = Omit<ActivityData<A>, 'assignmentId' | 'agent' | 'attempt'>;
 
 export class AssignmentNews {
   constructor(
@@ -15,29 +31,34 @@ export class AssignmentNews {
 
   /** Queued by `actor` (null: by the hub or a gateway). */
   created(row: AssignmentRow, actor: Party | null, agentName: string): Promise<void> {
-    const data = {
-      state: 'queued',
-      prompt: clip(row.prompt, 200),
-      sessionKey: row.session_key,
-      mode: row.mode,
-    };
-    return this.announce(row, 'assignment.created', data, actor, agentName);
+    return this.announce(
+      assignmentCreated,
+      row,
+      {
+        state: 'queued',
+        prompt: clip(row.prompt, 200),
+        sessionKey: row.session_key,
+        mode: row.mode as AssignmentMode,
+      },
+      actor,
+      agentName,
+    );
   }
 
   started(row: AssignmentRow, gatewayId: string): Promise<void> {
-    return this.announce(row, 'assignment.started', { state: 'running', gatewayId });
+    return this.announce(assignmentStarted, row, { state: 'running', gatewayId });
   }
 
   finished(
     row: AssignmentRow,
     end: {
-      state: string;
+      state: AssignmentState;
       output?: string;
       exitCode?: number | null;
       error?: { code: string; message: string };
     },
   ): Promise<void> {
-    return this.announce(row, 'assignment.finished', {
+    return this.announce(assignmentFinished, row, {
       state: end.state,
       error: end.error ?? null,
       output: end.output === undefined ? null : clip(end.output, 500),
@@ -61,30 +82,29 @@ export class AssignmentNews {
     const row = await this.store.getAssignment(id);
     if (!row) return;
     const { message, progress } = status.data;
-    await this.announce(row, 'assignment.progress', {
-      state: row.state,
+    await this.announce(assignmentProgress, row, {
+      state: row.state as AssignmentState,
       message: typeof message === 'string' ? clip(message, 500) : '',
       ...(typeof progress === 'number' ? { progress } : {}),
       seq: status.seq,
     });
   }
 
-  private async announce(
+  private async announce<A extends AssignmentEntry>(
+    definition: A,
     row: AssignmentRow,
-    type: string,
-    data: Record<string, unknown>,
+    data: Own<A>,
     actor?: Party | null,
     agentName?: string,
   ): Promise<void> {
     if (!this.activity) return;
     const name = agentName ?? (await this.store.getAgent(row.agent_id))?.name ?? row.agent_id;
     const agent = { id: row.agent_id, name };
-    await this.activity.append({
+    await this.activity.append(definition, {
       workspaceId: row.workspace_id,
-      type,
       actor: actor === undefined ? { kind: 'agent', ...agent } : actor,
       subject: row.id,
-      data: { assignmentId: row.id, agent, attempt: row.attempt, ...data },
+      data: { assignmentId: row.id, agent, attempt: row.attempt, ...data } as ActivityData<A>,
     });
   }
 }

@@ -12,6 +12,8 @@ import {
   maxContextValueBytes,
   type ContextEntry,
   type Party,
+  contextDeleted,
+  contextSet,
 } from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
 import { newId } from '../ids.ts';
@@ -213,12 +215,11 @@ export class ContextStore {
         .where('workspace_id', '=', caller.workspaceId)
         .where('key', '=', key)
         .execute();
-      const entry = await this.activity.record(trx, {
+      const entry = await this.activity.record(trx, contextDeleted, {
         workspaceId: caller.workspaceId,
-        type: 'context.deleted',
         actor,
         subject: key,
-        data: { key, kind: row.kind },
+        data: { key, kind: row.kind as ContextEntry['kind'] },
       });
       return { row, entry };
     });
@@ -246,9 +247,9 @@ export class ContextStore {
         .execute();
       const entry = await this.activity.record(
         trx,
+        contextSet,
         {
           workspaceId: row.workspace_id,
-          type: 'context.set',
           actor,
           subject: row.key,
           data: { entry: view, replaced: previous !== undefined },

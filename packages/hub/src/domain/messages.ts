@@ -3,7 +3,7 @@
  * an unknown name is an error, never ignored — threads the message under its parent, puts it in
  * every addressed party's mailbox, and emits `message.created`, all in one transaction.
  */
-import { GantryError, type Message, type Party, type SendMessage } from '@gantry/protocol';
+import { GantryError, messageCreated, type Message, type Party, type SendMessage } from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
 import type { Bus } from '../bus.ts';
 import { newId } from '../ids.ts';
@@ -66,12 +66,13 @@ export class Messages {
     const event = await this.store.db.transaction().execute(async (trx) => {
       const entry = await this.activity.record(
         trx,
+        messageCreated,
         {
           workspaceId: caller.workspaceId,
-          type: 'message.created',
           actor: author,
           subject: id,
-          data: { message, hops: row.hops },
+          data: { message },
+          internal: { hops: row.hops },
         },
         now,
       );

@@ -3,7 +3,7 @@
  * are still created but wait in the queue, in order — the dispatcher offers none of them and the
  * queue TTL does not run — and resuming hands them to its gateway oldest first.
  */
-import type { PauseResult } from '@gantry/protocol';
+import { agentPaused, agentResumed, type PauseResult } from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
 import { requireRole } from '../auth/roles.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
@@ -47,9 +47,9 @@ export async function setPaused(
     }
     return activity.record(
       trx,
+      paused ? agentPaused : agentResumed,
       {
         workspaceId: caller.workspaceId,
-        type: paused ? 'agent.paused' : 'agent.resumed',
         actor: { kind: 'user', id: caller.id, name: caller.name },
         subject: agent.id,
         data: { agent: { id: agent.id, name: agent.name } },

@@ -4,7 +4,14 @@
  * agent marks the entry `dispatch: true`; the work dispatcher hears that, runs the assignment and
  * moves the task with `fromAssignment`.
  */
-import { GantryError, type Party, type Task } from '@gantry/protocol';
+import {
+  GantryError,
+  taskCreated,
+  taskUpdated,
+  type Party,
+  type Task,
+  type TaskField,
+} from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
 import { newId } from '../ids.ts';
 import type { ActivityTable, TaskTable } from '../store/schema.ts';
@@ -56,7 +63,7 @@ export interface AssignmentOutcome {
 }
 
 /** The view fields a change names in `changes`. */
-type Field = 'title' | 'body' | 'status' | 'priority' | 'assignee' | 'error' | 'assignmentId' | 'threadId';
+type Field = TaskField;
 
 export class Tasks {
   constructor(
@@ -269,12 +276,13 @@ export class Tasks {
   ): Promise<ActivityTable> {
     return this.activity.record(
       trx,
+      type === 'task.created' ? taskCreated : taskUpdated,
       {
         workspaceId: task.workspaceId,
-        type,
         actor,
         subject: task.id,
-        data: { task, changes, ...(dispatch ? { dispatch: true } : {}) },
+        data: { task, changes },
+        ...(dispatch ? { internal: { dispatch: true } } : {}),
       },
       now,
     );

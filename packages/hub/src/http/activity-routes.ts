@@ -7,7 +7,13 @@
 import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import { activityQuerySchema, appendEventSchema, GantryError, type ActivityEvent } from '@gantry/protocol';
+import {
+  activityQuerySchema,
+  appendEventSchema,
+  GantryError,
+  listenerReported,
+  type ActivityEvent,
+} from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
 import { revokedEvent } from '../auth/revocation.ts';
 import type { HubContext } from '../context.ts';
@@ -90,9 +96,9 @@ export function activityRoutes(ctx: HubContext): Hono<HubEnv> {
     if (who.kind !== 'agent')
       throw new GantryError('forbidden', 'only an agent posts listener events (use its key)');
     const input = await jsonBody(c, appendEventSchema);
-    const event = await ctx.activity.append({
+    const event = await ctx.activity.append(listenerReported, {
       workspaceId: who.workspaceId,
-      type: input.type,
+      type: input.type as `listener.${string}`, // the schema's pattern
       actor: { kind: 'agent', id: who.id, name: who.name },
       subject: input.subject ?? null,
       data: input.data ?? {},

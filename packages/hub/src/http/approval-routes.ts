@@ -1,6 +1,6 @@
 /** `/v1/approvals`: list, show, approve and deny; users of the workspace only. */
 import { Hono, type Context } from 'hono';
-import { listApprovalsQuerySchema } from '@gantry/protocol';
+import { approvalDecided, listApprovalsQuerySchema } from '@gantry/protocol';
 import type { HubContext } from '../context.ts';
 import { permissionFrame, type Decision } from '../domain/approvals.ts';
 import { Folders } from '../domain/folders.ts';
@@ -46,9 +46,8 @@ export function approvalRoutes(ctx: HubContext): Hono<HubEnv> {
     const decided = await decideAny(c, id, decision);
     // Every decision is an event of the workspace (and, through the domain, an audit entry).
     const who = caller(c);
-    await ctx.activity.append({
+    await ctx.activity.append(approvalDecided, {
       workspaceId: who.workspaceId,
-      type: 'approval.decided',
       actor: { kind: 'user', id: who.id, name: who.name },
       subject: decided.id,
       data: { approvalId: decided.id, kind: decided.kind, status: decided.status, subject: decided.subject },

@@ -158,6 +158,8 @@ export interface ActivityTable {
   /** What it is about: a message, task, assignment or agent id, a context key. */
   subject: string | null;
   data: string;
+  /** JSON of what only the hub's own readers use (`ActivityInternal`), never served; null for none. */
+  internal: string | null;
 }
 
 export interface MessageTable {

@@ -1,0 +1,136 @@
+/**
+ * The outcome of dispatched work: as its assignment moves, the task follows (`in_progress`, then
+ * done, blocked or cancelled), and once it ends its result is posted as the agent's reply in the
+ * thread, once: whoever moves the work row to `finishing` posts it, and a reply already posted is
+ * found rather than repeated.
+ */
+import { GantryError, isTerminal, type AssignmentState, type Logger } from '@gantry/protocol';
+import type { WorkTable } from '../store/schema.ts';
+import type { AssignmentRow, Store } from '../store/store.ts';
+import type { Messages } from './messages.ts';
+import type { AssignmentOutcome, Tasks } from './tasks.ts';
+import { keyOf, type WorkLedger } from './work-ledger.ts';
+import { errorLine, replyBody } from './work-prompts.ts';
+
+export interface ReplyDeps {
+  store: Store;
+  messages: Messages;
+  tasks: Tasks;
+  log: Logger;
+}
+
+export class WorkReplies {
+  /** Assignments of runs started here and not ended: the only ones whose notices matter. */
+  private readonly open = new Set<string>();
+  /** Per assignment, the check in progress: notices for one assignment are handled in order. */
+  private readonly checks = new Map<string, Promise<void>>();
+  /** Assignments whose task was already moved to `in_progress`. */
+  private readonly started = new Set<string>();
+
+  constructor(
+    private readonly deps: ReplyDeps,
+    private readonly ledger: WorkLedger,
+  ) {}
+
+  /** Follows a dispatched run from now on, looking once at once (it may have moved already). */
+  follow(assignmentId: string): void {
+    this.open.add(assignmentId);
+    this.check(assignmentId);
+  }
+
+  /** An assignment changed: looked at if it is one of ours. */
+  changed(assignmentId: string): void {
+    if (this.open.has(assignmentId)) this.check(assignmentId);
+  }
+
+  get busy(): boolean {
+    return this.checks.size > 0;
+  }
+
+  /** Resolves when no check is in progress. */
+  async idle(): Promise<void> {
+    while (this.checks.size > 0) await Promise.all(this.checks.values());
+  }
+
+  /** Moves the task, then posts the reply (once: one already posted is found, not repeated). */
+  async finish(work: WorkTable, row: AssignmentRow): Promise<void> {
+    const { store, messages, tasks, log } = this.deps;
+    if (work.task_id) {
+      await tasks.fromAssignment(work.task_id, taskOutcome(row)).catch((err: unknown) => {
+        if (!(err instanceof GantryError && err.code === 'not_found')) throw err;
+      });
+    }
+    let replyId: string | null = null;
+    if (work.message_id && work.thread_id) {
+      const parent = await messages.row(work.message_id);
+      const agent = await store.getAgent(work.agent_id);
+      replyId = (await this.ledger.postedReply(work, row.id)) ?? null;
+      if (!replyId && parent && agent) {
+        const reply = await messages.send(
+          {
+            kind: 'agent',
+            id: agent.id,
+            name: agent.name,
+            workspaceId: work.workspace_id,
+            role: null,
+            tokenId: '',
+          },
+          { body: replyBody(row), parentId: parent.id, metadata: { assignmentId: row.id, state: row.state } },
+          { hops: parent.hops + 1, ignoreUnknownMentions: true },
+        );
+        replyId = reply.id;
+      }
+    }
+    await this.ledger.set(keyOf(work), { state: 'done', reply_id: replyId });
+    log.debug('work finished', { assignment: row.id, state: row.state, reply: replyId });
+  }
+
+  private check(assignmentId: string): void {
+    const previous = this.checks.get(assignmentId) ?? Promise.resolve();
+    const next = previous
+      .then(() => this.look(assignmentId))
+      .catch((err: unknown) =>
+        this.deps.log.error('finishing work failed', {
+          assignment: assignmentId,
+          error: (err as Error).message,
+        }),
+      )
+      .finally(() => {
+        if (this.checks.get(assignmentId) === next) this.checks.delete(assignmentId);
+      });
+    this.checks.set(assignmentId, next);
+  }
+
+  private async look(assignmentId: string): Promise<void> {
+    const work = await this.ledger.byAssignment(assignmentId);
+    const row = await this.deps.store.getAssignment(assignmentId);
+    if (!work || !row || work.state !== 'dispatched') {
+      this.forget(assignmentId);
+      return;
+    }
+    const state = row.state as AssignmentState;
+    if (isTerminal(state)) {
+      // Whoever moves it to `finishing` posts the reply; a restart finishes what it left there.
+      if (await this.ledger.set(keyOf(work), { state: 'finishing' }, 'dispatched'))
+        await this.finish(work, row);
+      this.forget(assignmentId);
+      return;
+    }
+    if ((state === 'starting' || state === 'running') && work.task_id && !this.started.has(assignmentId)) {
+      this.started.add(assignmentId);
+      await this.deps.tasks.fromAssignment(work.task_id, { status: 'in_progress', assignmentId });
+    }
+  }
+
+  private forget(assignmentId: string): void {
+    this.open.delete(assignmentId);
+    this.started.delete(assignmentId);
+  }
+}
+
+/** running -> in_progress, succeeded -> done, cancelled -> cancelled, anything else -> blocked. */
+function taskOutcome(row: AssignmentRow): AssignmentOutcome {
+  if (row.state === 'succeeded') return { status: 'done', assignmentId: row.id };
+  if (row.state === 'cancelled') return { status: 'cancelled', assignmentId: row.id };
+  return { status: 'blocked', assignmentId: row.id, error: errorLine(row) };
+}

@@ -1,0 +1,311 @@
+/**
+ * What starts work: the activity log read in order from a cursor kept in the store (a restart
+ * picks up where it stopped). A message that mentions a managed agent, or a task assigned to one
+ * (its entry asks for a dispatch), starts one assignment for it; a task cancelled while its run
+ * goes on cancels the run.
+ */
+import {
+  GantryError,
+  isTerminal,
+  mentionDispatched,
+  mentionHopLimit,
+  type ActivityData,
+  type AssignmentState,
+  type Logger,
+  type Message,
+  type Party,
+  type Task,
+  type messageCreated,
+  type taskUpdated,
+} from '@gantry/protocol';
+import type { Caller } from '../auth/authenticate.ts';
+import type { ActivityTable } from '../store/schema.ts';
+import type { AgentRow, AssignmentRow, Store } from '../store/store.ts';
+import { internalOf, type Activity } from './activity.ts';
+import type { Assignments } from './assignments.ts';
+import type { Tasks } from './tasks.ts';
+import type { WorkLedger } from './work-ledger.ts';
+import { mentionPrompt, taskPrompt } from './work-prompts.ts';
+
+export interface WorkSettings {
+  /** A message this many agent replies deep dispatches nothing (`mention.hop_limit`). */
+  hopLimit: number;
+}
+
+export const defaultWorkSettings: WorkSettings = { hopLimit: 8 };
+
+export interface TriggerDeps {
+  store: Store;
+  activity: Activity;
+  assignments: Assignments;
+  tasks: Tasks;
+  log: Logger;
+}
+
+const cursorKey = 'work_cursor';
+const batch = 200;
+
+/** A run to start: who asked, for which agent, about what. */
+interface Dispatch {
+  entry: ActivityTable;
+  agent: AgentRow;
+  requester: Party;
+  prompt: string;
+  sessionKey: string;
+  message?: { id: string; threadId: string };
+  taskId?: string;
+}
+
+export class WorkTriggers {
+  /** The id of the last entry handled. */
+  cursor = 0;
+  private draining: Promise<void> | undefined;
+  private again = false;
+
+  constructor(
+    private readonly deps: TriggerDeps,
+    private readonly ledger: WorkLedger,
+    private readonly settings: WorkSettings,
+    /** Called with each assignment started, to follow it to its reply. */
+    private readonly started: (assignmentId: string) => void,
+  ) {}
+
+  /** Reads the saved cursor; a first start takes up from now (earlier mentions are not replayed). */
+  async load(): Promise<void> {
+    const { store } = this.deps;
+    const saved = await store.getMeta(cursorKey);
+    this.cursor = saved === undefined ? await this.ledger.lastActivityId() : Number(saved);
+    if (saved === undefined) await store.setMeta(cursorKey, String(this.cursor));
+  }
+
+  /** Reads the log again from before `id` (a dispatch a restart cut short). */
+  rewind(id: number): void {
+    this.cursor = Math.min(this.cursor, id - 1);
+  }
+
+  kick(): void {
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drain().finally(() => (this.draining = undefined));
+  }
+
+  get busy(): boolean {
+    return this.draining !== undefined;
+  }
+
+  /** Resolves when no entry is being handled. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        for (;;) {
+          const rows = await this.ledger.triggersAfter(this.cursor, batch);
+          if (rows.length === 0) break;
+          for (const row of rows) {
+            await this.handle(row).catch((err: unknown) =>
+              this.deps.log.error('work dispatch failed', {
+                activity: row.id,
+                error: (err as Error).message,
+              }),
+            );
+            this.cursor = Number(row.id);
+          }
+          await this.deps.store.setMeta(cursorKey, String(this.cursor));
+        }
+      } catch (err) {
+        this.deps.log.error('reading the activity log for work failed', { error: (err as Error).message });
+      }
+    } while (this.again);
+  }
+
+  private async handle(entry: ActivityTable): Promise<void> {
+    const internal = internalOf(entry);
+    if (entry.type === 'message.created') {
+      const { message } = JSON.parse(entry.data) as ActivityData<typeof messageCreated>;
+      await this.onMessage(entry, message, internal.hops ?? 0);
+      return;
+    }
+    // `task.created` and `task.updated` carry the same data.
+    const { task, changes } = JSON.parse(entry.data) as ActivityData<typeof taskUpdated>;
+    if (internal.dispatch) await this.onTask(entry, task);
+    else if (entry.type === 'task.updated') await this.onTaskCancelled(entry, task, changes);
+  }
+
+  /** A task cancelled while its run goes on: the run is cancelled too (its gateway stops it). */
+  private async onTaskCancelled(entry: ActivityTable, task: Task, changes: string[]): Promise<void> {
+    if (task.status !== 'cancelled' || !task.assignmentId || !changes.includes('status')) return;
+    const row = await this.deps.store.getAssignment(task.assignmentId);
+    if (!row || isTerminal(row.state as AssignmentState)) return;
+    const caller = await this.callerOf(task.workspaceId, actorOf(entry) ?? task.createdBy);
+    await this.deps.assignments.cancel(caller, row.id).catch((err: unknown) => {
+      if (!(err instanceof GantryError && err.code === 'conflict')) throw err; // conflict: it just ended
+    });
+  }
+
+  /** Each managed agent the message addresses, other than its author, gets one run. */
+  private async onMessage(entry: ActivityTable, message: Message, hops: number): Promise<void> {
+    for (const party of message.mentions) {
+      if (party.kind !== 'agent' || party.id === message.author.id) continue;
+      const agent = await this.deps.store.getAgent(party.id);
+      if (agent?.kind !== 'managed') continue;
+      if (hops >= this.settings.hopLimit) {
+        await this.hopLimit(entry, message, agent, hops);
+        continue;
+      }
+      // A message about a task the agent is already running (a task's own message, a handoff's
+      // while its run goes on) is part of that one piece of work, not a second run.
+      const taskId = typeof message.metadata.taskId === 'string' ? message.metadata.taskId : undefined;
+      const task = taskId ? await this.ledger.task(taskId, message.workspaceId) : undefined;
+      if (task && (await this.busyWith(task, agent.id))) continue;
+      await this.dispatch({
+        entry,
+        agent,
+        requester: message.author,
+        prompt: await mentionPrompt(this.deps.store, message, Number(entry.id)),
+        sessionKey: await this.sessionFor(message, agent.id),
+        message: { id: message.id, threadId: message.threadId },
+        ...(task?.assignee_id === agent.id ? { taskId: task.id } : {}),
+      });
+    }
+  }
+
+  /** A task assigned to a managed agent gets one run. */
+  private async onTask(entry: ActivityTable, task: Task): Promise<void> {
+    if (task.assignee?.kind !== 'agent') return;
+    const agent = await this.deps.store.getAgent(task.assignee.id);
+    if (agent?.kind !== 'managed') return;
+    const row = await this.ledger.task(task.id, task.workspaceId);
+    if (!row || row.assignee_id !== agent.id || (await this.busyWith(row, agent.id))) return;
+    await this.dispatch({
+      entry,
+      agent,
+      requester: actorOf(entry) ?? task.createdBy,
+      prompt: taskPrompt(task),
+      sessionKey: `task:${task.id}`,
+      taskId: task.id,
+    });
+  }
+
+  private async dispatch(d: Dispatch): Promise<void> {
+    const { assignments, activity, log } = this.deps;
+    const now = Date.now();
+    const claimed = await this.ledger.claim({
+      trigger_id: Number(d.entry.id),
+      agent_id: d.agent.id,
+      workspace_id: d.entry.workspace_id,
+      message_id: d.message?.id ?? null,
+      thread_id: d.message?.threadId ?? null,
+      task_id: d.taskId ?? null,
+      session_key: d.sessionKey,
+      assignment_id: null,
+      state: 'claimed',
+      reply_id: null,
+      created_at: now,
+      updated_at: now,
+    });
+    if (!claimed) return;
+    const key = { trigger: Number(d.entry.id), agentId: d.agent.id };
+    let assignment: AssignmentRow;
+    try {
+      const caller = await this.callerOf(d.entry.workspace_id, d.requester);
+      assignment = await assignments.create(caller, {
+        agent: d.agent.id,
+        prompt: d.prompt,
+        sessionKey: d.sessionKey,
+        mode: 'continue',
+        resumeFallback: 'new',
+      });
+    } catch (err) {
+      log.warn('could not start work for an agent', { agent: d.agent.name, error: (err as Error).message });
+      await this.ledger.set(key, { state: 'done' });
+      return;
+    }
+    await this.ledger.set(key, { state: 'dispatched', assignment_id: assignment.id });
+    if (d.taskId) await this.deps.tasks.link(d.taskId, { assignmentId: assignment.id });
+    if (d.message) {
+      await activity.append(mentionDispatched, {
+        workspaceId: d.entry.workspace_id,
+        actor: d.requester,
+        subject: d.message.id,
+        data: {
+          messageId: d.message.id,
+          agent: { id: d.agent.id, name: d.agent.name },
+          assignmentId: assignment.id,
+          sessionKey: d.sessionKey,
+          ...(d.taskId ? { taskId: d.taskId } : {}),
+        },
+      });
+    }
+    log.debug('work dispatched', { agent: d.agent.name, assignment: assignment.id });
+    this.started(assignment.id);
+  }
+
+  /** Says once per (message, agent) that the chain of agent replies stops here. */
+  private async hopLimit(entry: ActivityTable, message: Message, agent: AgentRow, hops: number) {
+    const now = Date.now();
+    const claimed = await this.ledger.claim({
+      trigger_id: Number(entry.id),
+      agent_id: agent.id,
+      workspace_id: entry.workspace_id,
+      message_id: message.id,
+      thread_id: message.threadId,
+      task_id: null,
+      session_key: '',
+      assignment_id: null,
+      state: 'hop_limit',
+      reply_id: null,
+      created_at: now,
+      updated_at: now,
+    });
+    if (!claimed) return;
+    await this.deps.activity.append(mentionHopLimit, {
+      workspaceId: entry.workspace_id,
+      actor: message.author,
+      subject: message.id,
+      data: {
+        messageId: message.id,
+        agent: { id: agent.id, name: agent.name },
+        hops,
+        limit: this.settings.hopLimit,
+      },
+    });
+  }
+
+  /**
+   * One conversation per agent and thread: a thread the agent already worked in continues that
+   * session; a top-level mention continues the agent's conversation with its sender; any other
+   * reply in a thread is the thread's own.
+   */
+  private async sessionFor(message: Message, agentId: string): Promise<string> {
+    if (message.parentId === null) return `dm:${message.author.id}`;
+    return (await this.ledger.threadSession(message.threadId, agentId)) ?? `thread:${message.threadId}`;
+  }
+
+  /** Whether the agent has a run on this task that has not ended. */
+  private async busyWith(
+    task: { id: string; assignment_id: string | null },
+    agentId: string,
+  ): Promise<boolean> {
+    if (await this.ledger.pendingOnTask(task.id, agentId)) return true;
+    if (task.assignment_id === null) return false;
+    const linked = await this.deps.store.getAssignment(task.assignment_id);
+    return !!linked && linked.agent_id === agentId && !isTerminal(linked.state as AssignmentState);
+  }
+
+  /** The party that asked, as a caller: the assignment is created on its behalf. */
+  private async callerOf(workspaceId: string, party: Party): Promise<Caller> {
+    const role = party.kind === 'user' ? ((await this.deps.store.getUser(party.id))?.role ?? null) : null;
+    return { kind: party.kind, id: party.id, name: party.name, role, workspaceId, tokenId: '' };
+  }
+}
+
+function actorOf(entry: ActivityTable): Party | undefined {
+  if (!entry.actor_id || (entry.actor_kind !== 'user' && entry.actor_kind !== 'agent')) return undefined;
+  return { kind: entry.actor_kind, id: entry.actor_id, name: entry.actor_name ?? entry.actor_id };
+}
