@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger, type HubFrame } from '@gantry/protocol';
-import type { Caller } from '../src/auth/authenticate.ts';
 import { Bus } from '../src/bus.ts';
 import { LeaseSweeper } from '../src/dispatch/lease-sweeper.ts';
 import { Activity } from '../src/domain/activity.ts';
+import type { Actor } from '../src/domain/actor.ts';
 import { Assignments } from '../src/domain/assignments.ts';
 import type { GatewayPort } from '../src/domain/gateway-port.ts';
 import { openStore } from '../src/store/open.ts';
@@ -32,7 +32,8 @@ let store: Store;
 let port: RecordingPort;
 let assignments: Assignments;
 let sweeper: LeaseSweeper;
-let owner: Caller;
+/** The domain takes whom it acts for, with no credential. */
+let owner: Actor;
 let agentId: string;
 
 beforeAll(async () => {
@@ -41,7 +42,7 @@ beforeAll(async () => {
   const ws = await store.createWorkspace('lifecycle');
   const user = await store.createUser(ws.id, 'ada', 'owner');
   agentId = (await store.createAgent(ws.id, 'coder', 'managed')).id;
-  owner = { kind: 'user', id: user.id, name: 'ada', role: 'owner', workspaceId: ws.id, tokenId: 't' };
+  owner = { kind: 'user', id: user.id, name: 'ada', role: 'owner', workspaceId: ws.id };
 });
 
 afterAll(async () => {

@@ -95,3 +95,16 @@ describe('revocation', () => {
     expect((await call('/v1/me', secret)).status).toBe(401);
   });
 });
+
+describe('the token a request is made with', () => {
+  it('is the one listed and revoked as current; a token just minted is not', async () => {
+    const member = await addUser('cal', 'member');
+    const minted = await call('/v1/tokens', member, { json: {} });
+    const { token, secret } = minted.body as { token: { id: string; current: boolean }; secret: string };
+    expect(token.current).toBe(false);
+    const listed = (await call('/v1/tokens', secret)).body as unknown as { id: string; current: boolean }[];
+    expect(listed.filter((t) => t.current).map((t) => t.id)).toEqual([token.id]);
+    const revoked = await call(`/v1/tokens/${token.id}/revoke`, secret, { json: {} });
+    expect(revoked.body).toMatchObject({ id: token.id, current: true, revoked: true });
+  });
+});

@@ -1,11 +1,12 @@
 /** Resolves a bearer token to the principal it speaks for. */
 import { GantryError, type Principal } from '@gantry/protocol';
 import type { Store, TokenRow } from '../store/store.ts';
+import type { Actor } from '../domain/actor.ts';
 import { isAccessToken, verifyAccessToken } from './jwt.ts';
 import { mintToken, parseToken, secretMatches, type TokenKind } from './tokens.ts';
 
-export interface Caller extends Principal {
-  workspaceId: string;
+/** Who a request speaks for, and the credential it proved that with. */
+export interface Caller extends Actor {
   tokenId: string;
   /** Set when a browser session (the dashboard's cookie) made the request: `web_sessions.id_hash`. */
   sessionId?: string;
@@ -90,7 +91,7 @@ export async function issueToken(
   return minted.token;
 }
 
-export function requireUser(caller: Caller): void {
+export function requireUser(caller: Actor): void {
   if (caller.kind !== 'user')
     throw new GantryError('forbidden', `only a user can do this (you are ${caller.kind} ${caller.name})`);
 }

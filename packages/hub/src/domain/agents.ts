@@ -6,7 +6,8 @@ import {
   type GatewayConnect,
   type GatewayConnectResult,
 } from '@gantry/protocol';
-import { authenticate, issueToken, type Caller } from '../auth/authenticate.ts';
+import { authenticate, issueToken } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import { requireRole } from '../auth/roles.ts';
 import type { Links } from '../dispatch/links.ts';
 import type { AgentRow, Store } from '../store/store.ts';
@@ -15,7 +16,7 @@ import { iso } from './views.ts';
 
 export async function createAgent(
   store: Store,
-  caller: Caller,
+  caller: Actor,
   input: { name: string; kind?: Agent['kind'] },
 ): Promise<{ agent: Agent; key: string }> {
   requireRole(caller, 'admin', 'create agents');
@@ -27,7 +28,7 @@ export async function createAgent(
   return { agent: (await agentViews(store, [row]))[0] as Agent, key };
 }
 
-export async function findAgentOrThrow(store: Store, caller: Caller, ref: string): Promise<AgentRow> {
+export async function findAgentOrThrow(store: Store, caller: Actor, ref: string): Promise<AgentRow> {
   const agent = await store.findAgent(caller.workspaceId, ref);
   if (!agent) throw new GantryError('not_found', `no agent named or with id '${ref}'`);
   return agent;
@@ -56,7 +57,7 @@ export async function agentViews(store: Store, rows: AgentRow[]): Promise<Agent[
  */
 export async function connectGateway(
   store: Store,
-  caller: Caller,
+  caller: Actor,
   input: GatewayConnect,
   devices: Devices,
 ): Promise<GatewayConnectResult> {

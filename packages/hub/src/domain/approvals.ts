@@ -16,7 +16,7 @@ import {
   type HubFrameOf,
   type RunEvent,
 } from '@gantry/protocol';
-import type { Caller } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import { requireRole } from '../auth/roles.ts';
 import { newId } from '../ids.ts';
 import type { ApprovalPatch, ApprovalRow, AssignmentRow, Store } from '../store/store.ts';
@@ -26,7 +26,7 @@ import { announceRequested } from './approval-activity.ts';
 export type Decision = 'approved' | 'denied';
 
 /** Owners and admins read and decide approvals (DESIGN §5); members and agent keys do not. */
-function requireApprover(caller: Caller): void {
+function requireApprover(caller: Actor): void {
   requireRole(caller, 'admin', 'read or decide approvals');
 }
 
@@ -51,13 +51,13 @@ export class Approvals {
     }
   }
 
-  async list(caller: Caller, filter: { status?: string; limit?: number }): Promise<ApprovalRow[]> {
+  async list(caller: Actor, filter: { status?: string; limit?: number }): Promise<ApprovalRow[]> {
     requireApprover(caller);
     return this.store.listApprovals(caller.workspaceId, filter);
   }
 
   /** Reads an approval of the caller's workspace, or throws not_found. */
-  async get(caller: Caller, id: string): Promise<ApprovalRow> {
+  async get(caller: Actor, id: string): Promise<ApprovalRow> {
     requireApprover(caller);
     const row = await this.store.getApproval(id);
     if (!row || row.workspace_id !== caller.workspaceId)
@@ -70,7 +70,7 @@ export class Approvals {
    * holds its attempt, which the caller sends the `permission` frame to.
    */
   async decide(
-    caller: Caller,
+    caller: Actor,
     id: string,
     decision: Decision,
   ): Promise<{ approval: ApprovalRow; gatewayId: string | null }> {

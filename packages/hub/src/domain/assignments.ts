@@ -16,7 +16,7 @@ import {
   type ResultFrame,
   type RunEvent,
 } from '@gantry/protocol';
-import type { Caller } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import type { Bus } from '../bus.ts';
 import { newId } from '../ids.ts';
 import type { AssignmentRow, NewEvent, Store } from '../store/store.ts';
@@ -40,7 +40,7 @@ export class Assignments {
     this.news = new AssignmentNews(store, activity);
   }
 
-  async create(caller: Caller, input: CreateAssignment): Promise<AssignmentRow> {
+  async create(caller: Actor, input: CreateAssignment): Promise<AssignmentRow> {
     const agent = await this.store.findAgent(caller.workspaceId, input.agent);
     if (!agent) throw new GantryError('not_found', `no agent named or with id '${input.agent}'`);
     if (agent.kind !== 'managed') {
@@ -70,7 +70,7 @@ export class Assignments {
   }
 
   /** Reads an assignment the caller may see, or throws not_found. */
-  async get(caller: Caller, id: string): Promise<AssignmentRow> {
+  async get(caller: Actor, id: string): Promise<AssignmentRow> {
     const row = await this.store.getAssignment(id);
     if (!row || row.workspace_id !== caller.workspaceId || !canSee(caller, row)) {
       throw new GantryError('not_found', `no assignment ${id}`);
@@ -83,7 +83,7 @@ export class Assignments {
    * be running becomes `cancelling`, and its gateway is told to stop it, until it reports the
    * process group gone.
    */
-  async cancel(caller: Caller, id: string): Promise<AssignmentRow> {
+  async cancel(caller: Actor, id: string): Promise<AssignmentRow> {
     const row = await this.get(caller, id);
     const state = row.state as AssignmentState;
     if (isTerminal(state)) {
@@ -383,7 +383,7 @@ export function holds(row: AssignmentRow, gatewayId: string, attempt: number): b
 
 const heldStates = new Set(['offered', 'starting', 'running', 'cancelling']);
 
-function canSee(caller: Caller, row: AssignmentRow): boolean {
+function canSee(caller: Actor, row: AssignmentRow): boolean {
   if (caller.kind === 'user') return true;
   if (caller.kind === 'agent') return row.agent_id === caller.id || row.created_by === `agent:${caller.id}`;
   return row.gateway_id === caller.id;

@@ -15,7 +15,7 @@ import {
   contextDeleted,
   contextSet,
 } from '@gantry/protocol';
-import type { Caller } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import { newId } from '../ids.ts';
 import type { ContextEntryTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
@@ -67,7 +67,7 @@ export class ContextStore {
     readonly limits: ContextLimits,
   ) {}
 
-  async set(caller: Caller, key: string, value: string): Promise<ContextEntry> {
+  async set(caller: Actor, key: string, value: string): Promise<ContextEntry> {
     const actor = actorOf(caller);
     const size = Buffer.byteLength(value);
     if (size > this.limits.maxValueBytes) throw this.valueTooLarge(size);
@@ -87,7 +87,7 @@ export class ContextStore {
   }
 
   /** Streams a request body into chunks, then makes it the key's file. */
-  async upload(caller: Caller, key: string, input: UploadInput): Promise<ContextEntry> {
+  async upload(caller: Actor, key: string, input: UploadInput): Promise<ContextEntry> {
     const actor = actorOf(caller);
     const max = this.limits.maxFileBytes;
     if (input.declaredSize !== undefined && input.declaredSize > max)
@@ -148,7 +148,7 @@ export class ContextStore {
   }
 
   /** The entry, with its value for a value entry. */
-  async get(caller: Caller, key: string): Promise<ContextEntry> {
+  async get(caller: Actor, key: string): Promise<ContextEntry> {
     actorOf(caller);
     return entryView(await this.row(caller.workspaceId, key), true);
   }
@@ -157,10 +157,7 @@ export class ContextStore {
    * The entry and a stream of its bytes (a value entry's value, or a file's chunks read one at a
    * time). The stream fails if the file is replaced or deleted while it is read.
    */
-  async open(
-    caller: Caller,
-    key: string,
-  ): Promise<{ entry: ContextEntry; body: ReadableStream<Uint8Array> }> {
+  async open(caller: Actor, key: string): Promise<{ entry: ContextEntry; body: ReadableStream<Uint8Array> }> {
     actorOf(caller);
     const row = await this.row(caller.workspaceId, key);
     const entry = entryView(row, false);
@@ -192,7 +189,7 @@ export class ContextStore {
   }
 
   /** Entries whose key starts with `prefix`, by key; files without their bytes, values without their value. */
-  async list(caller: Caller, options: { prefix?: string; limit?: number } = {}): Promise<ContextEntry[]> {
+  async list(caller: Actor, options: { prefix?: string; limit?: number } = {}): Promise<ContextEntry[]> {
     actorOf(caller);
     const prefix = options.prefix ?? '';
     const rows = await this.store.db
@@ -206,7 +203,7 @@ export class ContextStore {
     return rows.map((row) => entryView(row, false));
   }
 
-  async delete(caller: Caller, key: string): Promise<ContextEntry> {
+  async delete(caller: Actor, key: string): Promise<ContextEntry> {
     const actor = actorOf(caller);
     const { row, entry } = await this.store.db.transaction().execute(async (trx) => {
       const row = await this.row(caller.workspaceId, key, trx);
@@ -293,7 +290,7 @@ export class ContextStore {
   }
 }
 
-function actorOf(caller: Caller): Party {
+function actorOf(caller: Actor): Party {
   if (caller.kind === 'gateway')
     throw new GantryError(
       'forbidden',

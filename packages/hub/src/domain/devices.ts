@@ -8,7 +8,7 @@
  */
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { clip, GantryError, type Approval, type BindingSummary, type HelloFrame } from '@gantry/protocol';
-import type { Caller } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import { requireRole } from '../auth/roles.ts';
 import type { Bus } from '../bus.ts';
 import { newId } from '../ids.ts';
@@ -43,7 +43,7 @@ export interface Admission {
 }
 
 /** Owners and admins decide device approvals and read the audit log. */
-export function requireAdmin(caller: Caller, what: string): void {
+export function requireAdmin(caller: Actor, what: string): void {
   requireRole(caller, 'admin', what);
 }
 
@@ -242,7 +242,7 @@ export class Devices {
     return this.store.db.selectFrom('device_grants').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  async approvals(caller: Caller, filter: { status?: string; limit?: number }): Promise<Approval[]> {
+  async approvals(caller: Actor, filter: { status?: string; limit?: number }): Promise<Approval[]> {
     requireAdmin(caller, 'read or decide approvals');
     let query = this.store.db
       .selectFrom('device_grants')
@@ -263,7 +263,7 @@ export class Devices {
     return Promise.all(rows.map((row) => this.view(row)));
   }
 
-  async approval(caller: Caller, id: string): Promise<Approval> {
+  async approval(caller: Actor, id: string): Promise<Approval> {
     requireAdmin(caller, 'read or decide approvals');
     const row = await this.row(id);
     if (!row || row.workspace_id !== caller.workspaceId)
@@ -271,7 +271,7 @@ export class Devices {
     return this.view(row);
   }
 
-  async decide(caller: Caller, id: string, decision: 'approved' | 'denied'): Promise<Approval> {
+  async decide(caller: Actor, id: string, decision: 'approved' | 'denied'): Promise<Approval> {
     const current = await this.approval(caller, id);
     if (current.status !== 'pending') {
       throw new GantryError(

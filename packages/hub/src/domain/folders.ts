@@ -5,7 +5,8 @@
  * and the key never goes anywhere else. One folder on one gateway maps to one agent.
  */
 import { GantryError, type Approval, type Folder, type RegisterFolder } from '@gantry/protocol';
-import { issueToken, type Caller } from '../auth/authenticate.ts';
+import { issueToken } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import { requireRole } from '../auth/roles.ts';
 import { newId } from '../ids.ts';
 import type { FolderTable } from '../store/schema.ts';
@@ -16,7 +17,7 @@ import { gatewayApprovalView, iso } from './views.ts';
 
 type FolderRow = FolderTable;
 
-function requireGateway(caller: Caller): void {
+function requireGateway(caller: Actor): void {
   if (caller.kind !== 'gateway') {
     throw new GantryError(
       'forbidden',
@@ -32,7 +33,7 @@ export class Folders {
   ) {}
 
   /** Registers (or re-asks for) a folder on the caller's gateway; a denied one is asked anew. */
-  async register(caller: Caller, input: RegisterFolder): Promise<Folder> {
+  async register(caller: Actor, input: RegisterFolder): Promise<Folder> {
     requireGateway(caller);
     const known = await this.latest(caller.id, input.workdir);
     if (known) {
@@ -89,7 +90,7 @@ export class Folders {
   }
 
   /** Where the folder stands; with `needKey`, once approved, a fresh key for its agent (shown once). */
-  async connect(caller: Caller, id: string, needKey: boolean): Promise<{ folder: Folder; key?: string }> {
+  async connect(caller: Actor, id: string, needKey: boolean): Promise<{ folder: Folder; key?: string }> {
     requireGateway(caller);
     const row = await this.get(id);
     if (!row || row.gateway_id !== caller.id)
@@ -115,7 +116,7 @@ export class Folders {
   // ---- as approvals (kind `folder`) ------------------------------------------------------------
 
   /** The folder approvals of the caller's workspace, newest first, as approvals. */
-  async approvals(caller: Caller, filter: { status?: string; limit?: number }): Promise<Approval[]> {
+  async approvals(caller: Actor, filter: { status?: string; limit?: number }): Promise<Approval[]> {
     requireRole(caller, 'admin', 'read or decide approvals');
     if (filter.status === 'expired') return [];
     let q = this.store.db
@@ -129,14 +130,14 @@ export class Folders {
   }
 
   /** A folder approval of the caller's workspace, or undefined when `id` is none. */
-  async approval(caller: Caller, id: string): Promise<Approval | undefined> {
+  async approval(caller: Actor, id: string): Promise<Approval | undefined> {
     requireRole(caller, 'admin', 'read or decide approvals');
     const row = await this.get(id);
     return row && row.workspace_id === caller.workspaceId ? this.approvalView(row) : undefined;
   }
 
   /** An owner's or admin's decision; denied is final until the folder is registered again. */
-  async decide(caller: Caller, id: string, decision: 'approved' | 'denied'): Promise<Approval> {
+  async decide(caller: Actor, id: string, decision: 'approved' | 'denied'): Promise<Approval> {
     requireRole(caller, 'admin', 'read or decide approvals');
     const row = await this.get(id);
     if (!row || row.workspace_id !== caller.workspaceId)

@@ -19,7 +19,7 @@ import {
   type Task,
 } from '@gantry/protocol';
 import { z } from 'zod';
-import type { Caller } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import type { MessageTable } from '../store/schema.ts';
 import type { AgentRow, Store } from '../store/store.ts';
 import { findAgentOrThrow } from './agents.ts';
@@ -84,7 +84,7 @@ export class Handoffs {
     private readonly reachability: Reachability,
   ) {}
 
-  async create(caller: Caller, input: CreateHandoff, signal?: AbortSignal): Promise<Handoff> {
+  async create(caller: Actor, input: CreateHandoff, signal?: AbortSignal): Promise<Handoff> {
     const me = partyOf(caller);
     const agent = await findAgentOrThrow(this.store, caller, input.agent);
     if (agent.id === me.id)
@@ -121,7 +121,7 @@ export class Handoffs {
   }
 
   /** Waits for the reply to the latest round; a loop posts its next round and waits on. */
-  async wait(caller: Caller, id: string, options: WaitOptions = {}): Promise<Handoff> {
+  async wait(caller: Actor, id: string, options: WaitOptions = {}): Promise<Handoff> {
     const deadline = Date.now() + (options.wait ?? 0);
     for (;;) {
       const state = await this.state(caller, id, options.after);
@@ -141,7 +141,7 @@ export class Handoffs {
   }
 
   /** One more message from the asker in the thread (a follow-up), answering the agent's latest one. */
-  async say(caller: Caller, id: string, body: string, options: WaitOptions = {}): Promise<Handoff> {
+  async say(caller: Actor, id: string, body: string, options: WaitOptions = {}): Promise<Handoff> {
     const state = await this.state(caller, id);
     await this.messages.send(caller, {
       body,
@@ -156,7 +156,7 @@ export class Handoffs {
    * After a reply in a loop: done when it keeps the promise, stopped at the round limit, else the
    * next round is posted (once, under this handoff's turn) and the wait goes on.
    */
-  private async advance(caller: Caller, state: State): Promise<HandoffStatus | 'next'> {
+  private async advance(caller: Actor, state: State): Promise<HandoffStatus | 'next'> {
     const loop = state.meta.loop;
     const reply = state.reply;
     if (!loop || !reply) return 'replied';
@@ -187,7 +187,7 @@ export class Handoffs {
   }
 
   /** Reads the handoff back from its thread; only its asker may follow it. */
-  private async state(caller: Caller, id: string, after?: string): Promise<State> {
+  private async state(caller: Actor, id: string, after?: string): Promise<State> {
     const me = partyOf(caller);
     const root = await this.messages.row(id);
     const meta = root && root.workspace_id === caller.workspaceId ? metaOf(root) : undefined;

@@ -11,7 +11,7 @@
  * thread in which they can see one (a reply is read in its conversation).
  */
 import { GantryError, type Inbox, type Message, type MessageReply, type Party } from '@gantry/protocol';
-import type { Caller } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import type { Bus } from '../bus.ts';
 import type { MessageTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
@@ -55,7 +55,7 @@ export class Mailbox {
     private readonly presence: Presence,
   ) {}
 
-  async inbox(caller: Caller, options: InboxOptions = {}): Promise<Inbox> {
+  async inbox(caller: Actor, options: InboxOptions = {}): Promise<Inbox> {
     const me = partyOf(caller);
     const limit = options.limit ?? defaultInboxLimit;
     if (options.wait === undefined) {
@@ -80,7 +80,7 @@ export class Mailbox {
   }
 
   /** Messages the caller can see, the newest `limit` of them, oldest first. */
-  async list(caller: Caller, options: ListOptions = {}): Promise<Message[]> {
+  async list(caller: Actor, options: ListOptions = {}): Promise<Message[]> {
     const me = partyOf(caller);
     const threadId = options.thread ? await this.messages.visibleThread(caller, options.thread) : undefined;
     let query = this.visibleQuery(caller, me, threadId === undefined);
@@ -96,7 +96,7 @@ export class Mailbox {
   }
 
   /** One message the caller can see (not found otherwise: its existence is not theirs to know). */
-  async get(caller: Caller, id: string): Promise<Message> {
+  async get(caller: Actor, id: string): Promise<Message> {
     const me = partyOf(caller);
     const row = (await this.visibleQuery(caller, me, false).where('m.id', '=', id).executeTakeFirst()) as
       Row | undefined;
@@ -107,14 +107,14 @@ export class Mailbox {
   }
 
   /** Marks one message read for the caller and returns it. */
-  async read(caller: Caller, id: string): Promise<Message> {
+  async read(caller: Actor, id: string): Promise<Message> {
     const message = await this.get(caller, id);
     const marked = await this.markRead(partyOf(caller), [id]);
     return marked.has(id) ? { ...message, read: true } : message;
   }
 
   /** Marks all of the caller's unread mail read; returns how many. */
-  async readAll(caller: Caller): Promise<number> {
+  async readAll(caller: Actor): Promise<number> {
     const me = partyOf(caller);
     const result = await this.store.db
       .updateTable('mailbox')
@@ -129,7 +129,7 @@ export class Mailbox {
    * The first message after `id` in its thread written by one of `from`; with `wait`, waits for it
    * (woken by the activity log's `message.created`, never by polling).
    */
-  async reply(caller: Caller, id: string, options: ReplyOptions = {}): Promise<MessageReply> {
+  async reply(caller: Actor, id: string, options: ReplyOptions = {}): Promise<MessageReply> {
     const message = await this.get(caller, id);
     const row = await this.messages.row(id);
     if (!row) throw notFound(id);
@@ -153,7 +153,7 @@ export class Mailbox {
     return reply ? { reply: messageView(reply), timedOut: false } : { reply: null, timedOut: true };
   }
 
-  private async repliers(caller: Caller, message: Message, from?: readonly string[]): Promise<string[]> {
+  private async repliers(caller: Actor, message: Message, from?: readonly string[]): Promise<string[]> {
     if (from && from.length > 0)
       return (await this.messages.resolve(caller.workspaceId, from)).map((p) => p.id);
     const agents = message.mentions.filter((p) => p.kind === 'agent');
@@ -168,7 +168,7 @@ export class Mailbox {
   }
 
   /** All unread mail, oldest first; what was never handed out counts as handed out now. */
-  private async unread(caller: Caller, me: Party, limit: number, markRead: boolean): Promise<Message[]> {
+  private async unread(caller: Actor, me: Party, limit: number, markRead: boolean): Promise<Message[]> {
     const rows = (await this.visibleQuery(caller, me, false)
       .where('b.recipient_id', 'is not', null)
       .where('b.read_at', 'is', null)
@@ -190,7 +190,7 @@ export class Mailbox {
   }
 
   /** Claims the oldest unread mail no inbox call has handed out; returns only what this call claimed. */
-  private async claim(caller: Caller, me: Party, limit: number, markRead: boolean): Promise<Message[]> {
+  private async claim(caller: Actor, me: Party, limit: number, markRead: boolean): Promise<Message[]> {
     // On PostgreSQL a concurrent claim may take every row this one picked while more wait behind
     // them (past `limit`): then pick again rather than wait for mail that is already here.
     for (let tries = 0; tries < 5; tries++) {
@@ -209,7 +209,7 @@ export class Mailbox {
     return [];
   }
 
-  private async claimOnce(caller: Caller, me: Party, limit: number, markRead: boolean): Promise<Message[]> {
+  private async claimOnce(caller: Actor, me: Party, limit: number, markRead: boolean): Promise<Message[]> {
     const claimed = await this.store.db
       .updateTable('mailbox')
       .set({ delivered_at: Date.now() })
@@ -256,7 +256,7 @@ export class Mailbox {
    * The workspace's messages joined with the caller's mailbox row (if any); `ownOnly` keeps those
    * addressed to or written by the caller.
    */
-  private visibleQuery(caller: Caller, me: Party, ownOnly: boolean) {
+  private visibleQuery(caller: Actor, me: Party, ownOnly: boolean) {
     let query = this.store.db
       .selectFrom('messages as m')
       .leftJoin('mailbox as b', (join) =>

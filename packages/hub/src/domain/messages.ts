@@ -4,7 +4,7 @@
  * every addressed party's mailbox, and emits `message.created`, all in one transaction.
  */
 import { GantryError, messageCreated, type Message, type Party, type SendMessage } from '@gantry/protocol';
-import type { Caller } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import type { Bus } from '../bus.ts';
 import { newId } from '../ids.ts';
 import type { MessageTable } from '../store/schema.ts';
@@ -29,7 +29,7 @@ export class Messages {
     private readonly activity: Activity,
   ) {}
 
-  async send(caller: Caller, input: SendMessage, options: SendOptions = {}): Promise<Message> {
+  async send(caller: Actor, input: SendMessage, options: SendOptions = {}): Promise<Message> {
     const author = partyOf(caller);
     // A reply joins its thread, so it may answer only a message its author can read.
     const parentRow = input.parentId ? await this.visible(caller, input.parentId) : undefined;
@@ -119,7 +119,7 @@ export class Messages {
    * The message if the caller may read it: they wrote or were sent a message of its thread (so also
    * this one). Otherwise not_found, as for no message at all: its existence is not theirs to know.
    */
-  async visible(caller: Caller, id: string): Promise<MessageTable> {
+  async visible(caller: Actor, id: string): Promise<MessageTable> {
     const me = partyOf(caller);
     const row = await this.row(id);
     if (!row || row.workspace_id !== caller.workspaceId || !(await this.inThread(caller, me, row.thread_id)))
@@ -128,7 +128,7 @@ export class Messages {
   }
 
   /** The thread of `ref` (a thread id or any message's id) if the caller may read it; else not_found. */
-  async visibleThread(caller: Caller, ref: string): Promise<string> {
+  async visibleThread(caller: Actor, ref: string): Promise<string> {
     const me = partyOf(caller);
     const message = await this.row(ref);
     const threadId = message && message.workspace_id === caller.workspaceId ? message.thread_id : ref;
@@ -141,7 +141,7 @@ export class Messages {
    * A session key the hub names after a thread or a sender (`thread:ID`, `dm:ID`) holds that
    * conversation: a caller may name it only for a thread they can read, or for themselves.
    */
-  async checkSessionKey(caller: Caller, key: string): Promise<void> {
+  async checkSessionKey(caller: Actor, key: string): Promise<void> {
     const [kind, id = ''] = splitOnce(key, ':');
     if (kind === 'thread') {
       if (!(await this.inThread(caller, partyOf(caller), id)))
@@ -152,7 +152,7 @@ export class Messages {
   }
 
   /** Whether `me` wrote or was sent a message of the thread. */
-  private async inThread(caller: Caller, me: Party, threadId: string): Promise<boolean> {
+  private async inThread(caller: Actor, me: Party, threadId: string): Promise<boolean> {
     const row = await this.store.db
       .selectFrom('messages as m')
       .leftJoin('mailbox as b', (join) =>
@@ -219,7 +219,7 @@ export class Messages {
   }
 }
 
-export function partyOf(caller: Caller): Party {
+export function partyOf(caller: Actor): Party {
   if (caller.kind === 'gateway')
     throw new GantryError(
       'forbidden',

@@ -4,7 +4,7 @@
  * queue TTL does not run — and resuming hands them to its gateway oldest first.
  */
 import { agentPaused, agentResumed, type PauseResult } from '@gantry/protocol';
-import type { Caller } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import { requireRole } from '../auth/roles.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
 import type { Store } from '../store/store.ts';
@@ -20,7 +20,7 @@ export interface PauseDeps {
 /** Pauses or resumes; doing it again is no change and records nothing. */
 export async function setPaused(
   deps: PauseDeps,
-  caller: Caller,
+  caller: Actor,
   ref: string,
   paused: boolean,
 ): Promise<PauseResult> {

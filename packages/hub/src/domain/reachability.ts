@@ -13,7 +13,7 @@
  * another hub is not seen here (its gateways are, as `gateways.connected` rows, but only as offline).
  */
 import type { AgentReach, PingResult } from '@gantry/protocol';
-import type { Caller } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import type { GatewayLink, Links } from '../dispatch/links.ts';
 import type { AgentRow, Store } from '../store/store.ts';
 import { findAgentOrThrow } from './agents.ts';
@@ -30,7 +30,7 @@ export class Reachability {
   ) {}
 
   /** Every agent of the caller's workspace, by name. */
-  async all(caller: Caller): Promise<AgentReach[]> {
+  async all(caller: Actor): Promise<AgentReach[]> {
     const rows = await this.store.listAgents(caller.workspaceId);
     return this.of(rows.sort((a, b) => a.name.localeCompare(b.name)));
   }
@@ -43,7 +43,7 @@ export class Reachability {
    * The hub's view plus, for an agent a connected gateway serves, the WebSocket ping/pong round
    * trip to that gateway (the fastest of them when several serve it).
    */
-  async ping(caller: Caller, ref: string, timeoutMs = defaultPingTimeoutMs): Promise<PingResult> {
+  async ping(caller: Actor, ref: string, timeoutMs = defaultPingTimeoutMs): Promise<PingResult> {
     const agent = await findAgentOrThrow(this.store, caller, ref);
     const view = await this.one(agent);
     const serving = this.serving(agent.id);

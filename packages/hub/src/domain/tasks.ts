@@ -12,7 +12,7 @@ import {
   type Task,
   type TaskField,
 } from '@gantry/protocol';
-import type { Caller } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import { newId } from '../ids.ts';
 import type { ActivityTable, TaskTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
@@ -72,7 +72,7 @@ export class Tasks {
     private readonly messages: Messages,
   ) {}
 
-  async create(caller: Caller, input: NewTask, options: TaskWriteOptions = {}): Promise<Task> {
+  async create(caller: Actor, input: NewTask, options: TaskWriteOptions = {}): Promise<Task> {
     const author = actorOf(caller);
     const assignee = input.assignee ? await this.party(caller.workspaceId, input.assignee) : null;
     const now = Date.now();
@@ -103,7 +103,7 @@ export class Tasks {
     return task;
   }
 
-  async list(caller: Caller, options: ListTasks = {}): Promise<Task[]> {
+  async list(caller: Actor, options: ListTasks = {}): Promise<Task[]> {
     actorOf(caller);
     let q = this.store.db
       .selectFrom('tasks')
@@ -117,7 +117,7 @@ export class Tasks {
     return this.views(caller.workspaceId, await q.execute());
   }
 
-  async get(caller: Caller, id: string): Promise<Task> {
+  async get(caller: Actor, id: string): Promise<Task> {
     actorOf(caller);
     const row = await this.row(caller.workspaceId, id);
     if (!row) throw notFound(id);
@@ -125,7 +125,7 @@ export class Tasks {
   }
 
   /** Changes what the caller asked; no entry when nothing actually changed. */
-  async update(caller: Caller, id: string, patch: TaskPatch, options: TaskWriteOptions = {}): Promise<Task> {
+  async update(caller: Actor, id: string, patch: TaskPatch, options: TaskWriteOptions = {}): Promise<Task> {
     const actor = actorOf(caller);
     const assignee =
       patch.assignee === undefined
@@ -368,7 +368,7 @@ function changedFields(row: TaskTable, next: Partial<TaskTable>): Field[] {
   });
 }
 
-function actorOf(caller: Caller): Party {
+function actorOf(caller: Actor): Party {
   if (caller.kind === 'gateway')
     throw new GantryError('forbidden', 'a gateway token cannot use tasks: use a user token or an agent key');
   return { kind: caller.kind, id: caller.id, name: caller.name };

@@ -21,7 +21,8 @@ import {
   type RemovedAgent,
   type Template,
 } from '@gantry/protocol';
-import { issueToken, type Caller } from '../auth/authenticate.ts';
+import { issueToken } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import { requireRole } from '../auth/roles.ts';
 import type { GatewayLink, Links } from '../dispatch/links.ts';
 import type { Store } from '../store/store.ts';
@@ -52,7 +53,7 @@ export class AgentTemplates {
     return templates;
   }
 
-  async add(caller: Caller, input: AddAgent): Promise<AddedAgent> {
+  async add(caller: Actor, input: AddAgent): Promise<AddedAgent> {
     requireRole(caller, 'admin', 'add agents');
     const template = findTemplate(input.template);
     if (!template) {
@@ -142,7 +143,7 @@ export class AgentTemplates {
     waiting.resolve({ ok: frame.ok, ...(frame.error ? { error: frame.error } : {}) });
   }
 
-  async remove(caller: Caller, ref: string): Promise<RemovedAgent> {
+  async remove(caller: Actor, ref: string): Promise<RemovedAgent> {
     requireRole(caller, 'admin', 'remove agents');
     const agent = await findAgentOrThrow(this.store, caller, ref);
     // Its work stops first, while its gateways still know the runs.
@@ -195,7 +196,7 @@ export class AgentTemplates {
    * The person who added the agent chose this gateway: its device is trusted for the agent (an
    * approval they decide at once), so a reconnect serves it without asking anyone again.
    */
-  private async trust(caller: Caller, gatewayId: string, agentId: string): Promise<void> {
+  private async trust(caller: Actor, gatewayId: string, agentId: string): Promise<void> {
     const devices = this.devices();
     const gateway = await this.store.getGateway(gatewayId);
     const agent = await this.store.getAgent(agentId);
@@ -205,7 +206,7 @@ export class AgentTemplates {
     if (grant.status === 'pending') await devices.decide(caller, grant.id, 'approved');
   }
 
-  private async connectedGateway(caller: Caller, ref: string | undefined): Promise<GatewayLink> {
+  private async connectedGateway(caller: Actor, ref: string | undefined): Promise<GatewayLink> {
     if (!ref) {
       throw new GantryError(
         'invalid_request',

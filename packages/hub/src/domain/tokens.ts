@@ -5,7 +5,8 @@
  * end at once (auth/revocation.ts).
  */
 import { GantryError, type TokenInfo } from '@gantry/protocol';
-import { issueToken, type Caller } from '../auth/authenticate.ts';
+import { issueToken } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import { hasRole, requireMayManage, requireRole, type Role } from '../auth/roles.ts';
 import { mintToken, type TokenKind } from '../auth/tokens.ts';
 import type { Bus } from '../bus.ts';
@@ -22,19 +23,20 @@ export interface TokenDeps {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export async function listTokens(store: Store, caller: Caller): Promise<TokenInfo[]> {
+/** `currentTokenId`: the token the request was made with, marked `current`. */
+export async function listTokens(store: Store, caller: Actor, currentTokenId?: string): Promise<TokenInfo[]> {
   requireRole(caller, 'member', 'list tokens');
   let query = store.db.selectFrom('tokens').selectAll().where('workspace_id', '=', caller.workspaceId);
   if (!hasRole(caller, 'admin')) query = query.where('kind', '=', 'user').where('owner_id', '=', caller.id);
   const rows = await query.orderBy('created_at').orderBy('id').execute();
   const names = await ownerNames(store, caller.workspaceId);
-  return rows.map((row) => tokenView(row, names, caller));
+  return rows.map((row) => tokenView(row, names, currentTokenId));
 }
 
 /** A new personal token for the caller, shown once. */
 export async function createToken(
   store: Store,
-  caller: Caller,
+  caller: Actor,
   input: { expiresInMs?: number },
 ): Promise<{ token: TokenInfo; secret: string }> {
   requireRole(caller, 'member', 'mint tokens');
@@ -60,11 +62,19 @@ export async function createToken(
     data: { kind: 'user', expiresAt: iso(row.expires_at) },
   });
   const names = new Map([[caller.id, caller.name]]);
-  return { token: tokenView(row, names, caller), secret: minted.token };
+  return { token: tokenView(row, names), secret: minted.token };
 }
 
-/** Revokes a token: the caller's own, or (owner or admin) any of the workspace's. Idempotent. */
-export async function revokeToken(deps: TokenDeps, caller: Caller, id: string): Promise<TokenInfo> {
+/**
+ * Revokes a token: the caller's own, or (owner or admin) any of the workspace's. Idempotent.
+ * `currentTokenId`: the token the request was made with, marked `current`.
+ */
+export async function revokeToken(
+  deps: TokenDeps,
+  caller: Actor,
+  id: string,
+  currentTokenId?: string,
+): Promise<TokenInfo> {
   requireRole(caller, 'member', 'revoke tokens');
   const row = await deps.store.getToken(id);
   if (!row || row.workspace_id !== caller.workspaceId) throw new GantryError('not_found', `no token ${id}`);
@@ -89,13 +99,13 @@ export async function revokeToken(deps: TokenDeps, caller: Caller, id: string): 
     });
   }
   const names = await ownerNames(deps.store, caller.workspaceId);
-  return tokenView((await deps.store.getToken(id)) ?? row, names, caller);
+  return tokenView((await deps.store.getToken(id)) ?? row, names, currentTokenId);
 }
 
 /** A new key for an agent; every key it had before is revoked. Gateway tokens are not touched. */
 export async function rotateAgentKey(
   deps: TokenDeps,
-  caller: Caller,
+  caller: Actor,
   ref: string,
 ): Promise<{ agent: { id: string; name: string }; key: string; revoked: string[] }> {
   requireRole(caller, 'admin', 'rotate agent keys');
@@ -153,7 +163,7 @@ async function ownerNames(store: Store, workspaceId: string): Promise<Map<string
   return new Map([...users, ...agents, ...gateways].map((r) => [r.id, r.name]));
 }
 
-function tokenView(row: TokenRow, names: Map<string, string>, caller: Caller): TokenInfo {
+function tokenView(row: TokenRow, names: Map<string, string>, currentTokenId?: string): TokenInfo {
   return {
     id: row.id,
     kind: row.kind as TokenKind,
@@ -164,6 +174,6 @@ function tokenView(row: TokenRow, names: Map<string, string>, caller: Caller): T
     lastUsedAt: iso(row.last_used_at),
     revoked: row.revoked_at !== null,
     revokedAt: iso(row.revoked_at),
-    current: row.id === caller.tokenId,
+    current: row.id === currentTokenId,
   };
 }

@@ -5,7 +5,8 @@
  * request to the same person's membership in another workspace (`actInWorkspace`).
  */
 import { GantryError, type User, type Workspace } from '@gantry/protocol';
-import { issueToken, type Caller } from '../auth/authenticate.ts';
+import { issueToken } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import { requireMayManage, requireRole, type Role } from '../auth/roles.ts';
 import type { Bus } from '../bus.ts';
 import type { Store, UserRow, WorkspaceRow } from '../store/store.ts';
@@ -46,7 +47,11 @@ function findUser(store: Store, workspaceId: string, ref: string): Promise<UserR
 }
 
 /** The caller as the same person's member of workspace `ref` (a name or id); unchanged without one. */
-export async function actInWorkspace(store: Store, caller: Caller, ref: string | undefined): Promise<Caller> {
+export async function actInWorkspace<A extends Actor>(
+  store: Store,
+  caller: A,
+  ref: string | undefined,
+): Promise<A> {
   if (!ref || ref === caller.workspaceId) return caller;
   const workspace = await findWorkspace(store, ref);
   if (workspace?.id === caller.workspaceId) return caller;
@@ -72,7 +77,7 @@ export async function actInWorkspace(store: Store, caller: Caller, ref: string |
   };
 }
 
-export async function listUsers(store: Store, caller: Caller): Promise<User[]> {
+export async function listUsers(store: Store, caller: Actor): Promise<User[]> {
   requireRole(caller, 'member', 'list users');
   const rows = await store.db
     .selectFrom('users')
@@ -86,7 +91,7 @@ export async function listUsers(store: Store, caller: Caller): Promise<User[]> {
 /** Adds a user to the caller's workspace and mints its first token (returned once). */
 export async function addUser(
   store: Store,
-  caller: Caller,
+  caller: Actor,
   input: { handle: string; role?: Role },
 ): Promise<{ user: User; token: string }> {
   const role = input.role ?? 'member';
@@ -110,7 +115,7 @@ export async function addUser(
 }
 
 /** Removes a membership and revokes its tokens; the workspace's last owner stays. */
-export async function removeUser(deps: UserDeps, caller: Caller, ref: string): Promise<User> {
+export async function removeUser(deps: UserDeps, caller: Actor, ref: string): Promise<User> {
   requireRole(caller, 'admin', 'remove users');
   const row = await findUser(deps.store, caller.workspaceId, ref);
   if (!row) throw new GantryError('not_found', `no user '${ref}' in this workspace`);
@@ -145,7 +150,7 @@ export async function removeUser(deps: UserDeps, caller: Caller, ref: string): P
 }
 
 /** The workspaces the caller's person belongs to, with its role in each. */
-export async function listWorkspaces(store: Store, caller: Caller): Promise<Workspace[]> {
+export async function listWorkspaces(store: Store, caller: Actor): Promise<Workspace[]> {
   if (caller.kind !== 'user') {
     const own = await store.getWorkspace(caller.workspaceId);
     return own ? [workspaceView(own, null, true)] : [];
@@ -165,7 +170,7 @@ export async function listWorkspaces(store: Store, caller: Caller): Promise<Work
 /** A new workspace with the caller (a user) as its owner, and a token for that membership. */
 export async function createWorkspace(
   store: Store,
-  caller: Caller,
+  caller: Actor,
   name: string,
 ): Promise<{ workspace: Workspace; user: User; token: string }> {
   requireRole(caller, 'member', 'create workspaces');

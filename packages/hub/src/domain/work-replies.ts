@@ -67,14 +67,7 @@ export class WorkReplies {
       replyId = (await this.ledger.postedReply(work, row.id)) ?? null;
       if (!replyId && parent && agent) {
         const reply = await messages.send(
-          {
-            kind: 'agent',
-            id: agent.id,
-            name: agent.name,
-            workspaceId: work.workspace_id,
-            role: null,
-            tokenId: '',
-          },
+          { kind: 'agent', id: agent.id, name: agent.name, workspaceId: work.workspace_id, role: null },
           { body: replyBody(row), parentId: parent.id, metadata: { assignmentId: row.id, state: row.state } },
           { hops: parent.hops + 1, ignoreUnknownMentions: true },
         );

@@ -18,7 +18,7 @@ import {
   type messageCreated,
   type taskUpdated,
 } from '@gantry/protocol';
-import type { Caller } from '../auth/authenticate.ts';
+import type { Actor } from './actor.ts';
 import type { ActivityTable } from '../store/schema.ts';
 import type { AgentRow, AssignmentRow, Store } from '../store/store.ts';
 import { internalOf, type Activity } from './activity.ts';
@@ -142,8 +142,8 @@ export class WorkTriggers {
     if (task.status !== 'cancelled' || !task.assignmentId || !changes.includes('status')) return;
     const row = await this.deps.store.getAssignment(task.assignmentId);
     if (!row || isTerminal(row.state as AssignmentState)) return;
-    const caller = await this.callerOf(task.workspaceId, actorOf(entry) ?? task.createdBy);
-    await this.deps.assignments.cancel(caller, row.id).catch((err: unknown) => {
+    const actor = await this.actorOf(task.workspaceId, requesterOf(entry) ?? task.createdBy);
+    await this.deps.assignments.cancel(actor, row.id).catch((err: unknown) => {
       if (!(err instanceof GantryError && err.code === 'conflict')) throw err; // conflict: it just ended
     });
   }
@@ -185,7 +185,7 @@ export class WorkTriggers {
     await this.dispatch({
       entry,
       agent,
-      requester: actorOf(entry) ?? task.createdBy,
+      requester: requesterOf(entry) ?? task.createdBy,
       prompt: taskPrompt(task),
       sessionKey: `task:${task.id}`,
       taskId: task.id,
@@ -213,8 +213,8 @@ export class WorkTriggers {
     const key = { trigger: Number(d.entry.id), agentId: d.agent.id };
     let assignment: AssignmentRow;
     try {
-      const caller = await this.callerOf(d.entry.workspace_id, d.requester);
-      assignment = await assignments.create(caller, {
+      const actor = await this.actorOf(d.entry.workspace_id, d.requester);
+      assignment = await assignments.create(actor, {
         agent: d.agent.id,
         prompt: d.prompt,
         sessionKey: d.sessionKey,
@@ -298,14 +298,15 @@ export class WorkTriggers {
     return !!linked && linked.agent_id === agentId && !isTerminal(linked.state as AssignmentState);
   }
 
-  /** The party that asked, as a caller: the assignment is created on its behalf. */
-  private async callerOf(workspaceId: string, party: Party): Promise<Caller> {
+  /** The party that asked, as the actor its run is created for (a user with their role now). */
+  private async actorOf(workspaceId: string, party: Party): Promise<Actor> {
     const role = party.kind === 'user' ? ((await this.deps.store.getUser(party.id))?.role ?? null) : null;
-    return { kind: party.kind, id: party.id, name: party.name, role, workspaceId, tokenId: '' };
+    return { kind: party.kind, id: party.id, name: party.name, role, workspaceId };
   }
 }
 
-function actorOf(entry: ActivityTable): Party | undefined {
+/** Who made the entry, when a user or an agent did. */
+function requesterOf(entry: ActivityTable): Party | undefined {
   if (!entry.actor_id || (entry.actor_kind !== 'user' && entry.actor_kind !== 'agent')) return undefined;
   return { kind: entry.actor_kind, id: entry.actor_id, name: entry.actor_name ?? entry.actor_id };
 }

@@ -9,13 +9,7 @@ import { webSessionCookie, webSignInSchema } from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
 import { csrfTokenFor, sessionEnded } from '../auth/web-session.ts';
 import type { HubContext } from '../context.ts';
-import {
-  createSigninLink,
-  sessionView,
-  signIn,
-  signOut,
-  type WebSessionDeps,
-} from '../domain/web-sessions.ts';
+import { createSigninLink, sessionView, signIn, signOut, type WebSessionDeps } from '../auth/web-sign-in.ts';
 import { clearSessionCookie, setSessionCookie } from './authenticate-request.ts';
 import { caller, jsonBody, type HubEnv } from './request.ts';
 

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GantryError, type SigninLink, type WebSession, type WebSignIn } from '@gantry/protocol';
-import { authenticate, callerFromToken, type Caller } from '../auth/authenticate.ts';
-import { parseToken, hashSecret } from '../auth/tokens.ts';
-import { newSessionSecrets, type SessionLimits, type SessionSecrets } from '../auth/web-session.ts';
+import { authenticate, callerFromToken, type Caller } from './authenticate.ts';
+import { parseToken, hashSecret } from './tokens.ts';
+import { newSessionSecrets, type SessionLimits, type SessionSecrets } from './web-session.ts';
 import type { Bus } from '../bus.ts';
 import type { Store } from '../store/store.ts';
 
