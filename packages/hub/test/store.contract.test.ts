@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AssignmentState } from '@gantry/protocol';
-import { moveInternalFields } from '../src/store/migrations.ts';
+import { moveInternalFields } from '../src/store/migrations/move-internal-fields.ts';
 import { openStore } from '../src/store/open.ts';
 import type {
   AgentRow,

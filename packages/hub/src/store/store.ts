@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import { Migrator, sql } from 'kysely';
 import { activeStates, type ApprovalStatus, type AssignmentState } from '@gantry/protocol';
 import { newId } from '../ids.ts';
-import { migrationProvider } from './migrations.ts';
+import { migrationProvider } from './migrations/index.ts';
 import type {
   AgentTable,
   ApprovalTable,

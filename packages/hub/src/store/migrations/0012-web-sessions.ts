@@ -4,7 +4,7 @@
  */
 import type { Kysely, Migration } from 'kysely';
 
-export const webSessionsMigration: Migration = {
+export const migration: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema
       .createTable('web_sessions')
