@@ -17,11 +17,11 @@ export interface Bootstrap {
 export async function bootstrap(store: Store, dataDir: string, warn?: Warn): Promise<Bootstrap> {
   const ownerTokenPath = join(dataDir, 'owner.token');
   tightenIfPresent(ownerTokenPath, warn);
-  const existing = await store.firstWorkspace();
+  const existing = await store.users.firstWorkspace();
   if (existing) return { workspaceId: existing.id, ownerTokenPath };
   const now = Date.now();
-  const workspace = await store.createWorkspace('default', now);
-  const owner = await store.createUser(workspace.id, 'owner', 'owner', now);
+  const workspace = await store.users.createWorkspace('default', now);
+  const owner = await store.users.create(workspace.id, 'owner', 'owner', now);
   const token = await issueToken(store, 'user', owner.id, workspace.id, now);
   writePrivateFile(ownerTokenPath, `${token}\n`, warn);
   return { workspaceId: workspace.id, ownerToken: token, ownerTokenPath };

@@ -131,8 +131,8 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     start: async () => {
       // No gateway is connected to a hub that starts; held attempts get a fresh lease (and so a
       // fresh grace after it): reconnecting gateways keep their runs.
-      await store.disconnectAllGateways();
-      await store.refreshAllLeases(Date.now() + settings.leaseMs);
+      await store.gateways.disconnectAll();
+      await store.assignments.refreshAllLeases(Date.now() + settings.leaseMs);
       await work.start();
       sweeper.start();
     },

@@ -39,9 +39,9 @@ let agentId: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gantry-lifecycle-'));
   store = await openStore(join(dir, 'hub.db'));
-  const ws = await store.createWorkspace('lifecycle');
-  const user = await store.createUser(ws.id, 'ada', 'owner');
-  agentId = (await store.createAgent(ws.id, 'coder', 'managed')).id;
+  const ws = await store.users.createWorkspace('lifecycle');
+  const user = await store.users.create(ws.id, 'ada', 'owner');
+  agentId = (await store.agents.create(ws.id, 'coder', 'managed')).id;
   owner = { kind: 'user', id: user.id, name: 'ada', role: 'owner', workspaceId: ws.id };
 });
 
@@ -69,7 +69,7 @@ async function held(gatewayId: string, state: 'offered' | 'running', retries = 0
     expect(await assignments.starting(row.id, 1, gatewayId, offerId)).toBe(true);
     await assignments.running(row.id, 1, gatewayId);
   }
-  return (await store.getAssignment(row.id)) as AssignmentRow;
+  return (await store.assignments.get(row.id)) as AssignmentRow;
 }
 
 describe('cancel', () => {
@@ -117,7 +117,7 @@ describe('lose', () => {
         frame: { t: 'revoke', assignmentId: row.id, attempt: 1, reason: 'lease expired' },
       },
     ]);
-    expect(await store.getAssignment(row.id)).toMatchObject({ state: 'queued', attempt: 2 });
+    expect(await store.assignments.get(row.id)).toMatchObject({ state: 'queued', attempt: 2 });
   });
 
   it('on the gateway’s own word (it has no such run) sends nothing back', async () => {
@@ -187,7 +187,7 @@ describe('the lease sweeper', () => {
     const row = await create();
     port.sent = [];
     await sweeper.sweep(Date.now() + settings.queueTtlMs + 1);
-    expect(await store.getAssignment(row.id)).toMatchObject({ state: 'expired' });
+    expect(await store.assignments.get(row.id)).toMatchObject({ state: 'expired' });
     expect(port.sent.filter((s) => 'assignmentId' in s.frame && s.frame.assignmentId === row.id)).toEqual([]);
   });
 });

@@ -22,7 +22,7 @@ export async function authenticate(
   if (token && isAccessToken(token)) return authenticateAccessToken(store, token, now);
   const parsed = token ? parseToken(token) : undefined;
   if (!parsed) throw unauthorized();
-  const row = await store.getToken(parsed.id);
+  const row = await store.tokens.get(parsed.id);
   if (!row || row.kind !== parsed.kind || !secretMatches(parsed.secret, row.secret_hash))
     throw unauthorized();
   return callerFromToken(store, row, now);
@@ -31,7 +31,7 @@ export async function authenticate(
 /** A JWT from `POST /v1/auth/exchange`: valid only while the long-lived token it names is. */
 async function authenticateAccessToken(store: Store, token: string, now: number): Promise<Caller> {
   const claims = await verifyAccessToken(store, token, now);
-  const row = await store.getToken(claims.tokenId);
+  const row = await store.tokens.get(claims.tokenId);
   if (
     !row ||
     row.kind !== claims.kind ||
@@ -49,7 +49,7 @@ export async function callerFromToken(store: Store, row: TokenRow, now: number):
     throw new GantryError('unauthorized', 'token expired');
   }
   // Recording use is best effort and coarse: once a minute is plenty for "last used".
-  if (row.last_used_at === null || now - row.last_used_at > 60_000) await store.touchToken(row.id, now);
+  if (row.last_used_at === null || now - row.last_used_at > 60_000) await store.tokens.touch(row.id, now);
   const principal = await resolveOwner(store, row.kind as TokenKind, row.owner_id);
   if (!principal) throw unauthorized();
   return { ...principal, workspaceId: row.workspace_id, tokenId: row.id };
@@ -57,14 +57,14 @@ export async function callerFromToken(store: Store, row: TokenRow, now: number):
 
 async function resolveOwner(store: Store, kind: TokenKind, ownerId: string): Promise<Principal | undefined> {
   if (kind === 'user') {
-    const user = await store.getUser(ownerId);
+    const user = await store.users.get(ownerId);
     return user && { kind, id: user.id, name: user.handle, role: user.role };
   }
   if (kind === 'agent') {
-    const agent = await store.getAgent(ownerId);
+    const agent = await store.agents.get(ownerId);
     return agent && { kind, id: agent.id, name: agent.name, role: null };
   }
-  const gateway = await store.getGateway(ownerId);
+  const gateway = await store.gateways.get(ownerId);
   return gateway && { kind, id: gateway.id, name: gateway.name, role: null };
 }
 
@@ -77,7 +77,7 @@ export async function issueToken(
   now = Date.now(),
 ): Promise<string> {
   const minted = mintToken(kind);
-  await store.insertToken({
+  await store.tokens.insert({
     id: minted.id,
     kind,
     owner_id: ownerId,

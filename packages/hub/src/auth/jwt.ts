@@ -46,16 +46,10 @@ export function signingKey(store: Store): Promise<Uint8Array> {
 }
 
 async function loadOrCreateKey(store: Store): Promise<Uint8Array> {
-  const existing = await store.getMeta(signingKeyMeta);
+  const existing = await store.meta.get(signingKeyMeta);
   if (existing) return Buffer.from(existing, 'base64url');
   // Two hubs starting at once on one database: the first insert wins and both read it back.
-  await store.db
-    .insertInto('meta')
-    .values({ key: signingKeyMeta, value: randomBytes(32).toString('base64url') })
-    .onConflict((oc) => oc.column('key').doNothing())
-    .execute();
-  const stored = await store.getMeta(signingKeyMeta);
-  if (!stored) throw new GantryError('internal', 'the JWT signing key could not be stored');
+  const stored = await store.meta.setOnce(signingKeyMeta, randomBytes(32).toString('base64url'));
   return Buffer.from(stored, 'base64url');
 }
 

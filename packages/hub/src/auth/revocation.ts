@@ -43,7 +43,7 @@ export function watchToken(
     if (caller.sessionId && sessionIds.includes(caller.sessionId)) end('signed out');
   });
   const check = async () => {
-    const row = await deps.store.getToken(caller.tokenId).catch(() => 'unknown' as const);
+    const row = await deps.store.tokens.get(caller.tokenId).catch(() => 'unknown' as const);
     if (stopped || row === 'unknown') return;
     if (caller.sessionId && !(await sessionAlive(deps.store, caller.sessionId).catch(() => true)))
       return end('session ended');

@@ -70,13 +70,9 @@ export async function authenticateSession(
   limits: SessionLimits,
   now = Date.now(),
 ): Promise<{ caller: Caller; session: WebSessionRow }> {
-  const session = await store.db
-    .selectFrom('web_sessions')
-    .selectAll()
-    .where('id_hash', '=', hashSecret(secret))
-    .executeTakeFirst();
+  const session = await store.tokens.session(hashSecret(secret));
   if (!session || sessionDeadline(session) <= now) throw sessionEnded();
-  const token = await store.getToken(session.token_id);
+  const token = await store.tokens.get(session.token_id);
   if (!token || token.kind !== 'user' || token.workspace_id !== session.workspace_id) throw sessionEnded();
   // A revoked or expired token, or a removed membership, ends the session with it.
   const caller = await callerFromToken(store, token, now).catch(() => {
@@ -84,21 +80,13 @@ export async function authenticateSession(
   });
   if (now - session.last_used_at > touchEveryMs) {
     const idleExpiresAt = Math.min(now + limits.idleMs, session.expires_at);
-    await store.db
-      .updateTable('web_sessions')
-      .set({ last_used_at: now, idle_expires_at: idleExpiresAt })
-      .where('id_hash', '=', session.id_hash)
-      .execute();
+    await store.tokens.touchSession(session.id_hash, now, idleExpiresAt);
   }
   return { caller: { ...caller, sessionId: session.id_hash }, session };
 }
 
 /** Whether a session still stands (not signed out, not past its idle or absolute end). */
 export async function sessionAlive(store: Store, sessionId: string, now = Date.now()): Promise<boolean> {
-  const row = await store.db
-    .selectFrom('web_sessions')
-    .select(['idle_expires_at', 'expires_at'])
-    .where('id_hash', '=', sessionId)
-    .executeTakeFirst();
+  const row = await store.tokens.session(sessionId);
   return row !== undefined && sessionDeadline(row) > now;
 }

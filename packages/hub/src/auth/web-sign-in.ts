@@ -40,26 +40,23 @@ export async function signIn(
       : await redeemCode(deps.store, input.code, now);
   const secrets = newSessionSecrets();
   const expiresAt = now + deps.limits.maxAgeMs;
-  await deps.store.db
-    .insertInto('web_sessions')
-    .values({
-      id_hash: secrets.idHash,
-      csrf_hash: secrets.csrfHash,
-      token_id: caller.tokenId,
-      workspace_id: caller.workspaceId,
-      created_at: now,
-      last_used_at: now,
-      idle_expires_at: Math.min(now + deps.limits.idleMs, expiresAt),
-      expires_at: expiresAt,
-    })
-    .execute();
-  await prune(deps.store, now);
+  await deps.store.tokens.insertSession({
+    id_hash: secrets.idHash,
+    csrf_hash: secrets.csrfHash,
+    token_id: caller.tokenId,
+    workspace_id: caller.workspaceId,
+    created_at: now,
+    last_used_at: now,
+    idle_expires_at: Math.min(now + deps.limits.idleMs, expiresAt),
+    expires_at: expiresAt,
+  });
+  await deps.store.tokens.pruneSessions(now);
   return { caller: { ...caller, sessionId: secrets.idHash }, secrets, expiresAt };
 }
 
 /** Ends a session: its cookie stops working and streams opened with it close. */
 export async function signOut(deps: Pick<WebSessionDeps, 'store' | 'bus'>, sessionId: string): Promise<void> {
-  await deps.store.db.deleteFrom('web_sessions').where('id_hash', '=', sessionId).execute();
+  await deps.store.tokens.deleteSession(sessionId);
   deps.bus.emit('sessionEnded', { sessionIds: [sessionId] });
 }
 
@@ -77,16 +74,13 @@ export async function createSigninLink(
     );
   const code = randomBytes(32).toString('base64url');
   const expiresAt = now + deps.limits.linkTtlMs;
-  await deps.store.db
-    .insertInto('web_signin_codes')
-    .values({
-      code_hash: hashSecret(code),
-      token_id: caller.tokenId,
-      created_at: now,
-      expires_at: expiresAt,
-      used_at: null,
-    })
-    .execute();
+  await deps.store.tokens.insertSigninCode({
+    code_hash: hashSecret(code),
+    token_id: caller.tokenId,
+    created_at: now,
+    expires_at: expiresAt,
+    used_at: null,
+  });
   // The code rides in the fragment: browsers never send it to a server or in a Referer.
   return { url: `${baseUrl}/signin#code=${code}`, expiresAt };
 }
@@ -98,8 +92,8 @@ export async function sessionView(
   csrfToken: string,
   expiresAt: number,
 ): Promise<WebSession> {
-  const workspace = await store.getWorkspace(caller.workspaceId);
-  const token = await store.getToken(caller.tokenId);
+  const workspace = await store.users.getWorkspace(caller.workspaceId);
+  const token = await store.tokens.get(caller.tokenId);
   const tokenEnds = token?.expires_at ?? Infinity;
   return {
     user: { id: caller.id, name: caller.name, role: caller.role as WebSession['user']['role'] },
@@ -117,30 +111,9 @@ async function userFromToken(store: Store, token: string, now: number): Promise<
 
 /** Marks a code used (compare-and-set, so two uses cannot both win) and returns whom it signs in. */
 async function redeemCode(store: Store, code: string, now: number): Promise<Caller> {
-  const codeHash = hashSecret(code);
-  const used = await store.db
-    .updateTable('web_signin_codes')
-    .set({ used_at: now })
-    .where('code_hash', '=', codeHash)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
-  if (Number(used.numUpdatedRows) !== 1) throw new GantryError('unauthorized', codeUnusable);
-  const row = await store.db
-    .selectFrom('web_signin_codes')
-    .select('token_id')
-    .where('code_hash', '=', codeHash)
-    .executeTakeFirstOrThrow();
-  const token = await store.getToken(row.token_id);
+  const tokenId = await store.tokens.useSigninCode(hashSecret(code), now);
+  if (tokenId === undefined) throw new GantryError('unauthorized', codeUnusable);
+  const token = await store.tokens.get(tokenId);
   if (!token || token.kind !== 'user') throw new GantryError('unauthorized', codeUnusable);
   return callerFromToken(store, token, now);
-}
-
-/** Ended sessions and spent codes are of no use to anyone: sign-ins sweep them. */
-async function prune(store: Store, now: number): Promise<void> {
-  await store.db
-    .deleteFrom('web_sessions')
-    .where((eb) => eb.or([eb('expires_at', '<=', now), eb('idle_expires_at', '<=', now)]))
-    .execute();
-  await store.db.deleteFrom('web_signin_codes').where('expires_at', '<=', now).execute();
 }

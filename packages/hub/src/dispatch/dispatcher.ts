@@ -74,7 +74,10 @@ export class Dispatcher {
       for (const [id, until] of link.rejected) if (until <= now) link.rejected.delete(id);
       const free = link.capacity.free();
       if (free.total === 0 || free.agents.size === 0) continue;
-      const candidates = await this.store.queuedFor([...free.agents.keys()], free.total + link.rejected.size);
+      const candidates = await this.store.assignments.queuedFor(
+        [...free.agents.keys()],
+        free.total + link.rejected.size,
+      );
       let total = free.total;
       for (const row of candidates) {
         if (total === 0) break;

@@ -34,12 +34,12 @@ export class LeaseSweeper {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      for (const row of await this.store.queuedBefore(now - this.settings.queueTtlMs)) {
+      for (const row of await this.store.assignments.queuedBefore(now - this.settings.queueTtlMs)) {
         if (await this.assignments.expire(row, this.settings.queueTtlMs)) {
           this.log.info('assignment expired in the queue', { assignment: row.id });
         }
       }
-      for (const row of await this.store.leaseExpired(now)) {
+      for (const row of await this.store.assignments.leaseExpired(now)) {
         if (row.state === 'offered') {
           // The revoke names the lapsed offer: if the attempt is offered to this gateway again, the
           // new offer is not touched by this revoke arriving late.

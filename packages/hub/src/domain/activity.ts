@@ -3,10 +3,10 @@
  * taken inside the writing transaction, so they follow commit order on SQLite and PostgreSQL alike
  * and a reader `since` an id never skips a late commit. Subscribers hear ids on the bus and re-read.
  */
-import type { Kysely } from 'kysely';
 import type { ActivityData, ActivityDefinition, ActivityEvent, ActivityType, Party } from '@gantry/protocol';
 import type { Bus } from '../bus.ts';
-import type { ActivityTable, Database } from '../store/schema.ts';
+import type { ActivityRow as ActivityTable } from '../store/activity.ts';
+import type { Repositories } from '../store/repositories.ts';
 import type { Store } from '../store/store.ts';
 import { iso } from './views.ts';
 
@@ -29,7 +29,8 @@ export interface NewActivity<A extends ActivityDefinition> {
   internal?: ActivityInternal;
 }
 
-export type Tx = Kysely<Database>;
+/** The store, or one transaction on it. */
+export type Tx = Repositories;
 
 export class Activity {
   constructor(
@@ -49,14 +50,7 @@ export class Activity {
   ): Promise<ActivityTable> {
     const type = entry.type ?? definition.type;
     if (type.endsWith('.*')) throw new Error(`an entry of ${type} names its own type`);
-    const { value } = await trx
-      .updateTable('counters')
-      .set((eb) => ({ value: eb('value', '+', 1) }))
-      .where('name', '=', 'activity')
-      .returning('value')
-      .executeTakeFirstOrThrow();
-    const row: ActivityTable = {
-      id: Number(value),
+    return trx.activity.insert({
       workspace_id: entry.workspaceId,
       type,
       ts: now,
@@ -66,9 +60,7 @@ export class Activity {
       subject: entry.subject ?? null,
       data: JSON.stringify(entry.data),
       internal: entry.internal ? JSON.stringify(entry.internal) : null,
-    };
-    await trx.insertInto('activity').values(row).execute();
-    return row;
+    });
   }
 
   /** Tells subscribers about committed entries. */
@@ -79,7 +71,7 @@ export class Activity {
 
   /** Appends one entry in its own transaction and publishes it. */
   async append<A extends ActivityDefinition>(definition: A, entry: NewActivity<A>): Promise<ActivityEvent> {
-    const row = await this.store.db.transaction().execute((trx) => this.record(trx, definition, entry));
+    const row = await this.store.transaction((tx) => this.record(tx, definition, entry));
     this.published(row);
     return activityView(row);
   }
@@ -90,26 +82,14 @@ export class Activity {
     afterId: number,
     options: { types?: readonly string[]; limit?: number } = {},
   ): Promise<ActivityEvent[]> {
-    const rows = await this.store.db
-      .selectFrom('activity')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .where('id', '>', afterId)
-      .orderBy('id')
-      .limit(options.limit ?? 1000)
-      .execute();
+    const rows = await this.store.activity.since(workspaceId, afterId, options.limit ?? 1000);
     const types = options.types ?? [];
     return rows.filter((row) => matchesType(row.type, types)).map(activityView);
   }
 
   /** The newest id of a workspace's log (0 when empty). */
-  async lastId(workspaceId: string): Promise<number> {
-    const row = await this.store.db
-      .selectFrom('activity')
-      .select((eb) => eb.fn.max('id').as('id'))
-      .where('workspace_id', '=', workspaceId)
-      .executeTakeFirst();
-    return Number(row?.id ?? 0);
+  lastId(workspaceId: string): Promise<number> {
+    return this.store.activity.lastId(workspaceId);
   }
 }
 

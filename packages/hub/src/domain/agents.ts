@@ -20,22 +20,22 @@ export async function createAgent(
   input: { name: string; kind?: Agent['kind'] },
 ): Promise<{ agent: Agent; key: string }> {
   requireRole(caller, 'admin', 'create agents');
-  if (await store.findAgent(caller.workspaceId, input.name)) {
+  if (await store.agents.find(caller.workspaceId, input.name)) {
     throw new GantryError('conflict', `an agent named '${input.name}' already exists`);
   }
-  const row = await store.createAgent(caller.workspaceId, input.name, input.kind ?? 'managed');
+  const row = await store.agents.create(caller.workspaceId, input.name, input.kind ?? 'managed');
   const key = await issueToken(store, 'agent', row.id, caller.workspaceId);
   return { agent: (await agentViews(store, [row]))[0] as Agent, key };
 }
 
 export async function findAgentOrThrow(store: Store, caller: Actor, ref: string): Promise<AgentRow> {
-  const agent = await store.findAgent(caller.workspaceId, ref);
+  const agent = await store.agents.find(caller.workspaceId, ref);
   if (!agent) throw new GantryError('not_found', `no agent named or with id '${ref}'`);
   return agent;
 }
 
 export async function agentViews(store: Store, rows: AgentRow[]): Promise<Agent[]> {
-  const gateways = await store.agentGateways(rows.map((r) => r.id));
+  const gateways = await store.gateways.ofAgents(rows.map((r) => r.id));
   return rows.map((row) => ({
     id: row.id,
     name: row.name,
@@ -64,9 +64,9 @@ export async function connectGateway(
   if (caller.kind !== 'agent') {
     throw new GantryError('forbidden', 'gateway connect needs an agent key (gnt_a_...)');
   }
-  const workspace = await store.getWorkspace(caller.workspaceId);
+  const workspace = await store.users.getWorkspace(caller.workspaceId);
   if (!workspace) throw new GantryError('not_found', 'workspace not found');
-  let gateway = input.gatewayId ? await store.getGateway(input.gatewayId) : undefined;
+  let gateway = input.gatewayId ? await store.gateways.get(input.gatewayId) : undefined;
   if (gateway) {
     const proof = input.gatewayToken
       ? await authenticate(store, input.gatewayToken).catch(() => undefined)
@@ -82,14 +82,14 @@ export async function connectGateway(
   }
   let gatewayToken: string | undefined;
   if (!gateway) {
-    gateway = await store.createGateway(caller.workspaceId, input.name, input.hostname ?? null);
+    gateway = await store.gateways.create(caller.workspaceId, input.name, input.hostname ?? null);
     gatewayToken = await issueToken(store, 'gateway', gateway.id, caller.workspaceId);
   } else if (gateway.name !== input.name) {
-    await store.updateGateway(gateway.id, { name: input.name });
+    await store.gateways.update(gateway.id, { name: input.name });
   }
-  await store.attachAgent(gateway.id, caller.id, input.provider);
+  await store.gateways.attach(gateway.id, caller.id, input.provider);
   const fingerprint = await devices.record(gateway, input);
-  const agent = await store.getAgent(caller.id);
+  const agent = await store.agents.get(caller.id);
   if (!agent) throw new GantryError('not_found', 'agent not found');
   const trust = await devices.trustAfterConnect(gateway, agent, fingerprint);
   return {
@@ -102,9 +102,9 @@ export async function connectGateway(
 }
 
 export async function gatewayViews(store: Store, links: Links, workspaceId: string): Promise<Gateway[]> {
-  const rows = await store.listGateways(workspaceId);
-  const agents = await store.gatewayAgents(rows.map((r) => r.id));
-  const held = await Promise.all(rows.map((r) => store.heldBy(r.id)));
+  const rows = await store.gateways.list(workspaceId);
+  const agents = await store.gateways.agentsOf(rows.map((r) => r.id));
+  const held = await Promise.all(rows.map((r) => store.assignments.heldBy(r.id)));
   return rows.map((row, i) => ({
     id: row.id,
     name: row.name,

@@ -53,13 +53,13 @@ export class Approvals {
 
   async list(caller: Actor, filter: { status?: string; limit?: number }): Promise<ApprovalRow[]> {
     requireApprover(caller);
-    return this.store.listApprovals(caller.workspaceId, filter);
+    return this.store.approvals.list(caller.workspaceId, filter);
   }
 
   /** Reads an approval of the caller's workspace, or throws not_found. */
   async get(caller: Actor, id: string): Promise<ApprovalRow> {
     requireApprover(caller);
-    const row = await this.store.getApproval(id);
+    const row = await this.store.approvals.get(id);
     if (!row || row.workspace_id !== caller.workspaceId)
       throw new GantryError('not_found', `no approval ${id}`);
     return row;
@@ -76,19 +76,19 @@ export class Approvals {
   ): Promise<{ approval: ApprovalRow; gatewayId: string | null }> {
     const approval = await this.get(caller, id);
     if (approval.status !== 'pending') throw alreadyDecided(approval);
-    const assignment = await this.store.getAssignment(approval.assignment_id);
+    const assignment = await this.store.assignments.get(approval.assignment_id);
     if (!assignment || !isLive(assignment, approval.attempt)) {
       // The attempt ended without this approval being expired (the hub stopped in between).
-      await this.store.expireApprovals(approval.assignment_id, approval.attempt);
+      await this.store.approvals.expire(approval.assignment_id, approval.attempt);
       throw alreadyDecided({ ...approval, status: 'expired', decided_by: null });
     }
-    const decided = await this.store.updateApproval(id, ['pending'], {
+    const decided = await this.store.approvals.update(id, ['pending'], {
       status: decision,
       decided_at: Date.now(),
       decided_by: caller.id,
     });
     if (!decided) throw alreadyDecided(await this.get(caller, id)); // another decision won the race
-    await this.store.audit({
+    await this.store.audit.record({
       workspaceId: approval.workspace_id,
       actor: `user:${caller.id}`,
       action: `approval_${decision}`,
@@ -105,7 +105,7 @@ export class Approvals {
 
   /** The decisions a (re)connected gateway has not confirmed yet, as frames to send it again. */
   async unanswered(gatewayId: string): Promise<HubFrameOf<'permission'>[]> {
-    return (await this.store.unansweredDecisions(gatewayId)).map(permissionFrame);
+    return (await this.store.approvals.unanswered(gatewayId)).map(permissionFrame);
   }
 
   private async requested(row: AssignmentRow, attempt: number, data: unknown): Promise<void> {
@@ -117,7 +117,7 @@ export class Approvals {
     const live = isLive(row, attempt);
     const id = newId('apv', now);
     const subject = subjectOf(tool, input);
-    await this.store.insertApproval({
+    await this.store.approvals.insert({
       id,
       workspace_id: row.workspace_id,
       kind: 'tool_permission',
@@ -135,7 +135,7 @@ export class Approvals {
       answered: 0,
     });
     if (!live) return;
-    const agent = await this.store.getAgent(row.agent_id);
+    const agent = await this.store.agents.get(row.agent_id);
     await announceRequested(this.activity, {
       id,
       workspaceId: row.workspace_id,
@@ -154,13 +154,13 @@ export class Approvals {
   private async confirmed(assignmentId: string, attempt: number, data: unknown): Promise<void> {
     const parsed = providerEventSchemas.permission_decided.safeParse(data);
     if (!parsed.success) return;
-    const approval = await this.store.findApproval(assignmentId, attempt, parsed.data.requestId);
+    const approval = await this.store.approvals.find(assignmentId, attempt, parsed.data.requestId);
     if (!approval) return;
     const settle = settlement(parsed.data);
     const settled =
       settle !== undefined &&
-      (await this.store.updateApproval(approval.id, settle.from, { ...settle.patch, answered: 1 }));
-    if (!settled) await this.store.updateApproval(approval.id, approvalStatuses, { answered: 1 });
+      (await this.store.approvals.update(approval.id, settle.from, { ...settle.patch, answered: 1 }));
+    if (!settled) await this.store.approvals.update(approval.id, approvalStatuses, { answered: 1 });
   }
 }
 

@@ -79,7 +79,7 @@ export class AssignmentNews {
     }
     // A replayed batch (seqs the hub already had) is not news.
     if (!status || (known !== undefined && status.seq <= known)) return;
-    const row = await this.store.getAssignment(id);
+    const row = await this.store.assignments.get(id);
     if (!row) return;
     const { message, progress } = status.data;
     await this.announce(assignmentProgress, row, {
@@ -98,7 +98,7 @@ export class AssignmentNews {
     agentName?: string,
   ): Promise<void> {
     if (!this.activity) return;
-    const name = agentName ?? (await this.store.getAgent(row.agent_id))?.name ?? row.agent_id;
+    const name = agentName ?? (await this.store.agents.get(row.agent_id))?.name ?? row.agent_id;
     const agent = { id: row.agent_id, name };
     await this.activity.append(definition, {
       workspaceId: row.workspace_id,

@@ -41,7 +41,7 @@ export class Assignments {
   }
 
   async create(caller: Actor, input: CreateAssignment): Promise<AssignmentRow> {
-    const agent = await this.store.findAgent(caller.workspaceId, input.agent);
+    const agent = await this.store.agents.find(caller.workspaceId, input.agent);
     if (!agent) throw new GantryError('not_found', `no agent named or with id '${input.agent}'`);
     if (agent.kind !== 'managed') {
       throw new GantryError(
@@ -51,7 +51,7 @@ export class Assignments {
           : `agent '${agent.name}' is ${agent.kind}: it does not run assignments`,
       );
     }
-    const row = await this.store.createAssignment({
+    const row = await this.store.assignments.create({
       workspaceId: caller.workspaceId,
       agentId: agent.id,
       prompt: input.prompt,
@@ -71,7 +71,7 @@ export class Assignments {
 
   /** Reads an assignment the caller may see, or throws not_found. */
   async get(caller: Actor, id: string): Promise<AssignmentRow> {
-    const row = await this.store.getAssignment(id);
+    const row = await this.store.assignments.get(id);
     if (!row || row.workspace_id !== caller.workspaceId || !canSee(caller, row)) {
       throw new GantryError('not_found', `no assignment ${id}`);
     }
@@ -101,7 +101,9 @@ export class Assignments {
       return ended;
     }
     if (state === 'cancelling') return row;
-    const moved = await this.store.transition(id, ['starting', 'running'], { state: 'cancelling' });
+    const moved = await this.store.assignments.transition(id, ['starting', 'running'], {
+      state: 'cancelling',
+    });
     if (!moved) return this.cancel(caller, id);
     this.changed(id);
     const cancelling = await this.reload(id);
@@ -114,7 +116,7 @@ export class Assignments {
   /** Hands a queued assignment to a gateway under a new offer id (its fencing token), returned. */
   async offer(row: AssignmentRow, gatewayId: string, leaseUntil: number): Promise<string | undefined> {
     const offerId = newId('off');
-    const ok = await this.store.transition(
+    const ok = await this.store.assignments.transition(
       row.id,
       ['queued'],
       { state: 'offered', gateway_id: gatewayId, offer_id: offerId, lease_expires_at: leaseUntil },
@@ -127,7 +129,7 @@ export class Assignments {
 
   /** The gateway accepted: its claim stands while the offer it names is still its own. */
   claim(id: string, attempt: number, gatewayId: string, offerId: string | undefined, leaseUntil: number) {
-    return this.store.transition(
+    return this.store.assignments.transition(
       id,
       ['offered'],
       { lease_expires_at: leaseUntil },
@@ -147,8 +149,8 @@ export class Assignments {
     offerId?: string,
     revoke?: string,
   ): Promise<boolean> {
-    const held = revoke === undefined ? undefined : await this.store.getAssignment(id);
-    const ok = await this.store.transition(
+    const held = revoke === undefined ? undefined : await this.store.assignments.get(id);
+    const ok = await this.store.assignments.transition(
       id,
       ['offered'],
       { state: 'queued', gateway_id: null, offer_id: null, lease_expires_at: null },
@@ -164,7 +166,7 @@ export class Assignments {
 
   /** The gateway is about to spawn, under the offer it names. Idempotent: a reconnect may ask again. */
   async starting(id: string, attempt: number, gatewayId: string, offerId?: string): Promise<boolean> {
-    const ok = await this.store.transition(
+    const ok = await this.store.assignments.transition(
       id,
       ['offered'],
       { state: 'starting', started_at: Date.now() },
@@ -174,15 +176,17 @@ export class Assignments {
       this.changed(id);
       return true;
     }
-    const row = await this.store.getAssignment(id);
+    const row = await this.store.assignments.get(id);
     const sameOffer = offerId === undefined || row?.offer_id === offerId;
     return !!row && holds(row, gatewayId, attempt) && row.state === 'starting' && sameOffer;
   }
 
   async running(id: string, attempt: number, gatewayId: string): Promise<void> {
-    if (await this.store.transition(id, ['starting'], { state: 'running' }, { gatewayId, attempt })) {
+    if (
+      await this.store.assignments.transition(id, ['starting'], { state: 'running' }, { gatewayId, attempt })
+    ) {
       this.changed(id);
-      const row = await this.store.getAssignment(id);
+      const row = await this.store.assignments.get(id);
       if (row) await this.news.started(row, gatewayId);
     }
   }
@@ -203,10 +207,10 @@ export class Assignments {
     const known = this.contiguous.get(key);
     let upTo: number;
     if (known !== undefined && events.length > 0 && events.every((e, i) => e.seq === known + 1 + i)) {
-      await this.store.insertEvents(id, attempt, rows);
+      await this.store.events.insert(id, attempt, rows);
       upTo = known + events.length;
     } else {
-      upTo = await this.store.appendEvents(id, attempt, rows);
+      upTo = await this.store.events.append(id, attempt, rows);
     }
     // Delete and set again so the most recent attempts stay last; the oldest go first.
     this.contiguous.delete(key);
@@ -222,7 +226,7 @@ export class Assignments {
    * expects (another attempt, or already ended); the caller still acks it so it is not resent.
    */
   async complete(frame: ResultFrame, gatewayId: string): Promise<boolean> {
-    const row = await this.store.getAssignment(frame.assignmentId);
+    const row = await this.store.assignments.get(frame.assignmentId);
     if (!row || !holds(row, gatewayId, frame.attempt)) return false;
     if (frame.status === 'lost') {
       return (await this.lose(row, frame.error?.message ?? 'the gateway lost the run')) !== 'moved';
@@ -280,7 +284,7 @@ export class Assignments {
       return ok ? 'cancelled' : 'moved';
     }
     if (row.attempt <= row.retries) {
-      const ok = await this.store.transition(
+      const ok = await this.store.assignments.transition(
         row.id,
         ['starting', 'running'],
         {
@@ -293,7 +297,7 @@ export class Assignments {
         { attempt: row.attempt },
       );
       if (!ok) return 'moved';
-      await this.store.expireApprovals(row.id, row.attempt);
+      await this.store.approvals.expire(row.id, row.attempt);
       await this.announceQueued(row.id);
       return 'requeued';
     }
@@ -324,7 +328,7 @@ export class Assignments {
       error?: { code: string; message: string };
     },
   ): Promise<boolean> {
-    const ok = await this.store.transition(
+    const ok = await this.store.assignments.transition(
       row.id,
       from,
       {
@@ -341,7 +345,7 @@ export class Assignments {
     );
     if (!ok) return false;
     // Nobody can answer the attempt's open permission requests any more.
-    await this.store.expireApprovals(row.id, row.attempt);
+    await this.store.approvals.expire(row.id, row.attempt);
     this.changed(row.id);
     await this.news.finished(row, end);
     return true;
@@ -354,7 +358,7 @@ export class Assignments {
   }
 
   private async reload(id: string): Promise<AssignmentRow> {
-    const row = await this.store.getAssignment(id);
+    const row = await this.store.assignments.get(id);
     if (!row) throw new GantryError('not_found', `no assignment ${id}`);
     return row;
   }

@@ -5,7 +5,6 @@
  * `context.set` entry, and only after that are the old chunks removed.
  */
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
 import {
   GantryError,
   maxContextFileBytes,
@@ -103,10 +102,13 @@ export class ContextStore {
       const bytes = Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
-      await this.store.db
-        .insertInto('context_chunks')
-        .values({ workspace_id: caller.workspaceId, key, upload_id: uploadId, n: n++, bytes })
-        .execute();
+      await this.store.context.insertChunk({
+        workspace_id: caller.workspaceId,
+        key,
+        upload_id: uploadId,
+        n: n++,
+        bytes,
+      });
     };
     const reader = input.body()?.getReader();
     try {
@@ -142,7 +144,7 @@ export class ContextStore {
       return await this.put(actor, row);
     } catch (err) {
       await reader?.cancel().catch(() => undefined);
-      await this.dropChunks(uploadId);
+      await this.store.context.dropChunks(uploadId);
       throw err;
     }
   }
@@ -171,18 +173,13 @@ export class ContextStore {
     const body = new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         if (sent >= row.size) return controller.close();
-        const chunk = await this.store.db
-          .selectFrom('context_chunks')
-          .select('bytes')
-          .where('upload_id', '=', uploadId)
-          .where('n', '=', n++)
-          .executeTakeFirst();
-        if (!chunk) {
+        const bytes = await this.store.context.chunk(uploadId, n++);
+        if (!bytes) {
           controller.error(new GantryError('conflict', `context file ${key} changed while it was read`));
           return;
         }
-        sent += chunk.bytes.byteLength;
-        controller.enqueue(new Uint8Array(chunk.bytes));
+        sent += bytes.byteLength;
+        controller.enqueue(new Uint8Array(bytes));
       },
     });
     return { entry, body };
@@ -192,27 +189,16 @@ export class ContextStore {
   async list(caller: Actor, options: { prefix?: string; limit?: number } = {}): Promise<ContextEntry[]> {
     actorOf(caller);
     const prefix = options.prefix ?? '';
-    const rows = await this.store.db
-      .selectFrom('context_entries')
-      .selectAll()
-      .where('workspace_id', '=', caller.workspaceId)
-      .$if(prefix !== '', (q) => q.where(sql<boolean>`substr(key, 1, ${prefix.length}) = ${prefix}`))
-      .orderBy('key')
-      .limit(options.limit ?? 1000)
-      .execute();
+    const rows = await this.store.context.list(caller.workspaceId, prefix, options.limit ?? 1000);
     return rows.map((row) => entryView(row, false));
   }
 
   async delete(caller: Actor, key: string): Promise<ContextEntry> {
     const actor = actorOf(caller);
-    const { row, entry } = await this.store.db.transaction().execute(async (trx) => {
-      const row = await this.row(caller.workspaceId, key, trx);
-      await trx
-        .deleteFrom('context_entries')
-        .where('workspace_id', '=', caller.workspaceId)
-        .where('key', '=', key)
-        .execute();
-      const entry = await this.activity.record(trx, contextDeleted, {
+    const { row, entry } = await this.store.transaction(async (tx) => {
+      const row = await this.row(caller.workspaceId, key, tx);
+      await tx.context.delete(caller.workspaceId, key);
+      const entry = await this.activity.record(tx, contextDeleted, {
         workspaceId: caller.workspaceId,
         actor,
         subject: key,
@@ -221,58 +207,37 @@ export class ContextStore {
       return { row, entry };
     });
     this.activity.published(entry);
-    if (row.upload_id) await this.dropChunks(row.upload_id);
+    if (row.upload_id) await this.store.context.dropChunks(row.upload_id);
     return entryView(row, false);
   }
 
   /** Makes `row` the key's entry with its `context.set` entry, then drops the chunks it replaced. */
   private async put(actor: Party, row: ContextEntryTable): Promise<ContextEntry> {
     const view = entryView(row, false);
-    const { previous, entry } = await this.store.db.transaction().execute(async (trx) => {
-      const previous = await trx
-        .selectFrom('context_entries')
-        .select('upload_id')
-        .where('workspace_id', '=', row.workspace_id)
-        .where('key', '=', row.key)
-        .$if(this.store.kind === 'postgres', (q) => q.forUpdate())
-        .executeTakeFirst();
-      const { workspace_id: _w, key: _k, ...changes } = row;
-      await trx
-        .insertInto('context_entries')
-        .values(row)
-        .onConflict((oc) => oc.columns(['workspace_id', 'key']).doUpdateSet(changes))
-        .execute();
+    const { previous, entry } = await this.store.transaction(async (tx) => {
+      const previous = await tx.context.put(row);
       const entry = await this.activity.record(
-        trx,
+        tx,
         contextSet,
         {
           workspaceId: row.workspace_id,
           actor,
           subject: row.key,
-          data: { entry: view, replaced: previous !== undefined },
+          data: { entry: view, replaced: previous.replaced },
         },
         row.updated_at,
       );
       return { previous, entry };
     });
     this.activity.published(entry);
-    if (previous?.upload_id) await this.dropChunks(previous.upload_id);
+    if (previous.uploadId) await this.store.context.dropChunks(previous.uploadId);
     return view;
   }
 
-  private async row(workspaceId: string, key: string, db: Tx = this.store.db): Promise<ContextEntryTable> {
-    const row = await db
-      .selectFrom('context_entries')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .where('key', '=', key)
-      .executeTakeFirst();
+  private async row(workspaceId: string, key: string, tx: Tx = this.store): Promise<ContextEntryTable> {
+    const row = await tx.context.get(workspaceId, key);
     if (!row) throw new GantryError('not_found', `no context entry ${key} (see \`gantry context list\`)`);
     return row;
-  }
-
-  private async dropChunks(uploadId: string): Promise<void> {
-    await this.store.db.deleteFrom('context_chunks').where('upload_id', '=', uploadId).execute();
   }
 
   valueTooLarge(size: number | string): GantryError {

@@ -12,14 +12,13 @@ import type { Actor } from './actor.ts';
 import { requireRole } from '../auth/roles.ts';
 import type { Bus } from '../bus.ts';
 import { newId } from '../ids.ts';
-import type { DeviceGrantTable, DeviceTable } from '../store/schema.ts';
+import type { DeviceRow, GrantRow } from '../store/devices.ts';
 import type { AgentRow, GatewayRow, Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
 import { announceRequested } from './approval-activity.ts';
 import { gatewayApprovalView } from './views.ts';
 
-export type DeviceRow = DeviceTable;
-export type GrantRow = DeviceGrantTable;
+export type { DeviceRow, GrantRow } from '../store/devices.ts';
 
 /** Who the gateway says it is at connect or hello. */
 export interface Fingerprint {
@@ -70,11 +69,7 @@ export class Devices {
   ) {}
 
   get(gatewayId: string): Promise<DeviceRow | undefined> {
-    return this.store.db
-      .selectFrom('devices')
-      .selectAll()
-      .where('gateway_id', '=', gatewayId)
-      .executeTakeFirst();
+    return this.store.devices.get(gatewayId);
   }
 
   /** Whether `publicKey` is the key recorded for the gateway (a gateway with none matches any). */
@@ -91,19 +86,16 @@ export class Devices {
     if (!input.publicKey) return this.fingerprintOf(device, input);
     const fingerprint = keyFingerprint(input.publicKey);
     if (!device) {
-      await this.store.db
-        .insertInto('devices')
-        .values({
-          gateway_id: gateway.id,
-          workspace_id: gateway.workspace_id,
-          public_key: input.publicKey,
-          fingerprint,
-          hostname: input.hostname ?? '',
-          os_user: input.osUser ?? '',
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      await this.store.devices.insert({
+        gateway_id: gateway.id,
+        workspace_id: gateway.workspace_id,
+        public_key: input.publicKey,
+        fingerprint,
+        hostname: input.hostname ?? '',
+        os_user: input.osUser ?? '',
+        created_at: now,
+        updated_at: now,
+      });
     }
     return { fingerprint, hostname: input.hostname ?? '', osUser: input.osUser ?? '' };
   }
@@ -122,13 +114,7 @@ export class Devices {
    * after a denial; a hello never does.
    */
   async grant(gateway: GatewayRow, agent: AgentRow, fp: Fingerprint, rerequest: boolean): Promise<GrantRow> {
-    const grants = await this.store.db
-      .selectFrom('device_grants')
-      .selectAll()
-      .where('agent_id', '=', agent.id)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .execute();
+    const grants = await this.store.devices.grantsOfAgent(agent.id);
     const own = grants.filter((g) => g.gateway_id === gateway.id);
     const latest = own[0];
     const same = (g: GrantRow) =>
@@ -136,7 +122,7 @@ export class Devices {
     if (latest && same(latest) && !(latest.status === 'denied' && rerequest)) return latest;
     // The last fingerprint this gateway was trusted with: a change of host or user is asked about.
     const trusted = own.find((g) => g.status === 'approved');
-    const others = await this.store.agentGateways([agent.id]);
+    const others = await this.store.gateways.ofAgents([agent.id]);
     const fresh = grants.length === 0 && others.every((g) => g.id === gateway.id);
     // The same device (key, host, user) already trusted for this agent under another gateway
     // registration (e.g. its hub moved to another address): a restart on the same machine.
@@ -160,8 +146,8 @@ export class Devices {
       decided_at: auto ? now : null,
       decided_by: tofu ? 'trust_on_first_use' : sameDevice ? 'same_device' : null,
     };
-    await this.store.db.insertInto('device_grants').values(row).execute();
-    await this.store.audit({
+    await this.store.devices.insertGrant(row);
+    await this.store.audit.record({
       workspaceId: gateway.workspace_id,
       actor: `gateway:${gateway.id}`,
       action: tofu
@@ -207,10 +193,10 @@ export class Devices {
       );
     }
     const fp = this.fingerprintOf(device, { hostname: frame.hostname, osUser: frame.osUser });
-    const attached = await this.store.gatewayAgents([gateway.id]);
+    const attached = await this.store.gateways.agentsOf([gateway.id]);
     const admission: Admission = { served: [], pending: [], denied: [] };
     for (const a of attached) {
-      const agent = await this.store.getAgent(a.id);
+      const agent = await this.store.agents.get(a.id);
       if (!agent) continue;
       const grant = await this.grant(gateway, agent, fp, false);
       if (grant.status === 'approved') admission.served.push({ id: a.id, name: a.name });
@@ -239,27 +225,13 @@ export class Devices {
   }
 
   private row(id: string): Promise<GrantRow | undefined> {
-    return this.store.db.selectFrom('device_grants').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.store.devices.grant(id);
   }
 
   async approvals(caller: Actor, filter: { status?: string; limit?: number }): Promise<Approval[]> {
     requireAdmin(caller, 'read or decide approvals');
-    let query = this.store.db
-      .selectFrom('device_grants')
-      .selectAll()
-      .where('workspace_id', '=', caller.workspaceId);
     // Trust on first use and a known device are recorded as grants but asked of no one: not approvals.
-    query = query.where((eb) =>
-      eb.or([
-        eb('decided_by', 'is', null),
-        eb('decided_by', 'not in', ['trust_on_first_use', 'same_device']),
-      ]),
-    );
-    if (filter.status) query = query.where('status', '=', filter.status);
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .limit(filter.limit ?? 100)
-      .execute();
+    const rows = await this.store.devices.approvals(caller.workspaceId, filter);
     return Promise.all(rows.map((row) => this.view(row)));
   }
 
@@ -281,23 +253,14 @@ export class Devices {
       );
     }
     const now = Date.now();
-    const result = await this.store.db
-      .updateTable('device_grants')
-      .set({ status: decision, decided_at: now, decided_by: caller.id })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) return this.decide(caller, id, decision); // lost a race: say why
+    if (!(await this.store.devices.decideGrant(id, decision, caller.id, now)))
+      return this.decide(caller, id, decision); // lost a race: say why
     const row = (await this.row(id)) as GrantRow;
     if (decision === 'approved') {
       // The approved host and user become the device's recorded ones.
-      await this.store.db
-        .updateTable('devices')
-        .set({ hostname: row.hostname, os_user: row.os_user, updated_at: now })
-        .where('gateway_id', '=', row.gateway_id)
-        .execute();
+      await this.store.devices.setHost(row.gateway_id, row.hostname, row.os_user, now);
     }
-    await this.store.audit({
+    await this.store.audit.record({
       workspaceId: row.workspace_id,
       actor: `user:${caller.id}`,
       action: `approval_${decision}`,
@@ -309,7 +272,7 @@ export class Devices {
   }
 
   private async view(row: GrantRow): Promise<Approval> {
-    const agent = await this.store.getAgent(row.agent_id);
+    const agent = await this.store.agents.get(row.agent_id);
     return gatewayApprovalView(row, { id: row.agent_id, name: agent?.name ?? row.agent_id });
   }
 
@@ -322,7 +285,7 @@ export class Devices {
     summaries: readonly BindingSummary[],
   ): Promise<void> {
     const key = `bindings:${gatewayId}`;
-    const saved = await this.store.getMeta(key);
+    const saved = await this.store.meta.get(key);
     const before = JSON.parse(saved ?? '{}') as Record<string, BindingSummary>;
     const after: Record<string, BindingSummary> = {};
     for (const summary of summaries) {
@@ -330,7 +293,7 @@ export class Devices {
       const old = before[summary.agentId];
       // The first report of a gateway is what it had before the hub saw it: recorded, not a change.
       if (saved === undefined || (old && JSON.stringify(old) === JSON.stringify(summary))) continue;
-      await this.store.audit({
+      await this.store.audit.record({
         workspaceId,
         actor: `gateway:${gatewayId}`,
         action: 'binding_changed',
@@ -339,11 +302,11 @@ export class Devices {
       });
     }
     if (JSON.stringify(before) !== JSON.stringify(after))
-      await this.store.setMeta(key, JSON.stringify(after));
+      await this.store.meta.set(key, JSON.stringify(after));
   }
 
   async bindingsOf(gatewayId: string): Promise<Record<string, BindingSummary>> {
-    return JSON.parse((await this.store.getMeta(`bindings:${gatewayId}`)) ?? '{}') as Record<
+    return JSON.parse((await this.store.meta.get(`bindings:${gatewayId}`)) ?? '{}') as Record<
       string,
       BindingSummary
     >;
@@ -351,13 +314,7 @@ export class Devices {
 
   /** The latest grant of each agent on a gateway. */
   async grantsOf(gatewayId: string): Promise<Map<string, GrantRow>> {
-    const rows = await this.store.db
-      .selectFrom('device_grants')
-      .selectAll()
-      .where('gateway_id', '=', gatewayId)
-      .orderBy('created_at', 'asc')
-      .orderBy('id', 'asc')
-      .execute();
+    const rows = await this.store.devices.grantsOfGateway(gatewayId);
     return new Map(rows.map((r) => [r.agent_id, r]));
   }
 }

@@ -37,7 +37,7 @@ export class Folders {
     requireGateway(caller);
     const known = await this.latest(caller.id, input.workdir);
     if (known) {
-      const agent = await this.store.getAgent(known.agent_id);
+      const agent = await this.store.agents.get(known.agent_id);
       if (agent && agent.name !== input.name) {
         throw new GantryError(
           'conflict',
@@ -46,14 +46,14 @@ export class Folders {
       }
       if (known.status !== 'denied') return this.view(known);
     }
-    let agent = await this.store.findAgent(caller.workspaceId, input.name);
+    let agent = await this.store.agents.find(caller.workspaceId, input.name);
     if (agent && agent.kind !== 'pass_through') {
       throw new GantryError(
         'conflict',
         `agent '${input.name}' exists and is not a pass-through agent: pick another name`,
       );
     }
-    agent ??= await this.store.createAgent(caller.workspaceId, input.name, 'pass_through');
+    agent ??= await this.store.agents.create(caller.workspaceId, input.name, 'pass_through');
     const now = Date.now();
     const row: FolderRow = {
       id: newId('apv', now),
@@ -70,8 +70,8 @@ export class Folders {
       decided_by: null,
       key_issued_at: null,
     };
-    await this.store.db.insertInto('folders').values(row).execute();
-    await this.store.audit({
+    await this.store.devices.insertFolder(row);
+    await this.store.audit.record({
       workspaceId: caller.workspaceId,
       actor: `gateway:${caller.id}`,
       action: 'folder_requested',
@@ -98,12 +98,8 @@ export class Folders {
     const folder = await this.view(row);
     if (row.status !== 'approved' || !needKey) return { folder };
     const key = await issueToken(this.store, 'agent', row.agent_id, row.workspace_id);
-    await this.store.db
-      .updateTable('folders')
-      .set({ key_issued_at: Date.now() })
-      .where('id', '=', id)
-      .execute();
-    await this.store.audit({
+    await this.store.devices.folderKeyIssued(id);
+    await this.store.audit.record({
       workspaceId: row.workspace_id,
       actor: `gateway:${caller.id}`,
       action: 'folder_key_issued',
@@ -119,14 +115,8 @@ export class Folders {
   async approvals(caller: Actor, filter: { status?: string; limit?: number }): Promise<Approval[]> {
     requireRole(caller, 'admin', 'read or decide approvals');
     if (filter.status === 'expired') return [];
-    let q = this.store.db
-      .selectFrom('folders')
-      .selectAll()
-      .where('workspace_id', '=', caller.workspaceId)
-      .orderBy('created_at', 'desc')
-      .limit(filter.limit ?? 100);
-    if (filter.status) q = q.where('status', '=', filter.status);
-    return Promise.all((await q.execute()).map((row) => this.approvalView(row)));
+    const rows = await this.store.devices.folders(caller.workspaceId, filter);
+    return Promise.all(rows.map((row) => this.approvalView(row)));
   }
 
   /** A folder approval of the caller's workspace, or undefined when `id` is none. */
@@ -143,13 +133,7 @@ export class Folders {
     if (!row || row.workspace_id !== caller.workspaceId)
       throw new GantryError('not_found', `no approval ${id}`);
     const now = Date.now();
-    const updated = await this.store.db
-      .updateTable('folders')
-      .set({ status: decision, decided_at: now, decided_by: caller.id })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) {
+    if (!(await this.store.devices.decideFolder(id, decision, caller.id, now))) {
       const current = (await this.get(id)) ?? row;
       throw new GantryError(
         'conflict',
@@ -157,7 +141,7 @@ export class Folders {
         { details: { status: current.status } },
       );
     }
-    await this.store.audit({
+    await this.store.audit.record({
       workspaceId: row.workspace_id,
       actor: `user:${caller.id}`,
       action: `approval_${decision}`,
@@ -168,22 +152,15 @@ export class Folders {
   }
 
   private get(id: string): Promise<FolderRow | undefined> {
-    return this.store.db.selectFrom('folders').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.store.devices.folder(id);
   }
 
   private latest(gatewayId: string, workdir: string): Promise<FolderRow | undefined> {
-    return this.store.db
-      .selectFrom('folders')
-      .selectAll()
-      .where('gateway_id', '=', gatewayId)
-      .where('workdir', '=', workdir)
-      .orderBy('created_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    return this.store.devices.latestFolder(gatewayId, workdir);
   }
 
   private async agentOf(row: FolderRow) {
-    const agent = await this.store.getAgent(row.agent_id);
+    const agent = await this.store.agents.get(row.agent_id);
     return { id: row.agent_id, name: agent?.name ?? row.agent_id };
   }
 

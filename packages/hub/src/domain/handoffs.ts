@@ -200,17 +200,14 @@ export class Handoffs {
       });
       throw new GantryError('forbidden', `handoff ${id} is ${root.author_name}'s: only its asker follows it`);
     }
-    const agent = await this.store.getAgent(meta.agentId);
+    const agent = await this.store.agents.get(meta.agentId);
     if (!agent) throw new GantryError('not_found', `the agent of handoff ${id} no longer exists`);
-    const rows = await this.store.db
-      .selectFrom('messages')
-      .selectAll()
-      .where('workspace_id', '=', caller.workspaceId)
-      .where('thread_id', '=', root.thread_id)
-      .where('seq', '>=', root.seq)
-      .orderBy('seq')
-      .limit(threadWindow)
-      .execute();
+    const rows = await this.store.messages.threadFrom(
+      caller.workspaceId,
+      root.thread_id,
+      root.seq,
+      threadWindow,
+    );
     const prompts = rows.filter((r) => r.id === root.id || metaOf(r)?.id === root.id);
     let from = prompts.at(-1) ?? root;
     if (after) {

@@ -13,7 +13,7 @@
 import { GantryError, type Inbox, type Message, type MessageReply, type Party } from '@gantry/protocol';
 import type { Actor } from './actor.ts';
 import type { Bus } from '../bus.ts';
-import type { MessageTable } from '../store/schema.ts';
+import type { MailRow } from '../store/mailbox.ts';
 import type { Store } from '../store/store.ts';
 import { messageView, partyOf, type Messages } from './messages.ts';
 import type { Presence } from './presence.ts';
@@ -45,7 +45,7 @@ export interface ReplyOptions {
   signal?: AbortSignal;
 }
 
-type Row = MessageTable & { mail_recipient: string | null; mail_read_at: number | null };
+type Row = MailRow;
 
 export class Mailbox {
   constructor(
@@ -83,13 +83,12 @@ export class Mailbox {
   async list(caller: Actor, options: ListOptions = {}): Promise<Message[]> {
     const me = partyOf(caller);
     const threadId = options.thread ? await this.messages.visibleThread(caller, options.thread) : undefined;
-    let query = this.visibleQuery(caller, me, threadId === undefined);
-    if (threadId !== undefined) query = query.where('m.thread_id', '=', threadId);
-    if (options.unread) query = query.where('b.recipient_id', 'is not', null).where('b.read_at', 'is', null);
-    const rows = (await query
-      .orderBy('m.seq', 'desc')
-      .limit(options.limit ?? defaultListLimit)
-      .execute()) as Row[];
+    const rows = await this.store.mailbox.list(
+      caller.workspaceId,
+      me.id,
+      { ownOnly: threadId === undefined, threadId, unread: options.unread === true },
+      { limit: options.limit ?? defaultListLimit, newest: true },
+    );
     rows.reverse();
     const marked = options.markRead ? await this.markRead(me, unreadIds(rows)) : new Set<string>();
     return rows.map((row) => view(row, marked));
@@ -98,8 +97,7 @@ export class Mailbox {
   /** One message the caller can see (not found otherwise: its existence is not theirs to know). */
   async get(caller: Actor, id: string): Promise<Message> {
     const me = partyOf(caller);
-    const row = (await this.visibleQuery(caller, me, false).where('m.id', '=', id).executeTakeFirst()) as
-      Row | undefined;
+    const [row] = await this.store.mailbox.list(caller.workspaceId, me.id, { ids: [id] });
     if (!row) throw notFound(id);
     // Not theirs directly: readable when it is in a thread of theirs.
     if (row.author_id !== me.id && row.mail_recipient === null) await this.messages.visible(caller, id);
@@ -116,13 +114,7 @@ export class Mailbox {
   /** Marks all of the caller's unread mail read; returns how many. */
   async readAll(caller: Actor): Promise<number> {
     const me = partyOf(caller);
-    const result = await this.store.db
-      .updateTable('mailbox')
-      .set({ read_at: Date.now() })
-      .where('recipient_id', '=', me.id)
-      .where('read_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    return (await this.store.mailbox.markRead(me.id)).length;
   }
 
   /**
@@ -137,17 +129,7 @@ export class Mailbox {
     const reply = await this.bus.watch(
       'activity',
       ({ workspaceId, type }) => workspaceId === caller.workspaceId && type === 'message.created',
-      () =>
-        this.store.db
-          .selectFrom('messages')
-          .selectAll()
-          .where('workspace_id', '=', caller.workspaceId)
-          .where('thread_id', '=', row.thread_id)
-          .where('seq', '>', row.seq)
-          .where('author_id', 'in', authors)
-          .orderBy('seq')
-          .limit(1)
-          .executeTakeFirst(),
+      () => this.store.messages.firstReply(caller.workspaceId, row.thread_id, row.seq, authors),
       { deadline: Date.now() + (options.wait ?? 0), signal: options.signal },
     );
     return reply ? { reply: messageView(reply), timedOut: false } : { reply: null, timedOut: true };
@@ -169,22 +151,9 @@ export class Mailbox {
 
   /** All unread mail, oldest first; what was never handed out counts as handed out now. */
   private async unread(caller: Actor, me: Party, limit: number, markRead: boolean): Promise<Message[]> {
-    const rows = (await this.visibleQuery(caller, me, false)
-      .where('b.recipient_id', 'is not', null)
-      .where('b.read_at', 'is', null)
-      .orderBy('m.seq')
-      .limit(limit)
-      .execute()) as Row[];
+    const rows = await this.store.mailbox.list(caller.workspaceId, me.id, { unread: true }, { limit });
     const ids = rows.map((r) => r.id);
-    if (ids.length > 0) {
-      await this.store.db
-        .updateTable('mailbox')
-        .set({ delivered_at: Date.now() })
-        .where('recipient_id', '=', me.id)
-        .where('delivered_at', 'is', null)
-        .where('message_id', 'in', ids)
-        .execute();
-    }
+    await this.store.mailbox.markDelivered(me.id, ids);
     const marked = markRead ? await this.markRead(me, ids) : new Set<string>();
     return rows.map((row) => view(row, marked));
   }
@@ -196,80 +165,22 @@ export class Mailbox {
     for (let tries = 0; tries < 5; tries++) {
       const messages = await this.claimOnce(caller, me, limit, markRead);
       if (messages.length > 0) return messages;
-      const more = await this.store.db
-        .selectFrom('mailbox')
-        .select('message_id')
-        .where('recipient_id', '=', me.id)
-        .where('delivered_at', 'is', null)
-        .where('read_at', 'is', null)
-        .limit(1)
-        .executeTakeFirst();
-      if (!more) return [];
+      if (!(await this.store.mailbox.hasUndelivered(me.id))) return [];
     }
     return [];
   }
 
   private async claimOnce(caller: Actor, me: Party, limit: number, markRead: boolean): Promise<Message[]> {
-    const claimed = await this.store.db
-      .updateTable('mailbox')
-      .set({ delivered_at: Date.now() })
-      .where('recipient_id', '=', me.id)
-      .where('delivered_at', 'is', null)
-      .where('read_at', 'is', null)
-      .where('message_id', 'in', (eb) =>
-        eb
-          .selectFrom('mailbox as c')
-          .select('c.message_id')
-          .where('c.recipient_id', '=', me.id)
-          .where('c.delivered_at', 'is', null)
-          .where('c.read_at', 'is', null)
-          .orderBy('c.seq')
-          .limit(limit),
-      )
-      .returning('message_id')
-      .execute();
-    if (claimed.length === 0) return [];
-    const ids = claimed.map((r) => r.message_id);
-    const rows = (await this.visibleQuery(caller, me, false)
-      .where('m.id', 'in', ids)
-      .orderBy('m.seq')
-      .execute()) as Row[];
+    const ids = await this.store.mailbox.claim(me.id, limit);
+    if (ids.length === 0) return [];
+    const rows = await this.store.mailbox.list(caller.workspaceId, me.id, { ids });
     const marked = markRead ? await this.markRead(me, ids) : new Set<string>();
     return rows.map((row) => view(row, marked));
   }
 
   /** Marks the caller's unread rows among `ids` read; returns the ids it marked. */
   private async markRead(me: Party, ids: readonly string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const rows = await this.store.db
-      .updateTable('mailbox')
-      .set({ read_at: Date.now() })
-      .where('recipient_id', '=', me.id)
-      .where('read_at', 'is', null)
-      .where('message_id', 'in', ids)
-      .returning('message_id')
-      .execute();
-    return new Set(rows.map((r) => r.message_id));
-  }
-
-  /**
-   * The workspace's messages joined with the caller's mailbox row (if any); `ownOnly` keeps those
-   * addressed to or written by the caller.
-   */
-  private visibleQuery(caller: Actor, me: Party, ownOnly: boolean) {
-    let query = this.store.db
-      .selectFrom('messages as m')
-      .leftJoin('mailbox as b', (join) =>
-        join.onRef('b.message_id', '=', 'm.id').on('b.recipient_id', '=', me.id),
-      )
-      .selectAll('m')
-      .select(['b.recipient_id as mail_recipient', 'b.read_at as mail_read_at'])
-      .where('m.workspace_id', '=', caller.workspaceId);
-    if (ownOnly)
-      query = query.where((eb) =>
-        eb.or([eb('m.author_id', '=', me.id), eb('b.recipient_id', 'is not', null)]),
-      );
-    return query;
+    return new Set(await this.store.mailbox.markRead(me.id, ids));
   }
 }
 

@@ -63,9 +63,9 @@ export class Messages {
       seq: 0,
     };
     const message = messageView(row);
-    const event = await this.store.db.transaction().execute(async (trx) => {
+    const event = await this.store.transaction(async (tx) => {
       const entry = await this.activity.record(
-        trx,
+        tx,
         messageCreated,
         {
           workspaceId: caller.workspaceId,
@@ -77,22 +77,8 @@ export class Messages {
         now,
       );
       row.seq = entry.id;
-      await trx.insertInto('messages').values(row).execute();
-      if (recipients.length > 0) {
-        await trx
-          .insertInto('mailbox')
-          .values(
-            recipients.map((r) => ({
-              message_id: id,
-              recipient_kind: r.kind,
-              recipient_id: r.id,
-              seq: entry.id,
-              delivered_at: null,
-              read_at: null,
-            })),
-          )
-          .execute();
-      }
+      await tx.messages.insert(row);
+      await tx.mailbox.deliver(id, entry.id, recipients);
       return entry;
     });
     this.activity.published(event);
@@ -101,18 +87,13 @@ export class Messages {
   }
 
   async get(workspaceId: string, id: string): Promise<Message | undefined> {
-    const row = await this.store.db
-      .selectFrom('messages')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await this.store.messages.inWorkspace(workspaceId, id);
     return row && messageView(row);
   }
 
   /** The row itself (with `hops`), for the hub's own decisions. */
   row(id: string): Promise<MessageTable | undefined> {
-    return this.store.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.store.messages.get(id);
   }
 
   /**
@@ -152,31 +133,13 @@ export class Messages {
   }
 
   /** Whether `me` wrote or was sent a message of the thread. */
-  private async inThread(caller: Actor, me: Party, threadId: string): Promise<boolean> {
-    const row = await this.store.db
-      .selectFrom('messages as m')
-      .leftJoin('mailbox as b', (join) =>
-        join.onRef('b.message_id', '=', 'm.id').on('b.recipient_id', '=', me.id),
-      )
-      .select('m.id')
-      .where('m.workspace_id', '=', caller.workspaceId)
-      .where('m.thread_id', '=', threadId)
-      .where((eb) => eb.or([eb('m.author_id', '=', me.id), eb('b.recipient_id', 'is not', null)]))
-      .limit(1)
-      .executeTakeFirst();
-    return row !== undefined;
+  private inThread(caller: Actor, me: Party, threadId: string): Promise<boolean> {
+    return this.store.messages.inThread(caller.workspaceId, me.id, threadId);
   }
 
   /** A thread's messages, oldest first. */
   async thread(workspaceId: string, threadId: string, limit = 200): Promise<Message[]> {
-    const rows = await this.store.db
-      .selectFrom('messages')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .where('thread_id', '=', threadId)
-      .orderBy('seq', 'desc')
-      .limit(limit)
-      .execute();
+    const rows = await this.store.messages.latestInThread(workspaceId, threadId, limit);
     return rows.reverse().map((row) => messageView(row));
   }
 
@@ -205,14 +168,9 @@ export class Messages {
   private async party(workspaceId: string, ref: string): Promise<Party | undefined> {
     // Names may end in . _ -, but a mention followed by punctuation ("@bob.") means the name before it.
     for (const name of new Set([ref, ref.replace(/[._-]+$/, '')])) {
-      const agent = await this.store.findAgent(workspaceId, name.toLowerCase());
+      const agent = await this.store.agents.find(workspaceId, name.toLowerCase());
       if (agent) return { kind: 'agent', id: agent.id, name: agent.name };
-      const user = await this.store.db
-        .selectFrom('users')
-        .select(['id', 'handle'])
-        .where('workspace_id', '=', workspaceId)
-        .where((eb) => eb.or([eb('id', '=', name), eb('handle', '=', name.toLowerCase())]))
-        .executeTakeFirst();
+      const user = await this.store.users.find(workspaceId, name, name.toLowerCase());
       if (user) return { kind: 'user', id: user.id, name: user.handle };
     }
     return undefined;

@@ -28,25 +28,12 @@ export async function setPaused(
   const { store, activity } = deps;
   const agent = await findAgentOrThrow(store, caller, ref);
   const now = Date.now();
-  const entry = await store.db.transaction().execute(async (trx) => {
-    const changed = await trx
-      .updateTable('agents')
-      .set({ paused: paused ? 1 : 0 })
-      .where('id', '=', agent.id)
-      .where('paused', '=', paused ? 0 : 1)
-      .executeTakeFirst();
-    if (Number(changed.numUpdatedRows) === 0) return undefined;
+  const entry = await store.transaction(async (tx) => {
+    if (!(await tx.agents.setPaused(agent.id, paused))) return undefined;
     // The queue TTL counts from now again: time spent paused is not time left unserved.
-    if (!paused) {
-      await trx
-        .updateTable('assignments')
-        .set({ updated_at: now })
-        .where('agent_id', '=', agent.id)
-        .where('state', '=', 'queued')
-        .execute();
-    }
+    if (!paused) await tx.assignments.touchQueued(agent.id, now);
     return activity.record(
-      trx,
+      tx,
       paused ? agentPaused : agentResumed,
       {
         workspaceId: caller.workspaceId,
@@ -59,15 +46,10 @@ export async function setPaused(
   });
   if (entry) activity.published(entry);
   if (!paused) deps.dispatcher.kick();
-  const row = (await store.getAgent(agent.id)) ?? agent;
-  const queued = await store.db
-    .selectFrom('assignments')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('agent_id', '=', agent.id)
-    .where('state', '=', 'queued')
-    .executeTakeFirst();
+  const row = (await store.agents.get(agent.id)) ?? agent;
+  const queued = await store.assignments.countQueued(agent.id);
   return {
     agent: (await agentViews(store, [row]))[0] as PauseResult['agent'],
-    queued: Number(queued?.n ?? 0),
+    queued,
   };
 }

@@ -31,7 +31,7 @@ export class Reachability {
 
   /** Every agent of the caller's workspace, by name. */
   async all(caller: Actor): Promise<AgentReach[]> {
-    const rows = await this.store.listAgents(caller.workspaceId);
+    const rows = await this.store.agents.list(caller.workspaceId);
     return this.of(rows.sort((a, b) => a.name.localeCompare(b.name)));
   }
 
@@ -63,7 +63,7 @@ export class Reachability {
   }
 
   private async of(rows: AgentRow[]): Promise<AgentReach[]> {
-    const attached = await this.store.agentGateways(rows.map((r) => r.id));
+    const attached = await this.store.gateways.ofAgents(rows.map((r) => r.id));
     return rows.map((row): AgentReach => {
       const connected = this.serving(row.id).map((l) => `gateway:${l.name}`);
       const offline = attached

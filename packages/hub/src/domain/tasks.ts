@@ -95,9 +95,9 @@ export class Tasks {
     };
     const task = view(row, assignee, author);
     const dispatch = options.dispatch !== false && (await this.isManagedAgent(assignee));
-    const entry = await this.store.db.transaction().execute(async (trx) => {
-      await trx.insertInto('tasks').values(row).execute();
-      return this.record(trx, 'task.created', author, task, [], dispatch, now);
+    const entry = await this.store.transaction(async (tx) => {
+      await tx.tasks.insert(row);
+      return this.record(tx, 'task.created', author, task, [], dispatch, now);
     });
     this.activity.published(entry);
     return task;
@@ -105,16 +105,12 @@ export class Tasks {
 
   async list(caller: Actor, options: ListTasks = {}): Promise<Task[]> {
     actorOf(caller);
-    let q = this.store.db
-      .selectFrom('tasks')
-      .selectAll()
-      .where('workspace_id', '=', caller.workspaceId)
-      .orderBy('updated_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(options.limit ?? 100);
-    if (options.mine) q = q.where('assignee_id', '=', caller.id);
-    if (options.status) q = q.where('status', '=', options.status);
-    return this.views(caller.workspaceId, await q.execute());
+    const rows = await this.store.tasks.list(caller.workspaceId, {
+      ...(options.mine ? { assigneeId: caller.id } : {}),
+      ...(options.status ? { status: options.status } : {}),
+      limit: options.limit,
+    });
+    return this.views(caller.workspaceId, rows);
   }
 
   async get(caller: Actor, id: string): Promise<Task> {
@@ -170,14 +166,10 @@ export class Tasks {
    * returns undefined.
    */
   async fromAssignment(taskId: string, outcome: AssignmentOutcome): Promise<Task | undefined> {
-    const assignment = await this.store.getAssignment(outcome.assignmentId);
-    const task = await this.store.db
-      .selectFrom('tasks')
-      .selectAll()
-      .where('id', '=', taskId)
-      .executeTakeFirst();
+    const assignment = await this.store.assignments.get(outcome.assignmentId);
+    const task = await this.store.tasks.get(taskId);
     if (!task) throw notFound(taskId);
-    const agent = assignment ? await this.store.getAgent(assignment.agent_id) : undefined;
+    const agent = assignment ? await this.store.agents.get(assignment.agent_id) : undefined;
     const actor: Party | null = agent ? { kind: 'agent', id: agent.id, name: agent.name } : null;
     let stale = false;
     const result = await this.change(task.workspace_id, taskId, actor, (row) => {
@@ -201,11 +193,7 @@ export class Tasks {
 
   /** Records the assignment or thread working on a task (set by the work dispatcher or a handoff). */
   async link(taskId: string, refs: { assignmentId?: string; threadId?: string }): Promise<Task> {
-    const task = await this.store.db
-      .selectFrom('tasks')
-      .select('workspace_id')
-      .where('id', '=', taskId)
-      .executeTakeFirst();
+    const task = await this.store.tasks.get(taskId);
     if (!task) throw notFound(taskId);
     return this.change(task.workspace_id, taskId, null, () => ({
       next: {
@@ -231,27 +219,17 @@ export class Tasks {
     },
   ): Promise<Task> {
     const now = Date.now();
-    const done = await this.store.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .selectFrom('tasks')
-        .selectAll()
-        .where('workspace_id', '=', workspaceId)
-        .where('id', '=', id)
-        .$if(this.store.kind === 'postgres', (q) => q.forUpdate())
-        .executeTakeFirst();
+    const done = await this.store.transaction(async (tx) => {
+      const row = await tx.tasks.forUpdate(workspaceId, id);
       if (!row) throw notFound(id);
       const { next, dispatch, always } = edit(row);
       const changed = changedFields(row, next);
       if (changed.length === 0 && !always) return { row, entry: undefined };
       const updated: TaskTable = { ...row, ...next, updated_at: now };
-      await trx
-        .updateTable('tasks')
-        .set({ ...next, updated_at: now })
-        .where('id', '=', id)
-        .execute();
-      const [task] = await this.views(workspaceId, [updated], trx);
+      await tx.tasks.update(id, { ...next, updated_at: now });
+      const [task] = await this.views(workspaceId, [updated], tx);
       const entry = await this.record(
-        trx,
+        tx,
         'task.updated',
         actor,
         task as Task,
@@ -289,18 +267,13 @@ export class Tasks {
   }
 
   private row(workspaceId: string, id: string): Promise<TaskTable | undefined> {
-    return this.store.db
-      .selectFrom('tasks')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    return this.store.tasks.get(id, workspaceId);
   }
 
   /** An assignee: a user or an agent that can work (a service account only sends). */
   private async party(workspaceId: string, ref: string): Promise<Party> {
     const [party] = await this.messages.resolve(workspaceId, [ref]);
-    if (party?.kind === 'agent' && (await this.store.getAgent(party.id))?.kind === 'service') {
+    if (party?.kind === 'agent' && (await this.store.agents.get(party.id))?.kind === 'service') {
       throw new GantryError(
         'invalid_request',
         `agent '${party.name}' is a service account: it sends messages but never works on tasks`,
@@ -311,31 +284,15 @@ export class Tasks {
 
   private async isManagedAgent(party: Party | null): Promise<boolean> {
     if (party?.kind !== 'agent') return false;
-    return (await this.store.getAgent(party.id))?.kind === 'managed';
+    return (await this.store.agents.get(party.id))?.kind === 'managed';
   }
 
   /** Rows as views, with the names of assignees and authors (agents or users). */
-  private async views(workspaceId: string, rows: TaskTable[], db: Tx = this.store.db): Promise<Task[]> {
+  private async views(workspaceId: string, rows: TaskTable[], tx: Tx = this.store): Promise<Task[]> {
     const ids = [
       ...new Set(rows.flatMap((r) => [r.assignee_id, r.created_by_id]).filter((id) => id !== null)),
     ];
-    const parties = new Map<string, Party>();
-    if (ids.length > 0) {
-      const agents = await db
-        .selectFrom('agents')
-        .select(['id', 'name'])
-        .where('workspace_id', '=', workspaceId)
-        .where('id', 'in', ids)
-        .execute();
-      for (const a of agents) parties.set(a.id, { kind: 'agent', id: a.id, name: a.name });
-      const users = await db
-        .selectFrom('users')
-        .select(['id', 'handle'])
-        .where('workspace_id', '=', workspaceId)
-        .where('id', 'in', ids)
-        .execute();
-      for (const u of users) parties.set(u.id, { kind: 'user', id: u.id, name: u.handle });
-    }
+    const parties = await tx.tasks.parties(workspaceId, ids);
     const known = (id: string, kind: Party['kind']): Party => parties.get(id) ?? { kind, id, name: id };
     return rows.map((row) =>
       view(

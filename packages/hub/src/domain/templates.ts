@@ -63,17 +63,17 @@ export class AgentTemplates {
       );
     }
     checkFlags(template, input);
-    if (await this.store.findAgent(caller.workspaceId, input.name)) {
+    if (await this.store.agents.find(caller.workspaceId, input.name)) {
       throw new GantryError('conflict', `an agent named '${input.name}' already exists`);
     }
-    if (await this.store.findRemovedAgent(caller.workspaceId, input.name)) {
+    if (await this.store.agents.findRemoved(caller.workspaceId, input.name)) {
       throw new GantryError(
         'conflict',
         `an agent named '${input.name}' was removed and its history is kept: pick another name`,
       );
     }
     const link = template.kind === 'managed' ? await this.connectedGateway(caller, input.gateway) : undefined;
-    const row = await this.store.createAgent(
+    const row = await this.store.agents.create(
       caller.workspaceId,
       input.name,
       template.kind,
@@ -98,14 +98,14 @@ export class AgentTemplates {
         await this.attach(link, { id: row.id, name: row.name }, key, binding);
         await this.trust(caller, link.gatewayId, row.id);
       } catch (err) {
-        await this.store.detachAgent(link.gatewayId, row.id);
+        await this.store.gateways.detach(link.gatewayId, row.id);
         link.agents.delete(row.id);
-        await this.store.deleteAgent(row.id);
+        await this.store.agents.delete(row.id);
         throw err;
       }
       key = undefined; // it lives on the gateway only
     }
-    await this.store.audit({
+    await this.store.audit.record({
       workspaceId: caller.workspaceId,
       actor: `user:${caller.id}`,
       action: 'agent.added',
@@ -150,7 +150,7 @@ export class AgentTemplates {
     let cancelled = 0;
     for (;;) {
       const rows = (
-        await this.store.listAssignments(caller.workspaceId, { agentId: agent.id, limit: 1000 })
+        await this.store.assignments.list(caller.workspaceId, { agentId: agent.id, limit: 1000 })
       ).filter((r) => !isTerminal(r.state as AssignmentState) && r.state !== 'cancelling');
       if (rows.length === 0) break;
       for (const row of rows) {
@@ -161,21 +161,21 @@ export class AgentTemplates {
         if (done) cancelled += 1;
       }
     }
-    const revokedKeys = await this.store.revokeTokensOf(agent.id);
+    const revokedKeys = await this.store.tokens.revokeAllOf(agent.id);
     const detachedFrom: RemovedAgent['detachedFrom'] = [];
-    for (const gateway of (await this.store.agentGateways([agent.id])).filter(
+    for (const gateway of (await this.store.gateways.ofAgents([agent.id])).filter(
       (g) => g.agentId === agent.id,
     )) {
-      await this.store.detachAgent(gateway.id, agent.id);
+      await this.store.gateways.detach(gateway.id, agent.id);
       const link = this.links.get(gateway.id);
       link?.agents.delete(agent.id);
       link?.send({ t: 'detach', agentId: agent.id });
       detachedFrom.push({ id: gateway.id, name: gateway.name, told: link !== undefined });
     }
-    const outcome = (await this.store.agentReferenced(agent.id)) ? 'removed' : 'deleted';
-    if (outcome === 'removed') await this.store.markAgentRemoved(agent.id);
-    else await this.store.deleteAgent(agent.id);
-    await this.store.audit({
+    const outcome = (await this.store.agents.referenced(agent.id)) ? 'removed' : 'deleted';
+    if (outcome === 'removed') await this.store.agents.markRemoved(agent.id);
+    else await this.store.agents.delete(agent.id);
+    await this.store.audit.record({
       workspaceId: caller.workspaceId,
       actor: `user:${caller.id}`,
       action: 'agent.removed',
@@ -198,8 +198,8 @@ export class AgentTemplates {
    */
   private async trust(caller: Actor, gatewayId: string, agentId: string): Promise<void> {
     const devices = this.devices();
-    const gateway = await this.store.getGateway(gatewayId);
-    const agent = await this.store.getAgent(agentId);
+    const gateway = await this.store.gateways.get(gatewayId);
+    const agent = await this.store.agents.get(agentId);
     if (!gateway || !agent) return;
     const fp = devices.fingerprintOf(await devices.get(gatewayId), {});
     const grant = await devices.grant(gateway, agent, fp, true);
@@ -213,7 +213,7 @@ export class AgentTemplates {
         'a managed template needs --gateway ID|NAME (see `gantry gateways list`)',
       );
     }
-    const gateways = await this.store.listGateways(caller.workspaceId);
+    const gateways = await this.store.gateways.list(caller.workspaceId);
     const matches = gateways.filter((g) => g.id === ref || g.name === ref);
     if (matches.length === 0) throw new GantryError('not_found', `no gateway named or with id '${ref}'`);
     if (matches.length > 1) {
@@ -240,7 +240,7 @@ export class AgentTemplates {
     const answer = new Promise<{ ok: boolean; error?: string }>((resolve) => {
       this.pending.set(requestId, { gatewayId: link.gatewayId, resolve });
     });
-    await this.store.attachAgent(link.gatewayId, agent.id, binding.provider);
+    await this.store.gateways.attach(link.gatewayId, agent.id, binding.provider);
     link.agents.set(agent.id, agent.name);
     link.send({ t: 'attach', requestId, agent, key, binding });
     let timer: NodeJS.Timeout | undefined;

@@ -26,10 +26,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 /** `currentTokenId`: the token the request was made with, marked `current`. */
 export async function listTokens(store: Store, caller: Actor, currentTokenId?: string): Promise<TokenInfo[]> {
   requireRole(caller, 'member', 'list tokens');
-  let query = store.db.selectFrom('tokens').selectAll().where('workspace_id', '=', caller.workspaceId);
-  if (!hasRole(caller, 'admin')) query = query.where('kind', '=', 'user').where('owner_id', '=', caller.id);
-  const rows = await query.orderBy('created_at').orderBy('id').execute();
-  const names = await ownerNames(store, caller.workspaceId);
+  const rows = await store.tokens.list(caller.workspaceId, hasRole(caller, 'admin') ? undefined : caller.id);
+  const names = await store.tokens.ownerNames(caller.workspaceId);
   return rows.map((row) => tokenView(row, names, currentTokenId));
 }
 
@@ -53,8 +51,8 @@ export async function createToken(
     last_used_at: null,
     revoked_at: null,
   };
-  await store.insertToken(row);
-  await store.audit({
+  await store.tokens.insert(row);
+  await store.audit.record({
     workspaceId: caller.workspaceId,
     actor: `user:${caller.id}`,
     action: 'token_created',
@@ -76,12 +74,12 @@ export async function revokeToken(
   currentTokenId?: string,
 ): Promise<TokenInfo> {
   requireRole(caller, 'member', 'revoke tokens');
-  const row = await deps.store.getToken(id);
+  const row = await deps.store.tokens.get(id);
   if (!row || row.workspace_id !== caller.workspaceId) throw new GantryError('not_found', `no token ${id}`);
   const own = row.kind === 'user' && row.owner_id === caller.id;
   if (!own) {
     const ownerRole =
-      row.kind === 'user' ? ((await deps.store.getUser(row.owner_id))?.role as Role) : 'member';
+      row.kind === 'user' ? ((await deps.store.users.get(row.owner_id))?.role as Role) : 'member';
     if (!hasRole(caller, 'admin')) {
       // A member learns nothing about tokens that are not its own.
       throw new GantryError('not_found', `no token ${id}`);
@@ -90,7 +88,7 @@ export async function revokeToken(
   }
   if (row.revoked_at === null) {
     await revokeWhere(deps, { id: row.id });
-    await deps.store.audit({
+    await deps.store.audit.record({
       workspaceId: caller.workspaceId,
       actor: `user:${caller.id}`,
       action: 'token_revoked',
@@ -98,8 +96,8 @@ export async function revokeToken(
       data: { kind: row.kind, ownerId: row.owner_id },
     });
   }
-  const names = await ownerNames(deps.store, caller.workspaceId);
-  return tokenView((await deps.store.getToken(id)) ?? row, names, currentTokenId);
+  const names = await deps.store.tokens.ownerNames(caller.workspaceId);
+  return tokenView((await deps.store.tokens.get(id)) ?? row, names, currentTokenId);
 }
 
 /** A new key for an agent; every key it had before is revoked. Gateway tokens are not touched. */
@@ -113,7 +111,7 @@ export async function rotateAgentKey(
   const now = Date.now();
   const revoked = await revokeWhere(deps, { ownerId: agent.id, kind: 'agent' }, now);
   const key = await issueToken(deps.store, 'agent', agent.id, caller.workspaceId, now);
-  await deps.store.audit({
+  await deps.store.audit.record({
     workspaceId: caller.workspaceId,
     actor: `user:${caller.id}`,
     action: 'agent_key_rotated',
@@ -133,34 +131,11 @@ export async function revokeWhere(
   match: { id: string } | { ownerId: string; kind: TokenKind },
   now = Date.now(),
 ): Promise<string[]> {
-  let query = deps.store.db.selectFrom('tokens').select('id').where('revoked_at', 'is', null);
-  query =
-    'id' in match
-      ? query.where('id', '=', match.id)
-      : query.where('owner_id', '=', match.ownerId).where('kind', '=', match.kind);
-  const ids = (await query.execute()).map((r) => r.id);
+  const ids = await deps.store.tokens.live(match);
   if (ids.length === 0) return [];
-  await deps.store.db
-    .updateTable('tokens')
-    .set({ revoked_at: now })
-    .where('id', 'in', ids)
-    .where('revoked_at', 'is', null)
-    .execute();
+  await deps.store.tokens.revoke(ids, now);
   deps.bus.emit('revoked', { tokenIds: ids });
   return ids;
-}
-
-async function ownerNames(store: Store, workspaceId: string): Promise<Map<string, string>> {
-  const [users, agents, gateways] = await Promise.all([
-    store.db
-      .selectFrom('users')
-      .select(['id', 'handle as name'])
-      .where('workspace_id', '=', workspaceId)
-      .execute(),
-    store.db.selectFrom('agents').select(['id', 'name']).where('workspace_id', '=', workspaceId).execute(),
-    store.db.selectFrom('gateways').select(['id', 'name']).where('workspace_id', '=', workspaceId).execute(),
-  ]);
-  return new Map([...users, ...agents, ...gateways].map((r) => [r.id, r.name]));
 }
 
 function tokenView(row: TokenRow, names: Map<string, string>, currentTokenId?: string): TokenInfo {

@@ -30,20 +30,11 @@ export function userView(row: UserRow): User {
 }
 
 function findWorkspace(store: Store, ref: string): Promise<WorkspaceRow | undefined> {
-  return store.db
-    .selectFrom('workspaces')
-    .selectAll()
-    .where((eb) => eb.or([eb('id', '=', ref), eb('name', '=', ref)]))
-    .executeTakeFirst();
+  return store.users.findWorkspace(ref);
 }
 
 function findUser(store: Store, workspaceId: string, ref: string): Promise<UserRow | undefined> {
-  return store.db
-    .selectFrom('users')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where((eb) => eb.or([eb('id', '=', ref), eb('handle', '=', ref)]))
-    .executeTakeFirst();
+  return store.users.find(workspaceId, ref);
 }
 
 /** The caller as the same person's member of workspace `ref` (a name or id); unchanged without one. */
@@ -57,16 +48,8 @@ export async function actInWorkspace<A extends Actor>(
   if (workspace?.id === caller.workspaceId) return caller;
   if (caller.kind !== 'user')
     throw new GantryError('forbidden', `a ${caller.kind} credential acts only in its own workspace`);
-  const me = await store.getUser(caller.id);
-  const member =
-    workspace &&
-    me &&
-    (await store.db
-      .selectFrom('users')
-      .selectAll()
-      .where('workspace_id', '=', workspace.id)
-      .where('person_id', '=', me.person_id)
-      .executeTakeFirst());
+  const me = await store.users.get(caller.id);
+  const member = workspace && me && (await store.users.membership(workspace.id, me.person_id));
   if (!member) throw new GantryError('forbidden', `you are not a member of workspace '${ref}'`);
   return {
     ...caller,
@@ -79,13 +62,7 @@ export async function actInWorkspace<A extends Actor>(
 
 export async function listUsers(store: Store, caller: Actor): Promise<User[]> {
   requireRole(caller, 'member', 'list users');
-  const rows = await store.db
-    .selectFrom('users')
-    .selectAll()
-    .where('workspace_id', '=', caller.workspaceId)
-    .orderBy('handle')
-    .execute();
-  return rows.map(userView);
+  return (await store.users.list(caller.workspaceId)).map(userView);
 }
 
 /** Adds a user to the caller's workspace and mints its first token (returned once). */
@@ -98,13 +75,13 @@ export async function addUser(
   requireMayManage(caller, role, role === 'owner' ? 'add an owner' : 'add users');
   if (await findUser(store, caller.workspaceId, input.handle))
     throw new GantryError('conflict', `user '${input.handle}' already exists in this workspace`);
-  const clash = await store.findAgent(caller.workspaceId, input.handle);
+  const clash = await store.agents.find(caller.workspaceId, input.handle);
   if (clash)
     throw new GantryError('conflict', `'${input.handle}' is already an agent's name in this workspace`);
   const now = Date.now();
-  const row = await store.createUser(caller.workspaceId, input.handle, role, now);
+  const row = await store.users.create(caller.workspaceId, input.handle, role, now);
   const token = await issueToken(store, 'user', row.id, caller.workspaceId, now);
-  await store.audit({
+  await store.audit.record({
     workspaceId: caller.workspaceId,
     actor: `user:${caller.id}`,
     action: 'user_added',
@@ -120,26 +97,19 @@ export async function removeUser(deps: UserDeps, caller: Actor, ref: string): Pr
   const row = await findUser(deps.store, caller.workspaceId, ref);
   if (!row) throw new GantryError('not_found', `no user '${ref}' in this workspace`);
   requireMayManage(caller, row.role as Role, 'remove an owner');
-  const removed = await deps.store.db.transaction().execute(async (trx) => {
+  const removed = await deps.store.transaction(async (tx) => {
     if (row.role === 'owner') {
-      const owners = await trx
-        .selectFrom('users')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('workspace_id', '=', caller.workspaceId)
-        .where('role', '=', 'owner')
-        .executeTakeFirstOrThrow();
-      if (Number(owners.n) <= 1)
+      if ((await tx.users.countOwners(caller.workspaceId)) <= 1)
         throw new GantryError(
           'conflict',
           `'${row.handle}' is the workspace's last owner and cannot be removed`,
         );
     }
-    const result = await trx.deleteFrom('users').where('id', '=', row.id).executeTakeFirst();
-    return Number(result.numDeletedRows) === 1;
+    return tx.users.delete(row.id);
   });
   if (!removed) throw new GantryError('not_found', `no user '${ref}' in this workspace`);
   await revokeWhere(deps, { ownerId: row.id, kind: 'user' });
-  await deps.store.audit({
+  await deps.store.audit.record({
     workspaceId: caller.workspaceId,
     actor: `user:${caller.id}`,
     action: 'user_removed',
@@ -152,18 +122,12 @@ export async function removeUser(deps: UserDeps, caller: Actor, ref: string): Pr
 /** The workspaces the caller's person belongs to, with its role in each. */
 export async function listWorkspaces(store: Store, caller: Actor): Promise<Workspace[]> {
   if (caller.kind !== 'user') {
-    const own = await store.getWorkspace(caller.workspaceId);
+    const own = await store.users.getWorkspace(caller.workspaceId);
     return own ? [workspaceView(own, null, true)] : [];
   }
-  const me = await store.getUser(caller.id);
+  const me = await store.users.get(caller.id);
   if (!me) return [];
-  const rows = await store.db
-    .selectFrom('users')
-    .innerJoin('workspaces', 'workspaces.id', 'users.workspace_id')
-    .select(['workspaces.id', 'workspaces.name', 'workspaces.created_at', 'users.role'])
-    .where('users.person_id', '=', me.person_id)
-    .orderBy('workspaces.name')
-    .execute();
+  const rows = await store.users.workspacesOf(me.person_id);
   return rows.map((r) => workspaceView(r, r.role as Role, r.id === caller.workspaceId));
 }
 
@@ -176,15 +140,15 @@ export async function createWorkspace(
   requireRole(caller, 'member', 'create workspaces');
   if (await findWorkspace(store, name))
     throw new GantryError('conflict', `workspace '${name}' already exists`);
-  const me = await store.getUser(caller.id);
+  const me = await store.users.get(caller.id);
   if (!me) throw new GantryError('unauthorized', 'your user no longer exists');
   const now = Date.now();
-  const workspace = await store.createWorkspace(name, now).catch((err: unknown) => {
+  const workspace = await store.users.createWorkspace(name, now).catch((err: unknown) => {
     throw new GantryError('conflict', `workspace '${name}' already exists`, { cause: err });
   });
-  const owner = await store.createUser(workspace.id, me.handle, 'owner', now, me.person_id);
+  const owner = await store.users.create(workspace.id, me.handle, 'owner', now, me.person_id);
   const token = await issueToken(store, 'user', owner.id, workspace.id, now);
-  await store.audit({
+  await store.audit.record({
     workspaceId: workspace.id,
     actor: `user:${owner.id}`,
     action: 'workspace_created',

@@ -15,15 +15,12 @@ export const threadContext = { messages: 20, bytes: 16 * 1024, messageChars: 400
  */
 export async function mentionPrompt(store: Store, message: Message, seq: number): Promise<string> {
   if (message.parentId === null) return message.body;
-  const earlier = await store.db
-    .selectFrom('messages')
-    .select(['author_name', 'body'])
-    .where('workspace_id', '=', message.workspaceId)
-    .where('thread_id', '=', message.threadId)
-    .where('seq', '<', seq)
-    .orderBy('seq', 'desc')
-    .limit(threadContext.messages)
-    .execute();
+  const earlier = await store.messages.latestInThread(
+    message.workspaceId,
+    message.threadId,
+    threadContext.messages,
+    seq,
+  );
   const lines: string[] = [];
   let bytes = 0;
   for (const row of earlier) {

@@ -4,20 +4,14 @@
  * short before its assignment existed is redone by reading its entry again.
  */
 import type { Store } from '../store/store.ts';
-import type { WorkLedger } from './work-ledger.ts';
 import type { WorkReplies } from './work-replies.ts';
 import type { WorkTriggers } from './work-triggers.ts';
 
-export async function recoverWork(
-  store: Store,
-  ledger: WorkLedger,
-  triggers: WorkTriggers,
-  replies: WorkReplies,
-): Promise<void> {
-  const rows = await ledger.unfinished();
+export async function recoverWork(store: Store, triggers: WorkTriggers, replies: WorkReplies): Promise<void> {
+  const rows = await store.work.unfinished();
   const cut = rows.filter((r) => r.state === 'claimed');
   if (cut.length > 0) {
-    await ledger.dropClaimed();
+    await store.work.dropClaimed();
     triggers.rewind(Math.min(...cut.map((r) => Number(r.trigger_id))));
   }
   for (const work of rows) {
@@ -25,7 +19,7 @@ export async function recoverWork(
     if (work.state === 'dispatched') {
       replies.follow(work.assignment_id);
     } else if (work.state === 'finishing') {
-      const row = await store.getAssignment(work.assignment_id);
+      const row = await store.assignments.get(work.assignment_id);
       if (row) await replies.finish(work, row);
     }
   }

@@ -5,11 +5,10 @@
  * found rather than repeated.
  */
 import { GantryError, isTerminal, type AssignmentState, type Logger } from '@gantry/protocol';
-import type { WorkTable } from '../store/schema.ts';
+import { keyOf, type WorkRow as WorkTable } from '../store/work.ts';
 import type { AssignmentRow, Store } from '../store/store.ts';
 import type { Messages } from './messages.ts';
 import type { AssignmentOutcome, Tasks } from './tasks.ts';
-import { keyOf, type WorkLedger } from './work-ledger.ts';
 import { errorLine, replyBody } from './work-prompts.ts';
 
 export interface ReplyDeps {
@@ -27,10 +26,7 @@ export class WorkReplies {
   /** Assignments whose task was already moved to `in_progress`. */
   private readonly started = new Set<string>();
 
-  constructor(
-    private readonly deps: ReplyDeps,
-    private readonly ledger: WorkLedger,
-  ) {}
+  constructor(private readonly deps: ReplyDeps) {}
 
   /** Follows a dispatched run from now on, looking once at once (it may have moved already). */
   follow(assignmentId: string): void {
@@ -63,8 +59,8 @@ export class WorkReplies {
     let replyId: string | null = null;
     if (work.message_id && work.thread_id) {
       const parent = await messages.row(work.message_id);
-      const agent = await store.getAgent(work.agent_id);
-      replyId = (await this.ledger.postedReply(work, row.id)) ?? null;
+      const agent = await store.agents.get(work.agent_id);
+      replyId = (await this.postedReply(work, row.id)) ?? null;
       if (!replyId && parent && agent) {
         const reply = await messages.send(
           { kind: 'agent', id: agent.id, name: agent.name, workspaceId: work.workspace_id, role: null },
@@ -74,8 +70,17 @@ export class WorkReplies {
         replyId = reply.id;
       }
     }
-    await this.ledger.set(keyOf(work), { state: 'done', reply_id: replyId });
+    await this.deps.store.work.set(keyOf(work), { state: 'done', reply_id: replyId });
     log.debug('work finished', { assignment: row.id, state: row.state, reply: replyId });
+  }
+
+  /** The reply already posted for this run, if any (a restart between posting and recording it). */
+  private async postedReply(work: WorkTable, assignmentId: string): Promise<string | undefined> {
+    if (!work.thread_id || !work.message_id) return undefined;
+    const rows = await this.deps.store.messages.repliesBy(work.thread_id, work.message_id, work.agent_id);
+    return rows.find(
+      (r) => (JSON.parse(r.metadata) as { assignmentId?: unknown }).assignmentId === assignmentId,
+    )?.id;
   }
 
   private check(assignmentId: string): void {
@@ -95,8 +100,8 @@ export class WorkReplies {
   }
 
   private async look(assignmentId: string): Promise<void> {
-    const work = await this.ledger.byAssignment(assignmentId);
-    const row = await this.deps.store.getAssignment(assignmentId);
+    const work = await this.deps.store.work.byAssignment(assignmentId);
+    const row = await this.deps.store.assignments.get(assignmentId);
     if (!work || !row || work.state !== 'dispatched') {
       this.forget(assignmentId);
       return;
@@ -104,7 +109,7 @@ export class WorkReplies {
     const state = row.state as AssignmentState;
     if (isTerminal(state)) {
       // Whoever moves it to `finishing` posts the reply; a restart finishes what it left there.
-      if (await this.ledger.set(keyOf(work), { state: 'finishing' }, 'dispatched'))
+      if (await this.deps.store.work.set(keyOf(work), { state: 'finishing' }, 'dispatched'))
         await this.finish(work, row);
       this.forget(assignmentId);
       return;

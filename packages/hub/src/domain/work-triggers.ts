@@ -19,12 +19,11 @@ import {
   type taskUpdated,
 } from '@gantry/protocol';
 import type { Actor } from './actor.ts';
-import type { ActivityTable } from '../store/schema.ts';
+import type { ActivityRow as ActivityTable } from '../store/activity.ts';
 import type { AgentRow, AssignmentRow, Store } from '../store/store.ts';
 import { internalOf, type Activity } from './activity.ts';
 import type { Assignments } from './assignments.ts';
 import type { Tasks } from './tasks.ts';
-import type { WorkLedger } from './work-ledger.ts';
 import { mentionPrompt, taskPrompt } from './work-prompts.ts';
 
 export interface WorkSettings {
@@ -41,6 +40,9 @@ export interface TriggerDeps {
   tasks: Tasks;
   log: Logger;
 }
+
+/** The entry types that can start work. */
+export const triggerTypes = ['message.created', 'task.created', 'task.updated'];
 
 const cursorKey = 'work_cursor';
 const batch = 200;
@@ -64,7 +66,6 @@ export class WorkTriggers {
 
   constructor(
     private readonly deps: TriggerDeps,
-    private readonly ledger: WorkLedger,
     private readonly settings: WorkSettings,
     /** Called with each assignment started, to follow it to its reply. */
     private readonly started: (assignmentId: string) => void,
@@ -73,9 +74,9 @@ export class WorkTriggers {
   /** Reads the saved cursor; a first start takes up from now (earlier mentions are not replayed). */
   async load(): Promise<void> {
     const { store } = this.deps;
-    const saved = await store.getMeta(cursorKey);
-    this.cursor = saved === undefined ? await this.ledger.lastActivityId() : Number(saved);
-    if (saved === undefined) await store.setMeta(cursorKey, String(this.cursor));
+    const saved = await store.meta.get(cursorKey);
+    this.cursor = saved === undefined ? await store.activity.lastId() : Number(saved);
+    if (saved === undefined) await store.meta.set(cursorKey, String(this.cursor));
   }
 
   /** Reads the log again from before `id` (a dispatch a restart cut short). */
@@ -105,7 +106,7 @@ export class WorkTriggers {
       this.again = false;
       try {
         for (;;) {
-          const rows = await this.ledger.triggersAfter(this.cursor, batch);
+          const rows = await this.deps.store.activity.ofTypes(triggerTypes, this.cursor, batch);
           if (rows.length === 0) break;
           for (const row of rows) {
             await this.handle(row).catch((err: unknown) =>
@@ -116,7 +117,7 @@ export class WorkTriggers {
             );
             this.cursor = Number(row.id);
           }
-          await this.deps.store.setMeta(cursorKey, String(this.cursor));
+          await this.deps.store.meta.set(cursorKey, String(this.cursor));
         }
       } catch (err) {
         this.deps.log.error('reading the activity log for work failed', { error: (err as Error).message });
@@ -140,7 +141,7 @@ export class WorkTriggers {
   /** A task cancelled while its run goes on: the run is cancelled too (its gateway stops it). */
   private async onTaskCancelled(entry: ActivityTable, task: Task, changes: string[]): Promise<void> {
     if (task.status !== 'cancelled' || !task.assignmentId || !changes.includes('status')) return;
-    const row = await this.deps.store.getAssignment(task.assignmentId);
+    const row = await this.deps.store.assignments.get(task.assignmentId);
     if (!row || isTerminal(row.state as AssignmentState)) return;
     const actor = await this.actorOf(task.workspaceId, requesterOf(entry) ?? task.createdBy);
     await this.deps.assignments.cancel(actor, row.id).catch((err: unknown) => {
@@ -152,7 +153,7 @@ export class WorkTriggers {
   private async onMessage(entry: ActivityTable, message: Message, hops: number): Promise<void> {
     for (const party of message.mentions) {
       if (party.kind !== 'agent' || party.id === message.author.id) continue;
-      const agent = await this.deps.store.getAgent(party.id);
+      const agent = await this.deps.store.agents.get(party.id);
       if (agent?.kind !== 'managed') continue;
       if (hops >= this.settings.hopLimit) {
         await this.hopLimit(entry, message, agent, hops);
@@ -161,7 +162,7 @@ export class WorkTriggers {
       // A message about a task the agent is already running (a task's own message, a handoff's
       // while its run goes on) is part of that one piece of work, not a second run.
       const taskId = typeof message.metadata.taskId === 'string' ? message.metadata.taskId : undefined;
-      const task = taskId ? await this.ledger.task(taskId, message.workspaceId) : undefined;
+      const task = taskId ? await this.deps.store.tasks.get(taskId, message.workspaceId) : undefined;
       if (task && (await this.busyWith(task, agent.id))) continue;
       await this.dispatch({
         entry,
@@ -178,9 +179,9 @@ export class WorkTriggers {
   /** A task assigned to a managed agent gets one run. */
   private async onTask(entry: ActivityTable, task: Task): Promise<void> {
     if (task.assignee?.kind !== 'agent') return;
-    const agent = await this.deps.store.getAgent(task.assignee.id);
+    const agent = await this.deps.store.agents.get(task.assignee.id);
     if (agent?.kind !== 'managed') return;
-    const row = await this.ledger.task(task.id, task.workspaceId);
+    const row = await this.deps.store.tasks.get(task.id, task.workspaceId);
     if (!row || row.assignee_id !== agent.id || (await this.busyWith(row, agent.id))) return;
     await this.dispatch({
       entry,
@@ -195,7 +196,7 @@ export class WorkTriggers {
   private async dispatch(d: Dispatch): Promise<void> {
     const { assignments, activity, log } = this.deps;
     const now = Date.now();
-    const claimed = await this.ledger.claim({
+    const claimed = await this.deps.store.work.claim({
       trigger_id: Number(d.entry.id),
       agent_id: d.agent.id,
       workspace_id: d.entry.workspace_id,
@@ -223,10 +224,10 @@ export class WorkTriggers {
       });
     } catch (err) {
       log.warn('could not start work for an agent', { agent: d.agent.name, error: (err as Error).message });
-      await this.ledger.set(key, { state: 'done' });
+      await this.deps.store.work.set(key, { state: 'done' });
       return;
     }
-    await this.ledger.set(key, { state: 'dispatched', assignment_id: assignment.id });
+    await this.deps.store.work.set(key, { state: 'dispatched', assignment_id: assignment.id });
     if (d.taskId) await this.deps.tasks.link(d.taskId, { assignmentId: assignment.id });
     if (d.message) {
       await activity.append(mentionDispatched, {
@@ -249,7 +250,7 @@ export class WorkTriggers {
   /** Says once per (message, agent) that the chain of agent replies stops here. */
   private async hopLimit(entry: ActivityTable, message: Message, agent: AgentRow, hops: number) {
     const now = Date.now();
-    const claimed = await this.ledger.claim({
+    const claimed = await this.deps.store.work.claim({
       trigger_id: Number(entry.id),
       agent_id: agent.id,
       workspace_id: entry.workspace_id,
@@ -284,7 +285,9 @@ export class WorkTriggers {
    */
   private async sessionFor(message: Message, agentId: string): Promise<string> {
     if (message.parentId === null) return `dm:${message.author.id}`;
-    return (await this.ledger.threadSession(message.threadId, agentId)) ?? `thread:${message.threadId}`;
+    return (
+      (await this.deps.store.work.threadSession(message.threadId, agentId)) ?? `thread:${message.threadId}`
+    );
   }
 
   /** Whether the agent has a run on this task that has not ended. */
@@ -292,15 +295,15 @@ export class WorkTriggers {
     task: { id: string; assignment_id: string | null },
     agentId: string,
   ): Promise<boolean> {
-    if (await this.ledger.pendingOnTask(task.id, agentId)) return true;
+    if (await this.deps.store.work.pendingOnTask(task.id, agentId)) return true;
     if (task.assignment_id === null) return false;
-    const linked = await this.deps.store.getAssignment(task.assignment_id);
+    const linked = await this.deps.store.assignments.get(task.assignment_id);
     return !!linked && linked.agent_id === agentId && !isTerminal(linked.state as AssignmentState);
   }
 
   /** The party that asked, as the actor its run is created for (a user with their role now). */
   private async actorOf(workspaceId: string, party: Party): Promise<Actor> {
-    const role = party.kind === 'user' ? ((await this.deps.store.getUser(party.id))?.role ?? null) : null;
+    const role = party.kind === 'user' ? ((await this.deps.store.users.get(party.id))?.role ?? null) : null;
     return { kind: party.kind, id: party.id, name: party.name, role, workspaceId };
   }
 }

@@ -2,7 +2,7 @@
  * Managed agents at work: a message that mentions one, or a task assigned to one, dispatches one
  * assignment for it (`work-triggers.ts`); when that ends, its result is posted as the agent's reply
  * in the thread and moves the task (`work-replies.ts`). Driven by the bus, never by polling; the
- * `work` table (`work-ledger.ts`) makes each dispatch and each reply happen once, across restarts
+ * `work` table (its store repository) makes each dispatch and each reply happen once, across restarts
  * (`work-recovery.ts`).
  */
 import type { Logger } from '@gantry/protocol';
@@ -12,10 +12,9 @@ import type { Activity } from './activity.ts';
 import type { Assignments } from './assignments.ts';
 import type { Messages } from './messages.ts';
 import type { Tasks } from './tasks.ts';
-import { triggerTypes, WorkLedger } from './work-ledger.ts';
 import { recoverWork } from './work-recovery.ts';
 import { WorkReplies } from './work-replies.ts';
-import { defaultWorkSettings, WorkTriggers, type WorkSettings } from './work-triggers.ts';
+import { defaultWorkSettings, triggerTypes, WorkTriggers, type WorkSettings } from './work-triggers.ts';
 
 export { defaultWorkSettings, type WorkSettings } from './work-triggers.ts';
 
@@ -30,7 +29,6 @@ export interface WorkDeps {
 }
 
 export class Work {
-  private readonly ledger: WorkLedger;
   private readonly replies: WorkReplies;
   private readonly triggers: WorkTriggers;
   private readonly unsubscribe: (() => void)[] = [];
@@ -39,15 +37,14 @@ export class Work {
     private readonly deps: WorkDeps,
     settings: WorkSettings = defaultWorkSettings,
   ) {
-    this.ledger = new WorkLedger(deps.store);
-    this.replies = new WorkReplies(deps, this.ledger);
-    this.triggers = new WorkTriggers(deps, this.ledger, settings, (id) => this.replies.follow(id));
+    this.replies = new WorkReplies(deps);
+    this.triggers = new WorkTriggers(deps, settings, (id) => this.replies.follow(id));
   }
 
   /** Subscribes, then finishes what a previous run of the hub left: runs that ended while it was down. */
   async start(): Promise<void> {
     await this.triggers.load();
-    await recoverWork(this.deps.store, this.ledger, this.triggers, this.replies);
+    await recoverWork(this.deps.store, this.triggers, this.replies);
     this.unsubscribe.push(
       this.deps.bus.on('activity', ({ type }) => {
         if (triggerTypes.includes(type)) this.triggers.kick();

@@ -23,7 +23,7 @@ export function agentRoutes(ctx: HubContext): Hono<HubEnv> {
 
   app.get('/', async (c) => {
     const who = caller(c);
-    return c.json(await agentViews(ctx.store, await ctx.store.listAgents(who.workspaceId)));
+    return c.json(await agentViews(ctx.store, await ctx.store.agents.list(who.workspaceId)));
   });
   app.post('/', async (c) => {
     const input = await jsonBody(c, createAgentSchema);

@@ -14,7 +14,7 @@ export function approvalRoutes(ctx: HubContext): Hono<HubEnv> {
   const folders = new Folders(ctx.store, ctx.activity);
 
   const view = async (row: ApprovalRow) => {
-    const agent = await ctx.store.getAgent(row.agent_id);
+    const agent = await ctx.store.agents.get(row.agent_id);
     return approvalView(row, agent ?? { id: row.agent_id, name: row.agent_id });
   };
 
@@ -22,7 +22,7 @@ export function approvalRoutes(ctx: HubContext): Hono<HubEnv> {
     const who = caller(c);
     const filter = query(c, listApprovalsQuerySchema);
     const rows = await ctx.approvals.list(who, filter);
-    const agents = new Map((await ctx.store.listAgents(who.workspaceId)).map((a) => [a.id, a]));
+    const agents = new Map((await ctx.store.agents.list(who.workspaceId)).map((a) => [a.id, a]));
     const views = rows.map((row) =>
       approvalView(row, agents.get(row.agent_id) ?? { id: row.agent_id, name: '?' }),
     );

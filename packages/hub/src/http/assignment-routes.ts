@@ -29,7 +29,7 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
   });
 
   const view = async (row: AssignmentRow) => {
-    const agent = await ctx.store.getAgent(row.agent_id);
+    const agent = await ctx.store.agents.get(row.agent_id);
     return assignmentView(row, agent ?? { id: row.agent_id, name: row.agent_id });
   };
 
@@ -45,12 +45,12 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
     requireUser(who);
     const q = query(c, listAssignmentsQuerySchema);
     const agentId = q.agent ? (await findAgentOrThrow(ctx.store, who, q.agent)).id : undefined;
-    const rows = await ctx.store.listAssignments(who.workspaceId, {
+    const rows = await ctx.store.assignments.list(who.workspaceId, {
       agentId,
       state: q.state,
       limit: q.limit,
     });
-    const agents = new Map((await ctx.store.listAgents(who.workspaceId)).map((a) => [a.id, a]));
+    const agents = new Map((await ctx.store.agents.list(who.workspaceId)).map((a) => [a.id, a]));
     return c.json(
       rows.map((row) => assignmentView(row, agents.get(row.agent_id) ?? { id: row.agent_id, name: '?' })),
     );
@@ -70,7 +70,7 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
     if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
       // One page; when more follow, `Link: <...?since=LAST&limit=N>; rel="next"` says where.
       const limit = q.limit ?? maxEventsPage;
-      const rows = await ctx.store.listEvents(row.id, after, limit + 1);
+      const rows = await ctx.store.events.list(row.id, after, limit + 1);
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       if (rows.length > limit && last) {
@@ -90,8 +90,8 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
             'assignment',
             ({ assignmentId }) => assignmentId === row.id,
             async () => {
-              const current = await ctx.store.getAssignment(row.id);
-              const events = await ctx.store.listEvents(row.id, cursor, ssePage);
+              const current = await ctx.store.assignments.get(row.id);
+              const events = await ctx.store.events.list(row.id, cursor, ssePage);
               return !current || events.length > 0 || current.state !== lastState
                 ? { current, events }
                 : undefined;

@@ -12,7 +12,7 @@ export function auditRoutes(ctx: HubContext): Hono<HubEnv> {
     const who = caller(c);
     requireAdmin(who, 'read the audit log');
     const { limit } = query(c, listAuditQuerySchema);
-    const rows = await ctx.store.listAudit(who.workspaceId, limit ?? 100);
+    const rows = await ctx.store.audit.list(who.workspaceId, limit ?? 100);
     return c.json(
       rows.map((row): AuditEntry => ({
         id: row.id,

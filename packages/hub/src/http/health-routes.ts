@@ -7,7 +7,7 @@ import type { HubEnv } from './request.ts';
 export function healthRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   app.get('/', async (c) => {
-    await ctx.store.getMeta('schema'); // proves the store answers
+    await ctx.store.meta.get('schema'); // proves the store answers
     const health: Health = { ok: true, version, store: ctx.store.kind, uptimeMs: Date.now() - ctx.startedAt };
     return c.json(health);
   });

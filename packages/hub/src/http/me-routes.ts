@@ -8,7 +8,7 @@ export function meRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   app.get('/', async (c) => {
     const who = caller(c);
-    const workspace = await ctx.store.getWorkspace(who.workspaceId);
+    const workspace = await ctx.store.users.getWorkspace(who.workspaceId);
     const me: Me = {
       principal: { kind: who.kind, id: who.id, name: who.name, role: who.role },
       workspace: { id: who.workspaceId, name: workspace?.name ?? '' },

@@ -29,11 +29,7 @@ export function webSessionRoutes(ctx: HubContext): Hono<HubEnv> {
   app.get('/session', async (c) => {
     const who = sessionCaller(caller(c));
     const secret = getCookie(c, webSessionCookie) ?? '';
-    const row = await ctx.store.db
-      .selectFrom('web_sessions')
-      .select('expires_at')
-      .where('id_hash', '=', who.sessionId)
-      .executeTakeFirst();
+    const row = await ctx.store.tokens.session(who.sessionId);
     if (!row) throw sessionEnded();
     return c.json(await sessionView(ctx.store, who, csrfTokenFor(secret), row.expires_at));
   });

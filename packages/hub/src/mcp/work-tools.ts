@@ -175,7 +175,7 @@ export function workTools(scope: ToolScope): void {
 const usage = (message: string) => new GantryError('invalid_request', message);
 
 async function view(ctx: HubContext, row: AssignmentRow) {
-  const agent = await ctx.store.getAgent(row.agent_id);
+  const agent = await ctx.store.agents.get(row.agent_id);
   return assignmentView(row, agent ?? { id: row.agent_id, name: row.agent_id });
 }
 

@@ -15,7 +15,7 @@ export async function recordEvents(
   link: GatewayLink,
   frame: GatewayFrameOf<'events'>,
 ): Promise<void> {
-  const row = await ctx.store.getAssignment(frame.assignmentId);
+  const row = await ctx.store.assignments.get(frame.assignmentId);
   if (!row || row.gateway_id !== link.gatewayId || row.attempt !== frame.attempt) {
     // Not this gateway's attempt (never, or no longer): nothing is stored. The ack clears the
     // gateway's outbox so it does not replay them forever; the revoke stops a run still going.
@@ -39,7 +39,7 @@ export async function recordResult(
   frame: GatewayFrameOf<'result'>,
 ): Promise<void> {
   if (await ctx.assignments.complete(frame, link.gatewayId)) {
-    const row = await ctx.store.getAssignment(frame.assignmentId);
+    const row = await ctx.store.assignments.get(frame.assignmentId);
     if (row) ctx.dispatcher.finished(link, row.agent_id);
     else ctx.dispatcher.kick();
   } else {
@@ -51,7 +51,7 @@ export async function recordResult(
 /** After a (re)connect: attempts only the hub remembers are lost; those only the gateway holds are revoked. */
 export async function reconcile(ctx: HubContext, link: GatewayLink, held: HelloFrame['held']): Promise<void> {
   const heldKeys = new Set(held.map((h) => `${h.assignmentId}#${h.attempt}`));
-  const rows = await ctx.store.heldBy(link.gatewayId);
+  const rows = await ctx.store.assignments.heldBy(link.gatewayId);
   const ours = new Set<string>();
   const leaseUntil = Date.now() + ctx.settings.leaseMs;
   for (const row of rows) {
@@ -67,7 +67,7 @@ export async function reconcile(ctx: HubContext, link: GatewayLink, held: HelloF
     const outcome = await ctx.assignments.lose(row, 'the gateway reconnected without it');
     ctx.log.warn('attempt missing on reconnect', { assignment: row.id, attempt: row.attempt, outcome });
   }
-  await ctx.store.renewLeases(link.gatewayId, leaseUntil);
+  await ctx.store.assignments.renewLeases(link.gatewayId, leaseUntil);
   for (const h of held) {
     const key = `${h.assignmentId}#${h.attempt}`;
     if (ours.has(key) || h.state === 'finished') continue; // finished: its result is on the way
@@ -89,7 +89,7 @@ async function lateOutput(
     assignmentId: ref.assignmentId,
     attempt: ref.attempt,
   });
-  await ctx.store.audit({
+  await ctx.store.audit.record({
     workspaceId: link.workspaceId,
     actor: `gateway:${link.gatewayId}`,
     action,

@@ -168,7 +168,7 @@ export class GatewaySession {
       close: (code, reason) => this.socket.close(code, reason),
       ping: (timeoutMs) => this.socket.ping(timeoutMs),
     };
-    await ctx.store.updateGateway(caller.id, {
+    await ctx.store.gateways.update(caller.id, {
       connected: 1,
       last_seen_at: Date.now(),
       version: frame.version,
@@ -205,7 +205,7 @@ export class GatewaySession {
     if (held) return this.hello(held);
     const link = this.link;
     if (!link) return;
-    const gateway = await this.ctx.store.getGateway(link.gatewayId);
+    const gateway = await this.ctx.store.gateways.get(link.gatewayId);
     const grants = await this.ctx.devices.grantsOf(link.gatewayId);
     const newlyTrusted = [...grants.values()].some(
       (g) => g.status === 'approved' && !link.agents.has(g.agent_id),
@@ -218,16 +218,16 @@ export class GatewaySession {
     const now = Date.now();
     if (now - this.lastRenew < Math.min(1000, this.ctx.settings.leaseMs / 4)) return;
     this.lastRenew = now;
-    await this.ctx.store.renewLeases(link.gatewayId, now + this.ctx.settings.leaseMs);
-    await this.ctx.store.updateGateway(link.gatewayId, { last_seen_at: now });
+    await this.ctx.store.assignments.renewLeases(link.gatewayId, now + this.ctx.settings.leaseMs);
+    await this.ctx.store.gateways.update(link.gatewayId, { last_seen_at: now });
   }
 
   private async disconnected(): Promise<void> {
     const gone = this.link;
     if (!gone || !this.ctx.links.remove(gone)) return;
-    await this.ctx.store.updateGateway(gone.gatewayId, { connected: 0, last_seen_at: Date.now() });
+    await this.ctx.store.gateways.update(gone.gatewayId, { connected: 0, last_seen_at: Date.now() });
     // Offers it never started go back to the queue at once; started runs wait out their lease.
-    for (const row of await this.ctx.store.heldBy(gone.gatewayId)) {
+    for (const row of await this.ctx.store.assignments.heldBy(gone.gatewayId)) {
       if (row.state === 'offered') await this.ctx.assignments.requeue(row.id, row.attempt, gone.gatewayId);
     }
     this.ctx.log.info('gateway disconnected', { gateway: gone.gatewayId });

@@ -112,7 +112,7 @@ export async function admitHello(
   frame: HelloFrame,
   nonce: string,
 ): Promise<HelloOutcome> {
-  const gateway = await ctx.store.getGateway(caller.id);
+  const gateway = await ctx.store.gateways.get(caller.id);
   if (!gateway) throw new GantryError('unauthorized', 'this gateway is not registered');
   let admission: Admission;
   try {
@@ -145,7 +145,7 @@ export async function helloAgents(
   const names = new Map(admission.served.map((a) => [a.id, a.name]));
   const waiting = new Set(
     admission.pending.length + admission.denied.length > 0
-      ? (await ctx.store.gatewayAgents([caller.id])).map((a) => a.id)
+      ? (await ctx.store.gateways.agentsOf([caller.id])).map((a) => a.id)
       : [],
   );
   const served = frame.agents.filter((a) => names.has(a.agentId));

@@ -31,7 +31,7 @@ export async function answerOffer(ctx: HubContext, link: GatewayLink, frame: Off
       }
       return;
     case 'reject': {
-      const row = await ctx.store.getAssignment(assignmentId);
+      const row = await ctx.store.assignments.get(assignmentId);
       // Only a reject of the offer this gateway holds frees its slot; a repeated one, or one of a
       // lapsed offer of the same attempt, changes nothing.
       if (row && (await ctx.assignments.requeue(assignmentId, attempt, link.gatewayId, offerId))) {
@@ -55,7 +55,7 @@ async function notCurrent(
   frame: OfferAnswer,
   reason: string,
 ): Promise<void> {
-  const row = await ctx.store.getAssignment(frame.assignmentId);
+  const row = await ctx.store.assignments.get(frame.assignmentId);
   if (row && holds(row, link.gatewayId, frame.attempt)) {
     ctx.log.debug('ignored an answer to an earlier offer', {
       type: frame.t,

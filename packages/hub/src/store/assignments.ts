@@ -1,0 +1,191 @@
+/**
+ * Assignments and their lifecycle as compare-and-set transitions (DESIGN §3): who holds which
+ * attempt, under which offer and lease.
+ */
+import type { AssignmentState } from '@gantry/protocol';
+import { newId } from '../ids.ts';
+import type { Db } from './db.ts';
+import type { AssignmentTable } from './schema.ts';
+
+export type AssignmentRow = AssignmentTable;
+
+export interface NewAssignment {
+  workspaceId: string;
+  agentId: string;
+  prompt: string;
+  sessionKey: string;
+  mode: string;
+  resumeFallback: string;
+  timeoutMs: number;
+  retries: number;
+  createdBy: string;
+}
+
+export type AssignmentPatch = Partial<
+  Omit<AssignmentTable, 'id' | 'workspace_id' | 'agent_id' | 'created_at'>
+>;
+
+export class AssignmentRepository {
+  constructor(private readonly db: Db) {}
+
+  async create(input: NewAssignment, now = Date.now()): Promise<AssignmentRow> {
+    const row: AssignmentRow = {
+      id: newId('asg', now),
+      workspace_id: input.workspaceId,
+      agent_id: input.agentId,
+      prompt: input.prompt,
+      session_key: input.sessionKey,
+      mode: input.mode,
+      resume_fallback: input.resumeFallback,
+      timeout_ms: input.timeoutMs,
+      retries: input.retries,
+      state: 'queued',
+      attempt: 1,
+      gateway_id: null,
+      offer_id: null,
+      lease_expires_at: null,
+      created_by: input.createdBy,
+      created_at: now,
+      updated_at: now,
+      started_at: null,
+      finished_at: null,
+      result_output: null,
+      result_exit_code: null,
+      error_code: null,
+      error_message: null,
+      result_details: null,
+    };
+    await this.db.insertInto('assignments').values(row).execute();
+    return row;
+  }
+
+  get(id: string): Promise<AssignmentRow | undefined> {
+    return this.db.selectFrom('assignments').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  list(
+    workspaceId: string,
+    filter: { agentId?: string; state?: string; limit?: number } = {},
+  ): Promise<AssignmentRow[]> {
+    let query = this.db.selectFrom('assignments').selectAll().where('workspace_id', '=', workspaceId);
+    if (filter.agentId) query = query.where('agent_id', '=', filter.agentId);
+    if (filter.state) query = query.where('state', '=', filter.state);
+    return query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 100)
+      .execute();
+  }
+
+  /**
+   * Compare-and-set: applies `patch` only if the assignment is in one of `from` (and, when given,
+   * held by `gatewayId` at `attempt` under offer `offerId`). Returns whether it applied: exactly
+   * one caller wins a race.
+   */
+  async transition(
+    id: string,
+    from: readonly AssignmentState[],
+    patch: AssignmentPatch,
+    guard: { gatewayId?: string; attempt?: number; offerId?: string } = {},
+  ): Promise<boolean> {
+    let query = this.db
+      .updateTable('assignments')
+      .set({ updated_at: Date.now(), ...patch })
+      .where('id', '=', id)
+      .where('state', 'in', [...from]);
+    if (guard.gatewayId !== undefined) query = query.where('gateway_id', '=', guard.gatewayId);
+    if (guard.attempt !== undefined) query = query.where('attempt', '=', guard.attempt);
+    if (guard.offerId !== undefined) query = query.where('offer_id', '=', guard.offerId);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** The oldest queued assignments for the given agents. */
+  queuedFor(agentIds: string[], limit: number): Promise<AssignmentRow[]> {
+    if (agentIds.length === 0 || limit <= 0) return Promise.resolve([]);
+    // A paused agent's work waits in the queue, in order, until it is resumed.
+    return this.db
+      .selectFrom('assignments')
+      .selectAll()
+      .where('state', '=', 'queued')
+      .where('agent_id', 'in', agentIds)
+      .where('agent_id', 'not in', (eb) => eb.selectFrom('agents').select('id').where('paused', '=', 1))
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Assignments a gateway holds (offered to it or running on it). */
+  heldBy(gatewayId: string): Promise<AssignmentRow[]> {
+    return this.db
+      .selectFrom('assignments')
+      .selectAll()
+      .where('gateway_id', '=', gatewayId)
+      .where('state', 'in', ['offered', 'starting', 'running', 'cancelling'])
+      .execute();
+  }
+
+  /** Held assignments whose lease ran out before `before`. */
+  leaseExpired(before: number): Promise<AssignmentRow[]> {
+    return this.db
+      .selectFrom('assignments')
+      .selectAll()
+      .where('state', 'in', ['offered', 'starting', 'running', 'cancelling'])
+      .where('lease_expires_at', '<', before)
+      .execute();
+  }
+
+  /** Queued assignments that have waited since before `before` (a paused agent's excepted). */
+  queuedBefore(before: number, limit = 500): Promise<AssignmentRow[]> {
+    // Waiting counts from the last time it was queued (created, requeued, or its agent resumed);
+    // a paused agent's work never expires while it is paused.
+    return this.db
+      .selectFrom('assignments')
+      .selectAll()
+      .where('state', '=', 'queued')
+      .where('updated_at', '<', before)
+      .where('agent_id', 'not in', (eb) => eb.selectFrom('agents').select('id').where('paused', '=', 1))
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+  }
+
+  async renewLeases(gatewayId: string, until: number): Promise<void> {
+    await this.db
+      .updateTable('assignments')
+      .set({ lease_expires_at: until })
+      .where('gateway_id', '=', gatewayId)
+      .where('state', 'in', ['offered', 'starting', 'running', 'cancelling'])
+      .execute();
+  }
+
+  /** After a hub restart every held attempt gets a fresh lease, so reconnecting gateways keep their runs. */
+  async refreshAllLeases(until: number): Promise<void> {
+    await this.db
+      .updateTable('assignments')
+      .set({ lease_expires_at: until })
+      .where('state', 'in', ['offered', 'starting', 'running', 'cancelling'])
+      .execute();
+  }
+
+  /** The queue TTL of an agent's queued work counts from now again (it was resumed). */
+  async touchQueued(agentId: string, now = Date.now()): Promise<void> {
+    await this.db
+      .updateTable('assignments')
+      .set({ updated_at: now })
+      .where('agent_id', '=', agentId)
+      .where('state', '=', 'queued')
+      .execute();
+  }
+
+  async countQueued(agentId: string): Promise<number> {
+    const queued = await this.db
+      .selectFrom('assignments')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('agent_id', '=', agentId)
+      .where('state', '=', 'queued')
+      .executeTakeFirst();
+    return Number(queued?.n ?? 0);
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Mailbox rows: one per message and recipient, with a delivery cursor (`delivered_at`: handed out
+ * by an inbox call) and read state. Reads join them with the messages a recipient can see.
+ */
+import type { Db } from './db.ts';
+import type { MessageTable } from './schema.ts';
+
+/** A message with the recipient's mailbox row, if it has one. */
+export type MailRow = MessageTable & { mail_recipient: string | null; mail_read_at: number | null };
+
+export interface MailQuery {
+  /** Only what the recipient wrote or was sent. */
+  ownOnly?: boolean;
+  threadId?: string;
+  /** Only their unread mail. */
+  unread?: boolean;
+  ids?: readonly string[];
+}
+
+export class MailboxRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Puts a message in each recipient's mailbox, at the message's `seq`. */
+  async deliver(messageId: string, seq: number, recipients: readonly { kind: string; id: string }[]) {
+    if (recipients.length === 0) return;
+    await this.db
+      .insertInto('mailbox')
+      .values(
+        recipients.map((r) => ({
+          message_id: messageId,
+          recipient_kind: r.kind,
+          recipient_id: r.id,
+          seq,
+          delivered_at: null,
+          read_at: null,
+        })),
+      )
+      .execute();
+  }
+
+  /** Messages of the workspace as the recipient sees them, by seq (`newest`: the last `limit`). */
+  list(
+    workspaceId: string,
+    recipientId: string,
+    query: MailQuery,
+    page: { limit?: number; newest?: boolean } = {},
+  ): Promise<MailRow[]> {
+    let q = this.db
+      .selectFrom('messages as m')
+      .leftJoin('mailbox as b', (join) =>
+        join.onRef('b.message_id', '=', 'm.id').on('b.recipient_id', '=', recipientId),
+      )
+      .selectAll('m')
+      .select(['b.recipient_id as mail_recipient', 'b.read_at as mail_read_at'])
+      .where('m.workspace_id', '=', workspaceId);
+    if (query.ownOnly)
+      q = q.where((eb) => eb.or([eb('m.author_id', '=', recipientId), eb('b.recipient_id', 'is not', null)]));
+    if (query.threadId !== undefined) q = q.where('m.thread_id', '=', query.threadId);
+    if (query.unread) q = q.where('b.recipient_id', 'is not', null).where('b.read_at', 'is', null);
+    if (query.ids !== undefined) {
+      if (query.ids.length === 0) return Promise.resolve([]);
+      q = q.where('m.id', 'in', [...query.ids]);
+    }
+    q = q.orderBy('m.seq', page.newest ? 'desc' : 'asc');
+    if (page.limit !== undefined) q = q.limit(page.limit);
+    return q.execute() as Promise<MailRow[]>;
+  }
+
+  /** Marks handed out those of `ids` not handed out yet. */
+  async markDelivered(recipientId: string, ids: readonly string[], now = Date.now()): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('mailbox')
+      .set({ delivered_at: now })
+      .where('recipient_id', '=', recipientId)
+      .where('delivered_at', 'is', null)
+      .where('message_id', 'in', [...ids])
+      .execute();
+  }
+
+  /** Whether any unread mail was never handed out. */
+  async hasUndelivered(recipientId: string): Promise<boolean> {
+    const more = await this.db
+      .selectFrom('mailbox')
+      .select('message_id')
+      .where('recipient_id', '=', recipientId)
+      .where('delivered_at', 'is', null)
+      .where('read_at', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    return more !== undefined;
+  }
+
+  /**
+   * Hands out the oldest `limit` unread rows never handed out, with a conditional update: two
+   * claims never get the same message. Returns the message ids this call claimed.
+   */
+  async claim(recipientId: string, limit: number, now = Date.now()): Promise<string[]> {
+    const claimed = await this.db
+      .updateTable('mailbox')
+      .set({ delivered_at: now })
+      .where('recipient_id', '=', recipientId)
+      .where('delivered_at', 'is', null)
+      .where('read_at', 'is', null)
+      .where('message_id', 'in', (eb) =>
+        eb
+          .selectFrom('mailbox as c')
+          .select('c.message_id')
+          .where('c.recipient_id', '=', recipientId)
+          .where('c.delivered_at', 'is', null)
+          .where('c.read_at', 'is', null)
+          .orderBy('c.seq')
+          .limit(limit),
+      )
+      .returning('message_id')
+      .execute();
+    return claimed.map((r) => r.message_id);
+  }
+
+  /** Marks the recipient's unread rows among `ids` read (all of them without `ids`); returns those marked. */
+  async markRead(recipientId: string, ids?: readonly string[], now = Date.now()): Promise<string[]> {
+    if (ids?.length === 0) return [];
+    let q = this.db
+      .updateTable('mailbox')
+      .set({ read_at: now })
+      .where('recipient_id', '=', recipientId)
+      .where('read_at', 'is', null);
+    if (ids) q = q.where('message_id', 'in', [...ids]);
+    return (await q.returning('message_id').execute()).map((r) => r.message_id);
+  }
+}
