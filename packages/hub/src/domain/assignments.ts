@@ -19,14 +19,14 @@ import {
 import type { Actor } from './actor.ts';
 import type { Bus } from '../bus.ts';
 import { newId } from '../ids.ts';
-import type { AssignmentRow, NewEvent, Store } from '../store/store.ts';
+import type { AssignmentRow, Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
 import { AssignmentNews } from './assignment-news.ts';
+import { RunEventLog } from './run-events.ts';
 import type { GatewayPort } from './gateway-port.ts';
 
 export class Assignments {
-  /** The highest seq with no gap before it, per recent attempt (`id#attempt`). */
-  private readonly contiguous = new Map<string, number>();
+  private readonly runEvents: RunEventLog;
   /** Where lifecycle steps are told to the workspace (`assignment.*` entries). */
   private readonly news: AssignmentNews;
 
@@ -38,6 +38,7 @@ export class Assignments {
     activity?: Activity,
   ) {
     this.news = new AssignmentNews(store, activity);
+    this.runEvents = new RunEventLog(store);
   }
 
   async create(caller: Actor, input: CreateAssignment): Promise<AssignmentRow> {
@@ -191,31 +192,9 @@ export class Assignments {
     }
   }
 
-  /**
-   * Stores a batch of events; returns the seq up to which the hub holds every event. The answer is
-   * remembered per attempt, so a batch that simply continues the last one costs no extra query
-   * (counting a long run's events on every batch would make it quadratic).
-   */
+  /** Stores a batch of events; returns the seq up to which the hub holds every event. */
   async appendEvents(id: string, attempt: number, events: RunEvent[]): Promise<number> {
-    const rows: NewEvent[] = events.map((e) => ({
-      seq: e.seq,
-      type: e.type,
-      ts: e.ts,
-      data: JSON.stringify(e.data),
-    }));
-    const key = `${id}#${attempt}`;
-    const known = this.contiguous.get(key);
-    let upTo: number;
-    if (known !== undefined && events.length > 0 && events.every((e, i) => e.seq === known + 1 + i)) {
-      await this.store.events.insert(id, attempt, rows);
-      upTo = known + events.length;
-    } else {
-      upTo = await this.store.events.append(id, attempt, rows);
-    }
-    // Delete and set again so the most recent attempts stay last; the oldest go first.
-    this.contiguous.delete(key);
-    this.contiguous.set(key, upTo);
-    if (this.contiguous.size > 10_000) this.contiguous.delete(this.contiguous.keys().next().value as string);
+    const { upTo, known } = await this.runEvents.append(id, attempt, events);
     this.changed(id);
     await this.news.progressed(id, events, known);
     return upTo;
