@@ -80,6 +80,9 @@ ls`,
       expect(mine?.state).toBe('succeeded');
       expect(mine?.result?.branch).toBe(`gantry/${mine?.id}`);
       expect(mine?.result?.changedFiles).toEqual([`${mine?.id}.txt`]);
+      // The gateway sends the branch's patch with the result (the dashboard shows it).
+      expect(mine?.result?.patch).toContain(`+++ b/${mine?.id}.txt\n`);
+      expect(mine?.result?.patch).not.toContain(`${other?.id}.txt`);
       expect(mine?.result?.output).toContain(`${mine?.id}.txt`);
       expect(mine?.result?.output).not.toContain(`${other?.id}.txt`);
       expect(mine?.result?.output).not.toContain(`pwd=${repo}\n`);

@@ -175,8 +175,8 @@ async function committed(
   emit: EmitEvent,
 ): Promise<RunOutcome> {
   try {
-    const changedFiles = await finishWorktree(worktree, assignmentId);
-    return { ...outcome, details: { ...outcome.details, branch: worktree.branch, changedFiles } };
+    const changes = await finishWorktree(worktree, assignmentId);
+    return { ...outcome, details: { ...outcome.details, branch: worktree.branch, ...changes } };
   } catch (err) {
     const { code, message } = err as { code?: string; message: string };
     const details = { ...outcome.details, branch: worktree.branch };

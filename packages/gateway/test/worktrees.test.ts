@@ -20,6 +20,7 @@ import { basename, dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   finishWorktree,
+  patchLimit,
   listWorktrees,
   prepareWorktree,
   pruneWorktrees,
@@ -98,8 +99,13 @@ describe('worktrees', () => {
     expect(existsSync(join(b.path, 'a.txt'))).toBe(false);
 
     const [changedA, changedB] = await Promise.all([finishWorktree(a, 'asg_a'), finishWorktree(b, 'asg_b')]);
-    expect(changedA).toEqual(['a.txt']);
-    expect(changedB).toEqual(['b.txt', 'edit.txt', 'gone.txt', 'keep.txt', 'moved.txt']);
+    expect(changedA.changedFiles).toEqual(['a.txt']);
+    expect(changedB.changedFiles).toEqual(['b.txt', 'edit.txt', 'gone.txt', 'keep.txt', 'moved.txt']);
+    // The result carries the branch's patch since its base, whole when small.
+    expect(changedA.patch).toMatch(/^diff --git a\/a\.txt b\/a\.txt\n/);
+    expect(changedA.patch).toContain('+++ b/a.txt\n');
+    expect(changedA.patchTruncated).toBeUndefined();
+    expect(changedB.patch).toContain('--- a/gone.txt\n+++ /dev/null\n');
 
     expect(filesOf(repo, 'gantry/asg_a')).toEqual(['a.txt', 'edit.txt', 'gone.txt', 'keep.txt']);
     expect(filesOf(repo, 'gantry/asg_b')).toEqual(['b.txt', 'edit.txt', 'moved.txt']);
@@ -119,11 +125,25 @@ describe('worktrees', () => {
     expect(readFileSync(join(repo, 'edit.txt'), 'utf8')).toBe('before\n');
   });
 
+  it('cuts a long patch at a line end within the limit and says so; the branch keeps all of it', async () => {
+    const repo = makeRepo('project');
+    const big = await prepareWorktree({ repo, assignmentId: 'asg_big', root });
+    const line = `${'x'.repeat(99)}\n`;
+    writeFileSync(join(big.path, 'big.txt'), line.repeat(4000));
+    const changes = await finishWorktree(big, 'asg_big');
+    expect(changes.changedFiles).toEqual(['big.txt']);
+    expect(changes.patchTruncated).toBe(true);
+    expect(Buffer.byteLength(changes.patch ?? '')).toBeLessThanOrEqual(patchLimit);
+    expect(Buffer.byteLength(changes.patch ?? '')).toBeGreaterThan(patchLimit - 200);
+    expect(changes.patch?.endsWith(`+${line}`)).toBe(true);
+    expect(git(repo, 'show', 'gantry/asg_big:big.txt')).toBe(line.repeat(4000));
+  });
+
   it('makes no commit when nothing changed, and counts what the agent committed itself', async () => {
     const repo = makeRepo('project');
     const head = git(repo, 'rev-parse', 'HEAD').trim();
     const idle = await prepareWorktree({ repo, assignmentId: 'asg_idle', root });
-    expect(await finishWorktree(idle, 'asg_idle')).toEqual([]);
+    expect((await finishWorktree(idle, 'asg_idle')).changedFiles).toEqual([]);
     expect(git(repo, 'rev-parse', 'gantry/asg_idle').trim()).toBe(head);
 
     const busy = await prepareWorktree({ repo, assignmentId: 'asg_busy', root });
@@ -131,7 +151,7 @@ describe('worktrees', () => {
     git(busy.path, 'add', 'committed.txt');
     git(busy.path, '-c', 'user.name=Agent', '-c', 'user.email=agent@example.com', 'commit', '-qm', 'agent');
     writeFileSync(join(busy.path, 'left.txt'), 'not committed\n');
-    expect(await finishWorktree(busy, 'asg_busy')).toEqual(['committed.txt', 'left.txt']);
+    expect((await finishWorktree(busy, 'asg_busy')).changedFiles).toEqual(['committed.txt', 'left.txt']);
     expect(git(repo, 'log', '--format=%s', 'gantry/asg_busy').split('\n')).toEqual([
       'gantry: asg_busy',
       'agent',
@@ -144,7 +164,10 @@ describe('worktrees', () => {
     const repo = makeRepo('project');
     const { path, branch, gitDir } = await prepareWorktree({ repo, assignmentId: 'asg_mv', root });
     git(path, 'mv', 'keep.txt', 'kept.txt');
-    expect(await finishWorktree({ path, branch, repo, gitDir }, 'asg_mv')).toEqual(['keep.txt', 'kept.txt']);
+    expect((await finishWorktree({ path, branch, repo, gitDir }, 'asg_mv')).changedFiles).toEqual([
+      'keep.txt',
+      'kept.txt',
+    ]);
     expect(filesOf(repo, branch)).toEqual(['edit.txt', 'gone.txt', 'kept.txt']);
   });
 
@@ -176,7 +199,7 @@ describe('worktrees', () => {
     expect(second).toMatchObject({ path: first.path, branch: first.branch, reused: true });
     expect(readFileSync(join(second.path, 'interrupted.txt'), 'utf8')).toBe('left by a lost attempt\n');
     writeFileSync(join(second.path, 'two.txt'), '2\n');
-    expect(await finishWorktree(second, 'asg_retry')).toEqual(['interrupted.txt', 'two.txt']);
+    expect((await finishWorktree(second, 'asg_retry')).changedFiles).toEqual(['interrupted.txt', 'two.txt']);
     expect(filesOf(repo, 'gantry/asg_retry')).toEqual(expect.arrayContaining(['one.txt', 'two.txt']));
 
     // Its folder deleted by hand: the branch, which holds the work, is checked out again.
@@ -427,13 +450,13 @@ describe('worktrees', () => {
       writeFileSync(join(nested, 'file.txt'), 'one\n');
       commitDefused(nested);
       rmSync(marker, { force: true });
-      expect(await finishWorktree(worktree, 'asg_nest')).toEqual(['nested']);
+      expect((await finishWorktree(worktree, 'asg_nest')).changedFiles).toEqual(['nested']);
       // A new commit in it, then a change after: a `git status` that looked inside would run its clean filter.
       writeFileSync(join(nested, 'file.txt'), 'two\n');
       commitDefused(nested);
       writeFileSync(join(nested, 'file.txt'), 'three, and longer\n');
       writeFileSync(join(worktree.path, 'more.txt'), 'more\n');
-      expect(await finishWorktree(worktree, 'asg_nest')).toEqual(['more.txt', 'nested']);
+      expect((await finishWorktree(worktree, 'asg_nest')).changedFiles).toEqual(['more.txt', 'nested']);
       expect(existsSync(marker)).toBe(false);
       // Its new commit is on the branch all the same.
       expect(git(repo, 'rev-parse', 'gantry/asg_nest:nested').trim()).toBe(
@@ -452,7 +475,7 @@ describe('worktrees', () => {
       for (const hook of ['pre-commit', 'post-commit', 'post-index-change', 'reference-transaction'])
         writeFileSync(join(repo, '.git', 'hooks', hook), `#!/bin/sh\n'${trap}'\n`, { mode: 0o755 });
       writeFileSync(join(worktree.path, 'edit.txt'), 'after\n');
-      expect(await finishWorktree(worktree, 'asg_own_config')).toEqual(['edit.txt']);
+      expect((await finishWorktree(worktree, 'asg_own_config')).changedFiles).toEqual(['edit.txt']);
       await listWorktrees(root);
       await pruneWorktrees(root, { keep: new Set() });
       expect(existsSync(worktree.path)).toBe(false);

@@ -53,6 +53,10 @@ export const resultDetailsSchema = z.object({
   branch: z.string().optional(),
   /** With `--isolation worktree`: the files the run added, changed or deleted. */
   changedFiles: z.array(z.string()).optional(),
+  /** With `--isolation worktree`: the branch's unified diff since its base, cut at 256 KiB. */
+  patch: z.string().optional(),
+  /** Set when `patch` was cut (the branch holds all of it). */
+  patchTruncated: z.boolean().optional(),
   usage: z
     .object({
       inputTokens: z.number().int().nonnegative(),

@@ -17,10 +17,22 @@ export interface RunWorktree {
 
 const gitIdentity = ['-c', 'user.name=Gantry', '-c', 'user.email=gantry@localhost'];
 
+/** What a finished worktree run changed: the paths, and the branch's patch against its base. */
+export interface WorktreeChanges {
+  changedFiles: string[];
+  /** `git diff` of the branch since its base, cut at {@link patchLimit} bytes; absent when nothing changed. */
+  patch?: string;
+  /** Set when the patch was longer than {@link patchLimit} and was cut. */
+  patchTruncated?: boolean;
+}
+
+/** The most of a run's patch the result carries (the branch itself holds all of it). */
+export const patchLimit = 256 * 1024;
+
 /**
  * Commits every change the run left (added, modified, deleted, renamed; ignored files excepted) on
- * its branch and returns the changed paths, relative to the repository's top, sorted. Nothing
- * changed: no commit. The worktree stays for the user to inspect.
+ * its branch and returns the changed paths, relative to the repository's top, sorted, and the
+ * branch's patch. Nothing changed: no commit. The worktree stays for the user to inspect.
  *
  * The commit is authored by "Gantry", not by the user's configured identity: the agent made the
  * change, the commit should say so, and the user's signing key or identity should not vouch for
@@ -28,7 +40,7 @@ const gitIdentity = ['-c', 'user.name=Gantry', '-c', 'user.email=gantry@localhos
  * Fails with `worktree_tampered` when the run rewrote the worktree's `.git` (nothing is committed),
  * else with `worktree_failed` (the run's work is then still in the worktree, uncommitted).
  */
-export async function finishWorktree(worktree: RunWorktree, assignmentId: string): Promise<string[]> {
+export async function finishWorktree(worktree: RunWorktree, assignmentId: string): Promise<WorktreeChanges> {
   checkLink(worktree.path, worktree.gitDir);
   try {
     return await commitChanges(worktree, assignmentId);
@@ -39,7 +51,7 @@ export async function finishWorktree(worktree: RunWorktree, assignmentId: string
   }
 }
 
-async function commitChanges(worktree: RunWorktree, assignmentId: string): Promise<string[]> {
+async function commitChanges(worktree: RunWorktree, assignmentId: string): Promise<WorktreeChanges> {
   const place = { gitDir: worktree.gitDir, workTree: worktree.path };
   const pending = await pendingChanges(place);
   if (pending.length > 0) {
@@ -55,21 +67,18 @@ async function commitChanges(worktree: RunWorktree, assignmentId: string): Promi
     ]);
   }
   // Since the base, so that commits the agent made itself are counted too.
-  const changed = worktree.base
-    ? splitZ(
-        await git(place, [
-          'diff',
-          '--no-ext-diff',
-          '--no-textconv',
-          '--name-only',
-          '--no-renames',
-          '-z',
-          worktree.base,
-          'HEAD',
-        ]),
-      )
-    : pending;
-  return [...new Set(changed)].sort();
+  if (!worktree.base) return { changedFiles: [...new Set(pending)].sort() };
+  const since = ['--no-ext-diff', '--no-textconv', '--no-color', '--no-renames', worktree.base, 'HEAD'];
+  const changedFiles = [...new Set(splitZ(await git(place, ['diff', '--name-only', '-z', ...since])))].sort();
+  if (changedFiles.length === 0) return { changedFiles };
+  return { changedFiles, ...cut(await git(place, ['diff', ...since]), patchLimit) };
+}
+
+/** A patch cut at a line end within `limit` bytes, saying whether it was cut. */
+function cut(patch: string, limit: number): { patch: string; patchTruncated?: true } {
+  if (Buffer.byteLength(patch) <= limit) return { patch };
+  const head = Buffer.from(patch).subarray(0, limit).toString('utf8');
+  return { patch: head.slice(0, head.lastIndexOf('\n') + 1), patchTruncated: true };
 }
 
 /**

@@ -6,6 +6,6 @@
  * Every git command goes through `git.ts`, naming the repository the gateway recorded.
  */
 export { prepareWorktree, isRepositoryWithCommit, type Worktree } from './prepare.ts';
-export { finishWorktree, worktreeAt, type RunWorktree } from './finish.ts';
+export { finishWorktree, patchLimit, worktreeAt, type RunWorktree, type WorktreeChanges } from './finish.ts';
 export { listWorktrees, type ListedWorktree } from './list.ts';
 export { pruneWorktrees, type PruneResult } from './prune.ts';
