@@ -199,7 +199,10 @@ describeContract('store contract: collaboration', (c) => {
     const three = await store().transaction((tx) => post(tx, s, 'three', { to: [me] }));
     await store().mailbox.markDelivered(me, [three.id]);
     expect(await store().mailbox.hasUndelivered(me)).toBe(false);
+    expect(await store().mailbox.unreadCounts([me, s.user.id])).toEqual(new Map([[me, 3]]));
+    expect(await store().mailbox.unreadCounts([])).toEqual(new Map());
     expect(await store().mailbox.markRead(me, [one.id, notMine.id])).toEqual([one.id]);
+    expect(await store().mailbox.unreadCounts([me])).toEqual(new Map([[me, 2]]));
     expect(await store().mailbox.markRead(me, [])).toEqual([]);
     expect(ids(await store().mailbox.list(s.ws.id, me, { unread: true }))).toEqual(ids([two, three]));
     expect((await store().mailbox.markRead(me)).sort()).toEqual([two.id, three.id].sort());

@@ -7,7 +7,13 @@
 import { z } from 'zod';
 import { approvalKinds, approvalStatuses } from './approvals.ts';
 import { agentRefSchema, assignmentModes, assignmentStates } from './assignment.ts';
-import { contextEntrySchema, messageSchema, taskSchema, type ActivityEvent } from './collaboration.ts';
+import {
+  contextEntrySchema,
+  messageSchema,
+  partySchema,
+  taskSchema,
+  type ActivityEvent,
+} from './collaboration.ts';
 
 /** Where `data` is an object: every entry's payload is one. */
 type DataSchema = z.ZodType<Record<string, unknown>>;
@@ -150,6 +156,20 @@ export const contextDeleted = defineActivity(
   'context.deleted',
   z.object({ key: z.string(), kind: contextEntrySchema.shape.kind }),
 );
+
+/** A recipient read mail of theirs: unread counts and marks change (no message text). */
+export const messageRead = defineActivity(
+  'message.read',
+  z.object({ reader: partySchema, messageIds: z.array(z.string()) }),
+);
+
+/** A gateway connected to this hub, or left it: the agents it serves are live, or no longer through it. */
+const gatewayPresence = z.object({
+  gateway: z.object({ id: z.string(), name: z.string() }),
+  agents: z.array(agentRefSchema),
+});
+export const gatewayConnected = defineActivity('gateway.connected', gatewayPresence);
+export const gatewayDisconnected = defineActivity('gateway.disconnected', gatewayPresence);
 
 export const agentPaused = defineActivity('agent.paused', z.object({ agent: agentRefSchema }));
 export const agentResumed = defineActivity('agent.resumed', z.object({ agent: agentRefSchema }));

@@ -194,6 +194,8 @@ export const agentReachSchema = z.object({
   reason: z.string(),
   /** When it last called its inbox on this hub, if it did since the hub started. */
   lastInboxAt: z.string().nullable(),
+  /** Messages in its mailbox it has not read. */
+  unread: z.number().int().nonnegative(),
 });
 export type AgentReach = z.infer<typeof agentReachSchema>;
 

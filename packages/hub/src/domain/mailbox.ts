@@ -10,7 +10,15 @@
  * What a caller may see: messages addressed to them or written by them, and every message of a
  * thread in which they can see one (a reply is read in its conversation).
  */
-import { GantryError, type Inbox, type Message, type MessageReply, type Party } from '@gantry/protocol';
+import {
+  GantryError,
+  messageRead,
+  type Inbox,
+  type Message,
+  type MessageReply,
+  type Party,
+} from '@gantry/protocol';
+import type { Activity } from './activity.ts';
 import type { Actor } from './actor.ts';
 import type { Bus } from '../bus.ts';
 import type { MailRow } from '../store/mailbox.ts';
@@ -53,6 +61,7 @@ export class Mailbox {
     private readonly bus: Bus,
     private readonly messages: Messages,
     private readonly presence: Presence,
+    private readonly activity: Activity,
   ) {}
 
   async inbox(caller: Actor, options: InboxOptions = {}): Promise<Inbox> {
@@ -90,7 +99,7 @@ export class Mailbox {
       { limit: options.limit ?? defaultListLimit, newest: true },
     );
     rows.reverse();
-    const marked = options.markRead ? await this.markRead(me, unreadIds(rows)) : new Set<string>();
+    const marked = options.markRead ? await this.markRead(caller, me, unreadIds(rows)) : new Set<string>();
     return rows.map((row) => view(row, marked));
   }
 
@@ -107,14 +116,13 @@ export class Mailbox {
   /** Marks one message read for the caller and returns it. */
   async read(caller: Actor, id: string): Promise<Message> {
     const message = await this.get(caller, id);
-    const marked = await this.markRead(partyOf(caller), [id]);
+    const marked = await this.markRead(caller, partyOf(caller), [id]);
     return marked.has(id) ? { ...message, read: true } : message;
   }
 
   /** Marks all of the caller's unread mail read; returns how many. */
   async readAll(caller: Actor): Promise<number> {
-    const me = partyOf(caller);
-    return (await this.store.mailbox.markRead(me.id)).length;
+    return (await this.markRead(caller, partyOf(caller))).size;
   }
 
   /**
@@ -154,7 +162,7 @@ export class Mailbox {
     const rows = await this.store.mailbox.list(caller.workspaceId, me.id, { unread: true }, { limit });
     const ids = rows.map((r) => r.id);
     await this.store.mailbox.markDelivered(me.id, ids);
-    const marked = markRead ? await this.markRead(me, ids) : new Set<string>();
+    const marked = markRead ? await this.markRead(caller, me, ids) : new Set<string>();
     return rows.map((row) => view(row, marked));
   }
 
@@ -174,13 +182,24 @@ export class Mailbox {
     const ids = await this.store.mailbox.claim(me.id, limit);
     if (ids.length === 0) return [];
     const rows = await this.store.mailbox.list(caller.workspaceId, me.id, { ids });
-    const marked = markRead ? await this.markRead(me, ids) : new Set<string>();
+    const marked = markRead ? await this.markRead(caller, me, ids) : new Set<string>();
     return rows.map((row) => view(row, marked));
   }
 
-  /** Marks the caller's unread rows among `ids` read; returns the ids it marked. */
-  private async markRead(me: Party, ids: readonly string[]): Promise<Set<string>> {
-    return new Set(await this.store.mailbox.markRead(me.id, ids));
+  /**
+   * Marks the caller's unread rows among `ids` (all without `ids`) read; returns the ids it marked.
+   * What it marked is a `message.read` entry, so unread counts and marks on open dashboards follow.
+   */
+  private async markRead(caller: Actor, me: Party, ids?: readonly string[]): Promise<Set<string>> {
+    const marked = await this.store.mailbox.markRead(me.id, ids);
+    if (marked.length > 0) {
+      await this.activity.append(messageRead, {
+        workspaceId: caller.workspaceId,
+        actor: me,
+        data: { reader: me, messageIds: marked },
+      });
+    }
+    return new Set(marked);
   }
 }
 

@@ -64,6 +64,7 @@ export class Reachability {
 
   private async of(rows: AgentRow[]): Promise<AgentReach[]> {
     const attached = await this.store.gateways.ofAgents(rows.map((r) => r.id));
+    const unread = await this.store.mailbox.unreadCounts(rows.map((r) => r.id));
     return rows.map((row): AgentReach => {
       const connected = this.serving(row.id).map((l) => `gateway:${l.name}`);
       const offline = attached
@@ -76,6 +77,7 @@ export class Reachability {
         agent: { id: row.id, name: row.name, kind: row.kind },
         paused,
         lastInboxAt: last === undefined ? null : iso(last),
+        unread: unread.get(row.id) ?? 0,
       };
       if (waiting) {
         return {

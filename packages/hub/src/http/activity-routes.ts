@@ -125,6 +125,9 @@ function visibleTo(who: Caller, event: ActivityEvent): boolean {
   if (who.kind !== 'agent') return true;
   // Agent keys never read approvals (DESIGN §5), in the log either.
   if (event.type.startsWith('approval.')) return false;
+  // Who read which mail is the reader's own business.
+  if (event.type === 'message.read')
+    return (event.data as { reader?: { id?: string } }).reader?.id === who.id;
   if (event.type.startsWith('assignment.')) {
     const agent = (event.data as { agent?: { id?: string } }).agent;
     return agent?.id === who.id || event.actor?.id === who.id;

@@ -78,6 +78,19 @@ export class MailboxRepository {
       .execute();
   }
 
+  /** How much unread mail each of `recipientIds` has (those with none are absent). */
+  async unreadCounts(recipientIds: readonly string[]): Promise<Map<string, number>> {
+    if (recipientIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('mailbox')
+      .select(['recipient_id', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .where('recipient_id', 'in', recipientIds)
+      .where('read_at', 'is', null)
+      .groupBy('recipient_id')
+      .execute();
+    return new Map(rows.map((r) => [r.recipient_id, Number(r.n)]));
+  }
+
   /** Whether any unread mail was never handed out. */
   async hasUndelivered(recipientId: string): Promise<boolean> {
     const more = await this.db

@@ -5,7 +5,15 @@
  * do before its hello is served; after that, every frame renews the gateway's leases and goes to
  * the dispatcher (slots), offer-answers.ts (offers) or attempt-frames.ts (events and results).
  */
-import { GantryError, version, type GatewayFrame, type HelloFrame, type HubFrame } from '@gantry/protocol';
+import {
+  GantryError,
+  gatewayConnected,
+  gatewayDisconnected,
+  version,
+  type GatewayFrame,
+  type HelloFrame,
+  type HubFrame,
+} from '@gantry/protocol';
 import { watchToken } from '../auth/revocation.ts';
 import type { HubContext } from '../context.ts';
 import { Capacity } from '../dispatch/capacity.ts';
@@ -192,6 +200,7 @@ export class GatewaySession {
     // Decisions made while it was away, or whose confirmation it did not get to send.
     for (const permission of await ctx.approvals.unanswered(caller.id)) this.send(permission);
     ctx.log.info('gateway connected', { gateway: caller.id, name: caller.name, agents: agents.size });
+    await this.announce(gatewayConnected, link);
     ctx.dispatcher.kick();
   }
 
@@ -231,6 +240,22 @@ export class GatewaySession {
       if (row.state === 'offered') await this.ctx.assignments.requeue(row.id, row.attempt, gone.gatewayId);
     }
     this.ctx.log.info('gateway disconnected', { gateway: gone.gatewayId });
+    await this.announce(gatewayDisconnected, gone);
     this.ctx.dispatcher.kick();
+  }
+
+  /** Presence changed: open dashboards and `gantry watch --event gateway.` hear it by push. */
+  private async announce(
+    definition: typeof gatewayConnected | typeof gatewayDisconnected,
+    link: GatewayLink,
+  ): Promise<void> {
+    await this.ctx.activity.append(definition, {
+      workspaceId: link.workspaceId,
+      subject: link.gatewayId,
+      data: {
+        gateway: { id: link.gatewayId, name: link.name },
+        agents: [...link.agents].map(([id, name]) => ({ id, name })),
+      },
+    });
   }
 }

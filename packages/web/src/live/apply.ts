@@ -15,12 +15,15 @@ export function affected(entry: ActivityEvent): QueryKey[] {
   const [group] = entry.type.split('.');
   switch (group) {
     case 'message':
-      return [keys.messages];
+      // Unread counts of the roster change with mail sent and read.
+      return [keys.messages, keys.reachability];
     case 'task':
       return [keys.tasks];
     case 'context':
       return [keys.context];
     case 'agent':
+    case 'gateway':
+      // A gateway connecting or leaving changes who is live.
       return [keys.agents, keys.gateways];
     case 'assignment': {
       const out: QueryKey[] = [['assignments']];

@@ -32,6 +32,16 @@ export function describe(entry: ActivityEvent): string {
     case 'approval.requested':
     case 'approval.decided':
       return `${str(d.kind).replace('_', ' ')}${d.status ? ` ${str(d.status)}` : ''}: ${str(d.subject)}`;
+    case 'message.read': {
+      const n = Array.isArray(d.messageIds) ? d.messageIds.length : 0;
+      return `${str(obj(d.reader).name)} read ${n} message${n === 1 ? '' : 's'}`;
+    }
+    case 'gateway.connected':
+    case 'gateway.disconnected': {
+      const agents = Array.isArray(d.agents) ? (d.agents as unknown[]).map((a) => str(obj(a).name)) : [];
+      const verb = entry.type === 'gateway.connected' ? 'connected' : 'disconnected';
+      return `${str(obj(d.gateway).name)} ${verb}${agents.length > 0 ? ` (${agents.join(', ')})` : ''}`;
+    }
     case 'agent.paused':
     case 'agent.resumed':
       return entry.subject ?? '';

@@ -81,6 +81,10 @@ export function AgentDetail({ name }: { name: string }) {
           <dd>{row.queued}</dd>
         </div>
         <div>
+          <dt>Unread mail</dt>
+          <dd>{row.unread}</dd>
+        </div>
+        <div>
           <dt>Last activity</dt>
           <dd>
             <Time iso={row.lastActivity} />

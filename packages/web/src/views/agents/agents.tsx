@@ -42,6 +42,7 @@ export function Agents() {
               <th scope="col">Provider</th>
               <th scope="col">Current run</th>
               <th scope="col">Queued</th>
+              <th scope="col">Unread mail</th>
               <th scope="col">Last activity</th>
               {isAdmin(me) && (
                 <th scope="col">
@@ -104,6 +105,7 @@ export function Agents() {
                   )}
                 </td>
                 <td data-label="Queued">{row.queued}</td>
+                <td data-label="Unread mail">{row.unread}</td>
                 <td data-label="Last activity">
                   <Time iso={row.lastActivity} />
                 </td>

@@ -29,6 +29,8 @@ export interface RosterRow {
   version: string | null;
   current: Assignment | undefined;
   queued: number;
+  /** Messages in its mailbox it has not read. */
+  unread: number;
   lastActivity: string | null;
 }
 
@@ -73,6 +75,7 @@ export function useRoster() {
       version: gws[0]?.version ?? null,
       current: running.data?.find((a) => a.agent.id === agent.id),
       queued: queued.data?.filter((a) => a.agent.id === agent.id).length ?? 0,
+      unread: r?.unread ?? 0,
       lastActivity: times.sort().at(-1) ?? null,
     };
   });
