@@ -4,20 +4,22 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Approval, Assignment, AssignmentEvent } from '@gantry/protocol';
+import type { ActivityEvent, Approval, Assignment, AssignmentEvent } from '@gantry/protocol';
 import { claudeEnvFor, startAnthropicMessages } from '../fake-models/anthropic-messages.ts';
 import type { FakeModel } from '../fake-models/fake-model.ts';
-import { createAgent, startHub } from '../fixtures.ts';
+import { createAgent, startHub, type HubReady } from '../fixtures.ts';
 import { eventually, Sandbox } from '../harness.ts';
 
 describe('tool permission approvals (acp, --permission ask)', () => {
   const box = new Sandbox();
   let fake: FakeModel;
   let workdir: string;
+  let hub: HubReady;
 
   beforeAll(async () => {
     fake = await startAnthropicMessages();
     const { ready } = await startHub(box);
+    hub = ready;
     const agent = await createAgent(box, 'careful');
     workdir = join(box.home, 'project');
     const home = join(box.home, 'provider-home');
@@ -120,5 +122,11 @@ describe('tool permission approvals (acp, --permission ask)', () => {
     expect((await decided(created.id)).at(-1)?.data).toMatchObject({ decision: 'denied', by: 'timeout' });
     const after = await box.json<Approval[]>(['approvals', 'list']);
     expect(after.find((a) => a.id === approval.id)?.status).toBe('expired');
+    // The expiry is an entry of the workspace, so it leaves every open Needs you at once.
+    const response = await fetch(`${hub.url}/v1/events?since=0&type=approval.decided`, {
+      headers: { authorization: `Bearer ${hub.ownerToken}` },
+    });
+    const entries = (await response.json()) as ActivityEvent[];
+    expect(entries.find((e) => e.subject === approval.id)?.data).toMatchObject({ status: 'expired' });
   }, 40_000);
 });

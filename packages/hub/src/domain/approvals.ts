@@ -7,6 +7,7 @@
  */
 import {
   activeStates,
+  approvalDecided,
   approvalStatuses,
   clip,
   GantryError,
@@ -161,6 +162,19 @@ export class Approvals {
       settle !== undefined &&
       (await this.store.approvals.update(approval.id, settle.from, { ...settle.patch, answered: 1 }));
     if (!settled) await this.store.approvals.update(approval.id, approvalStatuses, { answered: 1 });
+    // Decided without a person (timed out, or by the binding's policy): it leaves Needs you live.
+    else if (this.activity) {
+      await this.activity.append(approvalDecided, {
+        workspaceId: approval.workspace_id,
+        subject: approval.id,
+        data: {
+          approvalId: approval.id,
+          kind: 'tool_permission',
+          status: settle.patch.status as ApprovalStatus,
+          subject: approval.subject,
+        },
+      });
+    }
   }
 }
 
