@@ -16,7 +16,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { GantryError } from './errors.ts';
+import { GantryError } from './gantry-error.ts';
 
 export type Warn = (message: string) => void;
 
