@@ -13,7 +13,7 @@ import {
   type EmitEvent,
   type OfferedAssignment,
 } from '@gantry/protocol';
-import { writeSecretFile } from './files.ts';
+import { writeSecretFile } from '@gantry/protocol/node';
 import { allowlistedEnv, secretEnvValues } from './providers/environment.ts';
 import { runMarker } from './providers/process-group.ts';
 import { unavailable, type PermissionRequest, type Provider, type RunOutcome } from './providers/provider.ts';

@@ -9,7 +9,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from '
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { RunFailure } from '@gantry/protocol';
-import { readJsonFile, writeSecretJson } from '../files.ts';
+import { readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 
 export interface RepositoryRecord {
   /** The top-level folder of the checkout the binding names. */
