@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AccessToken } from '@gantry/protocol';
-import { gantryPaths, readJsonFile, writeSecretJson } from '@gantry/gateway';
+import { gantryPaths, readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 
 /** Renew an access token with less than this left, so none expires on the way to the hub. */
 export const refreshBeforeMs = 60_000;

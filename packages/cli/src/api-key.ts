@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { GantryError } from '@gantry/protocol';
-import { modeProblem, privateFileMode } from '@gantry/protocol/private-files';
+import { modeProblem, privateFileMode } from '@gantry/protocol/node';
 import { readSecret } from './secret-prompt.ts';
 
 export interface ApiKeyFlags {

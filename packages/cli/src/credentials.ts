@@ -3,7 +3,7 @@
  * GANTRY_HUB_URL > the login; the token from `--token` > GANTRY_TOKEN > the login (`user.json`).
  */
 import { z } from 'zod';
-import { gantryPaths, readJsonFile, writeSecretJson } from '@gantry/gateway';
+import { gantryPaths, readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 
 export const defaultHubUrl = 'http://127.0.0.1:7420';
 

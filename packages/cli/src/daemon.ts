@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { localToken, processAlive, type GantryPaths } from '@gantry/gateway';
+import { localToken, processAlive, type GantryPaths } from '@gantry/protocol/node';
 
 const addressSchema = z.object({ url: z.string(), pid: z.number() });
 

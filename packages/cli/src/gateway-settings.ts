@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { GantryError, parseOrThrow } from '@gantry/protocol';
-import { gantryPaths } from '@gantry/gateway';
+import { gantryPaths } from '@gantry/protocol/node';
 import { hasProviderFlags, type ProviderFlags } from './provider-flags.ts';
 
 export interface ConnectFlags extends ProviderFlags {

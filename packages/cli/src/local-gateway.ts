@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { errorBodySchema, GantryError, type ErrorCode } from '@gantry/protocol';
-import { gantryPaths, processAlive } from '@gantry/gateway';
+import { gantryPaths, processAlive } from '@gantry/protocol/node';
 import { ExitError, exitCodes } from './output.ts';
 
 const addressSchema = z.object({ url: z.string(), pid: z.number() });

@@ -1,6 +1,6 @@
 /** `logical-sessions.json`: per-agent provider and working folder on this gateway (0600). */
 import { z } from 'zod';
-import { readJsonFile, writeSecretJson } from './files.ts';
+import { readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 import { providerSettingsSchema } from './providers/settings.ts';
 
 export const bindingSchema = z.object({

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Logger, OfferedAssignment } from '@gantry/protocol';
-import { ensurePrivateFolder } from '@gantry/protocol/private-files';
+import { ensurePrivateFolder } from '@gantry/protocol/node';
 import { AgentBindings } from './agent-bindings.ts';
 import { finishAttempt } from './attempt-runner.ts';
 import { AttemptTable, runIdOf, type AttemptState } from './attempts.ts';
@@ -14,7 +14,7 @@ import { loadDeviceKey } from './device-key.ts';
 import { HubSession } from './hub-session.ts';
 import { LocalRuns } from './local-runs.ts';
 import { newAttempt, type Placement } from './new-attempt.ts';
-import type { GantryPaths } from './paths.ts';
+import type { GantryPaths } from '@gantry/protocol/node';
 import { defaultPermissionTimeoutMs } from './permissions.ts';
 import { defaultStopGraces, stopRun, type StopGraces } from './providers/process-group.ts';
 import type { Provider } from './providers/provider.ts';

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { GantryError } from '@gantry/protocol';
-import { writeSecretFile } from './files.ts';
+import { writeSecretFile } from '@gantry/protocol/node';
 
 export interface DeviceKey {
   /** SPKI PEM, as sent to the hub. */

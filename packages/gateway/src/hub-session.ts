@@ -23,7 +23,7 @@ import { ContactFence } from './contact-fence.ts';
 import { osUser, type DeviceKey } from './device-key.ts';
 import { HubConnection } from './hub-connection.ts';
 import { HubOffers } from './hub-offers.ts';
-import type { GantryPaths } from './paths.ts';
+import type { GantryPaths } from '@gantry/protocol/node';
 import { PermissionDesk } from './permissions.ts';
 import type { JobContext } from './run-provider.ts';
 import type { GatewaySession } from './session-file.ts';

@@ -23,8 +23,8 @@ import {
   type Folder,
   type LocalFolder,
 } from '@gantry/protocol';
-import { readJsonFile, writeSecretJson } from './files.ts';
-import type { GantryPaths } from './paths.ts';
+import { readJsonFile, writeSecretJson } from '@gantry/protocol/node';
+import type { GantryPaths } from '@gantry/protocol/node';
 import type { GatewaySession } from './session-file.ts';
 
 const stateSchema = z.object({

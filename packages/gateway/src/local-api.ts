@@ -9,8 +9,8 @@
  * or whose body is not JSON (CSRF through forms) are refused. No frame, body or broken socket from
  * a client takes the daemon down: every socket and server has an error listener.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { timingSafeEqual } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -27,10 +27,9 @@ import {
   type Logger,
   type LocalWsServerFrame,
 } from '@gantry/protocol';
-import { writeSecretFile, writeSecretJson } from './files.ts';
+import { localToken, writeSecretJson, type GantryPaths } from '@gantry/protocol/node';
 import type { Gateway } from './daemon.ts';
 import { LocalAgents, localAgentRoute } from './local-agents.ts';
-import type { GantryPaths } from './paths.ts';
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 const maxBodyBytes = 1024 * 1024;
@@ -38,14 +37,6 @@ const maxBodyBytes = 1024 * 1024;
 export interface LocalApi {
   url: string;
   close(): Promise<void>;
-}
-
-/** The local token, created on first use. */
-export function localToken(paths: GantryPaths): string {
-  if (existsSync(paths.localApiTokenFile)) return readFileSync(paths.localApiTokenFile, 'utf8').trim();
-  const token = randomBytes(32).toString('base64url');
-  writeSecretFile(paths.localApiTokenFile, `${token}\n`);
-  return token;
 }
 
 export async function startLocalApi(

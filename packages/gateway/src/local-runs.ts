@@ -7,9 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  defaultSessionKey,
-  durationLimits,
   GantryError,
+  withAssignmentDefaults,
   type EmitEvent,
   type LocalRunInput,
   type LocalRunResult,
@@ -76,6 +75,8 @@ export class LocalRuns {
     if (workdir && !isDirectory(workdir)) {
       throw new GantryError('invalid_request', `${workdir} is not a folder`);
     }
+    // A local run is never retried: it has no `retries`.
+    const { retries: _retries, ...defaulted } = withAssignmentDefaults(input);
     const id = `run_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
     const offer: OfferedAssignment = {
       id,
@@ -83,10 +84,7 @@ export class LocalRuns {
       agentId: agent.id,
       agentName: agent.name,
       prompt: input.prompt,
-      sessionKey: input.sessionKey ?? defaultSessionKey,
-      mode: input.mode ?? 'new',
-      resumeFallback: input.resumeFallback ?? 'fail',
-      timeoutMs: input.timeoutMs ?? durationLimits.defaultTimeoutMs,
+      ...defaulted,
     };
     let finish!: () => void;
     const done = new Promise<void>((resolve) => (finish = resolve));

@@ -13,7 +13,7 @@ import {
   type GatewayConnectResult,
 } from '@gantry/protocol';
 import { loadDeviceKey, osUser } from './device-key.ts';
-import { gantryPaths } from './paths.ts';
+import { gantryPaths } from '@gantry/protocol/node';
 import type { ProviderSettings } from './providers/settings.ts';
 import type { GatewaySession } from './session-file.ts';
 

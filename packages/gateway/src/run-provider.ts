@@ -5,8 +5,15 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultSessionKey, Redactor, type EmitEvent, type OfferedAssignment } from '@gantry/protocol';
-import { writeSecretFile } from './files.ts';
+import {
+  defaultSessionKey,
+  failureCodeOf,
+  Redactor,
+  RunFailure,
+  type EmitEvent,
+  type OfferedAssignment,
+} from '@gantry/protocol';
+import { writeSecretFile } from '@gantry/protocol/node';
 import { allowlistedEnv, secretEnvValues } from './providers/environment.ts';
 import { runMarker } from './providers/process-group.ts';
 import { unavailable, type PermissionRequest, type Provider, type RunOutcome } from './providers/provider.ts';
@@ -123,15 +130,11 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
     if (worktree) outcome = await committed(worktree, offer.id, outcome, io.emit);
     return outcome;
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
     return {
       status: 'failed',
       output: '',
       exitCode: null,
-      error: {
-        code: typeof code === 'string' && /^[a-z_]+$/.test(code) ? code : 'spawn_failed',
-        message: (err as Error).message,
-      },
+      error: { code: failureCodeOf(err, 'spawn_failed'), message: (err as Error).message },
     };
   } finally {
     rmSync(tokenFile, { force: true });
@@ -178,10 +181,10 @@ async function committed(
     const changes = await finishWorktree(worktree, assignmentId);
     return { ...outcome, details: { ...outcome.details, branch: worktree.branch, ...changes } };
   } catch (err) {
-    const { code, message } = err as { code?: string; message: string };
+    const { message } = err as Error;
     const details = { ...outcome.details, branch: worktree.branch };
-    if (code === 'worktree_tampered') {
-      return { ...outcome, status: 'failed', details, error: { code, message } };
+    if (err instanceof RunFailure && err.code === 'worktree_tampered') {
+      return { ...outcome, status: 'failed', details, error: { code: 'worktree_tampered', message } };
     }
     emit('error', { code: 'worktree_failed', message });
     return { ...outcome, details };
@@ -219,8 +222,7 @@ function continuation(
   }
   if (!existsSync(saved.workdir)) {
     const gone = `the workdir of session '${key}' (${saved.workdir}) is gone`;
-    if (job.offer.resumeFallback !== 'new')
-      throw Object.assign(new Error(`cannot resume: ${gone}`), { code: 'resume_failed' });
+    if (job.offer.resumeFallback !== 'new') throw new RunFailure('resume_failed', `cannot resume: ${gone}`);
     emit('status', { message: `${gone}; starting a new conversation as the assignment asked` });
     return undefined;
   }

@@ -1,6 +1,6 @@
 /** `gateway-session.json`: this machine's gateway registration (0600). */
 import { z } from 'zod';
-import { readJsonFile, writeSecretJson } from './files.ts';
+import { readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 import { providerSettingsSchema } from './providers/settings.ts';
 
 export const sessionSchema = z.object({

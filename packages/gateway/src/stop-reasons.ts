@@ -3,10 +3,14 @@
  * hub's `cancel` frame) ends a run `cancelled`; a run the hub revoked, or one stopped because the
  * gateway was cut off or stopping, is `lost`: the hub retries it under `retries` or fails it.
  */
+import type { FailureCode } from '@gantry/protocol';
+
 export type StopReason = 'cancelled' | 'timed_out' | 'revoked' | 'cut_off' | 'stopping';
 
+type Stopped = { status: 'cancelled' | 'timed_out' | 'lost'; error: { code: FailureCode; message: string } };
+
 /** The result of a stopped run; `detail` says more (the hub's reason for a revoke). */
-export function stoppedResult(reason: StopReason | undefined, detail?: string) {
+export function stoppedResult(reason: StopReason | undefined, detail?: string): Stopped | undefined {
   switch (reason) {
     case 'cancelled':
       return {

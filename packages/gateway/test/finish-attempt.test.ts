@@ -63,7 +63,7 @@ describe('finishAttempt', () => {
   });
 
   it("keeps a failed run's own error", () => {
-    const error = { code: 'resume_failed', message: 'no such thread' };
+    const error = { code: 'resume_failed', message: 'no such thread' } as const;
     expect(
       finished({ how: 'ran', outcome: { status: 'failed', output: '', exitCode: 1, error }, lastSeq: 2 }),
     ).toMatchObject({ status: 'failed', exitCode: 1, error, lastSeq: 2 });
@@ -74,7 +74,7 @@ describe('finishAttempt', () => {
       status: 'failed' as const,
       output: 'half',
       exitCode: 130,
-      error: { code: 'exit', message: 'x' },
+      error: { code: 'provider_failed' as const, message: 'x' },
     };
     expect(finished({ how: 'ran', outcome, lastSeq: 3, reason: 'cancelled' })).toMatchObject({
       status: 'cancelled',

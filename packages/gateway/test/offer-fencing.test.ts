@@ -17,7 +17,7 @@ import {
   type OfferedAssignment,
 } from '@gantry/protocol';
 import { Gateway } from '../src/daemon.ts';
-import { gantryPaths } from '../src/paths.ts';
+import { gantryPaths } from '@gantry/protocol/node';
 
 /** The hub's side of one gateway connection: frames received, and a way to wait for one. */
 class FakeHub {

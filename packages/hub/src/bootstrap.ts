@@ -3,7 +3,7 @@
  * (0600) in the data folder. Later starts find them and change nothing.
  */
 import { join } from 'node:path';
-import { tightenIfPresent, writePrivateFile, type Warn } from '@gantry/protocol/private-files';
+import { tightenIfPresent, writePrivateFile, type Warn } from '@gantry/protocol/node';
 import { issueToken } from './auth/authenticate.ts';
 import type { Store } from './store/store.ts';
 

@@ -4,7 +4,7 @@
  */
 import type { Hono } from 'hono';
 import { silentLogger, type Logger } from '@gantry/protocol';
-import { ensurePrivateFolder } from '@gantry/protocol/private-files';
+import { ensurePrivateFolder } from '@gantry/protocol/node';
 import type { SessionLimits } from './auth/web-session.ts';
 import { bootstrap, type Bootstrap } from './bootstrap.ts';
 import { Bus } from './bus.ts';

@@ -287,7 +287,7 @@ describe('refused output', () => {
     const offer = await holder.gw.next('offer');
     await startOffer(holder.gw, offer.assignment);
     const key = `sk-ant-api03-${'k3Y'.repeat(30)}`;
-    const error = { code: 'provider_failed', message: `auth failed for ${key}` };
+    const error = { code: 'provider_failed', message: `auth failed for ${key}` } as const;
     const result = { status: 'failed', output: '', exitCode: 1, lastSeq: 0, error } as const;
     await intruder.gw.ask({ t: 'result', ...ref(offer.assignment), ...result }, 'result_ack');
     const audit = JSON.stringify(await api('/v1/audit'));

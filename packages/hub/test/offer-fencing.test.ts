@@ -174,7 +174,7 @@ describe('a run stopped without a person asking', () => {
 
   it('reported cancelled (an older gateway answering a revoke) is lost and retried, not cancelled', async () => {
     const { gw, created, offer } = await running(1);
-    const error = { code: 'cancelled', message: 'cancelled; the process group was stopped' };
+    const error = { code: 'cancelled', message: 'cancelled; the process group was stopped' } as const;
     await gw.ask({ t: 'result', ...ref(offer), status: 'cancelled', error, ...stopped }, 'result_ack');
     // Attempt 2 is queued, and offered again at once: the result freed the slot.
     expect(await getAssignment(created.id)).toMatchObject({ attempt: 2, error: null });
@@ -183,7 +183,7 @@ describe('a run stopped without a person asking', () => {
 
   it('reported lost after a revoke fails gateway_lost when no retry is left', async () => {
     const { gw, created, offer } = await running(0);
-    const error = { code: 'revoked', message: 'the hub revoked this attempt' };
+    const error = { code: 'revoked', message: 'the hub revoked this attempt' } as const;
     await gw.ask({ t: 'result', ...ref(offer), status: 'lost', error, ...stopped }, 'result_ack');
     expect(await getAssignment(created.id)).toMatchObject({
       state: 'failed',
@@ -195,7 +195,7 @@ describe('a run stopped without a person asking', () => {
     const { gw, created, offer } = await running(1);
     await api(`/v1/assignments/${created.id}/cancel`, { json: {} });
     expect(await gw.next('cancel')).toMatchObject(ref(offer));
-    const error = { code: 'cancelled', message: 'cancelled; the process group was stopped' };
+    const error = { code: 'cancelled', message: 'cancelled; the process group was stopped' } as const;
     await gw.ask({ t: 'result', ...ref(offer), status: 'cancelled', error, ...stopped }, 'result_ack');
     expect(await getAssignment(created.id)).toMatchObject({ state: 'cancelled', attempt: 1 });
   });

@@ -28,25 +28,6 @@ export const activeStates = ['starting', 'running', 'cancelling'] as const;
 export const assignmentModes = ['new', 'continue'] as const;
 export type AssignmentMode = (typeof assignmentModes)[number];
 
-/** Codes an assignment's `error.code` can carry. */
-export const failureCodes = [
-  'provider_failed',
-  'provider_unavailable',
-  'spawn_failed',
-  'gateway_lost',
-  'cancelled',
-  'timed_out',
-  'expired',
-  'rejected',
-  /** A continuation whose provider session could not be resumed (e.g. its session file is gone). */
-  'resume_failed',
-  /** An isolated run whose git worktree could not be made. */
-  'worktree_failed',
-  /** An isolated run that rewrote its worktree's `.git` to point elsewhere: nothing of it was committed. */
-  'worktree_tampered',
-] as const;
-export type FailureCode = (typeof failureCodes)[number];
-
 /** What a run can tell beyond its output: its worktree branch and changes, its token usage. */
 export const resultDetailsSchema = z.object({
   /** With `--isolation worktree`: the branch the run's changes are committed on. */
@@ -123,6 +104,37 @@ export const durationLimits = {
 
 /** The session key of an assignment that names none. */
 export const defaultSessionKey = 'default';
+
+/** An assignment's options, each set: what a request leaves out is defaulted. */
+export interface AssignmentOptions {
+  sessionKey: string;
+  mode: AssignmentMode;
+  resumeFallback: ResumeFallback;
+  timeoutMs: number;
+  retries: number;
+}
+
+/** What an assignment (the hub's, or a gateway's local run) is when its request leaves a field out. */
+export const assignmentDefaults = {
+  sessionKey: defaultSessionKey,
+  mode: 'new',
+  resumeFallback: 'fail',
+  timeoutMs: durationLimits.defaultTimeoutMs,
+  retries: 0,
+} as const satisfies AssignmentOptions;
+
+/** A request's session key, mode, resume fallback, timeout and retries, each defaulted when absent. */
+export function withAssignmentDefaults(input: {
+  [K in keyof AssignmentOptions]?: AssignmentOptions[K] | undefined;
+}): AssignmentOptions {
+  return {
+    sessionKey: input.sessionKey ?? assignmentDefaults.sessionKey,
+    mode: input.mode ?? assignmentDefaults.mode,
+    resumeFallback: input.resumeFallback ?? assignmentDefaults.resumeFallback,
+    timeoutMs: input.timeoutMs ?? assignmentDefaults.timeoutMs,
+    retries: input.retries ?? assignmentDefaults.retries,
+  };
+}
 
 /** A conversation's key: the provider session it maps to is resumed by `mode: continue`. */
 export const sessionKeySchema = z

@@ -1,56 +1,11 @@
 /**
- * One error type for every package, with a closed set of codes. The hub maps codes to HTTP
- * statuses with `httpStatus`; the CLI maps them to exit codes. On the wire an error is
- * `{ "error": { "code", "message", "details"? } }`.
+ * Errors from zod: the wire body's schema, and a zod failure as a readable `invalid_request`.
+ * The error type itself is in gantry-error.ts (no zod).
  */
 import { z } from 'zod';
+import { GantryError, type ErrorBody } from './gantry-error.ts';
 
-export const errorCodes = [
-  'invalid_request',
-  'unauthorized',
-  'forbidden',
-  'not_found',
-  'conflict',
-  'payload_too_large',
-  'unavailable',
-  'timeout',
-  'internal',
-] as const;
-export type ErrorCode = (typeof errorCodes)[number];
-
-export const httpStatus: Record<ErrorCode, number> = {
-  invalid_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  unavailable: 503,
-  timeout: 504,
-  internal: 500,
-};
-
-export class GantryError extends Error {
-  readonly code: ErrorCode;
-  readonly details: unknown;
-
-  constructor(code: ErrorCode, message: string, options: { details?: unknown; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.name = 'GantryError';
-    this.code = code;
-    this.details = options.details;
-  }
-
-  toWire(): ErrorBody {
-    return {
-      error: {
-        code: this.code,
-        message: this.message,
-        ...(this.details === undefined ? {} : { details: this.details }),
-      },
-    };
-  }
-}
+export * from './gantry-error.ts';
 
 export const errorBodySchema = z.object({
   error: z.object({
@@ -58,15 +13,7 @@ export const errorBodySchema = z.object({
     message: z.string(),
     details: z.unknown().optional(),
   }),
-});
-export type ErrorBody = z.infer<typeof errorBodySchema>;
-
-/** Any thrown value as a GantryError; unknown errors become `internal` with the cause kept. */
-export function toGantryError(err: unknown): GantryError {
-  if (err instanceof GantryError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new GantryError('internal', message, { cause: err });
-}
+}) satisfies z.ZodType<ErrorBody>;
 
 /** Turns a zod failure into a readable `invalid_request`. */
 export function invalidRequest(error: z.ZodError, what = 'request'): GantryError {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { assignmentModes, resultDetailsSchema, resumeFallbacks, runEventSchema } from './assignment.ts';
+import { failureCodes } from './failures.ts';
 
 const attemptRef = { assignmentId: z.string().min(1).max(64), attempt: z.number().int().positive() };
 /**
@@ -91,7 +92,7 @@ export const resultFrame = z.strictObject({
   status: z.enum(resultStatuses),
   output: z.string(),
   exitCode: z.number().int().nullable(),
-  error: z.strictObject({ code: z.string().max(64), message: z.string() }).optional(),
+  error: z.strictObject({ code: z.enum(failureCodes), message: z.string() }).optional(),
   /** The highest event seq of this attempt, so the hub knows every event is in. */
   lastSeq: z.number().int().min(0),
   details: resultDetailsSchema.optional(),

@@ -1,6 +1,7 @@
 export * from './errors.ts';
 export * from './json.ts';
 export * from './assignment.ts';
+export * from './failures.ts';
 export * from './resources.ts';
 export * from './frames.ts';
 export { version } from './version.ts';
@@ -16,3 +17,4 @@ export * from './users.ts';
 export * from './devices.ts';
 export * from './web.ts';
 export * from './activity-entries.ts';
+export * from './activity-filter.ts';

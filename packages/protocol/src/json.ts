@@ -3,7 +3,7 @@
  * nesting parses fine but overflows the stack of whatever walks it next (validation, storage,
  * `JSON.stringify`), so it is refused up front as a client error.
  */
-import { GantryError } from './errors.ts';
+import { GantryError } from './gantry-error.ts';
 
 /** How deep a body or frame may nest (`{}` and `[]` are one level): far past any real one. */
 export const maxJsonDepth = 64;

@@ -8,6 +8,7 @@ import {
   runEventSchema,
   sessionKeySchema,
 } from './assignment.ts';
+import { failureCodes } from './failures.ts';
 
 export const localRunSchema = z.strictObject({
   /** The agent, by id or name: one this gateway serves. */
@@ -33,7 +34,7 @@ export const localRunResultSchema = z.object({
   status: z.enum(localRunStatuses),
   output: z.string(),
   exitCode: z.number().int().nullable(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  error: z.object({ code: z.enum(failureCodes), message: z.string() }).nullable(),
   details: resultDetailsSchema.optional(),
   startedAt: z.string(),
   finishedAt: z.string(),

@@ -6,8 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { errorBodySchema, healthSchema, meSchema, redact, type Me } from '@gantry/protocol';
-import { modeProblem, privateFileMode, privateFolderMode } from '@gantry/protocol/private-files';
-import { gantryPaths } from '@gantry/gateway';
+import { gantryPaths, modeProblem, privateFileMode, privateFolderMode } from '@gantry/protocol/node';
 import { accessTokenFile, cachedAccessToken, longLivedTokenId, tokenLabel } from '../access-token.ts';
 import {
   defaultHubUrl,

@@ -2,7 +2,7 @@
  * `gantry events stream` and `gantry watch`: the workspace's activity log, live. Both follow the
  * hub's SSE stream and resume by id after a dropped connection, so nothing is missed or repeated.
  */
-import { meSchema, type ActivityEvent } from '@gantry/protocol';
+import { matchesActivityType, meSchema, parseActivityTypes, type ActivityEvent } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
@@ -16,7 +16,7 @@ export interface StreamOptions extends HubOptions {
 
 export async function stream(options: StreamOptions): Promise<void> {
   const since = options.since === undefined ? undefined : parseId(options.since);
-  const types = parseTypes(options.type ?? []);
+  const types = parseActivityTypes(options.type ?? []);
   const client = HubClient.from(options);
   await untilInterrupted((signal) =>
     client.followActivity({
@@ -43,7 +43,7 @@ export async function watch(options: WatchOptions): Promise<void> {
   if (!Number.isInteger(count) || count < 1)
     throw new ExitError(exitCodes.usage, '--count must be a whole number of at least 1');
   const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout, '--timeout');
-  const types = parseTypes(options.event ?? []);
+  const types = parseActivityTypes(options.event ?? []);
   const client = HubClient.from(options);
   const me = options.mention ? (await client.request('GET', '/v1/me', meSchema)).principal : undefined;
   const matches = matcher({ ...options, types, me: me?.id });
@@ -88,7 +88,7 @@ function matcher(options: {
   const from = options.from?.replace(/^@/, '').toLowerCase();
   const needle = options.contains?.toLowerCase();
   return (event) => {
-    if (!typeMatches(event.type, options.types)) return false;
+    if (!matchesActivityType(event.type, options.types)) return false;
     const message = messageOf(event);
     if (options.me !== undefined) {
       if (event.type !== 'message.created' || !message?.mentions?.some((p) => p.id === options.me))
@@ -176,26 +176,6 @@ function summary(event: ActivityEvent): string {
 function oneLine(text: string, max = 120): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
-}
-
-/** An exact type or a prefix ending in `.`, as the hub's filter reads them. */
-function typeMatches(type: string, types: readonly string[]): boolean {
-  return types.length === 0 || types.some((t) => (t.endsWith('.') ? type.startsWith(t) : type === t));
-}
-
-function parseTypes(values: readonly string[]): string[] {
-  const types = values
-    .flatMap((v) => v.split(','))
-    .map((t) => t.trim())
-    .filter(Boolean);
-  for (const t of types) {
-    if (!/^[a-z0-9_.]{1,100}$/i.test(t))
-      throw new ExitError(
-        exitCodes.usage,
-        `invalid event type '${t}' (e.g. message.created, or task. for all task events)`,
-      );
-  }
-  return types;
 }
 
 function parseId(text: string): number {

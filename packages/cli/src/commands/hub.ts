@@ -1,7 +1,7 @@
 /** `gantry hub start`: a hub in the foreground. */
 import { join } from 'node:path';
 import { GantryError, createLogger } from '@gantry/protocol';
-import { gantryPaths } from '@gantry/gateway';
+import { gantryPaths } from '@gantry/protocol/node';
 import { startHub, type DispatchSettings, type HandshakeLimits } from '@gantry/hub';
 import { hubWebOptions, type HubWebFlags } from '../hub-web-options.ts';
 import { parsePort, untilSignal } from '../lifecycle.ts';

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import * as acp from '@agentclientprotocol/sdk/unstable';
-import { clip, version } from '@gantry/protocol';
+import { clip, RunFailure, version, type FailureCode } from '@gantry/protocol';
 import { binCheck } from './executable.ts';
 import { runMarker, spawnGroup, stopRun, type StopGraces } from './process-group.ts';
 import type { Provider, ProviderCheck, RunOutcome, RunRequest } from './provider.ts';
@@ -22,7 +22,7 @@ const stderrTailChars = 4096;
 const exitGraceMs = 3_000;
 /** After the agent process exits, how long its stdout may still deliver what it wrote. */
 const drainMs = 500;
-const stopped = { code: 'cancelled', message: 'the run was stopped' };
+const stopped = { code: 'cancelled', message: 'the run was stopped' } as const;
 
 export function acpProvider(options: ProviderFactoryOptions): Provider {
   const { bin, graces } = options;
@@ -48,16 +48,6 @@ export function envFamiliesFor(bin: string | undefined): string[] {
   if (name.includes('claude')) return ['ANTHROPIC_', 'CLAUDE_', 'IS_SANDBOX'];
   if (name.includes('codex')) return ['OPENAI_', 'CODEX_'];
   return [];
-}
-
-/** A failure that names its own error code (as opposed to whatever the agent answered). */
-class RunError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 type Outcome = Omit<RunOutcome, 'exitCode' | 'pid'>;
@@ -127,7 +117,7 @@ async function converse(
     clientInfo: { name: 'gantry', version },
   });
   if (init.protocolVersion !== 1)
-    throw new RunError(
+    throw new RunFailure(
       'provider_failed',
       `the agent speaks ACP version ${init.protocolVersion}; Gantry speaks 1`,
     );
@@ -181,7 +171,7 @@ async function loadSession(
   updates: SessionUpdates,
 ): Promise<void> {
   if (!init.agentCapabilities?.loadSession)
-    throw new RunError(
+    throw new RunFailure(
       'resume_failed',
       `the agent cannot load sessions (no loadSession capability), so ${sessionId} cannot continue`,
     );
@@ -191,7 +181,10 @@ async function loadSession(
     await settle();
   } catch (err) {
     if (err instanceof acp.RequestError)
-      throw new RunError('resume_failed', `the agent could not load session ${sessionId}: ${errorText(err)}`);
+      throw new RunFailure(
+        'resume_failed',
+        `the agent could not load session ${sessionId}: ${errorText(err)}`,
+      );
     throw err;
   } finally {
     updates.endReplay();
@@ -222,7 +215,7 @@ async function askPermission(
 /** What a failed exchange means: stopped, a refused resume, a crashed agent, or the agent's own error. */
 async function failure(err: unknown, request: RunRequest, agent: AgentProcess): Promise<Outcome> {
   if (request.signal.aborted) return failed(stopped.code, stopped.message);
-  if (err instanceof RunError) return failed(err.code, err.message);
+  if (err instanceof RunFailure) return failed(err.code, err.message);
   // An error answer comes from the agent; a closed connection (a plain Error) means it is gone.
   if (err instanceof acp.RequestError) return failed('provider_failed', errorText(err));
   // Say how it ended, with what it said on stderr.
@@ -236,7 +229,7 @@ async function failure(err: unknown, request: RunRequest, agent: AgentProcess): 
   return failed('provider_failed', `the ACP agent ${how} before the turn ended${tail ? `: ${tail}` : ''}`);
 }
 
-function failed(code: string, message: string): RunOutcome {
+function failed(code: FailureCode, message: string): RunOutcome {
   return { status: 'failed', output: '', exitCode: null, error: { code, message } };
 }
 

@@ -5,7 +5,7 @@
  * `denied` tool calls once the run ends (Claude only lists them in its final `result`).
  */
 import { isAbsolute, relative } from 'node:path';
-import { clip, tail } from '@gantry/protocol';
+import { clip, tail, type FailureCode } from '@gantry/protocol';
 import { cliCheck } from './executable.ts';
 import { describeExit, jsonLine, runLineProcess, type LineProcessResult } from './line-process.ts';
 import { unavailable, type Provider, type RunOutcome, type RunRequest } from './provider.ts';
@@ -294,7 +294,7 @@ class ClaudeRun {
       : described;
   }
 
-  private failed(exitCode: number | null, code: string, message: string): RunOutcome {
+  private failed(exitCode: number | null, code: FailureCode, message: string): RunOutcome {
     return {
       status: 'failed',
       output: this.lastMessage,

@@ -3,7 +3,7 @@
  * and maps its JSONL events to the event vocabulary. Codex reports a failed turn as `error` +
  * `turn.failed` and exit 1; a resume of a thread it does not have as exit 1 with only a stderr line.
  */
-import { clip, tail } from '@gantry/protocol';
+import { clip, tail, type FailureCode } from '@gantry/protocol';
 import { cliCheck } from './executable.ts';
 import { describeExit, jsonLine, runLineProcess, type LineProcessResult } from './line-process.ts';
 import type { Provider, RunOutcome, RunRequest } from './provider.ts';
@@ -283,7 +283,7 @@ function toolCall(item: Json): ToolCall | undefined {
   }
 }
 
-function failed(code: string, message: string): RunOutcome {
+function failed(code: FailureCode, message: string): RunOutcome {
   return { status: 'failed', output: '', exitCode: null, error: { code, message } };
 }
 

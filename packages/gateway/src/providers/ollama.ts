@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { clip, tail } from '@gantry/protocol';
-import { readJsonFile, writeSecretJson } from '../files.ts';
+import { clip, tail, type FailureCode } from '@gantry/protocol';
+import { readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 import {
   chat,
   unlessAborted,
@@ -225,7 +225,7 @@ class OllamaRun {
     return { status: 'succeeded', output: this.lastText, exitCode: 0, ...this.outcomeBase() };
   }
 
-  private failed(code: string, message: string): RunOutcome {
+  private failed(code: FailureCode, message: string): RunOutcome {
     return {
       status: 'failed',
       output: this.lastText,

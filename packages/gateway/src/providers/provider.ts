@@ -1,5 +1,5 @@
 /** What every provider implements: a check that it can run here, and one run of one attempt. */
-import type { EmitEvent, OfferedAssignment, ResultDetails } from '@gantry/protocol';
+import type { EmitEvent, FailureCode, OfferedAssignment, ResultDetails } from '@gantry/protocol';
 import type { ProviderSettings } from './settings.ts';
 
 export interface ProviderCheck {
@@ -56,7 +56,7 @@ export interface RunOutcome {
   status: 'succeeded' | 'failed';
   output: string;
   exitCode: number | null;
-  error?: { code: string; message: string };
+  error?: { code: FailureCode; message: string };
   /** The provider's session id, if it reported one, for later continuations. */
   sessionId?: string;
   /** The process group the run used, for the record. */

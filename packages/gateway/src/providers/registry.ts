@@ -1,7 +1,7 @@
 /** The providers this gateway knows, by name. */
 import { join } from 'node:path';
 import { GantryError } from '@gantry/protocol';
-import { gantryPaths } from '../paths.ts';
+import { gantryPaths } from '@gantry/protocol/node';
 import { acpProvider } from './acp.ts';
 import { claudeCodeProvider } from './claude-code.ts';
 import { codexProvider } from './codex.ts';

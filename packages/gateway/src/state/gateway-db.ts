@@ -7,7 +7,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import type { LocalRunResult } from '@gantry/protocol';
-import { ensurePrivateFile, tightenIfPresent, type Warn } from '@gantry/protocol/private-files';
+import { ensurePrivateFile, tightenIfPresent, type Warn } from '@gantry/protocol/node';
 
 export type AttemptState = 'accepted' | 'starting' | 'running' | 'finished';
 

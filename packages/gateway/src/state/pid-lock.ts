@@ -5,6 +5,7 @@
  */
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { GantryError } from '@gantry/protocol';
+import { processAlive } from '@gantry/protocol/node';
 
 export interface PidLock {
   release(): void;
@@ -30,14 +31,4 @@ export function acquirePidLock(path: string): PidLock {
     }
   }
   throw new GantryError('conflict', `could not take the gateway lock ${path}`);
-}
-
-/** Whether a process with this pid exists (one of another user counts). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -8,7 +8,8 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { readJsonFile, writeSecretJson } from '../files.ts';
+import { RunFailure } from '@gantry/protocol';
+import { readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 
 export interface RepositoryRecord {
   /** The top-level folder of the checkout the binding names. */
@@ -104,10 +105,10 @@ export function realOr(path: string): string {
   }
 }
 
-export function worktreeFailed(message: string): Error & { code: 'worktree_failed' } {
-  return Object.assign(new Error(message), { code: 'worktree_failed' as const });
+export function worktreeFailed(message: string): RunFailure {
+  return new RunFailure('worktree_failed', message);
 }
 
-export function worktreeTampered(message: string): Error & { code: 'worktree_tampered' } {
-  return Object.assign(new Error(message), { code: 'worktree_tampered' as const });
+export function worktreeTampered(message: string): RunFailure {
+  return new RunFailure('worktree_tampered', message);
 }

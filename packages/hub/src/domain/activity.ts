@@ -3,7 +3,14 @@
  * taken inside the writing transaction, so they follow commit order on SQLite and PostgreSQL alike
  * and a reader `since` an id never skips a late commit. Subscribers hear ids on the bus and re-read.
  */
-import type { ActivityData, ActivityDefinition, ActivityEvent, ActivityType, Party } from '@gantry/protocol';
+import {
+  matchesActivityType,
+  type ActivityData,
+  type ActivityDefinition,
+  type ActivityEvent,
+  type ActivityType,
+  type Party,
+} from '@gantry/protocol';
 import type { Bus } from '../bus.ts';
 import type { ActivityRow as ActivityTable } from '../store/activity.ts';
 import type { Repositories } from '../store/repositories.ts';
@@ -84,17 +91,13 @@ export class Activity {
   ): Promise<ActivityEvent[]> {
     const rows = await this.store.activity.since(workspaceId, afterId, options.limit ?? 1000);
     const types = options.types ?? [];
-    return rows.filter((row) => matchesType(row.type, types)).map(activityView);
+    return rows.filter((row) => matchesActivityType(row.type, types)).map(activityView);
   }
 
   /** The newest id of a workspace's log (0 when empty). */
   lastId(workspaceId: string): Promise<number> {
     return this.store.activity.lastId(workspaceId);
   }
-}
-
-export function matchesType(type: string, types: readonly string[]): boolean {
-  return types.length === 0 || types.some((t) => (t.endsWith('.') ? type.startsWith(t) : type === t));
 }
 
 /** An entry as served: its `internal` part stays in the hub. */

@@ -6,10 +6,9 @@
  */
 import {
   activeStates,
-  defaultSessionKey,
-  durationLimits,
   GantryError,
   isTerminal,
+  withAssignmentDefaults,
   type AssignmentState,
   type CreateAssignment,
   type ResultDetails,
@@ -56,11 +55,7 @@ export class Assignments {
       workspaceId: caller.workspaceId,
       agentId: agent.id,
       prompt: input.prompt,
-      sessionKey: input.sessionKey ?? defaultSessionKey,
-      mode: input.mode ?? 'new',
-      resumeFallback: input.resumeFallback ?? 'fail',
-      timeoutMs: input.timeoutMs ?? durationLimits.defaultTimeoutMs,
-      retries: input.retries ?? 0,
+      ...withAssignmentDefaults(input),
       createdBy: `${caller.kind}:${caller.id}`,
     });
     const by = caller.kind === 'gateway' ? null : { kind: caller.kind, id: caller.id, name: caller.name };

@@ -11,13 +11,14 @@ import {
   activityQuerySchema,
   appendEventSchema,
   GantryError,
+  matchesActivityType,
+  parseActivityTypes,
   listenerReported,
   type ActivityEvent,
 } from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
 import { revokedEvent } from '../auth/revocation.ts';
 import type { HubContext } from '../context.ts';
-import { matchesType } from '../domain/activity.ts';
 import { caller, jsonBody, query, type HubEnv } from './request.ts';
 import { keepAliveMs, streamSignal } from './sse.ts';
 
@@ -38,7 +39,7 @@ export function activityRoutes(ctx: HubContext): Hono<HubEnv> {
     const who = caller(c);
     requireMember(who);
     const q = query(c, activityQuerySchema);
-    const types = parseTypes(c.req.queries('type') ?? []);
+    const types = parseActivityTypes(c.req.queries('type') ?? []);
     const resume = parseId(c.req.header('last-event-id'));
     const since = resume ?? q.since;
     const workspaceId = who.workspaceId;
@@ -77,7 +78,7 @@ export function activityRoutes(ctx: HubContext): Hono<HubEnv> {
             !(await writePage(
               stream,
               page,
-              (event) => matchesType(event.type, types) && visibleTo(who, event),
+              (event) => matchesActivityType(event.type, types) && visibleTo(who, event),
               outgoing,
             ))
           )
@@ -156,7 +157,7 @@ async function collect(
   for (;;) {
     const page = await ctx.activity.since(who.workspaceId, cursor, { limit: Math.max(limit, pageSize) });
     for (const event of page) {
-      if (!matchesType(event.type, types) || !visibleTo(who, event)) continue;
+      if (!matchesActivityType(event.type, types) || !visibleTo(who, event)) continue;
       out.push(event);
       if (out.length >= limit) return out;
     }
@@ -203,19 +204,6 @@ async function writePage(
 
 function sseMessage(event: ActivityEvent): string {
   return `id: ${event.id}\nevent: activity\ndata: ${JSON.stringify(event)}\n\n`;
-}
-
-/** `type=a,b` and repeated `type=` alike; each an exact type or a prefix ending in `.`. */
-function parseTypes(values: string[]): string[] {
-  const types = values
-    .flatMap((v) => v.split(','))
-    .map((t) => t.trim())
-    .filter(Boolean);
-  for (const t of types) {
-    if (!/^[a-z0-9_.]{1,100}$/i.test(t))
-      throw new GantryError('invalid_request', `invalid event type '${t}' (e.g. message.created or task.)`);
-  }
-  return types;
 }
 
 function parseId(value: string | undefined): number | undefined {

@@ -2,7 +2,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { GantryError } from '@gantry/protocol';
-import { ensurePrivateFile, tightenIfPresent, type Warn } from '@gantry/protocol/private-files';
+import { ensurePrivateFile, tightenIfPresent, type Warn } from '@gantry/protocol/node';
 import type { AssignmentEventTable, Database } from './schema.ts';
 import { Store } from './store.ts';
 

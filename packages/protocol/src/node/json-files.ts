@@ -1,11 +1,11 @@
 /**
- * Reading and writing the gateway's JSON files; anything holding a credential is 0600 in a 0700
- * folder of this user's (a looser folder of ours is tightened with a warning, another's refused).
+ * Reading and writing the gateway's and the CLI's JSON files; anything holding a credential is 0600
+ * in a 0700 folder of this user's (a looser folder of ours is tightened with a warning, another's refused).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { GantryError } from '@gantry/protocol';
-import { writePrivateFile } from '@gantry/protocol/private-files';
+import { GantryError } from '../gantry-error.ts';
+import { writePrivateFile } from './private-files.ts';
 
 export function writeSecretFile(path: string, content: string): void {
   writePrivateFile(path, content);

@@ -1,8 +1,7 @@
 /**
  * Folders and files that hold secrets (DESIGN §5): folders 0700, files 0600, owned by this OS
  * user. One that is looser but ours is tightened, with a warning; one that belongs to someone else
- * (or a shared folder like /tmp) is refused, naming it and the fix. Node-only, so not in the
- * browser-safe index: import `@gantry/protocol/private-files`.
+ * (or a shared folder like /tmp) is refused, naming it and the fix.
  */
 import {
   chmodSync,
@@ -16,7 +15,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { GantryError } from './errors.ts';
+import { GantryError } from '../gantry-error.ts';
 
 export type Warn = (message: string) => void;
 
