@@ -44,7 +44,7 @@ export function longLivedTokenId(token: string): string | undefined {
 
 /** `gnt_u_<id>` without the secret: how a token may be named in output. */
 export function tokenLabel(token: string): string {
-  const match = /^(gnt_[uag]_[a-z0-9_]{8,64})\./.exec(token);
+  const match = /^(gnt_[uagr]_[a-z0-9_]{8,64})\./.exec(token);
   return match ? `${match[1]}.…` : isJwt(token) ? 'an access token (JWT)' : 'an unrecognised token';
 }
 

@@ -1,7 +1,9 @@
 /**
  * Which hub and which credential a command uses (DESIGN §7): the hub URL from `--hub` >
- * GANTRY_HUB_URL > the login; the token from `--token` > GANTRY_TOKEN > the login (`user.json`).
+ * GANTRY_HUB_URL > the login; the token from `--token` > GANTRY_TOKEN > GANTRY_TOKEN_FILE (a run's
+ * token, DESIGN §6a) > the login (`user.json`).
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { gantryPaths, readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 
@@ -42,6 +44,15 @@ export function saveLogin(login: Omit<UserFile, 'savedAt'>): string {
   return path;
 }
 
+/** A run's token file (GANTRY_TOKEN_FILE, DESIGN §6a); an unreadable one counts as no token. */
+function tokenFromFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function resolveHub(options: HubOptions, env = process.env): ResolvedHub {
   const login = loadLogin();
   const url: [string, ResolvedHub['urlSource']] = options.hub
@@ -55,9 +66,11 @@ export function resolveHub(options: HubOptions, env = process.env): ResolvedHub 
     ? [options.token, 'flag']
     : env.GANTRY_TOKEN
       ? [env.GANTRY_TOKEN, 'environment']
-      : login
-        ? [login.token, 'login']
-        : [undefined, 'none'];
+      : env.GANTRY_TOKEN_FILE
+        ? [tokenFromFile(env.GANTRY_TOKEN_FILE), 'environment']
+        : login
+          ? [login.token, 'login']
+          : [undefined, 'none'];
   const workspace = options.workspace ?? (env.GANTRY_WORKSPACE || undefined);
   return {
     url: url[0].replace(/\/+$/, ''),

@@ -246,6 +246,7 @@ function buildProgram(): Command {
     .description('list assignments, newest first')
     .option('--agent <agent>', 'only this agent (id or name)')
     .option('--state <state>', 'only this state')
+    .option('--chain <id>', 'only the runs of this chain (see `gantry chains show`)')
     .option('--limit <n>', 'at most N', '50')
     .option('--json', 'JSON output')
     .action(action(load.assignments, 'list'));

@@ -32,6 +32,7 @@ export function assignmentBlock(a: Assignment): string {
     `Agent       ${a.agent.name} (${a.agent.id})`,
     `State       ${a.state}${a.finishedAt ? ` after ${elapsed(a)}` : ''} · attempt ${a.attempt} of ${a.retries + 1}`,
     `Session     ${a.sessionKey} (${a.mode})`,
+    `Chain       ${a.chainId} · depth ${a.depth}`,
     `Created     ${a.createdAt}`,
     `Gateway     ${a.gatewayId ?? '-'}`,
     `Prompt      ${a.prompt}`,

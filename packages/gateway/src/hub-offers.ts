@@ -47,10 +47,12 @@ export class HubOffers {
     void this.askToStart(run);
   }
 
-  /** The hub's `start`: only an attempt that asked to start is spawned. */
-  start(frame: AttemptFrame): void {
+  /** The hub's `start`: only an attempt that asked to start is spawned, with the run token it carries. */
+  start(frame: HubFrameOf<'start'>): void {
     const run = this.find(frame);
-    if (run?.state === 'starting') this.deps.runner.launch(run);
+    if (run?.state !== 'starting') return;
+    if (frame.runToken) run.runToken = frame.runToken;
+    this.deps.runner.launch(run);
   }
 
   cancel(frame: HubFrameOf<'cancel'>): void {

@@ -1,6 +1,6 @@
 /**
  * One provider run, whoever asked for it (the hub or the local API): the workdir (or its own git
- * worktree), the agent's token file (0600, removed after), the continuation's resume id, the run's
+ * worktree), the run token's file (0600, removed after; the agent's own key never reaches a run), the continuation's resume id, the run's
  * environment, and the provider's session id saved for next time.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -30,6 +30,8 @@ export interface Job {
   provider: Provider;
   args: string[];
   settings: ProviderSettings;
+  /** The hub's token for this run (`gnt_r_`, DESIGN §6a), handed to it as GANTRY_TOKEN_FILE. */
+  runToken?: string;
 }
 
 export interface JobIo {
@@ -57,6 +59,7 @@ export async function runProvider(job: Job, context: JobContext, io: JobIo): Pro
     [
       ...secretEnvValues(job.provider.envFamilies, job.settings.envPass ?? []),
       ...[context.session.gatewayToken, ...context.session.agents.map((a) => a.key)].map(secretOf),
+      ...(job.runToken ? [secretOf(job.runToken)] : []),
     ],
     { stream: true },
   );
@@ -81,7 +84,7 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
     const saved = context.db.resumeId(offer.agentId, offer.sessionKey);
     const resume = continuation(job, saved, io.emit);
     const { workdir, worktree } = await placeRun(job, resume, context.worktreeDir, io.emit);
-    const key = context.session.agents.find((a) => a.id === offer.agentId)?.key;
+    const key = job.runToken;
     if (key) writeSecretFile(tokenFile, `${key}\n`);
     const env = {
       ...allowlistedEnv(job.provider.envFamilies, job.settings.envPass ?? []),

@@ -17,6 +17,7 @@ function token(s: Seed, ownerId: string, kind: string, n: number): TokenRow {
     secret_hash: `hash-${n}`,
     created_at: at(n),
     expires_at: null,
+    assignment_id: null,
     last_used_at: null,
     revoked_at: null,
   };

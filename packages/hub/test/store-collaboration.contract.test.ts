@@ -50,6 +50,8 @@ async function post(
     hops: 0,
     created_at: T(logged.id),
     seq: logged.id,
+    chain_id: id,
+    depth: 0,
   };
   await tx.messages.insert(row);
   await tx.mailbox.deliver(
@@ -92,6 +94,8 @@ function work(s: Seed, trigger: number, patch: Partial<WorkRow> = {}): WorkRow {
     task_id: null,
     session_key: '',
     assignment_id: null,
+    chain_id: null,
+    depth: 0,
     state: 'claimed',
     reply_id: null,
     created_at: at(trigger),

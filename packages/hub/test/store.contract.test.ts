@@ -80,6 +80,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0011_offer_fencing',
         '0012_web_sessions',
         '0013_activity_internal',
+        '0014_chains',
       ]);
       const tables = (await databaseOf(store).introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
@@ -131,6 +132,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0011_offer_fencing',
         '0012_web_sessions',
         '0013_activity_internal',
+        '0014_chains',
       ]);
       expect(await store.meta.get('before-remigrate')).toBe('kept');
       expect(await store.users.getWorkspace(s.ws.id)).toEqual(s.ws);
@@ -258,6 +260,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       expires_at: at(86_400_000),
       last_used_at: null,
       revoked_at: null,
+      assignment_id: null,
     };
     await store.tokens.insert(token);
     expect(await store.tokens.get(token.id)).toEqual(token);
@@ -737,6 +740,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       expires_at: at(1),
       last_used_at: at(2),
       revoked_at: at(3),
+      assignment_id: null,
     };
     await store.tokens.insert(token);
 

@@ -80,8 +80,15 @@ export const assignmentSchema = z.object({
     })
     .nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** The chain it belongs to: its root (a person's message, assignment or task, or an unattended trigger). */
+  chainId: z.string(),
+  /** Runs from the chain's root to this one: 1 for a run a person started directly. */
+  depth: z.number().int(),
 });
 export type Assignment = z.infer<typeof assignmentSchema>;
+
+/** How many runs one chain may make: a person may allow more for one request (at most this). */
+export const chainMaxRunsSchema = z.number().int().min(1).max(10_000);
 
 export const runEventSchema = z.object({
   seq: z.number().int().positive(),
@@ -151,12 +158,16 @@ export const createAssignmentSchema = z.strictObject({
   resumeFallback: z.enum(resumeFallbacks).optional(),
   timeoutMs: z.number().int().positive().max(durationLimits.maxTimeoutMs).optional(),
   retries: z.number().int().min(0).max(durationLimits.maxRetries).optional(),
+  /** A person's request only: the runs its chain may make (default: the hub's `--chain-max-runs`). */
+  chainMaxRuns: chainMaxRunsSchema.optional(),
 });
 export type CreateAssignment = z.infer<typeof createAssignmentSchema>;
 
 export const listAssignmentsQuerySchema = z.strictObject({
   agent: z.string().min(1).optional(),
   state: z.enum(assignmentStates).optional(),
+  /** Only the assignments of this chain. */
+  chain: z.string().min(1).max(64).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 

@@ -26,6 +26,10 @@ export const messageSchema = z.object({
   threadId: z.string(),
   metadata: z.record(z.string(), z.unknown()),
   createdAt: z.string(),
+  /** The chain it belongs to: its root's id (a person's message starts one: its own id). */
+  chainId: z.string(),
+  /** Agent runs between the chain's root and this message: 0 for a person's, the run's depth for a run's. */
+  depth: z.number().int(),
   /** Only in a caller's mailbox listing: whether the caller has read it. */
   read: z.boolean().optional(),
 });
@@ -37,6 +41,8 @@ export const sendMessageSchema = z.strictObject({
   to: z.array(z.string().min(1).max(200)).max(100).optional(),
   parentId: z.string().min(1).max(64).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+  /** A person's message only: the runs the chain it starts may make (default: the hub's limit). */
+  chainMaxRuns: z.number().int().min(1).max(10_000).optional(),
 });
 export type SendMessage = z.infer<typeof sendMessageSchema>;
 
@@ -249,6 +255,8 @@ export const createHandoffSchema = z.strictObject({
   /** Default true: when the agent is not live, queue and answer `queued_not_listening` at once. */
   adaptive: z.boolean().optional(),
   loop: handoffLoopSchema.optional(),
+  /** A person's handoff only: the runs the chain it starts may make (default: the hub's limit). */
+  chainMaxRuns: z.number().int().min(1).max(10_000).optional(),
 });
 export type CreateHandoff = z.infer<typeof createHandoffSchema>;
 

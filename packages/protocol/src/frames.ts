@@ -162,7 +162,16 @@ export const hubFrameSchema = z.discriminatedUnion('t', [
     assignment: offeredAssignmentSchema,
   }),
   z.object({ t: z.literal('claimed'), ...attemptRef, ...offerRef }),
-  z.object({ t: z.literal('start'), ...attemptRef, ...offerRef }),
+  z.object({
+    t: z.literal('start'),
+    ...attemptRef,
+    ...offerRef,
+    /**
+     * The run's own credential (`gnt_r_`): bound to this assignment and its agent, revoked when the
+     * run ends. The run gets it in `GANTRY_TOKEN_FILE`; the agent's key stays with the gateway.
+     */
+    runToken: z.string().optional(),
+  }),
   z.object({ t: z.literal('events_ack'), ...attemptRef, seq: z.number().int().min(0) }),
   z.object({ t: z.literal('result_ack'), ...attemptRef }),
   z.object({ t: z.literal('cancel'), ...attemptRef, reason: z.enum(['cancelled', 'timed_out']) }),

@@ -12,7 +12,7 @@ interface Shape {
 
 const shapes: Shape[] = [
   // Gantry tokens, also glued to a word (`keygnt_u_...`): the kind and id tell which one it was.
-  { pattern: String.raw`(gnt_[uag]_[a-z0-9_]{8,64}\.)[A-Za-z0-9_-]{20,128}`, mask: '[redacted]' },
+  { pattern: String.raw`(gnt_[uagr]_[a-z0-9_]{8,64}\.)[A-Za-z0-9_-]{20,128}`, mask: '[redacted]' },
   {
     pattern: String.raw`()eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`,
     mask: '[redacted jwt]',

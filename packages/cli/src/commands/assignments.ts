@@ -16,10 +16,11 @@ import { awaitEnd } from './assign.ts';
 type Json = { json?: boolean };
 
 export async function list(
-  options: HubOptions & Json & { agent?: string; state?: string; limit: string },
+  options: HubOptions & Json & { agent?: string; state?: string; chain?: string; limit: string },
 ): Promise<void> {
   const query = new URLSearchParams({ limit: options.limit });
   if (options.agent) query.set('agent', options.agent);
+  if (options.chain) query.set('chain', options.chain);
   if (options.state) query.set('state', options.state);
   const rows = await HubClient.from(options).request(
     'GET',
@@ -30,12 +31,13 @@ export async function list(
   if (rows.length === 0) return printLine('No assignments.');
   printLine(
     table([
-      ['ID', 'AGENT', 'STATE', 'ATTEMPT', 'TOOK', 'CREATED', 'PROMPT'],
+      ['ID', 'AGENT', 'STATE', 'ATTEMPT', 'DEPTH', 'TOOK', 'CREATED', 'PROMPT'],
       ...rows.map((a) => [
         a.id,
         a.agent.name,
         a.state,
         String(a.attempt),
+        String(a.depth),
         elapsed(a) || '-',
         a.createdAt.slice(0, 19).replace('T', ' '),
         a.prompt.length > 40 ? `${a.prompt.slice(0, 39)}…` : a.prompt,

@@ -181,16 +181,21 @@ export async function read(
   printLine(`${message.id} read`);
 }
 
-/** Author, time, first line of the body (and attachments), id; `*` marks unread ones in a listing. */
+/**
+ * Author, time, first line of the body (and attachments), id, chain (`-` for a message that starts
+ * its own) and depth; `*` marks unread ones in a listing.
+ */
 function messageTable(messages: Message[], markUnread: boolean): string {
   return table([
-    [...(markUnread ? [''] : []), 'FROM', 'TIME', 'MESSAGE', 'ID'],
+    [...(markUnread ? [''] : []), 'FROM', 'TIME', 'MESSAGE', 'ID', 'CHAIN', 'DEPTH'],
     ...messages.map((m) => [
       ...(markUnread ? [m.read === false ? '*' : ''] : []),
       m.author.name,
       localTime(m.createdAt),
       firstLine(m),
       m.id,
+      m.chainId === m.id ? '-' : m.chainId,
+      String(m.depth),
     ]),
   ]);
 }

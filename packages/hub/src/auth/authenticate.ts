@@ -3,6 +3,7 @@ import { GantryError, type Principal } from '@gantry/protocol';
 import type { Store, TokenRow } from '../store/store.ts';
 import type { Actor } from '../domain/actor.ts';
 import { isAccessToken, verifyAccessToken } from './jwt.ts';
+import { runOf } from './run-tokens.ts';
 import { mintToken, parseToken, secretMatches, type TokenKind } from './tokens.ts';
 
 /** Who a request speaks for, and the credential it proved that with. */
@@ -52,7 +53,9 @@ export async function callerFromToken(store: Store, row: TokenRow, now: number):
   if (row.last_used_at === null || now - row.last_used_at > 60_000) await store.tokens.touch(row.id, now);
   const principal = await resolveOwner(store, row.kind as TokenKind, row.owner_id);
   if (!principal) throw unauthorized();
-  return { ...principal, workspaceId: row.workspace_id, tokenId: row.id };
+  // A run token speaks as its agent, in its run (checked live: a run that ended has no say).
+  const run = row.kind === 'run' ? { run: await runOf(store, row) } : {};
+  return { ...principal, workspaceId: row.workspace_id, tokenId: row.id, ...run };
 }
 
 async function resolveOwner(store: Store, kind: TokenKind, ownerId: string): Promise<Principal | undefined> {
@@ -60,9 +63,9 @@ async function resolveOwner(store: Store, kind: TokenKind, ownerId: string): Pro
     const user = await store.users.get(ownerId);
     return user && { kind, id: user.id, name: user.handle, role: user.role };
   }
-  if (kind === 'agent') {
+  if (kind === 'agent' || kind === 'run') {
     const agent = await store.agents.get(ownerId);
-    return agent && { kind, id: agent.id, name: agent.name, role: null };
+    return agent && { kind: 'agent', id: agent.id, name: agent.name, role: null };
   }
   const gateway = await store.gateways.get(ownerId);
   return gateway && { kind, id: gateway.id, name: gateway.name, role: null };
@@ -87,6 +90,7 @@ export async function issueToken(
     expires_at: null,
     last_used_at: null,
     revoked_at: null,
+    assignment_id: null,
   });
   return minted.token;
 }

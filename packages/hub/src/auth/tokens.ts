@@ -1,17 +1,18 @@
 /**
  * Long-lived tokens (DESIGN §5): `gnt_u_<id>.<secret>` for users, `gnt_a_` for agent keys,
- * `gnt_g_` for gateways. Only a SHA-256 of the secret is stored (secrets are 256 random bits, so
+ * `gnt_g_` for gateways, and `gnt_r_` for run tokens (one run's, bound to its assignment and revoked
+ * when it ends; DESIGN §6a). Only a SHA-256 of the secret is stored (secrets are 256 random bits, so
  * a slow hash adds nothing); comparison is constant-time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { newId } from '../ids.ts';
 
-export const tokenKinds = { u: 'user', a: 'agent', g: 'gateway' } as const;
+export const tokenKinds = { u: 'user', a: 'agent', g: 'gateway', r: 'run' } as const;
 export type TokenLetter = keyof typeof tokenKinds;
 export type TokenKind = (typeof tokenKinds)[TokenLetter];
 
-const letterOf: Record<TokenKind, TokenLetter> = { user: 'u', agent: 'a', gateway: 'g' };
-const tokenPattern = /^gnt_([uag])_([a-z0-9_]{8,64})\.([A-Za-z0-9_-]{20,128})$/;
+const letterOf: Record<TokenKind, TokenLetter> = { user: 'u', agent: 'a', gateway: 'g', run: 'r' };
+const tokenPattern = /^gnt_([uagr])_([a-z0-9_]{8,64})\.([A-Za-z0-9_-]{20,128})$/;
 
 export interface MintedToken {
   id: string;

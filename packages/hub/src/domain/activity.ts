@@ -19,10 +19,16 @@ import { iso } from './views.ts';
 
 /** What only the hub's own readers (the work dispatcher) use of an entry: kept beside it, never served. */
 export interface ActivityInternal {
-  /** `message.created`: how many agent replies in a row led to the message. */
+  /** `message.created` before chains (`0014_chains`): how many agent replies in a row led to it. */
   hops?: number;
   /** `task.*`: the entry asks the work dispatcher to run the task (its assignee is a managed agent). */
   dispatch?: true;
+  /** `message.created` and a dispatching `task.*`: the chain it sits in (DESIGN §6a). */
+  chainId?: string;
+  /** The depth of the run that wrote it (0 for a person or an agent outside any run). */
+  depth?: number;
+  /** `message.created`: whom it may run (ids); absent before chains: everyone it addresses. */
+  wakes?: string[];
 }
 
 /** An entry of a definition. */

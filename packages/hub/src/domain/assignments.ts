@@ -16,11 +16,13 @@ import {
   type RunEvent,
 } from '@gantry/protocol';
 import type { Actor } from './actor.ts';
+import { revokeRunTokens } from '../auth/run-tokens.ts';
 import type { Bus } from '../bus.ts';
 import { newId } from '../ids.ts';
 import type { AssignmentRow, Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
 import { AssignmentNews } from './assignment-news.ts';
+import { placeRun, type ChainRef } from './chains.ts';
 import { RunEventLog } from './run-events.ts';
 import type { GatewayPort } from './gateway-port.ts';
 
@@ -40,7 +42,12 @@ export class Assignments {
     this.runEvents = new RunEventLog(store);
   }
 
-  async create(caller: Actor, input: CreateAssignment): Promise<AssignmentRow> {
+  /**
+   * A new assignment. `step` is where the run sits in its chain when the hub starts it for a
+   * trigger; otherwise a run's request is one deeper in the run's chain, and anyone else's starts
+   * a chain of its own.
+   */
+  async create(caller: Actor, input: CreateAssignment, step?: ChainRef): Promise<AssignmentRow> {
     const agent = await this.store.agents.find(caller.workspaceId, input.agent);
     if (!agent) throw new GantryError('not_found', `no agent named or with id '${input.agent}'`);
     if (agent.kind !== 'managed') {
@@ -51,7 +58,12 @@ export class Assignments {
           : `agent '${agent.name}' is ${agent.kind}: it does not run assignments`,
       );
     }
+    const id = newId('asg');
+    const chain = await placeRun(this.store, caller, id, step, input.chainMaxRuns);
     const row = await this.store.assignments.create({
+      id,
+      chainId: chain.chainId,
+      depth: chain.depth,
       workspaceId: caller.workspaceId,
       agentId: agent.id,
       prompt: input.prompt,
@@ -272,6 +284,7 @@ export class Assignments {
       );
       if (!ok) return 'moved';
       await this.store.approvals.expire(row.id, row.attempt);
+      await revokeRunTokens(this.store, this.bus, row.id);
       await this.announceQueued(row.id);
       return 'requeued';
     }
@@ -318,8 +331,9 @@ export class Assignments {
       { attempt: row.attempt },
     );
     if (!ok) return false;
-    // Nobody can answer the attempt's open permission requests any more.
+    // Nobody can answer the attempt's open permission requests any more, and its token is dead.
     await this.store.approvals.expire(row.id, row.attempt);
+    await revokeRunTokens(this.store, this.bus, row.id);
     this.changed(row.id);
     await this.news.finished(row, end);
     return true;

@@ -1,7 +1,9 @@
 /**
  * Workspace messages and mailboxes. Sending resolves `@name` mentions (and `to`) into parties —
  * an unknown name is an error, never ignored — threads the message under its parent, puts it in
- * every addressed party's mailbox, and emits `message.created`, all in one transaction.
+ * every addressed party's mailbox, and emits `message.created`, all in one transaction. Each message
+ * sits in a chain (DESIGN §6a), and its entry says whom it may run: a person's message everyone it
+ * addresses (a reply, its parent's author too); an agent's only those it names itself.
  */
 import { GantryError, messageCreated, type Message, type Party, type SendMessage } from '@gantry/protocol';
 import type { Actor } from './actor.ts';
@@ -10,14 +12,13 @@ import { newId } from '../ids.ts';
 import type { MessageTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
+import { chainOf, recordRoot, rootPerson } from './chains.ts';
 import { iso } from './views.ts';
 
 /** `@name` where the `@` starts a word (not an e-mail address); names as the hub allows them. */
 const mentionPattern = /(?<![\w@.])@([a-z0-9][a-z0-9._-]{0,62})/gi;
 
 export interface SendOptions {
-  /** Agent replies in a row that led here (set by the hub when an agent answers a mention). */
-  hops?: number;
   /** Leave unknown names as text instead of refusing (an agent's output posted as its reply). */
   ignoreUnknownMentions?: boolean;
 }
@@ -31,6 +32,8 @@ export class Messages {
 
   async send(caller: Actor, input: SendMessage, options: SendOptions = {}): Promise<Message> {
     const author = partyOf(caller);
+    if (input.chainMaxRuns !== undefined && (caller.kind !== 'user' || caller.run))
+      throw new GantryError('forbidden', "only a person can raise a chain's limit (--chain-max-runs)");
     // A reply joins its thread, so it may answer only a message its author can read.
     const parentRow = input.parentId ? await this.visible(caller, input.parentId) : undefined;
     const parent = parentRow && messageView(parentRow);
@@ -44,8 +47,22 @@ export class Messages {
       ...mentions,
       ...(parent && parent.author.id !== author.id ? [parent.author] : []),
     ]).filter((p) => p.id !== author.id);
+    // A person's message may run everyone it addresses; an agent's (a run's, or its result posted
+    // by the hub) only whom it names itself, never its parent's author by being a reply.
+    const wakes = (author.kind === 'user' ? recipients : mentions.filter((p) => p.id !== author.id)).map(
+      (p) => p.id,
+    );
     const now = Date.now();
     const id = newId('msg', now);
+    const chain = chainOf(caller, id);
+    if (input.chainMaxRuns !== undefined)
+      await recordRoot(this.store, {
+        id,
+        workspaceId: caller.workspaceId,
+        kind: 'message',
+        person: rootPerson(caller),
+        maxRuns: input.chainMaxRuns,
+      });
     const row: MessageTable = {
       id,
       workspace_id: caller.workspaceId,
@@ -57,10 +74,11 @@ export class Messages {
       parent_id: parent?.id ?? null,
       thread_id: parent?.threadId ?? id,
       metadata: JSON.stringify(input.metadata ?? {}),
-      // An agent answering in a thread is one more hop of a chain; a user's message starts over.
-      hops: options.hops ?? (author.kind === 'agent' && parentRow ? parentRow.hops + 1 : 0),
+      hops: chain.depth,
       created_at: now,
       seq: 0,
+      chain_id: chain.chainId,
+      depth: chain.depth,
     };
     const message = messageView(row);
     const event = await this.store.transaction(async (tx) => {
@@ -72,7 +90,7 @@ export class Messages {
           actor: author,
           subject: id,
           data: { message },
-          internal: { hops: row.hops },
+          internal: { chainId: chain.chainId, depth: chain.depth, wakes },
         },
         now,
       );
@@ -211,6 +229,8 @@ export function messageView(row: MessageTable, read?: boolean): Message {
     threadId: row.thread_id,
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     createdAt: iso(row.created_at) as string,
+    chainId: row.chain_id,
+    depth: row.depth,
     ...(read === undefined ? {} : { read }),
   };
 }

@@ -17,6 +17,7 @@ import { newId } from '../ids.ts';
 import type { ActivityTable, TaskTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Activity, Tx } from './activity.ts';
+import { chainOf, type ChainRef } from './chains.ts';
 import type { Messages } from './messages.ts';
 import { iso } from './views.ts';
 
@@ -97,7 +98,7 @@ export class Tasks {
     const dispatch = options.dispatch !== false && (await this.isManagedAgent(assignee));
     const entry = await this.store.transaction(async (tx) => {
       await tx.tasks.insert(row);
-      return this.record(tx, 'task.created', author, task, [], dispatch, now);
+      return this.record(tx, 'task.created', author, task, [], dispatch && chainOf(caller, row.id), now);
     });
     this.activity.published(entry);
     return task;
@@ -130,7 +131,7 @@ export class Tasks {
           ? null
           : await this.party(caller.workspaceId, patch.assignee);
     const dispatchable = options.dispatch !== false && (await this.isManagedAgent(assignee ?? null));
-    return this.change(caller.workspaceId, id, actor, (row) => {
+    return this.change(caller.workspaceId, id, actor, chainOf(caller, id), (row) => {
       const next: Partial<TaskTable> = {};
       if (patch.title !== undefined) next.title = patch.title;
       if (patch.body !== undefined) next.body = patch.body;
@@ -172,7 +173,7 @@ export class Tasks {
     const agent = assignment ? await this.store.agents.get(assignment.agent_id) : undefined;
     const actor: Party | null = agent ? { kind: 'agent', id: agent.id, name: agent.name } : null;
     let stale = false;
-    const result = await this.change(task.workspace_id, taskId, actor, (row) => {
+    const result = await this.change(task.workspace_id, taskId, actor, undefined, (row) => {
       const moved =
         (row.assignment_id !== null && row.assignment_id !== outcome.assignmentId) ||
         (assignment !== undefined && assignment.agent_id !== row.assignee_id);
@@ -195,7 +196,7 @@ export class Tasks {
   async link(taskId: string, refs: { assignmentId?: string; threadId?: string }): Promise<Task> {
     const task = await this.store.tasks.get(taskId);
     if (!task) throw notFound(taskId);
-    return this.change(task.workspace_id, taskId, null, () => ({
+    return this.change(task.workspace_id, taskId, null, undefined, () => ({
       next: {
         ...(refs.assignmentId === undefined ? {} : { assignment_id: refs.assignmentId }),
         ...(refs.threadId === undefined ? {} : { thread_id: refs.threadId }),
@@ -211,6 +212,8 @@ export class Tasks {
     workspaceId: string,
     id: string,
     actor: Party | null,
+    /** Where a run the change asks for sits (the changer's chain). */
+    chain: ChainRef | undefined,
     edit: (row: TaskTable) => {
       next: Partial<TaskTable>;
       dispatch?: (changed: Field[]) => boolean;
@@ -234,7 +237,7 @@ export class Tasks {
         actor,
         task as Task,
         changed,
-        dispatch?.(changed) ?? false,
+        (dispatch?.(changed) ?? false) && chain,
         now,
       );
       return { row: updated, entry, task };
@@ -249,7 +252,8 @@ export class Tasks {
     actor: Party | null,
     task: Task,
     changes: Field[],
-    dispatch: boolean,
+    /** The chain of the run it asks for; false when it asks for none. */
+    dispatch: ChainRef | false | undefined,
     now: number,
   ): Promise<ActivityTable> {
     return this.activity.record(
@@ -260,7 +264,7 @@ export class Tasks {
         actor,
         subject: task.id,
         data: { task, changes },
-        ...(dispatch ? { internal: { dispatch: true } } : {}),
+        ...(dispatch ? { internal: { dispatch: true, ...dispatch } } : {}),
       },
       now,
     );

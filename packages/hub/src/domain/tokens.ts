@@ -50,6 +50,7 @@ export async function createToken(
     expires_at: input.expiresInMs === undefined ? null : now + input.expiresInMs,
     last_used_at: null,
     revoked_at: null,
+    assignment_id: null,
   };
   await store.tokens.insert(row);
   await store.audit.record({
@@ -141,7 +142,7 @@ export async function revokeWhere(
 function tokenView(row: TokenRow, names: Map<string, string>, currentTokenId?: string): TokenInfo {
   return {
     id: row.id,
-    kind: row.kind as TokenKind,
+    kind: row.kind as TokenInfo['kind'],
     owner: names.get(row.owner_id) ?? '(removed)',
     ownerId: row.owner_id,
     createdAt: iso(row.created_at) as string,

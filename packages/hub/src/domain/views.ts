@@ -37,6 +37,8 @@ export function assignmentView(row: AssignmentRow, agent: Pick<AgentRow, 'id' | 
         ? null
         : { output: row.result_output, exitCode: row.result_exit_code, ...resultDetails(row) },
     error: row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
+    chainId: row.chain_id,
+    depth: row.depth,
   };
 }
 

@@ -62,10 +62,12 @@ export class WorkReplies {
       const agent = await store.agents.get(work.agent_id);
       replyId = (await this.postedReply(work, row.id)) ?? null;
       if (!replyId && parent && agent) {
+        // Posted for the run, in its chain: it runs nobody by being a reply, only by its own @mentions.
+        const run = { assignmentId: row.id, agentId: agent.id, chainId: row.chain_id, depth: row.depth };
         const reply = await messages.send(
-          { kind: 'agent', id: agent.id, name: agent.name, workspaceId: work.workspace_id, role: null },
+          { kind: 'agent', id: agent.id, name: agent.name, workspaceId: work.workspace_id, role: null, run },
           { body: replyBody(row), parentId: parent.id, metadata: { assignmentId: row.id, state: row.state } },
-          { hops: parent.hops + 1, ignoreUnknownMentions: true },
+          { ignoreUnknownMentions: true },
         );
         replyId = reply.id;
       }

@@ -24,6 +24,7 @@ import type { AgentRow, AssignmentRow, Store } from '../store/store.ts';
 import { internalOf, type Activity } from './activity.ts';
 import type { Assignments } from './assignments.ts';
 import type { Tasks } from './tasks.ts';
+import { recordRoot, type ChainRef } from './chains.ts';
 import { mentionPrompt, taskPrompt } from './work-prompts.ts';
 
 export interface WorkSettings {
@@ -56,6 +57,8 @@ interface Dispatch {
   sessionKey: string;
   message?: { id: string; threadId: string };
   taskId?: string;
+  /** Where the run sits: its trigger's chain, one deeper than what asked for it. */
+  step: ChainRef;
 }
 
 export class WorkTriggers {
@@ -129,12 +132,16 @@ export class WorkTriggers {
     const internal = internalOf(entry);
     if (entry.type === 'message.created') {
       const { message } = JSON.parse(entry.data) as ActivityData<typeof messageCreated>;
-      await this.onMessage(entry, message, internal.hops ?? 0);
+      // Entries from before chains: the message is its own root, `hops` deep.
+      const source = { chainId: internal.chainId ?? message.id, depth: internal.depth ?? internal.hops ?? 0 };
+      const wakes = internal.wakes ?? message.mentions.map((p) => p.id);
+      await this.onMessage(entry, message, source, wakes);
       return;
     }
     // `task.created` and `task.updated` carry the same data.
     const { task, changes } = JSON.parse(entry.data) as ActivityData<typeof taskUpdated>;
-    if (internal.dispatch) await this.onTask(entry, task);
+    const source = { chainId: internal.chainId ?? task.id, depth: internal.depth ?? 0 };
+    if (internal.dispatch) await this.onTask(entry, task, source);
     else if (entry.type === 'task.updated') await this.onTaskCancelled(entry, task, changes);
   }
 
@@ -149,14 +156,19 @@ export class WorkTriggers {
     });
   }
 
-  /** Each managed agent the message addresses, other than its author, gets one run. */
-  private async onMessage(entry: ActivityTable, message: Message, hops: number): Promise<void> {
+  /** Each managed agent the message may run (`wakes`), other than its author, gets one run. */
+  private async onMessage(
+    entry: ActivityTable,
+    message: Message,
+    source: ChainRef,
+    wakes: string[],
+  ): Promise<void> {
     for (const party of message.mentions) {
-      if (party.kind !== 'agent' || party.id === message.author.id) continue;
+      if (party.kind !== 'agent' || party.id === message.author.id || !wakes.includes(party.id)) continue;
       const agent = await this.deps.store.agents.get(party.id);
       if (agent?.kind !== 'managed') continue;
-      if (hops >= this.settings.hopLimit) {
-        await this.hopLimit(entry, message, agent, hops);
+      if (source.depth >= this.settings.hopLimit) {
+        await this.hopLimit(entry, message, agent, source);
         continue;
       }
       // A message about a task the agent is already running (a task's own message, a handoff's
@@ -172,12 +184,13 @@ export class WorkTriggers {
         sessionKey: await this.sessionFor(message, agent.id),
         message: { id: message.id, threadId: message.threadId },
         ...(task?.assignee_id === agent.id ? { taskId: task.id } : {}),
+        step: { chainId: source.chainId, depth: source.depth + 1 },
       });
     }
   }
 
   /** A task assigned to a managed agent gets one run. */
-  private async onTask(entry: ActivityTable, task: Task): Promise<void> {
+  private async onTask(entry: ActivityTable, task: Task, source: ChainRef): Promise<void> {
     if (task.assignee?.kind !== 'agent') return;
     const agent = await this.deps.store.agents.get(task.assignee.id);
     if (agent?.kind !== 'managed') return;
@@ -190,6 +203,7 @@ export class WorkTriggers {
       prompt: taskPrompt(task),
       sessionKey: `task:${task.id}`,
       taskId: task.id,
+      step: { chainId: source.chainId, depth: source.depth + 1 },
     });
   }
 
@@ -209,19 +223,33 @@ export class WorkTriggers {
       reply_id: null,
       created_at: now,
       updated_at: now,
+      chain_id: d.step.chainId,
+      depth: d.step.depth,
     });
     if (!claimed) return;
     const key = { trigger: Number(d.entry.id), agentId: d.agent.id };
     let assignment: AssignmentRow;
     try {
+      // The first run of a chain: its root (the message or task) and the person who made it.
+      if (d.step.depth === 1)
+        await recordRoot(this.deps.store, {
+          id: d.step.chainId,
+          workspaceId: d.entry.workspace_id,
+          kind: d.message && d.step.chainId === d.message.id ? 'message' : d.taskId ? 'task' : 'trigger',
+          person: d.requester.kind === 'user' ? d.requester : null,
+        });
       const actor = await this.actorOf(d.entry.workspace_id, d.requester);
-      assignment = await assignments.create(actor, {
-        agent: d.agent.id,
-        prompt: d.prompt,
-        sessionKey: d.sessionKey,
-        mode: 'continue',
-        resumeFallback: 'new',
-      });
+      assignment = await assignments.create(
+        actor,
+        {
+          agent: d.agent.id,
+          prompt: d.prompt,
+          sessionKey: d.sessionKey,
+          mode: 'continue',
+          resumeFallback: 'new',
+        },
+        d.step,
+      );
     } catch (err) {
       log.warn('could not start work for an agent', { agent: d.agent.name, error: (err as Error).message });
       await this.deps.store.work.set(key, { state: 'done' });
@@ -248,7 +276,7 @@ export class WorkTriggers {
   }
 
   /** Says once per (message, agent) that the chain of agent replies stops here. */
-  private async hopLimit(entry: ActivityTable, message: Message, agent: AgentRow, hops: number) {
+  private async hopLimit(entry: ActivityTable, message: Message, agent: AgentRow, source: ChainRef) {
     const now = Date.now();
     const claimed = await this.deps.store.work.claim({
       trigger_id: Number(entry.id),
@@ -263,6 +291,8 @@ export class WorkTriggers {
       reply_id: null,
       created_at: now,
       updated_at: now,
+      chain_id: source.chainId,
+      depth: source.depth + 1,
     });
     if (!claimed) return;
     await this.deps.activity.append(mentionHopLimit, {
@@ -272,7 +302,7 @@ export class WorkTriggers {
       data: {
         messageId: message.id,
         agent: { id: agent.id, name: agent.name },
-        hops,
+        hops: source.depth,
         limit: this.settings.hopLimit,
       },
     });

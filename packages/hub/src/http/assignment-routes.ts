@@ -48,6 +48,7 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
     const rows = await ctx.store.assignments.list(who.workspaceId, {
       agentId,
       state: q.state,
+      ...(q.chain ? { chainId: q.chain } : {}),
       limit: q.limit,
     });
     const agents = new Map((await ctx.store.agents.list(who.workspaceId)).map((a) => [a.id, a]));

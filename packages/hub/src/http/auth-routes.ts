@@ -16,6 +16,8 @@ export function authRoutes(ctx: HubContext): Hono<HubEnv> {
     // A browser session stays a cookie: it never becomes a bearer token a script could carry off.
     if (who.sessionId)
       throw new GantryError('invalid_request', 'exchange needs a long-lived token, not a browser session');
+    // A run token is short-lived already and valid only while its run goes on: it is used as it is.
+    if (who.run) throw new GantryError('invalid_request', 'a run token is used as it is, not exchanged');
     const { accessToken, expiresAt } = await signAccessToken(ctx.store, {
       sub: who.id,
       kind: who.kind,

@@ -19,6 +19,11 @@ export interface NewAssignment {
   timeoutMs: number;
   retries: number;
   createdBy: string;
+  /** Its own id, when the caller needs it first (a root names its chain after itself). */
+  id?: string;
+  chainId?: string;
+  /** Default 1: a run a person started directly. */
+  depth?: number;
 }
 
 export type AssignmentPatch = Partial<
@@ -29,8 +34,9 @@ export class AssignmentRepository {
   constructor(private readonly db: Db) {}
 
   async create(input: NewAssignment, now = Date.now()): Promise<AssignmentRow> {
+    const id = input.id ?? newId('asg', now);
     const row: AssignmentRow = {
-      id: newId('asg', now),
+      id,
       workspace_id: input.workspaceId,
       agent_id: input.agentId,
       prompt: input.prompt,
@@ -54,6 +60,8 @@ export class AssignmentRepository {
       error_code: null,
       error_message: null,
       result_details: null,
+      chain_id: input.chainId ?? id,
+      depth: input.depth ?? 1,
     };
     await this.db.insertInto('assignments').values(row).execute();
     return row;
@@ -65,10 +73,11 @@ export class AssignmentRepository {
 
   list(
     workspaceId: string,
-    filter: { agentId?: string; state?: string; limit?: number } = {},
+    filter: { agentId?: string; state?: string; chainId?: string; limit?: number } = {},
   ): Promise<AssignmentRow[]> {
     let query = this.db.selectFrom('assignments').selectAll().where('workspace_id', '=', workspaceId);
     if (filter.agentId) query = query.where('agent_id', '=', filter.agentId);
+    if (filter.chainId) query = query.where('chain_id', '=', filter.chainId);
     if (filter.state) query = query.where('state', '=', filter.state);
     return query
       .orderBy('created_at', 'desc')

@@ -8,6 +8,7 @@ import { ApprovalRepository } from './approvals.ts';
 import { EventRepository } from './assignment-events.ts';
 import { AssignmentRepository } from './assignments.ts';
 import { AuditRepository } from './audit.ts';
+import { ChainRepository } from './chains.ts';
 import { ContextRepository } from './context.ts';
 import type { Db, StoreKind } from './db.ts';
 import { DeviceRepository } from './devices.ts';
@@ -38,6 +39,7 @@ export class Repositories {
   readonly context: ContextRepository;
   readonly devices: DeviceRepository;
   readonly work: WorkRepository;
+  readonly chains: ChainRepository;
 
   constructor(
     readonly kind: StoreKind,
@@ -61,5 +63,6 @@ export class Repositories {
     this.context = new ContextRepository(db, kind);
     this.devices = new DeviceRepository(db);
     this.work = new WorkRepository(db);
+    this.chains = new ChainRepository(db);
   }
 }

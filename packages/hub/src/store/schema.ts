@@ -41,6 +41,8 @@ export interface TokenTable {
   expires_at: number | null;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** A run token's assignment (`0014_chains`): it is valid only while that run goes on. */
+  assignment_id: string | null;
 }
 
 export interface GatewayTable {
@@ -89,6 +91,10 @@ export interface AssignmentTable {
   resume_fallback: string;
   /** The result frame's `details` (branch, changed files, usage) as JSON, when it had any. */
   result_details: string | null;
+  /** Its chain's root id (`0014_chains`). */
+  chain_id: string;
+  /** Runs from the chain's root to it: 1 for a run a person started directly. */
+  depth: number;
 }
 
 export interface AssignmentEventTable {
@@ -181,6 +187,10 @@ export interface MessageTable {
   created_at: number;
   /** The activity id of its `message.created`: the order of messages. */
   seq: number;
+  /** Its chain's root id (`0014_chains`): its own id for a message that starts one. */
+  chain_id: string;
+  /** 0 for a person's message, the run's depth for a message a run wrote. */
+  depth: number;
 }
 
 export interface MailboxTable {
@@ -250,6 +260,28 @@ export interface WorkTable {
   /** `claimed` -> `dispatched` -> `replying` -> `done`. */
   state: string;
   reply_id: string | null;
+  created_at: number;
+  updated_at: number;
+  /** The chain the run is (or would be) part of (`0014_chains`). */
+  chain_id: string | null;
+  /** The run's depth in it. */
+  depth: number;
+}
+
+/** A chain of runs (`0014_chains`): its root, the person who started it, the limits raised for it. */
+export interface ChainTable {
+  /** The root's id: a message, assignment or task id (or an unattended trigger's). */
+  id: string;
+  workspace_id: string;
+  /** `message`, `assignment`, `task` or `trigger`. */
+  root_kind: string;
+  /** The person at its root; null when nobody started it (an unattended trigger). */
+  person_id: string | null;
+  person_name: string | null;
+  /** Null: the hub's `--chain-max-depth`. */
+  max_depth: number | null;
+  /** Null: the hub's `--chain-max-runs`. */
+  max_runs: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -352,4 +384,5 @@ export interface Database {
   folders: FolderTable;
   web_sessions: WebSessionTable;
   web_signin_codes: WebSigninCodeTable;
+  chains: ChainTable;
 }

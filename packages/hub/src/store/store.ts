@@ -14,6 +14,7 @@ export type { AgentRow } from './agents.ts';
 export type { ApprovalPatch, ApprovalRow } from './approvals.ts';
 export type { EventRow, NewEvent } from './assignment-events.ts';
 export type { AssignmentPatch, AssignmentRow, NewAssignment } from './assignments.ts';
+export type { ChainRow } from './chains.ts';
 export type { GatewayRow } from './gateways.ts';
 export type { TokenRow } from './tokens.ts';
 export type { UserRow, WorkspaceRow } from './users.ts';

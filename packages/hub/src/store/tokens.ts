@@ -23,9 +23,13 @@ export class TokenRepository {
     await this.db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', id).execute();
   }
 
-  /** A workspace's tokens, oldest first; with `userId`, only that user's own. */
+  /** A workspace's tokens, oldest first; with `userId`, only that user's own. Run tokens are the runs' own. */
   list(workspaceId: string, userId?: string): Promise<TokenRow[]> {
-    let query = this.db.selectFrom('tokens').selectAll().where('workspace_id', '=', workspaceId);
+    let query = this.db
+      .selectFrom('tokens')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('kind', '!=', 'run');
     if (userId !== undefined) query = query.where('kind', '=', 'user').where('owner_id', '=', userId);
     return query.orderBy('created_at').orderBy('id').execute();
   }
@@ -49,6 +53,20 @@ export class TokenRepository {
       .where('id', 'in', ids)
       .where('revoked_at', 'is', null)
       .execute();
+  }
+
+  /** Revokes the live run tokens of an assignment; returns their ids. */
+  async revokeRun(assignmentId: string, now = Date.now()): Promise<string[]> {
+    const ids = (
+      await this.db
+        .selectFrom('tokens')
+        .select('id')
+        .where('assignment_id', '=', assignmentId)
+        .where('revoked_at', 'is', null)
+        .execute()
+    ).map((r) => r.id);
+    await this.revoke(ids, now);
+    return ids;
   }
 
   /** Revokes every live token of a principal; returns how many. */

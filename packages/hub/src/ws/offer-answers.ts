@@ -7,6 +7,7 @@
 import type { GatewayFrameOf } from '@gantry/protocol';
 import type { HubContext } from '../context.ts';
 import type { GatewayLink } from '../dispatch/links.ts';
+import { mintRunToken } from '../auth/run-tokens.ts';
 import { holds } from '../domain/assignments.ts';
 
 type OfferAnswer = GatewayFrameOf<'accept'> | GatewayFrameOf<'reject'> | GatewayFrameOf<'starting'>;
@@ -25,7 +26,10 @@ export async function answerOffer(ctx: HubContext, link: GatewayLink, frame: Off
     }
     case 'starting':
       if (await ctx.assignments.starting(assignmentId, attempt, link.gatewayId, offerId)) {
-        link.send({ t: 'start', ...answerRef(frame) });
+        // The run acts with its own token, never the agent's key (DESIGN §6a).
+        const row = await ctx.store.assignments.get(assignmentId);
+        const runToken = row ? await mintRunToken(ctx.store, row) : undefined;
+        link.send({ t: 'start', ...answerRef(frame), ...(runToken ? { runToken } : {}) });
       } else {
         await notCurrent(ctx, link, frame, 'the assignment is no longer yours to start');
       }

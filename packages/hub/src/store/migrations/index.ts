@@ -16,6 +16,7 @@ import { migration as folders } from './0010-folders.ts';
 import { migration as offerFencing } from './0011-offer-fencing.ts';
 import { migration as webSessions } from './0012-web-sessions.ts';
 import { migration as activityInternal } from './0013-activity-internal.ts';
+import { migration as chains } from './0014-chains.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0011_offer_fencing': offerFencing,
   '0012_web_sessions': webSessions,
   '0013_activity_internal': activityInternal,
+  '0014_chains': chains,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,83 @@
+/**
+ * The store contract for chains (issue 12), on SQLite and PostgreSQL alike: a chain's root and
+ * limits, its runs, run tokens revoked with their assignment, and the triggers its limits stopped.
+ */
+import { expect, it } from 'vitest';
+import type { Store, TokenRow } from '../src/store/store.ts';
+import { assign, at, describeContract, ids, unique } from './store-fixtures.ts';
+
+describeContract('store contract: chains', (c) => {
+  const store = (): Store => c.store;
+
+  it('chains: recorded once (the first root wins), read, limits set; their runs counted and listed', async () => {
+    const { s } = c;
+    const id = unique('msg');
+    const root = {
+      id,
+      workspace_id: s.ws.id,
+      root_kind: 'message',
+      person_id: s.user.id,
+      person_name: 'ada',
+      max_depth: null,
+      max_runs: 40,
+      created_at: at(0),
+      updated_at: at(0),
+    };
+    expect(await store().chains.ensure(root)).toEqual(root);
+    expect(await store().chains.ensure({ ...root, person_id: null, max_runs: 2, created_at: at(5) })).toEqual(
+      root,
+    );
+    expect(await store().chains.get(id)).toEqual(root);
+    expect(await store().chains.get(unique('none'))).toBeUndefined();
+    await store().chains.setLimits(id, { max_depth: 9 }, at(10));
+    expect(await store().chains.get(id)).toEqual({ ...root, max_depth: 9, updated_at: at(10) });
+
+    expect(await store().chains.runs(id)).toBe(0);
+    const a = await assign(store(), s, at(1));
+    const inChain = await store().assignments.create(
+      { ...newRun(s.ws.id, s.agent.id), chainId: a.id, depth: 2 },
+      at(2),
+    );
+    expect(inChain).toMatchObject({ chain_id: a.id, depth: 2 });
+    expect(a).toMatchObject({ chain_id: a.id, depth: 1 });
+    expect(await store().chains.runs(a.id)).toBe(2);
+    expect(ids(await store().chains.assignments(a.id))).toEqual([a.id, inChain.id]);
+    expect(ids(await store().assignments.list(s.ws.id, { chainId: a.id }))).toEqual([inChain.id, a.id]);
+  });
+
+  it('tokens: a run token is revoked with its assignment, and is never listed', async () => {
+    const { s } = c;
+    const a = await assign(store(), s, at(1));
+    const run: TokenRow = {
+      id: unique('tok'),
+      kind: 'run',
+      owner_id: s.agent.id,
+      workspace_id: s.ws.id,
+      secret_hash: 'h',
+      created_at: at(1),
+      expires_at: at(100),
+      last_used_at: null,
+      revoked_at: null,
+      assignment_id: a.id,
+    };
+    await store().tokens.insert(run);
+    expect(ids(await store().tokens.list(s.ws.id))).not.toContain(run.id);
+    expect(await store().tokens.revokeRun(a.id, at(5))).toEqual([run.id]);
+    expect(await store().tokens.revokeRun(a.id, at(6))).toEqual([]);
+    expect((await store().tokens.get(run.id))?.revoked_at).toBe(at(5));
+  });
+});
+
+function newRun(workspaceId: string, agentId: string) {
+  return {
+    workspaceId,
+    agentId,
+    prompt: 'go on',
+    sessionKey: 'main',
+    mode: 'new',
+    resumeFallback: 'fail',
+    timeoutMs: 60_000,
+    retries: 0,
+    createdBy: 'agent:x',
+  };
+}
