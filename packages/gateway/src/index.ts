@@ -2,6 +2,7 @@ export { Gateway, type GatewayOptions } from './daemon.ts';
 export { gantryPaths, type GantryPaths } from './paths.ts';
 export { loadSession, saveSession, type GatewaySession } from './session-file.ts';
 export { loadBindings, saveBinding, type Binding } from './bindings.ts';
+export { agentFolder, ensureAgentFolder, sharedFolders } from './agent-folder.ts';
 export { register, defaultGatewayName, type Registration } from './register.ts';
 export { loadDeviceKey, deviceKeyPath } from './device-key.ts';
 export { startLocalApi, localToken, type LocalApi } from './local-api.ts';

@@ -150,7 +150,7 @@ async function placeRun(
 ): Promise<{ workdir: string; worktree?: RunWorktree }> {
   if (job.settings.isolation !== 'worktree') {
     const workdir = resume?.workdir ?? job.workdir;
-    mkdirSync(workdir, { recursive: true });
+    mkdirSync(workdir, { recursive: true, mode: 0o700 });
     return { workdir };
   }
   if (resume) {

@@ -104,6 +104,8 @@ export const attachedFrame = z.strictObject({
   agentId: z.string().min(1).max(64),
   ok: z.boolean(),
   error: z.string().max(1000).optional(),
+  /** Where the agent runs on that machine (its own folder under the workspace root unless bound to one). */
+  workdir: z.string().max(4096).optional(),
 });
 
 export const gatewayFrameSchema = z.discriminatedUnion('t', [

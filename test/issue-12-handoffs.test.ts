@@ -1,0 +1,105 @@
+// Issue 12, handoffs that never deadlock: a planner run on one gateway hands work to a coder on the
+// same gateway. Bound to no folder, each agent runs in its own (0700) and the handoff is answered
+// promptly; bound on purpose to one folder, the handoff answers `would_deadlock` at once.
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Assignment, Handoff } from '@gantry/protocol';
+import { cliPath, Sandbox } from './harness.ts';
+import { createAgent, startHub } from './fixtures.ts';
+
+/**
+ * A run's script that hands `PLAN: ...` work to `coder` with the CLI, as the agent (its key from
+ * GANTRY_TOKEN_FILE), and keeps the handoff's JSON answer and exit code; anything else is noted.
+ */
+function plannerScript(box: Sandbox, out: string): string {
+  return box.script(
+    'planner.sh',
+    `case "$1" in
+  *PLAN:*)
+    GANTRY_TOKEN=$(cat "$GANTRY_TOKEN_FILE") "${process.execPath}" "${cliPath}" handoff coder "write the code" --timeout 20s --json > "${out}/$GANTRY_ASSIGNMENT_ID.json" 2> "${out}/$GANTRY_ASSIGNMENT_ID.err"
+    echo "handoff exit $?" ;;
+  *) echo noted ;;
+esac`,
+  );
+}
+
+async function setUp(box: Sandbox, bindOneFolder: boolean) {
+  // A depth of 2 keeps the agents' replies to each other from going on for long.
+  const { ready } = await startHub(box, ['--mention-hop-limit', '2']);
+  const planner = await createAgent(box, 'planner');
+  const coder = await createAgent(box, 'coder');
+  const out = join(box.home, 'out');
+  const bin = plannerScript(box, out);
+  mkdirSync(out, { recursive: true });
+  const connect = async (key: string, provider: string, extra: string[] = []) =>
+    box.run([
+      'gateway',
+      'connect',
+      '--server-url',
+      ready.url,
+      '--provider',
+      provider,
+      ...extra,
+      '--api-key',
+      key,
+    ]);
+  const first = await connect(planner.key, 'generic', ['--provider-bin', bin]);
+  const second = await connect(coder.key, 'echo');
+  if (bindOneFolder) {
+    for (const agent of ['planner', 'coder'])
+      expect((await box.run(['gateway', 'bind', '--agent', agent, '--workdir', box.home])).code).toBe(0);
+  }
+  await box.start(['gateway', 'start', '--port', '0', '--json']).ready();
+  return { ready, out, first, second };
+}
+
+async function plan(box: Sandbox, out: string) {
+  const started = Date.now();
+  const run = await box.run(
+    ['assign', 'planner', 'PLAN: the login fix', '--wait', '40s', '--json'],
+    {},
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  const took = Date.now() - started;
+  expect(run.code, run.stderr).toBe(0);
+  const done = JSON.parse(run.stdout) as Assignment;
+  const answer = readFileSync(join(out, `${done.id}.json`), 'utf8');
+  const stderr = readFileSync(join(out, `${done.id}.err`), 'utf8');
+  return { done, answer, stderr, took };
+}
+
+describe('two agents on one gateway and no folders', () => {
+  const box = new Sandbox();
+  let setup: Awaited<ReturnType<typeof setUp>>;
+
+  beforeAll(async () => {
+    setup = await setUp(box, false);
+  }, 60_000);
+  afterAll(() => box.cleanup());
+
+  it('runs each agent in its own folder (0700), and gateway connect says which', () => {
+    const root = join(box.home, 'workspaces');
+    expect(setup.first.stdout).toContain(`Folder: planner runs in ${join(root, 'planner')}`);
+    expect(setup.second.stdout).toContain(`Folder: coder runs in ${join(root, 'coder')}`);
+    for (const name of ['planner', 'coder']) {
+      const mode = statSync(join(root, name)).mode & 0o777;
+      expect(mode.toString(8)).toBe('700');
+    }
+  });
+
+  it('answers the handoff made inside a run, promptly', async () => {
+    const { done, answer, took } = await plan(box, setup.out);
+    expect(done).toMatchObject({
+      state: 'succeeded',
+      result: { output: expect.stringContaining('handoff exit 0') },
+    });
+    const handoff = JSON.parse(answer) as Handoff;
+    expect(handoff).toMatchObject({ status: 'replied', agent: { name: 'coder' } });
+    expect(handoff.reply?.body).toContain('write the code');
+    // Not the handoff's 20 s timeout, nor a folder's wait: a few process start-ups on a busy machine.
+    expect(took).toBeLessThan(15_000);
+  }, 60_000);
+});
