@@ -19,6 +19,9 @@ function plannerScript(box: Sandbox, out: string): string {
   *PLAN:*)
     GANTRY_TOKEN=$(cat "$GANTRY_TOKEN_FILE") "${process.execPath}" "${cliPath}" handoff coder "write the code" --timeout 20s --json > "${out}/$GANTRY_ASSIGNMENT_ID.json" 2> "${out}/$GANTRY_ASSIGNMENT_ID.err"
     echo "handoff exit $?" ;;
+  *ASSIGN:*)
+    GANTRY_TOKEN=$(cat "$GANTRY_TOKEN_FILE") "${process.execPath}" "${cliPath}" assign coder "write the code" --wait 20s > "${out}/$GANTRY_ASSIGNMENT_ID.json" 2> "${out}/$GANTRY_ASSIGNMENT_ID.err"
+    echo "assign exit $?" ;;
   *) echo noted ;;
 esac`,
   );
@@ -54,10 +57,10 @@ async function setUp(box: Sandbox, bindOneFolder: boolean) {
   return { ready, out, first, second };
 }
 
-async function plan(box: Sandbox, out: string) {
+async function plan(box: Sandbox, out: string, prompt = 'PLAN: the login fix') {
   const started = Date.now();
   const run = await box.run(
-    ['assign', 'planner', 'PLAN: the login fix', '--wait', '40s', '--json'],
+    ['assign', 'planner', prompt, '--wait', '40s', '--json'],
     {},
     {
       timeoutMs: 60_000,
@@ -101,5 +104,49 @@ describe('two agents on one gateway and no folders', () => {
     expect(handoff.reply?.body).toContain('write the code');
     // Not the handoff's 20 s timeout, nor a folder's wait: a few process start-ups on a busy machine.
     expect(took).toBeLessThan(15_000);
+  }, 60_000);
+});
+
+describe('two agents bound on purpose to one folder', () => {
+  const box = new Sandbox();
+  let setup: Awaited<ReturnType<typeof setUp>>;
+
+  beforeAll(async () => {
+    setup = await setUp(box, true);
+  }, 60_000);
+  afterAll(() => box.cleanup());
+
+  it('gateway status warns that they share it', async () => {
+    const status = await box.run(['gateway', 'status']);
+    expect(status.stdout).toMatch(/Warning +planner, coder share the folder .*would_deadlock/);
+  });
+
+  it('answers a handoff made inside a run would_deadlock at once, with the reason and exit 1', async () => {
+    const { done, answer, stderr, took } = await plan(box, setup.out);
+    expect(done).toMatchObject({
+      state: 'succeeded',
+      result: { output: expect.stringContaining('handoff exit 1') },
+    });
+    const handoff = JSON.parse(answer) as Handoff;
+    expect(handoff).toMatchObject({ status: 'would_deadlock', agent: { name: 'coder' }, reply: null });
+    expect(handoff.reason).toContain(`coder runs only in ${box.home} on gateway`);
+    expect(handoff.reason).toContain('held by the asking run');
+    expect(stderr).toContain('would_deadlock: coder runs only in');
+    // Not the handoff's 20 s timeout.
+    expect(took).toBeLessThan(15_000);
+    // The work waits its turn: the coder takes it once the planner's run has ended.
+    const task = await box.json<{ status: string }>(['tasks', 'show', handoff.taskId as string]);
+    expect(task.status).not.toBe('cancelled');
+  }, 60_000);
+
+  it('refuses a waiting assign made inside a run (would_deadlock, exit 1), and creates nothing', async () => {
+    const before = await box.json<unknown[]>(['assignments', 'list', '--agent', 'coder']);
+    const { done, stderr, took } = await plan(box, setup.out, 'ASSIGN: the login fix');
+    expect(done.result?.output).toContain('assign exit 1');
+    expect(stderr).toMatch(/^gantry: would_deadlock: coder runs only in .* assign without --wait/m);
+    expect(took).toBeLessThan(15_000);
+    expect(await box.json<unknown[]>(['assignments', 'list', '--agent', 'coder'])).toHaveLength(
+      before.length,
+    );
   }, 60_000);
 });

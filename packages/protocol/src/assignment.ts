@@ -139,6 +139,11 @@ export const createAssignmentSchema = z.strictObject({
   resumeFallback: z.enum(resumeFallbacks).optional(),
   timeoutMs: z.number().int().positive().max(durationLimits.maxTimeoutMs).optional(),
   retries: z.number().int().min(0).max(durationLimits.maxRetries).optional(),
+  /**
+   * The caller will wait for the end (`gantry assign --wait/--follow`): made inside a run, an
+   * assignment that could not start until that run ends is refused (`would_deadlock`), not created.
+   */
+  wait: z.boolean().optional(),
 });
 export type CreateAssignment = z.infer<typeof createAssignmentSchema>;
 

@@ -34,6 +34,8 @@ export const bindingSummarySchema = z.strictObject({
   provider: z.string().min(1).max(64),
   workdir: z.string().max(4096),
   isolation: z.string().max(64).nullable(),
+  /** Runs may share the workdir at once (`gateway bind --parallel`). */
+  parallel: z.boolean().optional(),
 });
 export type BindingSummary = z.infer<typeof bindingSummarySchema>;
 

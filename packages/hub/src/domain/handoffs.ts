@@ -6,7 +6,9 @@
  * survives a hub restart and any hub of a shared store can answer for it.
  *
  * The wait asks the hub first whether the agent is live (adaptive): if not, the task and message
- * stay queued and the answer is `queued_not_listening` at once. A loop re-prompts in the thread
+ * stay queued and the answer is `queued_not_listening` at once. Asked inside a run, when the agent
+ * could only run where that run (or one waiting on it) holds the folder or slot, the answer is
+ * `would_deadlock` at once, with the reason (`Deadlocks`), never a silent timeout. A loop re-prompts in the thread
  * after each reply until one holds `<promise>TEXT</promise>` or the round limit; it advances while
  * its asker waits on it.
  */
@@ -20,6 +22,7 @@ import {
 } from '@gantry/protocol';
 import { z } from 'zod';
 import type { Actor } from './actor.ts';
+import type { Deadlocks } from './deadlocks.ts';
 import type { MessageTable } from '../store/schema.ts';
 import type { AgentRow, Store } from '../store/store.ts';
 import { findAgentOrThrow } from './agents.ts';
@@ -82,6 +85,7 @@ export class Handoffs {
     private readonly mailbox: Mailbox,
     private readonly tasks: Tasks,
     private readonly reachability: Reachability,
+    private readonly deadlocks: Deadlocks,
   ) {}
 
   async create(caller: Actor, input: CreateHandoff, signal?: AbortSignal): Promise<Handoff> {
@@ -93,6 +97,7 @@ export class Handoffs {
     const loop = input.loop ?? null;
     // Asked before anything is posted: the answer describes the agent as the message finds it.
     const reach = await this.reachability.one(agent);
+    const stuck = await this.deadlocks.reason(caller, agent);
     const task = await this.tasks.create(
       caller,
       {
@@ -117,6 +122,7 @@ export class Handoffs {
       const state = await this.state(caller, message.id);
       return this.view(state, 'queued_not_listening', reach.reachability);
     }
+    if (stuck) return this.view(await this.state(caller, message.id), 'would_deadlock', undefined, stuck);
     return this.wait(caller, message.id, { wait: input.waitMs ?? 0, signal });
   }
 
@@ -132,11 +138,18 @@ export class Handoffs {
       }
       const left = deadline - Date.now();
       if (left <= 0 || options.signal?.aborted) return this.view(state, 'timeout');
-      await this.mailbox.reply(caller, state.from.id, {
-        wait: left,
-        from: [state.agent.id],
-        signal: options.signal,
-      });
+      const stuck = await this.deadlocks.reason(caller, state.agent);
+      if (stuck) return this.view(state, 'would_deadlock', undefined, stuck);
+      const done = this.deadlocks.waiting(caller, state.agent.id);
+      try {
+        await this.mailbox.reply(caller, state.from.id, {
+          wait: left,
+          from: [state.agent.id],
+          signal: options.signal,
+        });
+      } finally {
+        done();
+      }
     }
   }
 
@@ -232,6 +245,7 @@ export class Handoffs {
     state: State,
     status: HandoffStatus,
     reachability?: Handoff['reachability'],
+    reason?: string,
   ): Promise<Handoff> {
     const reply = state.reply ?? (status === 'timeout' ? undefined : state.lastReply);
     const rootView: Message = messageView(state.root);
@@ -247,6 +261,7 @@ export class Handoffs {
       intent: state.meta.intent ?? 'general',
       loop: state.meta.loop ?? null,
       reachability: reachability ?? (await this.reachability.one(state.agent)).reachability,
+      ...(reason ? { reason } : {}),
     };
   }
 }
