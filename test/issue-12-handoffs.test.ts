@@ -150,3 +150,91 @@ describe('two agents bound on purpose to one folder', () => {
     );
   }, 60_000);
 });
+
+describe('a handoff hands the target its task', () => {
+  const box = new Sandbox();
+
+  beforeAll(async () => {
+    const { ready } = await startHub(box);
+    const counts = join(box.home, 'counts');
+    mkdirSync(counts);
+    // Says which task and session it runs in; keeps the promise from its second round on only if told to.
+    const script = (name: string, keeps: boolean) =>
+      box.script(
+        `${name}.sh`,
+        `f=${counts}/$GANTRY_TASK_ID; n=$(( $(cat $f 2>/dev/null || echo 0) + 1 )); echo $n > $f
+echo "round $n task=$GANTRY_TASK_ID key=$GANTRY_SESSION_KEY"
+${keeps ? 'if [ $n -ge 2 ]; then echo "<promise>SHIPPED</promise>"; fi' : ''}`,
+      );
+    for (const [name, keeps] of [
+      ['stubborn', false],
+      ['finisher', true],
+    ] as const) {
+      const agent = await createAgent(box, name);
+      const bin = script(name, keeps);
+      await box.json([
+        'gateway',
+        'connect',
+        '--server-url',
+        ready.url,
+        '--provider',
+        'generic',
+        '--provider-bin',
+        bin,
+        '--api-key',
+        agent.key,
+      ]);
+    }
+    await box.start(['gateway', 'start', '--port', '0', '--json']).ready();
+  }, 60_000);
+  afterAll(() => box.cleanup());
+
+  async function loop(agent: string) {
+    const run = await box.run(
+      [
+        'handoff',
+        agent,
+        'ship the fix',
+        '--loop',
+        '--max-rounds',
+        '2',
+        '--completion-promise',
+        'SHIPPED',
+        '--timeout',
+        '40s',
+        '--json',
+      ],
+      {},
+      { timeoutMs: 60_000 },
+    );
+    const handoff = JSON.parse(run.stdout) as Handoff;
+    const runs = (await box.json<Assignment[]>(['assignments', 'list', '--agent', agent])).reverse();
+    const task = await box.json<{ status: string; assignmentId: string | null }>([
+      'tasks',
+      'show',
+      handoff.taskId as string,
+    ]);
+    return { code: run.code, handoff, runs, task };
+  }
+
+  it('every round of a loop runs on the task (GANTRY_TASK_ID, session task:<id>); a kept promise ends it done', async () => {
+    const { code, handoff, runs, task } = await loop('finisher');
+    expect(code).toBe(0);
+    expect(handoff).toMatchObject({ status: 'loop_complete', rounds: 2 });
+    const id = handoff.taskId as string;
+    expect(runs.map((r) => r.sessionKey)).toEqual([`task:${id}`, `task:${id}`]);
+    expect(runs.map((r) => r.result?.output)).toEqual([
+      expect.stringContaining(`round 1 task=${id} key=task:${id}`),
+      expect.stringContaining(`round 2 task=${id} key=task:${id}`),
+    ]);
+    expect(task).toMatchObject({ status: 'done', assignmentId: runs[1]?.id });
+  }, 90_000);
+
+  it('a loop that fails (no promise within its rounds) leaves the task blocked, not done', async () => {
+    const { code, handoff, runs, task } = await loop('stubborn');
+    expect(code).toBe(1);
+    expect(handoff).toMatchObject({ status: 'loop_max_rounds', rounds: 2 });
+    expect(runs.map((r) => r.state)).toEqual(['succeeded', 'succeeded']);
+    expect(task.status).toBe('blocked');
+  }, 90_000);
+});

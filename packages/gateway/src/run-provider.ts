@@ -86,6 +86,10 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
       GANTRY_AGENT_NAME: offer.agentName,
       GANTRY_WORKDIR: workdir,
       GANTRY_SESSION_KEY: offer.sessionKey,
+      // A task's run (a task assigned to the agent, a handoff and each round of its loop) knows it.
+      ...(offer.sessionKey.startsWith('task:')
+        ? { GANTRY_TASK_ID: offer.sessionKey.slice('task:'.length) }
+        : {}),
       GANTRY_HUB_URL: context.session.serverUrl,
       ...(key ? { GANTRY_TOKEN_FILE: tokenFile } : {}),
     };

@@ -160,7 +160,7 @@ export class Handoffs {
       body,
       to: [state.agent.name],
       parentId: (state.lastReply ?? state.root).id,
-      metadata: { handoff: { id: state.root.id, round: state.prompts.length + 1 } },
+      metadata: { ...taskOf(state), handoff: { id: state.root.id, round: state.prompts.length + 1 } },
     });
     return this.wait(caller, id, { wait: options.wait, signal: options.signal });
   }
@@ -173,8 +173,15 @@ export class Handoffs {
     const loop = state.meta.loop;
     const reply = state.reply;
     if (!loop || !reply) return 'replied';
-    if (keepsPromise(reply.body, loop.promise)) return 'loop_complete';
-    if (state.prompts.length >= loop.maxRounds) return 'loop_max_rounds';
+    // A round's run leaves the task in progress (WorkReplies): the loop's end moves it.
+    if (keepsPromise(reply.body, loop.promise)) {
+      await this.settle(caller, state, 'done');
+      return 'loop_complete';
+    }
+    if (state.prompts.length >= loop.maxRounds) {
+      await this.settle(caller, state, 'blocked');
+      return 'loop_max_rounds';
+    }
     await this.turn(state.root.id, async () => {
       const now = await this.state(caller, state.root.id);
       // Another waiter already asked again after this reply.
@@ -182,10 +189,19 @@ export class Handoffs {
       await this.messages.send(caller, {
         body: `continue; say <promise>${loop.promise}</promise> when done`,
         parentId: reply.id,
-        metadata: { handoff: { id: state.root.id, round: now.prompts.length + 1 } },
+        metadata: { ...taskOf(state), handoff: { id: state.root.id, round: now.prompts.length + 1, loop } },
       });
     });
     return 'next';
+  }
+
+  /** A loop's task once it ended: `done` when the promise came, `blocked` at the round limit. */
+  private async settle(caller: Actor, state: State, status: 'done' | 'blocked'): Promise<void> {
+    const { taskId } = taskOf(state);
+    if (!taskId) return;
+    const task = await this.store.tasks.get(taskId, caller.workspaceId);
+    if (task && task.status !== status && task.status !== 'cancelled')
+      await this.tasks.update(caller, taskId, { status }, { dispatch: false });
   }
 
   private async turn(id: string, fn: () => Promise<void>): Promise<void> {
@@ -279,6 +295,12 @@ export function keepsPromise(body: string, promise: string): boolean {
 function firstLine(text: string): string {
   const line = text.trim().split('\n')[0]?.trim() ?? '';
   return (line || 'handoff').slice(0, 500);
+}
+
+/** The handoff's task, carried by every one of its messages so each round runs on it. */
+function taskOf(state: State): { taskId?: string } {
+  const taskId = (JSON.parse(state.root.metadata) as { taskId?: unknown }).taskId;
+  return typeof taskId === 'string' ? { taskId } : {};
 }
 
 function metaOf(row: MessageTable): HandoffMeta | undefined {
