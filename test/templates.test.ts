@@ -84,8 +84,10 @@ describe('agent templates', () => {
     expect(added).toMatchObject({
       template: 'echo',
       gateway: { id: gatewayId },
-      binding: { provider: 'echo' },
+      // Bound to no folder: its own under the gateway's workspace root, and `agents add` says which.
+      binding: { provider: 'echo', workdir: join(machine.home, 'workspaces', 'coder') },
     });
+    expect(statSync(join(machine.home, 'workspaces', 'coder')).mode & 0o777).toBe(0o700);
     expect(added).not.toHaveProperty('key');
     const started = Date.now();
     const done = await json<Assignment>(['assign', 'coder', 'hi there', '--wait', '20s']);

@@ -1,11 +1,12 @@
 /**
  * Which provider and workdir each served agent runs with: its binding from `logical-sessions.json`,
- * else the provider it was connected with and the workspace root. `gateway bind` rewrites that
+ * else the provider it was connected with and its own folder under the workspace root. `gateway bind` rewrites that
  * file while the daemon runs; the change is taken up at once (and `onChange` tells the hub).
  */
 import { mkdirSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '@gantry/protocol';
+import { agentFolder } from './agent-folder.ts';
 import { loadBindings, type Binding } from './bindings.ts';
 import type { StopGraces } from './providers/process-group.ts';
 import type { Provider } from './providers/provider.ts';
@@ -59,7 +60,7 @@ export class AgentBindings {
       agentId,
       agentName: agent?.name ?? agentId,
       provider: agent?.provider ?? this.session.provider,
-      workdir: this.session.workspaceRoot,
+      workdir: agentFolder(this.session.workspaceRoot, { id: agentId, name: agent?.name ?? agentId }),
       ...(providerBin ? { providerBin } : {}),
       parallel: false,
       settings: agent?.settings ?? this.session.settings,

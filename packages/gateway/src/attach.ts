@@ -3,9 +3,10 @@
  * session file and its binding into `logical-sessions.json` (both 0600), and the daemon serves it
  * at once. `detach` takes both away again.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { HubFrameOf } from '@gantry/protocol';
+import { ensureAgentFolder } from './agent-folder.ts';
 import { removeBinding, saveBinding } from './bindings.ts';
 import { providerNames } from './providers/registry.ts';
 import { providerSettingsSchema } from './providers/settings.ts';
@@ -17,7 +18,8 @@ export interface AgentFiles {
   bindingsFile: string;
 }
 
-export type AttachAnswer = { ok: true } | { ok: false; error: string };
+/** `workdir`: where the agent runs (its own folder under the workspace root when none was given). */
+export type AttachAnswer = { ok: true; workdir: string } | { ok: false; error: string };
 
 export function attachAgent(files: AgentFiles, frame: HubFrameOf<'attach'>): AttachAnswer {
   const { agent, key, binding } = frame;
@@ -29,12 +31,10 @@ export function attachAgent(files: AgentFiles, frame: HubFrameOf<'attach'>): Att
     const issue = settings.error.issues[0];
     return { ok: false, error: `invalid settings: ${issue?.path.join('.')}: ${issue?.message}` };
   }
-  const workdir = binding.workdir ?? files.session.workspaceRoot;
+  const workdir = binding.workdir ?? ensureAgentFolder(files.session.workspaceRoot, agent);
   if (binding.workdir) {
     if (!isAbsolute(workdir)) return { ok: false, error: `--workdir must be an absolute path (${workdir})` };
     if (!isDirectory(workdir)) return { ok: false, error: `${workdir} is not a folder on this machine` };
-  } else {
-    mkdirSync(workdir, { recursive: true, mode: 0o700 });
   }
   const entry = {
     id: agent.id,
@@ -56,7 +56,7 @@ export function attachAgent(files: AgentFiles, frame: HubFrameOf<'attach'>): Att
     parallel: false,
     settings: settings.data,
   });
-  return { ok: true };
+  return { ok: true, workdir };
 }
 
 /** A rotated key for an agent this gateway serves (handed to its runs as GANTRY_TOKEN_FILE). */

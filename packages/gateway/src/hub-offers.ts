@@ -106,7 +106,7 @@ export class HubOffers {
   /**
    * Right behind `accept` (no round trip for `claimed`: the hub handles a connection's frames in
    * order, so `starting` succeeds only if the claim did), once no other run uses the workdir
-   * (agents without a binding share the workspace root; the hub only counts per agent): ask the
+   * (agents bound to one folder take turns there; the hub only counts per agent): ask the
    * hub to start. The provider is spawned only on its `start`.
    */
   private async askToStart(run: HubAttempt): Promise<void> {

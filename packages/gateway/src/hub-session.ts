@@ -329,6 +329,7 @@ export class HubSession {
         provider: binding.provider,
         workdir: binding.workdir,
         isolation: binding.settings.isolation ?? null,
+        parallel: binding.parallel,
       };
     });
   }

@@ -1,6 +1,7 @@
 export { Gateway, type GatewayOptions } from './daemon.ts';
 export { loadSession, saveSession, type GatewaySession } from './session-file.ts';
 export { loadBindings, saveBinding, type Binding } from './bindings.ts';
+export { agentFolder, ensureAgentFolder, sharedFolders } from './agent-folder.ts';
 export { register, defaultGatewayName, type Registration } from './register.ts';
 export { loadDeviceKey, deviceKeyPath } from './device-key.ts';
 export { startLocalApi, type LocalApi } from './local-api.ts';

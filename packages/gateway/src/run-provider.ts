@@ -96,6 +96,10 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
       GANTRY_AGENT_NAME: offer.agentName,
       GANTRY_WORKDIR: workdir,
       GANTRY_SESSION_KEY: offer.sessionKey,
+      // A task's run (a task assigned to the agent, a handoff and each round of its loop) knows it.
+      ...(offer.sessionKey.startsWith('task:')
+        ? { GANTRY_TASK_ID: offer.sessionKey.slice('task:'.length) }
+        : {}),
       GANTRY_HUB_URL: context.session.serverUrl,
       ...(key ? { GANTRY_TOKEN_FILE: tokenFile } : {}),
     };
@@ -156,7 +160,7 @@ async function placeRun(
 ): Promise<{ workdir: string; worktree?: RunWorktree }> {
   if (job.settings.isolation !== 'worktree') {
     const workdir = resume?.workdir ?? job.workdir;
-    mkdirSync(workdir, { recursive: true });
+    mkdirSync(workdir, { recursive: true, mode: 0o700 });
     return { workdir };
   }
   if (resume) {

@@ -6,6 +6,7 @@ import type { Links } from './dispatch/links.ts';
 import type { DispatchSettings } from './dispatch/settings.ts';
 import type { Activity } from './domain/activity.ts';
 import type { Approvals } from './domain/approvals.ts';
+import type { Deadlocks } from './domain/deadlocks.ts';
 import type { Devices } from './domain/devices.ts';
 import type { ContextStore } from './domain/context-store.ts';
 import type { Handoffs } from './domain/handoffs.ts';
@@ -32,6 +33,7 @@ export interface HubContext {
   approvals: Approvals;
   /** Gateway device keys, fingerprints and their trust per agent. */
   devices: Devices;
+  deadlocks: Deadlocks;
   /** The task ledger; its changes tell the work dispatcher what to run. */
   tasks: Tasks;
   /** Context entries and file artifacts. */

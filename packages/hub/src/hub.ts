@@ -12,6 +12,7 @@ import type { HubContext } from './context.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { LeaseSweeper } from './dispatch/lease-sweeper.ts';
 import { Links } from './dispatch/links.ts';
+import { Deadlocks } from './domain/deadlocks.ts';
 import { defaultDispatchSettings, type DispatchSettings } from './dispatch/settings.ts';
 import { Activity } from './domain/activity.ts';
 import { Approvals } from './domain/approvals.ts';
@@ -96,6 +97,8 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
   const mailbox = new Mailbox(store, bus, messages, presence, activity);
   const tasks = new Tasks(store, activity, messages);
   const reachability = new Reachability(store, links, presence);
+  const devices = new Devices(store, bus, { requireApproval: options.requireApproval ?? false, activity });
+  const deadlocks = new Deadlocks(store, links, (gatewayId) => devices.bindingsOf(gatewayId));
   const ctx: HubContext = {
     store,
     bus,
@@ -105,10 +108,11 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     presence,
     assignments,
     approvals: new Approvals(store, activity),
-    devices: new Devices(store, bus, { requireApproval: options.requireApproval ?? false, activity }),
+    devices,
     tasks,
     reachability,
-    handoffs: new Handoffs(store, messages, mailbox, tasks, reachability),
+    deadlocks,
+    handoffs: new Handoffs(store, messages, mailbox, tasks, reachability, deadlocks),
     contextEntries: new ContextStore(store, activity, contextLimits(options.contextLimits)),
     templates: new AgentTemplates(store, links, assignments, log, () => ctx.devices),
     links,

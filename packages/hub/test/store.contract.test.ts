@@ -374,6 +374,26 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       expect(await list({ limit: 2 })).toEqual(ids([a3, c2]));
       expect(await list({ agentId: s.agent.id, state: 'queued', limit: 5 })).toEqual(ids([a1]));
     });
+
+    it('unfinished: every assignment not ended, oldest first, of the workspace or of some agents', async () => {
+      const codex = await store.agents.create(s.ws.id, 'codex', 'codex', T);
+      const a1 = await assign(store, s, at(1));
+      const c2 = await assign(store, s, at(2), codex.id);
+      const a3 = await assign(store, s, at(3));
+      const done = await assign(store, s, at(4));
+      await hold(store, a3.id, 'running', s.gwA, at(100));
+      await store.assignments.transition(done.id, ['queued'], { state: 'succeeded' });
+      await assign(store, await seed(store), at(5)); // another workspace: not listed
+
+      expect(ids(await store.assignments.unfinished(s.ws.id))).toEqual(ids([a1, c2, a3]));
+      expect(ids(await store.assignments.unfinished(s.ws.id, { agentIds: [s.agent.id] }))).toEqual(
+        ids([a1, a3]),
+      );
+      expect(ids(await store.assignments.unfinished(s.ws.id, { agentIds: [codex.id, s.agent.id] }))).toEqual(
+        ids([a1, c2, a3]),
+      );
+      expect(await store.assignments.unfinished(s.ws.id, { agentIds: [] })).toEqual([]);
+    });
   });
 
   describe('transition (compare-and-set)', () => {

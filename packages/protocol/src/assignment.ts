@@ -160,6 +160,11 @@ export const createAssignmentSchema = z.strictObject({
   retries: z.number().int().min(0).max(durationLimits.maxRetries).optional(),
   /** A person's request only: the runs its chain may make (default: the hub's `--chain-max-runs`). */
   chainMaxRuns: chainMaxRunsSchema.optional(),
+  /**
+   * The caller will wait for the end (`gantry assign --wait/--follow`): made inside a run, an
+   * assignment that could not start until that run ends is refused (`would_deadlock`), not created.
+   */
+  wait: z.boolean().optional(),
 });
 export type CreateAssignment = z.infer<typeof createAssignmentSchema>;
 

@@ -230,6 +230,7 @@ export const handoffStatuses = [
   'queued_not_listening',
   'loop_complete',
   'loop_max_rounds',
+  'would_deadlock',
 ] as const;
 export type HandoffStatus = (typeof handoffStatuses)[number];
 
@@ -277,9 +278,13 @@ export const handoffSchema = z.object({
   id: z.string(),
   /**
    * `timeout`: no reply within this request's wait (ask again to go on waiting);
-   * `queued_not_listening`: the agent is not live, the work waits in its queue.
+   * `queued_not_listening`: the agent is not live, the work waits in its queue;
+   * `would_deadlock`: asked inside a run, and the agent can run only where that run (or one
+   * waiting on it) holds the folder or slot: answered at once, the work waits until it is free.
    */
   status: z.enum(handoffStatuses),
+  /** Why, for `would_deadlock`. */
+  reason: z.string().optional(),
   agent: partySchema,
   taskId: z.string().nullable(),
   threadId: z.string(),

@@ -35,6 +35,8 @@ export const bindingSummarySchema = z.strictObject({
   provider: z.string().min(1).max(64),
   workdir: z.string().max(4096),
   isolation: z.string().max(64).nullable(),
+  /** Runs may share the workdir at once (`gateway bind --parallel`). */
+  parallel: z.boolean().optional(),
 });
 export type BindingSummary = z.infer<typeof bindingSummarySchema>;
 
@@ -105,6 +107,8 @@ export const attachedFrame = z.strictObject({
   agentId: z.string().min(1).max(64),
   ok: z.boolean(),
   error: z.string().max(1000).optional(),
+  /** Where the agent runs on that machine (its own folder under the workspace root unless bound to one). */
+  workdir: z.string().max(4096).optional(),
 });
 
 export const gatewayFrameSchema = z.discriminatedUnion('t', [

@@ -38,6 +38,7 @@ export async function assign(agent: string, prompt: string, options: AssignOptio
     ...(resumeFallback ? { resumeFallback } : {}),
     ...(options.timeout ? { timeoutMs: parseDuration(options.timeout, '--timeout') } : {}),
     retries,
+    ...(options.wait || options.follow ? { wait: true } : {}),
   };
   const client = HubClient.from(options);
   const created = await client.request('POST', '/v1/assignments', assignmentSchema, body);

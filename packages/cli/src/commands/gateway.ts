@@ -6,6 +6,7 @@ import { createLogger, GantryError, gatewaySchema, type Gateway as GatewayView }
 import {
   createProvider,
   defaultGatewayName,
+  ensureAgentFolder,
   mergeSettings,
   type ProviderSettings,
   Gateway,
@@ -25,6 +26,7 @@ import { withApiKey } from '../api-key.ts';
 import { HubClient } from '../client.ts';
 import { liveStatus } from '../daemon.ts';
 import type { HubOptions } from '../credentials.ts';
+import { folders, savedRoot, sharingWarnings } from '../gateway-folders.ts';
 import { connectSettings, hasConnectFlags, type ConnectFlags } from '../gateway-settings.ts';
 import { binFromFlags, rejectMixedBins, settingsFromFlags, type ProviderFlags } from '../provider-flags.ts';
 import { parsePort, untilSignal } from '../lifecycle.ts';
@@ -48,6 +50,8 @@ export async function connect(given: ConnectFlags & { json?: boolean }): Promise
   else {
     printLine(`Connected gateway ${session.gatewayName} (${session.gatewayId}) to ${session.serverUrl}`);
     printLine(`Serving: ${session.agents.map((a) => a.name).join(', ')} with provider ${session.provider}`);
+    for (const [name, folder] of folders(session)) printLine(`Folder: ${name} runs in ${folder}`);
+    for (const line of sharingWarnings(session)) printLine(`Warning: ${line}`);
     const running = await liveStatus(gantryPaths());
     printLine(
       running
@@ -97,10 +101,13 @@ async function connectWith(flags: ConnectFlags, saved: GatewaySession | undefine
     providerArgs: given.providerArgs ?? saved?.providerArgs ?? [],
     settings: providerSettings,
     gatewayName: given.gatewayName ?? saved?.gatewayName ?? defaultGatewayName(),
-    workspaceRoot: resolve(given.workspaceRoot ?? saved?.workspaceRoot ?? gantryPaths().defaultWorkspaceRoot),
+    workspaceRoot: resolve(given.workspaceRoot ?? savedRoot(saved) ?? gantryPaths().defaultWorkspaceRoot),
     ...(saved ? { previous: saved } : {}),
   });
   saveSession(gantryPaths().sessionFile, session);
+  const bound = loadBindings(gantryPaths().bindingsFile);
+  for (const agent of session.agents.filter((a) => !bound[a.id]))
+    ensureAgentFolder(session.workspaceRoot, agent);
   // A device the hub does not trust yet serves nothing until a person approves it.
   if (trust && trust.status !== 'trusted') process.stderr.write(`gantry: ${trust.message}\n`);
   return session;
@@ -341,6 +348,7 @@ export async function status(flags: { json?: boolean }): Promise<void> {
     lastContactAt: live?.lastContactAt ?? null,
     refused: live?.refused ?? null,
     pending: live?.pending ?? null,
+    warnings: session ? sharingWarnings(session) : [],
   };
   if (flags.json) return printJson(view);
   if (!session) {
@@ -363,6 +371,7 @@ export async function status(flags: { json?: boolean }): Promise<void> {
     `Running     ${view.runningAttempts.length === 0 ? 'nothing' : view.runningAttempts.map((r) => `${r.assignmentId}#${r.attempt} ${r.agent} ${r.state}`).join(', ')}`,
   );
   printLine(`Outbox      ${view.outboxDepth} frame(s) waiting for the hub`);
+  for (const warning of view.warnings) printLine(`Warning     ${warning}`);
 }
 
 function connection(view: { connected: boolean; refused: string | null; pending: string | null }): string {

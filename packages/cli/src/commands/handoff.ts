@@ -210,6 +210,12 @@ function finish(result: Handoff, options: HandoffOptions, timeoutMs: number): vo
       `no reply from ${agent} within ${formatDuration(timeoutMs)}; the task stays in progress (${hint})`,
     );
   }
+  if (result.status === 'would_deadlock') {
+    throw new ExitError(
+      exitCodes.failure,
+      `would_deadlock: ${result.reason ?? `${agent} cannot run while this run waits`}. Not waiting: the handoff waits in ${agent}'s queue until then (${hint})`,
+    );
+  }
   if (result.status === 'loop_max_rounds') {
     throw new ExitError(
       exitCodes.failure,

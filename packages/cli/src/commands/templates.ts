@@ -67,7 +67,7 @@ export async function add(
       `Added ${agent.name} (${agent.id}) from template ${added.template}: gateway ${added.gateway.name} serves it now`,
     );
     printLine(
-      `  provider ${added.binding.provider}, workdir ${added.binding.workdir ?? "the gateway's workspace root"}`,
+      `  provider ${added.binding.provider}, workdir ${added.binding.workdir ?? "its own folder under the gateway's workspace root"}`,
     );
     printLine(`Its key went to the gateway over its connection. Try it: gantry agents test ${agent.name}`);
   } else if (added.key) {

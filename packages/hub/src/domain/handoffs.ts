@@ -6,7 +6,9 @@
  * survives a hub restart and any hub of a shared store can answer for it.
  *
  * The wait asks the hub first whether the agent is live (adaptive): if not, the task and message
- * stay queued and the answer is `queued_not_listening` at once. A loop re-prompts in the thread
+ * stay queued and the answer is `queued_not_listening` at once. Asked inside a run, when the agent
+ * could only run where that run (or one waiting on it) holds the folder or slot, the answer is
+ * `would_deadlock` at once, with the reason (`Deadlocks`), never a silent timeout. A loop re-prompts in the thread
  * after each reply until one holds `<promise>TEXT</promise>` or the round limit; it advances while
  * its asker waits on it.
  */
@@ -20,6 +22,7 @@ import {
 } from '@gantry/protocol';
 import { z } from 'zod';
 import type { Actor } from './actor.ts';
+import type { Deadlocks } from './deadlocks.ts';
 import type { MessageTable } from '../store/schema.ts';
 import type { AgentRow, Store } from '../store/store.ts';
 import { findAgentOrThrow } from './agents.ts';
@@ -82,6 +85,7 @@ export class Handoffs {
     private readonly mailbox: Mailbox,
     private readonly tasks: Tasks,
     private readonly reachability: Reachability,
+    private readonly deadlocks: Deadlocks,
   ) {}
 
   async create(caller: Actor, input: CreateHandoff, signal?: AbortSignal): Promise<Handoff> {
@@ -93,6 +97,7 @@ export class Handoffs {
     const loop = input.loop ?? null;
     // Asked before anything is posted: the answer describes the agent as the message finds it.
     const reach = await this.reachability.one(agent);
+    const stuck = await this.deadlocks.reason(caller, agent);
     const task = await this.tasks.create(
       caller,
       {
@@ -117,6 +122,7 @@ export class Handoffs {
       const state = await this.state(caller, message.id);
       return this.view(state, 'queued_not_listening', reach.reachability);
     }
+    if (stuck) return this.view(await this.state(caller, message.id), 'would_deadlock', undefined, stuck);
     return this.wait(caller, message.id, { wait: input.waitMs ?? 0, signal });
   }
 
@@ -132,11 +138,18 @@ export class Handoffs {
       }
       const left = deadline - Date.now();
       if (left <= 0 || options.signal?.aborted) return this.view(state, 'timeout');
-      await this.mailbox.reply(caller, state.from.id, {
-        wait: left,
-        from: [state.agent.id],
-        signal: options.signal,
-      });
+      const stuck = await this.deadlocks.reason(caller, state.agent);
+      if (stuck) return this.view(state, 'would_deadlock', undefined, stuck);
+      const done = this.deadlocks.waiting(caller, state.agent.id);
+      try {
+        await this.mailbox.reply(caller, state.from.id, {
+          wait: left,
+          from: [state.agent.id],
+          signal: options.signal,
+        });
+      } finally {
+        done();
+      }
     }
   }
 
@@ -147,7 +160,7 @@ export class Handoffs {
       body,
       to: [state.agent.name],
       parentId: (state.lastReply ?? state.root).id,
-      metadata: { handoff: { id: state.root.id, round: state.prompts.length + 1 } },
+      metadata: { ...taskOf(state), handoff: { id: state.root.id, round: state.prompts.length + 1 } },
     });
     return this.wait(caller, id, { wait: options.wait, signal: options.signal });
   }
@@ -160,8 +173,15 @@ export class Handoffs {
     const loop = state.meta.loop;
     const reply = state.reply;
     if (!loop || !reply) return 'replied';
-    if (keepsPromise(reply.body, loop.promise)) return 'loop_complete';
-    if (state.prompts.length >= loop.maxRounds) return 'loop_max_rounds';
+    // A round's run leaves the task in progress (WorkReplies): the loop's end moves it.
+    if (keepsPromise(reply.body, loop.promise)) {
+      await this.settle(caller, state, 'done');
+      return 'loop_complete';
+    }
+    if (state.prompts.length >= loop.maxRounds) {
+      await this.settle(caller, state, 'blocked');
+      return 'loop_max_rounds';
+    }
     await this.turn(state.root.id, async () => {
       const now = await this.state(caller, state.root.id);
       // Another waiter already asked again after this reply.
@@ -169,10 +189,19 @@ export class Handoffs {
       await this.messages.send(caller, {
         body: `continue; say <promise>${loop.promise}</promise> when done`,
         parentId: reply.id,
-        metadata: { handoff: { id: state.root.id, round: now.prompts.length + 1 } },
+        metadata: { ...taskOf(state), handoff: { id: state.root.id, round: now.prompts.length + 1, loop } },
       });
     });
     return 'next';
+  }
+
+  /** A loop's task once it ended: `done` when the promise came, `blocked` at the round limit. */
+  private async settle(caller: Actor, state: State, status: 'done' | 'blocked'): Promise<void> {
+    const { taskId } = taskOf(state);
+    if (!taskId) return;
+    const task = await this.store.tasks.get(taskId, caller.workspaceId);
+    if (task && task.status !== status && task.status !== 'cancelled')
+      await this.tasks.update(caller, taskId, { status }, { dispatch: false });
   }
 
   private async turn(id: string, fn: () => Promise<void>): Promise<void> {
@@ -232,6 +261,7 @@ export class Handoffs {
     state: State,
     status: HandoffStatus,
     reachability?: Handoff['reachability'],
+    reason?: string,
   ): Promise<Handoff> {
     const reply = state.reply ?? (status === 'timeout' ? undefined : state.lastReply);
     const rootView: Message = messageView(state.root);
@@ -247,6 +277,7 @@ export class Handoffs {
       intent: state.meta.intent ?? 'general',
       loop: state.meta.loop ?? null,
       reachability: reachability ?? (await this.reachability.one(state.agent)).reachability,
+      ...(reason ? { reason } : {}),
     };
   }
 }
@@ -264,6 +295,12 @@ export function keepsPromise(body: string, promise: string): boolean {
 function firstLine(text: string): string {
   const line = text.trim().split('\n')[0]?.trim() ?? '';
   return (line || 'handoff').slice(0, 500);
+}
+
+/** The handoff's task, carried by every one of its messages so each round runs on it. */
+function taskOf(state: State): { taskId?: string } {
+  const taskId = (JSON.parse(state.root.metadata) as { taskId?: unknown }).taskId;
+  return typeof taskId === 'string' ? { taskId } : {};
 }
 
 function metaOf(row: MessageTable): HandoffMeta | undefined {

@@ -35,7 +35,13 @@ const attachTimeoutMs = 10_000;
 
 interface Pending {
   gatewayId: string;
-  resolve: (answer: { ok: boolean; error?: string }) => void;
+  resolve: (answer: AttachResult) => void;
+}
+
+interface AttachResult {
+  ok: boolean;
+  error?: string;
+  workdir?: string;
 }
 
 export class AgentTemplates {
@@ -93,9 +99,10 @@ export class AgentTemplates {
             settings: input.settings,
           }
         : undefined;
+    let workdir = input.workdir ?? null;
     if (link && key && binding) {
       try {
-        await this.attach(link, { id: row.id, name: row.name }, key, binding);
+        workdir = (await this.attach(link, { id: row.id, name: row.name }, key, binding)) ?? workdir;
         await this.trust(caller, link.gatewayId, row.id);
       } catch (err) {
         await this.store.gateways.detach(link.gatewayId, row.id);
@@ -127,7 +134,7 @@ export class AgentTemplates {
       binding: binding
         ? {
             provider: binding.provider,
-            workdir: input.workdir ?? null,
+            workdir,
             providerBin: input.providerBin ?? null,
           }
         : null,
@@ -140,7 +147,11 @@ export class AgentTemplates {
     const waiting = this.pending.get(frame.requestId);
     if (!waiting || waiting.gatewayId !== link.gatewayId) return;
     this.pending.delete(frame.requestId);
-    waiting.resolve({ ok: frame.ok, ...(frame.error ? { error: frame.error } : {}) });
+    waiting.resolve({
+      ok: frame.ok,
+      ...(frame.error ? { error: frame.error } : {}),
+      ...(frame.workdir ? { workdir: frame.workdir } : {}),
+    });
   }
 
   async remove(caller: Actor, ref: string): Promise<RemovedAgent> {
@@ -230,21 +241,22 @@ export class AgentTemplates {
     return link;
   }
 
+  /** Hands the agent to the gateway; returns the folder it runs in there (an older gateway does not say). */
   private async attach(
     link: GatewayLink,
     agent: { id: string; name: string },
     key: string,
     binding: { provider: string; workdir?: string; providerBin?: string; settings: Record<string, unknown> },
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const requestId = randomBytes(8).toString('hex');
-    const answer = new Promise<{ ok: boolean; error?: string }>((resolve) => {
+    const answer = new Promise<AttachResult>((resolve) => {
       this.pending.set(requestId, { gatewayId: link.gatewayId, resolve });
     });
     await this.store.gateways.attach(link.gatewayId, agent.id, binding.provider);
     link.agents.set(agent.id, agent.name);
     link.send({ t: 'attach', requestId, agent, key, binding });
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<{ ok: boolean; error?: string }>((resolve) => {
+    const timeout = new Promise<AttachResult>((resolve) => {
       timer = setTimeout(
         () =>
           resolve({
@@ -263,6 +275,7 @@ export class AgentTemplates {
         `gateway ${link.name} did not take agent ${agent.name}: ${result.error}`,
       );
     }
+    return result.workdir;
   }
 }
 

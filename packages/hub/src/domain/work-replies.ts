@@ -51,7 +51,8 @@ export class WorkReplies {
   /** Moves the task, then posts the reply (once: one already posted is found, not repeated). */
   async finish(work: WorkTable, row: AssignmentRow): Promise<void> {
     const { store, messages, tasks, log } = this.deps;
-    if (work.task_id) {
+    // A loop round that ran leaves its task in progress: the loop's end moves it (Handoffs).
+    if (work.task_id && !(row.state === 'succeeded' && (await this.loopRound(work)))) {
       await tasks.fromAssignment(work.task_id, taskOutcome(row)).catch((err: unknown) => {
         if (!(err instanceof GantryError && err.code === 'not_found')) throw err;
       });
@@ -74,6 +75,14 @@ export class WorkReplies {
     }
     await this.deps.store.work.set(keyOf(work), { state: 'done', reply_id: replyId });
     log.debug('work finished', { assignment: row.id, state: row.state, reply: replyId });
+  }
+
+  /** Whether the run answered a message of a `--loop` handoff (its first one or a later round). */
+  private async loopRound(work: WorkTable): Promise<boolean> {
+    const message = work.message_id ? await this.deps.messages.row(work.message_id) : undefined;
+    if (!message) return false;
+    const { handoff } = JSON.parse(message.metadata) as { handoff?: { loop?: unknown } };
+    return !!handoff?.loop;
   }
 
   /** The reply already posted for this run, if any (a restart between posting and recording it). */

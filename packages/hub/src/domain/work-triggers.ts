@@ -176,14 +176,16 @@ export class WorkTriggers {
       const taskId = typeof message.metadata.taskId === 'string' ? message.metadata.taskId : undefined;
       const task = taskId ? await this.deps.store.tasks.get(taskId, message.workspaceId) : undefined;
       if (task && (await this.busyWith(task, agent.id))) continue;
+      // The agent's own task (a handoff, each round of its loop) is one conversation: `task:<id>`.
+      const own = task?.assignee_id === agent.id ? task : undefined;
       await this.dispatch({
         entry,
         agent,
         requester: message.author,
         prompt: await mentionPrompt(this.deps.store, message, Number(entry.id)),
-        sessionKey: await this.sessionFor(message, agent.id),
+        sessionKey: own ? `task:${own.id}` : await this.sessionFor(message, agent.id),
         message: { id: message.id, threadId: message.threadId },
-        ...(task?.assignee_id === agent.id ? { taskId: task.id } : {}),
+        ...(own ? { taskId: own.id } : {}),
         step: { chainId: source.chainId, depth: source.depth + 1 },
       });
     }

@@ -36,6 +36,8 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
   app.post('/', async (c) => {
     const input = await jsonBody(c, createAssignmentSchema);
     if (input.sessionKey !== undefined) await ctx.messages.checkSessionKey(caller(c), input.sessionKey);
+    if (input.wait)
+      await ctx.deadlocks.refuse(caller(c), await findAgentOrThrow(ctx.store, caller(c), input.agent));
     const row = await ctx.assignments.create(caller(c), input);
     return c.json(await view(row), 201);
   });

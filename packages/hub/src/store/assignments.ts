@@ -2,7 +2,7 @@
  * Assignments and their lifecycle as compare-and-set transitions (DESIGN §3): who holds which
  * attempt, under which offer and lease.
  */
-import type { AssignmentState } from '@gantry/protocol';
+import { terminalStates, type AssignmentState } from '@gantry/protocol';
 import { newId } from '../ids.ts';
 import type { Db } from './db.ts';
 import type { AssignmentTable } from './schema.ts';
@@ -69,6 +69,18 @@ export class AssignmentRepository {
 
   get(id: string): Promise<AssignmentRow | undefined> {
     return this.db.selectFrom('assignments').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Assignments not ended yet (queued to cancelling, `lost` included), oldest first. */
+  unfinished(workspaceId: string, filter: { agentIds?: readonly string[] } = {}): Promise<AssignmentRow[]> {
+    if (filter.agentIds?.length === 0) return Promise.resolve([]);
+    let query = this.db
+      .selectFrom('assignments')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('state', 'not in', [...terminalStates]);
+    if (filter.agentIds) query = query.where('agent_id', 'in', [...filter.agentIds]);
+    return query.orderBy('created_at').orderBy('id').execute();
   }
 
   list(

@@ -1,6 +1,7 @@
 /**
  * Where the gateway and CLI keep their files (DESIGN §7). `GANTRY_HOME` overrides everything:
- * `$GANTRY_HOME/config`, `$GANTRY_HOME/data`, `$GANTRY_HOME/workspaces/default`.
+ * `$GANTRY_HOME/config`, `$GANTRY_HOME/data`, `$GANTRY_HOME/workspaces` (the workspace root: each
+ * agent bound without a folder runs in its own `<workspace root>/<agent name>`).
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -31,9 +32,7 @@ export function gantryPaths(env: NodeJS.ProcessEnv = process.env): GantryPaths {
   const data = home
     ? join(home, 'data')
     : join(env.XDG_DATA_HOME || join(userHome, '.local', 'share'), 'gantry');
-  const defaultWorkspaceRoot = home
-    ? join(home, 'workspaces', 'default')
-    : join(userHome, 'gantry-workspaces', 'default');
+  const defaultWorkspaceRoot = home ? join(home, 'workspaces') : join(userHome, 'gantry-workspaces');
   return {
     config,
     data,
