@@ -14,6 +14,7 @@ import { LeaseSweeper } from './dispatch/lease-sweeper.ts';
 import { Links } from './dispatch/links.ts';
 import { defaultDispatchSettings, type DispatchSettings } from './dispatch/settings.ts';
 import { Activity } from './domain/activity.ts';
+import { ApprovalNotices } from './domain/approval-notices.ts';
 import { Approvals } from './domain/approvals.ts';
 import { Assignments } from './domain/assignments.ts';
 import { ContextStore, contextLimits, type ContextLimits } from './domain/context-store.ts';
@@ -92,6 +93,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
   const assignments = new Assignments(store, bus, links, activity);
   const dispatcher = new Dispatcher(store, assignments, links, settings, log);
   const messages = new Messages(store, bus, activity);
+  const notices = new ApprovalNotices(store, activity, messages);
   const presence = new Presence();
   const mailbox = new Mailbox(store, bus, messages, presence, activity);
   const tasks = new Tasks(store, activity, messages);
@@ -104,8 +106,9 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     mailbox,
     presence,
     assignments,
-    approvals: new Approvals(store, activity),
-    devices: new Devices(store, bus, { requireApproval: options.requireApproval ?? false, activity }),
+    notices,
+    approvals: new Approvals(store, notices),
+    devices: new Devices(store, bus, { requireApproval: options.requireApproval ?? false, notices }),
     tasks,
     reachability,
     handoffs: new Handoffs(store, messages, mailbox, tasks, reachability),
