@@ -22,7 +22,7 @@ export function providerOptions(command: Command, { isolation = false } = {}): C
     .addOption(
       new Option(
         '--permission <policy>',
-        'acp and ollama tool requests: allow, deny or ask a user (default ask)',
+        'tool requests: allow, deny or ask a user (acp, ollama: default ask; claude-code, codex: unset keeps their own rules)',
       ).choices(['allow', 'deny', 'ask']),
     )
     .addOption(

@@ -5,6 +5,7 @@ import type { Dispatcher } from './dispatch/dispatcher.ts';
 import type { Links } from './dispatch/links.ts';
 import type { DispatchSettings } from './dispatch/settings.ts';
 import type { Activity } from './domain/activity.ts';
+import type { ApprovalNotices } from './domain/approval-notices.ts';
 import type { Approvals } from './domain/approvals.ts';
 import type { Deadlocks } from './domain/deadlocks.ts';
 import type { Devices } from './domain/devices.ts';
@@ -31,6 +32,8 @@ export interface HubContext {
   presence: Presence;
   assignments: Assignments;
   approvals: Approvals;
+  /** Every approval asked for: an activity entry and a message to who can decide it. */
+  notices: ApprovalNotices;
   /** Gateway device keys, fingerprints and their trust per agent. */
   devices: Devices;
   deadlocks: Deadlocks;

@@ -15,6 +15,7 @@ import { Links } from './dispatch/links.ts';
 import { Deadlocks } from './domain/deadlocks.ts';
 import { defaultDispatchSettings, type DispatchSettings } from './dispatch/settings.ts';
 import { Activity } from './domain/activity.ts';
+import { ApprovalNotices } from './domain/approval-notices.ts';
 import { Approvals } from './domain/approvals.ts';
 import { Assignments } from './domain/assignments.ts';
 import { ContextStore, contextLimits, type ContextLimits } from './domain/context-store.ts';
@@ -93,11 +94,12 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
   const assignments = new Assignments(store, bus, links, activity);
   const dispatcher = new Dispatcher(store, assignments, links, settings, log);
   const messages = new Messages(store, bus, activity);
+  const notices = new ApprovalNotices(store, activity, messages);
   const presence = new Presence();
   const mailbox = new Mailbox(store, bus, messages, presence, activity);
   const tasks = new Tasks(store, activity, messages);
   const reachability = new Reachability(store, links, presence);
-  const devices = new Devices(store, bus, { requireApproval: options.requireApproval ?? false, activity });
+  const devices = new Devices(store, bus, { requireApproval: options.requireApproval ?? false, notices });
   const deadlocks = new Deadlocks(store, links, (gatewayId) => devices.bindingsOf(gatewayId));
   const ctx: HubContext = {
     store,
@@ -107,7 +109,8 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     mailbox,
     presence,
     assignments,
-    approvals: new Approvals(store, activity),
+    notices,
+    approvals: new Approvals(store, notices),
     devices,
     tasks,
     reachability,

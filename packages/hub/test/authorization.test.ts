@@ -201,21 +201,21 @@ const rows: Row[] = [
   },
   { route: 'GET /v1/audit', rule: 'A A F F F F', req: () => get('/v1/audit') },
 
-  // approvals
-  { route: 'GET /v1/approvals', rule: 'A A F F F F', req: () => get('/v1/approvals') },
+  // approvals: a member lists the tool requests of runs they started; a folder approval is not theirs
+  { route: 'GET /v1/approvals', rule: 'A A A F F F', req: () => get('/v1/approvals') },
   {
     route: 'GET /v1/approvals/:id',
-    rule: 'A A F F F F',
+    rule: 'A A N F F F',
     req: async () => get(`/v1/approvals/${await freshApproval()}`),
   },
   {
     route: 'POST /v1/approvals/:id/approve',
-    rule: 'A A F F F F',
+    rule: 'A A N F F F',
     req: async () => post(`/v1/approvals/${await freshApproval()}/approve`),
   },
   {
     route: 'POST /v1/approvals/:id/deny',
-    rule: 'A A F F F F',
+    rule: 'A A N F F F',
     req: async () => post(`/v1/approvals/${await freshApproval()}/deny`),
   },
 

@@ -613,6 +613,32 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       expect(ids(await store.approvals.list(s.ws.id, { limit: 1 }))).toEqual(ids([denied]));
     });
 
+    it('listRequestedBy keeps the approvals of runs one person started', async () => {
+      const input = {
+        workspaceId: s.ws.id,
+        agentId: s.agent.id,
+        prompt: 'go on',
+        sessionKey: 'main',
+        mode: 'new',
+        resumeFallback: 'fail',
+        timeoutMs: 1000,
+        retries: 0,
+      };
+      const theirs = await store.assignments.create({ ...input, createdBy: 'user:someone-else' }, T);
+      const mine = await store.assignments.create({ ...input, createdBy: 'user:me' }, T);
+      const older = approval(mine, 'mine-old', at(1));
+      const newer = { ...approval(mine, 'mine-new', at(2)), status: 'approved' };
+      for (const row of [older, newer, approval(theirs, 'theirs', at(3))]) await store.approvals.insert(row);
+
+      expect(ids(await store.approvals.listRequestedBy(s.ws.id, 'user:me'))).toEqual(ids([newer, older]));
+      const pending = await store.approvals.listRequestedBy(s.ws.id, 'user:me', { status: 'pending' });
+      expect(ids(pending)).toEqual(ids([older]));
+      expect(ids(await store.approvals.listRequestedBy(s.ws.id, 'user:me', { limit: 1 }))).toEqual(
+        ids([newer]),
+      );
+      expect(await store.approvals.listRequestedBy('ws_other', 'user:me')).toEqual([]);
+    });
+
     it('updateApproval is a compare-and-set on the status', async () => {
       const row = approval(a, 'cas', at(1));
       await store.approvals.insert(row);

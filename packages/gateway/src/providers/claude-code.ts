@@ -2,7 +2,10 @@
  * The `claude-code` provider: runs `claude -p` with its stream-json output in the workdir and maps
  * Claude Code's events to the event vocabulary. Permissions are Claude's own: the binding's
  * `--permission-mode` and `--allowed-tools`; what Claude refused in its default mode is reported as
- * `denied` tool calls once the run ends (Claude only lists them in its final `result`).
+ * `denied` tool calls once the run ends (Claude only lists them in its final `result`). A binding
+ * that chooses `--permission` also gets what Claude would have asked a person through its
+ * `--permission-prompt-tool`, served by the gateway for the run (`permission-prompt.ts`): with `ask`,
+ * a hub approval; with `allow` or `deny`, the policy's answer.
  */
 import { isAbsolute, relative } from 'node:path';
 import { clip, tail, type FailureCode } from '@gantry/protocol';
@@ -10,6 +13,7 @@ import { cliCheck } from './executable.ts';
 import { describeExit, jsonLine, runLineProcess, type LineProcessResult } from './line-process.ts';
 import { unavailable, type Provider, type RunOutcome, type RunRequest } from './provider.ts';
 import type { ProviderFactoryOptions } from './registry.ts';
+import { servePermissionPrompt, promptToolName, type PromptServer } from './permission-prompt.ts';
 import { mergeSettings } from './settings.ts';
 
 const installHint =
@@ -94,6 +98,9 @@ class ClaudeRun {
   private result: ResultEvent | undefined;
   private lastMessage = '';
   private usage: { inputTokens: number; outputTokens: number; costUsd?: number } | undefined;
+  private prompts = 0;
+  /** Tool calls a person (or the policy) refused through the permission prompt. */
+  private readonly refused = new Set<string>();
 
   constructor(
     private readonly options: ProviderFactoryOptions,
@@ -101,19 +108,41 @@ class ClaudeRun {
   ) {}
 
   async run(bin: string, onSpawn: ((pid: number) => void) | undefined): Promise<RunOutcome> {
-    const exit = await runLineProcess({
-      bin,
-      args: this.args(),
-      request: this.request,
-      graces: this.options.graces,
-      ...(onSpawn ? { onSpawn } : {}),
-      onStdout: (line) => this.onLine(line),
-      onStderr: (line) => this.request.emit('log', { stream: 'stderr', text: line }),
-    });
-    return this.outcome(exit);
+    const settings = mergeSettings(this.options.settings, this.request.settings);
+    // Only a binding that chose `--permission` is asked through the gateway: others keep Claude's own.
+    const prompt = settings.permission ? await servePermissionPrompt((call) => this.ask(call)) : undefined;
+    try {
+      const exit = await runLineProcess({
+        bin,
+        args: this.args(prompt),
+        request: this.request,
+        graces: this.options.graces,
+        ...(onSpawn ? { onSpawn } : {}),
+        onStdout: (line) => this.onLine(line),
+        onStderr: (line) => this.request.emit('log', { stream: 'stderr', text: line }),
+      });
+      return this.outcome(exit);
+    } finally {
+      await prompt?.close();
+    }
   }
 
-  private args(): string[] {
+  /** Claude's permission prompt: the binding's policy, or a person on the hub, decides. */
+  private async ask(call: { tool: string; input: Record<string, unknown>; toolUseId: string | undefined }) {
+    const decision = await this.request.requestPermission({
+      requestId: call.toolUseId ?? `prompt-${++this.prompts}`,
+      tool: call.tool,
+      input: summary(call.tool, call.input),
+    });
+    if (decision === 'approved') return { behavior: 'allow' } as const;
+    if (call.toolUseId) this.refused.add(call.toolUseId);
+    const message =
+      `Permission to use ${call.tool} was denied through Gantry (a person said no, or nobody answered in time). ` +
+      'Do not try to get around it; go on without it or say what you needed it for.';
+    return { behavior: 'deny', message } as const;
+  }
+
+  private args(prompt: PromptServer | undefined): string[] {
     const settings = mergeSettings(this.options.settings, this.request.settings);
     return [
       '-p',
@@ -123,6 +152,7 @@ class ClaudeRun {
       '--include-partial-messages',
       ...(settings.permissionMode ? ['--permission-mode', settings.permissionMode] : []),
       ...(settings.allowedTools?.length ? ['--allowedTools', settings.allowedTools.join(',')] : []),
+      ...(prompt ? ['--mcp-config', prompt.configPath, '--permission-prompt-tool', promptToolName] : []),
       ...(this.request.resumeId ? ['--resume', this.request.resumeId] : []),
       ...this.request.args,
       // The prompt after `--`, so one that starts with a dash is not read as an option.
@@ -210,7 +240,7 @@ class ClaudeRun {
       this.request.emit('tool_finished', {
         id: block.tool_use_id,
         name,
-        status: block.is_error ? 'failed' : 'completed',
+        status: this.refused.has(block.tool_use_id) ? 'denied' : block.is_error ? 'failed' : 'completed',
         ...exitCodeOf(name, block.is_error === true, text),
         ...(call ? { durationMs: Date.now() - call.startedAt } : {}),
         ...(text ? { output: tail(text) } : {}),
@@ -250,6 +280,7 @@ class ClaudeRun {
   /** A tool call Claude refused: its earlier `failed` becomes `denied` (Claude says so only now). */
   private denied(denial: NonNullable<ResultEvent['permission_denials']>[number]): void {
     const id = denial.tool_use_id;
+    if (id && this.refused.has(id)) return; // reported as denied when its result came
     const name = denial.tool_name ?? 'unknown';
     const call = id ? this.tools.get(id) : undefined;
     if (id && call) {

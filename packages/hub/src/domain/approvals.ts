@@ -1,13 +1,12 @@
 /**
  * Approvals (DESIGN §2): a running agent's tool-permission request becomes a pending approval that
- * a user of the workspace decides. Requests and the gateway's confirmations arrive as run events
+ * the person who started the run, or an owner or admin, decides. Requests and the gateway's confirmations arrive as run events
  * (`permission_requested`, `permission_decided`); a decision goes back as a `permission` frame,
  * sent again on every reconnect until the gateway confirms it. An approval lives as long as its
  * attempt: one still pending when the attempt ends is `expired`.
  */
 import {
   activeStates,
-  approvalDecided,
   approvalStatuses,
   clip,
   GantryError,
@@ -18,17 +17,24 @@ import {
   type RunEvent,
 } from '@gantry/protocol';
 import type { Actor } from './actor.ts';
-import { requireRole } from '../auth/roles.ts';
+import { hasRole, requireRole } from '../auth/roles.ts';
 import { newId } from '../ids.ts';
 import type { ApprovalPatch, ApprovalRow, AssignmentRow, Store } from '../store/store.ts';
-import type { Activity } from './activity.ts';
-import { announceRequested } from './approval-activity.ts';
+import type { ApprovalNotices } from './approval-notices.ts';
 
 export type Decision = 'approved' | 'denied';
 
-/** Owners and admins read and decide approvals (DESIGN §5); members and agent keys do not. */
-function requireApprover(caller: Actor): void {
-  requireRole(caller, 'admin', 'read or decide approvals');
+/**
+ * Owners and admins read and decide every approval (DESIGN §5); a member those of the runs they
+ * started; agent keys and gateways none.
+ */
+function requireUser(caller: Actor): void {
+  requireRole(caller, 'member', 'read or decide approvals');
+}
+
+/** Who a run acts for, as its assignment records it. */
+function requesterOf(caller: Actor): string {
+  return `user:${caller.id}`;
 }
 
 const subjectMax = 200;
@@ -37,7 +43,7 @@ const inputMax = 8_000;
 export class Approvals {
   constructor(
     private readonly store: Store,
-    private readonly activity?: Activity,
+    private readonly notices?: ApprovalNotices,
   ) {}
 
   /**
@@ -53,17 +59,27 @@ export class Approvals {
   }
 
   async list(caller: Actor, filter: { status?: string; limit?: number }): Promise<ApprovalRow[]> {
-    requireApprover(caller);
-    return this.store.approvals.list(caller.workspaceId, filter);
+    requireUser(caller);
+    if (hasRole(caller, 'admin')) return this.store.approvals.list(caller.workspaceId, filter);
+    return this.store.approvals.listRequestedBy(caller.workspaceId, requesterOf(caller), filter);
   }
 
-  /** Reads an approval of the caller's workspace, or throws not_found. */
+  /**
+   * Reads an approval the caller may see, or throws not_found (a member is not told of approvals
+   * of runs they did not start).
+   */
   async get(caller: Actor, id: string): Promise<ApprovalRow> {
-    requireApprover(caller);
+    requireUser(caller);
     const row = await this.store.approvals.get(id);
-    if (!row || row.workspace_id !== caller.workspaceId)
+    if (!row || row.workspace_id !== caller.workspaceId || !(await this.mayDecide(caller, row)))
       throw new GantryError('not_found', `no approval ${id}`);
     return row;
+  }
+
+  private async mayDecide(caller: Actor, row: ApprovalRow): Promise<boolean> {
+    if (hasRole(caller, 'admin')) return true;
+    const assignment = await this.store.assignments.get(row.assignment_id);
+    return assignment?.created_by === requesterOf(caller);
   }
 
   /**
@@ -136,14 +152,18 @@ export class Approvals {
       answered: 0,
     });
     if (!live) return;
+    // Replayed events find the request stored already: it is announced once.
+    const stored = await this.store.approvals.find(row.id, attempt, requestId);
+    if (stored?.id !== id) return;
     const agent = await this.store.agents.get(row.agent_id);
-    await announceRequested(this.activity, {
+    await this.notices?.requested({
       id,
       workspaceId: row.workspace_id,
       kind: 'tool_permission',
       subject,
       agent: { id: row.agent_id, name: agent?.name ?? row.agent_id },
       assignmentId: row.id,
+      requester: row.created_by,
     });
   }
 
@@ -163,18 +183,7 @@ export class Approvals {
       (await this.store.approvals.update(approval.id, settle.from, { ...settle.patch, answered: 1 }));
     if (!settled) await this.store.approvals.update(approval.id, approvalStatuses, { answered: 1 });
     // Decided without a person (timed out, or by the binding's policy): it leaves Needs you live.
-    else if (this.activity) {
-      await this.activity.append(approvalDecided, {
-        workspaceId: approval.workspace_id,
-        subject: approval.id,
-        data: {
-          approvalId: approval.id,
-          kind: 'tool_permission',
-          status: settle.patch.status as ApprovalStatus,
-          subject: approval.subject,
-        },
-      });
-    }
+    else await this.notices?.settled(approval, settle.patch.status as ApprovalStatus);
   }
 }
 

@@ -14,8 +14,7 @@ import type { Bus } from '../bus.ts';
 import { newId } from '../ids.ts';
 import type { DeviceRow, GrantRow } from '../store/devices.ts';
 import type { AgentRow, GatewayRow, Store } from '../store/store.ts';
-import type { Activity } from './activity.ts';
-import { announceRequested } from './approval-activity.ts';
+import type { ApprovalNotices } from './approval-notices.ts';
 import { gatewayApprovalView } from './views.ts';
 
 export type { DeviceRow, GrantRow } from '../store/devices.ts';
@@ -65,7 +64,7 @@ export class Devices {
   constructor(
     private readonly store: Store,
     private readonly bus: Bus,
-    private readonly options: { requireApproval: boolean; activity?: Activity },
+    private readonly options: { requireApproval: boolean; notices?: ApprovalNotices },
   ) {}
 
   get(gatewayId: string): Promise<DeviceRow | undefined> {
@@ -166,7 +165,7 @@ export class Devices {
     });
     if (!auto) {
       this.bus.emit('approval', { approvalId: row.id, gatewayId: gateway.id });
-      await announceRequested(this.options.activity, {
+      await this.options.notices?.requested({
         id: row.id,
         workspaceId: row.workspace_id,
         kind,

@@ -11,8 +11,7 @@ import { requireRole } from '../auth/roles.ts';
 import { newId } from '../ids.ts';
 import type { FolderTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
-import type { Activity } from './activity.ts';
-import { announceRequested } from './approval-activity.ts';
+import type { ApprovalNotices } from './approval-notices.ts';
 import { gatewayApprovalView, iso } from './views.ts';
 
 type FolderRow = FolderTable;
@@ -29,7 +28,7 @@ function requireGateway(caller: Actor): void {
 export class Folders {
   constructor(
     private readonly store: Store,
-    private readonly activity?: Activity,
+    private readonly notices?: ApprovalNotices,
   ) {}
 
   /** Registers (or re-asks for) a folder on the caller's gateway; a denied one is asked anew. */
@@ -78,7 +77,7 @@ export class Folders {
       subject: row.id,
       data: { agentId: agent.id, workdir: row.workdir, hostname: row.hostname, osUser: row.os_user },
     });
-    await announceRequested(this.activity, {
+    await this.notices?.requested({
       id: row.id,
       workspaceId: row.workspace_id,
       kind: 'folder',

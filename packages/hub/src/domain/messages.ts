@@ -21,6 +21,8 @@ const mentionPattern = /(?<![\w@.])@([a-z0-9][a-z0-9._-]{0,62})/gi;
 export interface SendOptions {
   /** Leave unknown names as text instead of refusing (an agent's output posted as its reply). */
   ignoreUnknownMentions?: boolean;
+  /** Address only `to` (and a parent's author): `@names` in the body stay text (a hub notice quoting a command). */
+  addressedOnly?: boolean;
 }
 
 export class Messages {
@@ -39,7 +41,7 @@ export class Messages {
     const parent = parentRow && messageView(parentRow);
     const mentions = await this.resolve(
       caller.workspaceId,
-      [...mentionNames(input.body), ...(input.to ?? [])],
+      [...(options.addressedOnly ? [] : mentionNames(input.body)), ...(input.to ?? [])],
       { ignoreUnknown: options.ignoreUnknownMentions === true },
     );
     // A reply in a thread is addressed to the author of the message it answers.

@@ -1,6 +1,10 @@
-/** `/v1/approvals`: list, show, approve and deny; users of the workspace only. */
+/**
+ * `/v1/approvals`: list, show, approve and deny; users of the workspace only. Owners and admins
+ * see every kind; a member only the tool requests of runs they started.
+ */
 import { Hono, type Context } from 'hono';
 import { approvalDecided, listApprovalsQuerySchema } from '@gantry/protocol';
+import { hasRole } from '../auth/roles.ts';
 import type { HubContext } from '../context.ts';
 import { permissionFrame, type Decision } from '../domain/approvals.ts';
 import { Folders } from '../domain/folders.ts';
@@ -11,7 +15,7 @@ import { caller, query, type HubEnv } from './request.ts';
 export function approvalRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   // Pass-through folders (kind `folder`) keep their approvals in their own table.
-  const folders = new Folders(ctx.store, ctx.activity);
+  const folders = new Folders(ctx.store, ctx.notices);
 
   const view = async (row: ApprovalRow) => {
     const agent = await ctx.store.agents.get(row.agent_id);
@@ -26,16 +30,19 @@ export function approvalRoutes(ctx: HubContext): Hono<HubEnv> {
     const views = rows.map((row) =>
       approvalView(row, agents.get(row.agent_id) ?? { id: row.agent_id, name: '?' }),
     );
+    const admin = hasRole(who, 'admin');
     const all = [
       ...views,
-      ...(await folders.approvals(who, filter)),
-      ...(await ctx.devices.approvals(who, filter)),
+      ...(admin ? await folders.approvals(who, filter) : []),
+      ...(admin ? await ctx.devices.approvals(who, filter) : []),
     ];
     all.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     return c.json(all.slice(0, filter.limit ?? 100));
   });
 
   app.get('/:id', async (c) => {
+    if (!hasRole(caller(c), 'admin'))
+      return c.json(await view(await ctx.approvals.get(caller(c), c.req.param('id'))));
     if (await ctx.devices.owns(c.req.param('id')))
       return c.json(await ctx.devices.approval(caller(c), c.req.param('id')));
     const folder = await folders.approval(caller(c), c.req.param('id'));
@@ -56,8 +63,9 @@ export function approvalRoutes(ctx: HubContext): Hono<HubEnv> {
   };
   const decideAny = async (c: Context<HubEnv>, id: string, decision: Decision) => {
     // Device approvals (kinds `device`, `fingerprint`) wake the waiting gateway through the bus.
-    if (await ctx.devices.owns(id)) return ctx.devices.decide(caller(c), id, decision);
-    if (await folders.approval(caller(c), id)) return folders.decide(caller(c), id, decision);
+    const admin = hasRole(caller(c), 'admin');
+    if (admin && (await ctx.devices.owns(id))) return ctx.devices.decide(caller(c), id, decision);
+    if (admin && (await folders.approval(caller(c), id))) return folders.decide(caller(c), id, decision);
     const { approval, gatewayId } = await ctx.approvals.decide(caller(c), id, decision);
     // A gateway that is away gets the decision when it reconnects.
     if (gatewayId) ctx.links.get(gatewayId)?.send(permissionFrame(approval));

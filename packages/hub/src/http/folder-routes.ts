@@ -10,7 +10,7 @@ import { caller, jsonBody, type HubEnv } from './request.ts';
 
 export function folderRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
-  const folders = new Folders(ctx.store, ctx.activity);
+  const folders = new Folders(ctx.store, ctx.notices);
 
   app.post('/', async (c) =>
     c.json(await folders.register(caller(c), await jsonBody(c, registerFolderSchema))),

@@ -42,6 +42,26 @@ export class ApprovalRepository {
       .execute();
   }
 
+  /** The approvals of runs `requester` (`user:ID`) started, newest first: what a member sees. */
+  listRequestedBy(
+    workspaceId: string,
+    requester: string,
+    filter: { status?: string; limit?: number } = {},
+  ): Promise<ApprovalRow[]> {
+    let query = this.db
+      .selectFrom('approvals')
+      .innerJoin('assignments', 'assignments.id', 'approvals.assignment_id')
+      .selectAll('approvals')
+      .where('approvals.workspace_id', '=', workspaceId)
+      .where('assignments.created_by', '=', requester);
+    if (filter.status) query = query.where('approvals.status', '=', filter.status);
+    return query
+      .orderBy('approvals.created_at', 'desc')
+      .orderBy('approvals.id', 'desc')
+      .limit(filter.limit ?? 100)
+      .execute();
+  }
+
   /** Compare-and-set on an approval's status: applies `patch` only from one of `from`. */
   async update(id: string, from: readonly ApprovalStatus[], patch: ApprovalPatch): Promise<boolean> {
     const result = await this.db

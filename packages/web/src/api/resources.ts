@@ -99,7 +99,7 @@ export const useAssignment = (id: string) =>
     queryFn: () => request<Assignment>(`/v1/assignments/${segment(id)}`),
   });
 
-/** Pending approvals (owners and admins; a member's list is empty). */
+/** Pending approvals: every kind for owners and admins; a member gets the tool requests of runs they started. */
 export const useApprovals = () =>
   useQuery({
     queryKey: keys.approvals,
