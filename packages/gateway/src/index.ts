@@ -4,7 +4,13 @@ export { loadSession, saveSession, type GatewaySession } from './session-file.ts
 export { loadBindings, saveBinding, type Binding } from './bindings.ts';
 export { register, defaultGatewayName, type Registration } from './register.ts';
 export { loadDeviceKey, deviceKeyPath } from './device-key.ts';
-export { startLocalApi, localToken, type LocalApi } from './local-api.ts';
+export {
+  startLocalApi,
+  localToken,
+  stopRequestSchema,
+  type LocalApi,
+  type StopRequest,
+} from './local-api.ts';
 export { createProvider, providerNames } from './providers/registry.ts';
 export { GatewayDb } from './state/gateway-db.ts';
 export { readJsonFile, writeSecretJson, writeSecretFile } from './files.ts';
@@ -17,3 +23,4 @@ export {
   type PruneResult,
 } from './worktrees/index.ts';
 export { processAlive } from './state/pid-lock.ts';
+export { LogFile, logsToJournal, defaultLogFiles, defaultLogMaxBytes } from './log-file.ts';
