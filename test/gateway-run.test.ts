@@ -204,9 +204,11 @@ describe('gantry gateway run', () => {
     await approveNewDevices();
     expect(result.stderr).toContain('npm install -g @openai/codex');
 
-    const status = await box.json<{
+    const stopped = await box.run(['gateway', 'status', '--json']);
+    expect(stopped.code).toBe(3); // not running yet
+    const status = JSON.parse(stopped.stdout) as {
       providers: { agent: string; provider: string; ok: boolean; detail: string }[];
-    }>(['gateway', 'status']);
+    };
     expect(status.providers).toEqual([
       expect.objectContaining({
         agent: 'runner',

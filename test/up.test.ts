@@ -125,8 +125,9 @@ describe('gantry up', () => {
 
   it('stops cleanly on SIGINT', async () => {
     expect(await up.stop('SIGINT')).toBe(0);
-    const status = await box.json<{ running: boolean }>(['gateway', 'status']);
-    expect(status.running).toBe(false);
+    const status = await box.run(['gateway', 'status', '--json']);
+    expect(status.code).toBe(3); // not running
+    expect(JSON.parse(status.stdout)).toMatchObject({ running: false });
   });
 });
 

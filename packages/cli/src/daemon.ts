@@ -43,6 +43,22 @@ const liveSchema = z.object({
   ),
   outboxDepth: z.number(),
   providers: z.array(providerCheckSchema),
+  // Absent from older daemons.
+  pid: z.number().optional(),
+  startedAt: z.string().optional(),
+  uptimeS: z.number().optional(),
+  draining: z.boolean().optional(),
+  hubs: z
+    .array(
+      z.object({
+        url: z.string(),
+        state: z.string(),
+        lastContactAt: z.string().nullable(),
+        gatewayId: z.string().optional(),
+      }),
+    )
+    .optional(),
+  lastError: z.object({ at: z.string(), level: z.string(), message: z.string() }).nullable().optional(),
 });
 export type LiveStatus = z.infer<typeof liveSchema> & { localApiUrl: string };
 

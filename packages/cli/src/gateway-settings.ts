@@ -36,6 +36,8 @@ const configSchema = z.object({
       port: z.number().int().optional(),
       concurrency: z.number().int().positive().optional(),
       outbox_max_mb: z.number().positive().optional(),
+      log_max_mb: z.number().positive().optional(),
+      log_files: z.number().int().positive().optional(),
     })
     .default({}),
 });
@@ -71,6 +73,8 @@ export function connectSettings(flags: ConnectFlags, env = process.env) {
     port: file.port,
     concurrency: file.concurrency,
     outboxMaxMb: env.GANTRY_OUTBOX_MAX_MB ?? file.outbox_max_mb,
+    logMaxMb: file.log_max_mb,
+    logFiles: file.log_files,
   };
 }
 

@@ -19,6 +19,9 @@ const load = {
   assign: () => import('./commands/assign.ts'),
   assignments: () => import('./commands/assignments.ts'),
   gateway: () => import('./commands/gateway.ts'),
+  gatewayDaemon: () => import('./commands/gateway-daemon.ts'),
+  gatewayLogs: () => import('./commands/gateway-logs.ts'),
+  gatewayStatus: () => import('./commands/gateway-status.ts'),
   worktrees: () => import('./commands/worktrees.ts'),
   approvals: () => import('./commands/approvals.ts'),
   devices: () => import('./commands/devices.ts'),
@@ -331,7 +334,12 @@ function buildProgram(): Command {
       .description('run the gateway daemon from the saved session')
       .option('--server-url <url>', 'override the saved hub URL')
       .option('--api-key <key>', 'override the saved agent key; `-` reads it from standard input')
-      .option('--api-key-file <path>', 'override the saved agent key with the one in this file'),
+      .option('--api-key-file <path>', 'override the saved agent key with the one in this file')
+      .option('--config <file>', 'settings file (default: config.toml in the config folder)')
+      .option(
+        '--detach',
+        'run in the background (pid file, log file; `gateway stop|restart|status|logs` manage it)',
+      ),
   ).action(action(load.gateway, 'start'));
   startOptions(withProviderOptions(gateway.command('run')))
     .description('connect if needed, then start (see the README for the decision table)')
@@ -351,9 +359,31 @@ function buildProgram(): Command {
     .action(action(load.gateway, 'bind'));
   gateway
     .command('status')
-    .description("this machine's gateway: connected or not, agents, running attempts, outbox")
+    .description(
+      "this machine's gateway: running or not (exit 0 / 3), pid, uptime, hubs, agents, runs, outbox, last error",
+    )
     .option('--json', 'JSON output')
-    .action(action(load.gateway, 'status'));
+    .action(action(load.gatewayStatus, 'status'));
+  gateway
+    .command('stop')
+    .description(
+      'stop the running gateway (its runs are stopped and handed back); returns once it has exited',
+    )
+    .option('--drain', 'take no new work, let running work finish and deliver every result, then exit')
+    .option('--timeout <duration>', 'with --drain: stop what is still running after this long (e.g. 10m)')
+    .option('--json', 'JSON output')
+    .action(action(load.gatewayDaemon, 'stop'));
+  gateway
+    .command('restart')
+    .description('stop the gateway and start it in the background with the settings it was started with')
+    .option('--json', 'JSON output')
+    .action(action(load.gatewayDaemon, 'restart'));
+  gateway
+    .command('logs')
+    .description("the gateway's log file: the last lines, and with -f what comes next")
+    .option('-n, --lines <n>', 'how many of the last lines (default 50)')
+    .option('-f, --follow', 'keep printing new lines until Ctrl+C')
+    .action(action(load.gatewayLogs, 'logs'));
 
   const worktrees = gateway
     .command('worktrees')

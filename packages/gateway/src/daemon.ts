@@ -4,7 +4,6 @@
  * earlier process left; and owns the hub session (everything of the hub lives there: serving
  * several hubs is one session per hub) and the local API's runs.
  */
-import { join } from 'node:path';
 import type { Logger, OfferedAssignment } from '@gantry/protocol';
 import { ensurePrivateFolder } from '@gantry/protocol/node';
 import { AgentBindings } from './agent-bindings.ts';
@@ -16,6 +15,7 @@ import { LocalRuns } from './local-runs.ts';
 import { newAttempt, type Placement } from './new-attempt.ts';
 import type { GantryPaths } from '@gantry/protocol/node';
 import { defaultPermissionTimeoutMs } from './permissions.ts';
+import { ErrorRecorder, hubState } from './error-recorder.ts';
 import { defaultStopGraces, stopRun, type StopGraces } from './providers/process-group.ts';
 import type { Provider } from './providers/provider.ts';
 import type { JobContext } from './run-provider.ts';
@@ -57,9 +57,13 @@ export class Gateway {
   private readonly hub: HubSession;
   private stopping = false;
   private roomWaiter: Promise<void> | undefined;
+  readonly startedAt = new Date();
+  private readonly errors: ErrorRecorder;
 
   constructor(private readonly options: GatewayOptions) {
-    const { paths, session, log } = options;
+    const { paths, session } = options;
+    this.errors = new ErrorRecorder(options.log);
+    const log = this.errors.log;
     this.table = new AttemptTable(options.concurrency ?? 4);
     this.bindings = new AgentBindings(paths.bindingsFile, session, this.graces, paths.data, log);
     // Both hold credentials (session, device key, run tokens, outbox): readable by this user only.
@@ -68,7 +72,7 @@ export class Gateway {
     ensurePrivateFolder(paths.data, warn);
     // Made here when missing: a copied session without its key is then refused by the hub.
     const deviceKey = loadDeviceKey(paths.data, { create: true });
-    this.lock = acquirePidLock(join(paths.data, 'gateway.pid'));
+    this.lock = acquirePidLock(paths.pidFile);
     try {
       this.db = new GatewayDb(paths.gatewayDb, warn);
     } catch (err) {
@@ -117,6 +121,26 @@ export class Gateway {
     return this.hub.whenConnected(ms);
   }
 
+  /**
+   * Takes no new work (the hub is told there are no free slots), lets what runs finish and waits
+   * until every result is delivered (the outbox is empty). Resolves true when all of that happened
+   * within `timeoutMs` (no limit when undefined), false when it ran out; `stop()` follows either way.
+   */
+  async drain(timeoutMs?: number): Promise<boolean> {
+    this.table.close();
+    this.hub.report();
+    this.errors.log.info('draining: no new work; waiting for running work and its results', {
+      runs: this.table.size,
+      outbox: this.db.outboxDepth(),
+    });
+    const until = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    while (!this.stopping && (this.table.size > 0 || this.db.outboxDepth() > 0)) {
+      if (Date.now() >= until) return false;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return true;
+  }
+
   /** Stops taking work, stops what runs (reported as stopped), flushes the outbox briefly, disconnects. */
   async stop(): Promise<void> {
     if (this.stopping) return;
@@ -134,8 +158,22 @@ export class Gateway {
   }
 
   status() {
+    const hub = this.hub.status();
     return {
-      ...this.hub.status(),
+      ...hub,
+      pid: process.pid,
+      startedAt: this.startedAt.toISOString(),
+      uptimeS: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+      draining: this.table.closed && !this.stopping,
+      hubs: [
+        {
+          url: hub.serverUrl,
+          state: hubState(hub),
+          lastContactAt: hub.lastContactAt,
+          gatewayId: hub.gateway.id,
+        },
+      ],
+      lastError: this.errors.last ?? null,
       agents: this.session.agents.map((a) => {
         const binding = this.bindings.of(a.id);
         return {
@@ -184,7 +222,7 @@ export class Gateway {
     const budget = this.options.outboxMaxBytes ?? defaultOutboxMaxBytes;
     if (this.db.outboxBytes() < budget) return undefined;
     this.roomWaiter ??= new Promise<void>((resolve) => {
-      this.options.log.warn('outbox over its budget: slowing provider output until the hub catches up', {
+      this.errors.log.warn('outbox over its budget: slowing provider output until the hub catches up', {
         bytes: this.db.outboxBytes(),
         budget,
       });
@@ -216,7 +254,7 @@ export class Gateway {
         { ...(record.pid ? { pgid: record.pid } : {}), startTime: record.pidStart ?? null, runId },
         this.graces,
       );
-      this.options.log.warn('stopped a run left by an earlier gateway process', {
+      this.errors.log.warn('stopped a run left by an earlier gateway process', {
         assignment: record.assignmentId,
       });
       finishAttempt(this.db, record, {

@@ -4,7 +4,7 @@ export { loadBindings, saveBinding, type Binding } from './bindings.ts';
 export { agentFolder, ensureAgentFolder, sharedFolders } from './agent-folder.ts';
 export { register, defaultGatewayName, type Registration } from './register.ts';
 export { loadDeviceKey, deviceKeyPath } from './device-key.ts';
-export { startLocalApi, type LocalApi } from './local-api.ts';
+export { startLocalApi, stopRequestSchema, type LocalApi, type StopRequest } from './local-api.ts';
 export { createProvider, providerNames } from './providers/registry.ts';
 export { GatewayDb } from './state/gateway-db.ts';
 export { providerSettingsSchema, mergeSettings, type ProviderSettings } from './providers/settings.ts';
@@ -25,3 +25,4 @@ export {
   writeSecretJson,
   type GantryPaths,
 } from '@gantry/protocol/node';
+export { LogFile, logsToJournal, defaultLogFiles, defaultLogMaxBytes } from './log-file.ts';

@@ -3,7 +3,8 @@
  * machine with `{ ok }` alone, and with the details (version, hub connection, agents, providers)
  * to a caller with the local token from `local-api.token` (0600), which everything else needs: `GET /api/status`,
  * `POST /api/agent/run` (runs an agent here without the hub and returns the result),
- * `GET /api/agent/runs/:id` (the run history), `GET /api/agent/ws` (runs and streams events), and
+ * `GET /api/agent/runs/:id` (the run history), `GET /api/agent/ws` (runs and streams events),
+ * `POST /api/stop` (`gantry gateway stop|restart`: stop, drain or hand over, then exit), and
  * the pass-through folder routes under `/api/local/` (local-agents.ts).
  * Requests whose `Host` is not a loopback name (DNS rebinding), that carry a cross-site `Origin`,
  * or whose body is not JSON (CSRF through forms) are refused. No frame, body or broken socket from
@@ -15,6 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { z } from 'zod';
 import {
   GantryError,
   httpStatus,
@@ -39,11 +41,21 @@ export interface LocalApi {
   close(): Promise<void>;
 }
 
+/** `POST /api/stop`: how `gantry gateway stop|restart` asks the daemon to end. */
+export const stopRequestSchema = z.object({
+  /** stop: stop runs and hand them back; drain: let them finish first; handover: leave them running. */
+  mode: z.enum(['stop', 'drain', 'handover']),
+  /** How long a drain may take before what is left is stopped (no limit when absent). */
+  timeoutMs: z.number().int().nonnegative().optional(),
+});
+export type StopRequest = z.infer<typeof stopRequestSchema>;
+
 export async function startLocalApi(
   gateway: Gateway,
   paths: GantryPaths,
   port: number,
   log: Logger = silentLogger,
+  onStop: (request: StopRequest) => void = () => undefined,
 ): Promise<LocalApi> {
   const token = Buffer.from(localToken(paths));
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
@@ -83,10 +95,14 @@ export async function startLocalApi(
       return send(res, 200, {
         ok: true,
         version,
-        pid: process.pid,
         ...gateway.status(),
         providers: await gateway.providerChecks(),
       });
+    if (route === 'POST /api/stop') {
+      const request = parseOrThrow(stopRequestSchema, await readJson(req), 'body');
+      send(res, 202, { ok: true, pid: process.pid, mode: request.mode });
+      return onStop(request);
+    }
     if (route === 'POST /api/agent/run') {
       const input = parseOrThrow(localRunSchema, await readJson(req), 'body');
       const abort = new AbortController();

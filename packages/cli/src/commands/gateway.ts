@@ -2,7 +2,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { createLogger, GantryError, gatewaySchema, type Gateway as GatewayView } from '@gantry/protocol';
+import {
+  createLogger,
+  GantryError,
+  gatewaySchema,
+  type Gateway as GatewayView,
+  type Logger,
+} from '@gantry/protocol';
 import {
   createProvider,
   defaultGatewayName,
@@ -10,7 +16,6 @@ import {
   mergeSettings,
   type ProviderSettings,
   Gateway,
-  GatewayDb,
   gantryPaths,
   isRepositoryWithCommit,
   loadBindings,
@@ -21,10 +26,14 @@ import {
   saveSession,
   startLocalApi,
   type GatewaySession,
+  type StopRequest,
 } from '@gantry/gateway';
 import { withApiKey } from '../api-key.ts';
 import { HubClient } from '../client.ts';
 import { liveStatus } from '../daemon.ts';
+import { daemonMode, setupDaemonLog } from '../daemon-log.ts';
+import { writeDaemonRecord, type DaemonSettings } from '../daemon-record.ts';
+import { startDetached } from './gateway-daemon.ts';
 import type { HubOptions } from '../credentials.ts';
 import { folders, savedRoot, sharingWarnings } from '../gateway-folders.ts';
 import { connectSettings, hasConnectFlags, type ConnectFlags } from '../gateway-settings.ts';
@@ -38,6 +47,7 @@ interface StartFlags {
   port?: string;
   concurrency?: string;
   outboxMaxMb?: string;
+  config?: string;
   json?: boolean;
 }
 
@@ -141,7 +151,7 @@ async function warnIfUnavailable(
 // ---- start / run --------------------------------------------------------------------------------
 
 export async function start(
-  given: StartFlags & { serverUrl?: string; apiKey?: string; apiKeyFile?: string },
+  given: StartFlags & { serverUrl?: string; apiKey?: string; apiKeyFile?: string; detach?: boolean },
 ): Promise<void> {
   const flags = await withApiKey(given);
   const saved = loadSession(gantryPaths().sessionFile);
@@ -154,7 +164,20 @@ export async function start(
   // Overrides re-register; --provider-arg stays an argument of this run, not of the saved session.
   const overrides = { serverUrl: flags.serverUrl, apiKey: flags.apiKey };
   const session = flags.serverUrl || flags.apiKey ? await connectWith(overrides, saved) : saved;
+  if (flags.detach) return startDetached(daemonSettings(flags), flags.json);
   await serve(session, flags);
+}
+
+/** The settings a daemon is started with, recorded so `restart` and the watchdog start it alike. */
+function daemonSettings(flags: StartFlags): DaemonSettings {
+  const fromFile = connectSettings({ ...(flags.config ? { config: flags.config } : {}) });
+  return {
+    port: parsePort(flags.port, fromFile.port ?? 7421),
+    ...(flags.config ? { config: resolve(flags.config) } : {}),
+    ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+    ...(flags.outboxMaxMb ? { outboxMaxMb: flags.outboxMaxMb } : {}),
+    providerArgs: [...(flags.providerArg ?? []), ...(flags.providerOption ?? [])],
+  };
 }
 
 /**
@@ -171,7 +194,13 @@ export async function runGateway(given: ConnectFlags & StartFlags): Promise<void
 
 async function serve(session: GatewaySession, flags: StartFlags): Promise<void> {
   const paths = gantryPaths();
-  const fromFile = connectSettings({});
+  const fromFile = connectSettings({ ...(flags.config ? { config: flags.config } : {}) });
+  const mode = daemonMode();
+  delete process.env.GANTRY_DAEMON_MODE; // the daemon's own; not for what it spawns
+  const logFile = setupDaemonLog(paths, mode, {
+    ...(fromFile.logMaxMb ? { maxBytes: Math.round(fromFile.logMaxMb * 1024 * 1024) } : {}),
+    ...(fromFile.logFiles ? { files: fromFile.logFiles } : {}),
+  });
   const concurrency = Number(flags.concurrency ?? fromFile.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     throw new GantryError('invalid_request', '--concurrency must be a whole number from 1 to 256');
@@ -191,6 +220,8 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
     permissionTimeoutMs: permissionTimeoutMs(),
     log,
   });
+  let asked: (request: StopRequest) => void = () => undefined;
+  const stopAsked = new Promise<StopRequest>((resolve) => (asked = resolve));
   let api;
   try {
     for (const check of (await gateway.providerChecks()).filter((c) => !c.ok))
@@ -199,12 +230,20 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
         provider: check.provider,
         detail: check.detail,
       });
-    api = await startLocalApi(gateway, paths, parsePort(flags.port, fromFile.port ?? 7421), log);
+    api = await startLocalApi(gateway, paths, parsePort(flags.port, fromFile.port ?? 7421), log, asked);
   } catch (err) {
     gateway.close();
     throw err;
   }
   await gateway.start();
+  writeDaemonRecord(paths, {
+    pid: process.pid,
+    startedAt: gateway.startedAt.toISOString(),
+    mode,
+    logFile,
+    localApiUrl: api.url,
+    settings: daemonSettings(flags),
+  });
   const connected = await gateway.whenConnected(3000);
   if (flags.json) printJsonLine({ ...sessionView(session), localApiUrl: api.url, concurrency, connected });
   else {
@@ -212,15 +251,30 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
       `Gateway ${session.gatewayName} (${session.gatewayId}) serving ${session.agents.map((a) => a.name).join(', ')}`,
     );
     printLine(
-      `Hub ${session.serverUrl} · local API ${api.url} · up to ${concurrency} at once. Stop with Ctrl+C.`,
+      `Hub ${session.serverUrl} · local API ${api.url} · up to ${concurrency} at once. Stop with Ctrl+C or: gantry gateway stop.`,
     );
     if (!connected)
       printLine(`The hub does not answer yet; the gateway keeps trying and serves once it does.`);
   }
-  const signal = await untilSignal();
-  process.stderr.write(`gantry: ${signal}: stopping the gateway\n`);
-  await gateway.stop();
+  await untilStopped(gateway, stopAsked, log);
   await api.close();
+  log.info('the gateway has stopped');
+}
+
+/**
+ * Waits for a signal (SIGTERM, SIGINT: stop runs and hand them back) or a `gateway stop` request
+ * (`--drain`: let running work finish and deliver its results first), then stops the gateway.
+ */
+async function untilStopped(gateway: Gateway, asked: Promise<StopRequest>, log: Logger): Promise<void> {
+  const signalled = untilSignal().then((signal) => ({ mode: 'stop' as const, signal }));
+  const request = await Promise.race([signalled, asked]);
+  if ('signal' in request) process.stderr.write(`gantry: ${request.signal}: stopping the gateway\n`);
+  else log.info(`asked to ${request.mode}`, { timeoutMs: request.timeoutMs });
+  if (request.mode === 'drain') {
+    const drained = await Promise.race([gateway.drain(request.timeoutMs), signalled.then(() => false)]);
+    if (!drained) log.warn('the drain did not finish: stopping the work that is left and handing it back');
+  }
+  await gateway.stop();
 }
 
 /** How long an `ask` permission request waits for a user: GANTRY_PERMISSION_TIMEOUT_MS (default 10 min). */
@@ -324,85 +378,6 @@ export async function bind(
     printLine(
       `Bound ${agent.name} to ${provider} in ${workdir}${notes.length ? ` (${notes.join('; ')})` : ''}`,
     );
-  }
-}
-
-// ---- status -------------------------------------------------------------------------------------
-
-export async function status(flags: { json?: boolean }): Promise<void> {
-  const paths = gantryPaths();
-  const session = loadSession(paths.sessionFile);
-  const live = await liveStatus(paths);
-  const view = {
-    running: live !== undefined,
-    connected: live?.connected === true,
-    serverUrl: session?.serverUrl ?? null,
-    gateway: session ? { id: session.gatewayId, name: session.gatewayName } : null,
-    localApiUrl: live?.localApiUrl ?? null,
-    agents: session
-      ? (live?.agents ?? session.agents.map((a) => ({ id: a.id, name: a.name, provider: session.provider })))
-      : [],
-    providers: live?.providers ?? (session ? await localChecks(paths, session) : []),
-    runningAttempts: live?.running ?? [],
-    outboxDepth: live?.outboxDepth ?? (existsSync(paths.gatewayDb) ? outboxDepth(paths.gatewayDb) : 0),
-    lastContactAt: live?.lastContactAt ?? null,
-    refused: live?.refused ?? null,
-    pending: live?.pending ?? null,
-    warnings: session ? sharingWarnings(session) : [],
-  };
-  if (flags.json) return printJson(view);
-  if (!session) {
-    printLine(
-      'No gateway on this machine yet: run `gantry gateway run --server-url URL --provider P --api-key KEY`.',
-    );
-    return;
-  }
-  printLine(`Gateway     ${session.gatewayName} (${session.gatewayId})`);
-  printLine(`Hub         ${session.serverUrl}`);
-  printLine(
-    `Daemon      ${view.running ? `running, ${connection(view)} (local API ${view.localApiUrl})` : 'not running'}`,
-  );
-  printLine(`Agents      ${view.agents.map((a) => `${a.name} (${a.provider})`).join(', ')}`);
-  for (const check of view.providers) {
-    const state = check.ok ? `available${check.version ? `, ${check.version}` : ''}` : 'UNAVAILABLE';
-    printLine(`Provider    ${check.agent}: ${check.provider} ${state} (${check.detail})`);
-  }
-  printLine(
-    `Running     ${view.runningAttempts.length === 0 ? 'nothing' : view.runningAttempts.map((r) => `${r.assignmentId}#${r.attempt} ${r.agent} ${r.state}`).join(', ')}`,
-  );
-  printLine(`Outbox      ${view.outboxDepth} frame(s) waiting for the hub`);
-  for (const warning of view.warnings) printLine(`Warning     ${warning}`);
-}
-
-function connection(view: { connected: boolean; refused: string | null; pending: string | null }): string {
-  if (view.connected) return view.pending ? `connected; ${view.pending}` : 'connected';
-  if (view.pending) return `WAITING for approval: ${view.pending}`;
-  return view.refused
-    ? `REFUSED by the hub (${view.refused}); it does not retry`
-    : 'NOT connected (retrying)';
-}
-
-/** Provider checks when no daemon runs: the same checks it would make, from the saved bindings. */
-async function localChecks(paths: ReturnType<typeof gantryPaths>, session: GatewaySession) {
-  const bindings = loadBindings(paths.bindingsFile);
-  return Promise.all(
-    session.agents.map(async (agent) => {
-      const bound = bindings[agent.id];
-      const provider = bound?.provider ?? agent.provider ?? session.provider;
-      const bin = bound?.providerBin ?? agent.providerBin ?? session.providerBin;
-      const settings = bound?.settings ?? agent.settings ?? session.settings;
-      const check = await createProvider(provider, { ...(bin ? { bin } : {}), settings }).check();
-      return { agent: agent.name, agentId: agent.id, provider, ...check };
-    }),
-  );
-}
-
-function outboxDepth(path: string): number {
-  const db = new GatewayDb(path);
-  try {
-    return db.outboxDepth();
-  } finally {
-    db.close();
   }
 }
 

@@ -21,6 +21,12 @@ export interface GantryPaths {
   runDir: string;
   /** Git worktrees of `--isolation worktree` runs: a folder per repository, in it one per assignment. */
   worktreeDir: string;
+  /** The running daemon's pid (the one-daemon lock). */
+  pidFile: string;
+  /** How the daemon was last started (settings, pid, log), so `restart` and the watchdog reuse it. */
+  daemonFile: string;
+  /** The daemon's log (size-rotated: gateway.log, gateway.log.1, ...). */
+  logFile: string;
 }
 
 export function gantryPaths(env: NodeJS.ProcessEnv = process.env): GantryPaths {
@@ -47,5 +53,8 @@ export function gantryPaths(env: NodeJS.ProcessEnv = process.env): GantryPaths {
     hubDb: join(data, 'hub.db'),
     runDir: join(data, 'run'),
     worktreeDir: join(data, 'worktrees'),
+    pidFile: join(data, 'gateway.pid'),
+    daemonFile: join(data, 'daemon.json'),
+    logFile: join(data, 'logs', 'gateway.log'),
   };
 }
