@@ -1,5 +1,6 @@
 /**
- * The operations commands (issue 14): `version`, `gateway service ...` and `hub service ...`.
+ * The operations commands (issue 14): `version`, `gateway service ...`, `hub service ...`
+ * and `gateway watchdog`.
  * Options only; the code is in `commands/` and `service/`, loaded when a command runs.
  */
 import { type Command, Option } from 'commander';
@@ -10,6 +11,7 @@ type Action = (loader: Loader, fn: string) => (...args: unknown[]) => Promise<vo
 const load = {
   version: () => import('./commands/version.ts'),
   service: () => import('./commands/service.ts'),
+  watchdog: () => import('./commands/watchdog.ts'),
 } satisfies Record<string, Loader>;
 
 export function operationsCommands(
@@ -34,6 +36,19 @@ export function operationsCommands(
       .option('--port <port>', 'port the hub listens on (default 7420)')
       .option('--data-dir <dir>', 'where the hub keeps its files'),
   );
+
+  gatewaySettings(parents.gateway.command('watchdog'))
+    .description(
+      "check the gateway's /api/health and restart it when it is dead, not answering or hung (what the service's timer runs)",
+    )
+    .option('--once', 'one check (and at most one restart), then exit: 0 healthy or revived, 1 not')
+    .option('--interval <duration>', 'without --once: time between checks (default 60s)')
+    .option(
+      '--timeout <duration>',
+      'how long /api/health may take before the gateway counts as hung (default 5s)',
+    )
+    .option('--json', 'one JSON object per check')
+    .action(action(load.watchdog, 'watchdog'));
 }
 
 function serviceCommands(

@@ -22,7 +22,11 @@ export function launchdPlist(target: ServiceTarget, label: string): string {
   const entries: Record<string, PlistValue> = {
     Label: label,
     ProgramArguments: [...target.command, ...command, ...target.args],
-    EnvironmentVariables: { ...target.environment, GANTRY_SERVICE_MANAGER: managerName(target) },
+    EnvironmentVariables: {
+      ...target.environment,
+      GANTRY_SERVICE_MANAGER: managerName(target),
+      GANTRY_DAEMON_MODE: 'service',
+    },
     WorkingDirectory: target.user.home,
     ...(target.system ? { UserName: target.user.name } : {}),
     StandardOutPath: join(logs, `${name}.launchd.log`),

@@ -38,6 +38,8 @@ export function systemdUnits(target: ServiceTarget): Record<string, string> {
         ...common,
         'Restart=on-failure',
         'RestartSec=5s',
+        // Exit 2 is a usage error (no session yet, a bad flag): starting again would not help.
+        'RestartPreventExitStatus=2',
         // The daemon alone is signalled: runs are detached from it and it decides what becomes of them.
         'KillMode=process',
         'KillSignal=SIGTERM',
@@ -70,6 +72,8 @@ function serviceLines(target: ServiceTarget): string[] {
   const environment = {
     ...target.environment,
     GANTRY_SERVICE_MANAGER: managerName(target),
+    // The daemon runs as a service: it leaves its log to the manager and `gateway restart` to the service.
+    GANTRY_DAEMON_MODE: 'service',
   };
   return [
     ...(target.system ? [`User=${target.user.name}`] : []),
