@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { taskIntents, taskPriorities, taskStatuses, version } from '@gantry/protocol';
+import { operationsCommands } from './operations-program.ts';
 import { exitCodes, reportError } from './output.ts';
 import { hideSecretArguments } from './process-list.ts';
 import { collect, providerOptions } from './provider-options.ts';
@@ -623,6 +624,7 @@ function buildProgram(): Command {
     .option('--json', 'JSON output')
     .action(action(load.channel, 'setup'));
 
+  operationsCommands(program, { gateway, hub }, action);
   return program;
 }
 
