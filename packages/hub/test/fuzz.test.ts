@@ -1218,7 +1218,11 @@ describe('after the fuzzing', () => {
 
       const ref = { assignmentId: id, attempt: 1 };
       expect(await next('claimed', { t: 'accept', ...ref })).toEqual({ t: 'claimed', ...ref });
-      expect(await next('start', { t: 'starting', ...ref })).toEqual({ t: 'start', ...ref });
+      expect(await next('start', { t: 'starting', ...ref })).toEqual({
+        t: 'start',
+        ...ref,
+        runToken: expect.stringMatching(/^gnt_r_/),
+      });
       peer.send(JSON.stringify({ t: 'running', ...ref }));
       const result = { status: 'succeeded', output: 'yes', exitCode: 0, lastSeq: 0 };
       expect(await next('result_ack', { t: 'result', ...ref, ...result })).toEqual({

@@ -125,7 +125,11 @@ const ref = (offer: Offer) => ({ assignmentId: offer.id, attempt: offer.attempt 
 /** Takes an offer through accept and start, as a gateway that runs it would. */
 async function startOffer(gw: FakeGateway, offer: Offer): Promise<void> {
   expect(await gw.ask({ t: 'accept', ...ref(offer) }, 'claimed')).toEqual({ t: 'claimed', ...ref(offer) });
-  expect(await gw.ask({ t: 'starting', ...ref(offer) }, 'start')).toEqual({ t: 'start', ...ref(offer) });
+  expect(await gw.ask({ t: 'starting', ...ref(offer) }, 'start')).toEqual({
+    t: 'start',
+    ...ref(offer),
+    runToken: expect.stringMatching(/^gnt_r_/),
+  });
 }
 
 /** A run event as a provider would emit it. */

@@ -123,7 +123,11 @@ describe('a stale answer after a re-offer', () => {
     gw.send({ t: 'accept', ...answer(second) });
     gw.send({ t: 'starting', ...answer(second) });
     expect(await gw.next('claimed')).toEqual({ t: 'claimed', ...answer(second) });
-    expect(await gw.next('start')).toEqual({ t: 'start', ...answer(second) });
+    expect(await gw.next('start')).toEqual({
+      t: 'start',
+      ...answer(second),
+      runToken: expect.stringMatching(/^gnt_r_/),
+    });
     gw.send({ t: 'running', ...ref(second) });
     await waitForState(created.id, 'running');
     await sleep(300);
