@@ -117,7 +117,7 @@ export function gatewaySpec(program: Command): void {
   const gateways = program.command('gateways').description('gateways of the workspace (hub side)');
   withJson(
     hubOptions(gateways.command('list')).description('list gateways with their agents and last contact'),
-  ).action(action(load.gateway, 'listGateways'));
+  ).action(action(load.devices, 'listGateways'));
   withJson(
     hubOptions(gateways.command('show <id>')).description(
       'a gateway: device fingerprint, approval state, last seen, agents with their bindings',
