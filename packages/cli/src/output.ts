@@ -2,7 +2,7 @@
  * How the CLI speaks: JSON for machines with `--json`, text for people, and for errors a clear
  * line and an exit code, never a stack trace (unless GANTRY_DEBUG is set).
  */
-import { GantryError, type ErrorCode } from '@gantry/protocol';
+import { GantryError, type ErrorCode } from '@gantry/protocol/core';
 
 export const exitCodes = {
   ok: 0,

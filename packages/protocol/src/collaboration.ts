@@ -3,6 +3,7 @@
  * activity log every change emits.
  */
 import { z } from 'zod';
+import { taskIntents, taskPriorities, taskStatuses } from './task-vocabulary.ts';
 
 /** Who wrote or is addressed: a user or an agent of the workspace. */
 export const partySchema = z.object({
@@ -85,9 +86,7 @@ export const readAllSchema = z.object({ marked: z.number().int() });
 
 // ---- tasks -------------------------------------------------------------------------------------
 
-export const taskStatuses = ['open', 'in_progress', 'blocked', 'done', 'cancelled'] as const;
-export const taskPriorities = ['low', 'medium', 'high', 'urgent'] as const;
-export const taskIntents = ['general', 'review', 'implement', 'qa', 'status', 'incident'] as const;
+// The task statuses, priorities and intents are in task-vocabulary.ts (no zod: the CLI's options list them).
 
 export const taskSchema = z.object({
   id: z.string(),

@@ -1,11 +1,34 @@
-/** `gantry gateways show ID` (device, trust and bindings as the hub sees them) and `gantry audit list`. */
+/** `gantry gateways list|show ID` (device, trust and bindings as the hub sees them) and `gantry audit list`. */
 import { z } from 'zod';
-import { auditEntrySchema, gatewayDetailSchema } from '@gantry/protocol';
+import { auditEntrySchema, gatewayDetailSchema, gatewaySchema, type Gateway } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { printJson, printLine, table } from '../output.ts';
 
 type Json = { json?: boolean };
+
+export async function listGateways(flags: HubOptions & Json): Promise<void> {
+  const gateways: Gateway[] = await HubClient.from(flags).request(
+    'GET',
+    '/v1/gateways',
+    z.array(gatewaySchema),
+  );
+  if (flags.json) return printJson(gateways);
+  if (gateways.length === 0) return printLine('No gateways yet.');
+  printLine(
+    table([
+      ['ID', 'NAME', 'STATE', 'AGENTS', 'RUNNING', 'LAST CONTACT'],
+      ...gateways.map((g) => [
+        g.id,
+        g.name,
+        g.connected ? 'connected' : 'offline',
+        g.agents.map((a) => a.name).join(',') || '-',
+        String(g.runningAttempts),
+        g.lastSeenAt ?? 'never',
+      ]),
+    ]),
+  );
+}
 
 export async function showGateway(id: string, options: HubOptions & Json): Promise<void> {
   const g = await HubClient.from(options).request(

@@ -1,14 +1,7 @@
-/** `gantry gateway connect|start|run|bind|status` and `gantry gateways list`. */
+/** `gantry gateway connect|start|run|bind` (`status`: gateway-status.ts; `gateways list`: devices.ts). */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from 'zod';
-import {
-  createLogger,
-  GantryError,
-  gatewaySchema,
-  type Gateway as GatewayView,
-  type Logger,
-} from '@gantry/protocol';
+import { createLogger, GantryError, type Logger } from '@gantry/protocol';
 import {
   createProvider,
   defaultGatewayName,
@@ -29,17 +22,15 @@ import {
   type StopRequest,
 } from '@gantry/gateway';
 import { withApiKey } from '../api-key.ts';
-import { HubClient } from '../client.ts';
 import { liveStatus } from '../daemon.ts';
 import { daemonMode, setupDaemonLog } from '../daemon-log.ts';
 import { writeDaemonRecord, type DaemonSettings } from '../daemon-record.ts';
 import { startDetached } from './gateway-daemon.ts';
-import type { HubOptions } from '../credentials.ts';
 import { folders, savedRoot, sharingWarnings } from '../gateway-folders.ts';
 import { connectSettings, hasConnectFlags, type ConnectFlags } from '../gateway-settings.ts';
 import { binFromFlags, rejectMixedBins, settingsFromFlags, type ProviderFlags } from '../provider-flags.ts';
 import { parsePort, untilSignal } from '../lifecycle.ts';
-import { ExitError, exitCodes, printJson, printJsonLine, printLine, table } from '../output.ts';
+import { ExitError, exitCodes, printJson, printJsonLine, printLine } from '../output.ts';
 
 interface StartFlags {
   providerArg?: string[];
@@ -379,29 +370,4 @@ export async function bind(
       `Bound ${agent.name} to ${provider} in ${workdir}${notes.length ? ` (${notes.join('; ')})` : ''}`,
     );
   }
-}
-
-// ---- gateways list (hub side) -------------------------------------------------------------------
-
-export async function listGateways(flags: HubOptions & { json?: boolean }): Promise<void> {
-  const gateways: GatewayView[] = await HubClient.from(flags).request(
-    'GET',
-    '/v1/gateways',
-    z.array(gatewaySchema),
-  );
-  if (flags.json) return printJson(gateways);
-  if (gateways.length === 0) return printLine('No gateways yet.');
-  printLine(
-    table([
-      ['ID', 'NAME', 'STATE', 'AGENTS', 'RUNNING', 'LAST CONTACT'],
-      ...gateways.map((g) => [
-        g.id,
-        g.name,
-        g.connected ? 'connected' : 'offline',
-        g.agents.map((a) => a.name).join(',') || '-',
-        String(g.runningAttempts),
-        g.lastSeenAt ?? 'never',
-      ]),
-    ]),
-  );
 }

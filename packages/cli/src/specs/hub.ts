@@ -1,0 +1,63 @@
+/** `up`, `hub start` and `dashboard`: running a hub, and signing in to its dashboard. */
+import type { Command } from 'commander';
+import { action, hubOptions, withJson, webOptions } from './options.ts';
+
+const load = {
+  dashboard: () => import('../commands/dashboard.ts'),
+  hub: () => import('../commands/hub.ts'),
+  up: () => import('../commands/up.ts'),
+};
+
+export function hubSpec(program: Command): void {
+  withJson(
+    webOptions(program.command('up'))
+      .description('start a local hub, a gateway on this machine and an `echo` agent, and log this CLI in')
+      .option('--port <port>', 'hub port', '7420')
+      .option('--gateway-port <port>', "gateway's local API port", '7421')
+      .option('--data-dir <dir>', 'where the hub keeps its database and owner token'),
+    'print the addresses as JSON once ready',
+  ).action(action(load.up, 'up'));
+
+  const hub = program.command('hub').description('run a hub');
+  withJson(
+    webOptions(hub.command('start'))
+      .description('run a hub in the foreground')
+      .option('--host <host>', 'address to listen on', '127.0.0.1')
+      .option('--port <port>', 'port to listen on', '7420')
+      .option(
+        '--db <db>',
+        'SQLite file or postgres:// URL (default: GANTRY_DATABASE_URL, then hub.db in the data folder)',
+      )
+      .option('--data-dir <dir>', 'where the hub keeps its files')
+      .option('--lease-ms <ms>', 'lease of a claimed attempt (GANTRY_LEASE_MS)')
+      .option('--heartbeat-ms <ms>', 'gateway heartbeat interval (GANTRY_HEARTBEAT_MS)')
+      .option('--grace-ms <ms>', 'how long a lost gateway may take to come back (GANTRY_GRACE_MS)')
+      .option(
+        '--queue-ttl-ms <ms>',
+        'queued work no gateway picks up in this time expires (GANTRY_QUEUE_TTL_MS)',
+      )
+      .option(
+        '--mention-hop-limit <n>',
+        'agent replies in a row after which a mention runs nothing (GANTRY_MENTION_HOP_LIMIT, default 8)',
+      )
+      .option(
+        '--max-pending-handshakes <n>',
+        'gateway sockets that have not finished hello, in total (GANTRY_MAX_PENDING_HANDSHAKES, default 1024)',
+      )
+      .option(
+        '--max-pending-handshakes-per-address <n>',
+        'the same from one address (GANTRY_MAX_PENDING_HANDSHAKES_PER_ADDRESS, default 64)',
+      )
+      .option(
+        '--require-approval',
+        'every new gateway device waits for an owner or admin, even the first for an agent (GANTRY_REQUIRE_APPROVAL=1)',
+      ),
+    'print the address and first-start token as JSON once ready',
+  ).action(action(load.hub, 'hubStart'));
+
+  withJson(
+    hubOptions(program.command('dashboard'))
+      .description('print a one-time sign-in link to the dashboard (valid 60 s) and open it in a browser')
+      .option('--no-open', 'only print the link'),
+  ).action(action(load.dashboard, 'dashboard'));
+}

@@ -1,0 +1,44 @@
+/** `send`, `inbox` and `messages`: the mailbox. */
+import type { Command } from 'commander';
+import { collect } from '../provider-options.ts';
+import { action, hubOptions, withJson } from './options.ts';
+
+const load = {
+  messages: () => import('../commands/messages.ts'),
+};
+
+export function messagesSpec(program: Command): void {
+  withJson(
+    hubOptions(program.command('send <text>'))
+      .description('post a message as yourself; @name mentions an agent or user')
+      .option('--to <agent>', 'address an agent or user besides the @mentions (repeatable)', collect)
+      .option('--parent <id>', 'reply in the thread of this message')
+      .option('--file <path>', 'attach a file (uploaded to the workspace context)')
+      .option(
+        '--wait [duration]',
+        'wait for the first reply from an addressed agent (default 5m; exit 124 if none)',
+      ),
+    'JSON output: { message, reply }',
+  ).action(action(load.messages, 'send'));
+  withJson(
+    hubOptions(program.command('inbox'))
+      .description('your unread messages')
+      .option('--wait <duration>', 'wait for mail no inbox call has handed you yet (exit 0 with none)')
+      .option('--mark-read', 'mark the returned messages read'),
+    'JSON output: { messages, timedOut }',
+  ).action(action(load.messages, 'inbox'));
+  const messages = program.command('messages').description('messages to and from you');
+  withJson(
+    hubOptions(messages.command('list'))
+      .description('messages addressed to you or written by you, oldest first')
+      .option('--unread', 'only your unread ones')
+      .option('--mark-read', 'mark the listed messages read')
+      .option('--thread <id>', 'the whole thread of this message')
+      .option('--limit <n>', 'the newest N (default 50)'),
+  ).action(action(load.messages, 'list'));
+  withJson(
+    hubOptions(messages.command('read [id]'))
+      .description('mark a message (or --all) read')
+      .option('--all', 'mark all your unread messages read'),
+  ).action(action(load.messages, 'read'));
+}

@@ -1,0 +1,70 @@
+/** `assign`, `assignments` and `approvals`: work for agents and the decisions it waits for. */
+import type { Command } from 'commander';
+import { action, hubOptions, withJson } from './options.ts';
+
+const load = {
+  approvals: () => import('../commands/approvals.ts'),
+  assign: () => import('../commands/assign.ts'),
+  assignments: () => import('../commands/assignments.ts'),
+};
+
+export function workSpec(program: Command): void {
+  withJson(
+    hubOptions(program.command('assign <agent> <prompt>'))
+      .description('give an agent work')
+      .option('--session <key>', 'conversation key (default: "default")')
+      .option('--continue', "continue the agent's conversation for the session key")
+      .option(
+        '--resume-fallback <fail|new>',
+        'when --continue cannot resume the provider session: fail (default) or start a new one',
+      )
+      .option('--timeout <duration>', 'run timeout, e.g. 30s, 10m, 2h (default 60m)')
+      .option('--retries <n>', 'extra attempts if the gateway is lost mid-run', '0')
+      .option('--wait [duration]', 'wait for the end (at most DURATION; exit 124 if it runs longer)')
+      .option('--follow', 'stream events until the end'),
+  ).action(action(load.assign, 'assign'));
+
+  const assignments = program.command('assignments').description('assignments of the workspace');
+  withJson(
+    hubOptions(assignments.command('list'))
+      .description('list assignments, newest first')
+      .option('--agent <agent>', 'only this agent (id or name)')
+      .option('--state <state>', 'only this state')
+      .option('--chain <id>', 'only the runs of this chain (see `gantry chains show`)')
+      .option('--limit <n>', 'at most N', '50'),
+  ).action(action(load.assignments, 'list'));
+  withJson(hubOptions(assignments.command('show <id>')).description('show one assignment')).action(
+    action(load.assignments, 'show'),
+  );
+  withJson(
+    hubOptions(assignments.command('events <id>'))
+      .description("an assignment's events")
+      .option('--follow', 'keep following until the assignment ends'),
+    'JSON output (an array; with --follow one object per line)',
+  ).action(action(load.assignments, 'events'));
+  withJson(
+    hubOptions(assignments.command('cancel <id>')).description(
+      'cancel an assignment (a running one stops its whole process group)',
+    ),
+  ).action(action(load.assignments, 'cancel'));
+
+  const approvals = program
+    .command('approvals')
+    .description("decisions the workspace's users make, e.g. a tool permission");
+  withJson(
+    hubOptions(approvals.command('list'))
+      .description('approvals, newest first')
+      .option('--status <status>', 'only this status: pending, approved, denied or expired')
+      .option('--limit <n>', 'at most N', '50'),
+  ).action(action(load.approvals, 'list'));
+  withJson(
+    hubOptions(approvals.command('approve <id>')).description(
+      'approve a pending approval (the waiting agent goes on)',
+    ),
+  ).action(action(load.approvals, 'approve'));
+  withJson(
+    hubOptions(approvals.command('deny <id>')).description(
+      'deny a pending approval (the waiting agent is told)',
+    ),
+  ).action(action(load.approvals, 'deny'));
+}
