@@ -17,6 +17,7 @@ const load = {
   auth: () => import('./commands/auth.ts'),
   agents: () => import('./commands/agents.ts'),
   templates: () => import('./commands/templates.ts'),
+  stop: () => import('./commands/stop.ts'),
   assign: () => import('./commands/assign.ts'),
   assignments: () => import('./commands/assignments.ts'),
   gateway: () => import('./commands/gateway.ts'),
@@ -263,10 +264,26 @@ function buildProgram(): Command {
     .option('--follow', 'keep following until the assignment ends')
     .option('--json', 'JSON output (an array; with --follow one object per line)')
     .action(action(load.assignments, 'events'));
-  hubCommand(assignments.command('cancel <id>'))
-    .description('cancel an assignment (a running one stops its whole process group)')
+  hubCommand(assignments.command('cancel [id]'))
+    .description(
+      'cancel an assignment (a running one stops its whole process group), or with --agent --all many',
+    )
+    .option('--agent <name>', 'with --all: every assignment of this agent not ended yet (owner, admin)')
+    .option('--all', 'with --agent: all of them')
     .option('--json', 'JSON output')
     .action(action(load.assignments, 'cancel'));
+  hubCommand(program.command('stop'))
+    .description(
+      'with --all, the emergency brake: pause every agent, cancel everything queued or running (owner, admin)',
+    )
+    .option('--all', 'everything in the workspace')
+    .option('--json', 'JSON output')
+    .action(action(load.stop, 'stop'));
+  hubCommand(program.command('resume'))
+    .description('with --all: resume the agents `stop --all` paused (owner, admin)')
+    .option('--all', 'every agent `stop --all` paused')
+    .option('--json', 'JSON output')
+    .action(action(load.stop, 'resume'));
 
   hubCommand(program.command('send <text>'))
     .description('post a message as yourself; @name mentions an agent or user')

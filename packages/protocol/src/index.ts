@@ -18,3 +18,4 @@ export * from './devices.ts';
 export * from './web.ts';
 export * from './activity-entries.ts';
 export * from './activity-filter.ts';
+export * from './stopping.ts';

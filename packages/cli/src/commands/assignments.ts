@@ -9,7 +9,7 @@ import {
 } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
-import { printJson, printJsonArray, printLine, table } from '../output.ts';
+import { ExitError, exitCodes, printJson, printJsonArray, printLine, table } from '../output.ts';
 import { assignmentBlock, elapsed, eventLine } from '../render.ts';
 import { awaitEnd } from './assign.ts';
 
@@ -86,7 +86,15 @@ async function* eventPages(client: HubClient, path: string): AsyncGenerator<Assi
   }
 }
 
-export async function cancel(id: string, options: HubOptions & Json): Promise<void> {
+export async function cancel(
+  id: string | undefined,
+  options: HubOptions & Json & { agent?: string; all?: boolean },
+): Promise<void> {
+  if (id === undefined || options.agent !== undefined || options.all) {
+    if (id !== undefined || !options.agent || !options.all)
+      throw new ExitError(exitCodes.usage, 'give an assignment ID, or --agent NAME --all (not both)');
+    return (await import('./stop.ts')).cancelAll(options.agent, options);
+  }
   const a = await HubClient.from(options).request(
     'POST',
     `/v1/assignments/${encodeURIComponent(id)}/cancel`,

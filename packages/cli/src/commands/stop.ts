@@ -1,0 +1,59 @@
+/**
+ * Stopping many things at once: `gantry assignments cancel --agent NAME --all`, and the workspace's
+ * emergency brake `gantry stop --all` with its release `gantry resume --all` (owners and admins).
+ */
+import { cancelManyResultSchema, resumeAllResultSchema, stopAllResultSchema } from '@gantry/protocol';
+import { HubClient } from '../client.ts';
+import type { HubOptions } from '../credentials.ts';
+import { ExitError, exitCodes, printJson, printLine } from '../output.ts';
+
+type Json = { json?: boolean };
+
+export async function cancelAll(agent: string, options: HubOptions & Json): Promise<void> {
+  const result = await HubClient.from(options).request(
+    'POST',
+    '/v1/assignments/cancel',
+    cancelManyResultSchema,
+    {
+      agent,
+      all: true,
+    },
+  );
+  if (options.json) return printJson(result);
+  printLine(
+    result.cancelled.length === 0
+      ? `${agent} had nothing queued or running`
+      : `cancelled ${result.cancelled.length} assignment(s) of ${agent}: ${result.cancelled.join(', ')}`,
+  );
+}
+
+export async function stop(options: HubOptions & Json & { all?: boolean }): Promise<void> {
+  requireAll(options.all, 'stop', 'gantry agents pause NAME; one run: gantry assignments cancel ID');
+  const result = await HubClient.from(options).request('POST', '/v1/stop', stopAllResultSchema, {
+    all: true,
+  });
+  if (options.json) return printJson(result);
+  const names = result.paused.map((a) => a.name).join(', ');
+  printLine(`Paused ${result.paused.length} agent(s)${names ? `: ${names}` : ''}`);
+  printLine(
+    `Cancelled ${result.cancelled.length} assignment(s): ${result.queued} queued, ${result.running} running (their gateways stop them)`,
+  );
+  printLine('Undo with: gantry resume --all');
+}
+
+export async function resume(options: HubOptions & Json & { all?: boolean }): Promise<void> {
+  requireAll(options.all, 'resume', 'gantry agents resume NAME');
+  const result = await HubClient.from(options).request('POST', '/v1/resume', resumeAllResultSchema, {
+    all: true,
+  });
+  if (options.json) return printJson(result);
+  printLine(
+    result.resumed.length === 0
+      ? 'Nothing to resume: no agent is paused by `gantry stop --all`'
+      : `Resumed ${result.resumed.length} agent(s): ${result.resumed.map((a) => a.name).join(', ')}`,
+  );
+}
+
+function requireAll(all: boolean | undefined, command: string, one: string): void {
+  if (!all) throw new ExitError(exitCodes.usage, `${command} needs --all (for one agent: ${one})`);
+}
