@@ -109,4 +109,27 @@ describe('stop --all and resume --all', () => {
     const usage = await box.run(['assignments', 'cancel', '--agent', 'already']);
     expect(usage.code).toBe(2);
   }, 60_000);
+
+  it('assignments cancel --chain ID: the person who started the chain may, another member may not', async () => {
+    const mia = await box.json<{ token: string }>(['users', 'add', 'mo', '--role', 'member']);
+    const max = await box.json<{ token: string }>(['users', 'add', 'max', '--role', 'member']);
+    // A person's assignment is the root of its own chain.
+    const root = await box.json<Assignment>(['assign', 'already', 'a chain of mine'], {
+      GANTRY_TOKEN: mia.token,
+    });
+    expect(root.chainId).toBe(root.id);
+    const other = await box.run(['assignments', 'cancel', '--chain', root.chainId], {
+      GANTRY_TOKEN: max.token,
+    });
+    expect(other.code).toBe(4);
+    expect(other.stderr).toContain(`stop chain ${root.chainId}, which someone else started`);
+    const mine = await box.run(['assignments', 'cancel', '--chain', root.chainId], {
+      GANTRY_TOKEN: mia.token,
+    });
+    expect(mine.code, mine.stderr).toBe(0);
+    expect(mine.stdout).toContain(`cancelled 1 assignment(s) of chain ${root.chainId}: ${root.id}`);
+    expect((await show(root.id)).state).toBe('cancelled');
+    const none = await box.run(['assignments', 'cancel', '--chain', 'nope']);
+    expect(none.code).toBe(3);
+  }, 60_000);
 });

@@ -270,6 +270,7 @@ function buildProgram(): Command {
     )
     .option('--agent <name>', 'with --all: every assignment of this agent not ended yet (owner, admin)')
     .option('--all', 'with --agent: all of them')
+    .option('--chain <id>', 'every assignment of this chain not ended yet (owner, admin, or who started it)')
     .option('--json', 'JSON output')
     .action(action(load.assignments, 'cancel'));
   hubCommand(program.command('stop'))

@@ -5,11 +5,19 @@
 import { z } from 'zod';
 import { agentRefSchema } from './assignment.ts';
 
-/** `POST /v1/assignments/cancel`: every assignment of the agent not ended yet. */
-export const cancelManySchema = z.strictObject({
-  agent: z.string().min(1).max(200),
-  all: z.literal(true),
-});
+/**
+ * `POST /v1/assignments/cancel`: every assignment not ended yet of the agent (`{agent, all: true}`)
+ * or of the chain (`{chain}`).
+ */
+export const cancelManySchema = z
+  .strictObject({
+    agent: z.string().min(1).max(200).optional(),
+    all: z.literal(true).optional(),
+    chain: z.string().min(1).max(64).optional(),
+  })
+  .refine((b) => (b.chain !== undefined) !== (b.agent !== undefined && b.all === true), {
+    message: 'give {"agent": NAME, "all": true} or {"chain": ID}',
+  });
 export type CancelMany = z.infer<typeof cancelManySchema>;
 
 export const cancelManyResultSchema = z.object({

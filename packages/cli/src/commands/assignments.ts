@@ -88,12 +88,18 @@ async function* eventPages(client: HubClient, path: string): AsyncGenerator<Assi
 
 export async function cancel(
   id: string | undefined,
-  options: HubOptions & Json & { agent?: string; all?: boolean },
+  options: HubOptions & Json & { agent?: string; all?: boolean; chain?: string },
 ): Promise<void> {
-  if (id === undefined || options.agent !== undefined || options.all) {
-    if (id !== undefined || !options.agent || !options.all)
-      throw new ExitError(exitCodes.usage, 'give an assignment ID, or --agent NAME --all (not both)');
-    return (await import('./stop.ts')).cancelAll(options.agent, options);
+  const many = [options.agent !== undefined || options.all, options.chain !== undefined];
+  if (id === undefined || many.some(Boolean)) {
+    const ways = [id !== undefined, ...many].filter(Boolean).length;
+    if (ways !== 1 || (many[0] && !(options.agent && options.all)))
+      throw new ExitError(exitCodes.usage, 'give one of: an assignment ID, --agent NAME --all, --chain ID');
+    const { cancelMany } = await import('./stop.ts');
+    return cancelMany(
+      options.chain ? { chain: options.chain } : { agent: options.agent as string, all: true },
+      options,
+    );
   }
   const a = await HubClient.from(options).request(
     'POST',

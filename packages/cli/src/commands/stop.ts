@@ -1,29 +1,33 @@
 /**
- * Stopping many things at once: `gantry assignments cancel --agent NAME --all`, and the workspace's
- * emergency brake `gantry stop --all` with its release `gantry resume --all` (owners and admins).
+ * Stopping many things at once: `gantry assignments cancel --agent NAME --all` or `--chain ID`, and
+ * the workspace's emergency brake `gantry stop --all` with its release `gantry resume --all` (owners and admins).
  */
-import { cancelManyResultSchema, resumeAllResultSchema, stopAllResultSchema } from '@gantry/protocol';
+import {
+  cancelManyResultSchema,
+  resumeAllResultSchema,
+  stopAllResultSchema,
+  type CancelMany,
+} from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { ExitError, exitCodes, printJson, printLine } from '../output.ts';
 
 type Json = { json?: boolean };
 
-export async function cancelAll(agent: string, options: HubOptions & Json): Promise<void> {
+/** `assignments cancel --agent NAME --all` or `--chain ID`. */
+export async function cancelMany(body: CancelMany, options: HubOptions & Json): Promise<void> {
   const result = await HubClient.from(options).request(
     'POST',
     '/v1/assignments/cancel',
     cancelManyResultSchema,
-    {
-      agent,
-      all: true,
-    },
+    body,
   );
   if (options.json) return printJson(result);
+  const of = body.chain ? `chain ${body.chain}` : (body.agent ?? '');
   printLine(
     result.cancelled.length === 0
-      ? `${agent} had nothing queued or running`
-      : `cancelled ${result.cancelled.length} assignment(s) of ${agent}: ${result.cancelled.join(', ')}`,
+      ? `${of} had nothing queued or running`
+      : `cancelled ${result.cancelled.length} assignment(s) of ${of}: ${result.cancelled.join(', ')}`,
   );
 }
 

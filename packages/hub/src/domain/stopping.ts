@@ -1,5 +1,6 @@
 /**
- * Stopping many things at once (issue 12). `cancelAll`: every run of one agent. `stopAll`, the
+ * Stopping many things at once (issue 12). `cancelAll`: every run of one agent; `cancelChain`:
+ * every run of a chain (its person may too). `stopAll`, the
  * workspace's emergency brake: every agent paused, everything queued or running cancelled, one
  * `workspace.stopped` entry and one summary message instead of a reply per cancelled run.
  * `resumeAll` resumes only the agents that brake paused (kept in the store, so any hub and a
@@ -43,6 +44,17 @@ export class Stopping {
     requireRole(caller, 'admin', "cancel all of an agent's assignments");
     const agent = await findAgentOrThrow(this.deps.store, caller, ref);
     const rows = await this.deps.store.assignments.unfinished(caller.workspaceId, { agentIds: [agent.id] });
+    return { cancelled: await this.cancel(caller, rows) };
+  }
+
+  /** `assignments cancel --chain ID`: owners and admins, and the person who started the chain. */
+  async cancelChain(caller: Actor, chainId: string): Promise<CancelManyResult> {
+    const chain = await this.deps.store.chains.get(chainId);
+    if (!chain || chain.workspace_id !== caller.workspaceId)
+      throw new GantryError('not_found', `no chain ${chainId}`);
+    if (!(caller.kind === 'user' && !caller.run && chain.person_id === caller.id))
+      requireRole(caller, 'admin', `stop chain ${chainId}, which someone else started`);
+    const rows = await this.deps.store.assignments.unfinished(caller.workspaceId, { chainId });
     return { cancelled: await this.cancel(caller, rows) };
   }
 

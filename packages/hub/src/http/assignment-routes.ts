@@ -64,7 +64,11 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
 
   app.post('/cancel', async (c) => {
     const input = await jsonBody(c, cancelManySchema);
-    return c.json(await ctx.stopping.cancelAll(caller(c), input.agent));
+    return c.json(
+      input.chain !== undefined
+        ? await ctx.stopping.cancelChain(caller(c), input.chain)
+        : await ctx.stopping.cancelAll(caller(c), input.agent as string),
+    );
   });
 
   app.post('/:id/cancel', async (c) => {
