@@ -217,7 +217,9 @@ function buildProgram(): Command {
     .action(action(load.agents, 'resume'));
   hubCommand(agents.command('rotate-key <name>'))
     .description('a new key for an agent, shown once; its older keys are revoked at once (owner, admin)')
-    .option('--json', 'JSON output: { agent, key, revoked }')
+    .option('--expires <duration>', 'the new key stops working after DURATION, e.g. 720h')
+    .option('--print-key', 'print the key even when the gateway serving the agent was handed it')
+    .option('--json', 'JSON output: { agent, key, expiresAt, gateways, revoked }')
     .action(action(load.agents, 'rotateKey'));
   hubCommand(agents.command('discover'))
     .description('each agent: live, queue-only or unreachable, and through what (gateway, inbox wait)')
