@@ -183,6 +183,12 @@ describe('agent templates', () => {
     await json(['agents', 'add', 'terminal', '--template', 'pass-through']);
     const passing = await json<{ test: string; reachable: boolean }>(['agents', 'test', 'terminal']);
     expect(passing).toMatchObject({ test: 'message', reachable: true });
+    // A managed agent nothing serves: exit 1 at once, and no assignment is made for it.
+    await json(['agents', 'create', 'stranded']);
+    const stranded = await run(['agents', 'test', 'stranded']);
+    expect(stranded.code).toBe(1);
+    expect(stranded.stdout).toMatch(/^stranded: unreachable \(no gateway serves it.*\); nothing was sent$/m);
+    expect(await json<unknown[]>(['assignments', 'list', '--agent', 'stranded'])).toEqual([]);
   });
 
   it('agents show: kind, template, gateways with providers, reachability', async () => {

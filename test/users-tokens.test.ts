@@ -206,12 +206,20 @@ describe('users, roles, workspaces and tokens', () => {
     const oldKey = session.agents.find((a) => a.name === 'echo')?.key ?? '';
     expect((await box.run(['whoami'], as(oldKey))).code).toBe(0);
     expect((await box.run(['agents', 'rotate-key', 'echo'], as(member))).code).toBe(4);
-    const rotated = await box.json<{ key: string; revoked: string[] }>(
-      ['agents', 'rotate-key', 'echo'],
+    // The gateway serving it holds the new key: it is not printed unless asked for.
+    const quiet = await box.run(['agents', 'rotate-key', 'echo'], as(admin));
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).not.toMatch(/gnt_a_/);
+    expect(quiet.stdout).toMatch(/^New key for echo, handed to gateway \S+, which serves it; not printed/);
+    const rotated = await box.json<{ key: string; revoked: string[]; expiresAt: string }>(
+      ['agents', 'rotate-key', 'echo', '--print-key', '--expires', '1h'],
       as(admin),
     );
     expect(rotated.key).toMatch(/^gnt_a_/);
     expect(rotated.revoked.length).toBeGreaterThan(0);
+    // Agent keys may expire.
+    expect(Date.parse(rotated.expiresAt) - Date.now()).toBeGreaterThan(3_500_000);
+    expect(Date.parse(rotated.expiresAt) - Date.now()).toBeLessThanOrEqual(3_600_000);
     expect((await box.run(['whoami'], as(oldKey))).code).toBe(4);
     const me = await box.json<{ principal: { kind: string; name: string } }>(['whoami'], as(rotated.key));
     expect(me.principal).toMatchObject({ kind: 'agent', name: 'echo' });

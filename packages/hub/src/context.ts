@@ -8,6 +8,7 @@ import type { Activity } from './domain/activity.ts';
 import type { ApprovalNotices } from './domain/approval-notices.ts';
 import type { Approvals } from './domain/approvals.ts';
 import type { Deadlocks } from './domain/deadlocks.ts';
+import type { Stopping } from './domain/stopping.ts';
 import type { Devices } from './domain/devices.ts';
 import type { ContextStore } from './domain/context-store.ts';
 import type { Handoffs } from './domain/handoffs.ts';
@@ -37,6 +38,7 @@ export interface HubContext {
   /** Gateway device keys, fingerprints and their trust per agent. */
   devices: Devices;
   deadlocks: Deadlocks;
+  stopping: Stopping;
   /** The task ledger; its changes tell the work dispatcher what to run. */
   tasks: Tasks;
   /** Context entries and file artifacts. */

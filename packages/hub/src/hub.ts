@@ -13,6 +13,7 @@ import { Dispatcher } from './dispatch/dispatcher.ts';
 import { LeaseSweeper } from './dispatch/lease-sweeper.ts';
 import { Links } from './dispatch/links.ts';
 import { Deadlocks } from './domain/deadlocks.ts';
+import { Stopping } from './domain/stopping.ts';
 import { defaultDispatchSettings, type DispatchSettings } from './dispatch/settings.ts';
 import { Activity } from './domain/activity.ts';
 import { ApprovalNotices } from './domain/approval-notices.ts';
@@ -115,6 +116,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     tasks,
     reachability,
     deadlocks,
+    stopping: new Stopping({ store, activity, assignments, messages, tasks, dispatcher }),
     handoffs: new Handoffs(store, messages, mailbox, tasks, reachability, deadlocks),
     contextEntries: new ContextStore(store, activity, contextLimits(options.contextLimits)),
     templates: new AgentTemplates(store, links, assignments, log, () => ctx.devices),

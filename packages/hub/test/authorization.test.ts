@@ -393,6 +393,15 @@ const rows: Row[] = [
         params: { name: 'list_tasks', arguments: {} },
       }),
   },
+
+  // stopping many things (issue 12): owners and admins. Last, since they stop the workspace's work.
+  {
+    route: 'POST /v1/assignments/cancel',
+    rule: 'A A F F F F',
+    req: () => post('/v1/assignments/cancel', { agent: 'alpha', all: true }),
+  },
+  { route: 'POST /v1/stop', rule: 'A A F F F F', req: () => post('/v1/stop', { all: true }) },
+  { route: 'POST /v1/resume', rule: 'A A F F F F', req: () => post('/v1/resume', { all: true }) },
 ];
 
 const decode: Record<string, Outcome> = { A: 'ok', B: 400, F: 403, N: 404, U: 401 };

@@ -393,6 +393,9 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         ids([a1, c2, a3]),
       );
       expect(await store.assignments.unfinished(s.ws.id, { agentIds: [] })).toEqual([]);
+      // A chain's: a root names its chain after itself.
+      expect(ids(await store.assignments.unfinished(s.ws.id, { chainId: a3.id }))).toEqual(ids([a3]));
+      expect(await store.assignments.unfinished(s.ws.id, { chainId: done.id })).toEqual([]);
     });
   });
 

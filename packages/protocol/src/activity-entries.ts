@@ -174,6 +174,17 @@ export const gatewayDisconnected = defineActivity('gateway.disconnected', gatewa
 export const agentPaused = defineActivity('agent.paused', z.object({ agent: agentRefSchema }));
 export const agentResumed = defineActivity('agent.resumed', z.object({ agent: agentRefSchema }));
 
+/** `gantry stop --all`: one entry for the whole brake (no `agent.paused` per agent). */
+export const workspaceStopped = defineActivity(
+  'workspace.stopped',
+  z.object({ paused: z.array(agentRefSchema), cancelled: z.array(z.string()), messageId: z.string() }),
+);
+/** `gantry resume --all`: the agents `stop --all` paused, resumed. */
+export const workspaceResumed = defineActivity(
+  'workspace.resumed',
+  z.object({ resumed: z.array(agentRefSchema) }),
+);
+
 /** A decision now waits on a person (a tool request, a device, a changed fingerprint, a folder). */
 export const approvalRequested = defineActivity(
   'approval.requested',

@@ -19,3 +19,4 @@ export * from './web.ts';
 export * from './activity-entries.ts';
 export * from './activity-filter.ts';
 export * from './task-vocabulary.ts';
+export * from './stopping.ts';

@@ -67,9 +67,23 @@ export const createTokenSchema = z.strictObject({
 });
 export const createdTokenSchema = z.object({ token: tokenSchema, secret: z.string() });
 
+/** `POST /v1/agents/:ref/rotate-key`. */
+export const rotateKeySchema = z.strictObject({
+  /** The new key's lifetime in milliseconds; none: until revoked. */
+  expiresInMs: createTokenSchema.shape.expiresInMs,
+  /** Answer the key even when a connected gateway serving the agent was handed it. */
+  printKey: z.boolean().optional(),
+});
+export type RotateKey = z.infer<typeof rotateKeySchema>;
+
 export const rotatedKeySchema = z.object({
   agent: z.object({ id: z.string(), name: z.string() }),
-  key: z.string(),
+  /** Null when the gateways serving the agent hold it (they were handed it) and `printKey` was not asked. */
+  key: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  /** The connected gateways that were handed the new key. */
+  gateways: z.array(z.string()),
   /** The agent keys this revoked. */
   revoked: z.array(z.string()),
 });
+export type RotatedKey = z.infer<typeof rotatedKeySchema>;

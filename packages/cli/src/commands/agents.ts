@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { agentSchema, createdAgentSchema, pauseResultSchema, rotatedKeySchema } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
+import { parseDuration } from '../duration.ts';
 import { printJson, printLine, table } from '../output.ts';
 
 export async function create(
@@ -73,14 +74,29 @@ export async function resume(name: string, options: HubOptions & { json?: boolea
  * serving (their gateway tokens are separate); `gateway connect` with the new key refreshes the
  * key a gateway hands its runs.
  */
-export async function rotateKey(name: string, options: HubOptions & { json?: boolean }): Promise<void> {
+export async function rotateKey(
+  name: string,
+  options: HubOptions & { json?: boolean; expires?: string; printKey?: boolean },
+): Promise<void> {
+  const body = {
+    ...(options.expires ? { expiresInMs: parseDuration(options.expires, '--expires') } : {}),
+    ...(options.printKey ? { printKey: true } : {}),
+  };
   const rotated = await HubClient.from(options).request(
     'POST',
     `/v1/agents/${encodeURIComponent(name)}/rotate-key`,
     rotatedKeySchema,
+    body,
   );
   if (options.json) return printJson(rotated);
-  printLine(`New key for ${rotated.agent.name}, shown only this once:\n\n  ${rotated.key}\n`);
+  const until = rotated.expiresAt ? ` It expires ${rotated.expiresAt}.` : '';
+  if (rotated.key)
+    printLine(`New key for ${rotated.agent.name}, shown only this once:\n\n  ${rotated.key}\n`);
+  else
+    printLine(
+      `New key for ${rotated.agent.name}, handed to gateway ${rotated.gateways.join(', ')}, which serves it; not printed (--print-key shows it).`,
+    );
+  if (until) printLine(until.trim());
   printLine(
     `Revoked ${rotated.revoked.length} older key(s); anything still using one is refused from now on.`,
   );

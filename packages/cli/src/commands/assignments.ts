@@ -9,7 +9,7 @@ import {
 } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
-import { printJson, printJsonArray, printLine, table } from '../output.ts';
+import { ExitError, exitCodes, printJson, printJsonArray, printLine, table } from '../output.ts';
 import { assignmentBlock, elapsed, eventLine } from '../render.ts';
 import { awaitEnd } from './assign.ts';
 
@@ -86,7 +86,21 @@ async function* eventPages(client: HubClient, path: string): AsyncGenerator<Assi
   }
 }
 
-export async function cancel(id: string, options: HubOptions & Json): Promise<void> {
+export async function cancel(
+  id: string | undefined,
+  options: HubOptions & Json & { agent?: string; all?: boolean; chain?: string },
+): Promise<void> {
+  const many = [options.agent !== undefined || options.all, options.chain !== undefined];
+  if (id === undefined || many.some(Boolean)) {
+    const ways = [id !== undefined, ...many].filter(Boolean).length;
+    if (ways !== 1 || (many[0] && !(options.agent && options.all)))
+      throw new ExitError(exitCodes.usage, 'give one of: an assignment ID, --agent NAME --all, --chain ID');
+    const { cancelMany } = await import('./stop.ts');
+    return cancelMany(
+      options.chain ? { chain: options.chain } : { agent: options.agent as string, all: true },
+      options,
+    );
+  }
   const a = await HubClient.from(options).request(
     'POST',
     `/v1/assignments/${encodeURIComponent(id)}/cancel`,

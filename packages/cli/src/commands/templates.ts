@@ -124,6 +124,25 @@ export async function test(name: string, options: HubOptions & Json & { timeout?
   const waitMs = options.timeout ? parseDuration(options.timeout, '--timeout') : 60_000;
   const started = performance.now();
   if (agent.kind === 'managed') {
+    // Nothing would run it (no gateway connected, or paused): say so now, not after the wait.
+    const reach = await client.request(
+      'POST',
+      `/v1/agents/${encodeURIComponent(agent.id)}/ping`,
+      pingResultSchema,
+      { timeoutMs: 5_000 },
+    );
+    if (reach.reachability !== 'live') {
+      const result = {
+        agent: { id: agent.id, name: agent.name, kind: agent.kind },
+        test: 'assignment' as const,
+        reachability: reach.reachability,
+        reason: reach.reason,
+        ok: false,
+      };
+      if (options.json) printJson(result);
+      else printLine(`${agent.name}: ${reach.reachability} (${reach.reason}); nothing was sent`);
+      throw new ExitError(exitCodes.failure, '');
+    }
     const created = await client.request('POST', '/v1/assignments', assignmentSchema, {
       agent: agent.id,
       prompt: testPrompt,

@@ -76,10 +76,11 @@ export function agentsSpec(program: Command): void {
     ),
   ).action(action(load.agents, 'resume'));
   withJson(
-    hubOptions(agents.command('rotate-key <name>')).description(
-      'a new key for an agent, shown once; its older keys are revoked at once (owner, admin)',
-    ),
-    'JSON output: { agent, key, revoked }',
+    hubOptions(agents.command('rotate-key <name>'))
+      .description('a new key for an agent, shown once; its older keys are revoked at once (owner, admin)')
+      .option('--expires <duration>', 'the new key stops working after DURATION, e.g. 720h')
+      .option('--print-key', 'print the key even when the gateway serving the agent was handed it'),
+    'JSON output: { agent, key, expiresAt, gateways, revoked }',
   ).action(action(load.agents, 'rotateKey'));
   withJson(
     hubOptions(agents.command('discover')).description(

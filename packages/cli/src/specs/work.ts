@@ -6,6 +6,7 @@ const load = {
   approvals: () => import('../commands/approvals.ts'),
   assign: () => import('../commands/assign.ts'),
   assignments: () => import('../commands/assignments.ts'),
+  stop: () => import('../commands/stop.ts'),
 };
 
 export function workSpec(program: Command): void {
@@ -43,10 +44,29 @@ export function workSpec(program: Command): void {
     'JSON output (an array; with --follow one object per line)',
   ).action(action(load.assignments, 'events'));
   withJson(
-    hubOptions(assignments.command('cancel <id>')).description(
-      'cancel an assignment (a running one stops its whole process group)',
-    ),
+    hubOptions(assignments.command('cancel [id]'))
+      .description(
+        'cancel an assignment (a running one stops its whole process group), or with --agent --all many',
+      )
+      .option('--agent <name>', 'with --all: every assignment of this agent not ended yet (owner, admin)')
+      .option('--all', 'with --agent: all of them')
+      .option(
+        '--chain <id>',
+        'every assignment of this chain not ended yet (owner, admin, or who started it)',
+      ),
   ).action(action(load.assignments, 'cancel'));
+  withJson(
+    hubOptions(program.command('stop'))
+      .description(
+        'with --all, the emergency brake: pause every agent, cancel everything queued or running (owner, admin)',
+      )
+      .option('--all', 'everything in the workspace'),
+  ).action(action(load.stop, 'stop'));
+  withJson(
+    hubOptions(program.command('resume'))
+      .description('with --all: resume the agents `stop --all` paused (owner, admin)')
+      .option('--all', 'every agent `stop --all` paused'),
+  ).action(action(load.stop, 'resume'));
 
   const approvals = program
     .command('approvals')

@@ -78,6 +78,7 @@ export async function issueToken(
   ownerId: string,
   workspaceId: string,
   now = Date.now(),
+  expiresAt: number | null = null,
 ): Promise<string> {
   const minted = mintToken(kind);
   await store.tokens.insert({
@@ -87,7 +88,7 @@ export async function issueToken(
     workspace_id: workspaceId,
     secret_hash: minted.secretHash,
     created_at: now,
-    expires_at: null,
+    expires_at: expiresAt,
     last_used_at: null,
     revoked_at: null,
     assignment_id: null,

@@ -5,8 +5,8 @@
  * handoffs — on the asker, the wait could never end. That is said at once, with the reason.
  *
  * Who waits on whom is kept per hub process (a wait is one open request); the folders come from
- * the bindings each gateway mirrors to the hub. "The calling run" is the asking agent's started
- * run(s).
+ * the bindings each gateway mirrors to the hub. "The calling run" is the one the caller's run
+ * token names (an agent key names none: then any started run of the asking agent).
  */
 import { GantryError, type BindingSummary } from '@gantry/protocol';
 import type { Actor } from './actor.ts';
@@ -50,7 +50,9 @@ export class Deadlocks {
     const held = (
       await this.store.assignments.unfinished(caller.workspaceId, { agentIds: [...stuck] })
     ).filter((r) => holding.has(r.state) && r.gateway_id !== null);
-    if (!held.some((r) => r.agent_id === caller.id)) return undefined;
+    // The calling run: the one its run token names, else (an agent key) the agent's started runs.
+    const calling = caller.run?.assignmentId;
+    if (!held.some((r) => (calling ? r.id === calling : r.agent_id === caller.id))) return undefined;
     const places = this.links.all().filter((l) => l.agents.has(target.id));
     if (places.length === 0) return undefined;
     const reasons: string[] = [];

@@ -4,7 +4,7 @@
  * an agent's key. A revocation is published on the bus, so open connections made with the token
  * end at once (auth/revocation.ts).
  */
-import { GantryError, type TokenInfo } from '@gantry/protocol';
+import { GantryError, type RotatedKey, type RotateKey, type TokenInfo } from '@gantry/protocol';
 import { issueToken } from '../auth/authenticate.ts';
 import type { Actor } from './actor.ts';
 import { hasRole, requireMayManage, requireRole, type Role } from '../auth/roles.ts';
@@ -106,24 +106,36 @@ export async function rotateAgentKey(
   deps: TokenDeps,
   caller: Actor,
   ref: string,
-): Promise<{ agent: { id: string; name: string }; key: string; revoked: string[] }> {
+  input: RotateKey = {},
+): Promise<RotatedKey> {
   requireRole(caller, 'admin', 'rotate agent keys');
   const agent = await findAgentOrThrow(deps.store, caller, ref);
   const now = Date.now();
+  const expiresAt = input.expiresInMs === undefined ? null : now + input.expiresInMs;
   const revoked = await revokeWhere(deps, { ownerId: agent.id, kind: 'agent' }, now);
-  const key = await issueToken(deps.store, 'agent', agent.id, caller.workspaceId, now);
+  const key = await issueToken(deps.store, 'agent', agent.id, caller.workspaceId, now, expiresAt);
   await deps.store.audit.record({
     workspaceId: caller.workspaceId,
     actor: `user:${caller.id}`,
     action: 'agent_key_rotated',
     subject: agent.id,
-    data: { agent: agent.name, revoked },
+    data: { agent: agent.name, revoked, expiresAt: iso(expiresAt) },
   });
-  // Gateways serving the agent hand its runs the new key from now on.
+  // Gateways serving the agent hold the new key from now on: nobody else needs to see it.
+  const gateways: string[] = [];
   for (const link of deps.links?.all() ?? []) {
-    if (link.agents.has(agent.id)) link.send({ t: 'rekey', agentId: agent.id, key });
+    if (!link.agents.has(agent.id)) continue;
+    link.send({ t: 'rekey', agentId: agent.id, key });
+    gateways.push(link.name);
   }
-  return { agent: { id: agent.id, name: agent.name }, key, revoked };
+  const shown = gateways.length === 0 || input.printKey === true;
+  return {
+    agent: { id: agent.id, name: agent.name },
+    key: shown ? key : null,
+    expiresAt: iso(expiresAt),
+    gateways,
+    revoked,
+  };
 }
 
 /** Revokes the matching live tokens and tells open connections; returns their ids. */

@@ -5,7 +5,7 @@
  * no part in any of it.
  */
 import { Hono } from 'hono';
-import { addAgentSchema, createAgentSchema, pingRequestSchema } from '@gantry/protocol';
+import { addAgentSchema, createAgentSchema, pingRequestSchema, rotateKeySchema } from '@gantry/protocol';
 import { issueToken } from '../auth/authenticate.ts';
 import { refuseGateway, requireRole } from '../auth/roles.ts';
 import type { HubContext } from '../context.ts';
@@ -49,9 +49,11 @@ export function agentRoutes(ctx: HubContext): Hono<HubEnv> {
     const key = await issueToken(ctx.store, 'agent', agent.id, who.workspaceId);
     return c.json({ agent: { id: agent.id, name: agent.name }, key }, 201);
   });
-  app.post('/:ref/rotate-key', async (c) =>
-    c.json(await rotateAgentKey(ctx, caller(c), c.req.param('ref')), 201),
-  );
+  app.post('/:ref/rotate-key', async (c) => {
+    // The body is optional: a bare POST rotates to a key that does not expire.
+    const input = c.req.header('content-type') ? await jsonBody(c, rotateKeySchema) : {};
+    return c.json(await rotateAgentKey(ctx, caller(c), c.req.param('ref'), input), 201);
+  });
   app.post('/:ref/ping', async (c) => {
     // The body is optional: a bare POST pings with the default timeout.
     const input = c.req.header('content-type') ? await jsonBody(c, pingRequestSchema) : {};

@@ -15,6 +15,7 @@ import { authRoutes } from './auth-routes.ts';
 import { authenticateRequest } from './authenticate-request.ts';
 import { contextRoutes, ownBodyLimit } from './context-routes.ts';
 import { gatewayRoutes } from './gateway-routes.ts';
+import { stopRoutes } from './stop-routes.ts';
 import { handoffRoutes } from './handoff-routes.ts';
 import { healthRoutes } from './health-routes.ts';
 import { inboxRoutes } from './inbox-routes.ts';
@@ -87,6 +88,7 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
   app.route('/v1/inbox', inboxRoutes(ctx));
   app.route('/v1/events', activityRoutes(ctx));
   app.route('/v1/handoffs', handoffRoutes(ctx));
+  app.route('/v1', stopRoutes(ctx));
   app.route('/v1/web', webSessionRoutes(ctx));
   app.route('/mcp', mcpRoutes(ctx));
   // Every GET outside `/v1` and `/mcp` is the dashboard's.

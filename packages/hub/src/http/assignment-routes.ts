@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import {
+  cancelManySchema,
   assignmentEventsQuerySchema,
   createAssignmentSchema,
   GantryError,
@@ -60,6 +61,15 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
   });
 
   app.get('/:id', async (c) => c.json(await view(await ctx.assignments.get(caller(c), c.req.param('id')))));
+
+  app.post('/cancel', async (c) => {
+    const input = await jsonBody(c, cancelManySchema);
+    return c.json(
+      input.chain !== undefined
+        ? await ctx.stopping.cancelChain(caller(c), input.chain)
+        : await ctx.stopping.cancelAll(caller(c), input.agent as string),
+    );
+  });
 
   app.post('/:id/cancel', async (c) => {
     return c.json(await view(await ctx.assignments.cancel(caller(c), c.req.param('id'))));

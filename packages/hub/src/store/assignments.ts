@@ -72,7 +72,10 @@ export class AssignmentRepository {
   }
 
   /** Assignments not ended yet (queued to cancelling, `lost` included), oldest first. */
-  unfinished(workspaceId: string, filter: { agentIds?: readonly string[] } = {}): Promise<AssignmentRow[]> {
+  unfinished(
+    workspaceId: string,
+    filter: { agentIds?: readonly string[]; chainId?: string } = {},
+  ): Promise<AssignmentRow[]> {
     if (filter.agentIds?.length === 0) return Promise.resolve([]);
     let query = this.db
       .selectFrom('assignments')
@@ -80,6 +83,7 @@ export class AssignmentRepository {
       .where('workspace_id', '=', workspaceId)
       .where('state', 'not in', [...terminalStates]);
     if (filter.agentIds) query = query.where('agent_id', 'in', [...filter.agentIds]);
+    if (filter.chainId) query = query.where('chain_id', '=', filter.chainId);
     return query.orderBy('created_at').orderBy('id').execute();
   }
 
