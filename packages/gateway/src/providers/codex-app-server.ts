@@ -34,7 +34,8 @@ export async function runAppServer(run: AppServerRun): Promise<RunOutcome> {
   const session = new AppServerSession(run);
   const exit = await runLineProcess({
     bin: run.bin,
-    args: ['app-server'],
+    // `--provider-arg`s go to app-server, which takes `-c key=value` (not exec's `-m`, `-s`).
+    args: ['app-server', ...run.request.args],
     request: run.request,
     graces: run.graces,
     stdin: 'pipe',
