@@ -66,9 +66,9 @@ describe('tool permission approvals (codex, --permission ask)', () => {
   });
 
   /** Starts a run whose model asks for `command`, and returns it with its pending approval. */
-  async function askFor(command: string) {
+  async function askFor(command: string, flags: string[] = []) {
     fake.script([{ kind: 'shell', command, then: 'Finished.' }]);
-    const created = await box.json<Assignment>(['assign', 'careful', `please run ${command}`]);
+    const created = await box.json<Assignment>(['assign', 'careful', `please run ${command}`, ...flags]);
     const approval = await eventually(async () => {
       const pending = await box.json<Approval[]>(['approvals', 'list', '--status', 'pending']);
       return pending.find((a) => a.assignmentId === created.id);
@@ -138,6 +138,31 @@ describe('tool permission approvals (codex, --permission ask)', () => {
     const after = await box.json<Approval[]>(['approvals', 'list']);
     expect(after.find((a) => a.id === approval.id)?.status).toBe('expired');
   }, 40_000);
+
+  it('continues a conversation through app-server (thread/resume), still asking', async () => {
+    fake.script([{ kind: 'text', text: 'noted' }]);
+    const first = await box.run([
+      'assign',
+      'careful',
+      'the code word is heron',
+      '--session',
+      'birds',
+      '--wait',
+      '30s',
+    ]);
+    expect(first.code).toBe(0);
+    const { created, approval } = await askFor('touch resumed.txt', ['--session', 'birds', '--continue']);
+    // app-server adds its `<environment_context>` as a user message of its own.
+    const said = fake.requests.at(-1)?.userTexts.filter((t) => !t.startsWith('<environment_context>'));
+    expect(said).toEqual(['the code word is heron', 'please run touch resumed.txt']);
+    await box.json<Approval>(['approvals', 'approve', approval.id]);
+    expect((await finalOf(created.id)).state).toBe('succeeded');
+    expect(existsSync(join(workdir, 'resumed.txt'))).toBe(true);
+    const session = (await box.json<AssignmentEvent[]>(['assignments', 'events', created.id])).find(
+      (e) => e.type === 'session',
+    );
+    expect(session?.data).toMatchObject({ provider: 'codex', resumed: true });
+  });
 
   it('leaves a binding without --permission on codex exec and its sandbox: nobody asked', async () => {
     fake.script([{ kind: 'shell', command: 'touch plain.txt', then: 'Finished.' }]);
