@@ -12,7 +12,8 @@ import { codexHomeFor, startOpenAiResponses } from '../fake-models/openai-respon
 import { createAgent, startHub } from '../fixtures.ts';
 import { eventually, Sandbox } from '../harness.ts';
 
-describe('tool permission approvals (codex, --permission ask)', () => {
+// Real CLIs, each round trip several CLI calls: ~20 s on a loaded machine.
+describe('tool permission approvals (codex, --permission ask)', { timeout: 60_000 }, () => {
   const box = new Sandbox();
   let fake: FakeModel;
   let workdir: string;
@@ -50,7 +51,7 @@ describe('tool permission approvals (codex, --permission ask)', () => {
           {
             HOME: home,
             ...codexHomeFor(fake, join(home, `codex-${name}`)),
-            GANTRY_PERMISSION_TIMEOUT_MS: '8000',
+            GANTRY_PERMISSION_TIMEOUT_MS: '12000',
             // Each gateway its own config and data folders.
             GANTRY_HOME: join(box.home, `gw-${name}`),
           },
@@ -59,6 +60,8 @@ describe('tool permission approvals (codex, --permission ask)', () => {
     };
     await gateway('careful', ['--permission', 'ask'], workdir);
     await gateway('plain', [], join(box.home, 'plain'));
+    // An agent bound to no folder runs in its own, under the workspace root.
+    workdir = join(workdir, 'careful');
   }, 120_000);
   afterAll(async () => {
     await box.cleanup();
@@ -96,10 +99,10 @@ describe('tool permission approvals (codex, --permission ask)', () => {
     });
     expect(approval.subject).toBe('shell: touch approved.txt');
     expect(existsSync(join(workdir, 'approved.txt'))).toBe(false);
+    expect((await box.json<Approval>(['approvals', 'approve', approval.id])).status).toBe('approved');
+    // The person who started the run was told, in their inbox.
     const inbox = await box.json<Inbox>(['inbox']);
     expect(inbox.messages.find((m) => m.body.includes(approval.id))?.author.name).toBe('careful');
-
-    expect((await box.json<Approval>(['approvals', 'approve', approval.id])).status).toBe('approved');
     const final = await finalOf(created.id);
     expect(final.state).toBe('succeeded');
     expect(final.result?.output).toBe('Finished.');
@@ -137,7 +140,7 @@ describe('tool permission approvals (codex, --permission ask)', () => {
     });
     const after = await box.json<Approval[]>(['approvals', 'list']);
     expect(after.find((a) => a.id === approval.id)?.status).toBe('expired');
-  }, 40_000);
+  }, 60_000);
 
   it('continues a conversation through app-server (thread/resume), still asking', async () => {
     fake.script([{ kind: 'text', text: 'noted' }]);
@@ -169,7 +172,7 @@ describe('tool permission approvals (codex, --permission ask)', () => {
     const created = await box.json<Assignment>(['assign', 'plain', 'please run touch plain.txt']);
     const final = await finalOf(created.id);
     expect(final.state).toBe('succeeded');
-    expect(existsSync(join(box.home, 'plain', 'plain.txt'))).toBe(true);
+    expect(existsSync(join(box.home, 'plain', 'plain', 'plain.txt'))).toBe(true);
     expect(await permissionEvents(created.id)).toEqual([]);
     const all = await box.json<Approval[]>(['approvals', 'list']);
     expect(all.some((a) => a.assignmentId === created.id)).toBe(false);
