@@ -12,7 +12,8 @@ import type { FakeModel } from '../fake-models/fake-model.ts';
 import { createAgent, startHub } from '../fixtures.ts';
 import { eventually, Sandbox } from '../harness.ts';
 
-describe('tool permission approvals (claude-code, --permission ask)', () => {
+// Real CLIs, each round trip several CLI calls: ~20 s on a loaded machine.
+describe('tool permission approvals (claude-code, --permission ask)', { timeout: 60_000 }, () => {
   const box = new Sandbox();
   let fake: FakeModel;
   let workdir: string;
@@ -49,7 +50,7 @@ describe('tool permission approvals (claude-code, --permission ask)', () => {
           ],
           {
             ...claudeEnvFor(fake, home),
-            GANTRY_PERMISSION_TIMEOUT_MS: '8000',
+            GANTRY_PERMISSION_TIMEOUT_MS: '12000',
             // Each gateway its own config and data folders.
             GANTRY_HOME: join(box.home, `gw-${name}`),
           },
@@ -58,6 +59,8 @@ describe('tool permission approvals (claude-code, --permission ask)', () => {
     };
     await gateway('careful', ['--permission', 'ask'], workdir);
     await gateway('plain', [], join(box.home, 'plain'));
+    // An agent bound to no folder runs in its own, under the workspace root.
+    workdir = join(workdir, 'careful');
   }, 120_000);
   afterAll(async () => {
     await box.cleanup();
@@ -95,10 +98,10 @@ describe('tool permission approvals (claude-code, --permission ask)', () => {
     });
     expect(approval.subject).toBe('Bash: touch approved.txt');
     expect(existsSync(join(workdir, 'approved.txt'))).toBe(false);
+    expect((await box.json<Approval>(['approvals', 'approve', approval.id])).status).toBe('approved');
+    // The person who started the run was told, in their inbox.
     const inbox = await box.json<Inbox>(['inbox']);
     expect(inbox.messages.find((m) => m.body.includes(approval.id))?.author.name).toBe('careful');
-
-    expect((await box.json<Approval>(['approvals', 'approve', approval.id])).status).toBe('approved');
     const final = await finalOf(created.id);
     expect(final.state).toBe('succeeded');
     expect(final.result?.output).toBe('Finished.');
@@ -137,14 +140,14 @@ describe('tool permission approvals (claude-code, --permission ask)', () => {
     });
     const after = await box.json<Approval[]>(['approvals', 'list']);
     expect(after.find((a) => a.id === approval.id)?.status).toBe('expired');
-  }, 40_000);
+  }, 60_000);
 
   it('leaves a binding without --permission to Claude: denied at once, nobody asked', async () => {
     fake.script([{ kind: 'shell', command: 'touch plain.txt', then: 'Finished.' }]);
     const created = await box.json<Assignment>(['assign', 'plain', 'please run touch plain.txt']);
     const final = await finalOf(created.id);
     expect(final.state).toBe('succeeded');
-    expect(existsSync(join(box.home, 'plain', 'plain.txt'))).toBe(false);
+    expect(existsSync(join(box.home, 'plain', 'plain', 'plain.txt'))).toBe(false);
     expect(await permissionEvents(created.id)).toEqual([]);
     const all = await box.json<Approval[]>(['approvals', 'list']);
     expect(all.some((a) => a.assignmentId === created.id)).toBe(false);

@@ -47,6 +47,8 @@ describe('tool permission approvals (acp, --permission ask)', () => {
         { ...claudeEnvFor(fake, home), GANTRY_PERMISSION_TIMEOUT_MS: '8000' },
       )
       .ready();
+    // An agent bound to no folder runs in its own, under the workspace root.
+    workdir = join(workdir, 'careful');
   }, 120_000);
   afterAll(async () => {
     await box.cleanup();

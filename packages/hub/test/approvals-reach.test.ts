@@ -1,7 +1,7 @@
 /**
  * Issue 12, "approvals reach a person": a tool request is an `approval.requested` entry and a
- * message to the person who started the run (whose `inbox --wait` it wakes); a member sees and
- * decides the requests of their own runs and no one else's; folder approvals go to owners and
+ * message to the person at the root of the run's chain (whose `inbox --wait` it wakes); a member
+ * sees and decides the requests of runs in their chains and no one else's; folder approvals go to owners and
  * admins. And an approval outlives a hub restart: stored, re-sent to the reconnecting gateway,
  * decided once, the first answer winning.
  */
@@ -105,10 +105,11 @@ async function runStartedBy(token: string) {
   const offer = await gw.next('offer');
   const ref = { assignmentId: offer.assignment.id, attempt: offer.assignment.attempt };
   await gw.ask({ t: 'accept', ...ref }, 'claimed');
-  await gw.ask({ t: 'starting', ...ref }, 'start');
+  const { runToken } = await gw.ask({ t: 'starting', ...ref }, 'start');
   gw.send({ t: 'running', ...ref });
   const run = {
     agent,
+    runToken: runToken ?? '',
     created,
     ref,
     gw,
@@ -163,6 +164,19 @@ describe('a tool request reaches the person who started the run', () => {
     expect(ok.status).toBe(200);
     expect(approvalSchema.parse(ok.body)).toMatchObject({ status: 'approved' });
     expect(await run.gw.next('permission')).toMatchObject({ approvalId: approval.id, decision: 'approved' });
+  });
+
+  it('of a run deeper in a chain goes to the person at its root', async () => {
+    const first = await runStartedBy(tokens.max);
+    // The first run hands work to another agent with its run token: the same chain, one deeper.
+    const second = await runStartedBy(first.runToken);
+    const approval = await second.ask('req-deep');
+    expect((await approvals(tokens.max)).map((a) => a.id)).toContain(approval.id);
+    expect((await approvals(tokens.mia)).map((a) => a.id)).not.toContain(approval.id);
+    const inbox = inboxSchema.parse((await call('/v1/inbox', { token: tokens.max })).body);
+    expect(inbox.messages.some((m) => m.body.includes(approval.id))).toBe(true);
+    const ok = await call(`/v1/approvals/${approval.id}/deny`, { token: tokens.max, json: {} });
+    expect(ok.status).toBe(200);
   });
 
   it('of a folder goes to the owners and admins, not to members', async () => {

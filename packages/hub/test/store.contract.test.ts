@@ -616,7 +616,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       expect(ids(await store.approvals.list(s.ws.id, { limit: 1 }))).toEqual(ids([denied]));
     });
 
-    it('listRequestedBy keeps the approvals of runs one person started', async () => {
+    it('listOfPerson keeps the approvals of runs in chains one person started', async () => {
       const input = {
         workspaceId: s.ws.id,
         agentId: s.agent.id,
@@ -627,19 +627,42 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         timeoutMs: 1000,
         retries: 0,
       };
-      const theirs = await store.assignments.create({ ...input, createdBy: 'user:someone-else' }, T);
-      const mine = await store.assignments.create({ ...input, createdBy: 'user:me' }, T);
-      const older = approval(mine, 'mine-old', at(1));
-      const newer = { ...approval(mine, 'mine-new', at(2)), status: 'approved' };
-      for (const row of [older, newer, approval(theirs, 'theirs', at(3))]) await store.approvals.insert(row);
-
-      expect(ids(await store.approvals.listRequestedBy(s.ws.id, 'user:me'))).toEqual(ids([newer, older]));
-      const pending = await store.approvals.listRequestedBy(s.ws.id, 'user:me', { status: 'pending' });
-      expect(ids(pending)).toEqual(ids([older]));
-      expect(ids(await store.approvals.listRequestedBy(s.ws.id, 'user:me', { limit: 1 }))).toEqual(
-        ids([newer]),
+      const chain = (id: string, person: string | null) =>
+        store.chains.ensure({
+          id,
+          workspace_id: s.ws.id,
+          root_kind: 'message',
+          person_id: person,
+          person_name: person,
+          max_depth: null,
+          max_runs: null,
+          created_at: T,
+          updated_at: T,
+        });
+      const mine = unique('msg');
+      const theirs = unique('msg');
+      await chain(mine, 'usr_me');
+      await chain(theirs, 'usr_other');
+      // Created by an agent deep in my chain: mine. Created "by me" in another's chain: not mine.
+      const deep = await store.assignments.create(
+        { ...input, chainId: mine, createdBy: 'agent:x', depth: 3 },
+        T,
       );
-      expect(await store.approvals.listRequestedBy('ws_other', 'user:me')).toEqual([]);
+      const other = await store.assignments.create(
+        { ...input, chainId: theirs, createdBy: 'user:usr_me' },
+        T,
+      );
+      // A run without a recorded chain falls back to who created it.
+      const legacy = await store.assignments.create({ ...input, createdBy: 'user:usr_me' }, T);
+      const older = approval(deep, 'mine-old', at(1));
+      const newer = { ...approval(legacy, 'mine-new', at(2)), status: 'approved' };
+      for (const row of [older, newer, approval(other, 'theirs', at(3))]) await store.approvals.insert(row);
+
+      expect(ids(await store.approvals.listOfPerson(s.ws.id, 'usr_me'))).toEqual(ids([newer, older]));
+      const pending = await store.approvals.listOfPerson(s.ws.id, 'usr_me', { status: 'pending' });
+      expect(ids(pending)).toEqual(ids([older]));
+      expect(ids(await store.approvals.listOfPerson(s.ws.id, 'usr_me', { limit: 1 }))).toEqual(ids([newer]));
+      expect(await store.approvals.listOfPerson('ws_other', 'usr_me')).toEqual([]);
     });
 
     it('updateApproval is a compare-and-set on the status', async () => {

@@ -2,9 +2,13 @@
  * The `codex` provider: runs `codex exec --json` (or `codex exec resume <thread id>` to continue)
  * and maps its JSONL events to the event vocabulary. Codex reports a failed turn as `error` +
  * `turn.failed` and exit 1; a resume of a thread it does not have as exit 1 with only a stderr line.
+ * A binding with `--permission ask` runs through `codex app-server` instead (`codex-app-server.ts`),
+ * whose command and patch approvals become hub approvals; `allow`, `deny` and no choice stay on
+ * `exec`, where the sandbox alone decides.
  */
 import { clip, tail, type FailureCode } from '@gantry/protocol';
 import { cliCheck } from './executable.ts';
+import { runAppServer } from './codex-app-server.ts';
 import { describeExit, jsonLine, runLineProcess, type LineProcessResult } from './line-process.ts';
 import type { Provider, RunOutcome, RunRequest } from './provider.ts';
 import type { ProviderFactoryOptions } from './registry.ts';
@@ -48,6 +52,11 @@ export function codexProvider(options: ProviderFactoryOptions): Provider {
       const stop = new AbortController();
       const signal = AbortSignal.any([request.signal, stop.signal]);
       const events = new CodexEvents(request, () => stop.abort());
+      if ((request.settings.permission ?? options.settings.permission) === 'ask') {
+        const sandbox = request.settings.sandbox ?? options.settings.sandbox ?? 'workspace-write';
+        const run = { bin: status.detail, sandbox, graces: options.graces, events };
+        return runAppServer({ ...run, request: { ...request, signal }, ...(onSpawn ? { onSpawn } : {}) });
+      }
       const exit = await runLineProcess({
         bin: status.detail,
         args: codexArgs(request, options),
@@ -115,6 +124,11 @@ class CodexEvents {
       return;
     }
     this.event(event.type, event);
+  }
+
+  /** One event already parsed (the app-server path hands its notifications over as exec events). */
+  take(event: Json): void {
+    if (typeof event.type === 'string') this.event(event.type, event);
   }
 
   private event(type: string, event: Json): void {

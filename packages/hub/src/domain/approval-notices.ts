@@ -2,9 +2,10 @@
  * A decision now waits on a person (a tool request, a device, a changed fingerprint, a folder): an
  * `approval.requested` activity entry (the dashboard's Needs you and `gantry watch` learn of it
  * there, as they learn of the decision from `approval.decided`) and a message to the people who
- * can decide it, so `gantry inbox --wait` wakes them. A tool request goes to the person the run
- * acts for; one started by an agent with no person behind it, and every gateway, device and folder
- * approval, go to the workspace's owners and admins.
+ * can decide it, so `gantry inbox --wait` wakes them. A tool request goes to the person at the
+ * root of the run's chain (who asked for the work, however many runs it went through); one with no
+ * person behind it (an unattended trigger), and every gateway, device and folder approval, go to
+ * the workspace's owners and admins.
  */
 import {
   approvalDecided,
@@ -13,7 +14,7 @@ import {
   type ApprovalStatus,
   type Party,
 } from '@gantry/protocol';
-import type { Store } from '../store/store.ts';
+import type { AssignmentRow, Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
 import type { Messages } from './messages.ts';
 
@@ -25,8 +26,8 @@ export interface RequestedApproval {
   agent: { id: string; name: string };
   assignmentId?: string | null;
   gatewayId?: string;
-  /** Tool requests: who the run acts for, as the assignment records it (`user:ID`, `agent:ID`). */
-  requester?: string;
+  /** Tool requests: the id of the person at the root of the run's chain, if there is one. */
+  person?: string | null;
 }
 
 export class ApprovalNotices {
@@ -86,8 +87,8 @@ export class ApprovalNotices {
 
   /** The person behind a tool request, else the owners and admins. */
   private async deciders(approval: RequestedApproval): Promise<Party[]> {
-    const [kind, id] = (approval.requester ?? '').split(':');
-    if (approval.kind === 'tool_permission' && kind === 'user' && id) {
+    const id = approval.person;
+    if (approval.kind === 'tool_permission' && id) {
       const user = await this.store.users.get(id);
       if (user && user.workspace_id === approval.workspaceId)
         return [{ kind: 'user', id: user.id, name: user.handle }];
@@ -109,4 +110,15 @@ function noticeBody(approval: RequestedApproval): string {
     `${what}${run}\n` +
     `Decide: gantry approvals approve ${approval.id}   or   gantry approvals deny ${approval.id}`
   );
+}
+
+/**
+ * The person at the root of a run's chain: who may see and decide its tool requests. A run from
+ * before chains were recorded falls back to the person who created it.
+ */
+export async function rootPersonOf(store: Store, run: AssignmentRow): Promise<string | null> {
+  const chain = await store.chains.get(run.chain_id);
+  if (chain) return chain.person_id;
+  const [kind, id] = run.created_by.split(':');
+  return kind === 'user' && id ? id : null;
 }

@@ -20,21 +20,16 @@ import type { Actor } from './actor.ts';
 import { hasRole, requireRole } from '../auth/roles.ts';
 import { newId } from '../ids.ts';
 import type { ApprovalPatch, ApprovalRow, AssignmentRow, Store } from '../store/store.ts';
-import type { ApprovalNotices } from './approval-notices.ts';
+import { rootPersonOf, type ApprovalNotices } from './approval-notices.ts';
 
 export type Decision = 'approved' | 'denied';
 
 /**
- * Owners and admins read and decide every approval (DESIGN §5); a member those of the runs they
- * started; agent keys and gateways none.
+ * Owners and admins read and decide every approval (DESIGN §5); a member those of the runs of
+ * chains they started; agent keys and gateways none.
  */
 function requireUser(caller: Actor): void {
   requireRole(caller, 'member', 'read or decide approvals');
-}
-
-/** Who a run acts for, as its assignment records it. */
-function requesterOf(caller: Actor): string {
-  return `user:${caller.id}`;
 }
 
 const subjectMax = 200;
@@ -61,7 +56,7 @@ export class Approvals {
   async list(caller: Actor, filter: { status?: string; limit?: number }): Promise<ApprovalRow[]> {
     requireUser(caller);
     if (hasRole(caller, 'admin')) return this.store.approvals.list(caller.workspaceId, filter);
-    return this.store.approvals.listRequestedBy(caller.workspaceId, requesterOf(caller), filter);
+    return this.store.approvals.listOfPerson(caller.workspaceId, caller.id, filter);
   }
 
   /**
@@ -79,7 +74,7 @@ export class Approvals {
   private async mayDecide(caller: Actor, row: ApprovalRow): Promise<boolean> {
     if (hasRole(caller, 'admin')) return true;
     const assignment = await this.store.assignments.get(row.assignment_id);
-    return assignment?.created_by === requesterOf(caller);
+    return assignment !== undefined && (await rootPersonOf(this.store, assignment)) === caller.id;
   }
 
   /**
@@ -163,7 +158,7 @@ export class Approvals {
       subject,
       agent: { id: row.agent_id, name: agent?.name ?? row.agent_id },
       assignmentId: row.id,
-      requester: row.created_by,
+      person: await rootPersonOf(this.store, row),
     });
   }
 

@@ -42,18 +42,27 @@ export class ApprovalRepository {
       .execute();
   }
 
-  /** The approvals of runs `requester` (`user:ID`) started, newest first: what a member sees. */
-  listRequestedBy(
+  /**
+   * The approvals of runs in chains `personId` started (a chain without a recorded root: runs the
+   * person created), newest first: what a member sees.
+   */
+  listOfPerson(
     workspaceId: string,
-    requester: string,
+    personId: string,
     filter: { status?: string; limit?: number } = {},
   ): Promise<ApprovalRow[]> {
     let query = this.db
       .selectFrom('approvals')
       .innerJoin('assignments', 'assignments.id', 'approvals.assignment_id')
+      .leftJoin('chains', 'chains.id', 'assignments.chain_id')
       .selectAll('approvals')
       .where('approvals.workspace_id', '=', workspaceId)
-      .where('assignments.created_by', '=', requester);
+      .where((eb) =>
+        eb.or([
+          eb('chains.person_id', '=', personId),
+          eb.and([eb('chains.id', 'is', null), eb('assignments.created_by', '=', `user:${personId}`)]),
+        ]),
+      );
     if (filter.status) query = query.where('approvals.status', '=', filter.status);
     return query
       .orderBy('approvals.created_at', 'desc')
