@@ -108,7 +108,7 @@ describe('gantry gateway start --detach', () => {
     expect(after.code).toBe(3);
     expect(after.view).toMatchObject({ running: false, pid: null });
     expect((await box.run(['gateway', 'stop'])).stdout).toContain('not running');
-  }, 60_000);
+  }, 120_000);
 
   it('says why it did not start, with an exit code', async () => {
     box = new Sandbox();
@@ -140,5 +140,5 @@ describe('gantry gateway stop --drain', () => {
     });
     expect((await show(queued.id)).state).toBe('queued');
     expect((await status()).code).toBe(3);
-  }, 60_000);
+  }, 120_000);
 });

@@ -57,11 +57,11 @@ describe('gantry gateway run', () => {
     const box = await machine();
     const result = await box.run(['gateway', 'run', '--provider', 'echo']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--server-url');
+    expect(result.stderr).toContain('--hub');
     expect(result.stderr).toContain('--api-key');
     expect(result.stderr).not.toContain('--provider,');
     const none = await box.run(['gateway', 'run']);
-    expect(none.stderr).toMatch(/missing --server-url, --provider, --api-key/);
+    expect(none.stderr).toMatch(/missing --hub, --provider, --api-key/);
     await box.cleanup();
   });
 

@@ -15,6 +15,8 @@ export const sessionSchema = z.object({
   /** Provider settings given at connect (`gateway run --sandbox ...`), for agents with no binding. */
   settings: providerSettingsSchema.default({}),
   workspaceRoot: z.string(),
+  /** The local API port chosen at `gateway connect --port`, used by `gateway start` unless told otherwise. */
+  localPort: z.number().int().min(0).max(65535).optional(),
   /**
    * Agents this gateway serves, each with its key (handed to its runs as GANTRY_TOKEN_FILE) and the
    * provider it was connected with, used when it has no binding.

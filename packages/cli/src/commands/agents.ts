@@ -18,7 +18,7 @@ export async function create(
   printLine(`Its key, shown only this once:\n\n  ${agent.key}\n`);
   if (kind === 'managed') {
     printLine(`Serve it from a machine with:`);
-    printLine(`  gantry gateway run --server-url ${client.url} --provider codex --api-key ${agent.key}`);
+    printLine(`  gantry gateway run --hub ${client.url} --provider codex --api-key ${agent.key}`);
   } else if (kind === 'pass_through') {
     printLine(`Answer its mentions with:`);
     printLine(`  GANTRY_TOKEN=${agent.key} gantry listen --agent ${agent.name} --exec ./answer.sh`);

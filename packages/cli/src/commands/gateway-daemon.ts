@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { GantryError } from '@gantry/protocol';
 import { gantryPaths, loadSession, localToken, processAlive, type GantryPaths } from '@gantry/gateway';
 import { liveStatus } from '../daemon.ts';
@@ -85,7 +85,7 @@ export async function stop(flags: { drain?: boolean; timeout?: string; json?: bo
   printLine(pid ? `Stopped the gateway (pid ${pid}).` : 'The gateway is not running.');
 }
 
-export async function restart(flags: { json?: boolean }): Promise<void> {
+export async function restart(flags: { config?: string; json?: boolean }): Promise<void> {
   const paths = gantryPaths();
   const record = readDaemonRecord(paths);
   if (runningPid(paths) && record?.mode === 'service')
@@ -94,7 +94,8 @@ export async function restart(flags: { json?: boolean }): Promise<void> {
       'this gateway runs under a service manager: restart it with `gantry gateway service restart`',
     );
   await stopDaemon(paths, 'stop');
-  await startDetached(record?.settings ?? { providerArgs: [] }, flags.json);
+  const settings = record?.settings ?? { providerArgs: [] };
+  await startDetached(flags.config ? { ...settings, config: resolve(flags.config) } : settings, flags.json);
 }
 
 /**

@@ -59,7 +59,7 @@ export async function status(flags: { json?: boolean }): Promise<void> {
   if (flags.json) return printJson(view);
   if (!session) {
     printLine(
-      'No gateway on this machine yet: run `gantry gateway run --server-url URL --provider P --api-key KEY`.',
+      'No gateway on this machine yet: run `gantry gateway run --hub URL --provider P --api-key KEY`.',
     );
     return;
   }

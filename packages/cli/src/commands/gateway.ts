@@ -27,7 +27,7 @@ import { daemonMode, setupDaemonLog } from '../daemon-log.ts';
 import { writeDaemonRecord, type DaemonSettings } from '../daemon-record.ts';
 import { startDetached } from './gateway-daemon.ts';
 import { folders, savedRoot, sharingWarnings } from '../gateway-folders.ts';
-import { connectSettings, hasConnectFlags, type ConnectFlags } from '../gateway-settings.ts';
+import { connectSettings, hasConnectFlags, resolveSettings, type ConnectFlags } from '../gateway-settings.ts';
 import { binFromFlags, rejectMixedBins, settingsFromFlags, type ProviderFlags } from '../provider-flags.ts';
 import { parsePort, untilSignal } from '../lifecycle.ts';
 import { ExitError, exitCodes, printJson, printJsonLine, printLine } from '../output.ts';
@@ -74,7 +74,7 @@ async function connectWith(flags: ConnectFlags, saved: GatewaySession | undefine
     apiKey: given.apiKey ?? saved?.agents[0]?.key,
   };
   const missing = [
-    settings.serverUrl ? undefined : '--server-url',
+    settings.serverUrl ? undefined : '--hub',
     settings.provider ? undefined : '--provider',
     settings.apiKey ? undefined : '--api-key (or --api-key-file, GANTRY_API_KEY)',
   ].filter(Boolean);
@@ -105,7 +105,8 @@ async function connectWith(flags: ConnectFlags, saved: GatewaySession | undefine
     workspaceRoot: resolve(given.workspaceRoot ?? savedRoot(saved) ?? gantryPaths().defaultWorkspaceRoot),
     ...(saved ? { previous: saved } : {}),
   });
-  saveSession(gantryPaths().sessionFile, session);
+  const localPort = given.port === undefined ? saved?.localPort : parsePort(given.port, 7421);
+  saveSession(gantryPaths().sessionFile, { ...session, ...(localPort !== undefined ? { localPort } : {}) });
   const bound = loadBindings(gantryPaths().bindingsFile);
   for (const agent of session.agents.filter((a) => !bound[a.id]))
     ensureAgentFolder(session.workspaceRoot, agent);
@@ -149,21 +150,27 @@ export async function start(
   if (!saved) {
     throw new ExitError(
       exitCodes.usage,
-      'no saved gateway session: run `gantry gateway connect` (or `gantry gateway run`) with --server-url, --provider and --api-key first',
+      'no saved gateway session: run `gantry gateway connect` (or `gantry gateway run`) with --hub, --provider and --api-key first',
     );
   }
-  // Overrides re-register; --provider-arg stays an argument of this run, not of the saved session.
-  const overrides = { serverUrl: flags.serverUrl, apiKey: flags.apiKey };
-  const session = flags.serverUrl || flags.apiKey ? await connectWith(overrides, saved) : saved;
-  if (flags.detach) return startDetached(daemonSettings(flags), flags.json);
+  // A hub URL or agent key given now (flag, environment, config file) re-registers; --provider-arg
+  // stays an argument of this run, not of the saved session.
+  const session = movesHub(flags, saved) || flags.apiKey ? await connectWith(flags, saved) : saved;
+  if (flags.detach) return startDetached(daemonSettings(flags, session), flags.json);
   await serve(session, flags);
 }
 
+/** Whether the hub URL the settings name (flag, GANTRY_HUB_URL, config file) is not the saved session's. */
+function movesHub(flags: ConnectFlags, saved: GatewaySession): boolean {
+  const url = connectSettings(flags).serverUrl;
+  return url !== undefined && url.replace(/\/+$/, '') !== saved.serverUrl;
+}
+
 /** The settings a daemon is started with, recorded so `restart` and the watchdog start it alike. */
-function daemonSettings(flags: StartFlags): DaemonSettings {
-  const fromFile = connectSettings({ ...(flags.config ? { config: flags.config } : {}) });
+function daemonSettings(flags: StartFlags, session?: GatewaySession): DaemonSettings {
+  const settings = resolveSettings(flags, { ...(session ? { session } : {}) });
   return {
-    port: parsePort(flags.port, fromFile.port ?? 7421),
+    port: parsePort(String(settings.port.value), 7421),
     ...(flags.config ? { config: resolve(flags.config) } : {}),
     ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
     ...(flags.outboxMaxMb ? { outboxMaxMb: flags.outboxMaxMb } : {}),
@@ -178,25 +185,25 @@ function daemonSettings(flags: StartFlags): DaemonSettings {
 export async function runGateway(given: ConnectFlags & StartFlags): Promise<void> {
   const flags = await withApiKey(given);
   const saved = loadSession(gantryPaths().sessionFile);
-  if (saved && !hasConnectFlags(flags)) return serve(saved, flags);
+  if (saved && !hasConnectFlags(flags) && !movesHub(flags, saved)) return serve(saved, flags);
   // Connecting saves the provider args in the session; they are not added a second time at start.
   await serve(await connectWith(flags, saved), { ...flags, providerArg: [], providerOption: [] });
 }
 
 async function serve(session: GatewaySession, flags: StartFlags): Promise<void> {
   const paths = gantryPaths();
-  const fromFile = connectSettings({ ...(flags.config ? { config: flags.config } : {}) });
+  const fromFile = connectSettings(flags);
   const mode = daemonMode();
   delete process.env.GANTRY_DAEMON_MODE; // the daemon's own; not for what it spawns
   const logFile = setupDaemonLog(paths, mode, {
     ...(fromFile.logMaxMb ? { maxBytes: Math.round(fromFile.logMaxMb * 1024 * 1024) } : {}),
     ...(fromFile.logFiles ? { files: fromFile.logFiles } : {}),
   });
-  const concurrency = Number(flags.concurrency ?? fromFile.concurrency ?? 4);
+  const concurrency = Number(fromFile.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     throw new GantryError('invalid_request', '--concurrency must be a whole number from 1 to 256');
   }
-  const outboxMaxMb = Number(flags.outboxMaxMb ?? fromFile.outboxMaxMb ?? 512);
+  const outboxMaxMb = Number(fromFile.outboxMaxMb ?? 512);
   if (!(outboxMaxMb > 0))
     throw new GantryError('invalid_request', '--outbox-max-mb must be a positive number');
   const providerArgs = [...(flags.providerArg ?? []), ...(flags.providerOption ?? [])];
@@ -221,7 +228,13 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
         provider: check.provider,
         detail: check.detail,
       });
-    api = await startLocalApi(gateway, paths, parsePort(flags.port, fromFile.port ?? 7421), log, asked);
+    api = await startLocalApi(
+      gateway,
+      paths,
+      parsePort(fromFile.port, session.localPort ?? 7421),
+      log,
+      asked,
+    );
   } catch (err) {
     gateway.close();
     throw err;
@@ -233,7 +246,7 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
     mode,
     logFile,
     localApiUrl: api.url,
-    settings: daemonSettings(flags),
+    settings: daemonSettings(flags, session),
   });
   const connected = await gateway.whenConnected(3000);
   if (flags.json) printJsonLine({ ...sessionView(session), localApiUrl: api.url, concurrency, connected });

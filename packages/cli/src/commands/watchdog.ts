@@ -3,9 +3,9 @@
  * is dead, not answering or hung (service/watchdog.ts). `--once` is what the service's timer runs;
  * without it the checks repeat every `--interval` until SIGINT/SIGTERM.
  */
-import { gantryPaths } from '@gantry/gateway';
+import { gantryPaths, loadSession } from '@gantry/gateway';
 import { parseDuration } from '../duration.ts';
-import { readConfigFile } from '../gateway-settings.ts';
+import { resolveSettings } from '../gateway-settings.ts';
 import { parsePort } from '../lifecycle.ts';
 import { exitCodes, printJsonLine, printLine } from '../output.ts';
 import { watchdogCheck, type CheckReport } from '../service/watchdog.ts';
@@ -21,9 +21,12 @@ interface WatchdogFlags {
 
 export async function watchdog(flags: WatchdogFlags): Promise<void> {
   const paths = gantryPaths();
+  const session = loadSession(paths.sessionFile);
+  // The port as `gateway start` takes it: flag > GANTRY_GATEWAY_PORT > file > saved at connect > 7421.
+  const port = resolveSettings(flags, { ...(session ? { session } : {}) }).port.value;
   const options = {
     paths,
-    port: parsePort(flags.port, readConfigFile(flags.config).port ?? 7421),
+    port: parsePort(String(port), 7421),
     ...(flags.config ? { config: flags.config } : {}),
     timeoutMs: parseDuration(flags.timeout ?? '5s', '--timeout'),
     restartTimeoutMs: 30_000,

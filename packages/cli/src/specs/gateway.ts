@@ -7,6 +7,7 @@ const load = {
   devices: () => import('../commands/devices.ts'),
   gateway: () => import('../commands/gateway.ts'),
   gatewayDaemon: () => import('../commands/gateway-daemon.ts'),
+  config: () => import('../commands/config.ts'),
   gatewayLogs: () => import('../commands/gateway-logs.ts'),
   gatewayStatus: () => import('../commands/gateway-status.ts'),
   worktrees: () => import('../commands/worktrees.ts'),
@@ -16,12 +17,13 @@ export function gatewaySpec(program: Command): void {
   const gateway = program.command('gateway').description("this machine's gateway");
   const connectOptions = (cmd: Command) =>
     cmd
-      .option('--server-url <url>', 'hub URL')
+      .option('--hub <url>', 'hub URL (or GANTRY_HUB_URL; --server-url is an alias)')
+      .addOption(new Option('--server-url <url>', 'alias of --hub').hideHelp())
       .option('--provider <name>', 'provider: codex, claude-code, acp, ollama, generic or echo')
       .option('--api-key <key>', "an agent's key; `-` reads it from standard input (or GANTRY_API_KEY)")
       .option('--api-key-file <path>', "a file holding the agent's key (kept out of the process list)")
-      .option('--gateway-name <name>', "this gateway's name (default: host name)")
-      .option('--workspace-root <dir>', 'workdir for agents with no binding')
+      .option('--gateway-name <name>', "this gateway's name (default: host name; GANTRY_GATEWAY_NAME)")
+      .option('--workspace-root <dir>', 'workdir for agents with no binding (GANTRY_WORKSPACE_ROOT)')
       .option('--provider-bin <path>', 'command the generic or acp provider runs (or GANTRY_GENERIC_BIN)')
       .option('--config <file>', 'settings file (default: config.toml in the config folder)');
   const withProviderOptions = (cmd: Command) => providerOptions(connectOptions(cmd));
@@ -30,7 +32,10 @@ export function gatewaySpec(program: Command): void {
       cmd
         .option('--provider-arg <arg>', 'extra provider argument (repeat per token)', collect)
         .addOption(new Option('--provider-option <arg>', 'alias of --provider-arg').argParser(collect))
-        .option('--port <port>', 'local API port (default 7421)')
+        .option(
+          '--port <port>',
+          'local API port (GANTRY_GATEWAY_PORT; default: the one saved at connect, else 7421)',
+        )
         .option('--concurrency <n>', 'attempts at once (default 4)')
         .option(
           '--outbox-max-mb <mb>',
@@ -42,13 +47,15 @@ export function gatewaySpec(program: Command): void {
   withJson(
     withProviderOptions(gateway.command('connect'))
       .description('register this machine as a gateway for an agent and save the session')
-      .option('--provider-arg <arg>', 'provider argument to save (repeat per token)', collect),
+      .option('--provider-arg <arg>', 'provider argument to save (repeat per token)', collect)
+      .option('--port <port>', 'local API port to save for `gateway start` (GANTRY_GATEWAY_PORT)'),
   ).action(action(load.gateway, 'connect'));
   startOptions(
     gateway
       .command('start')
       .description('run the gateway daemon from the saved session')
-      .option('--server-url <url>', 'override the saved hub URL')
+      .option('--hub <url>', 'override the saved hub URL (or GANTRY_HUB_URL; --server-url is an alias)')
+      .addOption(new Option('--server-url <url>', 'alias of --hub').hideHelp())
       .option('--api-key <key>', 'override the saved agent key; `-` reads it from standard input')
       .option('--api-key-file <path>', 'override the saved agent key with the one in this file')
       .option('--config <file>', 'settings file (default: config.toml in the config folder)')
@@ -92,7 +99,8 @@ export function gatewaySpec(program: Command): void {
   withJson(
     gateway
       .command('restart')
-      .description('stop the gateway and start it in the background with the settings it was started with'),
+      .description('stop the gateway and start it in the background with the settings it was started with')
+      .option('--config <file>', 'start it with this settings file instead of the one it was started with'),
   ).action(action(load.gatewayDaemon, 'restart'));
   gateway
     .command('logs')
@@ -100,6 +108,22 @@ export function gatewaySpec(program: Command): void {
     .option('-n, --lines <n>', 'how many of the last lines (default 50)')
     .option('-f, --follow', 'keep printing new lines until Ctrl+C')
     .action(action(load.gatewayLogs, 'logs'));
+
+  const config = program.command('config').description("this machine's settings (config.toml)");
+  withJson(
+    config
+      .command('show')
+      .description(
+        'each gateway setting: its effective value and where it came from (flag, environment, file, session, default)',
+      )
+      .option(
+        '--config <file>',
+        'settings file (default: GANTRY_CONFIG, then config.toml in the config folder)',
+      )
+      .option('--hub <url>', 'hub URL, as the gateway commands take it')
+      .option('--port <port>', 'local API port, as `gateway start` takes it'),
+    'JSON output: { configFile, configFileExists, settings: [{ key, value, source, from }] }',
+  ).action(action(load.config, 'show'));
 
   const worktrees = gateway
     .command('worktrees')
