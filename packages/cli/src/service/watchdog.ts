@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { processAlive, type GantryPaths } from '@gantry/gateway';
+import { readDaemonRecord, startArguments } from '../daemon-record.ts';
 import { checkHealth, commandLine, type Health } from './gateway-health.ts';
 import { run } from './manager.ts';
 import { launchdLabels, serviceDir, unitNames, type ManagerName } from './names.ts';
@@ -194,18 +195,21 @@ function fromManager(ran: ReturnType<typeof run>, what: string): Started {
   return { detail: `${what} failed: ${said}`, exited: Promise.resolve(ran.code) };
 }
 
-/** `gantry gateway start` in the background, on the port the old one used; its output goes to a log. */
+/**
+ * `gantry gateway start` in the background with the settings it last ran with (`daemon.json`), on
+ * the port the old one used; what it prints before its own log opens goes to a log here.
+ */
 function startDetached(options: WatchdogOptions, health: Health): Started {
   const port = Number(new URL(health.url).port) || options.port;
+  const recorded = readDaemonRecord(options.paths)?.settings ?? { providerArgs: [] };
+  const settings = { ...recorded, port, ...(options.config ? { config: options.config } : {}) };
   const script = process.argv[1] ?? '';
   const args = [
     existsSync(script) ? realpathSync(script) : script,
     'gateway',
     'start',
-    '--port',
-    String(port),
+    ...startArguments(settings),
   ];
-  if (options.config) args.push('--config', options.config);
   const logs = join(options.paths.data, 'logs');
   mkdirSync(logs, { recursive: true, mode: 0o700 });
   const out = openSync(join(logs, 'watchdog-start.log'), 'a', 0o600);
