@@ -19,6 +19,15 @@ interface Check {
   critical: string | null;
 }
 
+/** A server on the port, or undefined while the port is still busy (the killed gateway's socket closing). */
+function listenOn(port: number): Promise<Server | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
 function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -125,10 +134,7 @@ describe('gantry gateway watchdog', () => {
     process.kill(before.pid, 'SIGKILL');
     await eventually(async () => (alive(before.pid) ? undefined : true));
     // Something else takes the gateway's port, so every start fails.
-    const blocker: Server = createServer();
-    await new Promise<void>((resolve) =>
-      blocker.listen(Number(new URL(before.url).port), '127.0.0.1', resolve),
-    );
+    const blocker = await eventually(() => listenOn(Number(new URL(before.url).port)), 10_000);
     try {
       const runs = [];
       for (let i = 0; i < 3; i++) runs.push(await check());

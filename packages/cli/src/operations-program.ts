@@ -1,6 +1,6 @@
 /**
- * The operations commands (issue 14): `version`, `gateway service ...`, `hub service ...`
- * and `gateway watchdog`.
+ * The operations commands (issue 14): `version`, `doctor` (and `gateway doctor`, `hub doctor`),
+ * `gateway service ...`, `hub service ...` and `gateway watchdog`.
  * Options only; the code is in `commands/` and `service/`, loaded when a command runs.
  */
 import { type Command, Option } from 'commander';
@@ -10,6 +10,7 @@ type Action = (loader: Loader, fn: string) => (...args: unknown[]) => Promise<vo
 
 const load = {
   version: () => import('./commands/version.ts'),
+  doctor: () => import('./commands/doctor.ts'),
   service: () => import('./commands/service.ts'),
   watchdog: () => import('./commands/watchdog.ts'),
 } satisfies Record<string, Loader>;
@@ -29,6 +30,25 @@ export function operationsCommands(
     cmd
       .option('--port <port>', "the gateway's local API port (default: config.toml, then 7421)")
       .option('--config <file>', 'settings file (default: config.toml in the config folder)');
+  const doctorHelp =
+    'every check with ok, warn or error and the command that fixes it; exit 1 on any error (changes nothing)';
+  gatewaySettings(program.command('doctor'))
+    .description(`this machine's gateway and hub: ${doctorHelp}`)
+    .option('--hub-port <port>', "the local hub's port (default 7420)")
+    .option('--json', 'JSON output: { checks: [{ name, status, detail, fix }] }')
+    .action(action(load.doctor, 'doctor'));
+  gatewaySettings(parents.gateway.command('doctor'))
+    .description(`the gateway: ${doctorHelp}`)
+    .option('--json', 'JSON output: { checks: [{ name, status, detail, fix }] }')
+    .action(action(load.doctor, 'gatewayDoctor'));
+  parents.hub
+    .command('doctor')
+    .description(`the hub on this machine: ${doctorHelp}`)
+    .option('--port <port>', "the hub's port (default 7420)")
+    .option('--data-dir <dir>', 'where the hub keeps its files (hub start --data-dir)')
+    .option('--json', 'JSON output: { checks: [{ name, status, detail, fix }] }')
+    .action(action(load.doctor, 'hubDoctor'));
+
   serviceCommands(parents.gateway, 'gateway', action, gatewaySettings);
   serviceCommands(parents.hub, 'hub', action, (cmd) =>
     cmd

@@ -26,7 +26,7 @@ interface Problem {
   message: string;
 }
 
-interface FileCheck {
+export interface FileCheck {
   path: string;
   mode: string;
   ok: boolean;
@@ -260,7 +260,7 @@ function describeAccessToken(s: AccessTokenState): string {
  * config and data folders with what they hold, a hub's database (with its `-wal`/`-shm`: it holds
  * the JWT signing key) and owner token, and `--data-dir`'s when a hub keeps its files elsewhere.
  */
-function checkFiles(
+export function checkFiles(
   paths: ReturnType<typeof gantryPaths>,
   dataDir: string | undefined,
   problem: (code: string, message: string) => void,

@@ -5,7 +5,9 @@
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GantryError } from '@gantry/protocol';
+import { gantryPaths } from '@gantry/gateway';
 import { ExitError, exitCodes, printJson, printLine } from '../output.ts';
+import { stopDaemon } from './gateway-daemon.ts';
 import { ensureAvailable, run, type ServiceManager } from '../service/manager.ts';
 import { launchd } from '../service/launchctl.ts';
 import type { ServiceKind, ServiceTarget } from '../service/names.ts';
@@ -85,6 +87,9 @@ async function control(
   flags: ServiceFlags,
 ): Promise<void> {
   const { plan, manager } = installed(kind, flags, `${verb} the ${kind} service`);
+  // A gateway hands its runs over, as `gateway restart` does: it exits leaving them running, and the
+  // fresh process the manager starts takes them back. A plain stop stops them.
+  if (kind === 'gateway' && verb === 'restart') await stopDaemon(gantryPaths(), 'handover');
   manager[verb](plan);
   const state = manager.status(plan);
   if (flags.json) return printJson({ service: plan.main, ...state });

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { GantryPaths } from '@gantry/gateway';
 import { run } from './manager.ts';
+import { fetchWithin } from '../fetch-within.ts';
 
 export type Health =
   | { healthy: true; pid: number | null; url: string }
@@ -46,7 +47,7 @@ export async function checkHealth(
       url,
     };
   try {
-    const response = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetchWithin(`${url}/api/health`, timeoutMs);
     const body = (await response.json().catch(() => undefined)) as { ok?: boolean } | undefined;
     if (response.ok && body?.ok === true) return { healthy: true, pid, url };
     return {

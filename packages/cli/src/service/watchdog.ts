@@ -195,9 +195,14 @@ function fromManager(ran: ReturnType<typeof run>, what: string): Started {
   return { detail: `${what} failed: ${said}`, exited: Promise.resolve(ran.code) };
 }
 
-/** `gantry gateway start` in the background, on the port the old one used; its output goes to a log. */
+/**
+ * `gantry gateway start` in the background with the settings it last ran with (`daemon.json`), on
+ * the port the old one used; what it prints before its own log opens goes to a log here.
+ */
 function startDetached(options: WatchdogOptions, health: Health): Started {
   const port = Number(new URL(health.url).port) || options.port;
+  const recorded = readDaemonRecord(options.paths)?.settings ?? { providerArgs: [] };
+  const settings = { ...recorded, port, ...(options.config ? { config: options.config } : {}) };
   const script = process.argv[1] ?? '';
   // The settings it was last started with (daemon.json), on the port the old one used.
   const recorded = readDaemonRecord(options.paths)?.settings ?? { providerArgs: [] };
