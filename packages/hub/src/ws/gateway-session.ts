@@ -192,7 +192,7 @@ export class GatewaySession {
     // Decisions made while it was away, or whose confirmation it did not get to send.
     for (const permission of await ctx.approvals.unanswered(caller.id)) this.send(permission);
     ctx.log.info('gateway connected', { gateway: caller.id, name: caller.name, agents: agents.size });
-    ctx.dispatcher.kick();
+    ctx.dispatcher.wake(link);
   }
 
   /**
@@ -230,7 +230,7 @@ export class GatewaySession {
     for (const row of await this.ctx.store.assignments.heldBy(gone.gatewayId)) {
       if (row.state === 'offered') await this.ctx.assignments.requeue(row.id, row.attempt, gone.gatewayId);
     }
+    // Offers requeued above wake the dispatcher through the bus.
     this.ctx.log.info('gateway disconnected', { gateway: gone.gatewayId });
-    this.ctx.dispatcher.kick();
   }
 }

@@ -16,6 +16,7 @@ import { migration as folders } from './0010-folders.ts';
 import { migration as offerFencing } from './0011-offer-fencing.ts';
 import { migration as webSessions } from './0012-web-sessions.ts';
 import { migration as activityInternal } from './0013-activity-internal.ts';
+import { migration as dispatchIndexes } from './0017-dispatch-indexes.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0011_offer_fencing': offerFencing,
   '0012_web_sessions': webSessions,
   '0013_activity_internal': activityInternal,
+  '0017_dispatch_indexes': dispatchIndexes,
 };
 
 export const migrationProvider: MigrationProvider = {
