@@ -17,9 +17,9 @@ let failures = 0;
 
 async function post(path, headers, body) {
   const res = await fetch(`${url}${path}`, { method: 'POST', headers, body: JSON.stringify(body ?? {}) });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+  return JSON.parse(text);
 }
 
 /** One gateway from nothing to served; resolves once `hello_ok` came. */

@@ -33,6 +33,11 @@ const cli = fileURLToPath(new URL('../packages/cli/bin/gantry.js', import.meta.u
 const home = mkdtempSync(join(tmpdir(), 'gantry-gateways-'));
 const env = { ...process.env, GANTRY_HOME: home, GANTRY_LOG_LEVEL: 'error' };
 const children = [];
+// A bench that crashes or is stopped leaves no hub, gateway or fleet behind.
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const postgresServer = process.env.GANTRY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 const database = `gantry_bench_gateways_${process.pid}`;
@@ -116,7 +121,9 @@ async function createdToStarted() {
     headers,
     body: JSON.stringify({ agent: 'stamp', prompt: 'x' }),
   });
-  const created = await res.json();
+  const text = await res.text();
+  if (!res.ok || !text) throw new Error(`POST /v1/assignments: HTTP ${res.status} ${text.slice(0, 200)}`);
+  const created = JSON.parse(text);
   const stream = await fetch(`${hub.url}/v1/assignments/${created.id}/events`, {
     headers: { ...headers, accept: 'text/event-stream' },
   });
@@ -147,16 +154,27 @@ async function measure(gateways) {
   const cpu0 = cpuS(hub.pid);
   const t0 = performance.now();
   const every = Math.max(1, Math.floor(healthSamples / runs));
+  const errors = [];
+  // A request that fails is counted and reported, not measured.
+  const sample = (into, take) =>
+    take().then(
+      (ms) => into.push(ms),
+      (err) => errors.push(err.message),
+    );
   for (let i = 0; healthMs.length < healthSamples || startedMs.length < runs; i++) {
-    if (healthMs.length < healthSamples) healthMs.push(await health());
-    if (i % every === 0 && startedMs.length < runs) startedMs.push(await createdToStarted());
+    if (errors.length > 20) throw new Error(`too many failed requests: ${errors.slice(0, 3).join('; ')}`);
+    if (healthMs.length < healthSamples) await sample(healthMs, health);
+    if (i % every === 0 && startedMs.length < runs) await sample(startedMs, createdToStarted);
     await sleep(10);
   }
+  if (errors.length)
+    console.error(`${gateways} gateways: ${errors.length} failed requests, e.g. ${errors[0]}`);
   const seconds = (performance.now() - t0) / 1000;
   return {
     gateways,
     hubRssMb: +rssMb(hub.pid).toFixed(0),
     hubCpuPct: +((100 * (cpuS(hub.pid) - cpu0)) / seconds).toFixed(0),
+    failedRequests: errors.length,
     healthP50Ms: +q(healthMs, 0.5).toFixed(2),
     healthP99Ms: +q(healthMs, 0.99).toFixed(2),
     startedP50Ms: +q(startedMs, 0.5).toFixed(2),
