@@ -9,6 +9,8 @@ import { EventEmitter } from 'node:events';
 export interface BusEvents {
   /** An assignment needs a gateway (created or requeued). */
   queued: { assignmentId: string; agentId: string };
+  /** An agent was resumed: its queued work may be offered again. */
+  resumed: { agentId: string };
   /** An assignment's state or events changed. */
   assignment: { assignmentId: string };
   /** A workspace's activity log grew (its newest id). */

@@ -127,7 +127,8 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     log,
     startedAt: Date.now(),
   };
-  bus.on('queued', () => dispatcher.kick());
+  bus.on('queued', ({ agentId }) => dispatcher.queued(agentId));
+  bus.on('resumed', ({ agentId }) => dispatcher.queued(agentId));
   const sweeper = new LeaseSweeper(store, assignments, settings, log);
   // Mentions of managed agents and tasks assigned to them run, and their results come back.
   const work = new Work(ctx, { hopLimit: options.mentionHopLimit ?? defaultWorkSettings.hopLimit });
@@ -144,10 +145,12 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
       await store.assignments.refreshAllLeases(Date.now() + settings.leaseMs);
       await work.start();
       sweeper.start();
+      dispatcher.start();
     },
     stop: (closeTransports) =>
       (stopping ??= (async () => {
         sweeper.stop();
+        dispatcher.stop();
         work.stop();
         await closeTransports?.();
         await work.idle();

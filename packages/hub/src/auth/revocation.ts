@@ -3,21 +3,74 @@
  * watches the token it was authenticated with and ends once it is revoked, rotated out or expired;
  * one opened with a browser session also ends when that session is signed out or expires.
  * A revocation on this hub arrives on the bus at once; one made on another hub behind the same
- * database is seen by a re-read of the token every `recheckMs`.
+ * database is seen by a re-read every `recheckMs`, of all open connections' tokens in one batch.
  */
 import { GantryError } from '@gantry/protocol';
 import type { Bus } from '../bus.ts';
 import type { Store } from '../store/store.ts';
+import type { TokenRow } from '../store/tokens.ts';
 import type { Caller } from './authenticate.ts';
 import { sessionAlive } from './web-session.ts';
 
-const recheckMs = 5_000;
+export const recheckMs = 5_000;
 /** setTimeout's limit: a later expiry is left to the periodic re-read. */
 const maxTimerMs = 2 ** 31 - 1;
 
 export interface Watched {
   store: Store;
   bus: Bus;
+}
+
+type TokenState = Pick<TokenRow, 'revoked_at' | 'expires_at'> | undefined;
+
+/**
+ * Every open connection's token, re-read together: one batched read per `recheckMs` for all the
+ * connections of a hub (10,000 gateways are a few statements every 5 s, not 2,000 reads a second).
+ */
+class Rechecks {
+  private readonly byToken = new Map<string, Set<(state: TokenState) => void>>();
+  private timer: NodeJS.Timeout | undefined;
+  /** Batched re-reads done (for tests: the cost does not grow with connections). */
+  reads = 0;
+
+  constructor(private readonly store: Store) {}
+
+  add(tokenId: string, onState: (state: TokenState) => void): () => void {
+    let set = this.byToken.get(tokenId);
+    if (!set) this.byToken.set(tokenId, (set = new Set()));
+    set.add(onState);
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.recheck(), recheckMs);
+      this.timer.unref();
+    }
+    return () => {
+      set.delete(onState);
+      if (set.size === 0 && this.byToken.get(tokenId) === set) this.byToken.delete(tokenId);
+      if (this.byToken.size === 0) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    };
+  }
+
+  private async recheck(): Promise<void> {
+    const ids = [...this.byToken.keys()];
+    if (ids.length === 0) return;
+    this.reads += 1;
+    const rows = await this.store.tokens.states(ids).catch(() => undefined);
+    if (!rows) return; // the store did not answer: try again next time, end nothing
+    const found = new Map(rows.map((r) => [r.id, r]));
+    for (const id of ids) for (const onState of [...(this.byToken.get(id) ?? [])]) onState(found.get(id));
+  }
+}
+
+const rechecksOf = new WeakMap<Store, Rechecks>();
+
+/** The hub's shared re-check of open connections' tokens (one per store). */
+export function rechecks(store: Store): Rechecks {
+  let shared = rechecksOf.get(store);
+  if (!shared) rechecksOf.set(store, (shared = new Rechecks(store)));
+  return shared;
 }
 
 /**
@@ -42,9 +95,8 @@ export function watchToken(
   const offSession = deps.bus.on('sessionEnded', ({ sessionIds }) => {
     if (caller.sessionId && sessionIds.includes(caller.sessionId)) end('signed out');
   });
-  const check = async () => {
-    const row = await deps.store.tokens.get(caller.tokenId).catch(() => 'unknown' as const);
-    if (stopped || row === 'unknown') return;
+  const judge = async (row: TokenState) => {
+    if (stopped) return;
     if (caller.sessionId && !(await sessionAlive(deps.store, caller.sessionId).catch(() => true)))
       return end('session ended');
     if (stopped) return;
@@ -56,14 +108,14 @@ export function watchToken(
       if (left < maxTimerMs) expiryTimer = setTimeout(() => end('token expired'), left);
     }
   };
-  const recheck = setInterval(() => void check(), recheckMs);
-  recheck.unref();
-  void check();
+  const offRecheck = rechecks(deps.store).add(caller.tokenId, (row) => void judge(row));
+  // The first read is this connection's own; the periodic ones are shared.
+  void deps.store.tokens.get(caller.tokenId).then(judge, () => undefined);
   function stop() {
     stopped = true;
     off();
     offSession();
-    clearInterval(recheck);
+    offRecheck();
     clearTimeout(expiryTimer);
   }
   return stop;

@@ -6,7 +6,7 @@
 import { agentPaused, agentResumed, type PauseResult } from '@gantry/protocol';
 import type { Actor } from './actor.ts';
 import { requireRole } from '../auth/roles.ts';
-import type { Dispatcher } from '../dispatch/dispatcher.ts';
+import type { NoticeBus } from '../bus.ts';
 import type { Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
 import { agentViews, findAgentOrThrow } from './agents.ts';
@@ -14,7 +14,7 @@ import { agentViews, findAgentOrThrow } from './agents.ts';
 export interface PauseDeps {
   store: Store;
   activity: Activity;
-  dispatcher: Dispatcher;
+  bus: NoticeBus;
 }
 
 /** Pauses or resumes; doing it again is no change and records nothing. */
@@ -45,7 +45,7 @@ export async function setPaused(
     );
   });
   if (entry) activity.published(entry);
-  if (!paused) deps.dispatcher.kick();
+  if (!paused) deps.bus.emit('resumed', { agentId: agent.id });
   const row = (await store.agents.get(agent.id)) ?? agent;
   const queued = await store.assignments.countQueued(agent.id);
   return {

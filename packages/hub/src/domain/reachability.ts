@@ -127,6 +127,6 @@ export class Reachability {
 
   /** The connected gateways that serve this agent now. */
   private serving(agentId: string): GatewayLink[] {
-    return this.links.all().filter((link) => link.agents.has(agentId));
+    return [...this.links.serving(agentId)];
   }
 }

@@ -106,7 +106,7 @@ export class AgentTemplates {
         await this.trust(caller, link.gatewayId, row.id);
       } catch (err) {
         await this.store.gateways.detach(link.gatewayId, row.id);
-        link.agents.delete(row.id);
+        this.links.unserve(link, row.id);
         await this.store.agents.delete(row.id);
         throw err;
       }
@@ -179,7 +179,7 @@ export class AgentTemplates {
     )) {
       await this.store.gateways.detach(gateway.id, agent.id);
       const link = this.links.get(gateway.id);
-      link?.agents.delete(agent.id);
+      if (link) this.links.unserve(link, agent.id);
       link?.send({ t: 'detach', agentId: agent.id });
       detachedFrom.push({ id: gateway.id, name: gateway.name, told: link !== undefined });
     }
@@ -253,7 +253,7 @@ export class AgentTemplates {
       this.pending.set(requestId, { gatewayId: link.gatewayId, resolve });
     });
     await this.store.gateways.attach(link.gatewayId, agent.id, binding.provider);
-    link.agents.set(agent.id, agent.name);
+    this.links.serve(link, agent.id, agent.name);
     link.send({ t: 'attach', requestId, agent, key, binding });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<AttachResult>((resolve) => {

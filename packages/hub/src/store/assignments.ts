@@ -141,6 +141,21 @@ export class AssignmentRepository {
       .execute();
   }
 
+  /**
+   * The agents with queued work that is not paused: the dispatcher's catch-up read, so a wake-up
+   * it missed (work queued through another hub) waits no longer than one interval.
+   */
+  async queuedAgents(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('assignments')
+      .select('agent_id')
+      .distinct()
+      .where('state', '=', 'queued')
+      .where('agent_id', 'not in', (eb) => eb.selectFrom('agents').select('id').where('paused', '=', 1))
+      .execute();
+    return rows.map((r) => r.agent_id);
+  }
+
   /** Assignments a gateway holds (offered to it or running on it). */
   heldBy(gatewayId: string): Promise<AssignmentRow[]> {
     return this.db

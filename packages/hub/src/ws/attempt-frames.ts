@@ -41,7 +41,7 @@ export async function recordResult(
   if (await ctx.assignments.complete(frame, link.gatewayId)) {
     const row = await ctx.store.assignments.get(frame.assignmentId);
     if (row) ctx.dispatcher.finished(link, row.agent_id);
-    else ctx.dispatcher.kick();
+    else ctx.dispatcher.wake(link);
   } else {
     await lateOutput(ctx, link, frame, 'late_result', { status: frame.status, error: frame.error ?? null });
   }

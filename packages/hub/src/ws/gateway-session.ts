@@ -201,7 +201,7 @@ export class GatewaySession {
     for (const permission of await ctx.approvals.unanswered(caller.id)) this.send(permission);
     ctx.log.info('gateway connected', { gateway: caller.id, name: caller.name, agents: agents.size });
     await this.announce(gatewayConnected, link);
-    ctx.dispatcher.kick();
+    ctx.dispatcher.wake(link);
   }
 
   /**
@@ -239,9 +239,9 @@ export class GatewaySession {
     for (const row of await this.ctx.store.assignments.heldBy(gone.gatewayId)) {
       if (row.state === 'offered') await this.ctx.assignments.requeue(row.id, row.attempt, gone.gatewayId);
     }
+    // Offers requeued above wake the dispatcher through the bus.
     this.ctx.log.info('gateway disconnected', { gateway: gone.gatewayId });
     await this.announce(gatewayDisconnected, gone);
-    this.ctx.dispatcher.kick();
   }
 
   /** Presence changed: open dashboards and `gantry watch --event gateway.` hear it by push. */

@@ -17,6 +17,7 @@ import { migration as offerFencing } from './0011-offer-fencing.ts';
 import { migration as webSessions } from './0012-web-sessions.ts';
 import { migration as activityInternal } from './0013-activity-internal.ts';
 import { migration as chains } from './0014-chains.ts';
+import { migration as dispatchIndexes } from './0017-dispatch-indexes.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0012_web_sessions': webSessions,
   '0013_activity_internal': activityInternal,
   '0014_chains': chains,
+  '0017_dispatch_indexes': dispatchIndexes,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,411 @@
+// Dispatch and event throughput of Gantry beside what a team would hand-roll, in one run, on one store:
+//   enqueue -> started: Gantry (POST /v1/assignments until the provider process prints its clock),
+//                       spawning the same script directly, BullMQ (local Redis) and pg-boss (local
+//                       PostgreSQL) from `add`/`send` until the worker's handler runs
+//   jobs/s:             N trivial jobs enqueued at once until all are done: Gantry (echo agent,
+//                       gateway --concurrency 16), BullMQ (worker concurrency 16), pg-boss
+//   events/s:           `seq 1 N` through gateway, outbox, hub (persisted) until the client sees the
+//                       end, against raw batched inserts of the same rows into the same kind of store
+// Prints a table and writes bench/results/dispatch-<store>.json.
+// Usage: node bench/dispatch.mjs [--store sqlite|postgres] [--runs 100] [--jobs 1000 (at most)] [--lines 200000]
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { Queue, Worker } from 'bullmq';
+import IORedis from 'ioredis';
+import { createParser } from 'eventsource-parser';
+import pg from 'pg';
+import PgBoss from 'pg-boss';
+
+const { values: opts } = parseArgs({
+  options: {
+    store: { type: 'string', default: 'sqlite' },
+    runs: { type: 'string', default: '100' },
+    jobs: { type: 'string', default: '1000' },
+    lines: { type: 'string', default: '200000' },
+  },
+});
+const runs = Number(opts.runs);
+const jobs = Number(opts.jobs);
+const lines = Number(opts.lines);
+const cli = fileURLToPath(new URL('../packages/cli/bin/gantry.js', import.meta.url));
+const home = mkdtempSync(join(tmpdir(), 'gantry-dispatch-'));
+const env = { ...process.env, GANTRY_HOME: home, GANTRY_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error' };
+const children = [];
+// A bench that crashes or is stopped leaves no hub, gateway or fleet behind.
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const postgresServer = process.env.GANTRY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
+const databases = [];
+const q = (values, p) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
+const wallNs = () => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+
+async function admin(statement) {
+  const client = new pg.Client({ connectionString: `${postgresServer}/postgres` });
+  await client.connect();
+  await client.query(statement).finally(() => client.end());
+}
+
+async function freshDatabase(label) {
+  const name = `gantry_bench_${label}_${process.pid}`;
+  await admin(`CREATE DATABASE ${name}`);
+  databases.push(name);
+  return `${postgresServer}/${name}`;
+}
+
+function gantry(args) {
+  const result = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`gantry ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+
+function service(args, extraNodeArgs = []) {
+  const child = spawn(process.execPath, [...extraNodeArgs, cli, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve(JSON.parse(line));
+    });
+    child.once('exit', (code) => reject(new Error(`gantry ${args[0]} exited ${code}`)));
+  });
+}
+
+function script(name, body) {
+  const path = join(home, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+// ---- Gantry --------------------------------------------------------------------------------------
+
+const db = opts.store === 'postgres' ? await freshDatabase('hub') : join(home, 'hub.db');
+const hub = await service(['hub', 'start', '--port', '0', '--json', '--db', db], nodeArgs);
+gantry(['login', '--url', hub.url, '--token', hub.ownerToken]);
+const headers = { authorization: `Bearer ${hub.ownerToken}`, 'content-type': 'application/json' };
+const stamp = script('stamp.sh', 'date +%s%N');
+const flood = script('flood.sh', `exec seq 1 ${lines}`);
+const agents = { stamp: ['generic', stamp], echo: ['echo'], jobs: ['echo'], flood: ['generic', flood] };
+for (const [name, [provider, bin]] of Object.entries(agents)) {
+  const { key } = JSON.parse(gantry(['agents', 'create', name, '--json']));
+  const args = ['gateway', 'connect', '--server-url', hub.url, '--provider', provider, '--api-key', key];
+  gantry(bin ? [...args, '--provider-bin', bin] : args);
+  mkdirSync(join(home, 'work', name), { recursive: true });
+  const parallel = name === 'jobs' ? ['--parallel'] : [];
+  gantry(['gateway', 'bind', '--agent', name, '--workdir', join(home, 'work', name), ...parallel]);
+}
+await service(['gateway', 'start', '--port', '0', '--concurrency', '16', '--json'], nodeArgs);
+
+async function create(agent) {
+  const res = await fetch(`${hub.url}/v1/assignments`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ agent, prompt: 'x' }),
+  });
+  if (!res.ok) throw new Error(`create: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Follows an assignment's events until the end; returns the final assignment. */
+async function follow(id, onEvent) {
+  const stream = await fetch(`${hub.url}/v1/assignments/${id}/events`, {
+    headers: { ...headers, accept: 'text/event-stream' },
+  });
+  let final;
+  const parser = createParser({
+    onEvent: (message) => {
+      if (message.event === 'event') onEvent?.(message.data);
+      else if (message.event === 'end') final = JSON.parse(message.data);
+    },
+  });
+  const decoder = new TextDecoder();
+  for await (const chunk of stream.body) parser.feed(decoder.decode(chunk, { stream: true }));
+  return final;
+}
+
+function direct(bin) {
+  return new Promise((resolve) => {
+    const child = spawn(bin, [], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.once('close', () => resolve(out.trim()));
+  });
+}
+
+const progress = (what) => process.stderr.write(`dispatch bench: ${what}\n`);
+progress('hub and gateway up');
+const latency = { gantry: [], direct: [], bullmq: [], pgboss: [] };
+for (let i = 0; i < runs + 5; i++) {
+  const keep = i >= 5;
+  let t0 = wallNs();
+  const created = await create('stamp');
+  const final = await follow(created.id);
+  if (keep) latency.gantry.push(Number(BigInt(final.result.output.trim()) - t0) / 1e6);
+  t0 = wallNs();
+  const printed = await direct(stamp);
+  if (keep) latency.direct.push(Number(BigInt(printed) - t0) / 1e6);
+}
+
+/** N echo assignments created at once (16 requests in flight) until every one has succeeded. */
+async function gantryJobs(agent, n) {
+  const t = performance.now();
+  let made = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (made < n) {
+        made += 1;
+        await create(agent);
+      }
+    }),
+  );
+  for (;;) {
+    const res = await fetch(`${hub.url}/v1/assignments?agent=${agent}&state=succeeded&limit=1000`, {
+      headers,
+    });
+    if ((await res.json()).length >= n) break;
+    await sleep(5);
+  }
+  return n / ((performance.now() - t) / 1000);
+}
+progress('created -> started done');
+await gantryJobs('echo', 50); // warm-up
+const gantryJobsPerS = await gantryJobs('jobs', Math.min(jobs, 1000));
+
+progress('jobs/s done');
+// Events: every line must arrive once, in order; then the same rows into the same kind of store.
+const eventRates = [];
+for (let i = 0; i < 3; i++) {
+  const t = performance.now();
+  let n = 0;
+  let ordered = true;
+  const created = await create('flood');
+  const final = await follow(created.id, (data) => {
+    n += 1;
+    if (ordered && JSON.parse(data).data.text !== String(n)) ordered = false;
+  });
+  if (final.state !== 'succeeded' || n !== lines || !ordered)
+    throw new Error(`lost or reordered: ${n}/${lines}`);
+  eventRates.push(lines / ((performance.now() - t) / 1000));
+}
+
+const batch = 1000; // the gateway's largest events frame
+const rowsOf = (assignmentId) =>
+  Array.from({ length: lines }, (_, k) => [
+    assignmentId,
+    1,
+    k + 1,
+    'output',
+    new Date().toISOString(),
+    JSON.stringify({ text: String(k + 1) }),
+  ]);
+async function rawInserts() {
+  const rows = rowsOf(`asg_raw_${Math.random()}`);
+  if (opts.store === 'sqlite') {
+    const raw = new Database(join(home, `raw-${Math.random()}.db`));
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+    raw.exec(
+      'create table assignment_events (assignment_id text not null, attempt integer not null, seq integer not null, type text not null, ts text not null, data text not null, primary key (assignment_id, attempt, seq))',
+    );
+    const insert = raw.prepare(
+      'insert into assignment_events values (?, ?, ?, ?, ?, ?) on conflict do nothing',
+    );
+    const many = raw.transaction((chunk) => {
+      for (const r of chunk) insert.run(...r);
+    });
+    const t = performance.now();
+    for (let k = 0; k < rows.length; k += batch) many(rows.slice(k, k + batch));
+    const rate = lines / ((performance.now() - t) / 1000);
+    raw.close();
+    return rate;
+  }
+  const client = new pg.Client({ connectionString: rawDb });
+  await client.connect();
+  await client.query(
+    'create table if not exists assignment_events (assignment_id text not null, attempt integer not null, seq integer not null, type text not null, ts text not null, data text not null, primary key (assignment_id, attempt, seq))',
+  );
+  const t = performance.now();
+  for (let k = 0; k < rows.length; k += batch) {
+    const chunk = rows.slice(k, k + batch);
+    const params = chunk.flat();
+    const values = chunk.map(
+      (_, j) => `($${j * 6 + 1}, $${j * 6 + 2}, $${j * 6 + 3}, $${j * 6 + 4}, $${j * 6 + 5}, $${j * 6 + 6})`,
+    );
+    await client.query(
+      `insert into assignment_events values ${values.join(', ')} on conflict do nothing`,
+      params,
+    );
+  }
+  const rate = lines / ((performance.now() - t) / 1000);
+  await client.end();
+  return rate;
+}
+const rawDb = opts.store === 'postgres' ? await freshDatabase('raw') : undefined;
+const rawRates = [];
+for (let i = 0; i < 3; i++) rawRates.push(await rawInserts());
+
+// ---- BullMQ on the local Redis ---------------------------------------------------------------------
+
+// BullMQ under ESM takes a client, not options; workers block on Redis and need no retry cap.
+const connection = new IORedis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null });
+const prefix = `gantry-bench-${process.pid}`;
+async function bullmq() {
+  const queue = new Queue('lat', { connection, prefix });
+  let started;
+  const worker = new Worker('lat', async () => started?.(performance.now()), {
+    connection,
+    prefix,
+    concurrency: 1,
+  });
+  await worker.waitUntilReady();
+  const samples = [];
+  for (let i = 0; i < runs + 5; i++) {
+    const ran = new Promise((resolve) => (started = resolve));
+    const t = performance.now();
+    await queue.add('j', { i }, { removeOnComplete: true });
+    const at = await ran;
+    if (i >= 5) samples.push(at - t);
+  }
+  await worker.close();
+  const tq = new Queue('tput', { connection, prefix });
+  let done = 0;
+  let all;
+  const finished = new Promise((resolve) => (all = resolve));
+  const tw = new Worker(
+    'tput',
+    async () => {
+      if (++done === jobs) all();
+    },
+    { connection, prefix, concurrency: 16 },
+  );
+  await tw.waitUntilReady();
+  const t = performance.now();
+  for (let k = 0; k < jobs; k += 100) {
+    await tq.addBulk(
+      Array.from({ length: Math.min(100, jobs - k) }, (_, j) => ({
+        name: 'j',
+        data: { j: k + j },
+        opts: { removeOnComplete: true },
+      })),
+    );
+  }
+  await finished;
+  const perS = jobs / ((performance.now() - t) / 1000);
+  await tw.close();
+  for (const qu of [queue, tq]) {
+    await qu.obliterate({ force: true });
+    await qu.close();
+  }
+  connection.disconnect();
+  return { samples, perS };
+}
+progress('events done');
+const bull = await bullmq();
+progress('BullMQ done');
+
+// ---- pg-boss on the local PostgreSQL ---------------------------------------------------------------
+
+async function pgboss() {
+  const boss = new PgBoss({ connectionString: await freshDatabase('pgboss') });
+  boss.on('error', () => {});
+  await boss.start();
+  await boss.createQueue('lat');
+  await boss.createQueue('tput');
+  let started;
+  // pg-boss polls; 0.5 s is the shortest interval it accepts.
+  await boss.work('lat', { pollingIntervalSeconds: 0.5 }, async () => started?.(performance.now()));
+  const samples = [];
+  for (let i = 0; i < Math.min(runs, 40) + 2; i++) {
+    const ran = new Promise((resolve) => (started = resolve));
+    const t = performance.now();
+    await boss.send('lat', { i });
+    const at = await ran;
+    if (i >= 2) samples.push(at - t);
+  }
+  let done = 0;
+  let all;
+  const finished = new Promise((resolve) => (all = resolve));
+  const t = performance.now();
+  for (let k = 0; k < jobs; k += 100)
+    await boss.insert(
+      Array.from({ length: Math.min(100, jobs - k) }, (_, j) => ({ name: 'tput', data: { j: k + j } })),
+    );
+  await boss.work('tput', { pollingIntervalSeconds: 0.5, batchSize: 16 }, async (batchOf) => {
+    done += batchOf.length;
+    if (done >= jobs) all();
+  });
+  await finished;
+  const perS = jobs / ((performance.now() - t) / 1000);
+  await boss.stop({ graceful: false, wait: true });
+  return { samples, perS };
+}
+const boss = await pgboss();
+
+// ---- the table -------------------------------------------------------------------------------------
+
+const row = (name, samples, perS) => ({
+  name,
+  p50Ms: +q(samples, 0.5).toFixed(2),
+  p99Ms: +q(samples, 0.99).toFixed(2),
+  jobsPerS: perS === undefined ? null : Math.round(perS),
+});
+const rows = [
+  row('Gantry', latency.gantry, gantryJobsPerS),
+  row('spawn directly', latency.direct),
+  row('BullMQ (Redis)', bull.samples, bull.perS),
+  row('pg-boss (PostgreSQL)', boss.samples, boss.perS),
+];
+const events = {
+  gantry: Math.round(q(eventRates, 0.5)),
+  rawInserts: Math.round(q(rawRates, 0.5)),
+  ratio: +(q(eventRates, 0.5) / q(rawRates, 0.5)).toFixed(2),
+};
+console.log(
+  `dispatch, store: ${opts.store}; enqueue -> started over ${runs} runs (pg-boss ${Math.min(runs, 40)}), ${jobs} trivial jobs`,
+);
+console.log(
+  ['who'.padEnd(22), 'p50 ms', 'p99 ms', 'x direct', 'jobs/s']
+    .map((h, i) => (i ? h.padStart(9) : h))
+    .join(' '),
+);
+for (const r of rows) {
+  const ratio = +(r.p50Ms / rows[1].p50Ms).toFixed(2);
+  r.vsDirect = ratio;
+  console.log(
+    [
+      r.name.padEnd(22),
+      ...[r.p50Ms, r.p99Ms, ratio, r.jobsPerS ?? '-'].map((v) => String(v).padStart(9)),
+    ].join(' '),
+  );
+}
+console.log(
+  `events/s (${lines} lines, persisted, none lost): Gantry ${events.gantry}/s, raw batched inserts ${events.rawInserts}/s (x ${events.ratio}, median of 3)`,
+);
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+const out = new URL(`results/dispatch-${opts.store}.json`, import.meta.url);
+writeFileSync(
+  out,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, store: opts.store, runs, jobs, lines, rows, events }, null, 2)}\n`,
+);
+console.log(`wrote ${fileURLToPath(out)}`);
+
+for (const child of children.reverse()) child.kill('SIGTERM');
+await sleep(1000);
+for (const name of databases) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+rmSync(home, { recursive: true, force: true });
+process.exit(0);
