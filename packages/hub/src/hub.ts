@@ -124,6 +124,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     web,
     log,
     startedAt: Date.now(),
+    hubId: boot.hubId,
   };
   bus.on('queued', () => dispatcher.kick());
   const sweeper = new LeaseSweeper(store, assignments, settings, log);
