@@ -56,4 +56,6 @@ export interface HubContext {
   web: WebSettings;
   log: Logger;
   startedAt: number;
+  /** The hub system's id (`/v1/health`): the same on every hub of one store. */
+  hubId: string;
 }

@@ -126,6 +126,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     web,
     log,
     startedAt: Date.now(),
+    hubId: boot.hubId,
   };
   bus.on('queued', ({ agentId }) => dispatcher.queued(agentId));
   bus.on('resumed', ({ agentId }) => dispatcher.queued(agentId));

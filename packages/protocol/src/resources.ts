@@ -62,6 +62,8 @@ export const healthSchema = z.object({
   ok: z.boolean(),
   version: z.string(),
   store: z.enum(['sqlite', 'postgres']),
+  /** The hub system: every hub sharing one store reports the same id. */
+  hubId: z.string(),
   uptimeMs: z.number(),
 });
 export type Health = z.infer<typeof healthSchema>;

@@ -8,7 +8,13 @@ export function healthRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
   app.get('/', async (c) => {
     await ctx.store.meta.get('schema'); // proves the store answers
-    const health: Health = { ok: true, version, store: ctx.store.kind, uptimeMs: Date.now() - ctx.startedAt };
+    const health: Health = {
+      ok: true,
+      version,
+      store: ctx.store.kind,
+      hubId: ctx.hubId,
+      uptimeMs: Date.now() - ctx.startedAt,
+    };
     return c.json(health);
   });
   return app;
