@@ -48,6 +48,7 @@ describeContract('store contract, dispatch', (c) => {
         expires_at: i === 500 ? at(9) : null,
         last_used_at: null,
         revoked_at: null,
+        assignment_id: null,
       });
     }
     await store.tokens.revoke([ids[1000] ?? ''], at(5));

@@ -53,7 +53,7 @@ export async function hubDoctor(flags: DoctorFlags): Promise<void> {
 /** The port `gateway start` would use: --port, then GANTRY_GATEWAY_PORT, then config.toml, then 7421. */
 function gatewayPort(flags: DoctorFlags): number {
   const fromEnv = process.env.GANTRY_GATEWAY_PORT;
-  return parsePort(flags.port ?? fromEnv, readConfigFile(flags.config).port ?? 7421);
+  return parsePort(flags.port ?? fromEnv, readConfigFile({ config: flags.config }).port ?? 7421);
 }
 
 function report(checks: Check[], flags: DoctorFlags): void {

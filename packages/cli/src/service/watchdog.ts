@@ -201,8 +201,6 @@ function fromManager(ran: ReturnType<typeof run>, what: string): Started {
  */
 function startDetached(options: WatchdogOptions, health: Health): Started {
   const port = Number(new URL(health.url).port) || options.port;
-  const recorded = readDaemonRecord(options.paths)?.settings ?? { providerArgs: [] };
-  const settings = { ...recorded, port, ...(options.config ? { config: options.config } : {}) };
   const script = process.argv[1] ?? '';
   // The settings it was last started with (daemon.json), on the port the old one used.
   const recorded = readDaemonRecord(options.paths)?.settings ?? { providerArgs: [] };

@@ -127,7 +127,7 @@ export class Stopping {
         subject: resumed.map((a) => a.name).join(', '),
         data: { resumed },
       });
-      this.deps.dispatcher.kick();
+      for (const agent of resumed) this.deps.dispatcher.queued(agent.id);
     }
     return { resumed };
   }
