@@ -3,12 +3,12 @@
  * warn or error and, for a warn or an error, the command that fixes it; exit 1 on any error. The
  * doctor changes nothing: it reads files, opens databases read-only and asks over the network.
  */
-import { gantryPaths } from '@gantry/gateway';
+import { gantryPaths, loadSession } from '@gantry/gateway';
 import type { Check } from '../doctor/check.ts';
 import { folderChecks, nodeCheck } from '../doctor/common-checks.ts';
 import { gatewayChecks } from '../doctor/gateway-checks.ts';
 import { hubSideChecks } from '../doctor/hub-side.ts';
-import { readConfigFile } from '../gateway-settings.ts';
+import { resolveSettings } from '../gateway-settings.ts';
 import { parsePort } from '../lifecycle.ts';
 import { exitCodes, printJson, printLine, table } from '../output.ts';
 
@@ -50,10 +50,16 @@ export async function hubDoctor(flags: DoctorFlags): Promise<void> {
   );
 }
 
-/** The port `gateway start` would use: --port, then GANTRY_GATEWAY_PORT, then config.toml, then 7421. */
+/** The port `gateway start` would use: --port > GANTRY_GATEWAY_PORT > config file > saved at connect > 7421. */
 function gatewayPort(flags: DoctorFlags): number {
-  const fromEnv = process.env.GANTRY_GATEWAY_PORT;
-  return parsePort(flags.port ?? fromEnv, readConfigFile({ config: flags.config }).port ?? 7421);
+  let session;
+  try {
+    session = loadSession(gantryPaths().sessionFile);
+  } catch {
+    session = undefined; // a damaged session is the gateway checks' to report
+  }
+  const port = resolveSettings(flags, { ...(session ? { session } : {}) }).port.value;
+  return parsePort(String(port), 7421);
 }
 
 function report(checks: Check[], flags: DoctorFlags): void {
