@@ -2,6 +2,7 @@
 import type { Logger } from '@gantry/protocol';
 import type { Bus } from './bus.ts';
 import type { Dispatcher } from './dispatch/dispatcher.ts';
+import type { LeaseRenewals } from './dispatch/lease-renewals.ts';
 import type { Links } from './dispatch/links.ts';
 import type { DispatchSettings } from './dispatch/settings.ts';
 import type { Activity } from './domain/activity.ts';
@@ -51,6 +52,8 @@ export interface HubContext {
   templates: AgentTemplates;
   links: Links;
   dispatcher: Dispatcher;
+  /** Leases and last-seen times of gateways heard from, written in batches. */
+  renewals: LeaseRenewals;
   settings: DispatchSettings;
   /** Browser sessions and the dashboard. */
   web: WebSettings;

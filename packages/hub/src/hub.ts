@@ -10,6 +10,7 @@ import { bootstrap, type Bootstrap } from './bootstrap.ts';
 import { Bus } from './bus.ts';
 import type { HubContext } from './context.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
+import { LeaseRenewals } from './dispatch/lease-renewals.ts';
 import { LeaseSweeper } from './dispatch/lease-sweeper.ts';
 import { Links } from './dispatch/links.ts';
 import { Deadlocks } from './domain/deadlocks.ts';
@@ -122,6 +123,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     templates: new AgentTemplates(store, links, assignments, log, () => ctx.devices),
     links,
     dispatcher,
+    renewals: new LeaseRenewals(store, settings, log),
     settings,
     web,
     log,
@@ -156,6 +158,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
         await closeTransports?.();
         await work.idle();
         await dispatcher.idle();
+        await ctx.renewals.flush();
         await store.close();
       })()),
   };

@@ -1,7 +1,7 @@
 /**
  * The store contract for dispatch at scale (issue 15), on SQLite and PostgreSQL alike: the
  * dispatcher's catch-up read of the agents with queued work, the batched re-check of open
- * connections' tokens, and the indexes of migration 0017.
+ * connections' tokens, batched lease renewals, and the indexes of migration 0017.
  */
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
@@ -58,6 +58,24 @@ describeContract('store contract, dispatch', (c) => {
     expect(byId.get(ids[500] ?? '')).toEqual({ id: ids[500], revoked_at: null, expires_at: at(9) });
     expect(byId.get(ids[1000] ?? '')).toEqual({ id: ids[1000], revoked_at: at(5), expires_at: null });
     expect(await store.tokens.states([])).toEqual([]);
+  });
+
+  it("renewLeases and gateways.seen: many gateways' leases and last-seen at once, over batches of 500", async () => {
+    const { store, s } = c;
+    const held = await assign(store, s, T);
+    const other = await assign(store, s, T);
+    await hold(store, held.id, 'running', s.gwA, at(100));
+    await hold(store, other.id, 'running', s.gwB, at(100));
+    const many = [...Array.from({ length: 700 }, (_, i) => `gw_none_${i}`), s.gwA];
+    await store.assignments.renewLeases(many, at(500));
+    expect((await store.assignments.get(held.id))?.lease_expires_at).toBe(at(500));
+    expect((await store.assignments.get(other.id))?.lease_expires_at).toBe(at(100));
+    const a = await store.gateways.create(s.ws.id, unique('gw'), null, T);
+    const b = await store.gateways.create(s.ws.id, unique('gw'), null, T);
+    await store.gateways.seen([...many, a.id], at(7));
+    expect((await store.gateways.get(a.id))?.last_seen_at).toBe(at(7));
+    expect((await store.gateways.get(b.id))?.last_seen_at).not.toBe(at(7));
+    await store.gateways.seen([], at(9));
   });
 
   it('0017 indexes the queue: assignments by gateway and state, agents by paused', async () => {

@@ -577,7 +577,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       const lease = async (a: AssignmentRow) => (await store.assignments.get(a.id))?.lease_expires_at;
       const leases = () => Promise.all([mineHeld, mineDone, otherHeld, queued].map(lease));
 
-      await store.assignments.renewLeases(s.gwA, at(500));
+      await store.assignments.renewLeases([s.gwA], at(500));
       expect(await leases()).toEqual([at(500), at(100), at(100), null]);
 
       await store.assignments.refreshAllLeases(at(900));

@@ -191,13 +191,16 @@ export class AssignmentRepository {
       .execute();
   }
 
-  async renewLeases(gatewayId: string, until: number): Promise<void> {
-    await this.db
-      .updateTable('assignments')
-      .set({ lease_expires_at: until })
-      .where('gateway_id', '=', gatewayId)
-      .where('state', 'in', ['offered', 'starting', 'running', 'cancelling'])
-      .execute();
+  /** Extends the held attempts' leases of many gateways at once (those heard from lately), 500 per statement. */
+  async renewLeases(gatewayIds: string[], until: number): Promise<void> {
+    for (let i = 0; i < gatewayIds.length; i += 500) {
+      await this.db
+        .updateTable('assignments')
+        .set({ lease_expires_at: until })
+        .where('gateway_id', 'in', gatewayIds.slice(i, i + 500))
+        .where('state', 'in', ['offered', 'starting', 'running', 'cancelling'])
+        .execute();
+    }
   }
 
   /** After a hub restart every held attempt gets a fresh lease, so reconnecting gateways keep their runs. */

@@ -40,6 +40,17 @@ export class GatewayRepository {
     await this.db.updateTable('gateways').set(patch).where('id', '=', id).execute();
   }
 
+  /** Many gateways were heard from at `now` (batched with their lease renewals), 500 per statement. */
+  async seen(ids: string[], now: number): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      await this.db
+        .updateTable('gateways')
+        .set({ last_seen_at: now })
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+    }
+  }
+
   /** Marks every gateway disconnected: a starting hub holds no connections yet. */
   async disconnectAll(): Promise<void> {
     await this.db.updateTable('gateways').set({ connected: 0 }).where('connected', '=', 1).execute();

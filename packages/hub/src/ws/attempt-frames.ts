@@ -67,7 +67,7 @@ export async function reconcile(ctx: HubContext, link: GatewayLink, held: HelloF
     const outcome = await ctx.assignments.lose(row, 'the gateway reconnected without it');
     ctx.log.warn('attempt missing on reconnect', { assignment: row.id, attempt: row.attempt, outcome });
   }
-  await ctx.store.assignments.renewLeases(link.gatewayId, leaseUntil);
+  await ctx.store.assignments.renewLeases([link.gatewayId], leaseUntil);
   for (const h of held) {
     const key = `${h.assignmentId}#${h.attempt}`;
     if (ours.has(key) || h.state === 'finished') continue; // finished: its result is on the way

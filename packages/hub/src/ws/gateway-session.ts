@@ -110,7 +110,7 @@ export class GatewaySession {
     if (frame.t === 'hello') return this.hello(frame);
     const link = this.link;
     if (!link) return this.fail('hello_required', 'send hello first');
-    await this.renewLeases(link);
+    this.renewLeases(link);
     switch (frame.t) {
       case 'heartbeat':
         this.ctx.dispatcher.reported(link, frame);
@@ -222,13 +222,12 @@ export class GatewaySession {
     if (gateway && newlyTrusted) this.socket.close(4000, 'device approved: say hello again');
   }
 
-  /** Any frame is a sign of life: leases renew at most a few times per lease period. */
-  private async renewLeases(link: GatewayLink): Promise<void> {
+  /** Any frame is a sign of life: leases renew (in batches) at most a few times per lease period. */
+  private renewLeases(link: GatewayLink): void {
     const now = Date.now();
     if (now - this.lastRenew < Math.min(1000, this.ctx.settings.leaseMs / 4)) return;
     this.lastRenew = now;
-    await this.ctx.store.assignments.renewLeases(link.gatewayId, now + this.ctx.settings.leaseMs);
-    await this.ctx.store.gateways.update(link.gatewayId, { last_seen_at: now });
+    this.ctx.renewals.renew(link.gatewayId);
   }
 
   private async disconnected(): Promise<void> {
