@@ -5,7 +5,9 @@
  * run's permission desk (a hub approval with `--permission ask`) and answers with Claude's contract:
  * the text `{"behavior":"allow","updatedInput":...}` or `{"behavior":"deny","message":...}`.
  * Only the run's Claude can call it: every request must carry the run's random bearer secret, which
- * reaches Claude in a 0600 config file, never on its command line.
+ * reaches Claude in a 0600 config file, never on its command line. While a person decides, the
+ * response stream gets a log notification every `keepAliveMs`: Claude Code's HTTP client (Bun's
+ * fetch) drops a response that sends nothing for 300 s, whatever the MCP timeouts say.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +27,7 @@ export const promptToolName = 'mcp__gantry__permission_prompt';
 /** Claude's own cap on one tool call; the desk's timeout (GANTRY_PERMISSION_TIMEOUT_MS) ends a wait first. */
 const toolCallTimeoutMs = 24 * 60 * 60 * 1000;
 const maxBodyBytes = 4 * 1024 * 1024;
+const defaultKeepAliveMs = 60_000;
 
 export type PromptAnswer = { behavior: 'allow' } | { behavior: 'deny'; message: string };
 
@@ -41,13 +44,16 @@ export interface PromptServer {
   close(): Promise<void>;
 }
 
-export async function servePermissionPrompt(ask: AskPerson): Promise<PromptServer> {
+export async function servePermissionPrompt(
+  ask: AskPerson,
+  keepAliveMs = defaultKeepAliveMs,
+): Promise<PromptServer> {
   const secret = randomBytes(32).toString('base64url');
   const open = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     open.add(res);
     res.once('close', () => open.delete(res));
-    handle(req, res, secret, ask).catch(() => {
+    handle(req, res, secret, ask, keepAliveMs).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
       else res.end();
     });
@@ -81,13 +87,19 @@ export async function servePermissionPrompt(ask: AskPerson): Promise<PromptServe
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, secret: string, ask: AskPerson) {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  secret: string,
+  ask: AskPerson,
+  keepAliveMs: number,
+) {
   const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
   if (!sameSecret(token, secret)) return void res.writeHead(401).end();
   if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
   const body = await readJson(req);
   if (body === undefined) return void res.writeHead(400).end();
-  const mcp = new McpServer({ name: 'gantry', version }, { capabilities: { tools: {} } });
+  const mcp = new McpServer({ name: 'gantry', version }, { capabilities: { tools: {}, logging: {} } });
   mcp.registerTool(
     'permission_prompt',
     {
@@ -98,8 +110,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, secret: string,
         tool_use_id: z.string().optional(),
       },
     },
-    async (args): Promise<CallToolResult> => {
-      const answer = await ask({ tool: args.tool_name, input: args.input, toolUseId: args.tool_use_id });
+    async (args, extra): Promise<CallToolResult> => {
+      const ping = setInterval(() => {
+        const params = { level: 'info' as const, logger: 'gantry', data: 'waiting for a person to decide' };
+        extra.sendNotification({ method: 'notifications/message', params }).catch(() => undefined);
+      }, keepAliveMs);
+      const answer = await ask({
+        tool: args.tool_name,
+        input: args.input,
+        toolUseId: args.tool_use_id,
+      }).finally(() => clearInterval(ping));
       const reply = answer.behavior === 'allow' ? { behavior: 'allow', updatedInput: args.input } : answer;
       return { content: [{ type: 'text', text: JSON.stringify(reply) }] };
     },
