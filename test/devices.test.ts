@@ -2,7 +2,7 @@
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Approval, Assignment, AuditEntry, GatewayDetail } from '@gantry/protocol';
+import type { AgentReach, Approval, Assignment, AuditEntry, GatewayDetail } from '@gantry/protocol';
 import { eventually, Sandbox, sleep, type Service } from './harness.ts';
 import { createAgent, startHub, type HubReady } from './fixtures.ts';
 
@@ -191,6 +191,22 @@ describe('a hub with --require-approval', () => {
   it('holds even the first device of a fresh agent key until approved', async () => {
     const hub = (await startHub(hubBox, ['--require-approval'])).ready;
     const { key } = await createAgent(hubBox, 'careful');
+    // `gateway connect` says the device waits, with the approval and who decides it, not "Serving".
+    const connect = await box.run([
+      'gateway',
+      'connect',
+      '--server-url',
+      hub.url,
+      '--provider',
+      'echo',
+      '--api-key',
+      key,
+    ]);
+    expect(connect.code).toBe(0);
+    expect(connect.stdout).toMatch(
+      /^Pending approval: careful is not served from this device until an owner or admin approves approval (\S+): gantry approvals approve \1$/m,
+    );
+    expect(connect.stdout).not.toContain('Serving');
     const gateway = box.start(
       ['gateway', 'run', '--server-url', hub.url, '--provider', 'echo', '--port', '0', '--json'],
       { GANTRY_API_KEY: key },
@@ -200,6 +216,15 @@ describe('a hub with --require-approval', () => {
       async () => (await hubBox.json<Approval[]>(['approvals', 'list', '--status', 'pending']))[0],
     );
     expect(approval).toMatchObject({ kind: 'device', agent: { name: 'careful' } });
+    // discover shows the waiting gateway as pending, not offline.
+    const reach = (await hubBox.json<AgentReach[]>(['agents', 'discover'])).find(
+      (r) => r.agent.name === 'careful',
+    );
+    expect(reach).toMatchObject({
+      reachability: 'queue-only',
+      via: [expect.stringMatching(/ \(pending approval\)$/)],
+    });
+    expect(reach?.reason).toContain(`waits for approval ${approval.id}`);
     const audit = await hubBox.json<AuditEntry[]>(['audit', 'list']);
     expect(audit.some((e) => e.action === 'device_trusted_on_first_use')).toBe(false);
     await hubBox.json(['approvals', 'approve', approval.id]);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Task } from '@gantry/protocol';
 import { cliPath, Sandbox, type CliResult } from './harness.ts';
 import { createAgent, startHub } from './fixtures.ts';
 
@@ -108,6 +109,29 @@ describe('pass-through agents', () => {
     expect(box1.code, box1.stderr).toBe(0);
     const mail = JSON.parse(box1.stdout) as { messages: { body: string }[] };
     expect(mail.messages.map((m) => m.body)).toContain('@scout please look');
+  });
+
+  it('a task assigned to the pass-through agent or a person reaches them as a message; local tasks lists it', async () => {
+    const task = await box.json<Task>(['tasks', 'create', 'review the login page', '--assign', 'scout']);
+    const inbox = JSON.parse((await runIn(folder, ['local', 'inbox', '--json'])).stdout) as {
+      messages: { body: string; metadata: Record<string, unknown> }[];
+    };
+    expect(inbox.messages.find((m) => m.metadata.taskId === task.id)?.body).toBe(
+      `Task ${task.id} for you (medium): review the login page`,
+    );
+    const listed = JSON.parse((await runIn(folder, ['local', 'tasks', '--json'])).stdout) as Task[];
+    expect(listed.map((t) => t.id)).toEqual([task.id]);
+    const text = await runIn(folder, ['local', 'tasks']);
+    expect(text.stdout).toMatch(
+      new RegExp(`^${task.id}\\s+open\\s+medium\\s+\\S+\\s+review the login page$`, 'm'),
+    );
+    // A person hears of a task given to them too.
+    const mia = await box.json<{ token: string }>(['users', 'add', 'mia']);
+    const forMia = await box.json<Task>(['tasks', 'create', 'sign the release', '--assign', 'mia']);
+    const mail = await box.json<{ messages: { body: string }[] }>(['inbox'], { GANTRY_TOKEN: mia.token });
+    expect(mail.messages.map((m) => m.body)).toContain(
+      `Task ${forMia.id} for you (medium): sign the release`,
+    );
   });
 
   it('refuses a second name from the same folder', async () => {

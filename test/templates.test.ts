@@ -189,7 +189,7 @@ describe('agent templates', () => {
     expect(stranded.code).toBe(1);
     expect(stranded.stdout).toMatch(/^stranded: unreachable \(no gateway serves it.*\); nothing was sent$/m);
     expect(await json<unknown[]>(['assignments', 'list', '--agent', 'stranded'])).toEqual([]);
-  });
+  }, 60_000);
 
   it('agents show: kind, template, gateways with providers, reachability', async () => {
     const shown = await json<Record<string, unknown>>(['agents', 'show', 'coder']);

@@ -48,6 +48,7 @@ const forwardable = [
   /^\/v1\/inbox$/,
   /^\/v1\/messages(\/[\w-]+(\/(read|reply))?)?$/,
   /^\/v1\/me$/,
+  /^\/v1\/tasks$/,
   /^\/mcp$/,
 ];
 /** Request headers passed on to the hub (MCP's session and protocol headers among them). */

@@ -19,6 +19,7 @@ import {
   saveSession,
   startLocalApi,
   type GatewaySession,
+  type Registration,
   type StopRequest,
 } from '@gantry/gateway';
 import { withApiKey } from '../api-key.ts';
@@ -46,11 +47,20 @@ interface StartFlags {
 
 export async function connect(given: ConnectFlags & { json?: boolean }): Promise<void> {
   const flags = await withApiKey(given);
-  const session = await connectWith(flags, loadSession(gantryPaths().sessionFile));
-  if (flags.json) printJson(sessionView(session));
+  const { session, trust } = await connectWith(flags, loadSession(gantryPaths().sessionFile), true);
+  if (flags.json) printJson({ ...sessionView(session), trust: trust ?? null });
   else {
     printLine(`Connected gateway ${session.gatewayName} (${session.gatewayId}) to ${session.serverUrl}`);
-    printLine(`Serving: ${session.agents.map((a) => a.name).join(', ')} with provider ${session.provider}`);
+    // The agent just connected is the last one; until its device is approved it is not served.
+    const waiting = trust && trust.status !== 'trusted' ? session.agents.at(-1) : undefined;
+    const serving = session.agents.filter((a) => a !== waiting);
+    if (serving.length > 0)
+      printLine(`Serving: ${serving.map((a) => a.name).join(', ')} with provider ${session.provider}`);
+    if (waiting && trust?.status === 'pending')
+      printLine(
+        `Pending approval: ${waiting.name} is not served from this device until an owner or admin approves approval ${trust.approvalId}: gantry approvals approve ${trust.approvalId}`,
+      );
+    else if (waiting && trust) printLine(`Denied: ${trust.message}`);
     for (const [name, folder] of folders(session)) printLine(`Folder: ${name} runs in ${folder}`);
     for (const line of sharingWarnings(session)) printLine(`Warning: ${line}`);
     const running = await liveStatus(gantryPaths());
@@ -66,7 +76,11 @@ export async function connect(given: ConnectFlags & { json?: boolean }): Promise
  * Registers with the hub. Every needed value comes from flags, environment or config, falling back
  * to the saved session (whose first agent's key re-attaches); what is still missing is named.
  */
-async function connectWith(flags: ConnectFlags, saved: GatewaySession | undefined): Promise<GatewaySession> {
+async function connectWith(
+  flags: ConnectFlags,
+  saved: GatewaySession | undefined,
+  quiet = false,
+): Promise<{ session: GatewaySession; trust?: Registration['trust'] }> {
   const given = connectSettings(flags);
   const settings = {
     serverUrl: given.serverUrl ?? saved?.serverUrl,
@@ -111,8 +125,8 @@ async function connectWith(flags: ConnectFlags, saved: GatewaySession | undefine
   for (const agent of session.agents.filter((a) => !bound[a.id]))
     ensureAgentFolder(session.workspaceRoot, agent);
   // A device the hub does not trust yet serves nothing until a person approves it.
-  if (trust && trust.status !== 'trusted') process.stderr.write(`gantry: ${trust.message}\n`);
-  return session;
+  if (!quiet && trust && trust.status !== 'trusted') process.stderr.write(`gantry: ${trust.message}\n`);
+  return { session, ...(trust ? { trust } : {}) };
 }
 
 function ensureKnown(provider: string): void {
@@ -155,7 +169,7 @@ export async function start(
   }
   // A hub URL or agent key given now (flag, environment, config file) re-registers; --provider-arg
   // stays an argument of this run, not of the saved session.
-  const session = movesHub(flags, saved) || flags.apiKey ? await connectWith(flags, saved) : saved;
+  const session = movesHub(flags, saved) || flags.apiKey ? (await connectWith(flags, saved)).session : saved;
   if (flags.detach) return startDetached(daemonSettings(flags, session), flags.json);
   await serve(session, flags);
 }
@@ -187,7 +201,7 @@ export async function runGateway(given: ConnectFlags & StartFlags): Promise<void
   const saved = loadSession(gantryPaths().sessionFile);
   if (saved && !hasConnectFlags(flags) && !movesHub(flags, saved)) return serve(saved, flags);
   // Connecting saves the provider args in the session; they are not added a second time at start.
-  await serve(await connectWith(flags, saved), { ...flags, providerArg: [], providerOption: [] });
+  await serve((await connectWith(flags, saved)).session, { ...flags, providerArg: [], providerOption: [] });
 }
 
 async function serve(session: GatewaySession, flags: StartFlags): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * `gantry local init|connect|inbox|send`: a pass-through agent (DESIGN §5) — a session in a
+ * `gantry local init|connect|inbox|send|tasks`: a pass-through agent (DESIGN §5) — a session in a
  * terminal that polls instead of running under the gateway. A folder is registered once (it
  * starts pending until a person approves it), then commands run in it, or below it, act as its
  * agent through the local gateway, which holds the agent's key. Other commands in the folder
@@ -7,10 +7,12 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { z } from 'zod';
 import {
   inboxSchema,
   localFolderSchema,
   messageSchema,
+  taskSchema,
   type Inbox,
   type LocalFolder,
   type SendMessage,
@@ -140,6 +142,30 @@ export async function send(text: string, options: Where & { to?: string[]; paren
   );
   if (options.json) return printJson(message);
   printLine(message.id);
+}
+
+/** `gantry local tasks`: the tasks assigned to the folder's agent (newest first). */
+export async function tasks(options: Where & { status?: string }): Promise<void> {
+  const config = folderOf(options);
+  const query = new URLSearchParams({ mine: 'true' });
+  if (options.status) query.set('status', options.status);
+  const rows = await localRequest(
+    findLocalGateway(),
+    'GET',
+    `/api/local/hub/v1/tasks?${query}`,
+    z.array(taskSchema),
+    {
+      folder: config.root,
+    },
+  );
+  if (options.json) return printJson(rows);
+  if (rows.length === 0) return printLine('No tasks for this agent.');
+  printLine(
+    table([
+      ['ID', 'STATUS', 'PRIORITY', 'FROM', 'TITLE'],
+      ...rows.map((t) => [t.id, t.status, t.priority, t.createdBy.name, t.title]),
+    ]),
+  );
 }
 
 /** The registration of `--workdir` or the current folder (or the nearest one above). */

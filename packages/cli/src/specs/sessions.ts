@@ -63,6 +63,10 @@ export function sessionsSpec(program: Command): void {
     .option('--to <name>', 'address an agent or user besides @mentions (repeat)', collect)
     .option('--parent <id>', 'reply to a message')
     .action(action(load.local, 'send'));
+  inFolder(local.command('tasks'))
+    .description("the tasks assigned to the folder's agent")
+    .option('--status <status>', 'only tasks in this status')
+    .action(action(load.local, 'tasks'));
 
   withJson(
     program

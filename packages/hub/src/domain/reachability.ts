@@ -65,11 +65,16 @@ export class Reachability {
   private async of(rows: AgentRow[]): Promise<AgentReach[]> {
     const attached = await this.store.gateways.ofAgents(rows.map((r) => r.id));
     const unread = await this.store.mailbox.unreadCounts(rows.map((r) => r.id));
+    // Gateways attached to an agent that do not serve it now: offline, or held for an approval.
+    const pending = await this.pending(attached.filter((g) => !this.links.get(g.id)?.agents.has(g.agentId)));
     return rows.map((row): AgentReach => {
       const connected = this.serving(row.id).map((l) => `gateway:${l.name}`);
-      const offline = attached
-        .filter((g) => g.agentId === row.id && !connected.includes(`gateway:${g.name}`))
-        .map((g) => `gateway:${g.name} (offline)`);
+      const away = attached.filter((g) => g.agentId === row.id && !connected.includes(`gateway:${g.name}`));
+      // A device waiting for approval is not offline: a person's decision lets it serve.
+      const approvals = away.flatMap((g) => pending.get(`${g.id}/${row.id}`) ?? []);
+      const offline = away.map(
+        (g) => `gateway:${g.name} (${pending.has(`${g.id}/${row.id}`) ? 'pending approval' : 'offline'})`,
+      );
       const waiting = this.presence.waiting(row.id);
       const paused = row.paused === 1;
       const last = this.presence.lastInboxAt(row.id);
@@ -103,7 +108,10 @@ export class Reachability {
             ...base,
             reachability: 'queue-only',
             via: offline,
-            reason: 'its gateways are offline: work queues for them',
+            reason:
+              approvals.length > 0
+                ? `its gateway waits for approval ${approvals.join(', ')} (an owner or admin: gantry approvals approve ID): work queues for it`
+                : 'its gateways are offline: work queues for them',
           };
         }
         return {
@@ -123,6 +131,18 @@ export class Reachability {
       }
       return { ...base, reachability: 'unreachable', via: [], reason: 'a service agent only sends' };
     });
+  }
+
+  /** Device grants waiting for a person, of those gateways: `gateway/agent` -> approval id. */
+  private async pending(gateways: { id: string }[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    for (const id of new Set(gateways.map((g) => g.id))) {
+      const latest = new Map<string, { status: string; id: string }>();
+      for (const grant of await this.store.devices.grantsOfGateway(id)) latest.set(grant.agent_id, grant);
+      for (const [agentId, grant] of latest)
+        if (grant.status === 'pending') found.set(`${id}/${agentId}`, grant.id);
+    }
+    return found;
   }
 
   /** The connected gateways that serve this agent now. */

@@ -101,7 +101,27 @@ export class Tasks {
       return this.record(tx, 'task.created', author, task, [], dispatch && chainOf(caller, row.id), now);
     });
     this.activity.published(entry);
+    if (options.dispatch !== false) await this.tell(caller, task, assignee);
     return task;
+  }
+
+  /**
+   * A task assigned to a person or a pass-through agent (whom no run starts) reaches them as a
+   * message, so their inbox shows it; nobody is told of a task they gave themselves.
+   */
+  private async tell(caller: Actor, task: Task, assignee: Party | null): Promise<void> {
+    if (!assignee || assignee.id === caller.id || (await this.isManagedAgent(assignee))) return;
+    const agent = assignee.kind === 'agent' ? await this.store.agents.get(assignee.id) : undefined;
+    if (agent && agent.kind !== 'pass_through') return; // a service agent reads no mail
+    await this.messages.send(
+      caller,
+      {
+        body: `Task ${task.id} for you (${task.priority}): ${task.title}${task.body ? `\n\n${task.body}` : ''}`,
+        to: [assignee.id],
+        metadata: { taskId: task.id },
+      },
+      { ignoreUnknownMentions: true },
+    );
   }
 
   async list(caller: Actor, options: ListTasks = {}): Promise<Task[]> {
@@ -131,7 +151,8 @@ export class Tasks {
           ? null
           : await this.party(caller.workspaceId, patch.assignee);
     const dispatchable = options.dispatch !== false && (await this.isManagedAgent(assignee ?? null));
-    return this.change(caller.workspaceId, id, actor, chainOf(caller, id), (row) => {
+    const before = assignee ? await this.row(caller.workspaceId, id) : undefined;
+    const task = await this.change(caller.workspaceId, id, actor, chainOf(caller, id), (row) => {
       const next: Partial<TaskTable> = {};
       if (patch.title !== undefined) next.title = patch.title;
       if (patch.body !== undefined) next.body = patch.body;
@@ -159,6 +180,10 @@ export class Tasks {
         always: rerun,
       };
     });
+    // Handed to someone new: a person or pass-through agent hears of it.
+    if (assignee && options.dispatch !== false && before?.assignee_id !== assignee.id)
+      await this.tell(caller, task, assignee);
+    return task;
   }
 
   /**
