@@ -118,3 +118,22 @@ describe('gateway settings from the environment, the saved session and --config'
     expect(await localUrl()).toBe(`http://127.0.0.1:${fromEnv}`);
   }, 90_000);
 });
+
+describe('gantry up', () => {
+  it('takes its gateway port from --config, and GANTRY_GATEWAY_PORT over the file', async () => {
+    box = new Sandbox();
+    const [fromFile, fromEnv] = [await freePort(), await freePort()];
+    const config = join(box.home, 'up.toml');
+    writeFileSync(config, `[gateway]\nport = ${fromFile}\n`);
+    const up = box.start(['up', '--port', '0', '--config', config, '--json']);
+    const ready = await up.ready<{ gateway: { localApiUrl: string } }>();
+    expect(ready.gateway.localApiUrl).toBe(`http://127.0.0.1:${fromFile}`);
+    expect(await up.stop('SIGINT')).toBe(0);
+    const again = box.start(['up', '--port', '0', '--config', config, '--json'], {
+      GANTRY_GATEWAY_PORT: String(fromEnv),
+    });
+    expect((await again.ready<{ gateway: { localApiUrl: string } }>()).gateway.localApiUrl).toBe(
+      `http://127.0.0.1:${fromEnv}`,
+    );
+  });
+});

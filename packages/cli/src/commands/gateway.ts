@@ -1,7 +1,7 @@
 /** `gantry gateway connect|start|run|bind` (`status`: gateway-status.ts; `gateways list`: devices.ts). */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createLogger, GantryError, type Logger } from '@gantry/protocol';
+import { createLogger, GantryError } from '@gantry/protocol';
 import {
   createProvider,
   defaultGatewayName,
@@ -25,12 +25,13 @@ import {
 import { withApiKey } from '../api-key.ts';
 import { liveStatus } from '../daemon.ts';
 import { daemonMode, setupDaemonLog } from '../daemon-log.ts';
+import { stopRequests, untilStopped } from '../daemon-stop.ts';
 import { writeDaemonRecord, type DaemonSettings } from '../daemon-record.ts';
 import { startDetached } from './gateway-daemon.ts';
 import { folders, savedRoot, sharingWarnings } from '../gateway-folders.ts';
 import { connectSettings, hasConnectFlags, resolveSettings, type ConnectFlags } from '../gateway-settings.ts';
 import { binFromFlags, rejectMixedBins, settingsFromFlags, type ProviderFlags } from '../provider-flags.ts';
-import { parsePort, untilSignal } from '../lifecycle.ts';
+import { parsePort } from '../lifecycle.ts';
 import { ExitError, exitCodes, printJson, printJsonLine, printLine } from '../output.ts';
 
 interface StartFlags {
@@ -232,8 +233,7 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
     permissionTimeoutMs: permissionTimeoutMs(),
     log,
   });
-  let asked: (request: StopRequest) => void = () => undefined;
-  const stopAsked = new Promise<StopRequest>((resolve) => (asked = resolve));
+  const { asked, stopAsked } = stopRequests();
   let api;
   try {
     for (const check of (await gateway.providerChecks()).filter((c) => !c.ok))
@@ -277,22 +277,6 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
   await untilStopped(gateway, stopAsked, log);
   await api.close();
   log.info('the gateway has stopped');
-}
-
-/**
- * Waits for a signal (SIGTERM, SIGINT: stop runs and hand them back) or a `gateway stop` request
- * (`--drain`: let running work finish and deliver its results first), then stops the gateway.
- */
-async function untilStopped(gateway: Gateway, asked: Promise<StopRequest>, log: Logger): Promise<void> {
-  const signalled = untilSignal().then((signal) => ({ mode: 'stop' as const, signal }));
-  const request = await Promise.race([signalled, asked]);
-  if ('signal' in request) process.stderr.write(`gantry: ${request.signal}: stopping the gateway\n`);
-  else log.info(`asked to ${request.mode}`, { timeoutMs: request.timeoutMs });
-  if (request.mode === 'drain') {
-    const drained = await Promise.race([gateway.drain(request.timeoutMs), signalled.then(() => false)]);
-    if (!drained) log.warn('the drain did not finish: stopping the work that is left and handing it back');
-  }
-  await gateway.stop();
 }
 
 /** How long an `ask` permission request waits for a user: GANTRY_PERMISSION_TIMEOUT_MS (default 10 min). */

@@ -18,7 +18,9 @@ import {
 import { HubClient } from '../client.ts';
 import { saveLogin } from '../credentials.ts';
 import { hubWebOptions, type HubWebFlags } from '../hub-web-options.ts';
-import { parsePort, untilSignal } from '../lifecycle.ts';
+import { resolveSettings } from '../gateway-settings.ts';
+import { stopRequests, untilStopped } from '../daemon-stop.ts';
+import { parsePort } from '../lifecycle.ts';
 import { printJsonLine, printLine } from '../output.ts';
 import { stopGraces } from './gateway.ts';
 import { dispatchSettings } from './hub.ts';
@@ -26,7 +28,13 @@ import { dispatchSettings } from './hub.ts';
 const agentName = 'echo';
 
 export async function up(
-  options: { port: string; gatewayPort: string; dataDir?: string; json?: boolean } & HubWebFlags,
+  options: {
+    port: string;
+    gatewayPort?: string;
+    config?: string;
+    dataDir?: string;
+    json?: boolean;
+  } & HubWebFlags,
 ) {
   const paths = gantryPaths();
   const dataDir = options.dataDir ?? paths.data;
@@ -70,12 +78,19 @@ export async function up(
     saveSession(paths.sessionFile, session);
 
     const log = createLogger('gateway', 'warn');
+    const { asked, stopAsked } = stopRequests();
     const gateway = new Gateway({ paths, session, graces: stopGraces(), log });
     const api = await startLocalApi(
       gateway,
       paths,
-      parsePort(options.gatewayPort, 7421, 'gateway port'),
+      // As `gateway start` takes it: flag > GANTRY_GATEWAY_PORT > config file > 7421.
+      parsePort(
+        String(resolveSettings({ port: options.gatewayPort, config: options.config }).port.value),
+        7421,
+        'gateway port',
+      ),
       log,
+      asked,
     );
     await gateway.start();
     await gateway.whenConnected(3000);
@@ -103,9 +118,7 @@ export async function up(
       printLine('  npx gantry gateways list');
       printLine('Stop with Ctrl+C.');
     }
-    const signal = await untilSignal();
-    process.stderr.write(`gantry: ${signal}: stopping\n`);
-    await gateway.stop();
+    await untilStopped(gateway, stopAsked, log);
     await api.close();
   } finally {
     await hub.close();

@@ -13,7 +13,11 @@ export function hubSpec(program: Command): void {
     webOptions(program.command('up'))
       .description('start a local hub, a gateway on this machine and an `echo` agent, and log this CLI in')
       .option('--port <port>', 'hub port', '7420')
-      .option('--gateway-port <port>', "gateway's local API port", '7421')
+      .option(
+        '--gateway-port <port>',
+        "gateway's local API port (GANTRY_GATEWAY_PORT, then config.toml; default 7421)",
+      )
+      .option('--config <file>', 'settings file for the gateway (default: config.toml in the config folder)')
       .option('--data-dir <dir>', 'where the hub keeps its database and owner token'),
     'print the addresses as JSON once ready',
   ).action(action(load.up, 'up'));
