@@ -64,6 +64,7 @@ export class Assignments {
       id,
       chainId: chain.chainId,
       depth: chain.depth,
+      causeId: chain.cause ?? null,
       workspaceId: caller.workspaceId,
       agentId: agent.id,
       prompt: input.prompt,

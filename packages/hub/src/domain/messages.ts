@@ -92,7 +92,12 @@ export class Messages {
           actor: author,
           subject: id,
           data: { message },
-          internal: { chainId: chain.chainId, depth: chain.depth, wakes },
+          internal: {
+            chainId: chain.chainId,
+            depth: chain.depth,
+            wakes,
+            ...(chain.cause ? { cause: chain.cause } : {}),
+          },
         },
         now,
       );

@@ -133,14 +133,22 @@ export class WorkTriggers {
     if (entry.type === 'message.created') {
       const { message } = JSON.parse(entry.data) as ActivityData<typeof messageCreated>;
       // Entries from before chains: the message is its own root, `hops` deep.
-      const source = { chainId: internal.chainId ?? message.id, depth: internal.depth ?? internal.hops ?? 0 };
+      const source = {
+        chainId: internal.chainId ?? message.id,
+        depth: internal.depth ?? internal.hops ?? 0,
+        ...(internal.cause ? { cause: internal.cause } : {}),
+      };
       const wakes = internal.wakes ?? message.mentions.map((p) => p.id);
       await this.onMessage(entry, message, source, wakes);
       return;
     }
     // `task.created` and `task.updated` carry the same data.
     const { task, changes } = JSON.parse(entry.data) as ActivityData<typeof taskUpdated>;
-    const source = { chainId: internal.chainId ?? task.id, depth: internal.depth ?? 0 };
+    const source = {
+      chainId: internal.chainId ?? task.id,
+      depth: internal.depth ?? 0,
+      ...(internal.cause ? { cause: internal.cause } : {}),
+    };
     if (internal.dispatch) await this.onTask(entry, task, source);
     else if (entry.type === 'task.updated') await this.onTaskCancelled(entry, task, changes);
   }
@@ -186,7 +194,7 @@ export class WorkTriggers {
         sessionKey: own ? `task:${own.id}` : await this.sessionFor(message, agent.id),
         message: { id: message.id, threadId: message.threadId },
         ...(own ? { taskId: own.id } : {}),
-        step: { chainId: source.chainId, depth: source.depth + 1 },
+        step: { ...source, depth: source.depth + 1 },
       });
     }
   }
@@ -205,7 +213,7 @@ export class WorkTriggers {
       prompt: taskPrompt(task),
       sessionKey: `task:${task.id}`,
       taskId: task.id,
-      step: { chainId: source.chainId, depth: source.depth + 1 },
+      step: { ...source, depth: source.depth + 1 },
     });
   }
 
