@@ -1,6 +1,6 @@
 // Managed agents at work through a real hub, gateway and CLI: a mention runs the agent and its result
 // comes back as its threaded reply; a follow-up continues the conversation; agents never answer
-// themselves and agent chains stop at the hop limit; a paused agent's mentions wait and then run in
+// themselves and agent chains stop at the chain's depth limit (`--mention-hop-limit`, its alias); a paused agent's mentions wait and then run in
 // order; a task assigned to a managed agent runs once and its outcome moves the task.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -130,17 +130,25 @@ describe('managed agents answer mentions and work on tasks', () => {
     expect(await thread(own.id, { GANTRY_TOKEN: coderKey })).toHaveLength(1);
   });
 
-  it('stops a chain of agents answering agents at the hop limit', async () => {
+  it('stops a chain of agents answering agents at the depth limit', async () => {
     const start = await send('@ping start');
     const limited = await eventually(async () =>
-      activity('mention.hop_limit').find(
+      activity('chain.limit_reached').find(
         (e) => e.data.agent && (e.data.agent as { name: string }).name === 'pong',
       ),
     );
     const messages = await thread(start.id);
-    // ping (1 hop), pong (2), ping (3): the third reply's mention of pong runs nothing.
+    // ping (depth 1), pong (2), ping (3): the third reply's mention of pong runs nothing.
     expect(messages.map((m) => m.author.name)).toEqual(['owner', 'ping', 'pong', 'ping']);
-    expect(limited.data).toMatchObject({ messageId: messages[3]?.id, hops: 3, limit: 3 });
+    expect(messages.map((m) => m.depth)).toEqual([0, 1, 2, 3]);
+    expect(new Set(messages.map((m) => m.chainId))).toEqual(new Set([start.id]));
+    expect(limited.data).toMatchObject({
+      chainId: start.id,
+      messageId: messages[3]?.id,
+      limit: 'depth',
+      depth: 4,
+      maxDepth: 3,
+    });
     const runs = await box.json<Assignment[]>(['assignments', 'list', '--limit', '1000']);
     expect(runs.filter((r) => r.agent.name === 'ping' || r.agent.name === 'pong')).toHaveLength(3);
   });
@@ -264,7 +272,7 @@ describe('managed agents answer mentions and work on tasks', () => {
     for (const type of ['message.created', 'task.created', 'task.updated', 'mention.dispatched']) {
       expect(types).toContain(type);
     }
-    expect(types).toContain('mention.hop_limit');
+    expect(types).toContain('chain.limit_reached');
     expect(types).toContain('assignment.finished');
     for (const entry of all) {
       const definition = activityDefinition(entry.type);
@@ -272,9 +280,7 @@ describe('managed agents answer mentions and work on tasks', () => {
       // Parsing drops what a definition does not name: nothing is dropped.
       expect(definition?.data.parse(entry.data), entry.type).toEqual(entry.data);
     }
-    const leaks = all.filter(
-      (e) => 'dispatch' in e.data || (e.type !== 'mention.hop_limit' && 'hops' in e.data),
-    );
+    const leaks = all.filter((e) => 'dispatch' in e.data || 'hops' in e.data || 'wakes' in e.data);
     expect(leaks).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import type { DispatchSettings } from './dispatch/settings.ts';
 import type { Activity } from './domain/activity.ts';
 import type { ApprovalNotices } from './domain/approval-notices.ts';
 import type { Approvals } from './domain/approvals.ts';
+import type { ChainLimits } from './domain/chain-limits.ts';
 import type { Deadlocks } from './domain/deadlocks.ts';
 import type { Stopping } from './domain/stopping.ts';
 import type { Devices } from './domain/devices.ts';
@@ -46,6 +47,8 @@ export interface HubContext {
   contextEntries: ContextStore;
   /** Whether each agent can answer now (gateways connected, inbox waits open). */
   reachability: Reachability;
+  /** Chains' limits: what stops a runaway, and `chains continue` (DESIGN §6a). */
+  chains: ChainLimits;
   /** Work handed to an agent with a wait for its reply (`gantry handoff`, MCP `handoff`). */
   handoffs: Handoffs;
   /** Agents from templates (`agents add`, handed to their gateway) and their removal. */

@@ -19,6 +19,7 @@ import { defaultDispatchSettings, type DispatchSettings } from './dispatch/setti
 import { Activity } from './domain/activity.ts';
 import { ApprovalNotices } from './domain/approval-notices.ts';
 import { Approvals } from './domain/approvals.ts';
+import { ChainLimits, defaultChainSettings, type ChainSettings } from './domain/chain-limits.ts';
 import { Assignments } from './domain/assignments.ts';
 import { ContextStore, contextLimits, type ContextLimits } from './domain/context-store.ts';
 import { Devices } from './domain/devices.ts';
@@ -29,7 +30,7 @@ import { Presence } from './domain/presence.ts';
 import { Reachability } from './domain/reachability.ts';
 import { Tasks } from './domain/tasks.ts';
 import { AgentTemplates } from './domain/templates.ts';
-import { Work, defaultWorkSettings } from './domain/work.ts';
+import { Work } from './domain/work.ts';
 import { createApp } from './http/app.ts';
 import type { HubEnv } from './http/request.ts';
 import { openStore } from './store/open.ts';
@@ -42,8 +43,8 @@ export interface CreateHubOptions {
   settings?: Partial<DispatchSettings>;
   /** Context size limits (default: GANTRY_CONTEXT_MAX_VALUE_BYTES / _FILE_BYTES, then protocol's). */
   contextLimits?: Partial<ContextLimits>;
-  /** Agent replies in a row after which a mention dispatches nothing (default 8). */
-  mentionHopLimit?: number;
+  /** Chains' limits: runs deep (default 6) and runs per chain (default 24). */
+  chains?: Partial<ChainSettings>;
   /** Every new gateway device waits for approval, even the first for a fresh agent key. */
   requireApproval?: boolean;
   /** Where browsers reach this hub (`--public-url`): sign-in links and the Secure cookie follow it. */
@@ -93,10 +94,11 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
   const bus = new Bus();
   const activity = new Activity(store, bus);
   const links = new Links();
-  const assignments = new Assignments(store, bus, links, activity);
-  const dispatcher = new Dispatcher(store, assignments, links, settings, log);
   const messages = new Messages(store, bus, activity);
   const notices = new ApprovalNotices(store, activity, messages);
+  const chains = new ChainLimits(store, activity, messages, { ...defaultChainSettings, ...options.chains });
+  const assignments = new Assignments(store, bus, links, activity, chains);
+  const dispatcher = new Dispatcher(store, assignments, links, settings, log);
   const presence = new Presence();
   const mailbox = new Mailbox(store, bus, messages, presence, activity);
   const tasks = new Tasks(store, activity, messages);
@@ -118,7 +120,8 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     reachability,
     deadlocks,
     stopping: new Stopping({ store, activity, assignments, messages, tasks, dispatcher }),
-    handoffs: new Handoffs(store, messages, mailbox, tasks, reachability, deadlocks),
+    handoffs: new Handoffs(store, messages, mailbox, tasks, reachability, deadlocks, chains),
+    chains,
     contextEntries: new ContextStore(store, activity, contextLimits(options.contextLimits)),
     templates: new AgentTemplates(store, links, assignments, log, () => ctx.devices),
     links,
@@ -134,7 +137,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
   bus.on('resumed', ({ agentId }) => dispatcher.queued(agentId));
   const sweeper = new LeaseSweeper(store, assignments, settings, log);
   // Mentions of managed agents and tasks assigned to them run, and their results come back.
-  const work = new Work(ctx, { hopLimit: options.mentionHopLimit ?? defaultWorkSettings.hopLimit });
+  const work = new Work({ ...ctx, limits: chains });
 
   let stopping: Promise<void> | undefined;
   return {

@@ -5,3 +5,4 @@ export { Store, type StoreKind } from './store/store.ts';
 export { defaultDispatchSettings, type DispatchSettings } from './dispatch/settings.ts';
 export { issueToken } from './auth/authenticate.ts';
 export { defaultHandshakeLimits, type HandshakeLimits } from './ws/handshakes.ts';
+export { defaultChainSettings, type ChainSettings } from './domain/chain-limits.ts';

@@ -66,7 +66,64 @@ describeContract('store contract: chains', (c) => {
     expect(await store().tokens.revokeRun(a.id, at(6))).toEqual([]);
     expect((await store().tokens.get(run.id))?.revoked_at).toBe(at(5));
   });
+
+  it('work: the triggers a chain stopped, oldest first, each released once; one run per (message, agent)', async () => {
+    const { s } = c;
+    const chainId = unique('chain');
+    const base = Math.floor(Math.random() * 1e9);
+    const second = stoppedWork(s, base + 2, chainId);
+    const first = stoppedWork(s, base + 1, chainId);
+    for (const row of [second, first]) expect(await store().work.claim(row)).toBe(true);
+    const other = stoppedWork(s, base + 3, unique('chain'));
+    await store().work.claim(other);
+    expect((await store().work.stopped(chainId)).map((w) => Number(w.trigger_id))).toEqual([
+      base + 1,
+      base + 2,
+    ]);
+    // The same message asks the same agent again through another entry: nothing new.
+    expect(await store().work.claim({ ...first, trigger_id: base + 9 })).toBe(false);
+    const key = { trigger: base + 1, agentId: s.agent.id };
+    expect(await store().work.release(key)).toBe(true);
+    expect(await store().work.release(key)).toBe(false);
+    expect((await store().work.stopped(chainId)).map((w) => Number(w.trigger_id))).toEqual([base + 2]);
+  });
+
+  it('activity: one entry by id', async () => {
+    const { s } = c;
+    const row = await store().activity.insert({
+      workspace_id: s.ws.id,
+      type: 'chain.continued',
+      ts: at(1),
+      actor_kind: null,
+      actor_id: null,
+      actor_name: null,
+      subject: 'x',
+      data: '{}',
+      internal: null,
+    });
+    expect(await store().activity.get(row.id)).toEqual(row);
+    expect(await store().activity.get(row.id + 1_000_000)).toBeUndefined();
+  });
 });
+
+function stoppedWork(s: { ws: { id: string }; agent: { id: string } }, trigger: number, chainId: string) {
+  return {
+    trigger_id: trigger,
+    agent_id: s.agent.id,
+    workspace_id: s.ws.id,
+    message_id: unique('msg'),
+    thread_id: null,
+    task_id: null,
+    session_key: '',
+    assignment_id: null,
+    state: 'chain_limit',
+    reply_id: null,
+    created_at: at(trigger),
+    updated_at: at(trigger),
+    chain_id: chainId,
+    depth: 7,
+  };
+}
 
 function newRun(workspaceId: string, agentId: string) {
   return {

@@ -81,6 +81,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0012_web_sessions',
         '0013_activity_internal',
         '0014_chains',
+        '0014_chains_cause',
         '0017_dispatch_indexes',
       ]);
       const tables = (await databaseOf(store).introspection.getTables()).map((t) => t.name);
@@ -134,6 +135,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0012_web_sessions',
         '0013_activity_internal',
         '0014_chains',
+        '0014_chains_cause',
         '0017_dispatch_indexes',
       ]);
       expect(await store.meta.get('before-remigrate')).toBe('kept');

@@ -125,10 +125,35 @@ export const mentionDispatched = defineActivity(
   }),
 );
 
-/** A chain of agent replies `hops` deep reached the limit: the mention started nothing. */
-export const mentionHopLimit = defineActivity(
-  'mention.hop_limit',
-  z.object({ messageId: z.string(), agent: agentRefSchema, hops: z.number().int(), limit: z.number().int() }),
+/**
+ * A trigger went past its chain's limit (it replaces `mention.hop_limit`): nothing ran and no
+ * assignment was made; the person at the chain's root was told, and may `chains continue` it.
+ */
+export const chainLimitReached = defineActivity(
+  'chain.limit_reached',
+  z.object({
+    chainId: z.string(),
+    /** Which limit stopped it. */
+    limit: z.enum(['depth', 'runs']),
+    /** The agent that was not run, and the depth its run would have had. */
+    agent: agentRefSchema,
+    depth: z.number().int(),
+    /** Runs the chain had made. */
+    runs: z.number().int(),
+    maxDepth: z.number().int(),
+    maxRuns: z.number().int(),
+    /** What asked for the run: a message, a task, or an assignment asked for by a run. */
+    messageId: z.string().optional(),
+    taskId: z.string().optional(),
+    /** The run whose action was stopped. */
+    causeId: z.string().optional(),
+  }),
+);
+
+/** The person at a chain's root (or an owner or admin) let it go on past its limits. */
+export const chainContinued = defineActivity(
+  'chain.continued',
+  z.object({ chainId: z.string(), maxDepth: z.number().int(), maxRuns: z.number().int() }),
 );
 
 /** The fields of a task a `task.*` entry says changed. */

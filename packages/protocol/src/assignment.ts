@@ -45,6 +45,11 @@ export const resultDetailsSchema = z.object({
       costUsd: z.number().nonnegative().optional(),
     })
     .optional(),
+  /**
+   * False when the run chose to end without a reply (a generic `result` event with `"reply": false`):
+   * the hub posts no message for it. An empty final text, or exactly `NO_REPLY`, counts the same.
+   */
+  reply: z.boolean().optional(),
 });
 export type ResultDetails = z.infer<typeof resultDetailsSchema>;
 

@@ -230,6 +230,8 @@ export const handoffStatuses = [
   'loop_complete',
   'loop_max_rounds',
   'would_deadlock',
+  /** Asked inside a run whose chain is at its limit: the agent was not run (`chains continue` lets it). */
+  'chain_limit',
 ] as const;
 export type HandoffStatus = (typeof handoffStatuses)[number];
 

@@ -20,3 +20,4 @@ export * from './activity-entries.ts';
 export * from './activity-filter.ts';
 export * from './task-vocabulary.ts';
 export * from './stopping.ts';
+export * from './chains.ts';

@@ -8,6 +8,7 @@ import {
   type ResumeFallback,
 } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
+import { parseChainMaxRuns } from './chains.ts';
 import type { HubOptions } from '../credentials.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
 import { ExitError, exitCodes, printJson, printLine } from '../output.ts';
@@ -21,6 +22,7 @@ export interface AssignOptions extends HubOptions {
   retries: string;
   wait?: string | boolean;
   follow?: boolean;
+  chainMaxRuns?: string;
   json?: boolean;
 }
 
@@ -40,6 +42,8 @@ export async function assign(agent: string, prompt: string, options: AssignOptio
     retries,
     ...(options.wait || options.follow ? { wait: true } : {}),
   };
+  const chainMaxRuns = parseChainMaxRuns(options.chainMaxRuns);
+  if (chainMaxRuns !== undefined) body.chainMaxRuns = chainMaxRuns;
   const client = HubClient.from(options);
   const created = await client.request('POST', '/v1/assignments', assignmentSchema, body);
   if (!options.wait && !options.follow) {

@@ -20,7 +20,6 @@ import {
   startLocalApi,
   type GatewaySession,
   type Registration,
-  type StopRequest,
 } from '@gantry/gateway';
 import { withApiKey } from '../api-key.ts';
 import { liveStatus } from '../daemon.ts';

@@ -16,6 +16,7 @@ import {
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
+import { parseChainMaxRuns } from './chains.ts';
 import { ExitError, exitCodes, printJson, printJsonLine, printLine } from '../output.ts';
 
 export interface HandoffOptions extends HubOptions {
@@ -27,6 +28,7 @@ export interface HandoffOptions extends HubOptions {
   loop?: boolean;
   maxRounds?: string;
   completionPromise?: string;
+  chainMaxRuns?: string;
   json?: boolean;
 }
 
@@ -90,7 +92,15 @@ function parseInput(agent: string, task: string, options: HandoffOptions): Creat
       throw new ExitError(exitCodes.usage, '--max-rounds must be a whole number from 1 to 100');
     loop = { maxRounds, promise: options.completionPromise };
   }
-  return { agent, prompt: task, intent, adaptive: options.adaptiveWait !== false, ...(loop ? { loop } : {}) };
+  const chainMaxRuns = parseChainMaxRuns(options.chainMaxRuns);
+  return {
+    agent,
+    prompt: task,
+    intent,
+    adaptive: options.adaptiveWait !== false,
+    ...(loop ? { loop } : {}),
+    ...(chainMaxRuns === undefined ? {} : { chainMaxRuns }),
+  };
 }
 
 /** One request's share of what is left of the wait. */
@@ -203,6 +213,13 @@ function finish(result: Handoff, options: HandoffOptions, timeoutMs: number): vo
     );
   } else if (result.reply && !(options.followUp && result.status === 'replied')) {
     printLine(result.reply.body);
+  }
+  if (result.status === 'chain_limit') {
+    throw new ExitError(
+      exitCodes.failure,
+      `chain_limit: ${agent} was not run: this run's chain is at its limit; the person who started ` +
+        `it was told and may let it go on (${hint})`,
+    );
   }
   if (result.status === 'timeout') {
     throw new ExitError(

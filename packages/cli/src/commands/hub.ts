@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { GantryError, createLogger } from '@gantry/protocol';
 import { gantryPaths } from '@gantry/protocol/node';
-import { startHub, type DispatchSettings, type HandshakeLimits } from '@gantry/hub';
+import { startHub, type ChainSettings, type DispatchSettings, type HandshakeLimits } from '@gantry/hub';
 import { hubWebOptions, type HubWebFlags } from '../hub-web-options.ts';
 import { parsePort, untilSignal } from '../lifecycle.ts';
 import { printJsonLine, printLine } from '../output.ts';
@@ -16,6 +16,9 @@ export interface HubStartOptions extends HubWebFlags {
   heartbeatMs?: string;
   graceMs?: string;
   queueTtlMs?: string;
+  chainMaxDepth?: string;
+  chainMaxRuns?: string;
+  /** An alias of `chainMaxDepth` (the limit it stood for is the chain's depth now). */
   mentionHopLimit?: string;
   maxPendingHandshakes?: string;
   maxPendingHandshakesPerAddress?: string;
@@ -56,14 +59,34 @@ export function dispatchSettings(
   return settings;
 }
 
-/** `--mention-hop-limit` > GANTRY_MENTION_HOP_LIMIT > the hub's default (8). */
-export function mentionHopLimit(flag: string | undefined, env = process.env): number | undefined {
-  const value = flag ?? env.GANTRY_MENTION_HOP_LIMIT;
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new GantryError('invalid_request', '--mention-hop-limit must be a whole number of at least 1');
-  return n;
+/**
+ * Chains' limits: `--chain-max-depth` (alias `--mention-hop-limit`) > GANTRY_CHAIN_MAX_DEPTH (alias
+ * GANTRY_MENTION_HOP_LIMIT) > 6, and `--chain-max-runs` > GANTRY_CHAIN_MAX_RUNS > 24.
+ */
+export function chainSettings(
+  options: { chainMaxDepth?: string; chainMaxRuns?: string; mentionHopLimit?: string },
+  env = process.env,
+): Partial<ChainSettings> {
+  const pick = (value: string | undefined, what: string) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1)
+      throw new GantryError('invalid_request', `${what} must be a whole number of at least 1`);
+    return n;
+  };
+  const depthFlag = options.chainMaxDepth ?? options.mentionHopLimit;
+  const maxDepth = pick(
+    depthFlag ?? env.GANTRY_CHAIN_MAX_DEPTH ?? env.GANTRY_MENTION_HOP_LIMIT,
+    depthFlag === undefined ? 'GANTRY_CHAIN_MAX_DEPTH' : '--chain-max-depth',
+  );
+  const maxRuns = pick(
+    options.chainMaxRuns ?? env.GANTRY_CHAIN_MAX_RUNS,
+    options.chainMaxRuns === undefined ? 'GANTRY_CHAIN_MAX_RUNS' : '--chain-max-runs',
+  );
+  return {
+    ...(maxDepth === undefined ? {} : { maxDepth }),
+    ...(maxRuns === undefined ? {} : { maxRuns }),
+  };
 }
 
 /** The caps on gateway sockets that have not finished hello: flags > environment > the hub's defaults. */
@@ -104,7 +127,7 @@ export async function hubStart(options: HubStartOptions): Promise<void> {
     db,
     dataDir,
     settings: dispatchSettings(options),
-    mentionHopLimit: mentionHopLimit(options.mentionHopLimit),
+    chains: chainSettings(options),
     handshakes: handshakeLimits(options),
     requireApproval: requireApproval(options.requireApproval),
     ...hubWebOptions(options),

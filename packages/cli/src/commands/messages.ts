@@ -25,6 +25,7 @@ import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
 import { ExitError, exitCodes, printJson, printLine, table } from '../output.ts';
+import { parseChainMaxRuns } from './chains.ts';
 import { guessContentType } from './context.ts';
 
 type Json = { json?: boolean };
@@ -39,6 +40,7 @@ export interface SendOptions extends HubOptions, Json {
   parent?: string;
   file?: string;
   wait?: string | boolean;
+  chainMaxRuns?: string;
 }
 
 export async function send(text: string, options: SendOptions): Promise<void> {
@@ -63,6 +65,8 @@ export async function send(text: string, options: SendOptions): Promise<void> {
     ...(options.parent ? { parentId: options.parent } : {}),
     ...(attachment ? { metadata: { attachments: [attachment] } } : {}),
   };
+  const chainMaxRuns = parseChainMaxRuns(options.chainMaxRuns);
+  if (chainMaxRuns !== undefined) body.chainMaxRuns = chainMaxRuns;
   const message = await client.request('POST', '/v1/messages', messageSchema, body).catch(async (err) => {
     // Not sent (an unknown @name, say): the upload was for this message only.
     if (attachment)

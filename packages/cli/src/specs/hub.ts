@@ -41,9 +41,11 @@ export function hubSpec(program: Command): void {
         'queued work no gateway picks up in this time expires (GANTRY_QUEUE_TTL_MS)',
       )
       .option(
-        '--mention-hop-limit <n>',
-        'agent replies in a row after which a mention runs nothing (GANTRY_MENTION_HOP_LIMIT, default 8)',
+        '--chain-max-depth <n>',
+        'deepest run a chain of agents starting agents may make (GANTRY_CHAIN_MAX_DEPTH, default 6)',
       )
+      .option('--chain-max-runs <n>', 'most runs one chain may make (GANTRY_CHAIN_MAX_RUNS, default 24)')
+      .option('--mention-hop-limit <n>', 'an alias of --chain-max-depth (GANTRY_MENTION_HOP_LIMIT)')
       .option(
         '--max-pending-handshakes <n>',
         'gateway sockets that have not finished hello, in total (GANTRY_MAX_PENDING_HANDSHAKES, default 1024)',

@@ -17,7 +17,8 @@ export function messagesSpec(program: Command): void {
       .option(
         '--wait [duration]',
         'wait for the first reply from an addressed agent (default 5m; exit 124 if none)',
-      ),
+      )
+      .option('--chain-max-runs <n>', "the runs the chain this message starts may make (default: the hub's)"),
     'JSON output: { message, reply }',
   ).action(action(load.messages, 'send'));
   withJson(

@@ -22,7 +22,8 @@ export function sessionsSpec(program: Command): void {
       .option('--follow-up', 'after the reply: [r]eply, [e]xit or [n]o reply, in the same thread')
       .option('--loop', 're-prompt in the thread until a reply keeps the --completion-promise')
       .option('--max-rounds <n>', 'with --loop: at most N prompts (default 5; exit 1 when reached)')
-      .option('--completion-promise <text>', 'with --loop: done when a reply says <promise>TEXT</promise>'),
+      .option('--completion-promise <text>', 'with --loop: done when a reply says <promise>TEXT</promise>')
+      .option('--chain-max-runs <n>', "the runs the chain this handoff starts may make (default: the hub's)"),
     'JSON output: { status, reply, taskId, threadId, rounds, ... }',
   ).action(action(load.handoff, 'handoff'));
   withJson(

@@ -6,6 +6,7 @@ const load = {
   approvals: () => import('../commands/approvals.ts'),
   assign: () => import('../commands/assign.ts'),
   assignments: () => import('../commands/assignments.ts'),
+  chains: () => import('../commands/chains.ts'),
   stop: () => import('../commands/stop.ts'),
 };
 
@@ -22,8 +23,21 @@ export function workSpec(program: Command): void {
       .option('--timeout <duration>', 'run timeout, e.g. 30s, 10m, 2h (default 60m)')
       .option('--retries <n>', 'extra attempts if the gateway is lost mid-run', '0')
       .option('--wait [duration]', 'wait for the end (at most DURATION; exit 124 if it runs longer)')
-      .option('--follow', 'stream events until the end'),
+      .option('--follow', 'stream events until the end')
+      .option('--chain-max-runs <n>', "the runs the chain this starts may make (default: the hub's)"),
   ).action(action(load.assign, 'assign'));
+
+  const chains = program.command('chains').description('chains of agents starting agents');
+  withJson(
+    hubOptions(chains.command('show <id>')).description(
+      'the tree of a chain: who triggered whom, state, duration, usage and cost',
+    ),
+  ).action(action(load.chains, 'show'));
+  withJson(
+    hubOptions(chains.command('continue <id>'))
+      .description('let a chain stopped at its limits go on (its starter, owners and admins)')
+      .option('--runs <n>', "this many more runs (default: the hub's --chain-max-runs)"),
+  ).action(action(load.chains, 'continueChain'));
 
   const assignments = program.command('assignments').description('assignments of the workspace');
   withJson(

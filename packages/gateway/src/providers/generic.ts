@@ -36,6 +36,7 @@ export function genericProvider(bin: string | undefined, graces: StopGraces = de
       if (!status.ok) return unavailable(status.detail);
       const plain: string[] = [];
       let resultText: string | undefined;
+      let noReply = false;
       let sessionId: string | undefined;
       // The script's own event names are passed on as they are.
       const emit = request.emit as (type: string, data: Record<string, unknown>) => void;
@@ -54,6 +55,11 @@ export function genericProvider(bin: string | undefined, graces: StopGraces = de
           }
           const { type, ...data } = event;
           if (type === 'result' && typeof data.text === 'string') resultText = data.text;
+          // `{"type":"result","reply":false}`: the run ends without a reply (issue 12).
+          if (type === 'result' && data.reply === false) {
+            noReply = true;
+            resultText ??= '';
+          }
           if (type === 'session' && typeof data.id === 'string') sessionId = data.id;
           emit(aliases[type] ?? type, data);
         },
@@ -71,6 +77,7 @@ export function genericProvider(bin: string | undefined, graces: StopGraces = de
         exitCode: exit.code,
         pid: exit.pid,
         ...(sessionId ? { sessionId } : {}),
+        ...(noReply ? { details: { reply: false } } : {}),
       };
       if (exit.code === 0) return { status: 'succeeded', ...base };
       return { status: 'failed', ...base, error: { code: 'provider_failed', message: describeExit(exit) } };

@@ -27,6 +27,8 @@ export interface ActivityInternal {
   chainId?: string;
   /** The depth of the run that wrote it (0 for a person or an agent outside any run). */
   depth?: number;
+  /** The run (assignment id) that wrote it. */
+  cause?: string;
   /** `message.created`: whom it may run (ids); absent before chains: everyone it addresses. */
   wakes?: string[];
 }

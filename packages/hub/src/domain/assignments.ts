@@ -22,6 +22,7 @@ import { newId } from '../ids.ts';
 import type { AssignmentRow, Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
 import { AssignmentNews } from './assignment-news.ts';
+import type { ChainLimits } from './chain-limits.ts';
 import { placeRun, type ChainRef } from './chains.ts';
 import { RunEventLog } from './run-events.ts';
 import type { GatewayPort } from './gateway-port.ts';
@@ -37,6 +38,8 @@ export class Assignments {
     /** Where the gateway holding an attempt is told to stop it. */
     private readonly gateways: GatewayPort,
     activity?: Activity,
+    /** A run's own requests stay within its chain's limits. */
+    private readonly limits?: ChainLimits,
   ) {
     this.news = new AssignmentNews(store, activity);
     this.runEvents = new RunEventLog(store);
@@ -60,10 +63,12 @@ export class Assignments {
     }
     const id = newId('asg');
     const chain = await placeRun(this.store, caller, id, step, input.chainMaxRuns);
+    if (!step && caller.run && this.limits) await this.limits.refuse(caller, chain, agent);
     const row = await this.store.assignments.create({
       id,
       chainId: chain.chainId,
       depth: chain.depth,
+      causeId: chain.cause ?? null,
       workspaceId: caller.workspaceId,
       agentId: agent.id,
       prompt: input.prompt,

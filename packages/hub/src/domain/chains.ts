@@ -14,6 +14,8 @@ export interface ChainRef {
   chainId: string;
   /** For a message or entry: the depth of the run that wrote it (0 for a person's). For a run: its own. */
   depth: number;
+  /** For a message or entry: the run (assignment id) that wrote it. For a run: the run that caused it. */
+  cause?: string;
 }
 
 export type RootKind = 'message' | 'assignment' | 'task' | 'trigger';
@@ -23,7 +25,9 @@ export type RootKind = 'message' | 'assignment' | 'task' | 'trigger';
  * agent outside any run) at the root of a new chain named `rootId`.
  */
 export function chainOf(actor: Actor, rootId: string): ChainRef {
-  return actor.run ? { chainId: actor.run.chainId, depth: actor.run.depth } : { chainId: rootId, depth: 0 };
+  return actor.run
+    ? { chainId: actor.run.chainId, depth: actor.run.depth, cause: actor.run.assignmentId }
+    : { chainId: rootId, depth: 0 };
 }
 
 /** The person at a chain's root: a user who started it; none for an agent outside any run. */
@@ -64,7 +68,8 @@ export async function placeRun(
   if (maxRuns !== undefined && (caller.kind !== 'user' || caller.run))
     throw new GantryError('forbidden', "only a person can raise a chain's limit (--chain-max-runs)");
   if (step) return step;
-  if (caller.run) return { chainId: caller.run.chainId, depth: caller.run.depth + 1 };
+  if (caller.run)
+    return { chainId: caller.run.chainId, depth: caller.run.depth + 1, cause: caller.run.assignmentId };
   await recordRoot(store, {
     id,
     workspaceId: caller.workspaceId,

@@ -26,6 +26,7 @@ import type { Deadlocks } from './deadlocks.ts';
 import type { MessageTable } from '../store/schema.ts';
 import type { AgentRow, Store } from '../store/store.ts';
 import { findAgentOrThrow } from './agents.ts';
+import type { ChainLimits } from './chain-limits.ts';
 import type { Mailbox } from './mailbox.ts';
 import { messageView, partyOf, type Messages } from './messages.ts';
 import type { Reachability } from './reachability.ts';
@@ -86,6 +87,7 @@ export class Handoffs {
     private readonly tasks: Tasks,
     private readonly reachability: Reachability,
     private readonly deadlocks: Deadlocks,
+    private readonly limits?: ChainLimits,
   ) {}
 
   async create(caller: Actor, input: CreateHandoff, signal?: AbortSignal): Promise<Handoff> {
@@ -98,6 +100,13 @@ export class Handoffs {
     // Asked before anything is posted: the answer describes the agent as the message finds it.
     const reach = await this.reachability.one(agent);
     const stuck = await this.deadlocks.reason(caller, agent);
+    // Inside a run past its chain's limits the message is posted but runs nothing (the dispatcher
+    // says so, and `chains continue` lets it run): the answer is `chain_limit` at once.
+    const run = caller.run;
+    const admission =
+      run && this.limits
+        ? await this.limits.admit({ chainId: run.chainId, depth: run.depth + 1 })
+        : { ok: true };
     const task = await this.tasks.create(
       caller,
       {
@@ -116,8 +125,11 @@ export class Handoffs {
       body: framePrompt(intent, input.prompt, loop?.promise),
       to: [agent.name],
       metadata: { taskId: task.id, handoff: meta },
+      ...(input.chainMaxRuns === undefined ? {} : { chainMaxRuns: input.chainMaxRuns }),
     });
     await this.tasks.link(task.id, { threadId: message.threadId });
+    if (!admission.ok)
+      return this.view(await this.state(caller, message.id), 'chain_limit', reach.reachability);
     if (input.adaptive !== false && reach.reachability !== 'live') {
       const state = await this.state(caller, message.id);
       return this.view(state, 'queued_not_listening', reach.reachability);

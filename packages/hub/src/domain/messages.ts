@@ -12,13 +12,15 @@ import { newId } from '../ids.ts';
 import type { MessageTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
-import { chainOf, recordRoot, rootPerson } from './chains.ts';
+import { chainOf, recordRoot, rootPerson, type ChainRef } from './chains.ts';
 import { iso } from './views.ts';
 
 /** `@name` where the `@` starts a word (not an e-mail address); names as the hub allows them. */
 const mentionPattern = /(?<![\w@.])@([a-z0-9][a-z0-9._-]{0,62})/gi;
 
 export interface SendOptions {
+  /** Where it sits, when the hub writes it for a chain (a limit's note); else the caller's chain. */
+  chain?: ChainRef;
   /** Leave unknown names as text instead of refusing (an agent's output posted as its reply). */
   ignoreUnknownMentions?: boolean;
   /** Address only `to` (and a parent's author): `@names` in the body stay text (a hub notice quoting a command). */
@@ -56,7 +58,7 @@ export class Messages {
     );
     const now = Date.now();
     const id = newId('msg', now);
-    const chain = chainOf(caller, id);
+    const chain = options.chain ?? chainOf(caller, id);
     if (input.chainMaxRuns !== undefined)
       await recordRoot(this.store, {
         id,
@@ -92,7 +94,12 @@ export class Messages {
           actor: author,
           subject: id,
           data: { message },
-          internal: { chainId: chain.chainId, depth: chain.depth, wakes },
+          internal: {
+            chainId: chain.chainId,
+            depth: chain.depth,
+            wakes,
+            ...(chain.cause ? { cause: chain.cause } : {}),
+          },
         },
         now,
       );

@@ -59,6 +59,17 @@ export function taskPrompt(task: Task): string {
 }
 
 /** The reply an ended run posts: its output, or one line saying how and why it did not succeed. */
+/**
+ * Whether a run ended without a reply (issue 12): it succeeded and said so (`details.reply: false`),
+ * or its final text is empty or exactly `NO_REPLY` (how Claude Code and Codex runs say it).
+ */
+export function endsWithoutReply(row: AssignmentRow): boolean {
+  if (row.state !== 'succeeded') return false;
+  const details = row.result_details ? (JSON.parse(row.result_details) as { reply?: unknown }) : {};
+  const text = (row.result_output ?? '').trim();
+  return details.reply === false || text === '' || text === 'NO_REPLY';
+}
+
 export function replyBody(row: AssignmentRow): string {
   if (row.state === 'succeeded') {
     const output = (row.result_output ?? '').trim();

@@ -9,7 +9,7 @@ import { keyOf, type WorkRow as WorkTable } from '../store/work.ts';
 import type { AssignmentRow, Store } from '../store/store.ts';
 import type { Messages } from './messages.ts';
 import type { AssignmentOutcome, Tasks } from './tasks.ts';
-import { errorLine, replyBody } from './work-prompts.ts';
+import { endsWithoutReply, errorLine, replyBody } from './work-prompts.ts';
 
 export interface ReplyDeps {
   store: Store;
@@ -58,7 +58,8 @@ export class WorkReplies {
       });
     }
     let replyId: string | null = null;
-    if (work.message_id && work.thread_id) {
+    // A run may end without a reply: it still succeeded, and nothing is posted.
+    if (work.message_id && work.thread_id && !endsWithoutReply(row)) {
       const parent = await messages.row(work.message_id);
       const agent = await store.agents.get(work.agent_id);
       replyId = (await this.postedReply(work, row.id)) ?? null;

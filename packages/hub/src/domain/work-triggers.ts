@@ -1,15 +1,16 @@
 /**
  * What starts work: the activity log read in order from a cursor kept in the store (a restart
- * picks up where it stopped). A message that mentions a managed agent, or a task assigned to one
- * (its entry asks for a dispatch), starts one assignment for it; a task cancelled while its run
- * goes on cancels the run.
+ * picks up where it stopped). A message that may run a managed agent (a person's that addresses
+ * it, an agent's that names it), or a task assigned to one (its entry asks for a dispatch), starts
+ * one assignment for it, one deeper in the chain, unless the chain is at its limits; a task
+ * cancelled while its run goes on cancels the run; `chain.continued` runs what a limit stopped.
  */
 import {
   GantryError,
   isTerminal,
   mentionDispatched,
-  mentionHopLimit,
   type ActivityData,
+  type chainContinued,
   type AssignmentState,
   type Logger,
   type Message,
@@ -20,30 +21,27 @@ import {
 } from '@gantry/protocol';
 import type { Actor } from './actor.ts';
 import type { ActivityRow as ActivityTable } from '../store/activity.ts';
+import { keyOf } from '../store/work.ts';
 import type { AgentRow, AssignmentRow, Store } from '../store/store.ts';
 import { internalOf, type Activity } from './activity.ts';
 import type { Assignments } from './assignments.ts';
 import type { Tasks } from './tasks.ts';
+import type { ChainLimits } from './chain-limits.ts';
 import { recordRoot, type ChainRef } from './chains.ts';
 import { mentionPrompt, taskPrompt } from './work-prompts.ts';
-
-export interface WorkSettings {
-  /** A message this many agent replies deep dispatches nothing (`mention.hop_limit`). */
-  hopLimit: number;
-}
-
-export const defaultWorkSettings: WorkSettings = { hopLimit: 8 };
 
 export interface TriggerDeps {
   store: Store;
   activity: Activity;
   assignments: Assignments;
   tasks: Tasks;
+  /** Whether a run may start in its chain, and what is said when it may not. */
+  limits: ChainLimits;
   log: Logger;
 }
 
 /** The entry types that can start work. */
-export const triggerTypes = ['message.created', 'task.created', 'task.updated'];
+export const triggerTypes = ['message.created', 'task.created', 'task.updated', 'chain.continued'];
 
 const cursorKey = 'work_cursor';
 const batch = 200;
@@ -69,7 +67,6 @@ export class WorkTriggers {
 
   constructor(
     private readonly deps: TriggerDeps,
-    private readonly settings: WorkSettings,
     /** Called with each assignment started, to follow it to its reply. */
     private readonly started: (assignmentId: string) => void,
   ) {}
@@ -129,18 +126,30 @@ export class WorkTriggers {
   }
 
   private async handle(entry: ActivityTable): Promise<void> {
+    if (entry.type === 'chain.continued') {
+      const { chainId } = JSON.parse(entry.data) as ActivityData<typeof chainContinued>;
+      return this.onContinued(chainId);
+    }
     const internal = internalOf(entry);
     if (entry.type === 'message.created') {
       const { message } = JSON.parse(entry.data) as ActivityData<typeof messageCreated>;
       // Entries from before chains: the message is its own root, `hops` deep.
-      const source = { chainId: internal.chainId ?? message.id, depth: internal.depth ?? internal.hops ?? 0 };
+      const source = {
+        chainId: internal.chainId ?? message.id,
+        depth: internal.depth ?? internal.hops ?? 0,
+        ...(internal.cause ? { cause: internal.cause } : {}),
+      };
       const wakes = internal.wakes ?? message.mentions.map((p) => p.id);
       await this.onMessage(entry, message, source, wakes);
       return;
     }
     // `task.created` and `task.updated` carry the same data.
     const { task, changes } = JSON.parse(entry.data) as ActivityData<typeof taskUpdated>;
-    const source = { chainId: internal.chainId ?? task.id, depth: internal.depth ?? 0 };
+    const source = {
+      chainId: internal.chainId ?? task.id,
+      depth: internal.depth ?? 0,
+      ...(internal.cause ? { cause: internal.cause } : {}),
+    };
     if (internal.dispatch) await this.onTask(entry, task, source);
     else if (entry.type === 'task.updated') await this.onTaskCancelled(entry, task, changes);
   }
@@ -167,10 +176,6 @@ export class WorkTriggers {
       if (party.kind !== 'agent' || party.id === message.author.id || !wakes.includes(party.id)) continue;
       const agent = await this.deps.store.agents.get(party.id);
       if (agent?.kind !== 'managed') continue;
-      if (source.depth >= this.settings.hopLimit) {
-        await this.hopLimit(entry, message, agent, source);
-        continue;
-      }
       // A message about a task the agent is already running (a task's own message, a handoff's
       // while its run goes on) is part of that one piece of work, not a second run.
       const taskId = typeof message.metadata.taskId === 'string' ? message.metadata.taskId : undefined;
@@ -186,7 +191,7 @@ export class WorkTriggers {
         sessionKey: own ? `task:${own.id}` : await this.sessionFor(message, agent.id),
         message: { id: message.id, threadId: message.threadId },
         ...(own ? { taskId: own.id } : {}),
-        step: { chainId: source.chainId, depth: source.depth + 1 },
+        step: { ...source, depth: source.depth + 1 },
       });
     }
   }
@@ -205,7 +210,7 @@ export class WorkTriggers {
       prompt: taskPrompt(task),
       sessionKey: `task:${task.id}`,
       taskId: task.id,
-      step: { chainId: source.chainId, depth: source.depth + 1 },
+      step: { ...source, depth: source.depth + 1 },
     });
   }
 
@@ -230,16 +235,31 @@ export class WorkTriggers {
     });
     if (!claimed) return;
     const key = { trigger: Number(d.entry.id), agentId: d.agent.id };
+    // The first run of a chain: its root (the message or task) and the person who made it.
+    if (d.step.depth === 1)
+      await recordRoot(this.deps.store, {
+        id: d.step.chainId,
+        workspaceId: d.entry.workspace_id,
+        kind: d.message && d.step.chainId === d.message.id ? 'message' : d.taskId ? 'task' : 'trigger',
+        person: d.requester.kind === 'user' ? d.requester : null,
+      });
+    const admission = await this.deps.limits.admit(d.step);
+    if (!admission.ok) {
+      // Said once: only the claim's winner gets here; `chains continue` releases it.
+      await this.deps.store.work.set(key, { state: 'chain_limit' });
+      const stop = {
+        workspaceId: d.entry.workspace_id,
+        step: d.step,
+        agent: { id: d.agent.id, name: d.agent.name },
+        by: d.requester,
+        ...(d.message ? { messageId: d.message.id } : {}),
+        ...(d.taskId ? { taskId: d.taskId } : {}),
+      };
+      await this.deps.limits.stopped(stop, admission);
+      return;
+    }
     let assignment: AssignmentRow;
     try {
-      // The first run of a chain: its root (the message or task) and the person who made it.
-      if (d.step.depth === 1)
-        await recordRoot(this.deps.store, {
-          id: d.step.chainId,
-          workspaceId: d.entry.workspace_id,
-          kind: d.message && d.step.chainId === d.message.id ? 'message' : d.taskId ? 'task' : 'trigger',
-          person: d.requester.kind === 'user' ? d.requester : null,
-        });
       const actor = await this.actorOf(d.entry.workspace_id, d.requester);
       assignment = await assignments.create(
         actor,
@@ -277,37 +297,14 @@ export class WorkTriggers {
     this.started(assignment.id);
   }
 
-  /** Says once per (message, agent) that the chain of agent replies stops here. */
-  private async hopLimit(entry: ActivityTable, message: Message, agent: AgentRow, source: ChainRef) {
-    const now = Date.now();
-    const claimed = await this.deps.store.work.claim({
-      trigger_id: Number(entry.id),
-      agent_id: agent.id,
-      workspace_id: entry.workspace_id,
-      message_id: message.id,
-      thread_id: message.threadId,
-      task_id: null,
-      session_key: '',
-      assignment_id: null,
-      state: 'hop_limit',
-      reply_id: null,
-      created_at: now,
-      updated_at: now,
-      chain_id: source.chainId,
-      depth: source.depth + 1,
-    });
-    if (!claimed) return;
-    await this.deps.activity.append(mentionHopLimit, {
-      workspaceId: entry.workspace_id,
-      actor: message.author,
-      subject: message.id,
-      data: {
-        messageId: message.id,
-        agent: { id: agent.id, name: agent.name },
-        hops: source.depth,
-        limit: this.settings.hopLimit,
-      },
-    });
+  /** A stopped chain let go on: each trigger its limits stopped asks again (once, whichever hub). */
+  private async onContinued(chainId: string): Promise<void> {
+    const { store } = this.deps;
+    for (const row of await store.work.stopped(chainId)) {
+      if (!(await store.work.release(keyOf(row)))) continue;
+      const trigger = await store.activity.get(Number(row.trigger_id));
+      if (trigger) await this.handle(trigger);
+    }
   }
 
   /**

@@ -10,13 +10,12 @@ import type { Bus } from '../bus.ts';
 import type { Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
 import type { Assignments } from './assignments.ts';
+import type { ChainLimits } from './chain-limits.ts';
 import type { Messages } from './messages.ts';
 import type { Tasks } from './tasks.ts';
 import { recoverWork } from './work-recovery.ts';
 import { WorkReplies } from './work-replies.ts';
-import { defaultWorkSettings, triggerTypes, WorkTriggers, type WorkSettings } from './work-triggers.ts';
-
-export { defaultWorkSettings, type WorkSettings } from './work-triggers.ts';
+import { triggerTypes, WorkTriggers } from './work-triggers.ts';
 
 export interface WorkDeps {
   store: Store;
@@ -25,6 +24,7 @@ export interface WorkDeps {
   messages: Messages;
   assignments: Assignments;
   tasks: Tasks;
+  limits: ChainLimits;
   log: Logger;
 }
 
@@ -33,12 +33,9 @@ export class Work {
   private readonly triggers: WorkTriggers;
   private readonly unsubscribe: (() => void)[] = [];
 
-  constructor(
-    private readonly deps: WorkDeps,
-    settings: WorkSettings = defaultWorkSettings,
-  ) {
+  constructor(private readonly deps: WorkDeps) {
     this.replies = new WorkReplies(deps);
-    this.triggers = new WorkTriggers(deps, settings, (id) => this.replies.follow(id));
+    this.triggers = new WorkTriggers(deps, (id) => this.replies.follow(id));
   }
 
   /** Subscribes, then finishes what a previous run of the hub left: runs that ended while it was down. */

@@ -16,6 +16,7 @@ import { authenticateRequest } from './authenticate-request.ts';
 import { contextRoutes, ownBodyLimit } from './context-routes.ts';
 import { gatewayRoutes } from './gateway-routes.ts';
 import { stopRoutes } from './stop-routes.ts';
+import { chainRoutes } from './chain-routes.ts';
 import { handoffRoutes } from './handoff-routes.ts';
 import { healthRoutes } from './health-routes.ts';
 import { inboxRoutes } from './inbox-routes.ts';
@@ -89,6 +90,7 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
   app.route('/v1/events', activityRoutes(ctx));
   app.route('/v1/handoffs', handoffRoutes(ctx));
   app.route('/v1', stopRoutes(ctx));
+  app.route('/v1/chains', chainRoutes(ctx));
   app.route('/v1/web', webSessionRoutes(ctx));
   app.route('/mcp', mcpRoutes(ctx));
   // Every GET outside `/v1` and `/mcp` is the dashboard's.

@@ -47,6 +47,11 @@ export class ActivityRepository {
       .execute();
   }
 
+  /** One entry by id (a trigger read again: a stopped chain let go on). */
+  get(id: number): Promise<ActivityRow | undefined> {
+    return this.db.selectFrom('activity').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
   /** The newest id of a workspace's log, or of the whole log (0 when empty). */
   async lastId(workspaceId?: string): Promise<number> {
     let query = this.db.selectFrom('activity').select((eb) => eb.fn.max('id').as('id'));

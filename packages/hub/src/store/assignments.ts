@@ -24,6 +24,8 @@ export interface NewAssignment {
   chainId?: string;
   /** Default 1: a run a person started directly. */
   depth?: number;
+  /** The run whose action started it. */
+  causeId?: string | null;
 }
 
 export type AssignmentPatch = Partial<
@@ -62,6 +64,7 @@ export class AssignmentRepository {
       result_details: null,
       chain_id: input.chainId ?? id,
       depth: input.depth ?? 1,
+      cause_id: input.causeId ?? null,
     };
     await this.db.insertInto('assignments').values(row).execute();
     return row;

@@ -95,6 +95,8 @@ export interface AssignmentTable {
   chain_id: string;
   /** Runs from the chain's root to it: 1 for a run a person started directly. */
   depth: number;
+  /** The run (assignment id) whose action started it; null for a chain's first run. */
+  cause_id: string | null;
 }
 
 export interface AssignmentEventTable {

@@ -48,7 +48,13 @@ export class Store extends Repositories {
   }
 
   async migrate(): Promise<void> {
-    const migrator = new Migrator({ db: this.#db, provider: migrationProvider });
+    // Numbers are handed out per piece of work, so one may land after a later number ran on a
+    // database (`0014_chains_cause` after `0017_dispatch_indexes`): each runs once, in name order.
+    const migrator = new Migrator({
+      db: this.#db,
+      provider: migrationProvider,
+      allowUnorderedMigrations: true,
+    });
     const { error, results } = await migrator.migrateToLatest();
     const failed = results?.find((r) => r.status === 'Error');
     if (error || failed) {

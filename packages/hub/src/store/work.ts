@@ -1,6 +1,7 @@
 /**
  * The work dispatcher's records: one row per (trigger entry, agent), so each dispatch and each
- * reply happens once. States: `claimed` -> `dispatched` -> `finishing` -> `done` (or `hop_limit`).
+ * reply happens once. States: `claimed` -> `dispatched` -> `finishing` -> `done`, or `chain_limit` for a
+ * trigger its chain's limits stopped (`hop_limit` before chains).
  */
 import type { Db } from './db.ts';
 import type { WorkTable } from './schema.ts';
@@ -23,7 +24,8 @@ export class WorkRepository {
     const result = await this.db
       .insertInto('work')
       .values(row)
-      .onConflict((oc) => oc.columns(['trigger_id', 'agent_id']).doNothing())
+      // Either key: (entry, agent), or (message, agent) whichever entry or hub asks.
+      .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
   }
@@ -55,6 +57,28 @@ export class WorkRepository {
       .selectAll()
       .where('state', 'in', ['claimed', 'dispatched', 'finishing'])
       .execute();
+  }
+
+  /** The triggers a chain's limits stopped, oldest first. */
+  stopped(chainId: string): Promise<WorkRow[]> {
+    return this.db
+      .selectFrom('work')
+      .selectAll()
+      .where('chain_id', '=', chainId)
+      .where('state', '=', 'chain_limit')
+      .orderBy('trigger_id')
+      .execute();
+  }
+
+  /** Forgets a stopped trigger so its entry may ask again (once: false when another did first). */
+  async release(key: WorkKey): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('work')
+      .where('trigger_id', '=', key.trigger)
+      .where('agent_id', '=', key.agentId)
+      .where('state', '=', 'chain_limit')
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
   }
 
   /** Forgets claims whose assignment was never made (their entries are read again). */

@@ -17,6 +17,7 @@ import { migration as offerFencing } from './0011-offer-fencing.ts';
 import { migration as webSessions } from './0012-web-sessions.ts';
 import { migration as activityInternal } from './0013-activity-internal.ts';
 import { migration as chains } from './0014-chains.ts';
+import { migration as chainsCause } from './0014-chains-cause.ts';
 import { migration as dispatchIndexes } from './0017-dispatch-indexes.ts';
 
 const migrations: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '0012_web_sessions': webSessions,
   '0013_activity_internal': activityInternal,
   '0014_chains': chains,
+  '0014_chains_cause': chainsCause,
   '0017_dispatch_indexes': dispatchIndexes,
 };
 
