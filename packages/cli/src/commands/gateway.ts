@@ -13,6 +13,7 @@ import {
   isRepositoryWithCommit,
   loadBindings,
   loadSession,
+  loadSessions,
   providerNames,
   register,
   saveBinding,
@@ -20,7 +21,6 @@ import {
   startLocalApi,
   type GatewaySession,
   type Registration,
-  type StopRequest,
 } from '@gantry/gateway';
 import { withApiKey } from '../api-key.ts';
 import { liveStatus } from '../daemon.ts';
@@ -28,6 +28,7 @@ import { daemonMode, setupDaemonLog } from '../daemon-log.ts';
 import { stopRequests, untilStopped } from '../daemon-stop.ts';
 import { writeDaemonRecord, type DaemonSettings } from '../daemon-record.ts';
 import { startDetached } from './gateway-daemon.ts';
+import { connectTarget } from '../saved-hubs.ts';
 import { folders, savedRoot, sharingWarnings } from '../gateway-folders.ts';
 import { connectSettings, hasConnectFlags, resolveSettings, type ConnectFlags } from '../gateway-settings.ts';
 import { binFromFlags, rejectMixedBins, settingsFromFlags, type ProviderFlags } from '../provider-flags.ts';
@@ -48,9 +49,10 @@ interface StartFlags {
 
 export async function connect(given: ConnectFlags & { json?: boolean }): Promise<void> {
   const flags = await withApiKey(given);
-  const { session, trust } = await connectWith(flags, loadSession(gantryPaths().sessionFile), true);
+  const { session, trust } = await connectWith(flags, true);
   if (flags.json) printJson({ ...sessionView(session), trust: trust ?? null });
   else {
+    const others = loadSessions(gantryPaths().sessionFile).filter((s) => s.gatewayId !== session.gatewayId);
     printLine(`Connected gateway ${session.gatewayName} (${session.gatewayId}) to ${session.serverUrl}`);
     // The agent just connected is the last one; until its device is approved it is not served.
     const waiting = trust && trust.status !== 'trusted' ? session.agents.at(-1) : undefined;
@@ -65,9 +67,11 @@ export async function connect(given: ConnectFlags & { json?: boolean }): Promise
     for (const [name, folder] of folders(session)) printLine(`Folder: ${name} runs in ${folder}`);
     for (const line of sharingWarnings(session)) printLine(`Warning: ${line}`);
     const running = await liveStatus(gantryPaths());
+    if (others.length > 0)
+      printLine(`Also serving: ${others.map((h) => h.serverUrl).join(', ')} (gantry gateway hubs list)`);
     printLine(
       running
-        ? `Saved ${gantryPaths().sessionFile}. The gateway daemon is running: restart it to serve the change.`
+        ? `Saved ${gantryPaths().sessionFile}. The running gateway serves the change now.`
         : `Saved ${gantryPaths().sessionFile}. Start it with: gantry gateway start`,
     );
   }
@@ -75,18 +79,24 @@ export async function connect(given: ConnectFlags & { json?: boolean }): Promise
 
 /**
  * Registers with the hub. Every needed value comes from flags, environment or config, falling back
- * to the saved session (whose first agent's key re-attaches); what is still missing is named.
+ * to the saved registration with that hub system (whose first agent's key re-attaches), else to
+ * the first hub's; what is still missing is named. Another hub system is added, not replaced.
  */
 async function connectWith(
   flags: ConnectFlags,
-  saved: GatewaySession | undefined,
   quiet = false,
 ): Promise<{ session: GatewaySession; trust?: Registration['trust'] }> {
   const given = connectSettings(flags);
+  const {
+    saved: hub,
+    defaults: saved,
+    hubId,
+  } = await connectTarget(gantryPaths().sessionFile, given.serverUrl);
   const settings = {
     serverUrl: given.serverUrl ?? saved?.serverUrl,
     provider: given.provider ?? saved?.provider,
-    apiKey: given.apiKey ?? saved?.agents[0]?.key,
+    // Only this hub's own key: another hub's is never sent here.
+    apiKey: given.apiKey ?? hub?.agents[0]?.key,
   };
   const missing = [
     settings.serverUrl ? undefined : '--hub',
@@ -118,7 +128,8 @@ async function connectWith(
     settings: providerSettings,
     gatewayName: given.gatewayName ?? saved?.gatewayName ?? defaultGatewayName(),
     workspaceRoot: resolve(given.workspaceRoot ?? savedRoot(saved) ?? gantryPaths().defaultWorkspaceRoot),
-    ...(saved ? { previous: saved } : {}),
+    ...(hub ? { previous: hub } : {}),
+    ...(hubId ? { hubId } : {}),
   });
   const localPort = given.port === undefined ? saved?.localPort : parsePort(given.port, 7421);
   saveSession(gantryPaths().sessionFile, { ...session, ...(localPort !== undefined ? { localPort } : {}) });
@@ -170,15 +181,16 @@ export async function start(
   }
   // A hub URL or agent key given now (flag, environment, config file) re-registers; --provider-arg
   // stays an argument of this run, not of the saved session.
-  const session = movesHub(flags, saved) || flags.apiKey ? (await connectWith(flags, saved)).session : saved;
+  const session = movesHub(flags, saved) || flags.apiKey ? (await connectWith(flags)).session : saved;
   if (flags.detach) return startDetached(daemonSettings(flags, session), flags.json);
   await serve(session, flags);
 }
 
-/** Whether the hub URL the settings name (flag, GANTRY_HUB_URL, config file) is not the saved session's. */
+/** Whether the hub URL the settings name (flag, GANTRY_HUB_URL, config file) is none of the saved hubs'. */
 function movesHub(flags: ConnectFlags, saved: GatewaySession): boolean {
-  const url = connectSettings(flags).serverUrl;
-  return url !== undefined && url.replace(/\/+$/, '') !== saved.serverUrl;
+  const url = connectSettings(flags).serverUrl?.replace(/\/+$/, '');
+  const served = [saved, ...loadSessions(gantryPaths().sessionFile)].map((s) => s.serverUrl);
+  return url !== undefined && !served.includes(url);
 }
 
 /** The settings a daemon is started with, recorded so `restart` and the watchdog start it alike. */
@@ -202,7 +214,7 @@ export async function runGateway(given: ConnectFlags & StartFlags): Promise<void
   const saved = loadSession(gantryPaths().sessionFile);
   if (saved && !hasConnectFlags(flags) && !movesHub(flags, saved)) return serve(saved, flags);
   // Connecting saves the provider args in the session; they are not added a second time at start.
-  await serve((await connectWith(flags, saved)).session, { ...flags, providerArg: [], providerOption: [] });
+  await serve((await connectWith(flags)).session, { ...flags, providerArg: [], providerOption: [] });
 }
 
 async function serve(session: GatewaySession, flags: StartFlags): Promise<void> {
@@ -225,7 +237,7 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
   const log = createLogger('gateway');
   const gateway = new Gateway({
     paths,
-    session,
+    sessions: servedHubs(session),
     concurrency,
     providerArgs,
     graces: stopGraces(),
@@ -299,6 +311,12 @@ export function stopGraces(env = process.env) {
   return { interruptMs: ms, terminateMs: ms };
 }
 
+/** Every hub in the session file, with the one just connected (or given) among them. */
+function servedHubs(session: GatewaySession): GatewaySession[] {
+  const saved = loadSessions(gantryPaths().sessionFile);
+  return saved.some((s) => s.gatewayId === session.gatewayId) ? saved : [session, ...saved];
+}
+
 function sessionView(session: GatewaySession) {
   return {
     serverUrl: session.serverUrl,
@@ -322,12 +340,17 @@ export async function bind(
   },
 ): Promise<void> {
   const paths = gantryPaths();
-  const session = loadSession(paths.sessionFile);
+  const sessions = loadSessions(paths.sessionFile);
+  const named = (a: { id: string; name: string }) => a.id === flags.agent || a.name === flags.agent;
+  const session = sessions.find((s) => s.agents.some(named)) ?? sessions[0];
   if (!session)
     throw new ExitError(exitCodes.usage, 'no saved gateway session: run `gantry gateway connect` first');
-  const agent = session.agents.find((a) => a.id === flags.agent || a.name === flags.agent);
+  const agent = session.agents.find(named);
   if (!agent) {
-    const known = session.agents.map((a) => `${a.name} (${a.id})`).join(', ');
+    const known = sessions
+      .flatMap((s) => s.agents)
+      .map((a) => `${a.name} (${a.id})`)
+      .join(', ');
     throw new GantryError('not_found', `this gateway does not serve '${flags.agent}'; it serves: ${known}`);
   }
   const previous = loadBindings(paths.bindingsFile)[agent.id];

@@ -10,6 +10,7 @@ const load = {
   config: () => import('../commands/config.ts'),
   gatewayLogs: () => import('../commands/gateway-logs.ts'),
   gatewayStatus: () => import('../commands/gateway-status.ts'),
+  gatewayHubs: () => import('../commands/gateway-hubs.ts'),
   worktrees: () => import('../commands/worktrees.ts'),
 };
 
@@ -87,6 +88,18 @@ export function gatewaySpec(program: Command): void {
         "this machine's gateway: running or not (exit 0 / 3), pid, uptime, hubs, agents, runs, outbox, last error",
       ),
   ).action(action(load.gatewayStatus, 'status'));
+  const hubs = gateway.command('hubs').description('the hub systems this gateway serves');
+  withJson(
+    hubs.command('list').description('each hub with its hubId, gateway id, connection state and agents'),
+  ).action(action(load.gatewayHubs, 'list'));
+  withJson(
+    hubs
+      .command('remove <hub>')
+      .description(
+        "stop serving a hub (its URL, hubId or this gateway's id there) and forget its credentials",
+      )
+      .option('--force', 'remove it even with runs in flight or results not yet delivered (they are lost)'),
+  ).action(action(load.gatewayHubs, 'remove'));
   withJson(
     gateway
       .command('stop')
