@@ -1,22 +1,16 @@
-/** `gantry gateway connect|start|run|bind` (`status`: gateway-status.ts; `gateways list`: devices.ts). */
-import { existsSync, statSync } from 'node:fs';
+/** `gantry gateway connect|start|run` (`bind`: gateway-bind.ts; `status`: gateway-status.ts; `gateways list`: devices.ts). */
 import { resolve } from 'node:path';
 import { createLogger, GantryError } from '@gantry/protocol';
 import {
-  createProvider,
   defaultGatewayName,
   ensureAgentFolder,
   mergeSettings,
-  type ProviderSettings,
   Gateway,
   gantryPaths,
-  isRepositoryWithCommit,
   loadBindings,
   loadSession,
   loadSessions,
-  providerNames,
   register,
-  saveBinding,
   saveSession,
   startLocalApi,
   type GatewaySession,
@@ -29,9 +23,10 @@ import { stopRequests, untilStopped } from '../daemon-stop.ts';
 import { writeDaemonRecord, type DaemonSettings } from '../daemon-record.ts';
 import { startDetached } from './gateway-daemon.ts';
 import { connectTarget } from '../saved-hubs.ts';
+import { warnIfUnavailable } from '../provider-check.ts';
 import { folders, savedRoot, sharingWarnings } from '../gateway-folders.ts';
 import { connectSettings, hasConnectFlags, resolveSettings, type ConnectFlags } from '../gateway-settings.ts';
-import { binFromFlags, rejectMixedBins, settingsFromFlags, type ProviderFlags } from '../provider-flags.ts';
+import { binFromFlags, rejectMixedBins, settingsFromFlags } from '../provider-flags.ts';
 import { parsePort } from '../lifecycle.ts';
 import { ExitError, exitCodes, printJson, printJsonLine, printLine } from '../output.ts';
 
@@ -139,31 +134,6 @@ async function connectWith(
   // A device the hub does not trust yet serves nothing until a person approves it.
   if (!quiet && trust && trust.status !== 'trusted') process.stderr.write(`gantry: ${trust.message}\n`);
   return { session, ...(trust ? { trust } : {}) };
-}
-
-function ensureKnown(provider: string): void {
-  if (!(providerNames as readonly string[]).includes(provider)) {
-    throw new GantryError(
-      'invalid_request',
-      `unknown provider '${provider}' (known: ${providerNames.join(', ')})`,
-    );
-  }
-}
-
-/**
- * A provider that cannot run here (binary missing or broken, server down) is reported, not fatal:
- * the gateway still serves, `gateway status` shows the agent unavailable, and its runs fail with
- * `provider_unavailable` until it is fixed.
- */
-async function warnIfUnavailable(
-  provider: string,
-  bin: string | undefined,
-  settings: ProviderSettings,
-): Promise<void> {
-  ensureKnown(provider);
-  const check = await createProvider(provider, { ...(bin ? { bin } : {}), settings }).check();
-  if (!check.ok)
-    process.stderr.write(`gantry: warning: provider ${provider} cannot run here yet: ${check.detail}\n`);
 }
 
 // ---- start / run --------------------------------------------------------------------------------
@@ -326,82 +296,4 @@ function sessionView(session: GatewaySession) {
     workspaceRoot: session.workspaceRoot,
     agents: session.agents.map((a) => ({ id: a.id, name: a.name })),
   };
-}
-
-// ---- bind ---------------------------------------------------------------------------------------
-
-export async function bind(
-  flags: ProviderFlags & {
-    agent: string;
-    provider?: string;
-    workdir?: string;
-    parallel?: boolean;
-    json?: boolean;
-  },
-): Promise<void> {
-  const paths = gantryPaths();
-  const sessions = loadSessions(paths.sessionFile);
-  const named = (a: { id: string; name: string }) => a.id === flags.agent || a.name === flags.agent;
-  const session = sessions.find((s) => s.agents.some(named)) ?? sessions[0];
-  if (!session)
-    throw new ExitError(exitCodes.usage, 'no saved gateway session: run `gantry gateway connect` first');
-  const agent = session.agents.find(named);
-  if (!agent) {
-    const known = sessions
-      .flatMap((s) => s.agents)
-      .map((a) => `${a.name} (${a.id})`)
-      .join(', ');
-    throw new GantryError('not_found', `this gateway does not serve '${flags.agent}'; it serves: ${known}`);
-  }
-  const previous = loadBindings(paths.bindingsFile)[agent.id];
-  // Unless told otherwise, a binding keeps the provider the agent already runs with, and its settings.
-  const current = previous?.provider ?? agent.provider ?? session.provider;
-  const provider = flags.provider ?? current;
-  ensureKnown(provider);
-  rejectMixedBins(provider, flags);
-  const sameProvider = provider === current;
-  const providerBin =
-    binFromFlags(provider, flags) ??
-    (sameProvider ? (previous?.providerBin ?? agent.providerBin) : undefined);
-  const settings = mergeSettings(
-    sameProvider ? (previous?.settings ?? agent.settings ?? session.settings) : undefined,
-    settingsFromFlags(flags),
-  );
-  const workdir = resolve(flags.workdir ?? process.cwd());
-  if (!existsSync(workdir) || !statSync(workdir).isDirectory()) {
-    throw new GantryError('invalid_request', `${workdir} is not a folder`);
-  }
-  if (settings.isolation === 'worktree' && !(await isRepositoryWithCommit(workdir)))
-    throw new GantryError(
-      'invalid_request',
-      `--isolation worktree needs a git repository with a commit, and ${workdir} is not in one: run \`git init && git commit --allow-empty -m init\` there, or bind without it`,
-    );
-  await warnIfUnavailable(
-    provider,
-    providerBin ?? (sameProvider ? session.providerBin : undefined),
-    settings,
-  );
-  const binding = saveBinding(paths.bindingsFile, {
-    agentId: agent.id,
-    agentName: agent.name,
-    provider,
-    workdir,
-    ...(providerBin ? { providerBin } : {}),
-    ...(previous?.providerArgs ? { providerArgs: previous.providerArgs } : {}),
-    parallel: flags.parallel ?? previous?.parallel ?? false,
-    settings,
-  });
-  if (flags.json) printJson(binding);
-  else {
-    const notes = [
-      binding.parallel ? 'parallel runs allowed' : undefined,
-      settings.isolation === 'worktree' ? 'each assignment in its own git worktree' : undefined,
-      ...Object.entries(settings)
-        .filter(([key]) => key !== 'isolation')
-        .map(([key, value]) => `${key} ${Array.isArray(value) ? value.join(',') : String(value)}`),
-    ].filter(Boolean);
-    printLine(
-      `Bound ${agent.name} to ${provider} in ${workdir}${notes.length ? ` (${notes.join('; ')})` : ''}`,
-    );
-  }
 }

@@ -6,6 +6,7 @@ import { action, hubOptions, withJson } from './options.ts';
 const load = {
   devices: () => import('../commands/devices.ts'),
   gateway: () => import('../commands/gateway.ts'),
+  gatewayBind: () => import('../commands/gateway-bind.ts'),
   gatewayDaemon: () => import('../commands/gateway-daemon.ts'),
   config: () => import('../commands/config.ts'),
   gatewayLogs: () => import('../commands/gateway-logs.ts'),
@@ -80,7 +81,7 @@ export function gatewaySpec(program: Command): void {
         .option('--parallel', 'allow several runs in the workdir at once'),
       { isolation: true },
     ),
-  ).action(action(load.gateway, 'bind'));
+  ).action(action(load.gatewayBind, 'bind'));
   withJson(
     gateway
       .command('status')
