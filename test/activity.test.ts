@@ -2,11 +2,10 @@
 // SSE clients in others. Resuming after a dropped connection must miss nothing and repeat nothing.
 import { readFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { createParser } from 'eventsource-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityEvent, Assignment } from '@gantry/protocol';
-import { eventually, Sandbox, sleep, type Service } from './harness.ts';
+import { eventually, Sandbox, sleep, type Service, savedSession } from './harness.ts';
 
 describe('activity stream and watch', () => {
   const box = new Sandbox();
@@ -188,7 +187,7 @@ describe('activity stream and watch', () => {
     // An agent of the workspace reads it too; a gateway's token does not.
     const asAgent = await readSse({ lastEventId: start, token: watcher.key }, (got) => got.length >= 1);
     expect(asAgent.events[0]?.id).toBe(start + 1);
-    const session = JSON.parse(readFileSync(join(box.home, 'config', 'gateway-session.json'), 'utf8')) as {
+    const session = savedSession(box.home) as {
       gatewayToken: string;
     };
     const asGateway = await readSse({ token: session.gatewayToken }, () => true);

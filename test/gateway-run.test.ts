@@ -3,7 +3,7 @@ import { readFileSync, statSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment, AssignmentEvent } from '@gantry/protocol';
-import { Sandbox } from './harness.ts';
+import { Sandbox, savedSession } from './harness.ts';
 import { connectArgs, createAgent, startHub, type HubReady } from './fixtures.ts';
 
 interface Session {
@@ -41,8 +41,7 @@ describe('gantry gateway run', () => {
     for (const approval of pending.filter((a) => a.kind === 'device'))
       await hubBox.json(['approvals', 'approve', approval.id]);
   }
-  const session = (box: Sandbox) =>
-    JSON.parse(readFileSync(join(box.home, 'config', 'gateway-session.json'), 'utf8')) as Session;
+  const session = (box: Sandbox) => savedSession(box.home) as Session;
 
   async function runAndStop(box: Sandbox, args: string[], env: Record<string, string> = {}) {
     const service = box.start(['gateway', 'run', '--port', '0', '--json', ...args], env);

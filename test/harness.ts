@@ -4,7 +4,7 @@
  * run in the background until the test stops them. Everything listens on 127.0.0.1, port 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,6 +120,14 @@ export class Sandbox {
     await Promise.all(this.services.map((s) => s.stop()));
     rmSync(this.home, { recursive: true, force: true });
   }
+}
+
+/** The first hub's registration in a machine's `gateway-session.json` (which lists one per hub). */
+export function savedSession(home: string): unknown {
+  const file = JSON.parse(readFileSync(join(home, 'config', 'gateway-session.json'), 'utf8')) as {
+    hubs: unknown[];
+  };
+  return file.hubs[0];
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Assignment } from '@gantry/protocol';
 import { connectArgs, createAgent, startHub } from './fixtures.ts';
-import { Sandbox, type CliResult } from './harness.ts';
+import { Sandbox, type CliResult, savedSession } from './harness.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -123,7 +123,7 @@ case "$1" in *fail*) echo "cannot log in with $MY_SECRET" >&2; exit 3 ;; esac`,
     await gateway.stop();
     await hub.stop();
 
-    const session = JSON.parse(readFileSync(join(box.home, 'config', 'gateway-session.json'), 'utf8')) as {
+    const session = savedSession(box.home) as {
       gatewayToken: string;
     };
     const secrets = [ready.ownerToken, agent.key, session.gatewayToken, alice.token, personal.secret].map(

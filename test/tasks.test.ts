@@ -1,10 +1,8 @@
 // `gantry tasks` through a real hub: create, list, show and update as a user and as an agent, the
 // activity every change emits, usage errors, and a task assigned to a managed agent that runs.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { taskSchema, type ActivityEvent, type Task } from '@gantry/protocol';
-import { eventually, Sandbox } from './harness.ts';
+import { eventually, Sandbox, savedSession } from './harness.ts';
 import { connectArgs, createAgent, startHub, type HubReady } from './fixtures.ts';
 
 describe('tasks', () => {
@@ -185,7 +183,7 @@ describe('tasks', () => {
 
     // `gateway connect` registers a gateway: its token is for the gateway's own work only.
     await box.json(connectArgs(hub.url, runner.key, 'echo'));
-    const session = JSON.parse(readFileSync(join(box.home, 'config', 'gateway-session.json'), 'utf8')) as {
+    const session = savedSession(box.home) as {
       gatewayToken: string;
     };
     const refused = await box.run(['tasks', 'list'], { GANTRY_TOKEN: session.gatewayToken });

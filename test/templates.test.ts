@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment } from '@gantry/protocol';
 import { createAgent, startHub, type HubReady } from './fixtures.ts';
-import { eventually, Sandbox, type Service } from './harness.ts';
+import { eventually, Sandbox, type Service, savedSession } from './harness.ts';
 
 interface Session {
   agents: { id: string; name: string; key: string; provider?: string }[];
@@ -32,8 +32,7 @@ describe('agent templates', () => {
       throw new Error(`gantry ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
     return JSON.parse(result.stdout) as T;
   };
-  const session = () =>
-    JSON.parse(readFileSync(join(machine.home, 'config', 'gateway-session.json'), 'utf8')) as Session;
+  const session = () => savedSession(machine.home) as Session;
   const keyOf = (name: string) => session().agents.find((a) => a.name === name)?.key;
 
   beforeAll(async () => {

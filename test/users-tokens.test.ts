@@ -2,9 +2,8 @@
 // decide who manages users and approvals; a revoked, rotated-out or expired token is refused at
 // once, and open streams made with it end.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, Sandbox, sleep } from './harness.ts';
+import { eventually, Sandbox, sleep, savedSession } from './harness.ts';
 
 interface User {
   id: string;
@@ -200,7 +199,7 @@ describe('users, roles, workspaces and tokens', () => {
   });
 
   it('rotates an agent key: the old key is refused, the new one works, the gateway keeps serving', async () => {
-    const session = JSON.parse(readFileSync(join(box.home, 'config', 'gateway-session.json'), 'utf8')) as {
+    const session = savedSession(box.home) as {
       agents: { name: string; key: string }[];
     };
     const oldKey = session.agents.find((a) => a.name === 'echo')?.key ?? '';
@@ -225,7 +224,7 @@ describe('users, roles, workspaces and tokens', () => {
     expect(me.principal).toMatchObject({ kind: 'agent', name: 'echo' });
     // The gateway serving the agent is handed the new key for its runs.
     await eventually(async () => {
-      const saved = JSON.parse(readFileSync(join(box.home, 'config', 'gateway-session.json'), 'utf8')) as {
+      const saved = savedSession(box.home) as {
         agents: { name: string; key: string }[];
       };
       return saved.agents.find((a) => a.name === 'echo')?.key === rotated.key ? true : undefined;

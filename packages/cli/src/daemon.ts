@@ -55,6 +55,12 @@ const liveSchema = z.object({
         state: z.string(),
         lastContactAt: z.string().nullable(),
         gatewayId: z.string().optional(),
+        hubId: z.string().nullable().optional(),
+        agents: z.array(z.string()).optional(),
+        outboxDepth: z.number().optional(),
+        refused: z.string().nullable().optional(),
+        pending: z.string().nullable().optional(),
+        connected: z.boolean().optional(),
       }),
     )
     .optional(),

@@ -19,7 +19,8 @@ export class AgentBindings {
 
   constructor(
     private readonly file: string,
-    private readonly session: GatewaySession,
+    /** Every hub's registration: an agent's defaults are those of the hub it was connected to. */
+    private readonly sessions: () => GatewaySession[],
     private readonly graces: StopGraces,
     private readonly dataDir: string,
     private readonly log: Logger,
@@ -54,24 +55,32 @@ export class AgentBindings {
   of(agentId: string): Binding {
     const bound = this.bound[agentId];
     if (bound) return bound;
-    const agent = this.session.agents.find((a) => a.id === agentId);
-    const providerBin = agent?.providerBin ?? this.session.providerBin;
+    const session = this.sessionOf(agentId);
+    const agent = session.agents.find((a) => a.id === agentId);
+    const providerBin = agent?.providerBin ?? session.providerBin;
     return {
       agentId,
       agentName: agent?.name ?? agentId,
-      provider: agent?.provider ?? this.session.provider,
-      workdir: agentFolder(this.session.workspaceRoot, { id: agentId, name: agent?.name ?? agentId }),
+      provider: agent?.provider ?? session.provider,
+      workdir: agentFolder(session.workspaceRoot, { id: agentId, name: agent?.name ?? agentId }),
       ...(providerBin ? { providerBin } : {}),
       parallel: false,
-      settings: agent?.settings ?? this.session.settings,
-      updatedAt: this.session.updatedAt,
+      settings: agent?.settings ?? session.settings,
+      updatedAt: session.updatedAt,
     };
   }
 
+  private sessionOf(agentId: string): GatewaySession {
+    const all = this.sessions();
+    const session = all.find((s) => s.agents.some((a) => a.id === agentId)) ?? all[0];
+    if (!session) throw new Error('a gateway serves at least one hub');
+    return session;
+  }
+
   providerOf(binding: Binding): Provider {
+    const session = this.sessionOf(binding.agentId);
     const bin =
-      binding.providerBin ??
-      (binding.provider === this.session.provider ? this.session.providerBin : undefined);
+      binding.providerBin ?? (binding.provider === session.provider ? session.providerBin : undefined);
     return createProvider(binding.provider, {
       ...(bin ? { bin } : {}),
       graces: this.graces,
@@ -82,7 +91,7 @@ export class AgentBindings {
 
   /** The provider arguments a binding's runs get (before the daemon's own `--provider-arg`s). */
   argsOf(binding: Binding): string[] {
-    return binding.providerArgs ?? this.session.providerArgs;
+    return binding.providerArgs ?? this.sessionOf(binding.agentId).providerArgs;
   }
 
   /** Runs of a worktree-isolated binding each have their own folder, so they may run at once. */

@@ -4,28 +4,30 @@
  * earlier process left; and owns the hub session (everything of the hub lives there: serving
  * several hubs is one session per hub) and the local API's runs.
  */
+import { existsSync, unwatchFile, watchFile } from 'node:fs';
 import type { Logger, OfferedAssignment } from '@gantry/protocol';
 import { ensurePrivateFolder } from '@gantry/protocol/node';
 import { AgentBindings } from './agent-bindings.ts';
 import { finishAttempt } from './attempt-runner.ts';
 import { AttemptTable, runIdOf, type AttemptState } from './attempts.ts';
 import { loadDeviceKey } from './device-key.ts';
-import { HubSession } from './hub-session.ts';
+import { HubSet } from './hub-set.ts';
 import { LocalRuns } from './local-runs.ts';
 import { newAttempt, type Placement } from './new-attempt.ts';
 import type { GantryPaths } from '@gantry/protocol/node';
 import { defaultPermissionTimeoutMs } from './permissions.ts';
-import { ErrorRecorder, hubState } from './error-recorder.ts';
+import { ErrorRecorder } from './error-recorder.ts';
 import { defaultStopGraces, stopRun, type StopGraces } from './providers/process-group.ts';
 import type { Provider } from './providers/provider.ts';
 import type { JobContext } from './run-provider.ts';
-import type { GatewaySession } from './session-file.ts';
+import { loadSessions, type GatewaySession } from './session-file.ts';
 import { GatewayDb } from './state/gateway-db.ts';
 import { acquirePidLock, type PidLock } from './state/pid-lock.ts';
 
 export interface GatewayOptions {
   paths: GantryPaths;
-  session: GatewaySession;
+  /** The hubs to serve, one registration each (the session file's `hubs`). */
+  sessions: GatewaySession[];
   /** Attempts at once on this gateway (default 4). */
   concurrency?: number;
   /** Extra provider arguments for this run of the daemon (`--provider-arg`). */
@@ -54,18 +56,25 @@ export class Gateway {
   private readonly lock: PidLock;
   private readonly table: AttemptTable;
   private readonly bindings: AgentBindings;
-  private readonly hub: HubSession;
+  private readonly hubs: HubSet;
+  private watchingSessions = false;
   private stopping = false;
   private roomWaiter: Promise<void> | undefined;
   readonly startedAt = new Date();
   private readonly errors: ErrorRecorder;
 
   constructor(private readonly options: GatewayOptions) {
-    const { paths, session } = options;
+    const { paths, sessions } = options;
     this.errors = new ErrorRecorder(options.log);
     const log = this.errors.log;
     this.table = new AttemptTable(options.concurrency ?? 4);
-    this.bindings = new AgentBindings(paths.bindingsFile, session, this.graces, paths.data, log);
+    this.bindings = new AgentBindings(
+      paths.bindingsFile,
+      () => this.hubs.sessions,
+      this.graces,
+      paths.data,
+      log,
+    );
     // Both hold credentials (session, device key, run tokens, outbox): readable by this user only.
     const warn = (message: string) => log.warn(message);
     ensurePrivateFolder(paths.config, warn);
@@ -79,26 +88,33 @@ export class Gateway {
       this.lock.release();
       throw err;
     }
+    try {
+      this.hubs = new HubSet(
+        {
+          paths,
+          db: this.db,
+          table: this.table,
+          bindings: this.bindings,
+          deviceKey,
+          newAttempt: (offer) => this.newAttempt(offer),
+          room: () => this.outboxRoom(),
+          permissionTimeoutMs: options.permissionTimeoutMs ?? defaultPermissionTimeoutMs,
+          log,
+        },
+        sessions,
+      );
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+    const session = this.session;
     const job: JobContext = { db: this.db, session, runDir: paths.runDir, worktreeDir: paths.worktreeDir };
-    this.hub = new HubSession({
-      session,
-      paths,
-      db: this.db,
-      table: this.table,
-      bindings: this.bindings,
-      deviceKey,
-      job,
-      newAttempt: (offer) => this.newAttempt(offer),
-      room: () => this.outboxRoom(),
-      permissionTimeoutMs: options.permissionTimeoutMs ?? defaultPermissionTimeoutMs,
-      log,
-    });
     this.localRuns = new LocalRuns({
       table: this.table,
       job,
       session: () => this.session,
       newAttempt: (offer, placement) => this.newAttempt(offer, placement),
-      onSlotsChanged: () => this.hub.report(),
+      onSlotsChanged: () => this.hubs.report(),
     });
   }
 
@@ -106,19 +122,50 @@ export class Gateway {
     return this.options.graces ?? defaultStopGraces;
   }
 
+  /** The first hub's registration: local runs and the local API's hub calls go there. */
   get session(): GatewaySession {
-    return this.options.session;
+    const first = this.hubs.sessions[0] ?? this.options.sessions[0];
+    if (!first) throw new Error('a gateway serves at least one hub');
+    return first;
+  }
+
+  /** Every hub's registration. */
+  get sessions(): GatewaySession[] {
+    return this.hubs.sessions;
   }
 
   async start(): Promise<void> {
     await this.sweepPreviousRuns();
-    this.bindings.watch(() => this.hub.report());
-    this.hub.start();
+    this.bindings.watch(() => this.hubs.report());
+    this.hubs.start();
+    this.watchSessions();
   }
 
-  /** Resolves true once connected to the hub, false if that takes longer than `ms`. */
+  /** Resolves true once connected to every hub, false if that takes longer than `ms`. */
   whenConnected(ms: number): Promise<boolean> {
-    return this.hub.whenConnected(ms);
+    return this.hubs.whenConnected(ms);
+  }
+
+  /**
+   * `gateway connect` and `gateway hubs remove` rewrite the session file while the daemon runs:
+   * a new hub or agent is served at once, a removed hub no more (polled: the file is replaced).
+   */
+  private watchSessions(): void {
+    const file = this.options.paths.sessionFile;
+    let syncing = Promise.resolve();
+    watchFile(file, { interval: 250 }, () => {
+      syncing = syncing.then(async () => {
+        if (this.stopping) return;
+        try {
+          if (existsSync(file)) await this.hubs.sync(loadSessions(file));
+        } catch (err) {
+          this.errors.log.warn('kept the hubs served: could not read the session file', {
+            error: (err as Error).message,
+          });
+        }
+      });
+    });
+    this.watchingSessions = true;
   }
 
   /**
@@ -128,13 +175,13 @@ export class Gateway {
    */
   async drain(timeoutMs?: number): Promise<boolean> {
     this.table.close();
-    this.hub.report();
+    this.hubs.report();
     this.errors.log.info('draining: no new work; waiting for running work and its results', {
       runs: this.table.size,
-      outbox: this.db.outboxDepth(),
+      outbox: this.outboxDepth(),
     });
     const until = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
-    while (!this.stopping && (this.table.size > 0 || this.db.outboxDepth() > 0)) {
+    while (!this.stopping && (this.table.size > 0 || this.outboxDepth() > 0)) {
       if (Date.now() >= until) return false;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -147,43 +194,50 @@ export class Gateway {
     this.stopping = true;
     this.table.close();
     this.bindings.close();
-    await Promise.all([this.hub.stop(), this.localRuns.stop()]);
+    if (this.watchingSessions) unwatchFile(this.options.paths.sessionFile);
+    await Promise.all([this.hubs.stop(), this.localRuns.stop()]);
     this.close();
   }
 
-  /** Releases the database and the lock without a run (for a daemon that failed to start). */
+  /** Releases the databases and the lock without a run (for a daemon that failed to start). */
   close(): void {
+    this.hubs?.close();
     this.db.close();
     this.lock.release();
   }
 
+  /** Frames waiting for any hub. */
+  private outboxDepth(): number {
+    return this.hubs.dbs.reduce((sum, db) => sum + db.outboxDepth(), 0);
+  }
+
   status() {
-    const hub = this.hub.status();
+    const first = this.hubs.firstStatus();
     return {
-      ...hub,
+      connected: first?.connected ?? false,
+      refused: first?.refused ?? null,
+      pending: first?.pending ?? null,
+      lastContactAt: first?.lastContactAt ?? null,
+      serverUrl: this.session.serverUrl,
+      gateway: { id: this.session.gatewayId, name: this.session.gatewayName },
       pid: process.pid,
       startedAt: this.startedAt.toISOString(),
       uptimeS: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
       draining: this.table.closed && !this.stopping,
-      hubs: [
-        {
-          url: hub.serverUrl,
-          state: hubState(hub),
-          lastContactAt: hub.lastContactAt,
-          gatewayId: hub.gateway.id,
-        },
-      ],
+      hubs: this.hubs.status(),
       lastError: this.errors.last ?? null,
-      agents: this.session.agents.map((a) => {
-        const binding = this.bindings.of(a.id);
-        return {
-          id: a.id,
-          name: a.name,
-          provider: binding.provider,
-          workdir: binding.workdir,
-          parallel: this.bindings.parallelOf(binding),
-        };
-      }),
+      agents: this.sessions
+        .flatMap((s) => s.agents)
+        .map((a) => {
+          const binding = this.bindings.of(a.id);
+          return {
+            id: a.id,
+            name: a.name,
+            provider: binding.provider,
+            workdir: binding.workdir,
+            parallel: this.bindings.parallelOf(binding),
+          };
+        }),
       concurrency: this.table.concurrency,
       running: this.table.list().map((run): RunningAttempt => ({
         assignmentId: run.offer.id,
@@ -192,7 +246,7 @@ export class Gateway {
         state: run.state,
         workdir: run.workdir,
       })),
-      outboxDepth: this.db.outboxDepth(),
+      outboxDepth: this.outboxDepth(),
     };
   }
 
@@ -200,13 +254,15 @@ export class Gateway {
   async providerChecks() {
     const checks = new Map<string, ReturnType<Provider['check']>>();
     return Promise.all(
-      this.session.agents.map(async (agent) => {
-        const binding = this.bindings.of(agent.id);
-        const key = `${binding.provider}:${binding.providerBin ?? ''}:${JSON.stringify(binding.settings)}`;
-        let check = checks.get(key);
-        if (!check) checks.set(key, (check = this.bindings.providerOf(binding).check()));
-        return { agent: agent.name, agentId: agent.id, provider: binding.provider, ...(await check) };
-      }),
+      this.sessions
+        .flatMap((s) => s.agents)
+        .map(async (agent) => {
+          const binding = this.bindings.of(agent.id);
+          const key = `${binding.provider}:${binding.providerBin ?? ''}:${JSON.stringify(binding.settings)}`;
+          let check = checks.get(key);
+          if (!check) checks.set(key, (check = this.bindings.providerOf(binding).check()));
+          return { agent: agent.name, agentId: agent.id, provider: binding.provider, ...(await check) };
+        }),
     );
   }
 
@@ -220,14 +276,14 @@ export class Gateway {
    */
   private outboxRoom(): Promise<void> | undefined {
     const budget = this.options.outboxMaxBytes ?? defaultOutboxMaxBytes;
-    if (this.db.outboxBytes() < budget) return undefined;
+    if (this.outboxBytes() < budget) return undefined;
     this.roomWaiter ??= new Promise<void>((resolve) => {
       this.errors.log.warn('outbox over its budget: slowing provider output until the hub catches up', {
-        bytes: this.db.outboxBytes(),
+        bytes: this.outboxBytes(),
         budget,
       });
       const timer = setInterval(() => {
-        if (this.db.outboxBytes() >= budget && !this.stopping) return;
+        if (this.outboxBytes() >= budget && !this.stopping) return;
         clearInterval(timer);
         this.roomWaiter = undefined;
         resolve();
@@ -242,11 +298,19 @@ export class Gateway {
    * process recorded, then anything carrying the run's marker) and reported `lost`, after the
    * events they had written, so the hub retries or fails them and nothing is left unaccounted.
    */
+  private outboxBytes(): number {
+    return this.hubs.dbs.reduce((sum, db) => sum + db.outboxBytes(), 0);
+  }
+
   private async sweepPreviousRuns(): Promise<void> {
-    for (const record of this.db.attempts()) {
+    for (const db of this.hubs.dbs) await this.sweep(db);
+  }
+
+  private async sweep(db: GatewayDb): Promise<void> {
+    for (const record of db.attempts()) {
       if (record.state === 'finished') continue;
       if (record.state !== 'running') {
-        this.db.forgetAttempt(record.assignmentId, record.attempt);
+        db.forgetAttempt(record.assignmentId, record.attempt);
         continue;
       }
       const runId = runIdOf(record);
@@ -257,7 +321,7 @@ export class Gateway {
       this.errors.log.warn('stopped a run left by an earlier gateway process', {
         assignment: record.assignmentId,
       });
-      finishAttempt(this.db, record, {
+      finishAttempt(db, record, {
         how: 'lost',
         message: 'the gateway restarted while this attempt ran',
       });

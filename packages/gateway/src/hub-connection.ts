@@ -80,6 +80,15 @@ export class HubConnection {
     });
   }
 
+  /** Says hello again (the agents served changed): this connection closes and the next opens at once. */
+  reconnect(): void {
+    if (this.stopped) return;
+    this.failures = 0;
+    if (this.ws) return this.ws.close(1000, 'agents changed');
+    clearTimeout(this.retryTimer);
+    this.open();
+  }
+
   /** Sends a frame now if connected; frames that must not be lost go through the outbox instead. */
   send(frame: GatewayFrame): boolean {
     if (!this.ready || !this.ws) return false;

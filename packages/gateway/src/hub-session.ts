@@ -120,6 +120,12 @@ export class HubSession {
     this.connection.start();
   }
 
+  /** Says hello again, e.g. with an agent `gateway connect` added while the daemon runs. */
+  reconnect(): void {
+    this.refused = undefined;
+    this.connection.reconnect();
+  }
+
   /** Resolves true once connected to the hub, false if that takes longer than `ms`. */
   async whenConnected(ms: number): Promise<boolean> {
     const until = Date.now() + ms;

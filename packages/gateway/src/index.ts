@@ -1,8 +1,16 @@
 export { Gateway, type GatewayOptions } from './daemon.ts';
-export { loadSession, saveSession, type GatewaySession } from './session-file.ts';
-export { loadBindings, saveBinding, type Binding } from './bindings.ts';
+export {
+  dbFileOf,
+  loadSession,
+  loadSessions,
+  sameHub,
+  saveSession,
+  saveSessions,
+  type GatewaySession,
+} from './session-file.ts';
+export { loadBindings, removeBinding, saveBinding, type Binding } from './bindings.ts';
 export { agentFolder, ensureAgentFolder, sharedFolders } from './agent-folder.ts';
-export { register, defaultGatewayName, type Registration } from './register.ts';
+export { register, defaultGatewayName, hubIdAt, type Registration } from './register.ts';
 export { loadDeviceKey, deviceKeyPath } from './device-key.ts';
 export { startLocalApi, stopRequestSchema, type LocalApi, type StopRequest } from './local-api.ts';
 export { createProvider, providerNames } from './providers/registry.ts';

@@ -15,7 +15,7 @@ import {
 import { loadDeviceKey, osUser } from './device-key.ts';
 import { gantryPaths } from '@gantry/protocol/node';
 import type { ProviderSettings } from './providers/settings.ts';
-import type { GatewaySession } from './session-file.ts';
+import { sameHub, type GatewaySession } from './session-file.ts';
 
 export interface RegisterInput {
   serverUrl: string;
@@ -26,7 +26,10 @@ export interface RegisterInput {
   settings: ProviderSettings;
   gatewayName: string;
   workspaceRoot: string;
+  /** This machine's registration with the same hub system, if any (it re-attaches). */
   previous?: GatewaySession;
+  /** The hub system at `serverUrl`, when the caller knows it already. */
+  hubId?: string;
   /** Where the device key lives (default: the data folder of GANTRY_HOME or XDG). */
   dataDir?: string;
 }
@@ -44,8 +47,25 @@ export function defaultGatewayName(): string {
   return namePattern.test(name) ? name : 'gateway';
 }
 
+/**
+ * The hub system at a URL (`/v1/health`'s `hubId`): undefined when the hub does not answer (the
+ * connect that follows says why) or is too old to say.
+ */
+export async function hubIdAt(serverUrl: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(new URL('/v1/health', serverUrl), { signal: AbortSignal.timeout(10_000) });
+    const body = (await response.json()) as { hubId?: unknown };
+    return typeof body.hubId === 'string' ? body.hubId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function register(input: RegisterInput): Promise<Registration> {
-  const sameHub = input.previous?.serverUrl === input.serverUrl;
+  const hubId = input.hubId ?? (await hubIdAt(input.serverUrl));
+  const isSameHub =
+    input.previous !== undefined &&
+    sameHub(input.previous, { serverUrl: input.serverUrl, ...(hubId ? { hubId } : {}) });
   const deviceKey = loadDeviceKey(input.dataDir ?? gantryPaths().data, { create: true });
   const body: GatewayConnect = {
     name: input.gatewayName,
@@ -53,7 +73,7 @@ export async function register(input: RegisterInput): Promise<Registration> {
     hostname: hostname(),
     osUser: osUser(),
     ...(deviceKey ? { publicKey: deviceKey.publicKey } : {}),
-    ...(sameHub && input.previous
+    ...(isSameHub && input.previous
       ? { gatewayId: input.previous.gatewayId, gatewayToken: input.previous.gatewayToken }
       : {}),
   };
@@ -79,15 +99,17 @@ export async function register(input: RegisterInput): Promise<Registration> {
     );
   }
   const result = gatewayConnectResultSchema.parse(json);
-  const gatewayToken = result.gatewayToken ?? (sameHub ? input.previous?.gatewayToken : undefined);
+  const gatewayToken = result.gatewayToken ?? (isSameHub ? input.previous?.gatewayToken : undefined);
   if (!gatewayToken) throw new GantryError('internal', 'the hub returned no gateway token');
   // Agents already served stay when this is the same gateway; a new gateway starts with this agent only.
   const kept =
-    sameHub && input.previous?.gatewayId === result.gateway.id
+    isSameHub && input.previous?.gatewayId === result.gateway.id
       ? input.previous.agents.filter((a) => a.id !== result.agent.id)
       : [];
   return {
     serverUrl: input.serverUrl,
+    ...(hubId ? { hubId } : {}),
+    ...(isSameHub && input.previous?.db ? { db: input.previous.db } : {}),
     workspaceId: result.workspace.id,
     gatewayId: result.gateway.id,
     gatewayName: result.gateway.name,

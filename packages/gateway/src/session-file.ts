@@ -1,10 +1,18 @@
-/** `gateway-session.json`: this machine's gateway registration (0600). */
+/**
+ * `gateway-session.json`: this machine's gateway registrations (0600), one per hub system it
+ * serves (`hubs`). A file from before several hubs (one registration at the top level) is read as
+ * a list of one.
+ */
 import { z } from 'zod';
 import { readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 import { providerSettingsSchema } from './providers/settings.ts';
 
 export const sessionSchema = z.object({
   serverUrl: z.string(),
+  /** The hub system (`/v1/health`): URLs with the same id are one system, served once. */
+  hubId: z.string().optional(),
+  /** This hub's gateway database in the data folder (its attempts and outbox): `gateway.db` when unset. */
+  db: z.string().optional(),
   workspaceId: z.string(),
   gatewayId: z.string(),
   gatewayName: z.string(),
@@ -35,10 +43,50 @@ export const sessionSchema = z.object({
 });
 export type GatewaySession = z.infer<typeof sessionSchema>;
 
-export function loadSession(path: string): GatewaySession | undefined {
-  return readJsonFile(path, sessionSchema);
+const fileSchema = z.union([
+  z.object({ hubs: z.array(sessionSchema) }),
+  sessionSchema.transform((single) => ({ hubs: [{ ...single, db: single.db ?? defaultDb }] })),
+]);
+
+const defaultDb = 'gateway.db';
+
+/** The file name of a hub's gateway database in the data folder. */
+export function dbFileOf(session: GatewaySession): string {
+  return session.db ?? defaultDb;
 }
 
+/** Whether two registrations are of one hub system (same `hubId`; same URL when an id is unknown). */
+export function sameHub(a: Pick<GatewaySession, 'hubId' | 'serverUrl'>, b: typeof a): boolean {
+  return a.hubId && b.hubId ? a.hubId === b.hubId : a.serverUrl === b.serverUrl;
+}
+
+/** Every hub this gateway serves, in the order they were connected. */
+export function loadSessions(path: string): GatewaySession[] {
+  return readJsonFile(path, fileSchema)?.hubs ?? [];
+}
+
+/** The first hub's registration (the one `gateway connect` with no `--server-url` reconnects). */
+export function loadSession(path: string): GatewaySession | undefined {
+  return loadSessions(path)[0];
+}
+
+/**
+ * Saves one hub's registration: it replaces the one of the same hub system, or is added. A hub
+ * added next to others gets its own gateway database, so outboxes and recovery stay per hub.
+ */
 export function saveSession(path: string, session: GatewaySession): void {
-  writeSecretJson(path, { ...session, updatedAt: new Date().toISOString() });
+  const hubs = loadSessions(path);
+  const at = hubs.findIndex((h) => sameHub(h, session) || h.gatewayId === session.gatewayId);
+  const kept = at >= 0 ? hubs[at]?.db : undefined;
+  const db = session.db ?? kept ?? (hubs.length === 0 ? defaultDb : `gateway-${session.gatewayId}.db`);
+  session.db = db;
+  if (at >= 0) hubs[at] = session;
+  else hubs.push(session);
+  saveSessions(path, hubs);
+}
+
+export function saveSessions(path: string, hubs: GatewaySession[]): void {
+  const now = new Date().toISOString();
+  for (const hub of hubs) hub.updatedAt = now;
+  writeSecretJson(path, { hubs });
 }

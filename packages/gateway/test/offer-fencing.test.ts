@@ -108,20 +108,22 @@ beforeEach(async () => {
   const paths = gantryPaths({ GANTRY_HOME: home });
   gateway = new Gateway({
     paths,
-    session: {
-      serverUrl,
-      workspaceId: 'ws_1',
-      gatewayId: 'gw_1',
-      gatewayName: 'test',
-      gatewayToken: 'gnt_g_test.secret',
-      provider: 'generic',
-      providerBin: bin,
-      providerArgs: [],
-      settings: {},
-      workspaceRoot: home,
-      agents: [{ id: 'agt_1', name: 'worker', key: 'gnt_a_test.secret' }],
-      updatedAt: new Date().toISOString(),
-    },
+    sessions: [
+      {
+        serverUrl,
+        workspaceId: 'ws_1',
+        gatewayId: 'gw_1',
+        gatewayName: 'test',
+        gatewayToken: 'gnt_g_test.secret',
+        provider: 'generic',
+        providerBin: bin,
+        providerArgs: [],
+        settings: {},
+        workspaceRoot: home,
+        agents: [{ id: 'agt_1', name: 'worker', key: 'gnt_a_test.secret' }],
+        updatedAt: new Date().toISOString(),
+      },
+    ],
     graces: { interruptMs: 200, terminateMs: 200 },
     log: silentLogger,
   });

@@ -9,7 +9,7 @@ import {
   GatewayDb,
   gantryPaths,
   loadBindings,
-  loadSession,
+  loadSessions,
   type GatewaySession,
 } from '@gantry/gateway';
 import { daemonStatus } from '../daemon.ts';
@@ -20,7 +20,8 @@ import { sharingWarnings } from '../gateway-folders.ts';
 
 export async function status(flags: { json?: boolean }): Promise<void> {
   const paths = gantryPaths();
-  const session = loadSession(paths.sessionFile);
+  const sessions = loadSessions(paths.sessionFile);
+  const session = sessions[0];
   const daemon = await daemonStatus(paths);
   const live = daemon.state === 'running' ? daemon.status : undefined;
   const record = readDaemonRecord(paths);
@@ -39,13 +40,18 @@ export async function status(flags: { json?: boolean }): Promise<void> {
     localApiUrl: live?.localApiUrl ?? null,
     hubs:
       live?.hubs ??
-      (session
-        ? [{ url: session.serverUrl, state: 'offline', lastContactAt: null, gatewayId: session.gatewayId }]
-        : []),
-    agents: session
-      ? (live?.agents ?? session.agents.map((a) => ({ id: a.id, name: a.name, provider: session.provider })))
-      : [],
-    providers: live?.providers ?? (session ? await localChecks(paths, session) : []),
+      sessions.map((s) => ({
+        url: s.serverUrl,
+        hubId: s.hubId ?? null,
+        state: 'offline',
+        lastContactAt: null,
+        gatewayId: s.gatewayId,
+        agents: s.agents.map((a) => a.name),
+      })),
+    agents:
+      live?.agents ??
+      sessions.flatMap((s) => s.agents.map((a) => ({ id: a.id, name: a.name, provider: s.provider }))),
+    providers: live?.providers ?? (await Promise.all(sessions.map((s) => localChecks(paths, s)))).flat(),
     runningAttempts: live?.running ?? [],
     outboxDepth: live?.outboxDepth ?? (existsSync(paths.gatewayDb) ? outboxDepth(paths.gatewayDb) : 0),
     lastContactAt: live?.lastContactAt ?? null,
@@ -65,8 +71,11 @@ export async function status(flags: { json?: boolean }): Promise<void> {
   }
   printLine(`Gateway     ${session.gatewayName} (${session.gatewayId})`);
   printLine(`Daemon      ${daemonLine(view, daemon)}`);
+  const several = view.hubs.length > 1;
   for (const hub of view.hubs)
-    printLine(`Hub         ${hub.url} ${view.running ? connection(view) : '(gateway not running)'}`);
+    printLine(
+      `Hub         ${hub.url} ${view.running ? connection(hub.state === 'offline' ? view : hubConnection(hub)) : '(gateway not running)'}${several && hub.agents ? ` · ${hub.agents.join(', ')}` : ''}`,
+    );
   printLine(`Agents      ${view.agents.map((a) => `${a.name} (${a.provider})`).join(', ')}`);
   for (const check of view.providers) {
     const state = check.ok ? `available${check.version ? `, ${check.version}` : ''}` : 'UNAVAILABLE';
@@ -97,6 +106,19 @@ function daemonLine(
   const uptime = view.uptimeS === null ? '' : `, up ${formatDuration(view.uptimeS * 1000)}`;
   const mode = view.mode ? `, ${view.mode}` : '';
   return `running (pid ${view.pid}${uptime}${mode}${view.draining ? ', DRAINING' : ''}), local API ${daemon.status.localApiUrl}`;
+}
+
+function hubConnection(hub: {
+  state: string;
+  connected?: boolean;
+  refused?: string | null;
+  pending?: string | null;
+}) {
+  return {
+    connected: hub.connected ?? hub.state === 'connected',
+    refused: hub.refused ?? null,
+    pending: hub.pending ?? null,
+  };
 }
 
 function connection(view: { connected: boolean; refused: string | null; pending: string | null }): string {

@@ -1,21 +1,16 @@
-/** `gantry gateway connect|start|run|bind` (`status`: gateway-status.ts; `gateways list`: devices.ts). */
-import { existsSync, statSync } from 'node:fs';
+/** `gantry gateway connect|start|run` (`bind`: gateway-bind.ts; `status`: gateway-status.ts; `gateways list`: devices.ts). */
 import { resolve } from 'node:path';
 import { createLogger, GantryError } from '@gantry/protocol';
 import {
-  createProvider,
   defaultGatewayName,
   ensureAgentFolder,
   mergeSettings,
-  type ProviderSettings,
   Gateway,
   gantryPaths,
-  isRepositoryWithCommit,
   loadBindings,
   loadSession,
-  providerNames,
+  loadSessions,
   register,
-  saveBinding,
   saveSession,
   startLocalApi,
   type GatewaySession,
@@ -27,9 +22,11 @@ import { daemonMode, setupDaemonLog } from '../daemon-log.ts';
 import { stopRequests, untilStopped } from '../daemon-stop.ts';
 import { writeDaemonRecord, type DaemonSettings } from '../daemon-record.ts';
 import { startDetached } from './gateway-daemon.ts';
+import { connectTarget } from '../saved-hubs.ts';
+import { warnIfUnavailable } from '../provider-check.ts';
 import { folders, savedRoot, sharingWarnings } from '../gateway-folders.ts';
 import { connectSettings, hasConnectFlags, resolveSettings, type ConnectFlags } from '../gateway-settings.ts';
-import { binFromFlags, rejectMixedBins, settingsFromFlags, type ProviderFlags } from '../provider-flags.ts';
+import { binFromFlags, rejectMixedBins, settingsFromFlags } from '../provider-flags.ts';
 import { parsePort } from '../lifecycle.ts';
 import { ExitError, exitCodes, printJson, printJsonLine, printLine } from '../output.ts';
 
@@ -47,9 +44,10 @@ interface StartFlags {
 
 export async function connect(given: ConnectFlags & { json?: boolean }): Promise<void> {
   const flags = await withApiKey(given);
-  const { session, trust } = await connectWith(flags, loadSession(gantryPaths().sessionFile), true);
+  const { session, trust } = await connectWith(flags, true);
   if (flags.json) printJson({ ...sessionView(session), trust: trust ?? null });
   else {
+    const others = loadSessions(gantryPaths().sessionFile).filter((s) => s.gatewayId !== session.gatewayId);
     printLine(`Connected gateway ${session.gatewayName} (${session.gatewayId}) to ${session.serverUrl}`);
     // The agent just connected is the last one; until its device is approved it is not served.
     const waiting = trust && trust.status !== 'trusted' ? session.agents.at(-1) : undefined;
@@ -64,9 +62,11 @@ export async function connect(given: ConnectFlags & { json?: boolean }): Promise
     for (const [name, folder] of folders(session)) printLine(`Folder: ${name} runs in ${folder}`);
     for (const line of sharingWarnings(session)) printLine(`Warning: ${line}`);
     const running = await liveStatus(gantryPaths());
+    if (others.length > 0)
+      printLine(`Also serving: ${others.map((h) => h.serverUrl).join(', ')} (gantry gateway hubs list)`);
     printLine(
       running
-        ? `Saved ${gantryPaths().sessionFile}. The gateway daemon is running: restart it to serve the change.`
+        ? `Saved ${gantryPaths().sessionFile}. The running gateway serves the change now.`
         : `Saved ${gantryPaths().sessionFile}. Start it with: gantry gateway start`,
     );
   }
@@ -74,18 +74,24 @@ export async function connect(given: ConnectFlags & { json?: boolean }): Promise
 
 /**
  * Registers with the hub. Every needed value comes from flags, environment or config, falling back
- * to the saved session (whose first agent's key re-attaches); what is still missing is named.
+ * to the saved registration with that hub system (whose first agent's key re-attaches), else to
+ * the first hub's; what is still missing is named. Another hub system is added, not replaced.
  */
 async function connectWith(
   flags: ConnectFlags,
-  saved: GatewaySession | undefined,
   quiet = false,
 ): Promise<{ session: GatewaySession; trust?: Registration['trust'] }> {
   const given = connectSettings(flags);
+  const {
+    saved: hub,
+    defaults: saved,
+    hubId,
+  } = await connectTarget(gantryPaths().sessionFile, given.serverUrl);
   const settings = {
     serverUrl: given.serverUrl ?? saved?.serverUrl,
     provider: given.provider ?? saved?.provider,
-    apiKey: given.apiKey ?? saved?.agents[0]?.key,
+    // Only this hub's own key: another hub's is never sent here.
+    apiKey: given.apiKey ?? hub?.agents[0]?.key,
   };
   const missing = [
     settings.serverUrl ? undefined : '--hub',
@@ -117,7 +123,8 @@ async function connectWith(
     settings: providerSettings,
     gatewayName: given.gatewayName ?? saved?.gatewayName ?? defaultGatewayName(),
     workspaceRoot: resolve(given.workspaceRoot ?? savedRoot(saved) ?? gantryPaths().defaultWorkspaceRoot),
-    ...(saved ? { previous: saved } : {}),
+    ...(hub ? { previous: hub } : {}),
+    ...(hubId ? { hubId } : {}),
   });
   const localPort = given.port === undefined ? saved?.localPort : parsePort(given.port, 7421);
   saveSession(gantryPaths().sessionFile, { ...session, ...(localPort !== undefined ? { localPort } : {}) });
@@ -127,31 +134,6 @@ async function connectWith(
   // A device the hub does not trust yet serves nothing until a person approves it.
   if (!quiet && trust && trust.status !== 'trusted') process.stderr.write(`gantry: ${trust.message}\n`);
   return { session, ...(trust ? { trust } : {}) };
-}
-
-function ensureKnown(provider: string): void {
-  if (!(providerNames as readonly string[]).includes(provider)) {
-    throw new GantryError(
-      'invalid_request',
-      `unknown provider '${provider}' (known: ${providerNames.join(', ')})`,
-    );
-  }
-}
-
-/**
- * A provider that cannot run here (binary missing or broken, server down) is reported, not fatal:
- * the gateway still serves, `gateway status` shows the agent unavailable, and its runs fail with
- * `provider_unavailable` until it is fixed.
- */
-async function warnIfUnavailable(
-  provider: string,
-  bin: string | undefined,
-  settings: ProviderSettings,
-): Promise<void> {
-  ensureKnown(provider);
-  const check = await createProvider(provider, { ...(bin ? { bin } : {}), settings }).check();
-  if (!check.ok)
-    process.stderr.write(`gantry: warning: provider ${provider} cannot run here yet: ${check.detail}\n`);
 }
 
 // ---- start / run --------------------------------------------------------------------------------
@@ -169,15 +151,16 @@ export async function start(
   }
   // A hub URL or agent key given now (flag, environment, config file) re-registers; --provider-arg
   // stays an argument of this run, not of the saved session.
-  const session = movesHub(flags, saved) || flags.apiKey ? (await connectWith(flags, saved)).session : saved;
+  const session = movesHub(flags, saved) || flags.apiKey ? (await connectWith(flags)).session : saved;
   if (flags.detach) return startDetached(daemonSettings(flags, session), flags.json);
   await serve(session, flags);
 }
 
-/** Whether the hub URL the settings name (flag, GANTRY_HUB_URL, config file) is not the saved session's. */
+/** Whether the hub URL the settings name (flag, GANTRY_HUB_URL, config file) is none of the saved hubs'. */
 function movesHub(flags: ConnectFlags, saved: GatewaySession): boolean {
-  const url = connectSettings(flags).serverUrl;
-  return url !== undefined && url.replace(/\/+$/, '') !== saved.serverUrl;
+  const url = connectSettings(flags).serverUrl?.replace(/\/+$/, '');
+  const served = [saved, ...loadSessions(gantryPaths().sessionFile)].map((s) => s.serverUrl);
+  return url !== undefined && !served.includes(url);
 }
 
 /** The settings a daemon is started with, recorded so `restart` and the watchdog start it alike. */
@@ -201,7 +184,7 @@ export async function runGateway(given: ConnectFlags & StartFlags): Promise<void
   const saved = loadSession(gantryPaths().sessionFile);
   if (saved && !hasConnectFlags(flags) && !movesHub(flags, saved)) return serve(saved, flags);
   // Connecting saves the provider args in the session; they are not added a second time at start.
-  await serve((await connectWith(flags, saved)).session, { ...flags, providerArg: [], providerOption: [] });
+  await serve((await connectWith(flags)).session, { ...flags, providerArg: [], providerOption: [] });
 }
 
 async function serve(session: GatewaySession, flags: StartFlags): Promise<void> {
@@ -224,7 +207,7 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
   const log = createLogger('gateway');
   const gateway = new Gateway({
     paths,
-    session,
+    sessions: servedHubs(session),
     concurrency,
     providerArgs,
     graces: stopGraces(),
@@ -298,6 +281,12 @@ export function stopGraces(env = process.env) {
   return { interruptMs: ms, terminateMs: ms };
 }
 
+/** Every hub in the session file, with the one just connected (or given) among them. */
+function servedHubs(session: GatewaySession): GatewaySession[] {
+  const saved = loadSessions(gantryPaths().sessionFile);
+  return saved.some((s) => s.gatewayId === session.gatewayId) ? saved : [session, ...saved];
+}
+
 function sessionView(session: GatewaySession) {
   return {
     serverUrl: session.serverUrl,
@@ -307,77 +296,4 @@ function sessionView(session: GatewaySession) {
     workspaceRoot: session.workspaceRoot,
     agents: session.agents.map((a) => ({ id: a.id, name: a.name })),
   };
-}
-
-// ---- bind ---------------------------------------------------------------------------------------
-
-export async function bind(
-  flags: ProviderFlags & {
-    agent: string;
-    provider?: string;
-    workdir?: string;
-    parallel?: boolean;
-    json?: boolean;
-  },
-): Promise<void> {
-  const paths = gantryPaths();
-  const session = loadSession(paths.sessionFile);
-  if (!session)
-    throw new ExitError(exitCodes.usage, 'no saved gateway session: run `gantry gateway connect` first');
-  const agent = session.agents.find((a) => a.id === flags.agent || a.name === flags.agent);
-  if (!agent) {
-    const known = session.agents.map((a) => `${a.name} (${a.id})`).join(', ');
-    throw new GantryError('not_found', `this gateway does not serve '${flags.agent}'; it serves: ${known}`);
-  }
-  const previous = loadBindings(paths.bindingsFile)[agent.id];
-  // Unless told otherwise, a binding keeps the provider the agent already runs with, and its settings.
-  const current = previous?.provider ?? agent.provider ?? session.provider;
-  const provider = flags.provider ?? current;
-  ensureKnown(provider);
-  rejectMixedBins(provider, flags);
-  const sameProvider = provider === current;
-  const providerBin =
-    binFromFlags(provider, flags) ??
-    (sameProvider ? (previous?.providerBin ?? agent.providerBin) : undefined);
-  const settings = mergeSettings(
-    sameProvider ? (previous?.settings ?? agent.settings ?? session.settings) : undefined,
-    settingsFromFlags(flags),
-  );
-  const workdir = resolve(flags.workdir ?? process.cwd());
-  if (!existsSync(workdir) || !statSync(workdir).isDirectory()) {
-    throw new GantryError('invalid_request', `${workdir} is not a folder`);
-  }
-  if (settings.isolation === 'worktree' && !(await isRepositoryWithCommit(workdir)))
-    throw new GantryError(
-      'invalid_request',
-      `--isolation worktree needs a git repository with a commit, and ${workdir} is not in one: run \`git init && git commit --allow-empty -m init\` there, or bind without it`,
-    );
-  await warnIfUnavailable(
-    provider,
-    providerBin ?? (sameProvider ? session.providerBin : undefined),
-    settings,
-  );
-  const binding = saveBinding(paths.bindingsFile, {
-    agentId: agent.id,
-    agentName: agent.name,
-    provider,
-    workdir,
-    ...(providerBin ? { providerBin } : {}),
-    ...(previous?.providerArgs ? { providerArgs: previous.providerArgs } : {}),
-    parallel: flags.parallel ?? previous?.parallel ?? false,
-    settings,
-  });
-  if (flags.json) printJson(binding);
-  else {
-    const notes = [
-      binding.parallel ? 'parallel runs allowed' : undefined,
-      settings.isolation === 'worktree' ? 'each assignment in its own git worktree' : undefined,
-      ...Object.entries(settings)
-        .filter(([key]) => key !== 'isolation')
-        .map(([key, value]) => `${key} ${Array.isArray(value) ? value.join(',') : String(value)}`),
-    ].filter(Boolean);
-    printLine(
-      `Bound ${agent.name} to ${provider} in ${workdir}${notes.length ? ` (${notes.join('; ')})` : ''}`,
-    );
-  }
 }

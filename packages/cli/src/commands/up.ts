@@ -79,7 +79,7 @@ export async function up(
 
     const log = createLogger('gateway', 'warn');
     const { asked, stopAsked } = stopRequests();
-    const gateway = new Gateway({ paths, session, graces: stopGraces(), log });
+    const gateway = new Gateway({ paths, sessions: [session], graces: stopGraces(), log });
     const api = await startLocalApi(
       gateway,
       paths,

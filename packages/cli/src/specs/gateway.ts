@@ -6,10 +6,12 @@ import { action, hubOptions, withJson } from './options.ts';
 const load = {
   devices: () => import('../commands/devices.ts'),
   gateway: () => import('../commands/gateway.ts'),
+  gatewayBind: () => import('../commands/gateway-bind.ts'),
   gatewayDaemon: () => import('../commands/gateway-daemon.ts'),
   config: () => import('../commands/config.ts'),
   gatewayLogs: () => import('../commands/gateway-logs.ts'),
   gatewayStatus: () => import('../commands/gateway-status.ts'),
+  gatewayHubs: () => import('../commands/gateway-hubs.ts'),
   worktrees: () => import('../commands/worktrees.ts'),
 };
 
@@ -79,7 +81,7 @@ export function gatewaySpec(program: Command): void {
         .option('--parallel', 'allow several runs in the workdir at once'),
       { isolation: true },
     ),
-  ).action(action(load.gateway, 'bind'));
+  ).action(action(load.gatewayBind, 'bind'));
   withJson(
     gateway
       .command('status')
@@ -87,6 +89,18 @@ export function gatewaySpec(program: Command): void {
         "this machine's gateway: running or not (exit 0 / 3), pid, uptime, hubs, agents, runs, outbox, last error",
       ),
   ).action(action(load.gatewayStatus, 'status'));
+  const hubs = gateway.command('hubs').description('the hub systems this gateway serves');
+  withJson(
+    hubs.command('list').description('each hub with its hubId, gateway id, connection state and agents'),
+  ).action(action(load.gatewayHubs, 'list'));
+  withJson(
+    hubs
+      .command('remove <hub>')
+      .description(
+        "stop serving a hub (its URL, hubId or this gateway's id there) and forget its credentials",
+      )
+      .option('--force', 'remove it even with runs in flight or results not yet delivered (they are lost)'),
+  ).action(action(load.gatewayHubs, 'remove'));
   withJson(
     gateway
       .command('stop')
