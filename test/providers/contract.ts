@@ -59,6 +59,8 @@ export function providerContract(spec: ProviderSpec): void {
         env,
       );
       await gateway.ready();
+      // An agent bound to no folder runs in its own, under the workspace root.
+      workdir = join(workdir, 'coder');
     }, 120_000);
     afterAll(async () => {
       await box.cleanup();

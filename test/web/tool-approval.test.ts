@@ -50,6 +50,8 @@ describe('a tool request in Needs you', () => {
         claudeEnvFor(fake, home),
       )
       .ready();
+    // An agent bound to no folder runs in its own, under the workspace root.
+    workdir = join(workdir, 'careful');
     browser = await openBrowser();
     await signIn(browser.page, ready.url, ready.ownerToken);
   }, 120_000);
