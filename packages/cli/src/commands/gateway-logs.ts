@@ -5,7 +5,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { GantryError } from '@gantry/protocol';
 import { gantryPaths } from '@gantry/gateway';
-import { readDaemonRecord } from '../daemon-record.ts';
+import { readDaemonRecord, runningPid } from '../daemon-record.ts';
 import { untilSignal } from '../lifecycle.ts';
 
 export function lastLines(text: string, n: number): string[] {
@@ -25,9 +25,16 @@ export async function logs(flags: { lines?: string; follow?: boolean }): Promise
         'not_found',
         'this gateway logs to the systemd journal: journalctl --user -u gantry-gateway (or gantry gateway service logs)',
       );
+    const pid = runningPid(paths);
+    if (pid !== undefined)
+      throw new GantryError(
+        'not_found',
+        `the gateway running here (pid ${pid}) writes to the terminal it was started in; ` +
+          `only a detached or service gateway writes ${paths.logFile} (gantry gateway start --detach)`,
+      );
     throw new GantryError(
       'not_found',
-      `no gateway log yet (${paths.logFile}): start it with gantry gateway start`,
+      `no gateway log yet (${paths.logFile}): start it with gantry gateway start --detach`,
     );
   }
   const text = readFileSync(paths.logFile, 'utf8');

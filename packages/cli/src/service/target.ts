@@ -37,6 +37,12 @@ export function platformOf(flags: ServiceFlags): Platform {
   );
 }
 
+/** PATH as a service should keep it: each folder once, without npm's own helpers (`npx` adds them). */
+export function servicePath(path: string): string {
+  const folders = path.split(':').filter((folder) => folder && !folder.includes('@npmcli/run-script'));
+  return [...new Set(folders)].join(':');
+}
+
 export function serviceTarget(kind: ServiceKind, flags: ServiceFlags, env = process.env): ServiceTarget {
   const platform = platformOf(flags);
   if (platform !== process.platform && !flags.dryRun)
@@ -49,7 +55,7 @@ export function serviceTarget(kind: ServiceKind, flags: ServiceFlags, env = proc
   const environment: Record<string, string> = {};
   for (const name of carried) {
     const value = env[name];
-    if (value) environment[name] = name === 'PATH' ? value : resolve(value);
+    if (value) environment[name] = name === 'PATH' ? servicePath(value) : resolve(value);
   }
   return {
     kind,
