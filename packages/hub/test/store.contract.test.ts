@@ -740,6 +740,23 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       expect(await stored()).toEqual([...first, [3, JSON.stringify('event 3')]]);
     });
 
+    it('a large batch stores every row exactly, whatever its text holds, a seq repeated in it once', async () => {
+      const odd = [
+        'quote " and \\ backslash',
+        '{braces, commas}',
+        'NULL',
+        '',
+        'ünïcödé ✓ 😀',
+        "it's\nmultiline",
+      ];
+      const batch = Array.from({ length: 1000 }, (_, i) => event(i + 1, odd[i % odd.length] ?? ''));
+      expect(await store.events.append(a.id, 1, [...batch, event(5, 'again')])).toBe(1000);
+      const rows = await store.events.list(a.id);
+      expect(rows.map((r) => [r.seq, r.type, r.ts, r.data])).toEqual(
+        batch.map((e) => [e.seq, e.type, e.ts, e.data]),
+      );
+    });
+
     it('an out-of-order batch counts only up to the gap, until the gap is filled', async () => {
       expect(await store.events.append(a.id, 1, events(1, 2, 4))).toBe(2);
       expect(await store.events.contiguousSeq(a.id, 1)).toBe(2);
