@@ -83,6 +83,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0014_chains',
         '0014_chains_cause',
         '0017_dispatch_indexes',
+        '0019_chain_stops',
       ]);
       const tables = (await databaseOf(store).introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
@@ -137,6 +138,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0014_chains',
         '0014_chains_cause',
         '0017_dispatch_indexes',
+        '0019_chain_stops',
       ]);
       expect(await store.meta.get('before-remigrate')).toBe('kept');
       expect(await store.users.getWorkspace(s.ws.id)).toEqual(s.ws);
