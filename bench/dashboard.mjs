@@ -8,45 +8,16 @@
 // Prints a table and writes bench/results/dashboard.json.
 // Needs a build (`npm run build`) and Chromium (/usr/bin/chromium or GANTRY_TEST_CHROMIUM).
 // Usage: node bench/dashboard.mjs [runs]
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createParser } from 'eventsource-parser';
 import { chromium } from 'playwright-core';
 import { firstLoad } from '../scripts/build-web.mjs';
+import { benchHome, quantile, writeResults } from './lib.mjs';
 
 const runs = Number(process.argv[2] ?? 40);
-const cli = fileURLToPath(new URL('../packages/cli/bin/gantry.js', import.meta.url));
-const home = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
-const children = [];
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGTERM');
-  rmSync(home, { recursive: true, force: true });
-});
-
-function service(args) {
-  const child = spawn(process.execPath, [cli, ...args], {
-    env: { ...process.env, GANTRY_HOME: home, GANTRY_LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve(JSON.parse(line));
-    });
-    child.once('exit', (code) => reject(new Error(`gantry ${args[0]} exited ${code}`)));
-  });
-}
-
-const percentile = (values, p) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
+// The dashboard's hub runs without BENCH_NODE_ARGS.
+const { service: withFlags } = benchHome('gantry-bench-', { kill: 'SIGTERM', cleanHome: true });
+const service = (args) => withFlags(args, { node: [] });
+const percentile = (values, p) => quantile(values, p / 100);
 
 const hub = await service(['hub', 'start', '--port', '0', '--json']);
 const token = hub.ownerToken;
@@ -154,7 +125,5 @@ console.log(`x baseline (p50)                         ${(ui.p50 / base.p50).toFi
 console.log(
   `first load: ${(load.gzip / 1024).toFixed(1)} KB gzip, ${(load.brotli / 1024).toFixed(1)} KB brotli = ${((100 * load.gzip) / (200 * 1024)).toFixed(0)}% of the 200 KB budget`,
 );
-mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('results/dashboard.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
-console.log('wrote bench/results/dashboard.json');
+console.log(`wrote ${writeResults('dashboard', results)}`);
 process.exit(0);

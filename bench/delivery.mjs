@@ -5,58 +5,20 @@
 //   events/s:           `seq 1 N` through gateway, outbox, hub (persisted) and SSE to this client,
 //                       against piping the same command's output straight into this process
 // Prints a table and writes bench/results/delivery.json. Usage: node bench/delivery.mjs [runs] [lines]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { createParser } from 'eventsource-parser';
+import { benchHome, direct, hubClient, quantile as q, wallNs, writeResults } from './lib.mjs';
 
 const runs = Number(process.argv[2] ?? 100);
 const lines = Number(process.argv[3] ?? 200_000);
-const cli = fileURLToPath(new URL('../packages/cli/bin/gantry.js', import.meta.url));
-const home = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
-const env = { ...process.env, GANTRY_HOME: home, GANTRY_LOG_LEVEL: 'error' };
-const children = [];
-
-function gantry(args) {
-  const result = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`gantry ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout;
-}
-
-// Node flags for the hub and gateway processes, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
-const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-
-function service(args, extraEnv = {}) {
-  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
-    env: { ...env, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve(JSON.parse(line));
-    });
-    child.once('exit', (code) => reject(new Error(`gantry ${args[0]} exited ${code}`)));
-  });
-}
-
-function script(name, body) {
-  const path = join(home, name);
-  writeFileSync(path, `#!/bin/sh\n${body}\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
+const { home, gantry, service, script, stop } = benchHome('gantry-bench-', { kill: 'SIGTERM' });
 
 const hub = await service(['hub', 'start', '--port', '0', '--json']);
 gantry(['login', '--url', hub.url, '--token', hub.ownerToken]);
-const headers = { authorization: `Bearer ${hub.ownerToken}`, 'content-type': 'application/json' };
+const { create, follow } = hubClient(hub.url, hub.ownerToken);
 const stamp = script('stamp.sh', 'date +%s%N');
 const flood = script('flood.sh', `exec seq 1 ${lines}`);
 const agents = {
@@ -77,38 +39,11 @@ for (const name of Object.keys(agents)) {
 await service(['gateway', 'start', '--port', '0', '--concurrency', '8', '--json']);
 
 const nowNs = () => process.hrtime.bigint();
-const wallNs = () => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
 
 /** Creates an assignment and follows its events until the end; returns the final assignment. */
 async function assignAndFollow(agent, prompt, onEvent) {
-  const res = await fetch(`${hub.url}/v1/assignments`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ agent, prompt }),
-  });
-  const created = await res.json();
-  const stream = await fetch(`${hub.url}/v1/assignments/${created.id}/events`, {
-    headers: { ...headers, accept: 'text/event-stream' },
-  });
-  let final;
-  const parser = createParser({
-    onEvent: (message) => {
-      if (message.event === 'event') onEvent?.(message.data);
-      else if (message.event === 'end') final = JSON.parse(message.data);
-    },
-  });
-  const decoder = new TextDecoder();
-  for await (const chunk of stream.body) parser.feed(decoder.decode(chunk, { stream: true }));
-  return final;
-}
-
-function direct(bin, args = []) {
-  return new Promise((resolve) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.once('close', () => resolve(out.trim()));
-  });
+  const created = await create(agent, prompt);
+  return follow(created.id, onEvent);
 }
 
 const samples = { pipeline: {}, direct: {} };
@@ -171,8 +106,6 @@ for (let i = 0; i < 3; i++) {
   throughput.direct.push(m / (Number(nowNs() - t) / 1e9));
 }
 
-const q = (values, p) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
 const rows = Object.keys(samples.pipeline).map((name) => {
   const [pipe, dir] = [samples.pipeline[name], samples.direct[name]];
   return {
@@ -220,14 +153,14 @@ console.log(
 console.log(
   `${eventsRow.name.padEnd(26)}  gantry ${eventsRow.pipeline}/s  direct ${eventsRow.direct}/s  (x ${eventsRow.ratio}, median of 3, none lost)`,
 );
-mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-const out = new URL('results/delivery.json', import.meta.url);
-writeFileSync(
-  out,
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, runs, rows, startedSplitP50Ms: splitRow, events: eventsRow }, null, 2)}\n`,
-);
-console.log(`wrote ${fileURLToPath(out)}`);
+const out = writeResults('delivery', {
+  date: new Date().toISOString(),
+  node: process.version,
+  runs,
+  rows,
+  startedSplitP50Ms: splitRow,
+  events: eventsRow,
+});
+console.log(`wrote ${out}`);
 
-for (const child of children.reverse()) child.kill('SIGTERM');
-await new Promise((resolve) => setTimeout(resolve, 500));
-rmSync(home, { recursive: true, force: true });
+await stop(500);

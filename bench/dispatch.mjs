@@ -8,18 +8,15 @@
 //                       end, against raw batched inserts of the same rows into the same kind of store
 // Prints a table and writes bench/results/dispatch-<store>.json.
 // Usage: node bench/dispatch.mjs [--store sqlite|postgres] [--runs 100] [--jobs 1000 (at most)] [--lines 200000]
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
-import { createParser } from 'eventsource-parser';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
+import { benchHome, direct, hubClient, quantile as q, sleep, wallNs, writeResults } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -32,22 +29,12 @@ const { values: opts } = parseArgs({
 const runs = Number(opts.runs);
 const jobs = Number(opts.jobs);
 const lines = Number(opts.lines);
-const cli = fileURLToPath(new URL('../packages/cli/bin/gantry.js', import.meta.url));
-const home = mkdtempSync(join(tmpdir(), 'gantry-dispatch-'));
-const env = { ...process.env, GANTRY_HOME: home, GANTRY_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error' };
-const children = [];
 // A bench that crashes or is stopped leaves no hub, gateway or fleet behind.
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
+const { home, children, gantry, service, script } = benchHome('gantry-dispatch-', {
+  logLevel: process.env.BENCH_LOG_LEVEL ?? 'error',
 });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const postgresServer = process.env.GANTRY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 const databases = [];
-const q = (values, p) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))];
-const wallNs = () => BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
-const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 
 async function admin(statement) {
   const client = new pg.Client({ connectionString: `${postgresServer}/postgres` });
@@ -62,42 +49,12 @@ async function freshDatabase(label) {
   return `${postgresServer}/${name}`;
 }
 
-function gantry(args) {
-  const result = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`gantry ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout;
-}
-
-function service(args, extraNodeArgs = []) {
-  const child = spawn(process.execPath, [...extraNodeArgs, cli, ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve(JSON.parse(line));
-    });
-    child.once('exit', (code) => reject(new Error(`gantry ${args[0]} exited ${code}`)));
-  });
-}
-
-function script(name, body) {
-  const path = join(home, name);
-  writeFileSync(path, `#!/bin/sh\n${body}\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
-
 // ---- Gantry --------------------------------------------------------------------------------------
 
 const db = opts.store === 'postgres' ? await freshDatabase('hub') : join(home, 'hub.db');
-const hub = await service(['hub', 'start', '--port', '0', '--json', '--db', db], nodeArgs);
+const hub = await service(['hub', 'start', '--port', '0', '--json', '--db', db]);
 gantry(['login', '--url', hub.url, '--token', hub.ownerToken]);
-const headers = { authorization: `Bearer ${hub.ownerToken}`, 'content-type': 'application/json' };
+const { headers, create, follow } = hubClient(hub.url, hub.ownerToken);
 const stamp = script('stamp.sh', 'date +%s%N');
 const flood = script('flood.sh', `exec seq 1 ${lines}`);
 const agents = { stamp: ['generic', stamp], echo: ['echo'], jobs: ['echo'], flood: ['generic', flood] };
@@ -109,43 +66,7 @@ for (const [name, [provider, bin]] of Object.entries(agents)) {
   const parallel = name === 'jobs' ? ['--parallel'] : [];
   gantry(['gateway', 'bind', '--agent', name, '--workdir', join(home, 'work', name), ...parallel]);
 }
-await service(['gateway', 'start', '--port', '0', '--concurrency', '16', '--json'], nodeArgs);
-
-async function create(agent) {
-  const res = await fetch(`${hub.url}/v1/assignments`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ agent, prompt: 'x' }),
-  });
-  if (!res.ok) throw new Error(`create: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-/** Follows an assignment's events until the end; returns the final assignment. */
-async function follow(id, onEvent) {
-  const stream = await fetch(`${hub.url}/v1/assignments/${id}/events`, {
-    headers: { ...headers, accept: 'text/event-stream' },
-  });
-  let final;
-  const parser = createParser({
-    onEvent: (message) => {
-      if (message.event === 'event') onEvent?.(message.data);
-      else if (message.event === 'end') final = JSON.parse(message.data);
-    },
-  });
-  const decoder = new TextDecoder();
-  for await (const chunk of stream.body) parser.feed(decoder.decode(chunk, { stream: true }));
-  return final;
-}
-
-function direct(bin) {
-  return new Promise((resolve) => {
-    const child = spawn(bin, [], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.once('close', () => resolve(out.trim()));
-  });
-}
+await service(['gateway', 'start', '--port', '0', '--concurrency', '16', '--json']);
 
 const progress = (what) => process.stderr.write(`dispatch bench: ${what}\n`);
 progress('hub and gateway up');
@@ -396,13 +317,17 @@ for (const r of rows) {
 console.log(
   `events/s (${lines} lines, persisted, none lost): Gantry ${events.gantry}/s, raw batched inserts ${events.rawInserts}/s (x ${events.ratio}, median of 3)`,
 );
-mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-const out = new URL(`results/dispatch-${opts.store}.json`, import.meta.url);
-writeFileSync(
-  out,
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, store: opts.store, runs, jobs, lines, rows, events }, null, 2)}\n`,
-);
-console.log(`wrote ${fileURLToPath(out)}`);
+const out = writeResults(`dispatch-${opts.store}`, {
+  date: new Date().toISOString(),
+  node: process.version,
+  store: opts.store,
+  runs,
+  jobs,
+  lines,
+  rows,
+  events,
+});
+console.log(`wrote ${out}`);
 
 for (const child of children.reverse()) child.kill('SIGTERM');
 await sleep(1000);

@@ -6,44 +6,14 @@
 //                    `GET /v1/inbox?wait`, every message mentioning all N, checking none is lost
 // Prints a table and writes bench/results/messages.json.
 // Usage: node bench/messages.mjs [latency runs] [fan-out messages] [N inboxes]
-import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchHome, quantile, writeResults } from './lib.mjs';
 
 const runs = Number(process.argv[2] ?? 300);
 const fanoutMessages = Number(process.argv[3] ?? 400);
 const inboxes = Number(process.argv[4] ?? 10);
-const cli = fileURLToPath(new URL('../packages/cli/bin/gantry.js', import.meta.url));
-const home = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
-const children = [];
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGTERM');
-  rmSync(home, { recursive: true, force: true });
-});
-
-// Node flags for the hub, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
-const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-
-function service(args) {
-  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
-    env: { ...process.env, GANTRY_HOME: home, GANTRY_LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve(JSON.parse(line));
-    });
-    child.once('exit', (code) => reject(new Error(`gantry ${args[0]} exited ${code}`)));
-  });
-}
+const { service } = benchHome('gantry-bench-', { kill: 'SIGTERM', cleanHome: true });
 
 async function call(url, token, init = {}) {
   const res = await fetch(url, {
@@ -55,10 +25,7 @@ async function call(url, token, init = {}) {
   return body;
 }
 
-const percentile = (values, p) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
+const percentile = (values, p) => quantile(values, p / 100);
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 
 // ---- the hub --------------------------------------------------------------------------------------
@@ -181,7 +148,5 @@ console.log(`x baseline (p50)                      ${(hubRow.p50 / baseRow.p50).
 console.log(
   `fan-out: ${results.fanout.messagesPerSecond} messages/s = ${results.fanout.deliveriesPerSecond} deliveries/s to ${inboxes} inboxes (${senders} senders, none lost)`,
 );
-mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('results/messages.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
-console.log('wrote bench/results/messages.json');
+console.log(`wrote ${writeResults('messages', results)}`);
 process.exit(0);

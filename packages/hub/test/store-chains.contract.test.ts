@@ -22,6 +22,9 @@ describeContract('store contract: chains', (c) => {
       max_runs: 40,
       created_at: at(0),
       updated_at: at(0),
+      stopped_at: null,
+      stopped_limit: null,
+      stopped_agent_id: null,
     };
     expect(await store().chains.ensure(root)).toEqual(root);
     expect(await store().chains.ensure({ ...root, person_id: null, max_runs: 2, created_at: at(5) })).toEqual(
@@ -43,6 +46,51 @@ describeContract('store contract: chains', (c) => {
     expect(await store().chains.runs(a.id)).toBe(2);
     expect(ids(await store().chains.assignments(a.id))).toEqual([a.id, inChain.id]);
     expect(ids(await store().assignments.list(s.ws.id, { chainId: a.id }))).toEqual([inChain.id, a.id]);
+  });
+
+  it('chains: stopped from the first stop until they go on; listed per workspace and person', async () => {
+    const { s } = c;
+    const chain = (n: number, person: string | null) => ({
+      id: unique('chain'),
+      workspace_id: s.ws.id,
+      root_kind: 'assignment',
+      person_id: person,
+      person_name: person ? 'ada' : null,
+      max_depth: null,
+      max_runs: null,
+      created_at: at(n),
+      updated_at: at(n),
+    });
+    const [a, b, c3] = [chain(1, s.user.id), chain(2, null), chain(3, s.user.id)];
+    for (const row of [a, b, c3]) await store().chains.ensure(row);
+    expect(ids(await store().chains.list(s.ws.id))).toEqual([c3.id, b.id, a.id]);
+    expect(ids(await store().chains.list(s.ws.id, { limit: 2 }))).toEqual([c3.id, b.id]);
+    expect(ids(await store().chains.list(s.ws.id, { personId: s.user.id }))).toEqual([c3.id, a.id]);
+    expect(await store().chains.list(s.ws.id, { stopped: true })).toEqual([]);
+
+    // c3 stops first; a later stop keeps when it first stopped and says the latest limit.
+    await store().chains.stop(c3.id, { limit: 'runs', agentId: s.agent.id }, at(10));
+    await store().chains.stop(b.id, { limit: 'depth', agentId: s.agent.id }, at(11));
+    await store().chains.stop(c3.id, { limit: 'depth', agentId: 'agt-other' }, at(12));
+    expect(await store().chains.get(c3.id)).toMatchObject({
+      stopped_at: at(10),
+      stopped_limit: 'depth',
+      stopped_agent_id: 'agt-other',
+      updated_at: at(12),
+    });
+    expect(ids(await store().chains.list(s.ws.id, { stopped: true }))).toEqual([c3.id, b.id]);
+    expect(ids(await store().chains.list(s.ws.id, { stopped: true, personId: s.user.id }))).toEqual([c3.id]);
+    expect(await store().chains.list(unique('ws'), { stopped: true })).toEqual([]);
+
+    expect(await store().chains.unstop(c3.id, at(20))).toBe(true);
+    expect(await store().chains.unstop(c3.id, at(21))).toBe(false);
+    expect(await store().chains.get(c3.id)).toMatchObject({
+      stopped_at: null,
+      stopped_limit: null,
+      stopped_agent_id: null,
+      updated_at: at(20),
+    });
+    expect(ids(await store().chains.list(s.ws.id, { stopped: true }))).toEqual([b.id]);
   });
 
   it('tokens: a run token is revoked with its assignment, and is never listed', async () => {

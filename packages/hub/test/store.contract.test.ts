@@ -83,6 +83,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0014_chains',
         '0014_chains_cause',
         '0017_dispatch_indexes',
+        '0019_chain_stops',
       ]);
       const tables = (await databaseOf(store).introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
@@ -137,6 +138,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0014_chains',
         '0014_chains_cause',
         '0017_dispatch_indexes',
+        '0019_chain_stops',
       ]);
       expect(await store.meta.get('before-remigrate')).toBe('kept');
       expect(await store.users.getWorkspace(s.ws.id)).toEqual(s.ws);
@@ -738,6 +740,23 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       expect(await stored()).toEqual(first);
       expect(await store.events.append(a.id, 1, [event(2, 'replayed'), event(3)])).toBe(3);
       expect(await stored()).toEqual([...first, [3, JSON.stringify('event 3')]]);
+    });
+
+    it('a large batch stores every row exactly, whatever its text holds, a seq repeated in it once', async () => {
+      const odd = [
+        'quote " and \\ backslash',
+        '{braces, commas}',
+        'NULL',
+        '',
+        'ünïcödé ✓ 😀',
+        "it's\nmultiline",
+      ];
+      const batch = Array.from({ length: 1000 }, (_, i) => event(i + 1, odd[i % odd.length] ?? ''));
+      expect(await store.events.append(a.id, 1, [...batch, event(5, 'again')])).toBe(1000);
+      const rows = await store.events.list(a.id);
+      expect(rows.map((r) => [r.seq, r.type, r.ts, r.data])).toEqual(
+        batch.map((e) => [e.seq, e.type, e.ts, e.data]),
+      );
     });
 
     it('an out-of-order batch counts only up to the gap, until the gap is filled', async () => {

@@ -156,6 +156,9 @@ export const chainContinued = defineActivity(
   z.object({ chainId: z.string(), maxDepth: z.number().int(), maxRuns: z.number().int() }),
 );
 
+/** The person at a chain's root (or an owner or admin) left a stopped chain stopped: it no longer waits on them. */
+export const chainDismissed = defineActivity('chain.dismissed', z.object({ chainId: z.string() }));
+
 /** The fields of a task a `task.*` entry says changed. */
 export const taskFields = [
   'title',

@@ -1,4 +1,8 @@
-/** Chains of runs (DESIGN §6a): `GET /v1/chains/:id` and `POST /v1/chains/:id/continue`. */
+/**
+ * Chains of runs (DESIGN §6a): `GET /v1/chains` (those the caller may see; `?state=stopped`: those
+ * stopped at a limit, waiting on a person), `GET /v1/chains/:id`, `POST /v1/chains/:id/continue` and
+ * `POST /v1/chains/:id/dismiss`.
+ */
 import { z } from 'zod';
 import { agentRefSchema, assignmentStates, chainMaxRunsSchema, resultDetailsSchema } from './assignment.ts';
 import { partySchema } from './collaboration.ts';
@@ -53,3 +57,45 @@ export const continueChainSchema = z.strictObject({
   runs: chainMaxRunsSchema.optional(),
 });
 export type ContinueChain = z.infer<typeof continueChainSchema>;
+
+export const chainLimits = ['depth', 'runs'] as const;
+
+/** Where a chain stopped at its limit stands until it is continued or dismissed. */
+export const chainStopSchema = z.object({
+  /** When a limit first stopped it (since it last went on). */
+  at: z.string(),
+  /** The limit that stopped it last. */
+  limit: z.enum(chainLimits),
+  /** The agent its last stop did not run. */
+  agent: agentRefSchema,
+  /** Triggers `continue` would run (none when only a run's own request was refused). */
+  waiting: z.number().int(),
+});
+export type ChainStop = z.infer<typeof chainStopSchema>;
+
+/** A chain in a list: its root, who started it, its limits, and whether it is stopped. */
+export const chainSummarySchema = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  root: chainSchema.shape.root,
+  person: partySchema.nullable(),
+  /** The first line of its root: a message's body, an assignment's prompt, a task's title. */
+  head: z.string().nullable(),
+  createdAt: z.string(),
+  maxDepth: z.number().int(),
+  maxRuns: z.number().int(),
+  /** Runs it made so far. */
+  runs: z.number().int(),
+  stop: chainStopSchema.nullable(),
+});
+export type ChainSummary = z.infer<typeof chainSummarySchema>;
+
+/**
+ * `GET /v1/chains`: owners and admins see every chain of the workspace, a member those they started.
+ * `state=stopped`: only chains stopped at a limit, oldest stop first; else newest first.
+ */
+export const listChainsQuerySchema = z.strictObject({
+  state: z.enum(['stopped']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+export type ListChainsQuery = z.infer<typeof listChainsQuerySchema>;

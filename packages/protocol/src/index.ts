@@ -4,6 +4,7 @@ export * from './assignment.ts';
 export * from './failures.ts';
 export * from './resources.ts';
 export * from './frames.ts';
+export * from './events-frame.ts';
 export { commit, version } from './version.ts';
 export * from './log.ts';
 export * from './local-api.ts';

@@ -28,7 +28,7 @@ import { RunEventLog } from './run-events.ts';
 import type { GatewayPort } from './gateway-port.ts';
 
 export class Assignments {
-  private readonly runEvents: RunEventLog;
+  readonly runEvents: RunEventLog;
   /** Where lifecycle steps are told to the workspace (`assignment.*` entries). */
   private readonly news: AssignmentNews;
 

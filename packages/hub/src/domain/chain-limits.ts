@@ -6,6 +6,7 @@
  */
 import {
   chainContinued,
+  chainDismissed,
   chainLimitReached,
   GantryError,
   type ContinueChain,
@@ -88,6 +89,8 @@ export class ChainLimits {
   async stopped(stop: Stop, admission: Exclude<Admission, { ok: true }>): Promise<void> {
     const { step, agent } = stop;
     const { limit, depth, runs, maxDepth, maxRuns } = admission;
+    // Marked before the entry is said, so a reader woken by it finds the chain stopped.
+    await this.store.chains.stop(step.chainId, { limit, agentId: agent.id });
     await this.activity.append(chainLimitReached, {
       workspaceId: stop.workspaceId,
       actor: stop.by,
@@ -140,6 +143,7 @@ export class ChainLimits {
       max_depth: maxDepth + this.settings.maxDepth,
     };
     await this.store.chains.setLimits(chainId, limits);
+    await this.store.chains.unstop(chainId);
     await this.activity.append(chainContinued, {
       workspaceId: chain.workspace_id,
       actor: { kind: 'user', id: caller.id, name: caller.name },
@@ -147,6 +151,22 @@ export class ChainLimits {
       data: { chainId, maxDepth: limits.max_depth, maxRuns: limits.max_runs },
     });
     return { ...chain, ...limits };
+  }
+
+  /**
+   * Leaves a stopped chain stopped: it no longer waits on anyone (a `chain.dismissed` entry); what
+   * its limits stopped stays, and `continue` may still run it later. A chain not stopped is unchanged.
+   */
+  async dismiss(caller: Actor, chainId: string): Promise<ChainRow> {
+    const chain = await this.visible(caller, chainId);
+    if (await this.store.chains.unstop(chainId))
+      await this.activity.append(chainDismissed, {
+        workspaceId: chain.workspace_id,
+        actor: { kind: 'user', id: caller.id, name: caller.name },
+        subject: chainId,
+        data: { chainId },
+      });
+    return { ...chain, stopped_at: null, stopped_limit: null, stopped_agent_id: null };
   }
 
   /** The chain if the caller may see it: owners and admins any, a member the chains they started. */

@@ -104,7 +104,7 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
             ({ assignmentId }) => assignmentId === row.id,
             async () => {
               const current = await ctx.store.assignments.get(row.id);
-              const events = await ctx.store.events.list(row.id, cursor, ssePage);
+              const events = await ctx.assignments.runEvents.list(row.id, cursor, ssePage);
               return !current || events.length > 0 || current.state !== lastState
                 ? { current, events }
                 : undefined;

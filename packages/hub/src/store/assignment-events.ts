@@ -11,6 +11,8 @@ export class EventRepository {
     private readonly db: Db,
     /** A faster path for the hottest write, where the backend has one (SQLite: a prepared statement). */
     private readonly fastInsert?: (rows: AssignmentEventTable[]) => void,
+    /** PostgreSQL takes a batch as six arrays (`unnest`): one short statement, whatever the batch size. */
+    private readonly arrays = false,
   ) {}
 
   /**
@@ -27,6 +29,14 @@ export class EventRepository {
     if (events.length === 0) return;
     const rows = events.map((e) => ({ ...e, assignment_id: assignmentId, attempt }));
     if (this.fastInsert) return this.fastInsert(rows);
+    if (this.arrays) {
+      await sql`insert into assignment_events (assignment_id, attempt, seq, type, ts, data)
+        select * from unnest(${rows.map((r) => r.assignment_id)}::text[], ${rows.map((r) => r.attempt)}::integer[],
+          ${rows.map((r) => r.seq)}::integer[], ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.ts)}::text[],
+          ${rows.map((r) => r.data)}::text[])
+        on conflict (assignment_id, attempt, seq) do nothing`.execute(this.db);
+      return;
+    }
     await this.db
       .insertInto('assignment_events')
       .values(rows)

@@ -6,18 +6,30 @@ import type { Db } from './db.ts';
 import type { AssignmentTable, ChainTable } from './schema.ts';
 
 export type ChainRow = ChainTable;
+/** A chain as first recorded: not stopped. */
+export type NewChain = Omit<ChainRow, 'stopped_at' | 'stopped_limit' | 'stopped_agent_id'>;
+
+export interface ChainListFilter {
+  /** Only chains stopped at a limit (oldest stop first); else every chain, newest first. */
+  stopped?: boolean;
+  /** Only the chains this person started. */
+  personId?: string;
+  limit?: number;
+}
 
 export class ChainRepository {
   constructor(private readonly db: Db) {}
 
   /** Records a chain once (the first root wins); returns the stored row. */
-  async ensure(row: ChainRow): Promise<ChainRow> {
+  async ensure(row: NewChain): Promise<ChainRow> {
     await this.db
       .insertInto('chains')
       .values(row)
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
-    return (await this.get(row.id)) ?? row;
+    return (
+      (await this.get(row.id)) ?? { ...row, stopped_at: null, stopped_limit: null, stopped_agent_id: null }
+    );
   }
 
   get(id: string): Promise<ChainRow | undefined> {
@@ -35,6 +47,41 @@ export class ChainRepository {
       .set({ ...limits, updated_at: now })
       .where('id', '=', id)
       .execute();
+  }
+
+  /** A limit stopped the chain: it waits on a person from its first stop until it goes on. */
+  async stop(id: string, stop: { limit: string; agentId: string }, now = Date.now()): Promise<void> {
+    await this.db
+      .updateTable('chains')
+      .set((eb) => ({
+        stopped_at: eb.fn.coalesce('stopped_at', eb.val(now)),
+        stopped_limit: stop.limit,
+        stopped_agent_id: stop.agentId,
+        updated_at: now,
+      }))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The chain went on or was dismissed: false when it was not stopped (another did first). */
+  async unstop(id: string, now = Date.now()): Promise<boolean> {
+    const result = await this.db
+      .updateTable('chains')
+      .set({ stopped_at: null, stopped_limit: null, stopped_agent_id: null, updated_at: now })
+      .where('id', '=', id)
+      .where('stopped_at', 'is not', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** A workspace's chains: stopped ones oldest stop first, else newest first. */
+  list(workspaceId: string, filter: ChainListFilter = {}): Promise<ChainRow[]> {
+    let query = this.db.selectFrom('chains').selectAll().where('workspace_id', '=', workspaceId);
+    if (filter.personId !== undefined) query = query.where('person_id', '=', filter.personId);
+    query = filter.stopped
+      ? query.where('stopped_at', 'is not', null).orderBy('stopped_at').orderBy('id')
+      : query.orderBy('created_at', 'desc').orderBy('id', 'desc');
+    return query.limit(filter.limit ?? 100).execute();
   }
 
   /** How many runs (assignments) the chain has made. */

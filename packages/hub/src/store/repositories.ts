@@ -53,7 +53,7 @@ export class Repositories {
     this.agents = new AgentRepository(db);
     this.gateways = new GatewayRepository(db);
     this.assignments = new AssignmentRepository(db);
-    this.events = new EventRepository(db, fastInsertEvents);
+    this.events = new EventRepository(db, fastInsertEvents, kind === 'postgres');
     this.approvals = new ApprovalRepository(db);
     this.audit = new AuditRepository(db);
     this.activity = new ActivityRepository(db);

@@ -286,6 +286,12 @@ export interface ChainTable {
   max_runs: number | null;
   created_at: number;
   updated_at: number;
+  /** When a limit stopped it and nobody has continued or dismissed it since; null otherwise. */
+  stopped_at: number | null;
+  /** `depth` or `runs`: the limit that stopped it last. */
+  stopped_limit: string | null;
+  /** The agent its last stop did not run. */
+  stopped_agent_id: string | null;
 }
 
 /** A gateway's device key and the fingerprint it last proved (`0008_devices`). */

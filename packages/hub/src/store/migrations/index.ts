@@ -19,6 +19,7 @@ import { migration as activityInternal } from './0013-activity-internal.ts';
 import { migration as chains } from './0014-chains.ts';
 import { migration as chainsCause } from './0014-chains-cause.ts';
 import { migration as dispatchIndexes } from './0017-dispatch-indexes.ts';
+import { migration as chainStops } from './0019-chain-stops.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '0014_chains': chains,
   '0014_chains_cause': chainsCause,
   '0017_dispatch_indexes': dispatchIndexes,
+  '0019_chain_stops': chainStops,
 };
 
 export const migrationProvider: MigrationProvider = {
