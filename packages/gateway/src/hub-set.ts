@@ -36,6 +36,7 @@ interface ServedHub {
 
 export class HubSet {
   private readonly served = new Map<string, ServedHub>();
+  private knownDbs: GatewayDb[] | undefined;
   private started = false;
 
   constructor(
@@ -56,8 +57,10 @@ export class HubSet {
   }
 
   /** The gateway databases of the hubs (each once), the machine's first. */
+  /** Asked for every line a provider prints (the outbox's budget): made again only when hubs change. */
   get dbs(): GatewayDb[] {
-    return [...new Set([this.deps.db, ...[...this.served.values()].map((s) => s.db)])];
+    this.knownDbs ??= [...new Set([this.deps.db, ...[...this.served.values()].map((s) => s.db)])];
+    return this.knownDbs;
   }
 
   start(): void {
@@ -114,6 +117,7 @@ export class HubSet {
     for (const [gatewayId, served] of [...this.served]) {
       if (wanted.has(gatewayId)) continue;
       this.served.delete(gatewayId);
+      this.knownDbs = undefined;
       this.deps.log.info('no longer serving a hub', { url: served.session.serverUrl });
       await served.hub.stop();
       if (served.db !== this.deps.db) served.db.close();
@@ -158,6 +162,7 @@ export class HubSet {
     });
     const served = { session, db, hub };
     this.served.set(session.gatewayId, served);
+    this.knownDbs = undefined;
     return served;
   }
 }
