@@ -14,7 +14,7 @@ import { check } from './chaos/checks.mjs';
 import { cli, gantry, HubApi, Service } from './chaos/cluster.mjs';
 import { strike } from './chaos/faults.mjs';
 import { readOptions } from './chaos/options.mjs';
-import { makePlan, promptOf } from './chaos/plan.mjs';
+import { makePlan, PlanClock, promptOf } from './chaos/plan.mjs';
 import { printSummary, summarize } from './chaos/report.mjs';
 import { RunWatcher, writeProviderScript } from './chaos/runs.mjs';
 
@@ -146,30 +146,36 @@ async function run() {
   const started = Date.now();
   const created = new Map(); // plan number -> assignment id
   const cancelRequested = new Set();
-  const tasks = [];
-  const at = (ms, fn) => tasks.push(sleep(Math.max(0, started + ms - Date.now())).then(fn));
+  // Faults always heal, so a request waits for a hub as long as it takes.
+  const patient = { untilMs: 600_000 };
+  const clock = new PlanClock();
   for (const a of plan.assignments)
-    at(a.atMs, async () => {
+    clock.at(a.atMs, async () => {
       const body = { agent: a.agent, prompt: promptOf(a), retries: options.retries };
-      created.set(a.n, (await api.request('POST', '/v1/assignments', body, { untilMs: 120_000 })).id);
+      created.set(a.n, (await api.request('POST', '/v1/assignments', body, patient)).id);
     });
   const faults = [];
   for (const f of plan.faults)
-    at(f.atMs, async () => {
-      const done = await strike(f, cluster, timing, started);
-      faults.push(done);
-      log(`fault ${done.kind} ${done.target ?? ''} (${done.outMs} ms)`);
-    });
+    clock.at(
+      f.atMs,
+      async () => {
+        const done = await strike(f, cluster, timing, started);
+        faults.push(done);
+        log(`fault ${done.kind} ${done.target ?? ''} (${done.outMs} ms)`);
+      },
+      { fault: true },
+    );
   for (const c of plan.cancels)
-    at(c.atMs, async () => {
+    clock.at(c.atMs, async () => {
       while (!created.has(c.n)) await sleep(100);
       const id = created.get(c.n);
       cancelRequested.add(id); // before asking: a hub may act on it and die before it answers
-      await api.request('POST', `/v1/assignments/${id}/cancel`, {}).catch((err) => {
-        if (err.status !== 409) throw err; // already ended
+      await api.request('POST', `/v1/assignments/${id}/cancel`, {}, patient).catch((err) => {
+        if (!err.status) throw err;
+        log(`cancel ${id}: ${err.message}`); // e.g. it had ended already
       });
     });
-  await Promise.all(tasks);
+  await clock.run();
   log(`all ${plan.assignments.length} assignments created, ${faults.length} faults struck and healed`);
 
   // Every assignment must end; the wait allows a few leases and graces for the last faults.
@@ -177,7 +183,7 @@ async function run() {
   const deadline = Date.now() + waitMs;
   let all = [];
   for (;;) {
-    all = await api.request('GET', '/v1/assignments?limit=1000');
+    all = await api.request('GET', '/v1/assignments?limit=1000', undefined, patient);
     const open = all.filter((a) => !terminal.has(a.state));
     if (open.length === 0 || Date.now() > deadline) break;
     await sleep(500);
@@ -189,7 +195,8 @@ async function run() {
   while (watcher.live.size > 0 && Date.now() < settleUntil) await sleep(100);
   watcher.tick();
   const stale = [...watcher.live].map((r) => ({ assignment: r.assignment, attempt: r.attempt, pid: r.pid }));
-  for (const a of all) a.events = await api.request('GET', `/v1/assignments/${a.id}/events`);
+  for (const a of all)
+    a.events = await api.request('GET', `/v1/assignments/${a.id}/events`, undefined, patient);
   const ranMs = Date.now() - started;
 
   const exits = [];

@@ -15,7 +15,7 @@ export async function strike(fault, cluster, timing, startedAt) {
   // When every kind's targets are down or frozen by earlier faults, it waits for one to be back.
   for (
     let waited = 0;
-    waited < 60_000 && !fault.kinds.some((k) => candidates(k, cluster).length);
+    waited < 300_000 && !fault.kinds.some((k) => candidates(k, cluster).length);
     waited += 100
   )
     await sleep(100);

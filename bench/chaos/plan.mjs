@@ -46,3 +46,45 @@ export function parsePrompt(prompt) {
   const m = /^chaos (\d+) lines=(\d+) pause=([\d.]+)$/.exec(prompt);
   return m ? { n: Number(m[1]), lines: Number(m[2]) } : undefined;
 }
+
+/**
+ * Runs the plan's steps at their times on a clock that stands still while `maxHealing` faults are
+ * still healing: on a loaded machine a restart can take many seconds, and faults piling up on a
+ * system that is still down would test nothing but the wait. Assignments keep flowing meanwhile.
+ */
+export class PlanClock {
+  constructor(maxHealing = 2) {
+    this.maxHealing = maxHealing;
+    this.healing = 0;
+    this.steps = [];
+    this.nowMs = 0;
+  }
+
+  at(atMs, fn, { fault = false } = {}) {
+    this.steps.push({ atMs, fn, fault });
+  }
+
+  async run() {
+    const steps = [...this.steps].sort((a, b) => a.atMs - b.atMs);
+    const running = [];
+    let last = Date.now();
+    while (steps.length > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const now = Date.now();
+      if (this.healing < this.maxHealing) this.nowMs += now - last;
+      last = now;
+      while (steps.length > 0 && steps[0].atMs <= this.nowMs) {
+        const step = steps.shift();
+        if (step.fault) {
+          if (this.healing >= this.maxHealing) {
+            steps.unshift(step);
+            break;
+          }
+          this.healing += 1;
+          running.push(step.fn().finally(() => (this.healing -= 1)));
+        } else running.push(step.fn());
+      }
+    }
+    await Promise.all(running);
+  }
+}
