@@ -178,14 +178,18 @@ async function run() {
   await clock.run();
   log(`all ${plan.assignments.length} assignments created, ${faults.length} faults struck and healed`);
 
-  // Every assignment must end; the wait allows a few leases and graces for the last faults.
-  const waitMs = Math.max(60_000, 10 * (timing.leaseMs + timing.graceMs));
-  const deadline = Date.now() + waitMs;
+  // Every assignment must end. A loaded machine may still be working through a backlog, so the run
+  // waits as long as assignments keep ending; one that has not ended after no assignment ended for
+  // 10 leases and graces (at least 60 s) is stuck.
+  const stuckMs = Math.max(60_000, 10 * (timing.leaseMs + timing.graceMs));
   let all = [];
+  let ended = -1;
+  let progressAt = Date.now();
   for (;;) {
     all = await api.request('GET', '/v1/assignments?limit=1000', undefined, patient);
-    const open = all.filter((a) => !terminal.has(a.state));
-    if (open.length === 0 || Date.now() > deadline) break;
+    const now = all.filter((a) => terminal.has(a.state)).length;
+    if (now > ended) [ended, progressAt] = [now, Date.now()];
+    if (now === all.length || Date.now() - progressAt > stuckMs) break;
     await sleep(500);
   }
   log(`assignments ended: ${all.filter((a) => terminal.has(a.state)).length}/${all.length}`);
