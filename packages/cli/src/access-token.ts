@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { AccessToken } from '@gantry/protocol';
 import { gantryPaths, readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 

@@ -1,21 +1,22 @@
-/** The CLI's client for the hub's REST API and its SSE event streams. */
+/**
+ * The CLI's client for the hub's REST API and its SSE event streams. It loads no zod and no
+ * `fetch` (undici): answers are read with the caller's reader (zod/mini ones from
+ * `@gantry/protocol/answers` for the quick commands), so `gantry whoami` starts fast.
+ */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { ActivityEvent } from '@gantry/protocol';
 import {
-  accessTokenSchema,
-  activityEventSchema,
-  assignmentEventSchema,
-  assignmentSchema,
-  errorBodySchema,
-  GantryError,
-  type AccessToken,
-  type ActivityEvent,
-  type Assignment,
-  type AssignmentEvent,
-  type ErrorCode,
-} from '@gantry/protocol';
-import type { z } from 'zod';
+  accessTokenAnswer,
+  assignmentAnswer,
+  assignmentEventAnswer,
+  errorBodyAnswer,
+  type Reader,
+} from '@gantry/protocol/answers';
+import { GantryError, type ErrorCode } from '@gantry/protocol/core';
+import type { AccessToken, Assignment, AssignmentEvent } from '@gantry/protocol';
 import { bearerFor, forgetAccessToken, refreshBeforeMs, type Bearer } from './access-token.ts';
 import { resolveHub, type HubOptions, type ResolvedHub } from './credentials.ts';
+import { httpSend, type HttpInit, type HttpResponse } from './http.ts';
 
 export class HubClient {
   private bearerCache: Promise<Bearer & { expiresAt?: number }> | undefined;
@@ -30,14 +31,14 @@ export class HubClient {
     return this.hub.url;
   }
 
-  async request<T extends z.ZodType>(
+  async request<T>(
     method: string,
     path: string,
-    schema: T,
+    schema: Reader<T>,
     body?: unknown,
     /** A long-poll gives a longer `timeoutMs` (keep it under Node's 300 s); `signal` stops it early. */
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
-  ): Promise<z.infer<T>> {
+  ): Promise<T> {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
     const response = await this.fetch(path, {
       method,
@@ -78,9 +79,9 @@ export class HubClient {
             failures = 0;
             if (message.event === 'event') {
               lastId = message.id ?? lastId;
-              handlers.onEvent?.(assignmentEventSchema.parse(JSON.parse(message.data)));
+              handlers.onEvent?.(parseData(message.data, assignmentEventAnswer));
             } else if (message.event === 'state' || message.event === 'end') {
-              const assignment = assignmentSchema.parse(JSON.parse(message.data));
+              const assignment = parseData(message.data, assignmentAnswer);
               handlers.onState?.(assignment);
               if (message.event === 'end') final = assignment;
             }
@@ -111,6 +112,7 @@ export class HubClient {
     onReady?: (since: number) => void;
     reconnectForMs?: number;
   }): Promise<never> {
+    const { activityEventSchema } = await import('@gantry/protocol');
     const query = options.types?.length ? `?type=${encodeURIComponent(options.types.join(','))}` : '';
     let lastId = options.since;
     let connected = false;
@@ -134,7 +136,7 @@ export class HubClient {
               // Never twice, even if a hub were to resend what came before the resume point.
               if (lastId !== undefined && id <= lastId) return;
               lastId = id;
-              options.onEvent(parseActivity(message.data));
+              options.onEvent(parseActivity(message.data, activityEventSchema));
             }
           },
         });
@@ -170,22 +172,21 @@ export class HubClient {
     if (!response.ok) throw errorFrom(response.status, await response.json().catch(() => undefined));
     const parser = createParser({ onEvent: options.onMessage, onComment: options.onComment });
     const decoder = new TextDecoder();
-    for await (const chunk of response.body ?? []) {
+    for await (const chunk of response.body) {
       parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
     }
   }
 
-  private async fetch(path: string, init: RequestInit, retry = true): Promise<Response> {
-    const headers = new Headers(init.headers);
+  private async fetch(path: string, init: HttpInit, retry = true): Promise<HttpResponse> {
+    const headers = { ...init.headers };
     // A person in several workspaces picks one per request (`--workspace`, GANTRY_WORKSPACE).
-    if (this.hub.workspace) headers.set('x-gantry-workspace', this.hub.workspace);
+    if (this.hub.workspace) headers['x-gantry-workspace'] = this.hub.workspace;
     const bearer = await this.bearer();
-    if (bearer) headers.set('authorization', `Bearer ${bearer.token}`);
+    if (bearer) headers.authorization = `Bearer ${bearer.token}`;
     const response = await this.send(path, { ...init, headers });
     // A cached access token the hub no longer takes (a new signing key, say): once more with a fresh one.
-    const replayable = init.body === undefined || typeof init.body === 'string';
-    if (response.status === 401 && bearer?.cached && retry && replayable && this.hub.token) {
-      await response.body?.cancel();
+    if (response.status === 401 && bearer?.cached && retry && this.hub.token) {
+      response.cancel();
       forgetAccessToken(this.hub.url, this.hub.token);
       this.bearerCache = undefined;
       return this.fetch(path, init, false);
@@ -217,18 +218,18 @@ export class HubClient {
     // An older hub has no such route: the long-lived token is used directly.
     if (response.status === 404) return undefined;
     if (!response.ok) throw errorFrom(response.status, json);
-    const parsed = accessTokenSchema.safeParse(json);
+    const parsed = accessTokenAnswer.safeParse(json);
     if (!parsed.success)
       throw new GantryError('internal', 'unexpected answer from the hub for the token exchange');
     return parsed.data;
   }
 
-  private async send(path: string, init: RequestInit): Promise<Response> {
+  private async send(path: string, init: HttpInit): Promise<HttpResponse> {
     try {
-      return await fetch(`${this.hub.url}${path}`, init);
+      return await httpSend(`${this.hub.url}${path}`, init);
     } catch (err) {
       if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') throw err;
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      const cause = (err as { code?: string }).code ?? (err as Error).message;
       if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause))
         throw new GantryError(
           'unavailable',
@@ -244,7 +245,7 @@ export class HubClient {
 }
 
 function errorFrom(status: number, json: unknown): GantryError {
-  const body = errorBodySchema.safeParse(json);
+  const body = errorBodyAnswer.safeParse(json);
   if (!body.success) return new GantryError('internal', `the hub answered HTTP ${status}`);
   const { code, message } = body.data.error;
   if (code === 'unauthorized') {
@@ -269,14 +270,21 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function parseActivity(data: string): ActivityEvent {
+/** An assignment's SSE message; one the hub should never send fails this stream (it is resumed). */
+function parseData<T>(data: string, reader: Reader<T>): T {
+  const parsed = reader.safeParse(JSON.parse(data));
+  if (!parsed.success) throw new Error('unexpected assignment event from the hub');
+  return parsed.data;
+}
+
+function parseActivity(data: string, schema: Reader<ActivityEvent>): ActivityEvent {
   let json: unknown;
   try {
     json = JSON.parse(data);
   } catch {
     json = undefined;
   }
-  const parsed = activityEventSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   // Not a reason to reconnect: the same entry would come again.
   if (!parsed.success) throw new GantryError('internal', 'unexpected activity event from the hub');
   return parsed.data;

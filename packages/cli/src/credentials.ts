@@ -4,7 +4,7 @@
  * token, DESIGN §6a) > the login (`user.json`).
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { gantryPaths, readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 
 export const defaultHubUrl = 'http://127.0.0.1:7420';

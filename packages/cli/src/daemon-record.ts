@@ -5,7 +5,7 @@
  * It stays after the daemon exits; whether one runs is the pid lock's to say.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { processAlive, writeSecretJson, type GantryPaths } from '@gantry/gateway';
 
 export const daemonSettingsSchema = z.object({

@@ -4,7 +4,6 @@
  */
 import type { Logger } from '@gantry/protocol';
 import type { Gateway, StopRequest } from '@gantry/gateway';
-import { untilSignal } from './lifecycle.ts';
 
 /** A promise of the first stop request, and the callback the local API calls with one. */
 export function stopRequests(): { asked: (request: StopRequest) => void; stopAsked: Promise<StopRequest> } {
@@ -21,8 +20,10 @@ export async function untilStopped(
   gateway: Gateway,
   asked: Promise<StopRequest>,
   log: Logger,
+  /** From `untilSignal()`, called before the ready line is printed. */
+  signal: Promise<NodeJS.Signals>,
 ): Promise<void> {
-  const signalled = untilSignal().then((signal) => ({ mode: 'stop' as const, signal }));
+  const signalled = signal.then((signal) => ({ mode: 'stop' as const, signal }));
   const request = await Promise.race([signalled, asked]);
   if ('signal' in request) process.stderr.write(`gantry: ${request.signal}: stopping the gateway\n`);
   else log.info(`asked to ${request.mode}`, { timeoutMs: request.timeoutMs });

@@ -3,7 +3,7 @@
  * address file, or its pid is gone), running but not answering, or running with its status.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { localToken, processAlive, type GantryPaths } from '@gantry/protocol/node';
 
 const addressSchema = z.object({ url: z.string(), pid: z.number() });

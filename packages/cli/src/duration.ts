@@ -1,5 +1,5 @@
 /** CLI durations: `500ms`, `30s`, `5m`, `2h`; a bare number means seconds (DESIGN §7). */
-import { GantryError } from '@gantry/protocol';
+import { GantryError } from '@gantry/protocol/core';
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

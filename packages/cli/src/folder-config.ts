@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { GantryError } from '@gantry/protocol';
 
 const folderConfigSchema = z.object({

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { GantryError, parseOrThrow } from '@gantry/protocol';
 import { gantryPaths } from '@gantry/protocol/node';
 import { defaultGatewayName, type GatewaySession } from '@gantry/gateway';

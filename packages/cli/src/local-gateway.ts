@@ -4,7 +4,7 @@
  * `gantry mcp` in a registered folder act as that folder's agent through it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { errorBodySchema, GantryError, type ErrorCode } from '@gantry/protocol';
 import { gantryPaths, processAlive } from '@gantry/protocol/node';
 import { ExitError, exitCodes } from './output.ts';

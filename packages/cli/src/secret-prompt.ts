@@ -1,5 +1,5 @@
 /** Reads a secret: from a terminal without echo, or the first line of piped standard input. */
-import { GantryError } from '@gantry/protocol';
+import { GantryError } from '@gantry/protocol/core';
 
 export async function readSecret(
   question: string,

@@ -1,5 +1,5 @@
 /** `logical-sessions.json`: per-agent provider and working folder on this gateway (0600). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 import { providerSettingsSchema } from './providers/settings.ts';
 

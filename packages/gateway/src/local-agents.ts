@@ -9,7 +9,7 @@ import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   connectFolderResultSchema,
   errorBodySchema,

@@ -3,7 +3,7 @@
  * serves (`hubs`). A file from before several hubs (one registration at the top level) is read as
  * a list of one.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 import { providerSettingsSchema } from './providers/settings.ts';
 

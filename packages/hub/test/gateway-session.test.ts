@@ -11,14 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createdAgentSchema,
   gatewayConnectResultSchema,
-  hubFrameSchema,
   type GatewayFrame,
   type GatewayFrameOf,
-  type HubFrame,
-  type HubFrameOf,
 } from '../../protocol/src/index.ts';
-import type { FrameSocket } from '../src/ws/framing.ts';
 import { GatewaySession } from '../src/ws/gateway-session.ts';
+import { api, FakeSocket, until } from './served-gateways.ts';
 import { createTempHub, type InProcessHub } from './temp-hub.ts';
 
 let temp: InProcessHub;
@@ -27,45 +24,6 @@ beforeAll(async () => {
   temp = await createTempHub('gantry-session-');
 });
 afterAll(() => temp?.stop());
-
-async function api(path: string, json?: unknown, token = temp.ownerToken): Promise<unknown> {
-  const res = await temp.request(path, {
-    method: json === undefined ? 'GET' : 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(json === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: json === undefined ? undefined : JSON.stringify(json),
-  });
-  const body: unknown = await res.json();
-  expect(res.ok, `${path}: ${res.status} ${JSON.stringify(body)}`).toBe(true);
-  return body;
-}
-
-/** A socket that keeps what the session sends, and closes as `ws` does: the close event comes after. */
-class FakeSocket implements FrameSocket {
-  readonly frames: HubFrame[] = [];
-  closedWith: { code: number; reason: string } | undefined;
-  session!: GatewaySession;
-
-  send(text: string): void {
-    if (!this.closedWith) this.frames.push(hubFrameSchema.parse(JSON.parse(text)));
-  }
-
-  close(code: number, reason: string): void {
-    if (this.closedWith) return;
-    this.closedWith = { code, reason };
-    setImmediate(() => this.session.closed());
-  }
-
-  ping(): Promise<number | undefined> {
-    return Promise.resolve(this.closedWith ? undefined : 1);
-  }
-
-  of<T extends HubFrame['t']>(type: T): HubFrameOf<T>[] {
-    return this.frames.filter((f): f is HubFrameOf<T> => f.t === type);
-  }
-}
 
 /** A session on a fake socket, with what its handshake gate heard. */
 function open(helloMs?: number) {
@@ -92,10 +50,13 @@ let registered = 0;
 /** An agent and a gateway registered for it with a device key, on host `h1` as user `u1`. */
 async function registerGateway() {
   registered += 1;
-  const agent = createdAgentSchema.parse(await api('/v1/agents', { name: `session-agent-${registered}` }));
+  const agent = createdAgentSchema.parse(
+    await api(temp, '/v1/agents', { name: `session-agent-${registered}` }),
+  );
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const connect = gatewayConnectResultSchema.parse(
     await api(
+      temp,
       '/v1/gateways/connect',
       {
         name: `session-gw-${registered}`,
@@ -119,16 +80,6 @@ async function registerGateway() {
     held: [],
   });
   return { agent, gatewayId: connect.gateway.id, hello };
-}
-
-async function until<T>(what: string, read: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 describe('before hello', () => {
@@ -238,9 +189,13 @@ describe('a served hello', () => {
     const { gatewayId, hello } = await registerGateway();
     const { socket, nonce, receive } = open();
     await receive(hello(nonce));
-    const tokens = (await api('/v1/tokens')) as { id: string; kind: string; subject?: { id: string } }[];
+    const tokens = (await api(temp, '/v1/tokens')) as {
+      id: string;
+      kind: string;
+      subject?: { id: string };
+    }[];
     const mine = tokens.filter((t) => t.kind === 'gateway');
-    for (const t of mine) await api(`/v1/tokens/${t.id}/revoke`, {});
+    for (const t of mine) await api(temp, `/v1/tokens/${t.id}/revoke`, {});
     const closed = await until('the close', () => socket.closedWith);
     expect(closed).toEqual({ code: 4003, reason: 'gateway token revoked' });
     expect(socket.of('error').at(-1)).toMatchObject({
@@ -265,7 +220,7 @@ describe('a held hello', () => {
     expect(socket.closedWith).toBeUndefined();
     expect(temp.hub.ctx.links.isConnected(gatewayId)).toBe(false);
 
-    await api(`/v1/approvals/${pending?.approvalId}/approve`, {});
+    await api(temp, `/v1/approvals/${pending?.approvalId}/approve`, {});
     const ok = await until('hello_ok', () => socket.of('hello_ok')[0]);
     expect(ok.gatewayId).toBe(gatewayId);
     // Held again by each approval notice until the decision (the gate's release is idempotent).
@@ -280,7 +235,7 @@ describe('a held hello', () => {
     const { socket, nonce, receive } = open();
     await receive(hello(nonce, 'h3'));
     const pending = socket.of('pending')[0];
-    await api(`/v1/approvals/${pending?.approvalId}/deny`, {});
+    await api(temp, `/v1/approvals/${pending?.approvalId}/deny`, {});
     const closed = await until('the close', () => socket.closedWith);
     expect(closed).toEqual({ code: 4003, reason: 'device denied' });
     expect(socket.of('error').at(-1)).toMatchObject({ code: 'device_denied' });

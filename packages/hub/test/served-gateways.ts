@@ -1,7 +1,7 @@
 /**
  * Gateways for tests of the hub's frame handling at scale: each an agent of its own, registered
  * with a device key and served over a real `GatewaySession` on a fake socket, on an in-process hub
- * (`createTempHub`, real SQLite). Used by the dispatcher's and the token re-check's tests.
+ * (`createTempHub`, real SQLite). Used by the dispatcher's, the token re-check's and the session's tests.
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +26,10 @@ export async function api(
 ): Promise<unknown> {
   const res = await temp.request(path, {
     method: json === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: json === undefined ? undefined : JSON.stringify(json),
   });
   const body: unknown = await res.json();
@@ -34,6 +37,7 @@ export async function api(
   return body;
 }
 
+/** A socket that keeps what the session sends, and closes as `ws` does: the close event comes after. */
 export class FakeSocket implements FrameSocket {
   readonly frames: HubFrame[] = [];
   closedWith: { code: number; reason: string } | undefined;
@@ -47,10 +51,13 @@ export class FakeSocket implements FrameSocket {
     setImmediate(() => this.session.closed());
   }
   ping(): Promise<number | undefined> {
-    return Promise.resolve(1);
+    return Promise.resolve(this.closedWith ? undefined : 1);
+  }
+  of<T extends HubFrame['t']>(type: T): HubFrameOf<T>[] {
+    return this.frames.filter((f): f is HubFrameOf<T> => f.t === type);
   }
   offers(): HubFrameOf<'offer'>[] {
-    return this.frames.filter((f): f is HubFrameOf<'offer'> => f.t === 'offer');
+    return this.of('offer');
   }
 }
 

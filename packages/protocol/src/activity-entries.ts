@@ -4,7 +4,7 @@
  * `defineActivity` here. What only the hub needs (the work dispatcher's bookkeeping) is never part
  * of these shapes, so it never reaches the public feed.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { approvalKinds, approvalStatuses } from './approvals.ts';
 import { agentRefSchema, assignmentModes, assignmentStates } from './assignment.ts';
 import {

@@ -1,5 +1,5 @@
 /** Approvals: decisions a user of the workspace makes (DESIGN §2), e.g. a running agent's tool permission. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const approvalKinds = ['tool_permission', 'device', 'fingerprint', 'folder'] as const;
 export const approvalStatuses = ['pending', 'approved', 'denied', 'expired'] as const;

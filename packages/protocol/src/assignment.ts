@@ -1,32 +1,27 @@
 /** Assignment states, events and the JSON shapes the hub serves for them (DESIGN §3). */
-import { z } from 'zod';
+import * as z from 'zod';
+import {
+  assignmentModes,
+  assignmentStates,
+  chainMaxRunsCeiling,
+  resumeFallbacks,
+  type AssignmentMode,
+  type ResumeFallback,
+} from './vocabulary.ts';
 
-export const assignmentStates = [
-  'queued',
-  'offered',
-  'starting',
-  'running',
-  'cancelling',
-  'succeeded',
-  'failed',
-  'cancelled',
-  'timed_out',
-  'expired',
-] as const;
-export type AssignmentState = (typeof assignmentStates)[number];
-
-export const terminalStates = ['succeeded', 'failed', 'cancelled', 'timed_out', 'expired'] as const;
-export type TerminalState = (typeof terminalStates)[number];
-
-export function isTerminal(state: AssignmentState): state is TerminalState {
-  return (terminalStates as readonly string[]).includes(state);
-}
-
-/** The states in which a gateway may be running an attempt. */
-export const activeStates = ['starting', 'running', 'cancelling'] as const;
-
-export const assignmentModes = ['new', 'continue'] as const;
-export type AssignmentMode = (typeof assignmentModes)[number];
+export {
+  activeStates,
+  assignmentModes,
+  assignmentStates,
+  chainMaxRunsCeiling,
+  isTerminal,
+  resumeFallbacks,
+  terminalStates,
+  type AssignmentMode,
+  type AssignmentState,
+  type ResumeFallback,
+  type TerminalState,
+} from './vocabulary.ts';
 
 /** What a run can tell beyond its output: its worktree branch and changes, its token usage. */
 export const resultDetailsSchema = z.object({
@@ -52,10 +47,6 @@ export const resultDetailsSchema = z.object({
   reply: z.boolean().optional(),
 });
 export type ResultDetails = z.infer<typeof resultDetailsSchema>;
-
-/** What a continuation does when the provider cannot resume its session: fail, or start a new one. */
-export const resumeFallbacks = ['fail', 'new'] as const;
-export type ResumeFallback = (typeof resumeFallbacks)[number];
 
 export const agentRefSchema = z.object({ id: z.string(), name: z.string() });
 
@@ -93,7 +84,7 @@ export const assignmentSchema = z.object({
 export type Assignment = z.infer<typeof assignmentSchema>;
 
 /** How many runs one chain may make: a person may allow more for one request (at most this). */
-export const chainMaxRunsSchema = z.number().int().min(1).max(10_000);
+export const chainMaxRunsSchema = z.number().int().min(1).max(chainMaxRunsCeiling);
 
 export const runEventSchema = z.object({
   seq: z.number().int().positive(),

@@ -3,7 +3,7 @@
  * stopped at a limit, waiting on a person), `GET /v1/chains/:id`, `POST /v1/chains/:id/continue` and
  * `POST /v1/chains/:id/dismiss`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { agentRefSchema, assignmentStates, chainMaxRunsSchema, resultDetailsSchema } from './assignment.ts';
 import { partySchema } from './collaboration.ts';
 

@@ -2,7 +2,7 @@
  * Collaboration in a workspace (DESIGN §2): messages and mailboxes, tasks, context, and the
  * activity log every change emits.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { taskIntents, taskPriorities, taskStatuses } from './task-vocabulary.ts';
 
 /** Who wrote or is addressed: a user or an agent of the workspace. */

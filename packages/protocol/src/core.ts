@@ -7,3 +7,4 @@ export * from './gantry-error.ts';
 export * from './failures.ts';
 export * from './activity-filter.ts';
 export * from './task-vocabulary.ts';
+export * from './vocabulary.ts';

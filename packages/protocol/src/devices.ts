@@ -1,5 +1,5 @@
 /** A gateway as `gantry gateways show` sees it (device, trust per agent, bindings), and the audit log. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { bindingSummarySchema } from './frames.ts';
 import { gatewaySchema } from './resources.ts';
 

@@ -2,7 +2,7 @@
  * Errors from zod: the wire body's schema, and a zod failure as a readable `invalid_request`.
  * The error type itself is in gantry-error.ts (no zod).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { GantryError, type ErrorBody } from './gantry-error.ts';
 
 export * from './gantry-error.ts';

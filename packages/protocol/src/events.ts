@@ -3,7 +3,7 @@
  * client renders any run the same way. Each event's `data` may also carry `raw`: the provider's
  * own event it came from, for debugging.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const raw = { raw: z.unknown().optional() };
 

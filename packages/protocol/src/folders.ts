@@ -3,7 +3,7 @@
  * gateway registers it with its own token; it starts pending until a person approves it, and only
  * then does the hub hand the gateway that agent's key.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { nameSchema } from './resources.ts';
 
 export const folderStatuses = ['pending', 'connected', 'denied'] as const;

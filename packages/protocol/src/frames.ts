@@ -2,7 +2,7 @@
  * Frames on the hub <-> gateway WebSocket (`/v1/gateway/ws`, DESIGN §4). Every frame is JSON
  * `{ "t": type, ... }` and is validated against these schemas on receipt.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { assignmentModes, resultDetailsSchema, resumeFallbacks, runEventSchema } from './assignment.ts';
 import { failureCodes } from './failures.ts';
 

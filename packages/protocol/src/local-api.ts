@@ -1,5 +1,5 @@
 /** The gateway's local API (127.0.0.1): running an agent on this machine without the hub. */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   assignmentModes,
   durationLimits,

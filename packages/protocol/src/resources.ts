@@ -1,12 +1,13 @@
 /** REST bodies for workspaces, principals, agents and gateways (DESIGN §8). */
-import { z } from 'zod';
+import * as z from 'zod';
+import { agentKinds, principalKinds } from './vocabulary.ts';
 
 export const namePattern = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const nameSchema = z
   .string()
   .regex(namePattern, 'lower-case letters, digits, . _ - (up to 63, starting with a letter or digit)');
 
-export const agentKinds = ['managed', 'pass_through', 'service'] as const;
+export { agentKinds, principalKinds } from './vocabulary.ts';
 
 export const agentSchema = z.object({
   id: z.string(),
@@ -35,7 +36,7 @@ export const createAgentSchema = z.strictObject({
 export const createdAgentSchema = agentSchema.extend({ key: z.string() });
 
 export const principalSchema = z.object({
-  kind: z.enum(['user', 'agent', 'gateway']),
+  kind: z.enum(principalKinds),
   id: z.string(),
   name: z.string(),
   role: z.string().nullable(),

@@ -2,7 +2,7 @@
  * Stopping many things at once (issue 12): every run of an agent (`assignments cancel --agent NAME
  * --all`), and the workspace's emergency brake (`stop --all`, undone by `resume --all`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { agentRefSchema } from './assignment.ts';
 
 /**

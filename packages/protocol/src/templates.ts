@@ -3,7 +3,7 @@
  * agent is for, what it needs, its agent kind and provider. The hub validates `agents add` against
  * this catalogue; the CLI and the hub's `GET /v1/templates` show it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { agentKinds, agentSchema, nameSchema } from './resources.ts';
 
 /** The provider settings a template may take, by the flag that sets them. */

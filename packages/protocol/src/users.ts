@@ -1,5 +1,5 @@
 /** REST bodies for users, roles, workspaces and tokens (DESIGN §5). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { nameSchema } from './resources.ts';
 
 export const roleNames = ['owner', 'admin', 'member'] as const;

@@ -1,5 +1,5 @@
 /** The dashboard's sign-in: browser sessions (`/v1/web/session`) and one-time sign-in links (`/v1/web/links`). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { roleSchema } from './users.ts';
 
 /** The cookie that carries a browser session (HttpOnly, SameSite=Strict). */

@@ -1,10 +1,9 @@
-/** `gantry agents create|list|pause|resume|rotate-key`. */
-import { z } from 'zod';
-import { agentSchema, createdAgentSchema, pauseResultSchema, rotatedKeySchema } from '@gantry/protocol';
+/** `gantry agents create|pause|resume|rotate-key` (`agents list` is agents-list.ts). */
+import { createdAgentSchema, pauseResultSchema, rotatedKeySchema } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { parseDuration } from '../duration.ts';
-import { printJson, printLine, table } from '../output.ts';
+import { printJson, printLine } from '../output.ts';
 
 export async function create(
   name: string,
@@ -23,24 +22,6 @@ export async function create(
     printLine(`Answer its mentions with:`);
     printLine(`  GANTRY_TOKEN=${agent.key} gantry listen --agent ${agent.name} --exec ./answer.sh`);
   }
-}
-
-export async function list(options: HubOptions & { json?: boolean }): Promise<void> {
-  const agents = await HubClient.from(options).request('GET', '/v1/agents', z.array(agentSchema));
-  if (options.json) return printJson(agents);
-  if (agents.length === 0) return printLine('No agents yet: create one with `gantry agents create NAME`.');
-  printLine(
-    table([
-      ['NAME', 'ID', 'KIND', 'STATE', 'GATEWAYS'],
-      ...agents.map((a) => [
-        a.name,
-        a.id,
-        a.kind,
-        a.paused ? 'paused' : 'active',
-        a.gateways.map((g) => `${g.name}${g.connected ? '' : ' (offline)'}`).join(', ') || '-',
-      ]),
-    ]),
-  );
 }
 
 /** `gantry agents pause NAME`: its mentions and assignments wait in the queue until resumed. */

@@ -1,5 +1,5 @@
 /** `gantry approvals list|approve|deny`: what running agents ask a user, and the answers. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { approvalSchema, type Approval } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';

@@ -1,14 +1,9 @@
 /** `gantry assign AGENT "PROMPT"`: create an assignment, and optionally wait for or follow it. */
-import {
-  assignmentSchema,
-  isTerminal,
-  resumeFallbacks,
-  type Assignment,
-  type CreateAssignment,
-  type ResumeFallback,
-} from '@gantry/protocol';
+import type { Assignment, CreateAssignment } from '@gantry/protocol';
+import { assignmentAnswer } from '@gantry/protocol/answers';
+import { isTerminal, resumeFallbacks, type ResumeFallback } from '@gantry/protocol/core';
 import { HubClient } from '../client.ts';
-import { parseChainMaxRuns } from './chains.ts';
+import { parseChainMaxRuns } from '../chain-max-runs.ts';
 import type { HubOptions } from '../credentials.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
 import { ExitError, exitCodes, printJson, printLine } from '../output.ts';
@@ -45,7 +40,7 @@ export async function assign(agent: string, prompt: string, options: AssignOptio
   const chainMaxRuns = parseChainMaxRuns(options.chainMaxRuns);
   if (chainMaxRuns !== undefined) body.chainMaxRuns = chainMaxRuns;
   const client = HubClient.from(options);
-  const created = await client.request('POST', '/v1/assignments', assignmentSchema, body);
+  const created = await client.request('POST', '/v1/assignments', assignmentAnswer, body);
   if (!options.wait && !options.follow) {
     if (options.json) return printJson(created);
     printLine(`${created.id} queued for ${created.agent.name}`);
@@ -96,7 +91,7 @@ export async function awaitEnd(
   } catch (err) {
     if (!abort.signal.aborted) throw err;
     const now = await client
-      .request('GET', `/v1/assignments/${assignment.id}`, assignmentSchema)
+      .request('GET', `/v1/assignments/${assignment.id}`, assignmentAnswer)
       .catch(() => assignment);
     if (isTerminal(now.state)) return now;
     const hint = `follow it with: gantry assignments events ${now.id} --follow`;

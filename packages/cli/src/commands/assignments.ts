@@ -1,5 +1,5 @@
 /** `gantry assignments list|show|events|cancel`. */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   assignmentEventSchema,
   assignmentSchema,

@@ -1,9 +1,10 @@
 /** `gantry chains show|continue`: a chain's tree of runs, and letting a stopped chain go on. */
-import { chainMaxRunsSchema, chainSchema, type Chain, type ChainRun } from '@gantry/protocol';
+import { chainSchema, type Chain, type ChainRun } from '@gantry/protocol';
+import { parseChainMaxRuns } from '../chain-max-runs.ts';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { formatDuration } from '../duration.ts';
-import { ExitError, exitCodes, printJson, printLine } from '../output.ts';
+import { printJson, printLine } from '../output.ts';
 
 type Json = { json?: boolean };
 
@@ -34,14 +35,6 @@ export async function continueChain(
     `Chain ${chain.id} goes on: up to ${chain.maxRuns} runs, ${chain.maxDepth} deep` +
       (waiting > 0 ? `; ${waiting} stopped trigger(s) run now` : ''),
   );
-}
-
-/** `--chain-max-runs N` (or `--runs N`): a whole number from 1. */
-export function parseChainMaxRuns(value: string | undefined, flag = '--chain-max-runs'): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = chainMaxRunsSchema.safeParse(Number(value));
-  if (!parsed.success) throw new ExitError(exitCodes.usage, `${flag} must be a whole number from 1 to 10000`);
-  return parsed.data;
 }
 
 /** Who triggered whom: each run under the run whose action started it. */

@@ -10,7 +10,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   contextEntrySchema,
   contextKeySchema,

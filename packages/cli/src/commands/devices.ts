@@ -1,5 +1,5 @@
 /** `gantry gateways list|show ID` (device, trust and bindings as the hub sees them) and `gantry audit list`. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { auditEntrySchema, gatewayDetailSchema, gatewaySchema, type Gateway } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';

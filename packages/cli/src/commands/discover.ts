@@ -1,5 +1,5 @@
 /** `gantry agents discover` and `gantry agents ping NAME`: who can answer now, as the hub sees it. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { agentReachSchema, pingResultSchema, type PingResult } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';

@@ -27,7 +27,7 @@ import { warnIfUnavailable } from '../provider-check.ts';
 import { folders, savedRoot, sharingWarnings } from '../gateway-folders.ts';
 import { connectSettings, hasConnectFlags, resolveSettings, type ConnectFlags } from '../gateway-settings.ts';
 import { binFromFlags, rejectMixedBins, settingsFromFlags } from '../provider-flags.ts';
-import { parsePort } from '../lifecycle.ts';
+import { parsePort, untilSignal } from '../lifecycle.ts';
 import { ExitError, exitCodes, printJson, printJsonLine, printLine } from '../output.ts';
 
 interface StartFlags {
@@ -245,6 +245,8 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
     settings: daemonSettings(flags, session),
   });
   const connected = await gateway.whenConnected(3000);
+  // Before the ready line: a signal sent as soon as it shows is caught.
+  const signalled = untilSignal();
   if (flags.json) printJsonLine({ ...sessionView(session), localApiUrl: api.url, concurrency, connected });
   else {
     printLine(
@@ -256,7 +258,7 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
     if (!connected)
       printLine(`The hub does not answer yet; the gateway keeps trying and serves once it does.`);
   }
-  await untilStopped(gateway, stopAsked, log);
+  await untilStopped(gateway, stopAsked, log, signalled);
   await api.close();
   log.info('the gateway has stopped');
 }

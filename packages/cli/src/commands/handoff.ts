@@ -16,7 +16,7 @@ import {
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
-import { parseChainMaxRuns } from './chains.ts';
+import { parseChainMaxRuns } from '../chain-max-runs.ts';
 import { ExitError, exitCodes, printJson, printJsonLine, printLine } from '../output.ts';
 
 export interface HandoffOptions extends HubOptions {

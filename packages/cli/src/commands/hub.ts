@@ -134,6 +134,8 @@ export async function hubStart(options: HubStartOptions): Promise<void> {
     log: createLogger('hub'),
   });
   const token = hub.bootstrap.ownerToken;
+  // Before the ready line: a signal sent as soon as it shows is caught.
+  const signalled = untilSignal();
   if (options.json) {
     printJsonLine({
       url: hub.url,
@@ -154,7 +156,7 @@ export async function hubStart(options: HubStartOptions): Promise<void> {
       `Log in from another shell: gantry login --url ${hub.url} --token "$(cat ${hub.bootstrap.ownerTokenPath})"`,
     );
   }
-  const signal = await untilSignal();
+  const signal = await signalled;
   process.stderr.write(`gantry: ${signal}: stopping the hub\n`);
   await hub.close();
 }

@@ -20,7 +20,7 @@ import {
   type Message,
   type Principal,
 } from '@gantry/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { formatDuration } from '../duration.ts';

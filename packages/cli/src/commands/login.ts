@@ -1,5 +1,5 @@
 /** `gantry login` and `gantry whoami`. */
-import { meSchema } from '@gantry/protocol';
+import { meAnswer } from '@gantry/protocol/answers';
 import { HubClient } from '../client.ts';
 import { resolveHub, saveLogin, type HubOptions } from '../credentials.ts';
 import { printJson, printLine } from '../output.ts';
@@ -9,7 +9,7 @@ export async function login(options: HubOptions & { url: string; json?: boolean 
   const url = options.url.replace(/\/+$/, '');
   const token = options.token ?? process.env.GANTRY_TOKEN ?? (await readSecret(`Token for ${url}: `));
   const client = new HubClient({ url, urlSource: 'flag', token, tokenSource: 'flag' });
-  const me = await client.request('GET', '/v1/me', meSchema);
+  const me = await client.request('GET', '/v1/me', meAnswer);
   const path = saveLogin({ url, token, principal: me.principal, workspace: me.workspace });
   if (options.json) return printJson({ url, ...me, file: path });
   printLine(
@@ -20,7 +20,7 @@ export async function login(options: HubOptions & { url: string; json?: boolean 
 
 export async function whoami(options: HubOptions & { json?: boolean }): Promise<void> {
   const hub = resolveHub(options);
-  const me = await new HubClient(hub).request('GET', '/v1/me', meSchema);
+  const me = await new HubClient(hub).request('GET', '/v1/me', meAnswer);
   if (options.json) {
     return printJson({ ...me, hub: { url: hub.url, source: hub.urlSource }, tokenSource: hub.tokenSource });
   }

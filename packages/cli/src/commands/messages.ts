@@ -7,7 +7,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   contextEntrySchema,
   errorBodySchema,
@@ -25,7 +25,7 @@ import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
 import { ExitError, exitCodes, printJson, printLine, table } from '../output.ts';
-import { parseChainMaxRuns } from './chains.ts';
+import { parseChainMaxRuns } from '../chain-max-runs.ts';
 import { guessContentType } from './context.ts';
 
 type Json = { json?: boolean };

@@ -1,5 +1,5 @@
 /** `gantry tasks create|list|show|update`: the workspace's task ledger. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { GantryError, taskSchema, type Task } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';

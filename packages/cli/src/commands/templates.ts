@@ -1,6 +1,6 @@
 /** `gantry templates` and `gantry agents add|show|test|remove`: agents from templates, end to end. */
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   addedAgentSchema,
   agentReachSchema,

@@ -1,5 +1,5 @@
 /** `gantry tokens create|list|revoke`: personal tokens, and (owner, admin) every token of the workspace. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { createdTokenSchema, tokenSchema, type TokenInfo } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';

@@ -20,7 +20,7 @@ import { saveLogin } from '../credentials.ts';
 import { hubWebOptions, type HubWebFlags } from '../hub-web-options.ts';
 import { resolveSettings } from '../gateway-settings.ts';
 import { stopRequests, untilStopped } from '../daemon-stop.ts';
-import { parsePort } from '../lifecycle.ts';
+import { parsePort, untilSignal } from '../lifecycle.ts';
 import { printJsonLine, printLine } from '../output.ts';
 import { stopGraces } from './gateway.ts';
 import { dispatchSettings } from './hub.ts';
@@ -95,6 +95,8 @@ export async function up(
     await gateway.start();
     await gateway.whenConnected(3000);
 
+    // Before the ready line: a signal sent as soon as it shows is caught.
+    const signalled = untilSignal();
     if (options.json) {
       printJsonLine({
         hub: { url: hub.url, dashboard: hub.dashboardUrl, store: hub.storeKind, db: dbPath },
@@ -118,7 +120,7 @@ export async function up(
       printLine('  npx gantry gateways list');
       printLine('Stop with Ctrl+C.');
     }
-    await untilStopped(gateway, stopAsked, log);
+    await untilStopped(gateway, stopAsked, log, signalled);
     await api.close();
   } finally {
     await hub.close();

@@ -1,5 +1,5 @@
 /** `gantry users add|list|remove`: the workspace's people and their roles. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { createdUserSchema, userSchema } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';

@@ -1,5 +1,5 @@
 /** `gantry workspaces list|create`: the workspaces you belong to, and new ones you own. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { createdWorkspaceSchema, workspaceSchema } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';

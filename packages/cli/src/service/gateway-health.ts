@@ -4,7 +4,7 @@
  * (the request ran out of time: a stopped or stuck process still has its socket open).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { GantryPaths } from '@gantry/gateway';
 import { run } from './manager.ts';
 import { fetchWithin } from '../fetch-within.ts';

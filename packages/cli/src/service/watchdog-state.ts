@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { gantryPaths, writeSecretJson, type GantryPaths } from '@gantry/gateway';
 
 const stateSchema = z.object({

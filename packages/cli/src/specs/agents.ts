@@ -5,6 +5,7 @@ import { action, hubOptions, withJson } from './options.ts';
 
 const load = {
   agents: () => import('../commands/agents.ts'),
+  agentsList: () => import('../commands/agents-list.ts'),
   discover: () => import('../commands/discover.ts'),
   templates: () => import('../commands/templates.ts'),
 };
@@ -64,7 +65,9 @@ export function agentsSpec(program: Command): void {
       ),
     'JSON output with id, name, kind, key',
   ).action(action(load.agents, 'create'));
-  withJson(hubOptions(agents.command('list')).description('list agents')).action(action(load.agents, 'list'));
+  withJson(hubOptions(agents.command('list')).description('list agents')).action(
+    action(load.agentsList, 'list'),
+  );
   withJson(
     hubOptions(agents.command('pause <name>')).description(
       'pause an agent: its mentions and assignments queue without running (users only)',

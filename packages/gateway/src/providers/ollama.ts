@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { clip, tail, type FailureCode } from '@gantry/protocol';
 import { readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 import {

@@ -2,7 +2,7 @@
  * A binding's provider settings: which binary, how much the agent may do on its own, and what else
  * it gets. Set with flags on `gateway bind` and `gateway run`; kept in the binding.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const sandboxModes = ['read-only', 'workspace-write', 'danger-full-access'] as const;
 export const permissionPolicies = ['allow', 'deny', 'ask'] as const;

@@ -7,7 +7,7 @@
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunFailure } from '@gantry/protocol';
 import { readJsonFile, writeSecretJson } from '@gantry/protocol/node';
 

@@ -20,7 +20,7 @@ import {
   type Message,
   type Task,
 } from '@gantry/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Actor } from './actor.ts';
 import type { Deadlocks } from './deadlocks.ts';
 import type { MessageTable } from '../store/schema.ts';

@@ -16,7 +16,7 @@ import {
   parseOrThrow,
   setContextSchema,
 } from '@gantry/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { HubContext } from '../context.ts';
 import { caller, jsonBody, query, type HubEnv } from './request.ts';
 

@@ -1,5 +1,5 @@
 /** `get_context`, `set_context`, `list_context`: the workspace's shared key/value context. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { contextKeySchema, listContextQuerySchema, type ContextEntry } from '@gantry/protocol';
 import type { Caller } from '../auth/authenticate.ts';
 import type { HubContext } from '../context.ts';

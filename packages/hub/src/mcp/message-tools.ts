@@ -1,5 +1,5 @@
 /** `send_message` and `read_inbox`: workspace chat as the caller, and the caller's mailbox. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { inboxQuerySchema, sendMessageSchema } from '@gantry/protocol';
 import { untilRevoked } from '../auth/revocation.ts';
 import { defineTool, keepAlive, seconds, type ToolScope } from './tool.ts';

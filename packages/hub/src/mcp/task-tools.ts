@@ -1,5 +1,5 @@
 /** `list_tasks`, `create_task`, `update_task`: the workspace's task ledger, as the caller. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { createTaskSchema, taskStatuses, updateTaskSchema } from '@gantry/protocol';
 import { defineTool, type ToolScope } from './tool.ts';
 

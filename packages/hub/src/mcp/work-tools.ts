@@ -2,7 +2,7 @@
  * `assign`: give an agent work, and optionally wait for its end. `handoff`: owned work for an agent
  * (a task and a message asking it) and a wait for its reply, as `gantry handoff` does.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   createAssignmentSchema,
   createHandoffSchema,

@@ -3,7 +3,7 @@
  * in a 0700 folder of this user's (a looser folder of ours is tightened with a warning, another's refused).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { z } from 'zod';
+import type { Reader } from '../answers.ts';
 import { GantryError } from '../gantry-error.ts';
 import { writePrivateFile } from './private-files.ts';
 
@@ -16,7 +16,7 @@ export function writeSecretJson(path: string, value: unknown): void {
 }
 
 /** Reads and validates a JSON file; `undefined` when it does not exist. */
-export function readJsonFile<T extends z.ZodType>(path: string, schema: T): z.infer<T> | undefined {
+export function readJsonFile<T>(path: string, schema: Reader<T>): T | undefined {
   if (!existsSync(path)) return undefined;
   let raw: unknown;
   try {
