@@ -125,7 +125,8 @@ async function createdToStarted() {
     body: JSON.stringify({ agent: 'stamp', prompt: 'x' }),
   });
   const text = await res.text();
-  if (!res.ok || !text) throw new Error(`POST /v1/assignments: HTTP ${res.status} ${text.slice(0, 200)}`);
+  if (!res.ok || !text)
+    throw new Error(`POST /v1/assignments: HTTP ${res.status} ${text.slice(0, 200) || 'with an empty body'}`);
   const created = JSON.parse(text);
   const stream = await fetch(`${hub.url}/v1/assignments/${created.id}/events`, {
     headers: { ...headers, accept: 'text/event-stream' },
@@ -189,6 +190,7 @@ async function measure(gateways) {
 for (let i = 0; i < 5; i++) await createdToStarted();
 const rows = [await measure(0)];
 const none = rows[0];
+console.error(`0 gateways: ${JSON.stringify(none)}`);
 
 // Several fleet processes, so the simulated side is not one event loop doing all the signing and
 // heartbeats; together they keep under the hub's 64 pending WebSocket handshakes per address.
