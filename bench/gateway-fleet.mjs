@@ -1,46 +1,79 @@
-// N simulated gateways in one process, speaking the real protocol to a hub: each has its own agent
-// and Ed25519 device key, registers (`POST /v1/gateways/connect`), exchanges its gateway token for an
-// access token, opens /v1/gateway/ws, signs the `welcome` nonce in its hello and then heartbeats at the
-// hub's interval, like an idle gateway with one free slot. Offers (none are expected) are rejected.
-// Run by bench/gateways.mjs as a child process: it sends {ready} once all are served, and on
-// {grow: M} connects M more. Usage: node bench/gateway-fleet.mjs URL OWNER_TOKEN
+// Simulated gateways speaking the real protocol to a hub: each has its own agent and Ed25519 device
+// key, registers (`POST /v1/gateways/connect`), exchanges its gateway token for an access token,
+// opens /v1/gateway/ws, signs the `welcome` nonce in its hello and then heartbeats at the hub's
+// interval, like an idle gateway with one free slot. Offers (none are expected) are rejected.
+// bench/gateways.mjs runs several of these worker processes side by side; each connects its share
+// with bounded concurrency: HTTP steps (agent, connect, exchange) `--http` at a time, WebSocket
+// handshakes `--ws` at a time (the sum over workers stays under the hub's 64 pending handshakes per
+// address). Device keys are made before the clock starts. It sends {ready, failures, ms} once a
+// {grow: n} is served. Usage: node bench/gateway-fleet.mjs URL OWNER_TOKEN --worker W [--http N] [--ws N]
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 
-const [url, ownerToken] = process.argv.slice(2);
-const concurrency = 24; // under the hub's 64 pending handshakes per address
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    worker: { type: 'string', default: '0' },
+    http: { type: 'string', default: '32' },
+    ws: { type: 'string', default: '28' },
+  },
+});
+const [url, ownerToken] = positionals;
 const owner = { authorization: `Bearer ${ownerToken}`, 'content-type': 'application/json' };
 const { version } = await (await fetch(`${url}/v1/health`)).json();
 const sockets = [];
 let made = 0;
 let failures = 0;
 
+/** At most `n` at a time. */
+function limiter(n) {
+  let active = 0;
+  const waiting = [];
+  return async (fn) => {
+    if (active >= n) await new Promise((resolve) => waiting.push(resolve));
+    active += 1;
+    try {
+      return await fn();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
+    }
+  };
+}
+const httpSlot = limiter(Number(opts.http));
+const wsSlot = limiter(Number(opts.ws));
+
 async function post(path, headers, body) {
   const res = await fetch(`${url}${path}`, { method: 'POST', headers, body: JSON.stringify(body ?? {}) });
   const text = await res.text();
   if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+  if (!text) throw new Error(`${path}: HTTP ${res.status} with an empty body`);
   return JSON.parse(text);
 }
 
-/** One gateway from nothing to served; resolves once `hello_ok` came. */
-async function gateway(i) {
-  const { key } = await post('/v1/agents', owner, { name: `sim-${i}` });
-  const device = generateKeyPairSync('ed25519');
-  const publicKey = device.publicKey.export({ type: 'spki', format: 'pem' });
+/** Agent, registration and access token: what a gateway has before it dials the socket. */
+async function register(name, device) {
+  const { key } = await post('/v1/agents', owner, { name });
   const connected = await post(
     '/v1/gateways/connect',
     { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    { name: `sim-gw-${i}`, provider: 'echo', hostname: `sim-${i}`, osUser: 'sim', publicKey },
+    { name: `${name}-gw`, provider: 'echo', hostname: name, osUser: 'sim', publicKey: device.publicPem },
   );
-  const agentId = connected.agent.id;
   const { accessToken } = await post('/v1/auth/exchange', {
     authorization: `Bearer ${connected.gatewayToken}`,
   });
+  return { agentId: connected.agent.id, accessToken };
+}
+
+/** The socket from dial to `hello_ok`; heartbeats follow at the hub's interval. */
+function serve(name, device, { agentId, accessToken }) {
   const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/gateway/ws`, { perMessageDeflate: false });
   sockets.push(ws);
   let seenOffers = 0;
-  const capacity = () => ({ slots: 1, agents: [{ agentId, provider: 'echo', slots: 1 }] });
-  await new Promise((resolve, reject) => {
+  const capacity = { slots: 1, agents: [{ agentId, provider: 'echo', slots: 1 }] };
+  const heartbeat = () => JSON.stringify({ t: 'heartbeat', ...capacity, seenOffers });
+  return new Promise((resolve, reject) => {
     ws.on('error', reject);
     ws.on('close', (code, reason) => reject(new Error(`closed ${code} ${reason}`)));
     ws.on('message', (data) => {
@@ -49,28 +82,17 @@ async function gateway(i) {
         const signature = sign(null, Buffer.from(frame.nonce, 'utf8'), device.privateKey).toString(
           'base64url',
         );
-        ws.send(
-          JSON.stringify({
-            t: 'hello',
-            token: accessToken,
-            version,
-            hostname: `sim-${i}`,
-            osUser: 'sim',
-            signature,
-            ...capacity(),
-            held: [],
-          }),
-        );
+        const hello = { t: 'hello', token: accessToken, version, hostname: name, osUser: 'sim', signature };
+        ws.send(JSON.stringify({ ...hello, ...capacity, held: [] }));
       } else if (frame.t === 'hello_ok') {
         // Spread over the interval, as gateways started at different times would be.
         const start = setTimeout(() => {
-          const timer = setInterval(
-            () => ws.send(JSON.stringify({ t: 'heartbeat', ...capacity(), seenOffers })),
-            frame.heartbeatMs,
-          );
+          const timer = setInterval(() => ws.send(heartbeat()), frame.heartbeatMs);
           ws.once('close', () => clearInterval(timer));
         }, Math.random() * frame.heartbeatMs);
         ws.once('close', () => clearTimeout(start));
+        ws.removeAllListeners('error');
+        ws.on('error', () => {});
         resolve();
       } else if (frame.t === 'offer') {
         seenOffers = frame.n;
@@ -83,23 +105,29 @@ async function gateway(i) {
       }
     });
   });
-  ws.removeAllListeners('error');
-  ws.on('error', () => {});
 }
 
 async function grow(n) {
-  const target = made + n;
-  const worker = async () => {
-    while (made < target) {
-      const i = made++;
-      await gateway(i).catch((err) => {
+  // Keys first, so the clock measures the hub and not key generation.
+  const devices = Array.from({ length: n }, () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    return { privateKey, publicPem: publicKey.export({ type: 'spki', format: 'pem' }) };
+  });
+  const started = performance.now();
+  await Promise.all(
+    devices.map(async (device) => {
+      const name = `sim-${opts.worker}-${made++}`;
+      try {
+        const registered = await httpSlot(() => register(name, device));
+        await wsSlot(() => serve(name, device, registered));
+      } catch (err) {
         failures += 1;
-        if (failures <= 5) process.stderr.write(`fleet: gateway ${i}: ${err.message}\n`);
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  process.send?.({ ready: sockets.filter((s) => s.readyState === WebSocket.OPEN).length, failures });
+        if (failures <= 5) process.stderr.write(`fleet ${opts.worker}: ${name}: ${err.message}\n`);
+      }
+    }),
+  );
+  const ready = sockets.filter((s) => s.readyState === WebSocket.OPEN).length;
+  process.send?.({ ready, failures, ms: performance.now() - started });
 }
 
 process.on('message', (message) => {

@@ -21,12 +21,15 @@ const { values: opts } = parseArgs({
     health: { type: 'string', default: '200' },
     // Connecting N gateways that takes longer than this counts as a stall (the hub stopped keeping up).
     'setup-timeout-s': { type: 'string', default: '600' },
+    // Fleet processes holding the simulated gateways.
+    workers: { type: 'string', default: '2' },
   },
 });
 const counts = opts.count.split(',').map(Number);
 const runs = Number(opts.runs);
 const healthSamples = Number(opts.health);
 const setupTimeoutMs = Number(opts['setup-timeout-s']) * 1000;
+const workers = Math.max(1, Number(opts.workers));
 if (!['sqlite', 'postgres'].includes(opts.store)) throw new Error('--store is sqlite or postgres');
 
 const cli = fileURLToPath(new URL('../packages/cli/bin/gantry.js', import.meta.url));
@@ -122,7 +125,8 @@ async function createdToStarted() {
     body: JSON.stringify({ agent: 'stamp', prompt: 'x' }),
   });
   const text = await res.text();
-  if (!res.ok || !text) throw new Error(`POST /v1/assignments: HTTP ${res.status} ${text.slice(0, 200)}`);
+  if (!res.ok || !text)
+    throw new Error(`POST /v1/assignments: HTTP ${res.status} ${text.slice(0, 200) || 'with an empty body'}`);
   const created = JSON.parse(text);
   const stream = await fetch(`${hub.url}/v1/assignments/${created.id}/events`, {
     headers: { ...headers, accept: 'text/event-stream' },
@@ -186,42 +190,77 @@ async function measure(gateways) {
 for (let i = 0; i < 5; i++) await createdToStarted();
 const rows = [await measure(0)];
 const none = rows[0];
+console.error(`0 gateways: ${JSON.stringify(none)}`);
 
-const fleet = fork(fileURLToPath(new URL('gateway-fleet.mjs', import.meta.url)), [hub.url, hub.ownerToken], {
-  env,
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+// Several fleet processes, so the simulated side is not one event loop doing all the signing and
+// heartbeats; together they keep under the hub's 64 pending WebSocket handshakes per address.
+const fleetScript = fileURLToPath(new URL('gateway-fleet.mjs', import.meta.url));
+const wsEach = String(Math.max(1, Math.floor(56 / workers)));
+const fleet = Array.from({ length: workers }, (_, w) => {
+  const child = fork(fleetScript, [hub.url, hub.ownerToken, '--worker', String(w), '--ws', wsEach], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.push(child);
+  return child;
 });
-children.push(fleet);
-const fleetMessage = (deadline) =>
+const fleetMessage = (child, deadline) =>
   new Promise((resolve) => {
     const timer = setTimeout(() => resolve(undefined), deadline - Date.now());
-    fleet.once('message', (message) => {
+    child.once('message', (message) => {
       clearTimeout(timer);
       resolve(message);
     });
   });
-await fleetMessage(Date.now() + 30_000);
+await Promise.all(fleet.map((child) => fleetMessage(child, Date.now() + 30_000)));
+const fleetCpuS = () => fleet.reduce((sum, child) => sum + cpuS(child.pid), 0);
 let connected = 0;
 for (const count of counts) {
   const setupStart = Date.now();
-  fleet.send({ grow: count - connected });
-  const ready = await fleetMessage(setupStart + setupTimeoutMs);
-  if (!ready) {
+  const setupCpu = { hub: cpuS(hub.pid), fleet: fleetCpuS() };
+  const more = count - connected;
+  const answers = fleet.map((child, w) => {
+    child.send({ grow: Math.floor(more / workers) + (w < more % workers ? 1 : 0) });
+    return fleetMessage(child, setupStart + setupTimeoutMs);
+  });
+  const replies = await Promise.all(answers);
+  if (replies.some((r) => !r)) {
     rows.push({ gateways: count, stalled: `not all connected within ${opts['setup-timeout-s']} s` });
     console.error(`${count} gateways: stalled`);
     break;
   }
-  connected = count;
+  const ready = { ready: 0, failures: 0 };
+  for (const r of replies) {
+    ready.ready += r.ready;
+    ready.failures += r.failures;
+  }
   const setupS = (Date.now() - setupStart) / 1000;
-  // Let heartbeats reach their steady rate (spread over one interval) before measuring.
-  await sleep(12_000);
+  const setupHubCpuS = cpuS(hub.pid) - setupCpu.hub;
+  console.error(
+    `${count} gateways: ${more} connected in ${setupS.toFixed(1)} s (${(more / setupS).toFixed(0)}/s), ` +
+      `CPU s hub ${setupHubCpuS.toFixed(1)}, fleet ${(fleetCpuS() - setupCpu.fleet).toFixed(1)}`,
+  );
+  connected = count;
+  // Let heartbeats reach their steady rate (spread over one interval), then the hub's CPU with
+  // nothing but N idle gateways, before measuring.
+  await sleep(11_000);
+  const idle0 = cpuS(hub.pid);
+  await sleep(5_000);
+  const idleCpuPct = +((100 * (cpuS(hub.pid) - idle0)) / 5).toFixed(0);
   const measured = await Promise.race([measure(ready.ready), sleep(setupTimeoutMs).then(() => undefined)]);
   if (!measured) {
     rows.push({ gateways: count, stalled: `measuring took over ${opts['setup-timeout-s']} s` });
     console.error(`${count} gateways: stalled`);
     break;
   }
-  const row = { ...measured, setupS: +setupS.toFixed(0), failures: ready.failures };
+  const row = {
+    ...measured,
+    idleCpuPct,
+    setupS: +setupS.toFixed(0),
+    connectsPerS: +(more / setupS).toFixed(0),
+    hubCpuMsPerConnect: +((1000 * setupHubCpuS) / more).toFixed(1),
+    failures: ready.failures,
+  };
   rows.push(row);
   console.error(`${count} gateways: ${JSON.stringify(row)}`);
 }
@@ -229,15 +268,19 @@ for (const count of counts) {
 const header = [
   'gateways',
   'hub RSS MB',
+  'idle CPU %',
   'hub CPU %',
   'health p50',
   'health p99',
   'started p50',
   'started p99',
   'x none',
+  'connect/s',
+  'CPU ms/conn',
 ];
 console.log(
-  `gateways, store: ${opts.store}, ${runs} created -> started and ${healthSamples} /v1/health each (ms)`,
+  `gateways, store: ${opts.store}, ${runs} created -> started and ${healthSamples} /v1/health each (ms); ` +
+    `idle CPU: the hub with only N idle gateways; connect/s and hub CPU ms per connect: agent, register, exchange, hello`,
 );
 console.log(header.map((h) => h.padStart(11)).join(' '));
 for (const r of rows) {
@@ -250,12 +293,15 @@ for (const r of rows) {
   const cells = [
     r.gateways,
     r.hubRssMb,
+    r.idleCpuPct ?? '-',
     r.hubCpuPct,
     r.healthP50Ms,
     r.healthP99Ms,
     r.startedP50Ms,
     r.startedP99Ms,
     ratio,
+    r.connectsPerS ?? '-',
+    r.hubCpuMsPerConnect ?? '-',
   ];
   console.log(cells.map((c) => String(c).padStart(11)).join(' '));
 }
@@ -267,9 +313,14 @@ writeFileSync(
 );
 console.log(`wrote ${fileURLToPath(out)}`);
 
-fleet.send({ stop: true });
+for (const child of fleet) child.send({ stop: true });
+// A hub closing thousands of sockets (and writing a --cpu-prof) may take a few seconds.
+const exited = (child) =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', resolve));
 for (const child of children.reverse()) child.kill('SIGTERM');
-await sleep(1000);
+await Promise.race([Promise.all(children.map(exited)), sleep(30_000)]);
 for (const child of children) child.kill('SIGKILL');
 if (opts.store === 'postgres') await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
 rmSync(home, { recursive: true, force: true });

@@ -130,6 +130,24 @@ describeContract('store contract: collaboration', (c) => {
     expect(await store().activity.lastId(unique('ws'))).toBe(0);
   });
 
+  it('activity: entries appended at once, each on its own, get distinct ids in the order they commit', async () => {
+    const { s } = c;
+    const before = await store().activity.lastId();
+    // PostgreSQL appends in one statement, atomic without a transaction; SQLite needs one.
+    const append = (n: number) =>
+      store().activity.insertIsAtomic
+        ? store().activity.insert(entry(s, 'task.created', n))
+        : store().transaction((tx) => tx.activity.insert(entry(s, 'task.created', n)));
+    const rows = await Promise.all(Array.from({ length: 20 }, (_, n) => append(n)));
+    const ids = rows.map((r) => r.id);
+    expect(new Set(ids).size).toBe(20);
+    expect(Math.min(...ids)).toBeGreaterThan(before);
+    const read = await store().activity.since(s.ws.id, before, 100);
+    expect(read.map((r) => r.id)).toEqual([...ids].sort((a, b) => a - b));
+    for (const row of rows) expect(read.find((r) => r.id === row.id)).toEqual(row);
+    expect(store().activity.insertIsAtomic).toBe(store().kind === 'postgres');
+  });
+
   it('a transaction that throws writes nothing', async () => {
     const { s } = c;
     const before = await store().activity.lastId(s.ws.id);

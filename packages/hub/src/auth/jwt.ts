@@ -3,7 +3,7 @@
  * `tid` names that token, so revoking or expiring it ends its access tokens too. The signing key
  * lives in the store's meta table: it survives restarts and every hub on one database shares it.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { GantryError } from '@gantry/protocol';
 import type { Store } from '../store/store.ts';
@@ -32,13 +32,19 @@ export function isAccessToken(token: string): boolean {
   return /^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.test(token);
 }
 
-const keys = new WeakMap<Store, Promise<Uint8Array>>();
+const keys = new WeakMap<Store, Promise<webcrypto.CryptoKey>>();
 
-/** The store's signing key, made on first use; cached per store (a failed read is retried later). */
-export function signingKey(store: Store): Promise<Uint8Array> {
+/**
+ * The store's signing key, made on first use; cached per store (a failed read is retried later)
+ * as an imported key: handing jose the raw bytes imports them again on every sign and verify,
+ * which cost more than the HMAC itself (each gateway's exchange and hello pays it).
+ */
+export function signingKey(store: Store): Promise<webcrypto.CryptoKey> {
   let key = keys.get(store);
   if (!key) {
-    key = loadOrCreateKey(store);
+    key = loadOrCreateKey(store).then((raw) =>
+      webcrypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']),
+    );
     key.catch(() => keys.delete(store));
     keys.set(store, key);
   }

@@ -84,9 +84,11 @@ export class Activity {
       this.bus.emit('activity', { workspaceId: row.workspace_id, id: row.id, type: row.type });
   }
 
-  /** Appends one entry in its own transaction and publishes it. */
+  /** Appends one entry in its own transaction (one statement where the store can) and publishes it. */
   async append<A extends ActivityDefinition>(definition: A, entry: NewActivity<A>): Promise<ActivityEvent> {
-    const row = await this.store.transaction((tx) => this.record(tx, definition, entry));
+    const row = this.store.activity.insertIsAtomic
+      ? await this.record(this.store, definition, entry)
+      : await this.store.transaction((tx) => this.record(tx, definition, entry));
     this.published(row);
     return activityView(row);
   }

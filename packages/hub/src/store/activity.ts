@@ -2,16 +2,40 @@
  * The activity log's rows. Ids come from a counter row taken inside the writing transaction, so
  * they follow commit order on SQLite and PostgreSQL alike.
  */
-import type { Db } from './db.ts';
+import { sql } from 'kysely';
+import type { Db, StoreKind } from './db.ts';
 import type { ActivityTable } from './schema.ts';
 
 export type ActivityRow = ActivityTable;
 
 export class ActivityRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly kind: StoreKind,
+  ) {}
 
-  /** Inserts an entry under the next id; run it in the transaction that makes the change it tells. */
+  /**
+   * Inserts an entry under the next id; run it in the transaction that makes the change it tells.
+   * On PostgreSQL it is one statement: the counter row stays locked until the transaction ends, so
+   * an entry appended on its own holds it for that statement and its commit, not for round trips
+   * to the hub between statements (which serialised every append: issue 15).
+   */
   async insert(entry: Omit<ActivityRow, 'id'>): Promise<ActivityRow> {
+    if (this.kind === 'postgres') {
+      const { id } = await this.db
+        .with('next', (db) =>
+          db
+            .updateTable('counters')
+            .set((eb) => ({ value: eb('value', '+', 1) }))
+            .where('name', '=', 'activity')
+            .returning('value'),
+        )
+        .insertInto('activity')
+        .values({ id: sql<number>`(select value from next)`, ...entry })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { id: Number(id), ...entry };
+    }
     const { value } = await this.db
       .updateTable('counters')
       .set((eb) => ({ value: eb('value', '+', 1) }))
@@ -21,6 +45,11 @@ export class ActivityRepository {
     const row: ActivityRow = { id: Number(value), ...entry };
     await this.db.insertInto('activity').values(row).execute();
     return row;
+  }
+
+  /** Whether `insert` is one statement, atomic without a transaction of its own. */
+  get insertIsAtomic(): boolean {
+    return this.kind === 'postgres';
   }
 
   /** A workspace's entries after `afterId`, oldest first. */

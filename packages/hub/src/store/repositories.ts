@@ -56,7 +56,7 @@ export class Repositories {
     this.events = new EventRepository(db, fastInsertEvents, kind === 'postgres');
     this.approvals = new ApprovalRepository(db);
     this.audit = new AuditRepository(db);
-    this.activity = new ActivityRepository(db);
+    this.activity = new ActivityRepository(db, kind);
     this.messages = new MessageRepository(db);
     this.mailbox = new MailboxRepository(db);
     this.tasks = new TaskRepository(db, kind);
