@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { HubFrameOf } from '@gantry/protocol';
+import type { PresenceReport } from './domain/presence.ts';
 
 export interface BusEvents {
   /** An assignment needs a gateway (created or requeued). */
@@ -29,6 +30,8 @@ export interface BusEvents {
    * system holding it sends the frame (ids and a reason only; gateway-port.ts).
    */
   gatewayFrame: { gatewayId: string; frame: RelayedFrame };
+  /** Inbox presence on one hub process (`node`) changed or is re-told (presence-sync.ts). */
+  presence: { node: string; reports: PresenceReport[] };
 }
 
 export type Topic = keyof BusEvents;
@@ -47,6 +50,7 @@ export const topics: readonly Topic[] = [
   'revoked',
   'sessionEnded',
   'gatewayFrame',
+  'presence',
 ];
 
 const maxTimerMs = 2 ** 31 - 1;

@@ -28,6 +28,7 @@ import { Handoffs } from './domain/handoffs.ts';
 import { Mailbox } from './domain/mailbox.ts';
 import { Messages } from './domain/messages.ts';
 import { Presence } from './domain/presence.ts';
+import { sharePresence } from './domain/presence-sync.ts';
 import { Reachability } from './domain/reachability.ts';
 import { Tasks } from './domain/tasks.ts';
 import { AgentTemplates } from './domain/templates.ts';
@@ -110,7 +111,10 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
   const chains = new ChainLimits(store, activity, messages, { ...defaultChainSettings, ...options.chains });
   const assignments = new Assignments(store, bus, relay.port, activity, chains);
   const dispatcher = new Dispatcher(store, assignments, links, settings, log);
-  const presence = new Presence();
+  const presence = new Presence(Date.now, 3 * settings.heartbeatMs);
+  // Inbox waits on any hub of the system count in reachability here.
+  const unsharePresence =
+    bus instanceof PgBus ? sharePresence(presence, bus, bus.node, settings.heartbeatMs) : undefined;
   const mailbox = new Mailbox(store, bus, messages, presence, activity);
   const tasks = new Tasks(store, activity, messages);
   const reachability = new Reachability(store, links, presence);
@@ -183,6 +187,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
         await dispatcher.idle();
         await ctx.renewals.flush();
         relay.stop();
+        unsharePresence?.();
         if (bus instanceof PgBus) await bus.close();
         await store.close();
       })()),

@@ -161,10 +161,12 @@ describe('two hubs on one PostgreSQL', () => {
     controller.abort();
   });
 
-  it('wakes an inbox wait on B for mail sent through A', async () => {
+  it('shows an inbox wait on B in reachability on A, and wakes it for mail sent through A', async () => {
     const agent = createdAgentSchema.parse(await api(a, '/v1/agents', { json: { name: 'cl-inbox' } }));
     const waiting = api(b, '/v1/inbox?wait=20000', { token: agent.key });
     await waitingOn(b, 'cl-inbox'); // the wait is open on B before the mail is sent
+    // Presence travels too: A's reachability sees the wait held on B.
+    await waitingOn(a, 'cl-inbox');
     const sent = Date.now();
     await api(a, '/v1/messages', { json: { to: ['cl-inbox'], body: 'through A' } });
     const inbox = (await waiting) as { messages: { body: string }[] };
