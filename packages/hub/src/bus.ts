@@ -5,6 +5,8 @@
  * Every wait for something to appear in the store is `watch`, written once over `on`.
  */
 import { EventEmitter } from 'node:events';
+import type { HubFrameOf } from '@gantry/protocol';
+import type { PresenceReport } from './domain/presence.ts';
 
 export interface BusEvents {
   /** An assignment needs a gateway (created or requeued). */
@@ -23,9 +25,33 @@ export interface BusEvents {
   revoked: { tokenIds: string[] };
   /** Browser sessions were signed out: streams opened with them end (auth/revocation.ts). */
   sessionEnded: { sessionIds: string[] };
+  /**
+   * A `cancel`, `revoke` or `permission` for a gateway this hub has no socket to: the hub of the
+   * system holding it sends the frame (ids and a reason only; gateway-port.ts).
+   */
+  gatewayFrame: { gatewayId: string; frame: RelayedFrame };
+  /** Inbox presence on one hub process (`node`) changed or is re-told (presence-sync.ts). */
+  presence: { node: string; reports: PresenceReport[] };
 }
 
 export type Topic = keyof BusEvents;
+
+/** The frames one hub asks another to hand to a gateway connected there. */
+export type RelayedFrame = HubFrameOf<'cancel'> | HubFrameOf<'revoke'> | HubFrameOf<'permission'>;
+
+/** Every topic, for a bus that receives notices from outside this process (pg-bus.ts). */
+export const topics: readonly Topic[] = [
+  'queued',
+  'resumed',
+  'assignment',
+  'activity',
+  'mailbox',
+  'approval',
+  'revoked',
+  'sessionEnded',
+  'gatewayFrame',
+  'presence',
+];
 
 const maxTimerMs = 2 ** 31 - 1;
 
@@ -51,7 +77,14 @@ export interface NoticeBus {
     read: () => Promise<T | undefined>,
     options?: WatchOptions,
   ): Promise<T | undefined>;
+  /**
+   * Notices may have been lost (a database bus lost its connection and has it again): the listener
+   * re-reads what it follows. The in-process bus never loses one, so never calls it.
+   */
+  onGap(listener: () => void): () => void;
 }
+
+const gapEvent = Symbol('gap');
 
 export class Bus implements NoticeBus {
   private readonly emitter = new EventEmitter();
@@ -67,6 +100,16 @@ export class Bus implements NoticeBus {
   on<K extends Topic>(topic: K, listener: (payload: BusEvents[K]) => void): () => void {
     this.emitter.on(topic, listener);
     return () => this.emitter.off(topic, listener);
+  }
+
+  onGap(listener: () => void): () => void {
+    this.emitter.on(gapEvent, listener);
+    return () => this.emitter.off(gapEvent, listener);
+  }
+
+  /** Tells every gap listener that notices may have been lost. */
+  protected gap(): void {
+    this.emitter.emit(gapEvent);
   }
 
   watch<K extends Topic, T>(
@@ -85,7 +128,7 @@ export class Bus implements NoticeBus {
  * sleeps between notices (no polling) and reads once per burst of them.
  */
 export async function watchOn<K extends Topic, T>(
-  bus: Pick<NoticeBus, 'on'>,
+  bus: Pick<NoticeBus, 'on'> & Partial<Pick<NoticeBus, 'onGap'>>,
   topic: K,
   match: (payload: BusEvents[K]) => boolean,
   read: () => Promise<T | undefined>,
@@ -99,6 +142,12 @@ export async function watchOn<K extends Topic, T>(
     dirty = true;
     wake?.();
   });
+  // After a gap every watch reads again: what it waits for may have come meanwhile.
+  const offGap =
+    bus.onGap?.(() => {
+      dirty = true;
+      wake?.();
+    }) ?? (() => undefined);
   const onAbort = () => wake?.();
   signal?.addEventListener('abort', onAbort);
   try {
@@ -125,6 +174,7 @@ export async function watchOn<K extends Topic, T>(
     }
   } finally {
     off();
+    offGap();
     signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -10,6 +10,7 @@ import type { ApprovalNotices } from './domain/approval-notices.ts';
 import type { Approvals } from './domain/approvals.ts';
 import type { ChainLimits } from './domain/chain-limits.ts';
 import type { Deadlocks } from './domain/deadlocks.ts';
+import type { GatewayPort } from './domain/gateway-port.ts';
 import type { Stopping } from './domain/stopping.ts';
 import type { Devices } from './domain/devices.ts';
 import type { ContextStore } from './domain/context-store.ts';
@@ -54,6 +55,8 @@ export interface HubContext {
   /** Agents from templates (`agents add`, handed to their gateway) and their removal. */
   templates: AgentTemplates;
   links: Links;
+  /** Frames for a gateway wherever it is connected: here, or another hub of the system. */
+  gateways: GatewayPort;
   dispatcher: Dispatcher;
   /** Leases and last-seen times of gateways heard from, written in batches. */
   renewals: LeaseRenewals;

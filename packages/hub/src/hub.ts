@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '@gantry/protocol';
 import { ensurePrivateFolder } from '@gantry/protocol/node';
 import type { SessionLimits } from './auth/web-session.ts';
 import { bootstrap, type Bootstrap } from './bootstrap.ts';
+import { rechecks } from './auth/revocation.ts';
 import { Bus } from './bus.ts';
 import type { HubContext } from './context.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
@@ -27,13 +28,16 @@ import { Handoffs } from './domain/handoffs.ts';
 import { Mailbox } from './domain/mailbox.ts';
 import { Messages } from './domain/messages.ts';
 import { Presence } from './domain/presence.ts';
+import { sharePresence } from './domain/presence-sync.ts';
 import { Reachability } from './domain/reachability.ts';
 import { Tasks } from './domain/tasks.ts';
 import { AgentTemplates } from './domain/templates.ts';
 import { Work } from './domain/work.ts';
 import { createApp } from './http/app.ts';
 import type { HubEnv } from './http/request.ts';
-import { openStore } from './store/open.ts';
+import { relayPort } from './domain/gateway-port.ts';
+import { PgBus } from './pg-bus.ts';
+import { isPostgresUrl, openStore } from './store/open.ts';
 import { webSettings } from './web-settings.ts';
 
 export interface CreateHubOptions {
@@ -91,15 +95,26 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
   const store = await openStore(options.db, { warn });
   const boot = await bootstrap(store, options.dataDir, warn);
 
-  const bus = new Bus();
+  // Hubs on one PostgreSQL are one system: their notices travel through it (pg-bus.ts).
+  const bus = isPostgresUrl(options.db) ? new PgBus({ url: options.db, log }) : new Bus();
+  if (bus instanceof PgBus)
+    await bus.start().catch(async (err: unknown) => {
+      await store.close();
+      throw err;
+    });
   const activity = new Activity(store, bus);
   const links = new Links();
+  // Cancels, revokes and permission decisions reach a gateway connected to another hub of the system.
+  const relay = relayPort(links, bus);
   const messages = new Messages(store, bus, activity);
   const notices = new ApprovalNotices(store, activity, messages);
   const chains = new ChainLimits(store, activity, messages, { ...defaultChainSettings, ...options.chains });
-  const assignments = new Assignments(store, bus, links, activity, chains);
+  const assignments = new Assignments(store, bus, relay.port, activity, chains);
   const dispatcher = new Dispatcher(store, assignments, links, settings, log);
-  const presence = new Presence();
+  const presence = new Presence(Date.now, 3 * settings.heartbeatMs);
+  // Inbox waits on any hub of the system count in reachability here.
+  const unsharePresence =
+    bus instanceof PgBus ? sharePresence(presence, bus, bus.node, settings.heartbeatMs) : undefined;
   const mailbox = new Mailbox(store, bus, messages, presence, activity);
   const tasks = new Tasks(store, activity, messages);
   const reachability = new Reachability(store, links, presence);
@@ -125,6 +140,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     contextEntries: new ContextStore(store, activity, contextLimits(options.contextLimits)),
     templates: new AgentTemplates(store, links, assignments, log, () => ctx.devices),
     links,
+    gateways: relay.port,
     dispatcher,
     renewals: new LeaseRenewals(store, settings, log),
     settings,
@@ -135,6 +151,14 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
   };
   bus.on('queued', ({ agentId }) => dispatcher.queued(agentId));
   bus.on('resumed', ({ agentId }) => dispatcher.queued(agentId));
+  // Notices from other hubs may have been lost: queued work is offered and tokens re-read at once.
+  bus.onGap(() => {
+    void rechecks(store).recheck();
+    void store.assignments.queuedAgents().then(
+      (agents) => agents.forEach((id) => dispatcher.queued(id)),
+      (err: unknown) => log.error('catch-up read failed', { error: (err as Error).message }),
+    );
+  });
   const sweeper = new LeaseSweeper(store, assignments, settings, log);
   // Mentions of managed agents and tasks assigned to them run, and their results come back.
   const work = new Work({ ...ctx, limits: chains });
@@ -162,6 +186,9 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
         await work.idle();
         await dispatcher.idle();
         await ctx.renewals.flush();
+        relay.stop();
+        unsharePresence?.();
+        if (bus instanceof PgBus) await bus.close();
         await store.close();
       })()),
   };

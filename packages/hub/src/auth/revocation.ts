@@ -2,8 +2,9 @@
  * "End when my token is revoked": an open connection (SSE stream, inbox wait, gateway WebSocket)
  * watches the token it was authenticated with and ends once it is revoked, rotated out or expired;
  * one opened with a browser session also ends when that session is signed out or expires.
- * A revocation on this hub arrives on the bus at once; one made on another hub behind the same
- * database is seen by a re-read every `recheckMs`, of all open connections' tokens in one batch.
+ * A revocation on any hub of the system arrives on the bus at once (PostgreSQL's through pg-bus.ts);
+ * a re-read every `recheckMs`, of all open connections' tokens in one batch, and one at once after
+ * a bus gap, catch what a notice missed (and expiry).
  */
 import { GantryError } from '@gantry/protocol';
 import type { Bus } from '../bus.ts';
@@ -53,7 +54,8 @@ class Rechecks {
     };
   }
 
-  private async recheck(): Promise<void> {
+  /** Re-reads every open connection's token now (also the periodic re-read). */
+  async recheck(): Promise<void> {
     const ids = [...this.byToken.keys()];
     if (ids.length === 0) return;
     this.reads += 1;

@@ -1,11 +1,36 @@
 /**
  * The one way the domain tells a gateway something (DESIGN §3): the lifecycle sends `cancel` and
- * `revoke` itself through this port, so no caller has to remember to. Here it is the gateway's
- * socket on this hub; with several hubs it becomes a publish on the database bus, in one place.
+ * `revoke` itself through this port, so no caller has to remember to. It is the gateway's socket on
+ * this hub; a gateway connected to another hub of the system gets the frame through the bus
+ * (`gatewayFrame`), sent by the hub that holds its socket.
  */
 import type { HubFrame } from '@gantry/protocol';
+import type { NoticeBus, RelayedFrame } from '../bus.ts';
 
 export interface GatewayPort {
   /** Hands the frame to the gateway if it is connected; one that is away catches up on reconnect. */
   send(gatewayId: string, frame: HubFrame): void;
+}
+
+const relayed = new Set<HubFrame['t']>(['cancel', 'revoke', 'permission']);
+
+/**
+ * The port over this hub's sockets (`local`) and the bus: a frame for a gateway with no socket here
+ * is published, and every hub hands a published frame to the gateway if its socket is there.
+ * Returns the port and a function that stops relaying.
+ */
+export function relayPort(
+  local: GatewayPort & { isConnected(gatewayId: string): boolean },
+  bus: NoticeBus,
+): { port: GatewayPort; stop: () => void } {
+  const stop = bus.on('gatewayFrame', ({ gatewayId, frame }) => {
+    if (local.isConnected(gatewayId)) local.send(gatewayId, frame);
+  });
+  const port: GatewayPort = {
+    send(gatewayId, frame) {
+      if (local.isConnected(gatewayId)) local.send(gatewayId, frame);
+      else if (relayed.has(frame.t)) bus.emit('gatewayFrame', { gatewayId, frame: frame as RelayedFrame });
+    },
+  };
+  return { port, stop };
 }

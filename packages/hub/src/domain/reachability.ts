@@ -9,8 +9,8 @@
  * - `unreachable`: nothing will take its work — a managed agent no gateway was ever connected for,
  *   or a service agent (a sender only, it reads no mail).
  *
- * Presence is per hub process: behind several hubs on one PostgreSQL, an inbox wait held by
- * another hub is not seen here (its gateways are, as `gateways.connected` rows, but only as offline).
+ * Behind several hubs on one PostgreSQL, an inbox wait held by another hub is seen here (presence
+ * travels on the bus: presence-sync.ts); a gateway connected to another hub is seen only as offline.
  */
 import type { AgentReach, PingResult } from '@gantry/protocol';
 import type { Actor } from './actor.ts';

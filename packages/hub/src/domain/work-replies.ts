@@ -39,6 +39,11 @@ export class WorkReplies {
     if (this.open.has(assignmentId)) this.check(assignmentId);
   }
 
+  /** Looks at every followed run again (notices may have been lost). */
+  recheck(): void {
+    for (const id of this.open) this.check(id);
+  }
+
   get busy(): boolean {
     return this.checks.size > 0;
   }

@@ -47,6 +47,11 @@ export class Work {
         if (triggerTypes.includes(type)) this.triggers.kick();
       }),
       this.deps.bus.on('assignment', ({ assignmentId }) => this.replies.changed(assignmentId)),
+      // Notices from other hubs may have been lost: look at everything followed again.
+      this.deps.bus.onGap(() => {
+        this.triggers.kick();
+        this.replies.recheck();
+      }),
     );
     this.triggers.kick();
   }

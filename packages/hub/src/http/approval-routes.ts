@@ -67,8 +67,8 @@ export function approvalRoutes(ctx: HubContext): Hono<HubEnv> {
     if (admin && (await ctx.devices.owns(id))) return ctx.devices.decide(caller(c), id, decision);
     if (admin && (await folders.approval(caller(c), id))) return folders.decide(caller(c), id, decision);
     const { approval, gatewayId } = await ctx.approvals.decide(caller(c), id, decision);
-    // A gateway that is away gets the decision when it reconnects.
-    if (gatewayId) ctx.links.get(gatewayId)?.send(permissionFrame(approval));
+    // Wherever the gateway is connected; one that is away gets the decision when it reconnects.
+    if (gatewayId) ctx.gateways.send(gatewayId, permissionFrame(approval));
     return view(approval);
   };
   app.post('/:id/approve', (c) => decide(c, c.req.param('id'), 'approved'));

@@ -48,14 +48,22 @@ export class GatewaySession {
   ) {
     this.handshake = new Handshake(gate, () => socket.close(4001, 'no hello in time'), helloMs);
     this.send({ t: 'welcome', nonce: this.handshake.nonce, version });
-    this.unsubscribe = ctx.bus.on('approval', (notice) => {
-      if (notice.gatewayId !== this.gatewayId) return;
+    const decided = () => {
       this.queue = this.queue
         .then(() => this.approvalDecided())
         .catch((err: unknown) => {
           ctx.log.error('device approval handling failed', { error: (err as Error).message });
         });
+    };
+    const offApproval = ctx.bus.on('approval', (notice) => {
+      if (notice.gatewayId === this.gatewayId) decided();
     });
+    // A decision made on another hub while the bus was cut is read again.
+    const offGap = ctx.bus.onGap(decided);
+    this.unsubscribe = () => {
+      offApproval();
+      offGap();
+    };
   }
 
   /** Resolves once every frame received so far has been handled. */
