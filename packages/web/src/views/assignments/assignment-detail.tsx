@@ -83,9 +83,12 @@ export function AssignmentDetail({ id }: { id: string }) {
             <dd>
               <Link to={`/assignments/chains/${encodeURIComponent(a.chainId)}`}>
                 {a.chainId === a.id ? 'its own' : a.chainId}
-              </Link>{' '}
-              (depth {a.depth})
+              </Link>
             </dd>
+          </div>
+          <div>
+            <dt>Depth</dt>
+            <dd>{a.depth}</dd>
           </div>
           <div>
             <dt>Id</dt>
