@@ -1,6 +1,7 @@
 // Screenshots of every dashboard view, desktop (1280x800) and phone (390x844), into docs/screenshots/.
 // Starts `gantry up` in a temporary GANTRY_HOME, seeds it the way a team would fill it (agents, runs,
-// a failure, a folder waiting for approval, threads, tasks, context), and drives headless Chromium.
+// a failure, a folder waiting for approval, a chain stopped at its limit, threads, tasks, context), and
+// drives headless Chromium.
 // Needs a build (`npm run build`) and Chromium (/usr/bin/chromium or GANTRY_TEST_CHROMIUM).
 //   node scripts/screenshots.mjs
 import { spawn, spawnSync } from 'node:child_process';
@@ -50,7 +51,7 @@ let browser;
 try {
   const url = ready.hub.url;
   const ownerToken = readFileSync(ready.ownerTokenFile, 'utf8').trim();
-  await seed(ready.gateway.id);
+  const chainId = await seed(ready.gateway.id);
 
   browser = await chromium.launch({
     executablePath: process.env.GANTRY_TEST_CHROMIUM ?? '/usr/bin/chromium',
@@ -64,13 +65,16 @@ try {
   });
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const coderRun = json(['assignments', 'list', '--agent', 'coder'])[0];
+  const coderRun = json(['assignments', 'list', '--agent', 'coder']).find((a) =>
+    a.prompt.startsWith('Make the client'),
+  );
   const thread = json(['messages', 'list']).find((m) => m.body.startsWith('Can you review'));
   const views = [
     ['needs-you', '/'],
     ['agents', '/agents'],
     ['assignments', '/assignments'],
     ['assignment', `/assignments/${coderRun.id}`],
+    ['chain', `/assignments/chains/${chainId}`],
     ['messages', `/messages/${thread.threadId}`],
     ['tasks', '/tasks'],
     ['context', '/context/notes%2Frelease'],
@@ -198,4 +202,31 @@ EOF`,
   const folder = join(home, 'scout');
   mkdirSync(folder);
   gantry(['local', 'init', 'scout', '--workdir', folder]);
+  return stoppedChain(gateway);
+}
+
+/** A planner that hands work to coder and linter, in a chain allowed two runs: linter is stopped. */
+async function stoppedChain(gateway) {
+  const planner = script('planner.sh', 'echo "Plan: @coder adds the backoff, @linter checks the style."');
+  gantry([
+    'agents',
+    'add',
+    'planner',
+    '--template',
+    'generic',
+    '--gateway',
+    gateway,
+    '--provider-bin',
+    planner,
+  ]);
+  const sent = json(['send', '@planner split up the retry work', '--chain-max-runs', '2']);
+  const chainId = sent.message.id;
+  for (let i = 0; i < 600; i++) {
+    const shown = gantry(['chains', 'show', chainId, '--json'], { mayFail: true });
+    const chain = shown.startsWith('{') ? JSON.parse(shown) : { stopped: [], runs: [] };
+    const done = ['succeeded', 'failed', 'cancelled', 'timed_out', 'expired'];
+    if (chain.stopped.length > 0 && chain.runs.every((r) => done.includes(r.state))) return chainId;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`chain ${chainId} never stopped`);
 }

@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { Sandbox } from '../harness.ts';
+import type { Chain } from '@gantry/protocol';
+import { eventually, Sandbox } from '../harness.ts';
 import { chromiumPath, haveChromium, openBrowser, signIn } from './browser.ts';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -55,6 +56,8 @@ describe('every view of the dashboard', () => {
   let assignmentPath: string;
   let threadPath: string;
   let taskPath: string;
+  let chainPath: string;
+  let chainListPath: string;
 
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`Chromium is missing at ${chromiumPath}: apt-get install -y chromium`);
@@ -84,6 +87,19 @@ describe('every view of the dashboard', () => {
     ]);
     assignmentPath = `/assignments/${run.id}`;
     await box.run(['assign', 'failer', 'Try the impossible', '--wait']);
+    // A chain stopped at its limit (one run allowed, two agents asked), for Needs you and its tree.
+    const stopped = await box.json<{ message: { id: string } }>([
+      'send',
+      '@failer @echo check the build',
+      '--chain-max-runs',
+      '1',
+    ]);
+    chainPath = `/assignments/chains/${stopped.message.id}`;
+    chainListPath = `/assignments?chain=${stopped.message.id}`;
+    await eventually(async () => {
+      const shown = await box.run(['chains', 'show', stopped.message.id, '--json']);
+      return shown.code === 0 && (JSON.parse(shown.stdout) as Chain).stopped.length > 0 ? true : undefined;
+    });
     const sent = await box.json<{ message: { threadId: string } }>([
       'send',
       'Can you look at `build.sh`? @echo',
@@ -104,7 +120,7 @@ describe('every view of the dashboard', () => {
     const folder = join(box.home, 'scout');
     mkdirSync(folder);
     await box.json(['local', 'init', 'scout', '--workdir', folder]);
-  }, 90_000);
+  }, 180_000);
   afterAll(() => box.cleanup());
 
   const allViews = () => [
@@ -112,6 +128,8 @@ describe('every view of the dashboard', () => {
     { path: assignmentPath, heading: 'Assignment for echo' },
     { path: threadPath, heading: 'Messages' },
     { path: taskPath, heading: 'Write the release notes' },
+    { path: chainPath, heading: 'Chain' },
+    { path: chainListPath, heading: 'Assignments' },
   ];
 
   for (const mode of [
@@ -141,7 +159,7 @@ describe('every view of the dashboard', () => {
       } finally {
         await browser.close();
       }
-    }, 90_000);
+    }, 150_000);
   }
 
   it('fits a 390x844 phone on every view: no sideways scrolling', async () => {

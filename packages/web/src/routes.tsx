@@ -8,6 +8,7 @@ import { AgentDetail } from './views/agents/agent-detail.tsx';
 import { Agents } from './views/agents/agents.tsx';
 import { AssignmentDetail } from './views/assignments/assignment-detail.tsx';
 import { Assignments } from './views/assignments/assignments.tsx';
+import { ChainTree } from './views/assignments/chain-tree.tsx';
 import { ContextView } from './views/context/context.tsx';
 import { Messages } from './views/messages/messages.tsx';
 import { NeedsYou } from './views/needs-you/needs-you.tsx';
@@ -21,6 +22,7 @@ const table: [string, (p: Record<string, string>) => ReactNode][] = [
   ['/agents/:name', (p) => <AgentDetail key={p.name} name={p.name ?? ''} />],
   ['/assignments', () => <Assignments />],
   ['/assignments/:id', (p) => <AssignmentDetail key={p.id} id={p.id ?? ''} />],
+  ['/assignments/chains/:id', (p) => <ChainTree key={p.id} id={p.id ?? ''} />],
   ['/messages', () => <Messages />],
   ['/messages/:thread', (p) => <Messages thread={p.thread} />],
   ['/tasks', () => <Tasks />],

@@ -10,6 +10,8 @@ import type {
   Assignment,
   AssignmentState,
   AuditEntry,
+  Chain,
+  ChainSummary,
   ContextEntry,
   Gateway,
   GatewayDetail,
@@ -28,6 +30,10 @@ export const keys = {
   assignments: (filter: AssignmentFilter = {}) => ['assignments', filter] as const,
   assignment: (id: string) => ['assignment', id] as const,
   approvals: ['approvals'] as const,
+  /** Lists of chains; a chain.* entry changes them. */
+  chains: ['chains'] as const,
+  /** One chain's tree: its runs change with every assignment.* entry. */
+  chain: (id: string) => ['chain', id] as const,
   messages: ['messages'] as const,
   thread: (id: string) => ['messages', 'thread', id] as const,
   tasks: ['tasks'] as const,
@@ -42,6 +48,7 @@ export const keys = {
 export interface AssignmentFilter {
   agent?: string;
   state?: AssignmentState;
+  chain?: string;
   limit?: number;
 }
 
@@ -89,7 +96,7 @@ export const useAssignments = (filter: AssignmentFilter = {}) =>
     queryKey: keys.assignments(filter),
     queryFn: () =>
       request<Assignment[]>(
-        `/v1/assignments${qs({ agent: filter.agent, state: filter.state, limit: filter.limit })}`,
+        `/v1/assignments${qs({ agent: filter.agent, state: filter.state, chain: filter.chain, limit: filter.limit })}`,
       ),
   });
 
@@ -105,6 +112,16 @@ export const useApprovals = () =>
     queryKey: keys.approvals,
     queryFn: () => orEmpty(() => request<Approval[]>('/v1/approvals?status=pending&limit=1000')),
   });
+
+/** Chains stopped at their limit: all for owners and admins, a member's own (agents: none). */
+export const useStoppedChains = () =>
+  useQuery({
+    queryKey: [...keys.chains, 'stopped'],
+    queryFn: () => orEmpty(() => request<ChainSummary[]>('/v1/chains?state=stopped&limit=1000')),
+  });
+
+export const useChain = (id: string) =>
+  useQuery({ queryKey: keys.chain(id), queryFn: () => request<Chain>(`/v1/chains/${segment(id)}`) });
 
 export const useMessages = () =>
   useQuery({ queryKey: keys.messages, queryFn: () => request<Message[]>('/v1/messages?limit=500') });

@@ -25,8 +25,12 @@ export function affected(entry: ActivityEvent): QueryKey[] {
     case 'gateway':
       // A gateway connecting or leaving changes who is live.
       return [keys.agents, keys.gateways];
+    case 'chain':
+      // Stopped, continued or dismissed: the lists of chains, and its tree.
+      return entry.subject ? [keys.chains, keys.chain(entry.subject)] : [keys.chains];
     case 'assignment': {
-      const out: QueryKey[] = [['assignments']];
+      // A run's state shows in its chain's tree (only an open tree refetches).
+      const out: QueryKey[] = [['assignments'], ['chain']];
       if (entry.subject) out.push(keys.assignment(entry.subject));
       // A finished run's open tool requests expire with it.
       if (entry.type === 'assignment.finished') out.push(keys.approvals);

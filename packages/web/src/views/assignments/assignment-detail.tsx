@@ -79,6 +79,18 @@ export function AssignmentDetail({ id }: { id: string }) {
             <dd>{duration(a.timeoutMs)}</dd>
           </div>
           <div>
+            <dt>Chain</dt>
+            <dd>
+              <Link to={`/assignments/chains/${encodeURIComponent(a.chainId)}`}>
+                {a.chainId === a.id ? 'its own' : a.chainId}
+              </Link>
+            </dd>
+          </div>
+          <div>
+            <dt>Depth</dt>
+            <dd>{a.depth}</dd>
+          </div>
+          <div>
             <dt>Id</dt>
             <dd>
               <code>{a.id}</code>

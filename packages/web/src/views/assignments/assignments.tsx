@@ -1,7 +1,9 @@
-/** Assignments: the Assign form, and every assignment with filters by agent and state. */
+/** Assignments: the Assign form, and every assignment with filters by agent, state and chain. */
+import { useState } from 'react';
 import { assignmentStatesList } from './states.ts';
 import { useAgents, useAssignments } from '../../api/resources.ts';
 import { setQuery, useLocation } from '../../router.ts';
+import { Link } from '../../ui/link.tsx';
 import { Page } from '../../ui/page.tsx';
 import { ErrorNote } from '../../ui/states.tsx';
 import { label } from '../../ui/status.tsx';
@@ -14,7 +16,8 @@ export function Assignments() {
   const agent = search.get('agent') ?? undefined;
   const state = (search.get('state') ?? undefined) as AssignmentState | undefined;
   const agents = useAgents();
-  const assignments = useAssignments({ agent, state, limit: 200 });
+  const chain = search.get('chain') ?? undefined;
+  const assignments = useAssignments({ agent, state, chain, limit: 200 });
 
   return (
     <Page title="Assignments" subtitle="Give an agent work, and follow every run.">
@@ -48,6 +51,7 @@ export function Assignments() {
             ))}
           </select>
         </label>
+        <ChainFilter key={chain ?? ''} chain={chain} />
       </div>
       {assignments.error ? (
         <ErrorNote error={assignments.error} />
@@ -55,5 +59,37 @@ export function Assignments() {
         <AssignmentList assignments={assignments.data} empty="No assignments match." />
       )}
     </Page>
+  );
+}
+
+/** A chain id (from an assignment's detail or a chain's tree): applied on Enter or on leaving the field. */
+function ChainFilter({ chain }: { chain: string | undefined }) {
+  const [draft, setDraft] = useState(chain ?? '');
+  const apply = () => setQuery('chain', draft.trim() || undefined);
+  return (
+    <form
+      className="field inline chain-filter"
+      onSubmit={(e) => {
+        e.preventDefault();
+        apply();
+      }}
+    >
+      <label>
+        <span>Chain</span>
+        <input
+          value={draft}
+          placeholder="Any chain"
+          spellCheck={false}
+          autoComplete="off"
+          onChange={(e) => setDraft(e.target.value)}
+          onBlur={apply}
+        />
+      </label>
+      {chain && (
+        <Link to={`/assignments/chains/${encodeURIComponent(chain)}`} className="small-text">
+          Chain tree
+        </Link>
+      )}
+    </form>
   );
 }

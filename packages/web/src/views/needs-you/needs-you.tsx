@@ -65,8 +65,8 @@ export function NeedsYou() {
         <Loading what="what needs you" />
       ) : needs.items.length === 0 ? (
         <Empty title="Nothing needs you right now.">
-          Tool requests, device and folder approvals, and runs of yours that failed show up here as they
-          happen.
+          Tool requests, device and folder approvals, chains stopped at their limit, and runs of yours that
+          failed show up here as they happen.
         </Empty>
       ) : (
         <ul className="needs" aria-label="Waiting on you">

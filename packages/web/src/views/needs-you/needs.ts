@@ -1,10 +1,11 @@
 /**
  * Needs you: everything waiting on a person, oldest first. Each kind of item comes from a source
- * (a hook turning hub data into items); a new kind — a chain stopped at its limit, a member's own
- * tool approvals — is one more source added to `useNeeds`, and the view renders it unchanged.
+ * (a hook turning hub data into items); a new kind is one more source added to `useNeeds`, and the
+ * view renders it unchanged.
  */
 import type { ReactNode } from 'react';
 import { useApprovalNeeds } from './approval-needs.tsx';
+import { useChainNeeds } from './chain-needs.tsx';
 import { useFailedRunNeeds } from './failed-run-needs.tsx';
 
 export interface NeedAction {
@@ -42,7 +43,7 @@ export interface Needs {
 }
 
 export function useNeeds(): Needs {
-  const sources = [useApprovalNeeds(), useFailedRunNeeds()];
+  const sources = [useApprovalNeeds(), useChainNeeds(), useFailedRunNeeds()];
   const items = sources.flatMap((s) => s.items).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   return {
     items,
