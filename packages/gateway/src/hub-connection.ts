@@ -1,6 +1,9 @@
 /**
  * The gateway's one outbound WebSocket to the hub. Reconnects with jittered exponential backoff
- * (1 s doubling to 30 s); on every connect it says hello, then replays the outbox from the start.
+ * (1 s doubling to 30 s), each time to the next URL of the hub system (`--hub URL1,URL2`: hubs on
+ * one store, so another takes over when the one it was connected to dies); on every connect it says
+ * hello (listing the attempts it holds, whose leases the hub renews), then replays the outbox from
+ * the start (the hub keeps each event once, by assignment, attempt and seq).
  * Outbox rows are sent in order, paced by the socket's buffered amount so a burst never piles
  * up in memory; they leave the outbox only when the hub acks them.
  */
@@ -17,11 +20,12 @@ import type { GatewayDb } from './state/gateway-db.ts';
 const maxBufferedBytes = 4 * 1024 * 1024;
 
 export interface HubConnectionOptions {
-  serverUrl: string;
+  /** Every URL of the hub system, read at each connect (a running `gateway connect` may add some). */
+  urls: () => string[];
   db: GatewayDb;
   log: Logger;
-  /** The credential for the next hello (the gateway's access token), fetched before each connect. */
-  credential?: () => Promise<string>;
+  /** The credential for the next hello (the gateway's access token), fetched from the URL it connects to. */
+  credential?: (url: string) => Promise<string>;
   /** The hello to answer the hub's `welcome` with, its nonce signed by the device key. */
   hello: (nonce: string) => Extract<GatewayFrame, { t: 'hello' }>;
   /** The hub holds the hello until a person approves this device; `onReady` follows if they do. */
@@ -52,11 +56,27 @@ export class HubConnection {
   private lastError: string | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Which of the system's URLs the current (or next) connection goes to. */
+  private urlIndex = 0;
+  private currentUrl: string | undefined;
 
   constructor(private readonly options: HubConnectionOptions) {}
 
   get connected(): boolean {
     return this.ready;
+  }
+
+  /** The URL this connection is connected to (undefined while it is not). */
+  get connectedUrl(): string | undefined {
+    return this.ready ? this.currentUrl : undefined;
+  }
+
+  /** The URL the next connection goes to: the system's URLs in turn. */
+  private nextUrl(): string {
+    const urls = this.options.urls();
+    const url = urls[this.urlIndex % urls.length];
+    if (url === undefined) throw new Error('a hub session has at least one URL');
+    return url;
   }
 
   start(): void {
@@ -143,15 +163,17 @@ export class HubConnection {
   }
 
   private open(): void {
-    if (!this.options.credential) return this.connect(undefined);
-    void this.options.credential().then((token) => {
-      if (!this.stopped) this.connect(token);
+    const serverUrl = this.nextUrl();
+    if (!this.options.credential) return this.connect(serverUrl, undefined);
+    void this.options.credential(serverUrl).then((token) => {
+      if (!this.stopped) this.connect(serverUrl, token);
     });
   }
 
-  private connect(token: string | undefined): void {
+  private connect(serverUrl: string, token: string | undefined): void {
     this.helloToken = token;
-    const url = new URL('/v1/gateway/ws', this.options.serverUrl);
+    this.currentUrl = serverUrl;
+    const url = new URL('/v1/gateway/ws', serverUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url, { maxPayload: maxFrameBytes, handshakeTimeout: 10_000 });
     this.ws = ws;
@@ -173,7 +195,14 @@ export class HubConnection {
         return;
       }
       const delay = backoffMs(this.failures++);
-      this.options.log.info('hub connection closed; retrying', { code, retryInMs: delay });
+      // The next try goes to the next URL of the system (the same one when there is only one).
+      this.urlIndex = (this.urlIndex + 1) % Math.max(1, this.options.urls().length);
+      this.options.log.info('hub connection closed; retrying', {
+        code,
+        url: serverUrl,
+        next: this.nextUrl(),
+        retryInMs: delay,
+      });
       this.retryTimer = setTimeout(() => this.open(), delay);
     });
   }
