@@ -3,7 +3,8 @@
  * (1 s doubling to 30 s), each time to the next URL of the hub system (`--hub URL1,URL2`: hubs on
  * one store, so another takes over when the one it was connected to dies); on every connect it says
  * hello (listing the attempts it holds, whose leases the hub renews), then replays the outbox from
- * the start (the hub keeps each event once, by assignment, attempt and seq).
+ * the start (the hub keeps each event once, by assignment, attempt and seq). With several URLs, a
+ * hub that answers none of two pings in a row (a heartbeat apart) is left for the next URL.
  * Outbox rows are sent in order, paced by the socket's buffered amount so a burst never piles
  * up in memory; they leave the outbox only when the hub acks them.
  */
@@ -35,6 +36,8 @@ export interface HubConnectionOptions {
   /** Any sign of the hub (a frame, ping or pong), told before the frame is handled. */
   onContact?: () => void;
   onDown: () => void;
+  /** Pings closer together than this count as one (default 2 s). */
+  pingGapMs?: number;
   /** A fatal refusal (bad token): stop retrying and report. */
   onRefused: (message: string) => void;
 }
@@ -59,6 +62,10 @@ export class HubConnection {
   /** Which of the system's URLs the current (or next) connection goes to. */
   private urlIndex = 0;
   private currentUrl: string | undefined;
+  /** Pings on this connection, and the signs of the hub since (a hung hub answers none). */
+  private lastPingAt = 0;
+  private lastContactAt = 0;
+  private unanswered = 0;
 
   constructor(private readonly options: HubConnectionOptions) {}
 
@@ -118,7 +125,28 @@ export class HubConnection {
 
   /** A WebSocket ping: the hub's pong tells the gateway it is still in contact. */
   ping(): void {
-    if (this.ready && this.ws?.readyState === WebSocket.OPEN) this.ws.ping();
+    const ws = this.ws;
+    if (!this.ready || ws?.readyState !== WebSocket.OPEN) return;
+    // A ping sent a moment ago is still on its way (reports come in bursts): it stands for this one.
+    if (Date.now() - this.lastPingAt < (this.options.pingGapMs ?? 2000)) return;
+    // Not a sign of the hub since the ping before: one more unanswered. A hub silent for two pings
+    // in a row is hung (stopped, its machine gone) while another hub of the system may answer.
+    this.unanswered = this.lastContactAt < this.lastPingAt ? this.unanswered + 1 : 0;
+    if (this.unanswered >= 2 && this.options.urls().length > 1) {
+      this.options.log.warn('the hub does not answer: trying another URL of the system', {
+        url: this.currentUrl,
+      });
+      ws.terminate();
+      return;
+    }
+    this.lastPingAt = Date.now();
+    ws.ping();
+  }
+
+  /** Any sign of the hub on this connection. */
+  private contact(): void {
+    this.lastContactAt = Date.now();
+    this.options.onContact?.();
   }
 
   /**
@@ -179,8 +207,10 @@ export class HubConnection {
     this.ws = ws;
     this.lastError = undefined;
     ws.on('message', (data) => this.receive(String(data)));
-    ws.on('pong', () => this.options.onContact?.());
-    ws.on('ping', () => this.options.onContact?.());
+    this.unanswered = 0;
+    this.lastPingAt = 0;
+    ws.on('pong', () => this.contact());
+    ws.on('ping', () => this.contact());
     ws.on('error', (err) => this.options.log.debug('hub socket error', { error: err.message }));
     ws.on('close', (code, reason) => {
       const wasReady = this.ready;
@@ -208,7 +238,7 @@ export class HubConnection {
   }
 
   private receive(text: string): void {
-    this.options.onContact?.();
+    this.contact();
     let frame: HubFrame;
     try {
       frame = hubFrameSchema.parse(JSON.parse(text));

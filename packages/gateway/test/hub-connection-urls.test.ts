@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -18,11 +19,13 @@ class TinyHub {
   readonly frames: GatewayFrame[] = [];
   private readonly server: Server = createServer((_req, res) => res.writeHead(404).end());
   private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly sockets: Duplex[] = [];
   url = '';
 
   async listen(): Promise<string> {
     this.server.on('upgrade', (req, socket, head) =>
       this.wss.handleUpgrade(req, socket, head, (ws) => {
+        this.sockets.push(socket);
         ws.on('message', (data) => {
           const frame = gatewayFrameSchema.parse(JSON.parse(String(data)));
           this.frames.push(frame);
@@ -45,6 +48,11 @@ class TinyHub {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
+  }
+
+  /** Hangs (as a stopped process): its sockets stay open but nothing is read or answered. */
+  hang(): void {
+    for (const socket of this.sockets) socket.pause();
   }
 
   /** Dies: every socket cut, the port closed. */
@@ -85,6 +93,7 @@ afterEach(async () => {
 function connect(urls: string[]): HubConnection {
   const c = new HubConnection({
     urls: () => urls,
+    pingGapMs: 50,
     db,
     log: silentLogger,
     hello: () => ({
@@ -135,6 +144,29 @@ it('passes over a URL that refuses, and moves to the next when its hub dies, rep
   expect(Date.now() - started).toBeLessThan(3000);
   await until(() => (b.frames.some((f) => f.t === 'result') ? true : undefined));
   expect(b.frames.map((f) => f.t)).toEqual(['hello', 'result']);
+});
+
+it('leaves a hub that answers no ping for another URL of the system', async () => {
+  const a = new TinyHub();
+  const b = new TinyHub();
+  hubs.push(a, b);
+  await Promise.all([a.listen(), b.listen()]);
+  connection = connect([a.url, b.url]);
+  expect(await until(() => connection?.connectedUrl)).toBe(a.url);
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  // Answered pings (and bursts of them) keep the connection.
+  for (let i = 0; i < 4; i++) {
+    connection.ping();
+    connection.ping();
+    await sleep(150);
+  }
+  expect(connection.connectedUrl).toBe(a.url);
+  a.hang();
+  for (let i = 0; i < 3; i++) {
+    connection.ping();
+    await sleep(150);
+  }
+  expect(await until(() => (connection?.connectedUrl === b.url ? b.url : undefined))).toBe(b.url);
 });
 
 it('keeps one URL (a load balancer) as before', async () => {
