@@ -48,10 +48,14 @@ const liveSchema = z.object({
   startedAt: z.string().optional(),
   uptimeS: z.number().optional(),
   draining: z.boolean().optional(),
+  connectedUrl: z.string().nullable().optional(),
   hubs: z
     .array(
       z.object({
         url: z.string(),
+        /** Which URL of the hub system the session is connected to, and every one it knows. */
+        connectedUrl: z.string().nullable().optional(),
+        urls: z.array(z.string()).optional(),
         state: z.string(),
         lastContactAt: z.string().nullable(),
         gatewayId: z.string().optional(),

@@ -31,10 +31,13 @@ export interface ConnectFlags extends ProviderFlags {
   config?: string;
 }
 
+/** A hub URL, or several of one hub system: `"URL1,URL2"` or `["URL1", "URL2"]`. */
+const hubUrlSchema = z.union([z.string(), z.array(z.string()).transform((urls) => urls.join(','))]);
+
 const fileSchema = z.object({
-  hub_url: z.string().optional(),
+  hub_url: hubUrlSchema.optional(),
   /** The older name of hub_url. */
-  server_url: z.string().optional(),
+  server_url: hubUrlSchema.optional(),
   provider: z.string().optional(),
   api_key: z.string().optional(),
   gateway_name: z.string().optional(),

@@ -219,6 +219,8 @@ export class Gateway {
       pending: first?.pending ?? null,
       lastContactAt: first?.lastContactAt ?? null,
       serverUrl: this.session.serverUrl,
+      /** The URL of the first hub system the gateway is connected to (several URLs: which one). */
+      connectedUrl: first?.connectedUrl ?? null,
       gateway: { id: this.session.gatewayId, name: this.session.gatewayName },
       pid: process.pid,
       startedAt: this.startedAt.toISOString(),

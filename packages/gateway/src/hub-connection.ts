@@ -1,6 +1,10 @@
 /**
  * The gateway's one outbound WebSocket to the hub. Reconnects with jittered exponential backoff
- * (1 s doubling to 30 s); on every connect it says hello, then replays the outbox from the start.
+ * (1 s doubling to 30 s), each time to the next URL of the hub system (`--hub URL1,URL2`: hubs on
+ * one store, so another takes over when the one it was connected to dies); on every connect it says
+ * hello (listing the attempts it holds, whose leases the hub renews), then replays the outbox from
+ * the start (the hub keeps each event once, by assignment, attempt and seq). With several URLs, a
+ * hub that answers none of two pings in a row (a heartbeat apart) is left for the next URL.
  * Outbox rows are sent in order, paced by the socket's buffered amount so a burst never piles
  * up in memory; they leave the outbox only when the hub acks them.
  */
@@ -17,11 +21,12 @@ import type { GatewayDb } from './state/gateway-db.ts';
 const maxBufferedBytes = 4 * 1024 * 1024;
 
 export interface HubConnectionOptions {
-  serverUrl: string;
+  /** Every URL of the hub system, read at each connect (a running `gateway connect` may add some). */
+  urls: () => string[];
   db: GatewayDb;
   log: Logger;
-  /** The credential for the next hello (the gateway's access token), fetched before each connect. */
-  credential?: () => Promise<string>;
+  /** The credential for the next hello (the gateway's access token), fetched from the URL it connects to. */
+  credential?: (url: string) => Promise<string>;
   /** The hello to answer the hub's `welcome` with, its nonce signed by the device key. */
   hello: (nonce: string) => Extract<GatewayFrame, { t: 'hello' }>;
   /** The hub holds the hello until a person approves this device; `onReady` follows if they do. */
@@ -31,6 +36,8 @@ export interface HubConnectionOptions {
   /** Any sign of the hub (a frame, ping or pong), told before the frame is handled. */
   onContact?: () => void;
   onDown: () => void;
+  /** Pings closer together than this count as one (default 2 s). */
+  pingGapMs?: number;
   /** A fatal refusal (bad token): stop retrying and report. */
   onRefused: (message: string) => void;
 }
@@ -52,11 +59,31 @@ export class HubConnection {
   private lastError: string | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Which of the system's URLs the current (or next) connection goes to. */
+  private urlIndex = 0;
+  private currentUrl: string | undefined;
+  /** Pings on this connection, and the signs of the hub since (a hung hub answers none). */
+  private lastPingAt = 0;
+  private lastContactAt = 0;
+  private unanswered = 0;
 
   constructor(private readonly options: HubConnectionOptions) {}
 
   get connected(): boolean {
     return this.ready;
+  }
+
+  /** The URL this connection is connected to (undefined while it is not). */
+  get connectedUrl(): string | undefined {
+    return this.ready ? this.currentUrl : undefined;
+  }
+
+  /** The URL the next connection goes to: the system's URLs in turn. */
+  private nextUrl(): string {
+    const urls = this.options.urls();
+    const url = urls[this.urlIndex % urls.length];
+    if (url === undefined) throw new Error('a hub session has at least one URL');
+    return url;
   }
 
   start(): void {
@@ -98,7 +125,28 @@ export class HubConnection {
 
   /** A WebSocket ping: the hub's pong tells the gateway it is still in contact. */
   ping(): void {
-    if (this.ready && this.ws?.readyState === WebSocket.OPEN) this.ws.ping();
+    const ws = this.ws;
+    if (!this.ready || ws?.readyState !== WebSocket.OPEN) return;
+    // A ping sent a moment ago is still on its way (reports come in bursts): it stands for this one.
+    if (Date.now() - this.lastPingAt < (this.options.pingGapMs ?? 2000)) return;
+    // Not a sign of the hub since the ping before: one more unanswered. A hub silent for two pings
+    // in a row is hung (stopped, its machine gone) while another hub of the system may answer.
+    this.unanswered = this.lastContactAt < this.lastPingAt ? this.unanswered + 1 : 0;
+    if (this.unanswered >= 2 && this.options.urls().length > 1) {
+      this.options.log.warn('the hub does not answer: trying another URL of the system', {
+        url: this.currentUrl,
+      });
+      ws.terminate();
+      return;
+    }
+    this.lastPingAt = Date.now();
+    ws.ping();
+  }
+
+  /** Any sign of the hub on this connection. */
+  private contact(): void {
+    this.lastContactAt = Date.now();
+    this.options.onContact?.();
   }
 
   /**
@@ -143,22 +191,26 @@ export class HubConnection {
   }
 
   private open(): void {
-    if (!this.options.credential) return this.connect(undefined);
-    void this.options.credential().then((token) => {
-      if (!this.stopped) this.connect(token);
+    const serverUrl = this.nextUrl();
+    if (!this.options.credential) return this.connect(serverUrl, undefined);
+    void this.options.credential(serverUrl).then((token) => {
+      if (!this.stopped) this.connect(serverUrl, token);
     });
   }
 
-  private connect(token: string | undefined): void {
+  private connect(serverUrl: string, token: string | undefined): void {
     this.helloToken = token;
-    const url = new URL('/v1/gateway/ws', this.options.serverUrl);
+    this.currentUrl = serverUrl;
+    const url = new URL('/v1/gateway/ws', serverUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url, { maxPayload: maxFrameBytes, handshakeTimeout: 10_000 });
     this.ws = ws;
     this.lastError = undefined;
     ws.on('message', (data) => this.receive(String(data)));
-    ws.on('pong', () => this.options.onContact?.());
-    ws.on('ping', () => this.options.onContact?.());
+    this.unanswered = 0;
+    this.lastPingAt = 0;
+    ws.on('pong', () => this.contact());
+    ws.on('ping', () => this.contact());
     ws.on('error', (err) => this.options.log.debug('hub socket error', { error: err.message }));
     ws.on('close', (code, reason) => {
       const wasReady = this.ready;
@@ -173,13 +225,20 @@ export class HubConnection {
         return;
       }
       const delay = backoffMs(this.failures++);
-      this.options.log.info('hub connection closed; retrying', { code, retryInMs: delay });
+      // The next try goes to the next URL of the system (the same one when there is only one).
+      this.urlIndex = (this.urlIndex + 1) % Math.max(1, this.options.urls().length);
+      this.options.log.info('hub connection closed; retrying', {
+        code,
+        url: serverUrl,
+        next: this.nextUrl(),
+        retryInMs: delay,
+      });
       this.retryTimer = setTimeout(() => this.open(), delay);
     });
   }
 
   private receive(text: string): void {
-    this.options.onContact?.();
+    this.contact();
     let frame: HubFrame;
     try {
       frame = hubFrameSchema.parse(JSON.parse(text));

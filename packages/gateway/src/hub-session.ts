@@ -26,7 +26,7 @@ import { HubOffers } from './hub-offers.ts';
 import type { GantryPaths } from '@gantry/protocol/node';
 import { PermissionDesk } from './permissions.ts';
 import type { JobContext } from './run-provider.ts';
-import type { GatewaySession } from './session-file.ts';
+import { urlsOf, type GatewaySession } from './session-file.ts';
 import type { GatewayDb } from './state/gateway-db.ts';
 
 export interface HubSessionDeps {
@@ -66,12 +66,13 @@ export class HubSession {
     const { session, db, log } = deps;
     this.held = deps.table.holder<HubAttempt>();
     this.permissions = new PermissionDesk(deps.permissionTimeoutMs);
-    const access = new AccessToken(session.serverUrl, session.gatewayToken, log);
+    const access = new AccessToken(session.gatewayToken, log);
     this.connection = new HubConnection({
-      serverUrl: session.serverUrl,
+      // Read at each connect: `gateway connect` may give the running daemon more URLs of the system.
+      urls: () => urlsOf(this.session),
       db,
       log,
-      credential: () => access.get(),
+      credential: (url) => access.get(url),
       hello: (nonce) => this.hello(nonce),
       onPending: (frame) => {
         if (this.pending !== frame.message) log.warn('waiting for approval', { reason: frame.message });
@@ -162,6 +163,9 @@ export class HubSession {
       pending: this.pending ?? null,
       lastContactAt: this.lastContact?.toISOString() ?? null,
       serverUrl: this.session.serverUrl,
+      /** The URL of the system this session is connected to now (null while it is not). */
+      connectedUrl: this.connection.connectedUrl ?? null,
+      urls: urlsOf(this.session),
       gateway: { id: this.session.gatewayId, name: this.session.gatewayName },
     };
   }
@@ -218,7 +222,10 @@ export class HubSession {
     this.fence.configure(frame);
     this.refused = undefined;
     this.pending = undefined;
-    this.deps.log.info('connected to hub', { url: this.session.serverUrl, agents: frame.agents.length });
+    this.deps.log.info('connected to hub', {
+      url: this.connection.connectedUrl ?? this.session.serverUrl,
+      agents: frame.agents.length,
+    });
     clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => this.report(), frame.heartbeatMs);
     this.heartbeat.unref();

@@ -93,6 +93,9 @@ export class HubSet {
       const status = hub.status();
       return {
         url: session.serverUrl,
+        /** Which URL of the system the session is connected to, and every one it knows. */
+        connectedUrl: status.connectedUrl,
+        urls: status.urls,
         hubId: session.hubId ?? null,
         state: hubState(status),
         lastContactAt: status.lastContactAt,

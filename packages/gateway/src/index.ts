@@ -4,6 +4,7 @@ export {
   loadSession,
   loadSessions,
   sameHub,
+  urlsOf,
   saveSession,
   saveSessions,
   type GatewaySession,

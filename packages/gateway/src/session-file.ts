@@ -9,6 +9,11 @@ import { providerSettingsSchema } from './providers/settings.ts';
 
 export const sessionSchema = z.object({
   serverUrl: z.string(),
+  /**
+   * Every URL of this hub system (`--hub URL1,URL2`), `serverUrl` first: when the hub the gateway is
+   * connected to dies it moves to the next. Unset: `serverUrl` only.
+   */
+  urls: z.array(z.string()).optional(),
   /** The hub system (`/v1/health`): URLs with the same id are one system, served once. */
   hubId: z.string().optional(),
   /** This hub's gateway database in the data folder (its attempts and outbox): `gateway.db` when unset. */
@@ -55,9 +60,19 @@ export function dbFileOf(session: GatewaySession): string {
   return session.db ?? defaultDb;
 }
 
+/** Every URL of a hub system this gateway knows, the first (`serverUrl`) first, each once. */
+export function urlsOf(session: Pick<GatewaySession, 'serverUrl' | 'urls'>): string[] {
+  return [...new Set([session.serverUrl, ...(session.urls ?? [])])];
+}
+
 /** Whether two registrations are of one hub system (same `hubId`; same URL when an id is unknown). */
-export function sameHub(a: Pick<GatewaySession, 'hubId' | 'serverUrl'>, b: typeof a): boolean {
-  return a.hubId && b.hubId ? a.hubId === b.hubId : a.serverUrl === b.serverUrl;
+export function sameHub(
+  a: Pick<GatewaySession, 'hubId' | 'serverUrl' | 'urls'>,
+  b: Pick<GatewaySession, 'hubId' | 'serverUrl' | 'urls'>,
+): boolean {
+  if (a.hubId && b.hubId) return a.hubId === b.hubId;
+  const known = urlsOf(a);
+  return urlsOf(b).some((url) => known.includes(url));
 }
 
 /** Every hub this gateway serves, in the order they were connected. */

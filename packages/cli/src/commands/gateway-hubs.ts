@@ -1,6 +1,7 @@
 /**
  * `gantry gateway hubs list|remove [--json]`: the hub systems this machine's gateway serves, each
- * with its agents and (when the daemon runs) its connection state; `remove` stops serving one and
+ * with its URLs, the one it is connected to and its agents (when the daemon runs: its connection
+ * state); `remove` stops serving one and
  * forgets its credentials (its registration, its agents' keys and bindings, its own database).
  */
 import { existsSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import {
   loadSessions,
   removeBinding,
   saveSessions,
+  urlsOf,
   type GatewaySession,
 } from '@gantry/gateway';
 import { liveStatus } from '../daemon.ts';
@@ -27,6 +29,9 @@ export async function list(flags: { json?: boolean }): Promise<void> {
     const state = live?.hubs?.find((h) => h.gatewayId === session.gatewayId);
     return {
       url: session.serverUrl,
+      /** Every URL of the hub system this gateway knows, and which one it is connected to now. */
+      urls: urlsOf(session),
+      connectedUrl: state?.connectedUrl ?? null,
       hubId: session.hubId ?? null,
       gatewayId: session.gatewayId,
       gatewayName: session.gatewayName,
@@ -41,9 +46,10 @@ export async function list(flags: { json?: boolean }): Promise<void> {
     return printLine('This gateway serves no hub yet: run `gantry gateway connect --server-url URL ...`.');
   printLine(
     table([
-      ['URL', 'HUB ID', 'GATEWAY', 'STATE', 'AGENTS'],
+      ['URL', 'CONNECTED TO', 'HUB ID', 'GATEWAY', 'STATE', 'AGENTS'],
       ...hubs.map((h) => [
-        h.url,
+        h.urls.join(','),
+        h.connectedUrl ?? '-',
         h.hubId ?? '-',
         h.gatewayId,
         h.state,
@@ -61,7 +67,9 @@ export async function remove(hub: string, flags: { force?: boolean; json?: boole
   const paths = gantryPaths();
   const hubs = loadSessions(paths.sessionFile);
   const target = hubs.find((h) =>
-    [h.serverUrl, h.serverUrl.replace(/^https?:\/\//, ''), h.hubId, h.gatewayId].includes(hub),
+    [...urlsOf(h).flatMap((u) => [u, u.replace(/^https?:\/\//, '')]), h.hubId, h.gatewayId].includes(
+      hub.replace(/\/+$/, ''),
+    ),
   );
   if (!target) {
     const known = hubs.map((h) => h.serverUrl).join(', ') || 'none';

@@ -10,6 +10,7 @@ import {
   gantryPaths,
   loadBindings,
   loadSessions,
+  urlsOf,
   type GatewaySession,
 } from '@gantry/gateway';
 import { daemonStatus } from '../daemon.ts';
@@ -36,12 +37,15 @@ export async function status(flags: { json?: boolean }): Promise<void> {
     logFile: record?.logFile ?? null,
     connected: live?.connected === true,
     serverUrl: session?.serverUrl ?? null,
+    connectedUrl: live?.connectedUrl ?? null,
     gateway: session ? { id: session.gatewayId, name: session.gatewayName } : null,
     localApiUrl: live?.localApiUrl ?? null,
     hubs:
       live?.hubs ??
       sessions.map((s) => ({
         url: s.serverUrl,
+        connectedUrl: null,
+        urls: urlsOf(s),
         hubId: s.hubId ?? null,
         state: 'offline',
         lastContactAt: null,
@@ -74,7 +78,7 @@ export async function status(flags: { json?: boolean }): Promise<void> {
   const several = view.hubs.length > 1;
   for (const hub of view.hubs)
     printLine(
-      `Hub         ${hub.url} ${view.running ? connection(hub.state === 'offline' ? view : hubConnection(hub)) : '(gateway not running)'}${several && hub.agents ? ` · ${hub.agents.join(', ')}` : ''}`,
+      `Hub         ${hubUrlsLine(hub)} ${view.running ? connection(hub.state === 'offline' ? view : hubConnection(hub)) : '(gateway not running)'}${several && hub.agents ? ` · ${hub.agents.join(', ')}` : ''}`,
     );
   printLine(`Agents      ${view.agents.map((a) => `${a.name} (${a.provider})`).join(', ')}`);
   for (const check of view.providers) {
@@ -106,6 +110,15 @@ function daemonLine(
   const uptime = view.uptimeS === null ? '' : `, up ${formatDuration(view.uptimeS * 1000)}`;
   const mode = view.mode ? `, ${view.mode}` : '';
   return `running (pid ${view.pid}${uptime}${mode}${view.draining ? ', DRAINING' : ''}), local API ${daemon.status.localApiUrl}`;
+}
+
+/** A hub's URL; with several of one system, all of them and which one the gateway is connected to. */
+function hubUrlsLine(hub: { url: string; urls?: string[]; connectedUrl?: string | null }): string {
+  const urls = hub.urls ?? [hub.url];
+  if (urls.length < 2) return hub.url;
+  return hub.connectedUrl
+    ? `${hub.connectedUrl} (also ${urls.filter((u) => u !== hub.connectedUrl).join(', ')})`
+    : urls.join(', ');
 }
 
 function hubConnection(hub: {

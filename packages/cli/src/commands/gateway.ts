@@ -13,6 +13,7 @@ import {
   register,
   saveSession,
   startLocalApi,
+  urlsOf,
   type GatewaySession,
   type Registration,
 } from '@gantry/gateway';
@@ -23,6 +24,7 @@ import { stopRequests, untilStopped } from '../daemon-stop.ts';
 import { writeDaemonRecord, type DaemonSettings } from '../daemon-record.ts';
 import { startDetached } from './gateway-daemon.ts';
 import { connectTarget } from '../saved-hubs.ts';
+import { hubUrls, oneHubSystem } from '../hub-urls.ts';
 import { warnIfUnavailable } from '../provider-check.ts';
 import { folders, savedRoot, sharingWarnings } from '../gateway-folders.ts';
 import { connectSettings, hasConnectFlags, resolveSettings, type ConnectFlags } from '../gateway-settings.ts';
@@ -48,7 +50,9 @@ export async function connect(given: ConnectFlags & { json?: boolean }): Promise
   if (flags.json) printJson({ ...sessionView(session), trust: trust ?? null });
   else {
     const others = loadSessions(gantryPaths().sessionFile).filter((s) => s.gatewayId !== session.gatewayId);
-    printLine(`Connected gateway ${session.gatewayName} (${session.gatewayId}) to ${session.serverUrl}`);
+    printLine(
+      `Connected gateway ${session.gatewayName} (${session.gatewayId}) to ${urlsOf(session).join(', ')}`,
+    );
     // The agent just connected is the last one; until its device is approved it is not served.
     const waiting = trust && trust.status !== 'trusted' ? session.agents.at(-1) : undefined;
     const serving = session.agents.filter((a) => a !== waiting);
@@ -82,13 +86,16 @@ async function connectWith(
   quiet = false,
 ): Promise<{ session: GatewaySession; trust?: Registration['trust'] }> {
   const given = connectSettings(flags);
+  // Several URLs of one hub system: each must report the same hubId before anything is registered.
+  const urls = given.serverUrl === undefined ? undefined : hubUrls(given.serverUrl);
+  const systemId = urls ? await oneHubSystem(urls) : undefined;
   const {
     saved: hub,
     defaults: saved,
     hubId,
-  } = await connectTarget(gantryPaths().sessionFile, given.serverUrl);
+  } = await connectTarget(gantryPaths().sessionFile, urls, systemId);
   const settings = {
-    serverUrl: given.serverUrl ?? saved?.serverUrl,
+    serverUrl: urls?.[0] ?? saved?.serverUrl,
     provider: given.provider ?? saved?.provider,
     // Only this hub's own key: another hub's is never sent here.
     apiKey: given.apiKey ?? hub?.agents[0]?.key,
@@ -127,13 +134,19 @@ async function connectWith(
     ...(hubId ? { hubId } : {}),
   });
   const localPort = given.port === undefined ? saved?.localPort : parsePort(given.port, 7421);
-  saveSession(gantryPaths().sessionFile, { ...session, ...(localPort !== undefined ? { localPort } : {}) });
+  const known = keptUrls(urls, hub);
+  const stored: GatewaySession = {
+    ...session,
+    ...(known.length > 1 ? { urls: known } : {}),
+    ...(localPort !== undefined ? { localPort } : {}),
+  };
+  saveSession(gantryPaths().sessionFile, stored);
   const bound = loadBindings(gantryPaths().bindingsFile);
   for (const agent of session.agents.filter((a) => !bound[a.id]))
     ensureAgentFolder(session.workspaceRoot, agent);
   // A device the hub does not trust yet serves nothing until a person approves it.
   if (!quiet && trust && trust.status !== 'trusted') process.stderr.write(`gantry: ${trust.message}\n`);
-  return { session, ...(trust ? { trust } : {}) };
+  return { session: stored, ...(trust ? { trust } : {}) };
 }
 
 // ---- start / run --------------------------------------------------------------------------------
@@ -156,11 +169,24 @@ export async function start(
   await serve(session, flags);
 }
 
-/** Whether the hub URL the settings name (flag, GANTRY_HUB_URL, config file) is none of the saved hubs'. */
+/**
+ * The URLs of a hub system to save: several given replace the saved ones; one given that the
+ * system's registration knows keeps them all (first the one given); none given keeps them.
+ */
+function keptUrls(given: string[] | undefined, hub: GatewaySession | undefined): string[] {
+  const saved = hub ? urlsOf(hub) : [];
+  if (!given) return saved;
+  const [url] = given;
+  if (given.length > 1 || url === undefined || !saved.includes(url)) return given;
+  return [url, ...saved.filter((u) => u !== url)];
+}
+
+/** Whether the settings (flag, GANTRY_HUB_URL, config file) name a hub URL none of the saved hubs has. */
 function movesHub(flags: ConnectFlags, saved: GatewaySession): boolean {
-  const url = connectSettings(flags).serverUrl?.replace(/\/+$/, '');
-  const served = [saved, ...loadSessions(gantryPaths().sessionFile)].map((s) => s.serverUrl);
-  return url !== undefined && !served.includes(url);
+  const value = connectSettings(flags).serverUrl;
+  if (value === undefined) return false;
+  const served = [saved, ...loadSessions(gantryPaths().sessionFile)].flatMap(urlsOf);
+  return hubUrls(value).some((url) => !served.includes(url));
 }
 
 /** The settings a daemon is started with, recorded so `restart` and the watchdog start it alike. */
@@ -253,7 +279,7 @@ async function serve(session: GatewaySession, flags: StartFlags): Promise<void> 
       `Gateway ${session.gatewayName} (${session.gatewayId}) serving ${session.agents.map((a) => a.name).join(', ')}`,
     );
     printLine(
-      `Hub ${session.serverUrl} · local API ${api.url} · up to ${concurrency} at once. Stop with Ctrl+C or: gantry gateway stop.`,
+      `Hub ${urlsOf(session).join(', ')} · local API ${api.url} · up to ${concurrency} at once. Stop with Ctrl+C or: gantry gateway stop.`,
     );
     if (!connected)
       printLine(`The hub does not answer yet; the gateway keeps trying and serves once it does.`);
@@ -292,6 +318,7 @@ function servedHubs(session: GatewaySession): GatewaySession[] {
 function sessionView(session: GatewaySession) {
   return {
     serverUrl: session.serverUrl,
+    urls: urlsOf(session),
     workspaceId: session.workspaceId,
     gateway: { id: session.gatewayId, name: session.gatewayName },
     provider: session.provider,
