@@ -58,7 +58,10 @@ function request(options: { attach?: boolean; leave?: AbortSignal; goneMs?: numb
     settings: {},
     signal: abort.signal,
     requestPermission: () => Promise.resolve('denied'),
-    emit: (type, data) => lines.push(`${type}:${String(data.text ?? data.message ?? '')}`),
+    emit: (type, data) => {
+      const said = data as Record<string, unknown>;
+      lines.push(`${type}:${String(said.text ?? said.message ?? '')}`);
+    },
     room: () => undefined,
     spool: spool.forRun('asg_1#1', options.goneMs ?? 60_000, leave, () => job, options.attach ?? false),
   };

@@ -113,10 +113,15 @@ async function startSupervisor(options: LineProcessOptions, spool: RunSpool): Pr
 class SpoolTail {
   private handle: FileHandle | undefined;
   private offset = 0;
-  private rest = '';
+  private rest = Buffer.alloc(0);
   private lines: string[] = [];
+  /** The next of `lines` to hand out. */
+  private at = 0;
+  private readonly buffer = Buffer.alloc(64 * 1024);
   private watcher: FSWatcher | undefined;
   private wake: (() => void) | undefined;
+  /** Whether the last wait ran out without a change (then the writer's life is looked at). */
+  private quiet = true;
 
   constructor(
     private readonly file: string,
@@ -131,8 +136,9 @@ class SpoolTail {
         await this.close();
         return new Promise(() => undefined); // handed over: this reader never goes on
       }
-      const line = this.lines.shift();
+      const line = this.lines[this.at];
       if (line !== undefined) {
+        this.at += 1;
         try {
           return JSON.parse(line) as Record<string, unknown>;
         } catch {
@@ -140,45 +146,51 @@ class SpoolTail {
         }
       }
       if (await this.read()) continue;
-      // Nothing new: did the writer end? Read once more after looking, so no last line is missed.
-      const ended = !supervisorAlive(this.dir);
-      if (await this.read()) continue;
-      if (ended) return undefined;
-      await this.changed();
+      if (this.quiet) {
+        // Nothing for a while: did the writer end? Read once more after looking, so no last line is missed.
+        const ended = !supervisorAlive(this.dir);
+        if (await this.read()) continue;
+        if (ended) return undefined;
+      }
+      this.quiet = !(await this.changed());
     }
   }
 
-  /** Reads what was appended; true when any whole line came. */
+  /** Reads the next chunk of what was appended (once the lines before are handed out); true when whole lines came. */
   private async read(): Promise<boolean> {
     this.handle ??= await open(this.file, 'r').catch(() => undefined);
     if (!this.handle) return false;
-    const buffer = Buffer.alloc(64 * 1024);
-    let got = false;
-    for (;;) {
-      const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, this.offset);
-      if (bytesRead === 0) return got;
-      this.offset += bytesRead;
-      const parts = (this.rest + buffer.subarray(0, bytesRead).toString('utf8')).split('\n');
-      this.rest = parts.pop() ?? '';
-      if (parts.length > 0) got = true;
-      this.lines.push(...parts.filter((p) => p.length > 0));
-    }
+    const { buffer } = this;
+    const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, this.offset);
+    if (bytesRead === 0) return false;
+    this.offset += bytesRead;
+    // Bytes, not characters, are cut at the chunk's end: decode only up to its last newline.
+    const chunk = Buffer.concat([this.rest, buffer.subarray(0, bytesRead)]);
+    const end = chunk.lastIndexOf(0x0a);
+    this.rest = end < 0 ? chunk : chunk.subarray(end + 1);
+    this.lines = end < 0 ? [] : chunk.toString('utf8', 0, end).split('\n');
+    this.at = 0;
+    return end >= 0;
   }
 
-  /** Waits for the folder to change, or a second at most (a missed notification, the writer's end). */
-  private async changed(): Promise<void> {
+  /**
+   * Waits for the folder to change (true), or a second at most (false: a missed notification, or
+   * the writer ended).
+   */
+  private async changed(): Promise<boolean> {
     this.watcher ??= watch(this.dir, () => this.wake?.());
     let timer: NodeJS.Timeout | undefined;
     let onLeave = () => undefined as void;
-    await new Promise<void>((resolve) => {
-      this.wake = resolve;
-      onLeave = () => resolve();
-      timer = setTimeout(resolve, 1000);
+    const changed = await new Promise<boolean>((resolve) => {
+      this.wake = () => resolve(true);
+      onLeave = () => resolve(true);
+      timer = setTimeout(() => resolve(false), 1000);
       this.leave.addEventListener('abort', onLeave, { once: true });
     });
     clearTimeout(timer);
     this.leave.removeEventListener('abort', onLeave);
     this.wake = undefined;
+    return changed;
   }
 
   async close(): Promise<void> {

@@ -25,7 +25,16 @@ process.stdin.on('end', () => main(JSON.parse(input)));
 
 function main(spec) {
   const out = fs.openSync(dir + '/output.jsonl', 'a', 0o600);
-  const write = (value) => fs.writeSync(out, JSON.stringify(value) + '\n');
+  // Lines read in one turn of the event loop are written together, in the order they came.
+  let pending = '';
+  const flush = () => {
+    if (pending) fs.writeSync(out, pending);
+    pending = '';
+  };
+  const write = (value) => {
+    if (!pending) setImmediate(flush);
+    pending += JSON.stringify(value) + '\n';
+  };
   let child;
   try {
     child = spawn(spec.bin, spec.args, {
@@ -36,11 +45,13 @@ function main(spec) {
     });
   } catch (err) {
     write({ spawnError: String(err && err.message) });
+    flush();
     process.exit(0);
   }
   child.once('error', (err) => {
     if (child.pid === undefined) {
       write({ spawnError: String(err && err.message) });
+      flush();
       process.exit(0);
     }
   });
@@ -76,6 +87,7 @@ function main(spec) {
         // Given up by the hub: nothing of the run may go on (a retry may run elsewhere).
         if (abandoned) send(child.pid, 'SIGKILL');
         write({ exit: code, signal, ...(abandoned ? { abandoned: true } : {}) });
+        flush();
         fs.closeSync(out);
         process.exit(0);
       }
