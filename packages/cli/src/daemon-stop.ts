@@ -14,7 +14,8 @@ export function stopRequests(): { asked: (request: StopRequest) => void; stopAsk
 
 /**
  * Waits for a signal (SIGTERM, SIGINT: stop runs and hand them back) or a `gateway stop` request
- * (`--drain`: let running work finish and deliver its results first), then stops the gateway.
+ * (`--drain`: let running work finish and deliver its results first), then stops the gateway; a
+ * `handover` (`gateway restart`) leaves the runs going for the next daemon process instead.
  */
 export async function untilStopped(
   gateway: Gateway,
@@ -27,6 +28,11 @@ export async function untilStopped(
   const request = await Promise.race([signalled, asked]);
   if ('signal' in request) process.stderr.write(`gantry: ${request.signal}: stopping the gateway\n`);
   else log.info(`asked to ${request.mode}`, { timeoutMs: request.timeoutMs });
+  if (request.mode === 'handover') {
+    // `gateway restart`: runs go on under their supervisors and the next process takes them back.
+    await gateway.handOver();
+    return;
+  }
   if (request.mode === 'drain') {
     const drained = await Promise.race([gateway.drain(request.timeoutMs), signalled.then(() => false)]);
     if (!drained) log.warn('the drain did not finish: stopping the work that is left and handing it back');

@@ -10,7 +10,8 @@ import { EventSink } from './event-sink.ts';
 import { policyOf, type PermissionDesk } from './permissions.ts';
 import { processStartTime } from './providers/process-group.ts';
 import type { RunOutcome } from './providers/provider.ts';
-import { runProvider, type JobContext } from './run-provider.ts';
+import { runProvider, type JobContext, type JobIo } from './run-provider.ts';
+import type { Spool, SpoolJob } from './spool/run-spool.ts';
 import type { GatewayDb } from './state/gateway-db.ts';
 import { stoppedResult, type StopReason } from './stop-reasons.ts';
 
@@ -24,6 +25,16 @@ export interface HubAttempt extends Attempt {
   revokedFor?: string;
   /** Settles once a launched run has ended and its result is queued. */
   done?: Promise<void>;
+  /** Its events, numbered into the outbox, while it runs. */
+  sink?: EventSink;
+  /** Its timeout, while it runs. */
+  timer?: NodeJS.Timeout;
+}
+
+/** A run an earlier daemon process spooled, to take back: its job and the last event number written. */
+export interface TakenRun {
+  job: SpoolJob;
+  lastSeq: number;
 }
 
 /** The attempt, for frames that name no offer. */
@@ -51,6 +62,8 @@ export interface RunnerPorts {
   room(): Promise<void> | undefined;
   /** Called before each event a run emits: output read on waking from a freeze comes after a cut-off, not before. */
   beforeOutput(): void;
+  /** Where runs are spooled so they outlive the daemon, with the hub's gateway id and lease + grace. */
+  spool?: { spool: Spool; hub: string; goneMs(): number; leave: AbortSignal };
   log: Logger;
 }
 
@@ -58,10 +71,10 @@ export class AttemptRunner {
   constructor(private readonly ports: RunnerPorts) {}
 
   /** The hub said `start`: the provider is spawned. */
-  launch(run: HubAttempt): void {
+  launch(run: HubAttempt, taken?: TakenRun): void {
     run.state = 'running';
     this.record(run);
-    run.done = this.execute(run).catch((err: unknown) => {
+    run.done = this.execute(run, taken).catch((err: unknown) => {
       this.ports.log.error('run failed unexpectedly', {
         assignment: run.offer.id,
         error: (err as Error).message,
@@ -90,6 +103,22 @@ export class AttemptRunner {
     this.forget(run);
   }
 
+  /**
+   * A handover: the run goes on without this process (its supervisor keeps it going and the next
+   * daemon takes it back), so what it emitted so far is written and nothing more is done here.
+   */
+  leave(run: HubAttempt): void {
+    clearTimeout(run.timer);
+    run.sink?.flush();
+    this.ports.held.remove(run);
+  }
+
+  /** Whether the run went through a supervisor (else it runs on this process's pipes). */
+  spooled(run: HubAttempt): boolean {
+    const spool = this.ports.spool?.spool;
+    return spool !== undefined && spool.supervised(run.runId);
+  }
+
   /** Writes where the attempt stands (and its process group once spawned) to gateway.db. */
   record(run: HubAttempt, pid: number | null = null): void {
     this.ports.db.recordAttempt({
@@ -100,13 +129,21 @@ export class AttemptRunner {
     });
   }
 
-  private async execute(run: HubAttempt): Promise<void> {
+  private async execute(run: HubAttempt, taken?: TakenRun): Promise<void> {
     const { db, permissions } = this.ports;
     const ref = attemptRef(run);
-    const sink = new EventSink(db, ref.assignmentId, ref.attempt, (id, frame) =>
-      this.ports.deliver(id, frame),
+    const sink = new EventSink(
+      db,
+      ref.assignmentId,
+      ref.attempt,
+      (id, frame) => this.ports.deliver(id, frame),
+      taken ? { seq: taken.job.seq, skipThrough: taken.lastSeq } : undefined,
     );
-    const timer = setTimeout(() => this.halt(run, 'timed_out'), run.offer.timeoutMs);
+    run.sink = sink;
+    const startedAt = taken?.job.startedAt ?? Date.now();
+    const left = run.offer.timeoutMs - (Date.now() - startedAt);
+    const timer = setTimeout(() => this.halt(run, 'timed_out'), Math.max(0, left));
+    run.timer = timer;
     this.ports.send({ t: 'running', ...ref });
     const emit: EmitEvent = (type, data) => {
       this.ports.beforeOutput();
@@ -119,9 +156,15 @@ export class AttemptRunner {
         permissions.ask(ref, policyOf(run.settings), emit, request, run.abort.signal),
       room: () => this.ports.room(),
       onSpawn: (pid) => this.record(run, pid),
+      ...this.spoolOf(sink, startedAt, taken),
     });
     clearTimeout(timer);
+    // Handed over meanwhile: the next daemon process takes the run back and ends it.
+    if (this.ports.spool?.leave.aborted) return;
     sink.flush();
+    // Its supervisor gone without its exit status, or stopped for a gateway gone too long.
+    if (outcome.error?.code === 'gateway_lost' && !run.reason)
+      return this.finish(run, { how: 'lost', message: outcome.error.message });
     this.finish(run, {
       how: 'ran',
       outcome,
@@ -129,6 +172,22 @@ export class AttemptRunner {
       ...(run.reason ? { reason: run.reason } : {}),
       ...(run.revokedFor ? { detail: run.revokedFor } : {}),
     });
+  }
+
+  private spoolOf(sink: EventSink, startedAt: number, taken?: TakenRun): Pick<JobIo, 'spool'> {
+    const spool = this.ports.spool;
+    if (!spool) return {};
+    return {
+      spool: {
+        spool: spool.spool,
+        hub: spool.hub,
+        goneMs: spool.goneMs(),
+        leave: spool.leave,
+        startedAt,
+        seq: () => sink.lastSeq,
+        ...(taken ? { attach: taken.job } : {}),
+      },
+    };
   }
 
   /** Lets the attempt go and sends its result (through the outbox). */
@@ -205,9 +264,12 @@ export function resultOf(ref: AttemptRef, ending: Ending): ResultFrame {
  */
 export function finishAttempt(db: GatewayDb, ref: AttemptRef, ending: Ending): { id: number; frame: string } {
   const result = resultOf(ref, ending);
-  db.recordAttempt({ ...ref, state: 'finished', pid: null });
   const frame = JSON.stringify(result);
   const { assignmentId, attempt, lastSeq } = result;
-  const id = db.enqueue({ assignmentId, attempt, kind: 'result', lastSeq, frame });
+  // Together: a crash in between would leave an attempt `finished` with no result to send.
+  const id = db.transaction(() => {
+    db.recordAttempt({ ...ref, state: 'finished', pid: null });
+    return db.enqueue({ assignmentId, attempt, kind: 'result', lastSeq, frame });
+  });
   return { id, frame };
 }

@@ -32,6 +32,11 @@ export class ContactFence {
     this.timer.unref();
   }
 
+  /** The hub's lease + grace, once its `hello_ok` said. */
+  get limit(): number | undefined {
+    return this.limitMs;
+  }
+
   /** A sign of the hub: the silence before it is judged first, then it counts as contact. */
   contact(now = Date.now()): void {
     this.check(now);

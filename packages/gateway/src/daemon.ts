@@ -1,15 +1,15 @@
 /**
  * The gateway daemon: the process on this machine. It holds the one-daemon lock, gateway.db, the
- * agents' bindings, the device key and the attempt table (the machine's slots); sweeps runs an
- * earlier process left; and owns the hub session (everything of the hub lives there: serving
+ * agents' bindings, the device key and the attempt table (the machine's slots); keeps the spool's
+ * heartbeat (runs outlive it: each hub takes back the runs an earlier process left); and owns the hub session (everything of the hub lives there: serving
  * several hubs is one session per hub) and the local API's runs.
  */
 import { existsSync, unwatchFile, watchFile } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger, OfferedAssignment } from '@gantry/protocol';
 import { ensurePrivateFolder } from '@gantry/protocol/node';
 import { AgentBindings } from './agent-bindings.ts';
-import { finishAttempt } from './attempt-runner.ts';
-import { AttemptTable, runIdOf, type AttemptState } from './attempts.ts';
+import { AttemptTable, type AttemptState } from './attempts.ts';
 import { loadDeviceKey } from './device-key.ts';
 import { HubSet } from './hub-set.ts';
 import { LocalRuns } from './local-runs.ts';
@@ -17,10 +17,11 @@ import { newAttempt, type Placement } from './new-attempt.ts';
 import type { GantryPaths } from '@gantry/protocol/node';
 import { defaultPermissionTimeoutMs } from './permissions.ts';
 import { ErrorRecorder } from './error-recorder.ts';
-import { defaultStopGraces, stopRun, type StopGraces } from './providers/process-group.ts';
+import { defaultStopGraces, type StopGraces } from './providers/process-group.ts';
 import type { Provider } from './providers/provider.ts';
 import type { JobContext } from './run-provider.ts';
 import { loadSessions, type GatewaySession } from './session-file.ts';
+import { Spool } from './spool/run-spool.ts';
 import { GatewayDb } from './state/gateway-db.ts';
 import { acquirePidLock, type PidLock } from './state/pid-lock.ts';
 
@@ -62,6 +63,9 @@ export class Gateway {
   private roomWaiter: Promise<void> | undefined;
   readonly startedAt = new Date();
   private readonly errors: ErrorRecorder;
+  /** Where hub runs are spooled so they outlive this process; `lastAlive`: when the previous one was last alive. */
+  private readonly spool: Spool;
+  private lastAlive: number | undefined;
 
   constructor(private readonly options: GatewayOptions) {
     const { paths, sessions } = options;
@@ -82,7 +86,11 @@ export class Gateway {
     // Made here when missing: a copied session without its key is then refused by the hub.
     const deviceKey = loadDeviceKey(paths.data, { create: true });
     this.lock = acquirePidLock(paths.pidFile);
+    this.spool = new Spool(join(paths.data, 'spool'));
     try {
+      this.spool.prepare(warn);
+      // Read before this process's heartbeat starts: how long the runs were without a daemon.
+      this.lastAlive = this.spool.lastAlive();
       this.db = new GatewayDb(paths.gatewayDb, warn);
     } catch (err) {
       this.lock.release();
@@ -99,6 +107,7 @@ export class Gateway {
           newAttempt: (offer) => this.newAttempt(offer),
           room: () => this.outboxRoom(),
           permissionTimeoutMs: options.permissionTimeoutMs ?? defaultPermissionTimeoutMs,
+          spool: this.spool,
           log,
         },
         sessions,
@@ -135,7 +144,9 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
-    await this.sweepPreviousRuns();
+    this.spool.startHeartbeat();
+    await this.hubs.recover(this.lastAlive, this.graces);
+    this.spool.prune(this.hubs.heldRuns());
     this.bindings.watch(() => this.hubs.report());
     this.hubs.start();
     this.watchSessions();
@@ -199,8 +210,23 @@ export class Gateway {
     this.close();
   }
 
+  /**
+   * A handover (`gateway restart`, `gateway service restart`): takes no new work and exits leaving
+   * the hubs' spooled runs going; the next daemon process takes them back. Local runs are stopped.
+   */
+  async handOver(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.table.close();
+    this.bindings.close();
+    if (this.watchingSessions) unwatchFile(this.options.paths.sessionFile);
+    await Promise.all([this.hubs.handOver(), this.localRuns.stop()]);
+    this.close();
+  }
+
   /** Releases the databases and the lock without a run (for a daemon that failed to start). */
   close(): void {
+    this.spool.stopHeartbeat();
     this.hubs?.close();
     this.db.close();
     this.lock.release();
@@ -294,39 +320,7 @@ export class Gateway {
     return this.roomWaiter;
   }
 
-  /**
-   * Attempts a previous gateway process left: ones it never started are forgotten (the hub
-   * requeues them); ones it was running are stopped (their group only if its leader is still the
-   * process recorded, then anything carrying the run's marker) and reported `lost`, after the
-   * events they had written, so the hub retries or fails them and nothing is left unaccounted.
-   */
   private outboxBytes(): number {
     return this.hubs.dbs.reduce((sum, db) => sum + db.outboxBytes(), 0);
-  }
-
-  private async sweepPreviousRuns(): Promise<void> {
-    for (const db of this.hubs.dbs) await this.sweep(db);
-  }
-
-  private async sweep(db: GatewayDb): Promise<void> {
-    for (const record of db.attempts()) {
-      if (record.state === 'finished') continue;
-      if (record.state !== 'running') {
-        db.forgetAttempt(record.assignmentId, record.attempt);
-        continue;
-      }
-      const runId = runIdOf(record);
-      await stopRun(
-        { ...(record.pid ? { pgid: record.pid } : {}), startTime: record.pidStart ?? null, runId },
-        this.graces,
-      );
-      this.errors.log.warn('stopped a run left by an earlier gateway process', {
-        assignment: record.assignmentId,
-      });
-      finishAttempt(db, record, {
-        how: 'lost',
-        message: 'the gateway restarted while this attempt ran',
-      });
-    }
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Numbers one attempt's events (seq from 1) and batches them into `events` frames in the outbox:
  * a batch is written after a few milliseconds or a few hundred events, whichever comes first.
+ * A run taken back after a restart numbers on from where it was before it spawned and drops the
+ * events already written (`skipThrough`): replaying its spooled output makes them again.
  */
 import { limitDepth, maxJsonDepth, type RunEvent } from '@gantry/protocol';
 import type { GatewayDb } from './state/gateway-db.ts';
@@ -21,7 +23,13 @@ export class EventSink {
     private readonly assignmentId: string,
     private readonly attempt: number,
     private readonly onQueued: (id: number, frame: string) => void,
-  ) {}
+    from: { seq: number; skipThrough: number } = { seq: 0, skipThrough: 0 },
+  ) {
+    this.seq = from.seq;
+    this.skipThrough = from.skipThrough;
+  }
+
+  private readonly skipThrough: number;
 
   get lastSeq(): number {
     return this.seq;
@@ -29,6 +37,7 @@ export class EventSink {
 
   emit(type: string, data: Record<string, unknown>): void {
     this.seq += 1;
+    if (this.seq <= this.skipThrough) return;
     // A provider's own JSON can nest any depth: cut deeper than the hub reads, never refused there.
     const kept = limitDepth(data, dataLevels) as Record<string, unknown>;
     this.batch.push({ seq: this.seq, type, ts: new Date().toISOString(), data: kept });
@@ -48,10 +57,9 @@ export class EventSink {
       attempt: this.attempt,
       events,
     });
-    const id = this.db.enqueue({
+    const id = this.db.enqueueEvents({
       assignmentId: this.assignmentId,
       attempt: this.attempt,
-      kind: 'events',
       lastSeq: this.seq,
       frame,
     });

@@ -18,11 +18,14 @@ import { AccessToken } from './access-token.ts';
 import type { AgentBindings } from './agent-bindings.ts';
 import { attachAgent, detachAgent, rekeyAgent } from './attach.ts';
 import { attemptRef, AttemptRunner, type HubAttempt } from './attempt-runner.ts';
-import type { Attempt, AttemptHolder, AttemptTable } from './attempts.ts';
+import { runIdOf, type Attempt, type AttemptHolder, type AttemptTable } from './attempts.ts';
 import { ContactFence } from './contact-fence.ts';
 import { osUser, type DeviceKey } from './device-key.ts';
 import { HubConnection } from './hub-connection.ts';
 import { HubOffers } from './hub-offers.ts';
+import type { StopGraces } from './providers/process-group.ts';
+import { recoverRuns } from './recover-runs.ts';
+import type { Spool } from './spool/run-spool.ts';
 import type { GantryPaths } from '@gantry/protocol/node';
 import { PermissionDesk } from './permissions.ts';
 import type { JobContext } from './run-provider.ts';
@@ -43,8 +46,13 @@ export interface HubSessionDeps {
   /** The outbox's back-pressure. */
   room(): Promise<void> | undefined;
   permissionTimeoutMs: number;
+  /** Where runs are spooled so they outlive the daemon. */
+  spool?: Spool;
   log: Logger;
 }
+
+/** The lease + grace a run's supervisor waits for a gone daemon when the hub has not said (DESIGN §9's defaults). */
+const defaultGoneMs = 180_000;
 
 export class HubSession {
   private readonly held: AttemptHolder<HubAttempt>;
@@ -61,6 +69,8 @@ export class HubSession {
   /** The binding summary last sent to the hub, so a heartbeat carries it only when it changed. */
   private sentBindings = '';
   private lastContact: Date | undefined;
+  /** Aborted on a handover: spooled runs are left going for the next daemon process. */
+  private readonly leaving = new AbortController();
 
   constructor(private readonly deps: HubSessionDeps) {
     const { session, db, log } = deps;
@@ -99,6 +109,16 @@ export class HubSession {
       deliver: (id, frame) => this.connection.deliver(id, frame),
       room: () => deps.room(),
       beforeOutput: () => this.fence.check(),
+      ...(deps.spool
+        ? {
+            spool: {
+              spool: deps.spool,
+              hub: session.gatewayId,
+              goneMs: () => this.fence.limit ?? defaultGoneMs,
+              leave: this.leaving.signal,
+            },
+          }
+        : {}),
       log,
     });
     this.offers = new HubOffers({
@@ -119,6 +139,21 @@ export class HubSession {
 
   start(): void {
     this.connection.start();
+  }
+
+  /** Takes back (or reports lost) the runs an earlier daemon process left; before `start`. */
+  async recover(lastAlive: number | undefined, graces: StopGraces): Promise<void> {
+    if (!this.deps.spool) return;
+    await recoverRuns({
+      db: this.deps.db,
+      spool: this.deps.spool,
+      lastAlive,
+      held: this.held,
+      runner: this.runner,
+      newAttempt: (offer) => this.deps.newAttempt(offer),
+      graces,
+      log: this.deps.log,
+    });
   }
 
   /** Says hello again, e.g. with an agent `gateway connect` added while the daemon runs. */
@@ -153,6 +188,25 @@ export class HubSession {
     while (this.connection.connected && this.deps.db.outboxDepth() > 0 && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
+    await this.connection.stop();
+  }
+
+  /**
+   * A handover (`gateway restart`): spooled runs go on for the next daemon process, which takes
+   * them back; runs on this process's pipes (a protocol over stdio) are stopped and handed back,
+   * as are attempts not yet started.
+   */
+  async handOver(): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.fence.stop();
+    this.leaving.abort();
+    for (const run of this.held.list()) {
+      if (run.state === 'running' && this.runner.spooled(run)) this.runner.leave(run);
+      else if (run.state === 'running') this.runner.halt(run, 'stopping');
+      else this.runner.drop(run, 'the gateway was stopped before this attempt started');
+    }
+    this.connection.pump();
+    await Promise.all(this.held.list().map((run) => run.done));
     await this.connection.stop();
   }
 
@@ -249,7 +303,9 @@ export class HubSession {
       case 'events_ack':
         return this.deps.db.ackEvents(frame.assignmentId, frame.attempt, frame.seq);
       case 'result_ack':
-        return this.deps.db.ackResult(frame.assignmentId, frame.attempt);
+        this.deps.db.ackResult(frame.assignmentId, frame.attempt);
+        // The hub has the result: the run's spool is no longer needed.
+        return this.deps.spool?.remove(runIdOf(frame));
       case 'permission':
         return this.permissions.decide(frame);
       case 'attach':

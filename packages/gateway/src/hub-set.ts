@@ -13,6 +13,8 @@ import type { DeviceKey } from './device-key.ts';
 import { hubState } from './error-recorder.ts';
 import { HubSession } from './hub-session.ts';
 import { dbFileOf, type GatewaySession } from './session-file.ts';
+import type { StopGraces } from './providers/process-group.ts';
+import type { Spool } from './spool/run-spool.ts';
 import { GatewayDb } from './state/gateway-db.ts';
 
 export interface HubSetDeps {
@@ -25,6 +27,7 @@ export interface HubSetDeps {
   newAttempt(offer: OfferedAssignment): Attempt;
   room(): Promise<void> | undefined;
   permissionTimeoutMs: number;
+  spool?: Spool;
   log: Logger;
 }
 
@@ -66,6 +69,22 @@ export class HubSet {
   start(): void {
     this.started = true;
     for (const { hub } of this.served.values()) hub.start();
+  }
+
+  /** Each hub takes back (or reports lost) the runs an earlier daemon process left. */
+  async recover(lastAlive: number | undefined, graces: StopGraces): Promise<void> {
+    for (const { hub } of this.served.values()) await hub.recover(lastAlive, graces);
+  }
+
+  /** Every run a hub still holds (finished ones too, until the hub has their result). */
+  heldRuns(): Set<string> {
+    return new Set(this.dbs.flatMap((db) => db.attempts().map((a) => `${a.assignmentId}#${a.attempt}`)));
+  }
+
+  /** A handover: spooled runs are left going for the next daemon process. */
+  async handOver(): Promise<void> {
+    await Promise.all([...this.served.values()].map(({ hub }) => hub.handOver()));
+    this.close();
   }
 
   report(): void {
@@ -161,6 +180,7 @@ export class HubSet {
       newAttempt: (offer) => this.deps.newAttempt(offer),
       room: () => this.deps.room(),
       permissionTimeoutMs: this.deps.permissionTimeoutMs,
+      ...(this.deps.spool ? { spool: this.deps.spool } : {}),
       log: this.deps.log,
     });
     const served = { session, db, hub };

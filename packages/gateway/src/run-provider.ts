@@ -3,7 +3,7 @@
  * worktree), the run token's file (0600, removed after; the agent's own key never reaches a run), the continuation's resume id, the run's
  * environment, and the provider's session id saved for next time.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   defaultSessionKey,
@@ -19,6 +19,7 @@ import { runMarker } from './providers/process-group.ts';
 import { unavailable, type PermissionRequest, type Provider, type RunOutcome } from './providers/provider.ts';
 import type { ProviderSettings } from './providers/settings.ts';
 import type { GatewaySession } from './session-file.ts';
+import type { Spool, SpoolJob } from './spool/run-spool.ts';
 import type { GatewayDb } from './state/gateway-db.ts';
 import { finishWorktree, prepareWorktree, worktreeAt, type RunWorktree } from './worktrees/index.ts';
 
@@ -40,6 +41,24 @@ export interface JobIo {
   room(): Promise<void> | undefined;
   requestPermission(request: PermissionRequest): Promise<'approved' | 'denied'>;
   onSpawn?(pid: number): void;
+  /** A hub's run goes through the spool (it outlives the daemon); local runs stay on pipes. */
+  spool?: JobSpool;
+}
+
+/** What the runner tells of a hub's run for its spool. */
+export interface JobSpool {
+  spool: Spool;
+  /** The hub's gateway id for this machine. */
+  hub: string;
+  /** The hub's lease + grace. */
+  goneMs: number;
+  /** Aborted on a handover. */
+  leave: AbortSignal;
+  startedAt: number;
+  /** The last event number emitted so far. */
+  seq(): number;
+  /** Take back the run this job describes (after a restart) instead of starting one. */
+  attach?: SpoolJob;
 }
 
 export interface JobContext {
@@ -76,6 +95,7 @@ function secretOf(token: string): string {
 }
 
 async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutcome> {
+  if (io.spool?.attach) return takeBack(job, context, io, io.spool, io.spool.attach);
   const { offer } = job;
   const tokenFile = join(context.runDir, `${job.runId.replace(/[^\w.-]/g, '_')}.token`);
   try {
@@ -103,6 +123,22 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
       GANTRY_HUB_URL: context.session.serverUrl,
       ...(key ? { GANTRY_TOKEN_FILE: tokenFile } : {}),
     };
+    const spooled = io.spool;
+    const spool = spooled?.spool.forRun(job.runId, spooled.goneMs, spooled.leave, () => ({
+      runId: job.runId,
+      hub: spooled.hub,
+      assignmentId: offer.id,
+      attempt: offer.attempt,
+      agentId: offer.agentId,
+      provider: job.provider.name,
+      offer,
+      seq: spooled.seq(),
+      startedAt: spooled.startedAt,
+      workdir,
+      worktree: worktree !== undefined,
+      ...(key ? { tokenFile } : {}),
+      goneMs: spooled.goneMs,
+    }));
     const run = (resumeId: string | undefined) =>
       job.provider.run(
         {
@@ -116,6 +152,7 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
           emit: io.emit,
           requestPermission: io.requestPermission,
           room: io.room,
+          ...(spool ? { spool } : {}),
         },
         io.onSpawn,
       );
@@ -145,6 +182,62 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
     };
   } finally {
     rmSync(tokenFile, { force: true });
+  }
+}
+
+/**
+ * Takes back a run an earlier daemon spooled: its output is read again from the start (events
+ * numbered on from where they were before it spawned), and it ends as `runJob` ends one.
+ */
+async function takeBack(
+  job: Job,
+  context: JobContext,
+  io: JobIo,
+  spooled: JobSpool,
+  saved: SpoolJob,
+): Promise<RunOutcome> {
+  const { offer } = job;
+  const { workdir } = saved;
+  try {
+    let outcome = await job.provider.run(
+      {
+        assignment: offer,
+        workdir,
+        env: {},
+        args: job.args,
+        settings: job.settings,
+        signal: io.signal,
+        emit: io.emit,
+        requestPermission: io.requestPermission,
+        room: io.room,
+        spool: spooled.spool.forRun(job.runId, saved.goneMs, spooled.leave, () => saved, true),
+      },
+      io.onSpawn,
+    );
+    if (outcome.sessionId) {
+      context.db.saveResumeId(offer.agentId, offer.sessionKey, job.provider.name, outcome.sessionId, workdir);
+    }
+    const worktree = saved.worktree ? await worktreeAt(workdir, context.worktreeDir) : undefined;
+    if (worktree) outcome = await committed(worktree, offer.id, outcome, io.emit);
+    return outcome;
+  } catch (err) {
+    return {
+      status: 'failed',
+      output: '',
+      exitCode: null,
+      error: { code: failureCodeOf(err, 'spawn_failed'), message: (err as Error).message },
+    };
+  } finally {
+    if (saved.tokenFile && !spooled.leave.aborted) rmSync(saved.tokenFile, { force: true });
+  }
+}
+
+/** The run token a spooled run was given, read back from its file (to mask it again). */
+export function savedRunToken(saved: SpoolJob): string | undefined {
+  try {
+    return saved.tokenFile ? readFileSync(saved.tokenFile, 'utf8').trim() || undefined : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -59,7 +59,7 @@ describe('finishAttempt', () => {
       details: { branch: 'gantry/asg_1' },
     });
     expect(db.pending().map((r) => r.kind)).toEqual(['events', 'result']);
-    expect(db.attempts()).toEqual([{ ...ref, state: 'finished', pid: null, pidStart: null }]);
+    expect(db.attempts()).toEqual([{ ...ref, state: 'finished', pid: null, pidStart: null, lastSeq: 0 }]);
   });
 
   it("keeps a failed run's own error", () => {

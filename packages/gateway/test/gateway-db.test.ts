@@ -1,5 +1,7 @@
 // Proves gateway.db keeps the outbox, attempts and provider sessions durably, and EventSink numbers and batches events.
+import type BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunEvent } from '@gantry/protocol';
@@ -45,6 +47,7 @@ function attemptRecord(assignmentId: string, overrides: Partial<AttemptRecord> =
     state: 'accepted',
     pid: null,
     pidStart: null,
+    lastSeq: 0,
     ...overrides,
   };
 }
@@ -148,6 +151,43 @@ describe('GatewayDb attempts', () => {
       attemptRecord('a', { state: 'running', pid: 777 }),
       attemptRecord('a', { attempt: 2, agentId: 'agt_2', state: 'starting' }),
     ]);
+  });
+});
+
+describe('GatewayDb last event numbers (a run taken back after a restart numbers on from them)', () => {
+  it("an events frame raises its attempt's last event number with it; it never goes down", () => {
+    db.recordAttempt(attemptRecord('a', { state: 'running' }));
+    db.enqueueEvents({ assignmentId: 'a', attempt: 1, lastSeq: 5, frame: '{}' });
+    db.enqueueEvents({ assignmentId: 'a', attempt: 1, lastSeq: 3, frame: '{}' });
+    expect(db.attempts()[0]?.lastSeq).toBe(5);
+    db.ackEvents('a', 1, 5); // acked and gone from the outbox: the number stays
+    db.recordAttempt(attemptRecord('a', { state: 'running', pid: 7 }));
+    expect(db.attempts()[0]).toMatchObject({ lastSeq: 5, pid: 7 });
+  });
+
+  it('an EventSink taken back numbers on from the spawn and drops what was written already', () => {
+    db.recordAttempt(attemptRecord('a', { state: 'running' }));
+    const frames: string[] = [];
+    const sink = new EventSink(db, 'a', 1, (_id, frame) => frames.push(frame), { seq: 2, skipThrough: 4 });
+    for (const text of ['x', 'y', 'z']) sink.emit('output', { text });
+    sink.flush();
+    const events = frames.flatMap((f) => (JSON.parse(f) as EventsFrame).events);
+    expect(events.map((e) => [e.seq, e.data.text])).toEqual([[5, 'z']]);
+    expect(db.attempts()[0]?.lastSeq).toBe(5);
+  });
+
+  it('a database made before the column gains it', () => {
+    db.close();
+    const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+    const old = new Database(path);
+    old.exec('drop table attempts');
+    old.exec(`create table attempts (assignment_id text not null, attempt integer not null, agent_id text not null,
+      state text not null, pid integer, pid_start text, created_at integer not null, updated_at integer not null,
+      primary key (assignment_id, attempt))`);
+    old.close();
+    db = new GatewayDb(path);
+    db.recordAttempt(attemptRecord('a', { state: 'running' }));
+    expect(db.attempts()).toEqual([attemptRecord('a', { state: 'running' })]);
   });
 });
 

@@ -93,7 +93,8 @@ export async function restart(flags: { config?: string; json?: boolean }): Promi
       exitCodes.failure,
       'this gateway runs under a service manager: restart it with `gantry gateway service restart`',
     );
-  await stopDaemon(paths, 'stop');
+  // Runs go on: the old process hands them over and the new one takes them back.
+  await stopDaemon(paths, 'handover');
   const settings = record?.settings ?? { providerArgs: [] };
   await startDetached(flags.config ? { ...settings, config: resolve(flags.config) } : settings, flags.json);
 }

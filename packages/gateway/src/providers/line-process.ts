@@ -2,12 +2,15 @@
  * Runs one provider process and reads its output line by line: in its own process group, stdin
  * closed (unless asked for), stopped with the whole group when the run is aborted, reading paused
  * while the outbox is past its budget. Every CLI provider (generic, codex, claude-code) runs
- * through here and only says what a line means.
+ * through here and only says what a line means. A hub's run comes with a spool: it then runs
+ * through a supervisor that outlives the daemon and its lines are read from the spool
+ * (`spool/spooled-process.ts`); a protocol over stdin stays on pipes.
  */
 import { createInterface, type Interface } from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import { runMarker, spawnGroup, stopRun, type StopGraces } from './process-group.ts';
 import type { RunRequest } from './provider.ts';
+import { runSpooled } from '../spool/spooled-process.ts';
 
 const stderrTailChars = 4096;
 /** After the process exits, how long to wait for its output pipes, which a leftover child may hold open. */
@@ -16,7 +19,7 @@ const drainMs = 500;
 export interface LineProcessOptions {
   bin: string;
   args: string[];
-  request: Pick<RunRequest, 'workdir' | 'env' | 'signal' | 'room'>;
+  request: Pick<RunRequest, 'workdir' | 'env' | 'signal' | 'room' | 'spool'>;
   graces: StopGraces;
   onStdout(line: string): void;
   /** Default: each stderr line becomes a `log` event. */
@@ -41,6 +44,7 @@ export type LineProcessResult =
 
 export async function runLineProcess(options: LineProcessOptions): Promise<LineProcessResult> {
   const { request } = options;
+  if (request.spool && !options.stdin) return runSpooled(options, request.spool);
   const child = spawnGroup(options.bin, options.args, {
     cwd: request.workdir,
     env: request.env,

@@ -1,5 +1,6 @@
 /** What every provider implements: a check that it can run here, and one run of one attempt. */
 import type { EmitEvent, FailureCode, OfferedAssignment, ResultDetails } from '@gantry/protocol';
+import type { RunSpool } from '../spool/run-spool.ts';
 import type { ProviderSettings } from './settings.ts';
 
 export interface ProviderCheck {
@@ -50,6 +51,12 @@ export interface RunRequest {
    * once it has room again. A provider stops reading its process's output until then.
    */
   room(): Promise<void> | undefined;
+  /**
+   * A hub's run: spawned through a supervisor that outlives the daemon, its output spooled to a
+   * file (or, `attach`, taken back after a restart). `runLineProcess` does this; a provider over
+   * stdio ignores it and runs on pipes.
+   */
+  spool?: RunSpool;
 }
 
 export interface RunOutcome {

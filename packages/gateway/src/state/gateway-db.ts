@@ -19,6 +19,8 @@ export interface AttemptRecord {
   /** The provider's process group, and when its leader started (pids are reused). */
   pid: number | null;
   pidStart?: string | null;
+  /** The last event number written to the outbox (a run taken back after a restart numbers on from it). */
+  lastSeq?: number;
 }
 
 export interface OutboxRow {
@@ -48,6 +50,7 @@ create table if not exists attempts (
   state text not null,
   pid integer,
   pid_start text,
+  last_seq integer not null default 0,
   created_at integer not null,
   updated_at integer not null,
   primary key (assignment_id, attempt)
@@ -91,6 +94,7 @@ export class GatewayDb {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(schema);
+    this.migrate();
     this.statements = {
       enqueue: this.db.prepare(
         'insert into outbox (assignment_id, attempt, kind, last_seq, frame, created_at) values (?, ?, ?, ?, ?, ?)',
@@ -120,6 +124,18 @@ export class GatewayDb {
     this.db.close();
   }
 
+  /** Databases made before runs outlived the daemon: attempts learn their last event number. */
+  private migrate(): void {
+    const columns = this.db.prepare('pragma table_info(attempts)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'last_seq'))
+      this.db.exec('alter table attempts add column last_seq integer not null default 0');
+  }
+
+  /** Runs `fn` in one transaction: all of its writes or none. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   // ---- outbox ----------------------------------------------------------------------------------
 
   enqueue(row: Omit<OutboxRow, 'id'>): number {
@@ -133,6 +149,17 @@ export class GatewayDb {
     );
     this.bytes += Buffer.byteLength(row.frame);
     return Number(info.lastInsertRowid);
+  }
+
+  /** An `events` frame, and its last event number on the attempt's record, together. */
+  enqueueEvents(row: Omit<OutboxRow, 'id' | 'kind'>): number {
+    return this.transaction(() => {
+      const id = this.enqueue({ ...row, kind: 'events' });
+      this.db
+        .prepare('update attempts set last_seq = max(last_seq, ?) where assignment_id = ? and attempt = ?')
+        .run(row.lastSeq, row.assignmentId, row.attempt);
+      return id;
+    });
   }
 
   pending(afterId = 0, limit = 500): OutboxRow[] {
@@ -193,7 +220,8 @@ export class GatewayDb {
   attempts(): AttemptRecord[] {
     return this.db
       .prepare(
-        `select assignment_id as assignmentId, attempt, agent_id as agentId, state, pid, pid_start as pidStart
+        `select assignment_id as assignmentId, attempt, agent_id as agentId, state, pid, pid_start as pidStart,
+           last_seq as lastSeq
          from attempts order by created_at`,
       )
       .all() as AttemptRecord[];

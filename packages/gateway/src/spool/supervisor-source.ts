@@ -1,0 +1,121 @@
+/**
+ * The per-run supervisor: a small Node script, run detached in its own process group so that it
+ * outlives the daemon (a crash, `gateway restart`, an upgrade). It reads its run (command,
+ * arguments, workdir, environment, graces) as JSON on stdin, so nothing secret is written to disk
+ * or shown in the process list; spawns the provider in a process group of its own; appends each
+ * stdout and stderr line to `output.jsonl` (`{"o":line}`, `{"e":line}`) after a first
+ * `{"supervisor":pid,"pid":pid}` line, and last `{"exit":code,"signal":name}`. It checks the
+ * daemon's heartbeat file now and then (one stat): once the daemon has been gone past the hub's
+ * lease and grace, the hub has given the run up, so it ends the run's process group (SIGINT, then
+ * SIGTERM, then SIGKILL) and says so on the exit line (`"abandoned":true`).
+ *
+ * Kept as plain JavaScript source (not bundled code) so it runs the same from a checkout, the
+ * bundled CLI or an installed package: `node <spool>/supervisor.cjs <run folder>`.
+ */
+export const supervisorSource = String.raw`'use strict';
+const fs = require('node:fs');
+const { spawn } = require('node:child_process');
+const readline = require('node:readline');
+
+const dir = process.argv[2];
+let input = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => (input += chunk));
+process.stdin.on('end', () => main(JSON.parse(input)));
+
+function main(spec) {
+  const out = fs.openSync(dir + '/output.jsonl', 'a', 0o600);
+  // Lines read in one turn of the event loop are written together, in the order they came.
+  let pending = '';
+  const flush = () => {
+    if (pending) fs.writeSync(out, pending);
+    pending = '';
+  };
+  const write = (value) => {
+    if (!pending) setImmediate(flush);
+    pending += JSON.stringify(value) + '\n';
+  };
+  let child;
+  try {
+    child = spawn(spec.bin, spec.args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+  } catch (err) {
+    write({ spawnError: String(err && err.message) });
+    flush();
+    process.exit(0);
+  }
+  child.once('error', (err) => {
+    if (child.pid === undefined) {
+      write({ spawnError: String(err && err.message) });
+      flush();
+      process.exit(0);
+    }
+  });
+  child.once('spawn', () => {
+    write({ supervisor: process.pid, pid: child.pid });
+    const lines = (stream, key) => {
+      const reader = readline.createInterface({ input: stream, crlfDelay: Infinity });
+      reader.on('line', (line) => write({ [key]: line }));
+      return new Promise((resolve) => reader.once('close', resolve));
+    };
+    const drained = Promise.all([lines(child.stdout, 'o'), lines(child.stderr, 'e')]);
+    let abandoned = false;
+    const check = Math.max(100, Math.min(1000, Math.floor(spec.goneMs / 4)));
+    const watch = setInterval(() => {
+      let last = 0;
+      try {
+        last = fs.statSync(spec.aliveFile).mtimeMs;
+      } catch {}
+      if (abandoned || Date.now() - last <= spec.goneMs) return;
+      abandoned = true;
+      stopGroup(child.pid, spec.graces);
+    }, check);
+    child.once('exit', (code, signal) => {
+      clearInterval(watch);
+      // A leftover child may hold the pipes open: wait a little for the last lines, no longer.
+      const timer = setTimeout(finish, 500);
+      drained.then(finish);
+      let done = false;
+      function finish() {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        // Given up by the hub: nothing of the run may go on (a retry may run elsewhere).
+        if (abandoned) send(child.pid, 'SIGKILL');
+        write({ exit: code, signal, ...(abandoned ? { abandoned: true } : {}) });
+        flush();
+        fs.closeSync(out);
+        process.exit(0);
+      }
+    });
+  });
+}
+
+function alive(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+function send(pgid, signal) {
+  try {
+    process.kill(-pgid, signal);
+  } catch {}
+}
+
+function stopGroup(pgid, graces) {
+  send(pgid, 'SIGINT');
+  setTimeout(() => {
+    if (!alive(pgid)) return;
+    send(pgid, 'SIGTERM');
+    setTimeout(() => alive(pgid) && send(pgid, 'SIGKILL'), graces.terminateMs);
+  }, graces.interruptMs);
+}
+`;
