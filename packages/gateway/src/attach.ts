@@ -21,6 +21,15 @@ export interface AgentFiles {
 /** `workdir`: where the agent runs (its own folder under the workspace root when none was given). */
 export type AttachAnswer = { ok: true; workdir: string } | { ok: false; error: string };
 
+/** `attachAgent`, with a file that could not be written as its answer instead of a throw. */
+export function tryAttachAgent(files: AgentFiles, frame: HubFrameOf<'attach'>): AttachAnswer {
+  try {
+    return attachAgent(files, frame);
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+}
+
 export function attachAgent(files: AgentFiles, frame: HubFrameOf<'attach'>): AttachAnswer {
   const { agent, key, binding } = frame;
   if (!(providerNames as readonly string[]).includes(binding.provider)) {

@@ -16,7 +16,7 @@ import {
 } from '@gantry/protocol';
 import { AccessToken } from './access-token.ts';
 import type { AgentBindings } from './agent-bindings.ts';
-import { attachAgent, detachAgent, rekeyAgent } from './attach.ts';
+import { detachAgent, rekeyAgent, tryAttachAgent } from './attach.ts';
 import { attemptRef, AttemptRunner, type HubAttempt } from './attempt-runner.ts';
 import { runIdOf, type Attempt, type AttemptHolder, type AttemptTable } from './attempts.ts';
 import { ContactFence } from './contact-fence.ts';
@@ -347,12 +347,7 @@ export class HubSession {
 
   /** An agent the hub added for this gateway: saved (0600) and served from now on. */
   private attach(frame: HubFrameOf<'attach'>): void {
-    let answer: ReturnType<typeof attachAgent>;
-    try {
-      answer = attachAgent(this.agentFiles, frame);
-    } catch (err) {
-      answer = { ok: false, error: (err as Error).message };
-    }
+    const answer = tryAttachAgent(this.agentFiles, frame);
     if (answer.ok) this.deps.bindings.reload();
     this.deps.log.info(answer.ok ? 'the hub added an agent' : 'could not add an agent', {
       agent: frame.agent.name,
