@@ -87,6 +87,9 @@ describe('a run through its supervisor', () => {
     const spooled = readFileSync(join(folder, 'output.jsonl'), 'utf8');
     expect(spooled).not.toContain('sk-very-secret-value');
     expect(spooled.trim().split('\n').at(-1)).toBe('{"exit":3,"signal":null}');
+    // The supervisor exits right after writing its exit line.
+    for (const until = Date.now() + 5_000; supervisorAlive(folder) && Date.now() < until;)
+      await new Promise((r) => setTimeout(r, 20));
     expect(supervisorAlive(folder)).toBe(false);
 
     // Taken back by another reader: the same lines again, from the start, and the same outcome.
