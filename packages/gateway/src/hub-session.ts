@@ -193,8 +193,8 @@ export class HubSession {
 
   /**
    * A handover (`gateway restart`): spooled runs go on for the next daemon process, which takes
-   * them back; runs on this process's pipes (a protocol over stdio) are stopped and handed back,
-   * as are attempts not yet started.
+   * them back (a protocol over stdio too: its stdin is the supervisor's); a run not given to a
+   * supervisor is stopped and handed back, as are attempts not yet started.
    */
   async handOver(): Promise<void> {
     clearInterval(this.heartbeat);

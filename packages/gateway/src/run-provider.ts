@@ -124,6 +124,7 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
       ...(key ? { GANTRY_TOKEN_FILE: tokenFile } : {}),
     };
     const spooled = io.spool;
+    let resumed: string | undefined;
     const spool = spooled?.spool.forRun(job.runId, spooled.goneMs, spooled.leave, () => ({
       runId: job.runId,
       hub: spooled.hub,
@@ -138,9 +139,11 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
       worktree: worktree !== undefined,
       ...(key ? { tokenFile } : {}),
       goneMs: spooled.goneMs,
+      ...(resumed ? { resumeId: resumed } : {}),
     }));
-    const run = (resumeId: string | undefined) =>
-      job.provider.run(
+    const run = (resumeId: string | undefined) => {
+      resumed = resumeId;
+      return job.provider.run(
         {
           assignment: offer,
           workdir,
@@ -156,6 +159,7 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
         },
         io.onSpawn,
       );
+    };
     let outcome = await run(resume?.resumeId);
     if (
       resume &&
@@ -206,6 +210,7 @@ async function takeBack(
         env: {},
         args: job.args,
         settings: job.settings,
+        ...(saved.resumeId ? { resumeId: saved.resumeId } : {}),
         signal: io.signal,
         emit: io.emit,
         requestPermission: io.requestPermission,

@@ -2,23 +2,22 @@
  * The `acp` provider: runs any Agent Client Protocol agent (claude-agent-acp, codex-acp, ...) on its
  * stdio with the official SDK. One run is one agent process and one prompt turn: `initialize`,
  * `session/new` (or `session/load` to continue a session), `session/prompt`. The agent's session
- * updates become Gantry events; its permission requests go through the binding's policy.
+ * updates become Gantry events; its permission requests go through the binding's policy. A hub's
+ * run outlives the daemon (`acp-process.ts`): a daemon that takes it back replays the conversation
+ * from the spool and goes on with it.
  */
 import { basename } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
 import * as acp from '@agentclientprotocol/sdk/unstable';
 import { clip, RunFailure, version, type FailureCode } from '@gantry/protocol';
 import { binCheck } from './executable.ts';
-import { runMarker, spawnGroup, stopRun, type StopGraces } from './process-group.ts';
+import type { StopGraces } from './process-group.ts';
+import { startAgent, type AgentProcess } from './acp-process.ts';
 import type { Provider, ProviderCheck, RunOutcome, RunRequest } from './provider.ts';
 import type { ProviderFactoryOptions } from './registry.ts';
 import { SessionUpdates } from './acp-updates.ts';
 
 const fix = 'pass --provider-bin PATH (an ACP agent, e.g. claude-agent-acp)';
-const stderrTailChars = 4096;
-/** Once the turn is over and its stdin closed, how long the agent gets to exit before it is stopped. */
+/** How long a failed turn waits to see how the agent ended. */
 const exitGraceMs = 3_000;
 /** After the agent process exits, how long its stdout may still deliver what it wrote. */
 const drainMs = 500;
@@ -71,9 +70,9 @@ async function runAgent(
     .onRequest(
       'session/request_permission',
       (params: unknown) => params as acp.RequestPermissionRequest,
-      ({ params }) => askPermission(params, request, updates, ++permissionCount),
+      ({ params }) => askPermission(params, agent, updates, ++permissionCount),
     );
-  const connection = app.connect(acp.ndJsonStream(Writable.toWeb(agent.stdin), agent.stdout));
+  const connection = app.connect(acp.ndJsonStream(agent.input, agent.output));
 
   let sessionId: string | undefined;
   const onAbort = () => {
@@ -85,9 +84,10 @@ async function runAgent(
   let outcome: Outcome;
   try {
     // A leftover child can hold stdout open after the agent exits; its exit ends the turn too.
-    const exitedEarly = agent.exited
-      .then(() => settle(drainMs))
-      .then(() => Promise.reject(new Error('exited')));
+    const exitedEarly = agent.exited.then(async (exit) => {
+      await settle(drainMs);
+      throw exit.lost ?? new Error('exited');
+    });
     outcome = await Promise.race([
       converse(connection.agent, request, updates, (id) => (sessionId = id)),
       exitedEarly,
@@ -194,12 +194,12 @@ async function loadSession(
 /** Asks the gateway and answers with the agent's own option for that decision. */
 async function askPermission(
   params: acp.RequestPermissionRequest,
-  request: RunRequest,
+  agent: AgentProcess,
   updates: SessionUpdates,
   count: number,
 ): Promise<acp.RequestPermissionResponse> {
   const call = updates.asked(params.toolCall);
-  const decision = await request.requestPermission({
+  const decision = await agent.askPermission({
     requestId: `${call.id}#${count}`,
     tool: call.name,
     input: call.input,
@@ -251,104 +251,3 @@ function refusal(output: string): string {
 function settle(ms?: number): Promise<void> {
   return new Promise((resolve) => (ms === undefined ? setImmediate(resolve) : setTimeout(resolve, ms)));
 }
-
-// ---------------------------------------------------------------------------------------------
-// The agent process
-
-interface AgentProcess {
-  pid: number;
-  stdin: NonNullable<ChildProcess['stdin']>;
-  /** Stdout as a web stream, paused while the outbox is past its budget. */
-  stdout: ReadableStream<Uint8Array>;
-  exited: Promise<Exit>;
-  stderrTail(): string;
-  /** Stops the whole process group (once); resolves when nothing of the run is left. */
-  stop(): Promise<void>;
-  /** Closes stdin, lets the agent exit on its own for a while, then stops whatever is left. */
-  finish(): Promise<Exit>;
-}
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-async function startAgent(
-  bin: string,
-  request: RunRequest,
-  graces: StopGraces,
-): Promise<AgentProcess | string> {
-  const child = spawnGroup(bin, request.args, { cwd: request.workdir, env: request.env, stdin: 'pipe' });
-  const spawnError = await new Promise<Error | undefined>((resolve) => {
-    child.once('spawn', () => resolve(undefined));
-    child.once('error', (err) => resolve(err));
-  });
-  if (spawnError || child.pid === undefined || !child.stdin || !child.stdout || !child.stderr)
-    return `could not start ${bin}: ${spawnError?.message ?? 'no process'}`;
-  const pid = child.pid;
-  const stdin = child.stdin;
-  const stdout = child.stdout;
-  // Writing to an agent that has gone fails with EPIPE; the exit is reported instead.
-  stdin.on('error', () => undefined);
-
-  const exited = new Promise<Exit>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  let tail = '';
-  createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => {
-    tail = `${tail}${line}\n`.slice(-stderrTailChars);
-    request.emit('log', { stream: 'stderr', text: line });
-  });
-
-  let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= stopRun({ pgid: pid, runId: request.env[runMarker] ?? '' }, graces));
-  return {
-    pid,
-    stdin,
-    stdout: readableFrom(stdout, request.room),
-    exited,
-    stderrTail: () => tail.trim(),
-    stop,
-    async finish() {
-      stdin.end();
-      await Promise.race([exited, settle(exitGraceMs)]);
-      await stop();
-      stdout.destroy();
-      child.stderr?.destroy();
-      return exited;
-    },
-  };
-}
-
-/** A web stream of the agent's stdout that stops reading while the outbox has no room. */
-function readableFrom(stdout: NodeJS.ReadableStream, room: RunRequest['room']): ReadableStream<Uint8Array> {
-  // Once the reader cancels (the connection closed), late data and the end are dropped.
-  let open = true;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const end = (err?: Error) => {
-        if (!open) return;
-        open = false;
-        if (err) controller.error(err);
-        else controller.close();
-      };
-      stdout.on('data', (chunk: Buffer) => {
-        if (!open) return;
-        controller.enqueue(new Uint8Array(chunk));
-        const wait = room();
-        if (!wait) return;
-        stdout.pause();
-        void wait.then(() => stdout.resume());
-      });
-      stdout.once('end', () => end());
-      stdout.once('close', () => end());
-      stdout.once('error', (err: Error) => end(err));
-    },
-    cancel() {
-      open = false;
-    },
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Session updates → events

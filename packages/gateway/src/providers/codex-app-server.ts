@@ -6,12 +6,15 @@
  * (`item/commandExecution/requestApproval`, `item/fileChange/requestApproval`) go to the run's
  * permission desk, which raises a hub approval, and get `accept` or `decline`. Its notifications are
  * read as the `exec --json` events they correspond to, so both paths map to the vocabulary alike.
- * The turn's end (`turn/completed`) closes stdin, and app-server exits.
+ * The turn's end (`turn/completed`) closes stdin, and app-server exits. A hub's run writes
+ * app-server's stdin through its supervisor, so it outlives the daemon: a daemon that takes it back
+ * reads the spooled lines again and this conversation goes through the same steps (what was sent
+ * is not sent again, a decided approval keeps its decision, a pending one waits for the hub's).
  */
-import type { ChildProcess } from 'node:child_process';
 import { clip } from '@gantry/protocol';
 import { jsonLine, runLineProcess } from './line-process.ts';
 import type { RunOutcome, RunRequest } from './provider.ts';
+import type { StdinChannel } from '../spool/spool-input.ts';
 
 type Json = Record<string, unknown>;
 
@@ -38,9 +41,8 @@ export async function runAppServer(run: AppServerRun): Promise<RunOutcome> {
     args: ['app-server', ...run.request.args],
     request: run.request,
     graces: run.graces,
-    stdin: 'pipe',
+    stdin: { asker: run.request, onInput: (input) => session.start(input) },
     ...(run.onSpawn ? { onSpawn: run.onSpawn } : {}),
-    onChild: (child) => session.start(child),
     onStdout: (line) => session.line(line),
     onStderr: (line) => run.request.emit('log', { stream: 'stderr', text: line }),
   });
@@ -48,7 +50,7 @@ export async function runAppServer(run: AppServerRun): Promise<RunOutcome> {
 }
 
 class AppServerSession {
-  private child: ChildProcess | undefined;
+  private input: StdinChannel | undefined;
   private nextId = 0;
   private readonly calls = new Map<number, (reply: Json) => void>();
   /** Items seen started, for what an approval request does not say itself (a patch's files). */
@@ -59,9 +61,8 @@ class AppServerSession {
 
   constructor(private readonly run: AppServerRun) {}
 
-  start(child: ChildProcess): void {
-    this.child = child;
-    child.stdin?.on('error', () => undefined); // app-server gone: its exit says why
+  start(input: StdinChannel): void {
+    this.input = input;
     void this.converse().catch((err: unknown) => {
       this.run.request.emit('error', { message: `codex app-server: ${(err as Error).message}` });
       this.end();
@@ -113,7 +114,7 @@ class AppServerSession {
   /** Codex asks: approvals go to the permission desk; anything else is declined. */
   private async serverRequest(id: unknown, method: string, p: Json): Promise<void> {
     const ask = async (tool: string, input: string, requestId: string) =>
-      this.run.request.requestPermission({ requestId, tool, input: clip(input, 2000) });
+      this.input?.askPermission({ requestId, tool, input: clip(input, 2000) }) ?? 'denied';
     switch (method) {
       case 'item/commandExecution/requestApproval': {
         const decision = await ask('shell', commandOf(p), text(p.approvalId) || text(p.itemId));
@@ -194,12 +195,12 @@ class AppServerSession {
   }
 
   private send(message: Json): void {
-    this.child?.stdin?.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+    this.input?.write(JSON.stringify({ jsonrpc: '2.0', ...message }));
   }
 
   /** Closing stdin ends app-server. */
   private end(): void {
-    this.child?.stdin?.end();
+    this.input?.end();
   }
 }
 

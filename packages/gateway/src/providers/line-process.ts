@@ -4,13 +4,13 @@
  * while the outbox is past its budget. Every CLI provider (generic, codex, claude-code) runs
  * through here and only says what a line means. A hub's run comes with a spool: it then runs
  * through a supervisor that outlives the daemon and its lines are read from the spool
- * (`spool/spooled-process.ts`); a protocol over stdin stays on pipes.
+ * (`spool/spooled-process.ts`); a protocol over stdin is written through the supervisor too.
  */
 import { createInterface, type Interface } from 'node:readline';
-import type { ChildProcess } from 'node:child_process';
 import { runMarker, spawnGroup, stopRun, type StopGraces } from './process-group.ts';
 import type { RunRequest } from './provider.ts';
 import { runSpooled } from '../spool/spooled-process.ts';
+import { pipeInput, type PermissionAsker, type StdinChannel } from '../spool/spool-input.ts';
 
 const stderrTailChars = 4096;
 /** After the process exits, how long to wait for its output pipes, which a leftover child may hold open. */
@@ -25,9 +25,11 @@ export interface LineProcessOptions {
   /** Default: each stderr line becomes a `log` event. */
   onStderr?(line: string): void;
   onSpawn?(pid: number): void;
-  /** Keep stdin open as a pipe (for protocols over stdio), handed to `onChild`. */
-  stdin?: 'pipe';
-  onChild?(child: ChildProcess): void;
+  /**
+   * Keep stdin open (a protocol over stdio): `onInput` gets the channel that writes it and asks
+   * permissions, once the process runs.
+   */
+  stdin?: { asker: PermissionAsker; onInput(input: StdinChannel): void };
 }
 
 export type LineProcessResult =
@@ -44,11 +46,11 @@ export type LineProcessResult =
 
 export async function runLineProcess(options: LineProcessOptions): Promise<LineProcessResult> {
   const { request } = options;
-  if (request.spool && !options.stdin) return runSpooled(options, request.spool);
+  if (request.spool) return runSpooled(options, request.spool);
   const child = spawnGroup(options.bin, options.args, {
     cwd: request.workdir,
     env: request.env,
-    ...(options.stdin ? { stdin: options.stdin } : {}),
+    ...(options.stdin ? { stdin: 'pipe' as const } : {}),
   });
   const spawned = await new Promise<Error | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
@@ -59,7 +61,7 @@ export async function runLineProcess(options: LineProcessOptions): Promise<LineP
   }
   const pid = child.pid;
   options.onSpawn?.(pid);
-  options.onChild?.(child);
+  if (options.stdin && child.stdin) options.stdin.onInput(pipeInput(child.stdin, options.stdin.asker));
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -45,6 +45,8 @@ export interface SpoolJob {
   tokenFile?: string;
   /** How long the daemon may be gone before the supervisor ends the run (the hub's lease + grace). */
   goneMs: number;
+  /** The provider session the run continues, for a protocol that replays its conversation. */
+  resumeId?: string;
 }
 
 /** What a run spooled through a supervisor needs (`RunRequest.spool`). */

@@ -4,7 +4,8 @@
  * `output.jsonl` as they come, and the result is the supervisor's exit line. A daemon that took
  * over after a restart reads the same file from its start (`attach`), so the provider rebuilds its
  * state and the event numbers come out as before. On a handover (`leave`) reading stops and the
- * run goes on. Stopping signals the provider's group, as for a run on pipes.
+ * run goes on. Stopping signals the provider's group, as for a run on pipes. A protocol over stdin
+ * writes through the supervisor's socket (`spool-input.ts`).
  */
 import { spawn } from 'node:child_process';
 import { watch, writeFileSync, type FSWatcher } from 'node:fs';
@@ -14,6 +15,7 @@ import { RunFailure } from '@gantry/protocol';
 import type { LineProcessOptions, LineProcessResult } from '../providers/line-process.ts';
 import { stopRun } from '../providers/process-group.ts';
 import { supervisorAlive, type RunSpool } from './run-spool.ts';
+import { nothingSent, sentBefore, SpoolInput } from './spool-input.ts';
 
 const stderrTailChars = 4096;
 
@@ -25,6 +27,7 @@ export async function runSpooled(options: LineProcessOptions, spool: RunSpool): 
     if (started) return { spawned: false, message: `could not start ${options.bin}: ${started}` };
   }
   const tail = new SpoolTail(join(spool.dir, 'output.jsonl'), spool.dir, spool.leave);
+  let input: SpoolInput | undefined;
   try {
     const head = await tail.next();
     if (!head) throw lost('its supervisor ended before the provider started');
@@ -32,6 +35,11 @@ export async function runSpooled(options: LineProcessOptions, spool: RunSpool): 
       return { spawned: false, message: `could not start ${options.bin}: ${head.spawnError}` };
     const pid = Number(head.pid);
     options.onSpawn?.(pid);
+    if (options.stdin) {
+      const sent = spool.attach ? sentBefore(spool.dir) : nothingSent;
+      input = new SpoolInput(spool.dir, Number(head.supervisor), sent, options.stdin.asker, spool.leave);
+      options.stdin.onInput(input);
+    }
 
     let stopping: Promise<void> | undefined;
     const stop = () => (stopping ??= stopRun({ pgid: pid, runId: spool.runId }, options.graces));
@@ -64,11 +72,14 @@ export async function runSpooled(options: LineProcessOptions, spool: RunSpool): 
           stderrTail: stderrTail.trim(),
         };
       } else continue;
+      // A conversation answers a line before it reads the next (replayed lines come all at once).
+      if (options.stdin) await new Promise((resolve) => setImmediate(resolve));
       // Back-pressure: the lines wait in the spool file while the outbox is past its budget.
       const wait = request.room();
       if (wait) await wait;
     }
   } finally {
+    input?.close();
     await tail.close();
   }
 }
@@ -104,6 +115,7 @@ async function startSupervisor(options: LineProcessOptions, spool: RunSpool): Pr
       aliveFile: spool.aliveFile,
       goneMs: spool.goneMs,
       graces: options.graces,
+      stdin: options.stdin ? 'pipe' : 'ignore',
     }),
   );
   return undefined;

@@ -9,6 +9,13 @@
  * lease and grace, the hub has given the run up, so it ends the run's process group (SIGINT, then
  * SIGTERM, then SIGKILL) and says so on the exit line (`"abandoned":true`).
  *
+ * A protocol over stdin (ACP, codex app-server; `"stdin":"pipe"`) keeps the provider's stdin open
+ * here, not in the daemon: the supervisor listens on `in.sock` in the run's folder (0600, the folder
+ * 0700) before it writes its first line, and relays what a daemon sends there, one JSON object a
+ * line: `{"w":line}` is written to the provider's stdin and spooled as `{"i":line}`, in order with
+ * the output, so the next daemon knows what was sent already; `{"n":value}` is spooled as a note
+ * (`{"n":value}`: a permission decision); `{"end":true}` closes the provider's stdin.
+ *
  * Kept as plain JavaScript source (not bundled code) so it runs the same from a checkout, the
  * bundled CLI or an installed package: `node <spool>/supervisor.cjs <run folder>`.
  */
@@ -16,8 +23,11 @@ export const supervisorSource = String.raw`'use strict';
 const fs = require('node:fs');
 const { spawn } = require('node:child_process');
 const readline = require('node:readline');
+const net = require('node:net');
 
 const dir = process.argv[2];
+// The socket is named relative to the run's folder: its full path may be too long for one.
+process.chdir(dir);
 let input = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => (input += chunk));
@@ -35,27 +45,45 @@ function main(spec) {
     if (!pending) setImmediate(flush);
     pending += JSON.stringify(value) + '\n';
   };
+  const piped = spec.stdin === 'pipe';
   let child;
-  try {
-    child = spawn(spec.bin, spec.args, {
-      cwd: spec.cwd,
-      env: spec.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-  } catch (err) {
-    write({ spawnError: String(err && err.message) });
+  if (!piped) return launch();
+  // Listening before the provider starts: a daemon that sees the first line can write at once.
+  const server = relay(() => child, write);
+  server.once('error', (err) => {
+    write({ spawnError: 'no stdin socket: ' + String(err && err.message) });
     flush();
     process.exit(0);
-  }
-  child.once('error', (err) => {
-    if (child.pid === undefined) {
+  });
+  server.listen('in.sock', () => {
+    fs.chmodSync('in.sock', 0o600);
+    launch();
+  });
+
+  function launch() {
+    try {
+      child = spawn(spec.bin, spec.args, {
+        cwd: spec.cwd,
+        env: spec.env,
+        stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+    } catch (err) {
       write({ spawnError: String(err && err.message) });
       flush();
       process.exit(0);
     }
-  });
-  child.once('spawn', () => {
+    if (piped) child.stdin.on('error', () => {});
+    child.once('error', (err) => {
+      if (child.pid === undefined) {
+        write({ spawnError: String(err && err.message) });
+        flush();
+        process.exit(0);
+      }
+    });
+    child.once('spawn', started);
+  }
+  function started() {
     write({ supervisor: process.pid, pid: child.pid });
     const lines = (stream, key) => {
       const reader = readline.createInterface({ input: stream, crlfDelay: Infinity });
@@ -90,6 +118,33 @@ function main(spec) {
         flush();
         fs.closeSync(out);
         process.exit(0);
+      }
+    });
+  }
+}
+
+/** The socket a daemon writes the provider's stdin through. */
+function relay(childOf, write) {
+  let ended = false;
+  return net.createServer((socket) => {
+    socket.on('error', () => {});
+    const reader = readline.createInterface({ input: socket, crlfDelay: Infinity });
+    reader.on('line', (line) => {
+      let message;
+      try {
+        message = JSON.parse(line);
+      } catch {
+        return;
+      }
+      const child = childOf();
+      if (!child || !child.stdin) return;
+      if (typeof message.w === 'string' && !ended) {
+        child.stdin.write(message.w + '\n');
+        write({ i: message.w });
+      } else if (message.n !== undefined) write({ n: message.n });
+      else if (message.end === true && !ended) {
+        ended = true;
+        child.stdin.end();
       }
     });
   });
