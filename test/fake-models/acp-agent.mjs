@@ -3,10 +3,12 @@
  * A tiny scripted ACP agent on the SDK's agent side, for the paths a real adapter does not take on
  * demand. What a prompt does depends on its text:
  *   `edit`  — a plan, an edit tool call with a diff (after asking permission), a reply, usage;
+ *   `edit hold` — as `edit`, but after the permission answer it waits for a file `go` in its folder;
  *   `crash` — a line on stderr, then exit 3 in the middle of the turn;
  *   anything else — replies `ok`.
  * `--no-load` leaves out the loadSession capability.
  */
+import { existsSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import * as acp from '@agentclientprotocol/sdk/unstable';
@@ -49,6 +51,8 @@ async function prompt({ params, client }) {
     ],
   });
   const allowed = answer.outcome.outcome === 'selected' && answer.outcome.optionId === 'yes';
+  const go = join(cwds.get(sessionId) ?? process.cwd(), 'go');
+  while (text.includes('hold') && !existsSync(go)) await new Promise((resolve) => setTimeout(resolve, 50));
   await update({
     sessionUpdate: 'tool_call_update',
     toolCallId: 'call_1',
