@@ -2,14 +2,16 @@
 // supervisor's, so `kill -9` of the daemon and `gateway restart` no longer lose or stop it. The
 // next daemon takes it back: a permission request pending when the daemon died still becomes the
 // user's decision in the run; events reach the hub once and in order; the result is delivered once;
-// a taken-back run can be cancelled. With the scripted ACP agent and with the real claude-agent-acp
-// against a fake Anthropic API.
+// a taken-back run can be cancelled. With the scripted ACP agent, the real claude-agent-acp against
+// a fake Anthropic API, and the real Codex CLI (`--permission ask` drives `codex app-server`) against
+// a fake OpenAI Responses API.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Approval, Assignment, AssignmentEvent } from '@gantry/protocol';
 import { claudeEnvFor, startAnthropicMessages } from '../fake-models/anthropic-messages.ts';
 import type { FakeModel } from '../fake-models/fake-model.ts';
+import { codexHomeFor, startOpenAiResponses } from '../fake-models/openai-responses.ts';
 import { eventually, Sandbox } from '../harness.ts';
 import { connectArgs, createAgent, startHub } from '../fixtures.ts';
 import { groupRunning, processRunning } from '../processes.ts';
@@ -25,11 +27,12 @@ afterEach(async () => {
   daemonEnv = {};
 });
 
-async function setup(bin: string, env: Record<string, string> = {}) {
+async function setup(bin: string, env: Record<string, string> = {}, provider = 'acp', flags: string[] = []) {
   box = new Sandbox();
   const { ready } = await startHub(box);
   const agent = await createAgent(box, 'worker');
-  expect((await box.run(connectArgs(ready.url, agent.key, 'acp', bin), env)).code).toBe(0);
+  const connected = await box.run([...connectArgs(ready.url, agent.key, provider, bin), ...flags], env);
+  expect(connected.code, connected.stderr).toBe(0);
 }
 
 let daemonEnv: Record<string, string> = {};
@@ -148,5 +151,27 @@ describe('ACP runs outlive the gateway', () => {
       name: 'Bash',
       status: 'completed',
     });
+  }, 240_000);
+
+  it('the real codex app-server: a run waiting on an approval survives kill -9 and gets the decision', async () => {
+    fake = await startOpenAiResponses();
+    const home = join(process.env.TMPDIR ?? '/tmp', `gantry-codex-home-${process.pid}`);
+    mkdirSync(home, { recursive: true });
+    daemonEnv = { HOME: home, ...codexHomeFor(fake, join(home, 'codex')) };
+    await setup(process.env.GANTRY_TEST_CODEX_BIN ?? 'codex', daemonEnv, 'codex', ['--permission', 'ask']);
+    await start();
+    fake.script([{ kind: 'shell', command: 'echo made > made.txt', then: 'Finished.' }]);
+    const made = await box.json<Assignment>(['assign', 'worker', 'please make the file']);
+    const approval = await pendingApproval(made.id);
+    const group = agentGroup();
+    await killDaemon();
+    expect(groupRunning(group)).toBe(true);
+    expect((await box.json<Approval>(['approvals', 'approve', approval.id])).status).toBe('approved');
+
+    await start();
+    const done = await finished(made.id);
+    expect(done).toMatchObject({ state: 'succeeded', attempt: 1, result: { output: 'Finished.' } });
+    const list = await once(made.id);
+    expect(list.find((e) => e.type === 'permission_decided')?.data).toMatchObject({ decision: 'approved' });
   }, 240_000);
 });
