@@ -24,7 +24,8 @@ let spool: Spool;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'gantry-spool-stdin-'));
   workdir = join(dir, 'work');
-  spool = new Spool(join(dir, 'spool'));
+  // A data folder deep enough that a socket's name could not hold the full path (108 bytes).
+  spool = new Spool(join(dir, 'a-data-folder-nested-deep-enough'.repeat(3), 'spool'));
   spool.prepare();
   spool.startHeartbeat();
   mkdirSync(workdir);
