@@ -53,8 +53,8 @@ export interface RunRequest {
   room(): Promise<void> | undefined;
   /**
    * A hub's run: spawned through a supervisor that outlives the daemon, its output spooled to a
-   * file (or, `attach`, taken back after a restart). `runLineProcess` does this; a provider over
-   * stdio ignores it and runs on pipes.
+   * file (or, `attach`, taken back after a restart). `runLineProcess` does this, for a protocol
+   * over stdio too (its stdin through the supervisor); Ollama runs in the daemon and ignores it.
    */
   spool?: RunSpool;
 }
