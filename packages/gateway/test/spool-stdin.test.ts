@@ -4,7 +4,7 @@
 // spool: the same events, nothing sent to the agent twice, a pending permission request asked
 // again and its decision reaching the agent, a decided one answered the same without asking, and a
 // cancel that stops the run.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -110,7 +110,9 @@ describe('a run of a protocol over stdin through its supervisor', () => {
     const first = daemon('edit');
     await until(() => first.asked.length === 1);
     const folder = spool.dirOf(runId);
-    expect(statSync(join(folder, 'in.sock')).mode & 0o777).toBe(0o600);
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    expect(readdirSync(folder).sort()).toEqual(['in.sock', 'job.json', 'output.jsonl', 'supervisor.pid']);
+    for (const name of readdirSync(folder)) expect(statSync(join(folder, name)).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(folder, 'output.jsonl'), 'utf8')).not.toContain('sk-very-secret-value');
     first.leaving.abort(); // a handover: the run goes on
     await new Promise((resolve) => setTimeout(resolve, 200));
