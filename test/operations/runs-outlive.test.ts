@@ -138,7 +138,9 @@ describe('runs outlive the gateway', () => {
     expect(markedRunning(marker)).toBe(false);
     const supervisors = spoolRuns().map((e) => join(box.home, 'data', 'spool', e.name, 'supervisor.pid'));
     for (const file of supervisors.filter((f) => existsSync(f)))
-      await eventually(async () => (processRunning(Number(readFileSync(file, 'utf8'))) ? undefined : true));
+      await eventually(async () =>
+        processRunning(Number(readFileSync(file, 'utf8').split('\n')[0])) ? undefined : true,
+      );
 
     // The gateway comes back: attempt 1 is lost (the hub decided), attempt 2 runs and succeeds.
     go('three');

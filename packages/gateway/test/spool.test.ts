@@ -1,7 +1,8 @@
 // Proves a run through its supervisor (the spool): the provider sees the same lines and exit as on
 // pipes; the spool is private (0700 folder, 0600 files) and holds no environment; a second reader
 // taking the run back replays it from the start; a handover leaves the run going; and a
-// supervisor whose daemon's heartbeat is older than lease + grace ends the run's process group.
+// supervisor whose daemon's heartbeat is older than lease + grace ends the run's process group; a
+// spare supervisor started behind each run takes the next one and exits unused when the spool closes.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,4 +138,41 @@ describe('a run through its supervisor', () => {
     });
     expect(groupRunning(pgid)).toBe(false);
   }, 30_000);
+
+  it('hands the next run to a spare started behind the last; an unused spare exits when the spool closes', async () => {
+    const bin = script('echo "ran $1"');
+    const marks: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      expect(await genericProvider(bin, graces).run(request().run)).toMatchObject({ output: 'ran hello' });
+      marks.push(readFileSync(join(spool.dirOf('asg_1#1'), 'supervisor.pid'), 'utf8').split('\n')[1] ?? '');
+    }
+    // The first run waited for a supervisor of its own; the second was given the spare.
+    expect(marks[0]).toBe(spool.dirOf('asg_1#1'));
+    expect(marks[1]).toMatch(/^spare-/);
+    await waitFor(() => !supervisorAlive(spool.dirOf('asg_1#1')));
+    await waitFor(() => sparesWaiting().length === 1);
+
+    spool.stopHeartbeat();
+    await waitFor(() => sparesWaiting().length === 0);
+  }, 30_000);
 });
+
+/** Supervisors of this spool waiting for a run (Linux: read from /proc). */
+function sparesWaiting(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return args.includes(spool.script) && args.some((a) => a.startsWith('spare-'));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function waitFor(done: () => boolean): Promise<void> {
+  for (const until = Date.now() + 5_000; !done(); await new Promise((r) => setTimeout(r, 20)))
+    if (Date.now() > until) throw new Error('timed out waiting');
+}

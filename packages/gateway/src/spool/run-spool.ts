@@ -19,6 +19,7 @@ import {
 import { join } from 'node:path';
 import type { OfferedAssignment } from '@gantry/protocol';
 import { ensurePrivateFolder, writeSecretJson } from '@gantry/protocol/node';
+import { SpareSupervisor } from './spare-supervisor.ts';
 import { supervisorSource } from './supervisor-source.ts';
 
 /** How often the daemon touches its heartbeat file. */
@@ -66,16 +67,20 @@ export interface RunSpool {
   record(): void;
   /** Set once the run went through the spool (providers over stdio do not). */
   used?: boolean;
+  /** A supervisor started ahead of the run, when the spool keeps one. */
+  spare?: SpareSupervisor;
 }
 
 export class Spool {
   readonly aliveFile: string;
   readonly script: string;
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly spare: SpareSupervisor;
 
   constructor(readonly root: string) {
     this.aliveFile = join(root, 'alive');
     this.script = join(root, 'supervisor.cjs');
+    this.spare = new SpareSupervisor(this.script, root);
   }
 
   /** Makes the folder (0700) and writes the supervisor script when it is not the current one. */
@@ -114,8 +119,10 @@ export class Spool {
     this.heartbeat.unref();
   }
 
+  /** Stops the heartbeat and lets the spare supervisor go. */
   stopHeartbeat(): void {
     clearInterval(this.heartbeat);
+    this.spare.close();
   }
 
   dirOf(runId: string): string {
@@ -133,6 +140,7 @@ export class Spool {
       goneMs,
       attach,
       leave,
+      spare: this.spare,
       record: () => {
         // A second spawn of the run (a resume the provider refused) starts its spool afresh.
         rmSync(dir, { recursive: true, force: true });
@@ -179,28 +187,37 @@ export class Spool {
   }
 }
 
-/** The pid of the run's supervisor, as the daemon that spawned it wrote it down. */
-export function supervisorPid(dir: string): number | undefined {
+/**
+ * The run's supervisor as the daemon that gave it the run wrote it down: its pid, and the mark its
+ * command line carries (the run's folder, or a spare's own mark; older spools have no second line).
+ */
+function supervisorRecord(dir: string): { pid: number; mark: string } | undefined {
   try {
-    const pid = Number(readFileSync(join(dir, 'supervisor.pid'), 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const [first = '', second] = readFileSync(join(dir, 'supervisor.pid'), 'utf8').split('\n');
+    const pid = Number(first.trim());
+    return Number.isInteger(pid) && pid > 0 ? { pid, mark: second?.trim() || dir } : undefined;
   } catch {
     return undefined;
   }
 }
 
+export function supervisorPid(dir: string): number | undefined {
+  return supervisorRecord(dir)?.pid;
+}
+
 /**
  * Whether the run's supervisor still runs: its pid, and on Linux that process is no zombie and
- * names this folder on its command line (pids are reused).
+ * carries its mark on its command line (pids are reused).
  */
 export function supervisorAlive(dir: string): boolean {
-  const pid = supervisorPid(dir);
-  if (pid === undefined) return false;
+  const record = supervisorRecord(dir);
+  if (record === undefined) return false;
+  const { pid, mark } = record;
   if (process.platform === 'linux') {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(dir);
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(mark);
     } catch {
       return false;
     }

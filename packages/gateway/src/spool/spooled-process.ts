@@ -7,7 +7,6 @@
  * run goes on. Stopping signals the provider's group, as for a run on pipes. A protocol over stdin
  * writes through the supervisor's socket (`spool-input.ts`).
  */
-import { spawn } from 'node:child_process';
 import { watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import type { LineProcessOptions, LineProcessResult } from '../providers/line-pr
 import { stopRun } from '../providers/process-group.ts';
 import { supervisorAlive, type RunSpool } from './run-spool.ts';
 import { nothingSent, sentBefore, SpoolInput } from './spool-input.ts';
+import { spawnSupervisor } from './spare-supervisor.ts';
 
 const stderrTailChars = 4096;
 
@@ -89,25 +89,21 @@ function lost(why: string): RunFailure {
   return new RunFailure('gateway_lost', `the run was lost: ${why}`);
 }
 
-/** Spawns the supervisor with the run on its stdin. Resolves with an error message, or undefined. */
+/**
+ * Hands the run to a supervisor on its stdin: the spare started ahead of it when there is one,
+ * a fresh one otherwise. Resolves with an error message, or undefined.
+ */
 async function startSupervisor(options: LineProcessOptions, spool: RunSpool): Promise<string | undefined> {
   spool.record();
-  const child = spawn(process.execPath, [spool.script, spool.dir], {
-    cwd: spool.dir,
-    // Only what Node needs: the run's own environment goes over stdin.
-    env: { PATH: process.env.PATH ?? '' },
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  });
-  const failed = await new Promise<Error | undefined>((resolve) => {
-    child.once('spawn', () => resolve(undefined));
-    child.once('error', (err) => resolve(err));
-  });
-  if (failed || child.pid === undefined) return `no supervisor: ${failed?.message ?? 'no process'}`;
-  writeFileSync(join(spool.dir, 'supervisor.pid'), `${child.pid}\n`, { mode: 0o600 });
-  child.unref();
+  const supervisor =
+    (await spool.spare?.take()?.then((spare) => (spare instanceof Error ? undefined : spare))) ??
+    (await spawnSupervisor(spool.script, spool.dir, spool.dir));
+  if (supervisor instanceof Error) return `no supervisor: ${supervisor.message}`;
+  const { child, mark } = supervisor;
+  writeFileSync(join(spool.dir, 'supervisor.pid'), `${child.pid}\n${mark}\n`, { mode: 0o600 });
   child.stdin?.end(
     JSON.stringify({
+      dir: spool.dir,
       bin: options.bin,
       args: options.args,
       cwd: options.request.workdir,

@@ -17,7 +17,9 @@
  * (`{"n":value}`: a permission decision); `{"end":true}` closes the provider's stdin.
  *
  * Kept as plain JavaScript source (not bundled code) so it runs the same from a checkout, the
- * bundled CLI or an installed package: `node <spool>/supervisor.cjs <run folder>`.
+ * bundled CLI or an installed package: `node <spool>/supervisor.cjs <mark>`, the mark being the run's
+ * folder, or for a spare started ahead of its run (`spare-supervisor.ts`) a mark of its own. The
+ * run's folder comes on stdin with the rest; a spare whose stdin ends empty exits.
  */
 export const supervisorSource = String.raw`'use strict';
 const fs = require('node:fs');
@@ -25,16 +27,15 @@ const { spawn } = require('node:child_process');
 const readline = require('node:readline');
 const net = require('node:net');
 
-const dir = process.argv[2];
-// The socket is named relative to the run's folder: its full path may be too long for one.
-process.chdir(dir);
 let input = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => (input += chunk));
-process.stdin.on('end', () => main(JSON.parse(input)));
+process.stdin.on('end', () => (input.trim() ? main(JSON.parse(input)) : process.exit(0)));
 
 function main(spec) {
-  const out = fs.openSync(dir + '/output.jsonl', 'a', 0o600);
+  // The socket is named relative to the run's folder: its full path may be too long for one.
+  process.chdir(spec.dir);
+  const out = fs.openSync('output.jsonl', 'a', 0o600);
   // Lines read in one turn of the event loop are written together, in the order they came.
   let pending = '';
   const flush = () => {
