@@ -104,6 +104,9 @@ describe.each(stores)('chains stopped at their limit, on $kind', (backend) => {
       person: { kind: 'user', name: 'max' },
       maxRuns: 1,
       runs: 1,
+      // The writer's run waits for a gateway: one run, one deep, not ended.
+      depth: 1,
+      active: 1,
       stop: { limit: 'runs', agent: { name: 'checker' }, waiting: 1 },
     });
     // The first line of the message, for the person who wrote it; an admin sees the chain, not the thread.
@@ -113,6 +116,14 @@ describe.each(stores)('chains stopped at their limit, on $kind', (backend) => {
     expect((await stopped(tokens.admin)).find((c) => c.id === chain.id)?.head).toBeNull();
     expect(await stopped(tokens.mia)).toEqual([]);
     expect((await call('/v1/chains?state=stopped', tokens.agent)).status).toBe(403);
+    // An agent's key: refused the same way whether the chain is there or not.
+    for (const path of [chain.id, `${chain.id}/continue`, `${chain.id}/dismiss`, 'chn_none/dismiss']) {
+      const res = await call(`/v1/chains/${path}`, tokens.agent, path === chain.id ? undefined : {});
+      expect(res).toMatchObject({
+        status: 403,
+        body: { error: { message: expect.stringContaining('people only') } },
+      });
+    }
     expect((await call('/v1/chains?state=running', tokens.owner)).status).toBe(400);
     // Every chain the caller may see, stopped or not: max's own.
     const all = chainSummarySchema.array().parse((await call('/v1/chains', tokens.max)).body);

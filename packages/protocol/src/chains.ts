@@ -86,6 +86,10 @@ export const chainSummarySchema = z.object({
   maxRuns: z.number().int(),
   /** Runs it made so far. */
   runs: z.number().int(),
+  /** The deepest of its runs so far (0 before the first). */
+  depth: z.number().int(),
+  /** Its runs not ended yet (queued, starting, running, cancelling). */
+  active: z.number().int(),
   stop: chainStopSchema.nullable(),
 });
 export type ChainSummary = z.infer<typeof chainSummarySchema>;
