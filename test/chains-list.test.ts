@@ -77,6 +77,9 @@ describe('gantry chains list and dismiss', () => {
     );
     expect(all.stdout.split('\n')[2]).toContain(`${id}  stopped at runs limit`);
 
+    expect((await box.run(['chains', 'show', id])).stdout).toContain(
+      `Waiting on a person: gantry chains continue ${id} [--runs N] lets it go on, gantry chains dismiss ${id} leaves it stopped`,
+    );
     const dismissed = await box.run(['chains', 'dismiss', id]);
     expect(dismissed).toMatchObject({ code: 0, stderr: '' });
     expect(dismissed.stdout.trim()).toBe(
@@ -87,7 +90,10 @@ describe('gantry chains list and dismiss', () => {
     const after = await box.json<ChainSummary[]>(['chains', 'list', '--state', 'all']);
     expect(after.find((c) => c.id === id)).toMatchObject({ stop: null, runs: 1 });
     const again = await box.json<Chain>(['chains', 'dismiss', id]);
-    expect(again).toMatchObject({ id, stopped: [{ agent: { name: notRun } }] });
+    expect(again).toMatchObject({ id, stopped: [{ agent: { name: notRun } }], stoppedAt: null });
+    const tree = (await box.run(['chains', 'show', id])).stdout;
+    expect(tree).toContain(`Let it go on: gantry chains continue ${id} [--runs N]`);
+    expect(tree).not.toContain('Waiting on a person');
   }, 60_000);
 
   it("says why not: an unknown chain (exit 3), another person's chain (exit 3), an agent key (exit 4)", async () => {

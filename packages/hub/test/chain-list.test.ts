@@ -131,9 +131,12 @@ describe.each(stores)('chains stopped at their limit, on $kind', (backend) => {
     expect((await call(`/v1/chains/${chain.id}/continue`, tokens.mia, {})).status).toBe(404);
     expect((await call(`/v1/chains/${chain.id}/dismiss`, tokens.mia, {})).status).toBe(404);
 
+    // The tree says it waits on a person, since its stop.
+    const tree = chainSchema.parse((await call(`/v1/chains/${chain.id}`, tokens.max)).body);
+    expect(tree.stoppedAt).toBe(chain.stop?.at);
     const went = await call(`/v1/chains/${chain.id}/continue`, tokens.max, {});
     expect(went.status).toBe(200);
-    expect(chainSchema.parse(went.body).id).toBe(chain.id);
+    expect(chainSchema.parse(went.body)).toMatchObject({ id: chain.id, stoppedAt: null });
     expect((await stopped(tokens.owner)).map((c) => c.id)).not.toContain(chain.id);
     expect((await entries('chain.continued')).map((e) => e.subject)).toContain(chain.id);
     // What was stopped runs: the checker's assignment in that chain.
@@ -154,7 +157,8 @@ describe.each(stores)('chains stopped at their limit, on $kind', (backend) => {
     expect(await stopped(tokens.max)).toEqual([]);
     const dismissed = await call(`/v1/chains/${chain.id}/dismiss`, tokens.admin, {});
     expect(dismissed.status).toBe(200);
-    expect(chainSchema.parse(dismissed.body).stopped).toHaveLength(1);
+    expect(chainSchema.parse(dismissed.body)).toMatchObject({ stopped: [{}], stoppedAt: null });
+    expect(chainSchema.parse((await call(`/v1/chains/${chain.id}`, tokens.owner)).body).stoppedAt).toBeNull();
     expect((await stopped(tokens.owner)).map((c) => c.id)).not.toContain(chain.id);
     // Again: nothing changes, and no second entry.
     expect((await call(`/v1/chains/${chain.id}/dismiss`, tokens.owner, {})).status).toBe(200);

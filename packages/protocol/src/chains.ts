@@ -44,6 +44,8 @@ export const chainSchema = z.object({
   /** Runs it made so far, oldest first. */
   runs: z.array(chainRunSchema),
   stopped: z.array(stoppedTriggerSchema),
+  /** Since when a limit stopped it and it waits on a person; null once it went on or was dismissed. */
+  stoppedAt: z.string().nullable(),
   usage: z.object({
     inputTokens: z.number().int(),
     outputTokens: z.number().int(),

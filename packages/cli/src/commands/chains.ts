@@ -129,7 +129,12 @@ export function chainTree(chain: Chain): string {
     const what = s.messageId ? `message ${s.messageId}` : s.taskId ? `task ${s.taskId}` : 'a trigger';
     lines.push(`stopped: ${s.agent.name} at depth ${s.depth} (${what})`);
   }
-  if (chain.stopped.length > 0) lines.push(`Let it go on: gantry chains continue ${chain.id} [--runs N]`);
+  if (chain.stoppedAt !== null)
+    lines.push(
+      `Waiting on a person: gantry chains continue ${chain.id} [--runs N] lets it go on, gantry chains dismiss ${chain.id} leaves it stopped`,
+    );
+  else if (chain.stopped.length > 0)
+    lines.push(`Let it go on: gantry chains continue ${chain.id} [--runs N]`);
   const { inputTokens, outputTokens, costUsd } = chain.usage;
   if (inputTokens + outputTokens > 0)
     lines.push(`Usage: ${inputTokens} in / ${outputTokens} out tokens · $${costUsd.toFixed(4)}`);

@@ -150,7 +150,7 @@ export class ChainLimits {
       subject: chainId,
       data: { chainId, maxDepth: limits.max_depth, maxRuns: limits.max_runs },
     });
-    return { ...chain, ...limits };
+    return { ...chain, ...limits, stopped_at: null, stopped_limit: null, stopped_agent_id: null };
   }
 
   /**
