@@ -60,7 +60,7 @@ export function workSpec(program: Command): void {
       .description('list assignments, newest first')
       .option('--agent <agent>', 'only this agent (id or name)')
       .option('--state <state>', 'only this state')
-      .option('--chain <id>', 'only the runs of this chain (see `gantry chains show`)')
+      .option('--chain <id>', 'only the runs of this chain (see `gantry chains list --state all`)')
       .option('--limit <n>', 'at most N', '50'),
   ).action(action(load.assignments, 'list'));
   withJson(hubOptions(assignments.command('show <id>')).description('show one assignment')).action(

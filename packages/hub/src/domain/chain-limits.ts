@@ -122,7 +122,7 @@ export class ChainLimits {
       {
         body:
           `${limitLine(step.chainId, admission)}: ${agent.name} was not run (${what}). ` +
-          `To let it go on: gantry chains continue ${step.chainId}`,
+          `To let it go on: gantry chains continue ${step.chainId}; to leave it stopped: gantry chains dismiss ${step.chainId}`,
         to,
         metadata: { chainLimit: { chainId: step.chainId, limit, agentId: agent.id } },
       },
