@@ -52,6 +52,7 @@ describe('gantry chains list and dismiss', () => {
       maxRuns: 1,
       depth: 1,
       active: 1,
+      held: 1,
       stop: { limit: 'runs', waiting: 1 },
     });
     const notRun = chain?.stop?.agent.name;
@@ -88,7 +89,10 @@ describe('gantry chains list and dismiss', () => {
     expect(await stopped()).toEqual([]);
     // Still there, no longer stopped; dismissing again changes nothing.
     const after = await box.json<ChainSummary[]>(['chains', 'list', '--state', 'all']);
-    expect(after.find((c) => c.id === id)).toMatchObject({ stop: null, runs: 1 });
+    expect(after.find((c) => c.id === id)).toMatchObject({ stop: null, runs: 1, held: 1 });
+    expect((await box.run(['chains', 'list', '--state', 'all'])).stdout).toMatch(
+      new RegExp(`\\n${id} +dismissed \\(1 not run\\) +owner`),
+    );
     const again = await box.json<Chain>(['chains', 'dismiss', id]);
     expect(again).toMatchObject({ id, stopped: [{ agent: { name: notRun } }], stoppedAt: null });
     const tree = (await box.run(['chains', 'show', id])).stdout;

@@ -107,6 +107,7 @@ describe.each(stores)('chains stopped at their limit, on $kind', (backend) => {
       // The writer's run waits for a gateway: one run, one deep, not ended.
       depth: 1,
       active: 1,
+      held: 1,
       stop: { limit: 'runs', agent: { name: 'checker' }, waiting: 1 },
     });
     // The first line of the message, for the person who wrote it; an admin sees the chain, not the thread.

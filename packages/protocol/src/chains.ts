@@ -92,6 +92,8 @@ export const chainSummarySchema = z.object({
   depth: z.number().int(),
   /** Its runs not ended yet (queued, starting, running, cancelling). */
   active: z.number().int(),
+  /** Triggers its limits stopped that have not run yet, whether it still waits on a person or was dismissed. */
+  held: z.number().int(),
   stop: chainStopSchema.nullable(),
 });
 export type ChainSummary = z.infer<typeof chainSummarySchema>;

@@ -54,10 +54,14 @@ export async function list(options: HubOptions & Json & { state?: string }): Pro
     );
 }
 
-/** `stopped at runs limit (coder not run, 1 waiting)`, `active` (a run not ended yet) or `ended`. */
+/**
+ * `stopped at runs limit (coder not run, 1 waiting)`; `dismissed (1 not run)` once it waits on nobody
+ * but what was stopped has not run; else `active` (a run not ended yet) or `ended`.
+ */
 export function chainState(c: ChainSummary): string {
   if (c.stop)
     return `stopped at ${c.stop.limit} limit (${c.stop.agent.name} not run, ${c.stop.waiting} waiting)`;
+  if (c.held > 0) return `dismissed (${c.held} not run)`;
   return c.active > 0 ? 'active' : 'ended';
 }
 

@@ -32,6 +32,7 @@ export async function listChains(
       const { maxDepth, maxRuns } = limits.limitsOf(row);
       const agentId = row.stopped_agent_id ?? '';
       const { runs, depth, active } = await store.chains.tally(row.id);
+      const held = (await store.work.stopped(row.id)).length;
       return {
         id: row.id,
         workspaceId: row.workspace_id,
@@ -44,6 +45,7 @@ export async function listChains(
         runs,
         depth,
         active,
+        held,
         stop:
           row.stopped_at === null
             ? null
@@ -51,7 +53,7 @@ export async function listChains(
                 at: iso(row.stopped_at) as string,
                 limit: row.stopped_limit === 'depth' ? 'depth' : 'runs',
                 agent: { id: agentId, name: agents.get(agentId)?.name ?? '(removed)' },
-                waiting: (await store.work.stopped(row.id)).length,
+                waiting: held,
               },
       };
     }),
