@@ -118,7 +118,9 @@ echo "kept"`,
     const note = await limitNote(request.id);
     expect(note.author.name).toBe('coder');
     expect(note.mentions.map((p) => p.id)).toEqual([ownerId]);
-    expect(note.body).toContain(`gantry chains continue ${request.id}`);
+    expect(note.body).toContain(
+      `To let it go on: gantry chains continue ${request.id}; to leave it stopped: gantry chains dismiss ${request.id}`,
+    );
     expect(note.chainId).toBe(request.id);
 
     // Nothing else runs anywhere: no queued or running assignment is left in the workspace.

@@ -2,7 +2,7 @@
  * The built dashboard as a browser first gets it: under 200 KB of compressed script, and an
  * index.html a strict CSP allows (no inline script or style, assets from the same origin only).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ES module script without types
 import { firstLoad } from '../../scripts/build-web.mjs';
@@ -23,6 +23,14 @@ describe('the built dashboard', () => {
       expect(existsSync(`${dist}${file}.br`)).toBe(true);
       expect(existsSync(`${dist}${file}.gz`)).toBe(true);
     }
+  });
+
+  it('has no zod in it: the dashboard takes protocol values from its zod-free entry only', () => {
+    const scripts = readdirSync(`${dist}assets/`).filter((f) => f.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(0);
+    // Every zod schema class is made by `$constructor("$ZodType", ...)`; minifying keeps the string.
+    for (const file of scripts)
+      expect(readFileSync(`${dist}assets/${file}`, 'utf8')).not.toContain('$ZodType');
   });
 
   it('has nothing inline that a strict CSP would block, and only same-origin assets', () => {

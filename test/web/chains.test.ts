@@ -1,8 +1,9 @@
 /**
  * Issue 13, chains on the dashboard: a chain that hits its limit shows up in an open Needs you
  * without a reload — the agent not run, who started it with what, the limit — and Continue lets it
- * go on (what was stopped runs) and takes it off the list; Assignments filters by chain, and a
- * chain's tree shows who started what, each run linking to its detail.
+ * go on (what was stopped runs) and takes it off the list; Assignments filters by chain (a choice of
+ * the chains there are), and a chain's tree shows who started what, each run linking to its
+ * detail; on the tree, Dismiss leaves a stopped chain stopped and off Needs you.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,8 +82,16 @@ describe('chains on the dashboard', () => {
     await page.getByRole('heading', { name: 'Assignments', level: 1 }).waitFor();
     const rows = page.getByRole('list', { name: 'Assignments' }).getByRole('listitem');
     await eventually(async () => ((await rows.count()) > 2 ? true : undefined), 10_000);
-    await page.getByLabel('Chain').fill(chainId);
-    await page.getByLabel('Chain').press('Enter');
+    // The chain filter offers the chains there are, by what started them.
+    const filter = page.getByLabel('Chain', { exact: true });
+    await eventually(async () =>
+      (await filter.locator('option').allTextContents()).includes(
+        '@checker @helper compare the release notes (2 runs)',
+      )
+        ? true
+        : undefined,
+    );
+    await filter.selectOption(chainId);
     await eventually(async () => ((await rows.count()) === 2 ? true : undefined), 10_000);
     expect(new URL(page.url()).searchParams.get('chain')).toBe(chainId);
 
@@ -100,5 +109,54 @@ describe('chains on the dashboard', () => {
     // And back from a run to its chain.
     await page.getByRole('link', { name: chainId }).click();
     await page.getByRole('heading', { name: `Chain ${chainId}`, level: 1 }).waitFor();
+  }, 120_000);
+
+  it('dismisses a stopped chain from its tree: it leaves Needs you and stays stopped, and Continue still runs it', async () => {
+    const page = browser.page;
+    const sent = await box.json<{ message: { id: string } }>([
+      'send',
+      '@checker @helper read the changelog',
+      '--chain-max-runs',
+      '1',
+    ]);
+    const chainId = sent.message.id;
+    await eventually(async () => {
+      const list = await box.json<{ id: string }[]>(['chains', 'list']);
+      return list.some((c) => c.id === chainId) ? true : undefined;
+    }, 20_000);
+    // From Assignments: the stopped chain says so in the filter, and its tree is a link away.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Assignments' }).click();
+    const filter = page.getByLabel('Chain', { exact: true });
+    await eventually(async () =>
+      (await filter.locator('option').allTextContents()).includes(
+        'Stopped · @checker @helper read the changelog (1 run)',
+      )
+        ? true
+        : undefined,
+    );
+    await filter.selectOption(chainId);
+    await page.getByRole('link', { name: 'Chain tree' }).click();
+    await page.getByRole('heading', { name: `Chain ${chainId}`, level: 1 }).waitFor();
+
+    const stopped = page.getByRole('region', { name: 'Stopped at its limit' });
+    await stopped.getByText('it waits on a person').waitFor();
+    expect(await stopped.getByRole('button', { name: 'Continue' }).count()).toBe(1);
+    await stopped.getByRole('button', { name: 'Dismiss' }).click();
+    await stopped.getByText('Dismissed: it waits on nobody.').waitFor();
+    expect(await stopped.getByRole('button', { name: 'Dismiss' }).count()).toBe(0);
+    expect(await box.json<{ id: string }[]>(['chains', 'list'])).toEqual([]);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Needs you' }).click();
+    await page.getByRole('heading', { name: 'Needs you', level: 1 }).waitFor();
+    expect(await page.getByRole('article', { name: /^Chain stopped for/ }).count()).toBe(0);
+
+    // Dismissed is not forgotten: Continue on its tree runs what was stopped.
+    await page.goto(`${url}/assignments/chains/${encodeURIComponent(chainId)}`);
+    await page.getByRole('heading', { name: `Chain ${chainId}`, level: 1 }).waitFor();
+    await stopped.getByRole('button', { name: 'Continue' }).click();
+    await eventually(async () => {
+      const list = await box.json<Assignment[]>(['assignments', 'list', '--chain', chainId]);
+      return list.length === 2 ? list : undefined;
+    }, 30_000);
+    await stopped.waitFor({ state: 'detached', timeout: 20_000 });
   }, 120_000);
 });

@@ -104,6 +104,10 @@ describe.each(stores)('chains stopped at their limit, on $kind', (backend) => {
       person: { kind: 'user', name: 'max' },
       maxRuns: 1,
       runs: 1,
+      // The writer's run waits for a gateway: one run, one deep, not ended.
+      depth: 1,
+      active: 1,
+      held: 1,
       stop: { limit: 'runs', agent: { name: 'checker' }, waiting: 1 },
     });
     // The first line of the message, for the person who wrote it; an admin sees the chain, not the thread.
@@ -113,6 +117,14 @@ describe.each(stores)('chains stopped at their limit, on $kind', (backend) => {
     expect((await stopped(tokens.admin)).find((c) => c.id === chain.id)?.head).toBeNull();
     expect(await stopped(tokens.mia)).toEqual([]);
     expect((await call('/v1/chains?state=stopped', tokens.agent)).status).toBe(403);
+    // An agent's key: refused the same way whether the chain is there or not.
+    for (const path of [chain.id, `${chain.id}/continue`, `${chain.id}/dismiss`, 'chn_none/dismiss']) {
+      const res = await call(`/v1/chains/${path}`, tokens.agent, path === chain.id ? undefined : {});
+      expect(res).toMatchObject({
+        status: 403,
+        body: { error: { message: expect.stringContaining('people only') } },
+      });
+    }
     expect((await call('/v1/chains?state=running', tokens.owner)).status).toBe(400);
     // Every chain the caller may see, stopped or not: max's own.
     const all = chainSummarySchema.array().parse((await call('/v1/chains', tokens.max)).body);
@@ -120,9 +132,12 @@ describe.each(stores)('chains stopped at their limit, on $kind', (backend) => {
     expect((await call(`/v1/chains/${chain.id}/continue`, tokens.mia, {})).status).toBe(404);
     expect((await call(`/v1/chains/${chain.id}/dismiss`, tokens.mia, {})).status).toBe(404);
 
+    // The tree says it waits on a person, since its stop.
+    const tree = chainSchema.parse((await call(`/v1/chains/${chain.id}`, tokens.max)).body);
+    expect(tree.stoppedAt).toBe(chain.stop?.at);
     const went = await call(`/v1/chains/${chain.id}/continue`, tokens.max, {});
     expect(went.status).toBe(200);
-    expect(chainSchema.parse(went.body).id).toBe(chain.id);
+    expect(chainSchema.parse(went.body)).toMatchObject({ id: chain.id, stoppedAt: null });
     expect((await stopped(tokens.owner)).map((c) => c.id)).not.toContain(chain.id);
     expect((await entries('chain.continued')).map((e) => e.subject)).toContain(chain.id);
     // What was stopped runs: the checker's assignment in that chain.
@@ -143,7 +158,8 @@ describe.each(stores)('chains stopped at their limit, on $kind', (backend) => {
     expect(await stopped(tokens.max)).toEqual([]);
     const dismissed = await call(`/v1/chains/${chain.id}/dismiss`, tokens.admin, {});
     expect(dismissed.status).toBe(200);
-    expect(chainSchema.parse(dismissed.body).stopped).toHaveLength(1);
+    expect(chainSchema.parse(dismissed.body)).toMatchObject({ stopped: [{}], stoppedAt: null });
+    expect(chainSchema.parse((await call(`/v1/chains/${chain.id}`, tokens.owner)).body).stoppedAt).toBeNull();
     expect((await stopped(tokens.owner)).map((c) => c.id)).not.toContain(chain.id);
     // Again: nothing changes, and no second entry.
     expect((await call(`/v1/chains/${chain.id}/dismiss`, tokens.owner, {})).status).toBe(200);

@@ -36,6 +36,7 @@ describeContract('store contract: chains', (c) => {
     expect(await store().chains.get(id)).toEqual({ ...root, max_depth: 9, updated_at: at(10) });
 
     expect(await store().chains.runs(id)).toBe(0);
+    expect(await store().chains.tally(id)).toEqual({ runs: 0, depth: 0, active: 0 });
     const a = await assign(store(), s, at(1));
     const inChain = await store().assignments.create(
       { ...newRun(s.ws.id, s.agent.id), chainId: a.id, depth: 2 },
@@ -44,6 +45,9 @@ describeContract('store contract: chains', (c) => {
     expect(inChain).toMatchObject({ chain_id: a.id, depth: 2 });
     expect(a).toMatchObject({ chain_id: a.id, depth: 1 });
     expect(await store().chains.runs(a.id)).toBe(2);
+    expect(await store().chains.tally(a.id)).toEqual({ runs: 2, depth: 2, active: 2 });
+    await store().assignments.transition(inChain.id, ['queued'], { state: 'succeeded' });
+    expect(await store().chains.tally(a.id)).toEqual({ runs: 2, depth: 2, active: 1 });
     expect(ids(await store().chains.assignments(a.id))).toEqual([a.id, inChain.id]);
     expect(ids(await store().assignments.list(s.ws.id, { chainId: a.id }))).toEqual([inChain.id, a.id]);
   });

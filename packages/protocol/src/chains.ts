@@ -44,6 +44,8 @@ export const chainSchema = z.object({
   /** Runs it made so far, oldest first. */
   runs: z.array(chainRunSchema),
   stopped: z.array(stoppedTriggerSchema),
+  /** Since when a limit stopped it and it waits on a person; null once it went on or was dismissed. */
+  stoppedAt: z.string().nullable(),
   usage: z.object({
     inputTokens: z.number().int(),
     outputTokens: z.number().int(),
@@ -86,6 +88,12 @@ export const chainSummarySchema = z.object({
   maxRuns: z.number().int(),
   /** Runs it made so far. */
   runs: z.number().int(),
+  /** The deepest of its runs so far (0 before the first). */
+  depth: z.number().int(),
+  /** Its runs not ended yet (queued, starting, running, cancelling). */
+  active: z.number().int(),
+  /** Triggers its limits stopped that have not run yet, whether it still waits on a person or was dismissed. */
+  held: z.number().int(),
   stop: chainStopSchema.nullable(),
 });
 export type ChainSummary = z.infer<typeof chainSummarySchema>;

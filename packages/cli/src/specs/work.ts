@@ -1,6 +1,6 @@
 /** `assign`, `assignments` and `approvals`: work for agents and the decisions it waits for. */
 import type { Command } from 'commander';
-import { action, hubOptions, withJson } from './options.ts';
+import { action, choice, hubOptions, withJson } from './options.ts';
 
 const load = {
   approvals: () => import('../commands/approvals.ts'),
@@ -29,6 +29,16 @@ export function workSpec(program: Command): void {
 
   const chains = program.command('chains').description('chains of agents starting agents');
   withJson(
+    hubOptions(chains.command('list'))
+      .description('the chains you may see: by default those stopped at a limit, waiting on you')
+      .addOption(
+        choice('--state <state>', 'stopped (default: oldest stop first) or all (newest first)', [
+          'stopped',
+          'all',
+        ]),
+      ),
+  ).action(action(load.chains, 'list'));
+  withJson(
     hubOptions(chains.command('show <id>')).description(
       'the tree of a chain: who triggered whom, state, duration, usage and cost',
     ),
@@ -38,6 +48,11 @@ export function workSpec(program: Command): void {
       .description('let a chain stopped at its limits go on (its starter, owners and admins)')
       .option('--runs <n>', "this many more runs (default: the hub's --chain-max-runs)"),
   ).action(action(load.chains, 'continueChain'));
+  withJson(
+    hubOptions(chains.command('dismiss <id>')).description(
+      'leave a stopped chain stopped: it no longer waits on anyone (`continue` may still run it later)',
+    ),
+  ).action(action(load.chains, 'dismiss'));
 
   const assignments = program.command('assignments').description('assignments of the workspace');
   withJson(
@@ -45,7 +60,7 @@ export function workSpec(program: Command): void {
       .description('list assignments, newest first')
       .option('--agent <agent>', 'only this agent (id or name)')
       .option('--state <state>', 'only this state')
-      .option('--chain <id>', 'only the runs of this chain (see `gantry chains show`)')
+      .option('--chain <id>', 'only the runs of this chain (see `gantry chains list --state all`)')
       .option('--limit <n>', 'at most N', '50'),
   ).action(action(load.assignments, 'list'));
   withJson(hubOptions(assignments.command('show <id>')).description('show one assignment')).action(

@@ -122,7 +122,7 @@ export class ChainLimits {
       {
         body:
           `${limitLine(step.chainId, admission)}: ${agent.name} was not run (${what}). ` +
-          `To let it go on: gantry chains continue ${step.chainId}`,
+          `To let it go on: gantry chains continue ${step.chainId}; to leave it stopped: gantry chains dismiss ${step.chainId}`,
         to,
         metadata: { chainLimit: { chainId: step.chainId, limit, agentId: agent.id } },
       },
@@ -150,7 +150,7 @@ export class ChainLimits {
       subject: chainId,
       data: { chainId, maxDepth: limits.max_depth, maxRuns: limits.max_runs },
     });
-    return { ...chain, ...limits };
+    return { ...chain, ...limits, stopped_at: null, stopped_limit: null, stopped_agent_id: null };
   }
 
   /**
@@ -171,10 +171,19 @@ export class ChainLimits {
 
   /** The chain if the caller may see it: owners and admins any, a member the chains they started. */
   async visible(caller: Actor, chainId: string): Promise<ChainRow> {
+    // Said before looking: an agent's key learns nothing about which chains there are.
+    if (caller.kind !== 'user')
+      throw new GantryError(
+        'forbidden',
+        'chains are for people only: sign in as a user, not with an agent key',
+      );
     const chain = await this.store.chains.get(chainId);
     const theirs = chain && chain.workspace_id === caller.workspaceId;
-    if (!theirs || caller.kind !== 'user' || (!hasRole(caller, 'admin') && chain.person_id !== caller.id))
-      throw new GantryError('not_found', `no chain ${chainId} of yours (see \`gantry assignments show\`)`);
+    if (!theirs || (!hasRole(caller, 'admin') && chain.person_id !== caller.id))
+      throw new GantryError(
+        'not_found',
+        `no chain ${chainId} of yours (see \`gantry chains list --state all\`)`,
+      );
     return chain;
   }
 

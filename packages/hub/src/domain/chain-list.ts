@@ -16,7 +16,11 @@ export async function listChains(
   caller: Actor,
   q: ListChainsQuery,
 ): Promise<ChainSummary[]> {
-  if (caller.kind !== 'user') throw new GantryError('forbidden', 'chains are listed for people only');
+  if (caller.kind !== 'user')
+    throw new GantryError(
+      'forbidden',
+      'chains are for people only: sign in as a user, not with an agent key',
+    );
   const rows = await store.chains.list(caller.workspaceId, {
     stopped: q.state === 'stopped',
     ...(hasRole(caller, 'admin') ? {} : { personId: caller.id }),
@@ -27,6 +31,8 @@ export async function listChains(
     rows.map(async (row): Promise<ChainSummary> => {
       const { maxDepth, maxRuns } = limits.limitsOf(row);
       const agentId = row.stopped_agent_id ?? '';
+      const { runs, depth, active } = await store.chains.tally(row.id);
+      const held = (await store.work.stopped(row.id)).length;
       return {
         id: row.id,
         workspaceId: row.workspace_id,
@@ -36,7 +42,10 @@ export async function listChains(
         createdAt: iso(row.created_at) as string,
         maxDepth,
         maxRuns,
-        runs: await store.chains.runs(row.id),
+        runs,
+        depth,
+        active,
+        held,
         stop:
           row.stopped_at === null
             ? null
@@ -44,7 +53,7 @@ export async function listChains(
                 at: iso(row.stopped_at) as string,
                 limit: row.stopped_limit === 'depth' ? 'depth' : 'runs',
                 agent: { id: agentId, name: agents.get(agentId)?.name ?? '(removed)' },
-                waiting: (await store.work.stopped(row.id)).length,
+                waiting: held,
               },
       };
     }),

@@ -46,6 +46,7 @@ export async function chainView(store: Store, limits: ChainLimits, chain: ChainR
     maxRuns,
     runs,
     stopped,
+    stoppedAt: iso(chain.stopped_at),
     usage,
   };
 }

@@ -2,6 +2,7 @@
  * Chains of runs (DESIGN §6a): a chain's root and person, the limits raised for it, and what it
  * holds (its runs and the triggers its limits stopped).
  */
+import { terminalStates } from '@gantry/protocol';
 import type { Db } from './db.ts';
 import type { AssignmentTable, ChainTable } from './schema.ts';
 
@@ -92,6 +93,28 @@ export class ChainRepository {
       .where('chain_id', '=', id)
       .executeTakeFirst();
     return Number(row?.n ?? 0);
+  }
+
+  /** What a list shows of a chain's runs: how many, the deepest, and how many have not ended. */
+  async tally(id: string): Promise<{ runs: number; depth: number; active: number }> {
+    const row = await this.db
+      .selectFrom('assignments')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.max<number | null>('depth').as('deepest'),
+        eb.fn
+          .count<number>(
+            eb
+              .case()
+              .when('state', 'not in', [...terminalStates])
+              .then(1)
+              .end(),
+          )
+          .as('active'),
+      ])
+      .where('chain_id', '=', id)
+      .executeTakeFirst();
+    return { runs: Number(row?.n ?? 0), depth: Number(row?.deepest ?? 0), active: Number(row?.active ?? 0) };
   }
 
   /** The chain's runs, oldest first. */

@@ -120,6 +120,13 @@ export const useStoppedChains = () =>
     queryFn: () => orEmpty(() => request<ChainSummary[]>('/v1/chains?state=stopped&limit=1000')),
   });
 
+/** The chains the person may see, newest first (for the Assignments chain filter). */
+export const useChains = () =>
+  useQuery({
+    queryKey: [...keys.chains, 'all'],
+    queryFn: () => orEmpty(() => request<ChainSummary[]>('/v1/chains?limit=200')),
+  });
+
 export const useChain = (id: string) =>
   useQuery({ queryKey: keys.chain(id), queryFn: () => request<Chain>(`/v1/chains/${segment(id)}`) });
 

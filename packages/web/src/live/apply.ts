@@ -32,6 +32,8 @@ export function affected(entry: ActivityEvent): QueryKey[] {
       // A run's state shows in its chain's tree (only an open tree refetches).
       const out: QueryKey[] = [['assignments'], ['chain']];
       if (entry.subject) out.push(keys.assignment(entry.subject));
+      // A new run may start a chain, and counts in its chain's runs.
+      if (entry.type === 'assignment.created') out.push(keys.chains);
       // A finished run's open tool requests expire with it.
       if (entry.type === 'assignment.finished') out.push(keys.approvals);
       return out;

@@ -1,7 +1,7 @@
 /** Assignments: the Assign form, and every assignment with filters by agent, state and chain. */
-import { useState } from 'react';
+import { useId } from 'react';
 import { assignmentStatesList } from './states.ts';
-import { useAgents, useAssignments } from '../../api/resources.ts';
+import { useAgents, useAssignments, useChains } from '../../api/resources.ts';
 import { setQuery, useLocation } from '../../router.ts';
 import { Link } from '../../ui/link.tsx';
 import { Page } from '../../ui/page.tsx';
@@ -9,7 +9,7 @@ import { ErrorNote } from '../../ui/states.tsx';
 import { label } from '../../ui/status.tsx';
 import { AssignForm } from './assign-form.tsx';
 import { AssignmentList } from './assignment-list.tsx';
-import type { AssignmentState } from '@gantry/protocol';
+import type { AssignmentState, ChainSummary } from '@gantry/protocol';
 
 export function Assignments() {
   const { search } = useLocation();
@@ -51,7 +51,7 @@ export function Assignments() {
             ))}
           </select>
         </label>
-        <ChainFilter key={chain ?? ''} chain={chain} />
+        <ChainFilter chain={chain} />
       </div>
       {assignments.error ? (
         <ErrorNote error={assignments.error} />
@@ -62,34 +62,38 @@ export function Assignments() {
   );
 }
 
-/** A chain id (from an assignment's detail or a chain's tree): applied on Enter or on leaving the field. */
+/**
+ * The chains the person may see, newest first, by what started them (stopped ones say so); a chain
+ * in the URL that is not among them (an older one, linked from a run) is still a choice.
+ */
 function ChainFilter({ chain }: { chain: string | undefined }) {
-  const [draft, setDraft] = useState(chain ?? '');
-  const apply = () => setQuery('chain', draft.trim() || undefined);
+  const chains = useChains();
+  const known = chains.data ?? [];
+  const id = useId();
+  // Labelled by id, not by wrapping: a wrapped select's name would take in its chosen option's text.
   return (
-    <form
-      className="field inline chain-filter"
-      onSubmit={(e) => {
-        e.preventDefault();
-        apply();
-      }}
-    >
-      <label>
-        <span>Chain</span>
-        <input
-          value={draft}
-          placeholder="Any chain"
-          spellCheck={false}
-          autoComplete="off"
-          onChange={(e) => setDraft(e.target.value)}
-          onBlur={apply}
-        />
-      </label>
+    <div className="field inline chain-filter">
+      <label htmlFor={id}>Chain</label>
+      <select id={id} value={chain ?? ''} onChange={(e) => setQuery('chain', e.target.value || undefined)}>
+        <option value="">Any chain</option>
+        {chain && !known.some((c) => c.id === chain) && <option value={chain}>{chain}</option>}
+        {known.map((c) => (
+          <option key={c.id} value={c.id}>
+            {chainLabel(c)}
+          </option>
+        ))}
+      </select>
       {chain && (
         <Link to={`/assignments/chains/${encodeURIComponent(chain)}`} className="small-text">
           Chain tree
         </Link>
       )}
-    </form>
+    </div>
   );
+}
+
+/** "Stopped · fix the login bug (3 runs)": what started it (its id when that is not shown), its runs. */
+export function chainLabel(c: ChainSummary): string {
+  const what = c.head ? (c.head.length > 48 ? `${c.head.slice(0, 47)}…` : c.head) : `${c.root.kind} ${c.id}`;
+  return `${c.stop ? 'Stopped · ' : ''}${what} (${c.runs} ${c.runs === 1 ? 'run' : 'runs'})`;
 }

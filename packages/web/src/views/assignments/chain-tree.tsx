@@ -1,7 +1,7 @@
 /**
  * One chain (`/v1/chains/:id`): who started it, its limits and cost, and its runs as a tree — each
  * run under the run whose action started it, with its depth and state, linking to its detail; what
- * its limits stopped, with Continue. Live: every assignment.* and chain.* entry refreshes it.
+ * its limits stopped, with Continue and Dismiss. Live: every assignment.* and chain.* entry refreshes it.
  */
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
@@ -57,7 +57,7 @@ export function ChainTree({ id }: { id: string }) {
         </Link>
       }
     >
-      {c.stopped.length > 0 && <Stopped chain={c} />}
+      {(c.stopped.length > 0 || c.stoppedAt !== null) && <Stopped chain={c} />}
       <h2 className="section-title">Who started what</h2>
       {c.runs.length === 0 ? (
         <p className="muted">This chain has made no runs.</p>
@@ -104,20 +104,25 @@ function RunBranch({
   );
 }
 
+/**
+ * What its limits stopped. While it waits on a person: Continue (what was stopped runs) and Dismiss
+ * (it stays stopped and leaves Needs you); once dismissed, Continue may still run it.
+ */
 function Stopped({ chain }: { chain: Chain }) {
   const client = useQueryClient();
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string>();
-  const go = async () => {
+  const waiting = chain.stoppedAt !== null;
+  const act = async (action: 'continue' | 'dismiss') => {
     setBusy(true);
     setFailure(undefined);
     try {
-      await request(`/v1/chains/${segment(chain.id)}/continue`, { method: 'POST', body: {} });
-      announce(`Chain ${chain.id} goes on`);
+      await request(`/v1/chains/${segment(chain.id)}/${action}`, { method: 'POST', body: {} });
+      announce(action === 'continue' ? `Chain ${chain.id} goes on` : `Dismissed: chain ${chain.id}`);
       void client.invalidateQueries({ queryKey: keys.chain(chain.id) });
       void client.invalidateQueries({ queryKey: keys.chains });
     } catch (err) {
-      setFailure(`Continue failed: ${errorText(err)}`);
+      setFailure(`${action === 'continue' ? 'Continue' : 'Dismiss'} failed: ${errorText(err)}`);
     } finally {
       setBusy(false);
     }
@@ -125,23 +130,42 @@ function Stopped({ chain }: { chain: Chain }) {
   return (
     <section className="card" aria-label="Stopped at its limit">
       <h2 className="card-title">Stopped at its limit</h2>
-      <ul className="plain-list">
-        {chain.stopped.map((s, i) => (
-          <li key={i}>
-            <strong>{s.agent.name}</strong> was not run (depth {s.depth}
-            {s.messageId ? ', asked for by a message' : s.taskId ? ', for a task' : ''})
-          </li>
-        ))}
-      </ul>
+      {chain.stopped.length === 0 ? (
+        <p className="muted">A run asked for more than its limits allow; nothing waits to run.</p>
+      ) : (
+        <ul className="plain-list">
+          {chain.stopped.map((s, i) => (
+            <li key={i}>
+              <strong>{s.agent.name}</strong> was not run (depth {s.depth}
+              {s.messageId ? ', asked for by a message' : s.taskId ? ', for a task' : ''})
+            </li>
+          ))}
+        </ul>
+      )}
+      <p className="muted small-text">
+        {waiting ? (
+          <>
+            Stopped <Time iso={chain.stoppedAt} />, it waits on a person: Continue runs what was stopped,
+            Dismiss leaves it stopped.
+          </>
+        ) : (
+          'Dismissed: it waits on nobody. Continue still runs what was stopped.'
+        )}
+      </p>
       {failure && (
         <p className="note note-bad" role="alert">
           {failure}
         </p>
       )}
       <div className="need-actions">
-        <button type="button" className="button primary" disabled={busy} onClick={() => void go()}>
+        <button type="button" className="button primary" disabled={busy} onClick={() => void act('continue')}>
           Continue
         </button>
+        {waiting && (
+          <button type="button" className="button" disabled={busy} onClick={() => void act('dismiss')}>
+            Dismiss
+          </button>
+        )}
       </div>
     </section>
   );

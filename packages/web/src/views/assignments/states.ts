@@ -1,21 +1,11 @@
-/** Assignment states (the protocol's list, kept here as a value: the dashboard imports protocol types only). */
-import type { AssignmentState } from '@gantry/protocol';
+/**
+ * Assignment states, from the protocol's zod-free entry (`@gantry/protocol/core`): the dashboard
+ * takes the values from there, never from the main entry, which would bring zod into the bundle.
+ */
+import { assignmentStates, isTerminal, type AssignmentState } from '@gantry/protocol/core';
 
-export const assignmentStatesList: AssignmentState[] = [
-  'queued',
-  'offered',
-  'starting',
-  'running',
-  'cancelling',
-  'succeeded',
-  'failed',
-  'cancelled',
-  'timed_out',
-  'expired',
-];
-
-const terminal: AssignmentState[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'expired'];
+export const assignmentStatesList: readonly AssignmentState[] = assignmentStates;
 
 export function isFinished(state: AssignmentState): boolean {
-  return terminal.includes(state);
+  return isTerminal(state);
 }
