@@ -152,7 +152,8 @@ async function run() {
   for (const a of plan.assignments)
     clock.at(a.atMs, async () => {
       const body = { agent: a.agent, prompt: promptOf(a), retries: options.retries };
-      created.set(a.n, (await api.request('POST', '/v1/assignments', body, patient)).id);
+      const once = { ...patient, headers: { 'idempotency-key': `chaos-${options.seed}-${a.n}` } };
+      created.set(a.n, (await api.request('POST', '/v1/assignments', body, once)).id);
     });
   const faults = [];
   for (const f of plan.faults)

@@ -109,10 +109,19 @@ describe('the chaos checks', () => {
       error: { code: 'provider_failed' },
       events: [],
     };
+    const twin = { ...good, id: 'asg_twin' };
     const run = { assignment: 'asg_good', attempt: 1, gw: 'gw0' };
     const violations = check({
       ...base,
-      assignments: [good, gap, short, running, cancelled, failed],
+      // Each its own planned create (prompt), but the twin: a second assignment for good's.
+      assignments: [
+        good,
+        ...[gap, short, running, cancelled, failed].map((a, i) => ({
+          ...a,
+          prompt: `chaos ${i + 2} lines=3 pause=0.02`,
+        })),
+        twin,
+      ],
       runs: [
         { ...run, pid: 10 },
         { ...run, pid: 11 },
@@ -136,6 +145,7 @@ describe('the chaos checks', () => {
         'events asg_gap', // a line missing,
         'events asg_gap', // so the succeeded run is short
         'events asg_short',
+        'twin asg_good asg_twin',
         'not_terminal asg_running',
         'cancelled_without_cancel asg_cancelled',
         'unexpected_state asg_failed',

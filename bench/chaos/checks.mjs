@@ -1,5 +1,7 @@
 // What a chaos run must show at its end, each failure a violation with what it concerns:
 // - not_terminal: an assignment not in a terminal state once the faults are healed and the run waited;
+// - twin: two assignments for one planned create (each is sent with an Idempotency-Key, so a create
+//   retried after its hub died is answered with the first, never made twice);
 // - ran_twice: one attempt's provider process started more than once;
 // - overlap: two runs of one assignment ran at once for longer than the grace while the older one's
 //   gateway was up and able to stop it (time it was killed or frozen is reported, not counted);
@@ -17,6 +19,11 @@ const terminal = new Set(['succeeded', 'failed', 'cancelled', 'timed_out', 'expi
 export function check({ assignments, runs, overlaps, cancelRequested, stale, left, exits, overlapGraceMs }) {
   const violations = [];
   const add = (kind, subject, detail) => violations.push({ kind, subject, detail });
+
+  const byPlan = new Map();
+  for (const a of assignments) byPlan.set(a.prompt, [...(byPlan.get(a.prompt) ?? []), a.id]);
+  for (const [prompt, ids] of byPlan)
+    if (ids.length > 1) add('twin', ids.join(' '), `${ids.length} assignments for '${prompt}'`);
 
   for (const a of assignments) {
     if (!terminal.has(a.state)) add('not_terminal', a.id, `state ${a.state}, attempt ${a.attempt}`);

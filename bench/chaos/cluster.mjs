@@ -148,10 +148,10 @@ export class HubApi {
 
   /**
    * One request; a hub that is down or frozen is skipped, and the request is retried until `untilMs`
-   * (a POST retried after a hub died mid-request may have been done twice: the run lists every
-   * assignment at the end, so such a twin is checked like any other).
+   * (a create is sent with an Idempotency-Key in `headers`, so one retried after a hub died
+   * mid-request is answered with the assignment it made: a twin is a violation).
    */
-  async request(method, path, body, { untilMs = 60_000, timeoutMs = 15_000 } = {}) {
+  async request(method, path, body, { untilMs = 60_000, timeoutMs = 15_000, headers = {} } = {}) {
     const deadline = Date.now() + untilMs;
     let lastError;
     for (;;) {
@@ -161,7 +161,11 @@ export class HubApi {
         try {
           const res = await fetch(`${hub.ready.url}${path}`, {
             method,
-            headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+            headers: {
+              ...headers,
+              authorization: `Bearer ${this.token}`,
+              'content-type': 'application/json',
+            },
             ...(body === undefined ? {} : { body: JSON.stringify(body) }),
             signal: AbortSignal.timeout(timeoutMs),
           });

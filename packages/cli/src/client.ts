@@ -37,12 +37,12 @@ export class HubClient {
     schema: Reader<T>,
     body?: unknown,
     /** A long-poll gives a longer `timeoutMs` (keep it under Node's 300 s); `signal` stops it early. */
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+    options: { timeoutMs?: number; signal?: AbortSignal; headers?: Record<string, string> } = {},
   ): Promise<T> {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
     const response = await this.fetch(path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...options.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
     });

@@ -12,6 +12,8 @@ import {
 export {
   activeStates,
   assignmentModes,
+  idempotencyKeyHeader,
+  idempotentReplayedHeader,
   assignmentStates,
   chainMaxRunsCeiling,
   isTerminal,

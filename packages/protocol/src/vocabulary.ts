@@ -41,3 +41,11 @@ export const chainMaxRunsCeiling = 10_000;
 
 /** Who a request acts as. */
 export const principalKinds = ['user', 'agent', 'gateway'] as const;
+
+/**
+ * `POST /v1/assignments` with this header (1 to 255 visible ASCII characters) creates at most one
+ * assignment per key and workspace within 24 h: a retry gets the first one's answer, marked with
+ * `Idempotent-Replayed: true`; the key with a different request is a `conflict` (409).
+ */
+export const idempotencyKeyHeader = 'Idempotency-Key';
+export const idempotentReplayedHeader = 'Idempotent-Replayed';

@@ -1,7 +1,14 @@
 /** `gantry assign AGENT "PROMPT"`: create an assignment, and optionally wait for or follow it. */
+import { randomUUID } from 'node:crypto';
 import type { Assignment, CreateAssignment } from '@gantry/protocol';
 import { assignmentAnswer } from '@gantry/protocol/answers';
-import { isTerminal, resumeFallbacks, type ResumeFallback } from '@gantry/protocol/core';
+import {
+  GantryError,
+  idempotencyKeyHeader,
+  isTerminal,
+  resumeFallbacks,
+  type ResumeFallback,
+} from '@gantry/protocol/core';
 import { HubClient } from '../client.ts';
 import { parseChainMaxRuns } from '../chain-max-runs.ts';
 import type { HubOptions } from '../credentials.ts';
@@ -18,6 +25,7 @@ export interface AssignOptions extends HubOptions {
   wait?: string | boolean;
   follow?: boolean;
   chainMaxRuns?: string;
+  idempotencyKey?: string;
   json?: boolean;
 }
 
@@ -40,7 +48,7 @@ export async function assign(agent: string, prompt: string, options: AssignOptio
   const chainMaxRuns = parseChainMaxRuns(options.chainMaxRuns);
   if (chainMaxRuns !== undefined) body.chainMaxRuns = chainMaxRuns;
   const client = HubClient.from(options);
-  const created = await client.request('POST', '/v1/assignments', assignmentAnswer, body);
+  const created = await createOnce(client, body, options.idempotencyKey ?? randomUUID());
   if (!options.wait && !options.follow) {
     if (options.json) return printJson(created);
     printLine(`${created.id} queued for ${created.agent.name}`);
@@ -53,6 +61,32 @@ export async function assign(agent: string, prompt: string, options: AssignOptio
     waitMs,
   });
   report(final, options);
+}
+
+/** How long a create is retried while the hub cannot be reached (a failover, a restart). */
+const createRetryMs = 60_000;
+
+/**
+ * `POST /v1/assignments` under an `Idempotency-Key`, retried with the same key while the hub
+ * cannot be reached or does not answer: a hub that died after creating it answers the retry (or
+ * another hub of the system does) with the same assignment, never a second one.
+ */
+async function createOnce(client: HubClient, body: CreateAssignment, key: string): Promise<Assignment> {
+  const headers = { [idempotencyKeyHeader]: key };
+  const deadline = Date.now() + createRetryMs;
+  for (let tries = 0; ; tries++) {
+    try {
+      return await client.request('POST', '/v1/assignments', assignmentAnswer, body, { headers });
+    } catch (err) {
+      const name = (err as Error).name;
+      const retryable =
+        (err instanceof GantryError && err.code === 'unavailable') ||
+        name === 'TimeoutError' ||
+        name === 'AbortError';
+      if (!retryable || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(4000, 250 * 2 ** tries)));
+    }
+  }
 }
 
 function parseResumeFallback(value: string | undefined): ResumeFallback | undefined {

@@ -24,7 +24,11 @@ export function workSpec(program: Command): void {
       .option('--retries <n>', 'extra attempts if the gateway is lost mid-run', '0')
       .option('--wait [duration]', 'wait for the end (at most DURATION; exit 124 if it runs longer)')
       .option('--follow', 'stream events until the end')
-      .option('--chain-max-runs <n>', "the runs the chain this starts may make (default: the hub's)"),
+      .option('--chain-max-runs <n>', "the runs the chain this starts may make (default: the hub's)")
+      .option(
+        '--idempotency-key <key>',
+        'create at most one assignment for KEY within 24 h: a rerun with it gets the first one (default: a new key)',
+      ),
   ).action(action(load.assign, 'assign'));
 
   const chains = program.command('chains').description('chains of agents starting agents');

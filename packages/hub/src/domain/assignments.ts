@@ -48,9 +48,9 @@ export class Assignments {
   /**
    * A new assignment. `step` is where the run sits in its chain when the hub starts it for a
    * trigger; otherwise a run's request is one deeper in the run's chain, and anyone else's starts
-   * a chain of its own.
+   * a chain of its own. `asId` fixes its id (an `Idempotency-Key`'s): if that exists, it is the answer.
    */
-  async create(caller: Actor, input: CreateAssignment, step?: ChainRef): Promise<AssignmentRow> {
+  async create(caller: Actor, input: CreateAssignment, step?: ChainRef, asId?: string) {
     const agent = await this.store.agents.find(caller.workspaceId, input.agent);
     if (!agent) throw new GantryError('not_found', `no agent named or with id '${input.agent}'`);
     if (agent.kind !== 'managed') {
@@ -61,10 +61,10 @@ export class Assignments {
           : `agent '${agent.name}' is ${agent.kind}: it does not run assignments`,
       );
     }
-    const id = newId('asg');
+    const id = asId ?? newId('asg');
     const chain = await placeRun(this.store, caller, id, step, input.chainMaxRuns);
     if (!step && caller.run && this.limits) await this.limits.refuse(caller, chain, agent);
-    const row = await this.store.assignments.create({
+    const row = await this.store.assignments.createIfAbsent({
       id,
       chainId: chain.chainId,
       depth: chain.depth,
@@ -75,6 +75,7 @@ export class Assignments {
       ...withAssignmentDefaults(input),
       createdBy: `${caller.kind}:${caller.id}`,
     });
+    if (!row) return this.reload(id); // made meanwhile, under the same key
     const by = caller.kind === 'gateway' ? null : { kind: caller.kind, id: caller.id, name: caller.name };
     await this.news.created(row, by, agent.name);
     this.changed(row.id);

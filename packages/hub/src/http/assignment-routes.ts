@@ -6,6 +6,8 @@ import {
   assignmentEventsQuerySchema,
   createAssignmentSchema,
   GantryError,
+  idempotencyKeyHeader,
+  idempotentReplayedHeader,
   isTerminal,
   listAssignmentsQuerySchema,
   maxEventsPage,
@@ -16,6 +18,7 @@ import { revokedEvent } from '../auth/revocation.ts';
 import { refuseGateway } from '../auth/roles.ts';
 import type { HubContext } from '../context.ts';
 import { findAgentOrThrow } from '../domain/agents.ts';
+import { createOnce } from '../domain/idempotent-create.ts';
 import { assignmentView, eventView } from '../domain/views.ts';
 import type { AssignmentRow, EventRow } from '../store/store.ts';
 import { caller, jsonBody, query, type HubEnv } from './request.ts';
@@ -39,7 +42,10 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
     if (input.sessionKey !== undefined) await ctx.messages.checkSessionKey(caller(c), input.sessionKey);
     if (input.wait)
       await ctx.deadlocks.refuse(caller(c), await findAgentOrThrow(ctx.store, caller(c), input.agent));
-    const row = await ctx.assignments.create(caller(c), input);
+    const key = idempotencyKey(c.req.header(idempotencyKeyHeader));
+    if (key === undefined) return c.json(await view(await ctx.assignments.create(caller(c), input)), 201);
+    const { row, replayed } = await createOnce(ctx, caller(c), input, key);
+    if (replayed) c.header(idempotentReplayedHeader, 'true');
     return c.json(await view(row), 201);
   });
 
@@ -160,4 +166,15 @@ function parseCursor(value: string | undefined): { attempt: number; seq: number 
   if (!match)
     throw new GantryError('invalid_request', `invalid event position '${value}' (expected ATTEMPT:SEQ)`);
   return { attempt: Number(match[1] ?? 1), seq: Number(match[2]) };
+}
+
+/** An `Idempotency-Key`: 1 to 255 visible ASCII characters (a UUID, say). */
+function idempotencyKey(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(value))
+    throw new GantryError(
+      'invalid_request',
+      `invalid ${idempotencyKeyHeader} header: use 1 to 255 visible ASCII characters (a UUID, say)`,
+    );
+  return value;
 }

@@ -36,38 +36,21 @@ export class AssignmentRepository {
   constructor(private readonly db: Db) {}
 
   async create(input: NewAssignment, now = Date.now()): Promise<AssignmentRow> {
-    const id = input.id ?? newId('asg', now);
-    const row: AssignmentRow = {
-      id,
-      workspace_id: input.workspaceId,
-      agent_id: input.agentId,
-      prompt: input.prompt,
-      session_key: input.sessionKey,
-      mode: input.mode,
-      resume_fallback: input.resumeFallback,
-      timeout_ms: input.timeoutMs,
-      retries: input.retries,
-      state: 'queued',
-      attempt: 1,
-      gateway_id: null,
-      offer_id: null,
-      lease_expires_at: null,
-      created_by: input.createdBy,
-      created_at: now,
-      updated_at: now,
-      started_at: null,
-      finished_at: null,
-      result_output: null,
-      result_exit_code: null,
-      error_code: null,
-      error_message: null,
-      result_details: null,
-      chain_id: input.chainId ?? id,
-      depth: input.depth ?? 1,
-      cause_id: input.causeId ?? null,
-    };
+    const row = newRow(input, now);
     await this.db.insertInto('assignments').values(row).execute();
     return row;
+  }
+
+  /** Creates `input.id` unless an assignment with that id exists (then undefined). */
+  async createIfAbsent(input: NewAssignment & { id: string }, now = Date.now()) {
+    const row = newRow(input, now);
+    const made = await this.db
+      .insertInto('assignments')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return made ? row : undefined;
   }
 
   get(id: string): Promise<AssignmentRow | undefined> {
@@ -234,4 +217,37 @@ export class AssignmentRepository {
       .executeTakeFirst();
     return Number(queued?.n ?? 0);
   }
+}
+
+function newRow(input: NewAssignment, now: number): AssignmentRow {
+  const id = input.id ?? newId('asg', now);
+  return {
+    id,
+    workspace_id: input.workspaceId,
+    agent_id: input.agentId,
+    prompt: input.prompt,
+    session_key: input.sessionKey,
+    mode: input.mode,
+    resume_fallback: input.resumeFallback,
+    timeout_ms: input.timeoutMs,
+    retries: input.retries,
+    state: 'queued',
+    attempt: 1,
+    gateway_id: null,
+    offer_id: null,
+    lease_expires_at: null,
+    created_by: input.createdBy,
+    created_at: now,
+    updated_at: now,
+    started_at: null,
+    finished_at: null,
+    result_output: null,
+    result_exit_code: null,
+    error_code: null,
+    error_message: null,
+    result_details: null,
+    chain_id: input.chainId ?? id,
+    depth: input.depth ?? 1,
+    cause_id: input.causeId ?? null,
+  };
 }

@@ -13,6 +13,7 @@ import { ContextRepository } from './context.ts';
 import type { Db, StoreKind } from './db.ts';
 import { DeviceRepository } from './devices.ts';
 import { GatewayRepository } from './gateways.ts';
+import { IdempotencyKeyRepository } from './idempotency-keys.ts';
 import { MailboxRepository } from './mailbox.ts';
 import { MessageRepository } from './messages.ts';
 import { MetaRepository } from './meta.ts';
@@ -40,6 +41,7 @@ export class Repositories {
   readonly devices: DeviceRepository;
   readonly work: WorkRepository;
   readonly chains: ChainRepository;
+  readonly idempotencyKeys: IdempotencyKeyRepository;
 
   constructor(
     readonly kind: StoreKind,
@@ -64,5 +66,6 @@ export class Repositories {
     this.devices = new DeviceRepository(db);
     this.work = new WorkRepository(db);
     this.chains = new ChainRepository(db);
+    this.idempotencyKeys = new IdempotencyKeyRepository(db);
   }
 }

@@ -1,4 +1,5 @@
 /** Table types for Kysely. Times are milliseconds since the epoch; JSON is text. */
+import type { IdempotencyKeyTable } from './idempotency-keys.ts';
 
 export interface WorkspaceTable {
   id: string;
@@ -393,4 +394,5 @@ export interface Database {
   web_sessions: WebSessionTable;
   web_signin_codes: WebSigninCodeTable;
   chains: ChainTable;
+  idempotency_keys: IdempotencyKeyTable;
 }

@@ -20,6 +20,7 @@ import { migration as chains } from './0014-chains.ts';
 import { migration as chainsCause } from './0014-chains-cause.ts';
 import { migration as dispatchIndexes } from './0017-dispatch-indexes.ts';
 import { migration as chainStops } from './0019-chain-stops.ts';
+import { migration as idempotencyKeys } from './0020-idempotency-keys.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   '0014_chains_cause': chainsCause,
   '0017_dispatch_indexes': dispatchIndexes,
   '0019_chain_stops': chainStops,
+  '0020_idempotency_keys': idempotencyKeys,
 };
 
 export const migrationProvider: MigrationProvider = {
