@@ -16,11 +16,12 @@ import {
 } from '@gantry/protocol';
 import { AccessToken } from './access-token.ts';
 import type { AgentBindings } from './agent-bindings.ts';
-import { detachAgent, rekeyAgent, tryAttachAgent } from './attach.ts';
+import { rekeyAgent } from './attach.ts';
 import { attemptRef, AttemptRunner, type HubAttempt } from './attempt-runner.ts';
 import { runIdOf, type Attempt, type AttemptHolder, type AttemptTable } from './attempts.ts';
 import { ContactFence } from './contact-fence.ts';
 import { osUser, type DeviceKey } from './device-key.ts';
+import { HubAgents } from './hub-agents.ts';
 import { HubConnection } from './hub-connection.ts';
 import { HubOffers } from './hub-offers.ts';
 import type { StopGraces } from './providers/process-group.ts';
@@ -60,6 +61,7 @@ export class HubSession {
   private readonly runner: AttemptRunner;
   private readonly offers: HubOffers;
   private readonly permissions: PermissionDesk;
+  private readonly agents: HubAgents;
   private readonly fence = new ContactFence((silentMs) => this.cutOff(silentMs));
   private heartbeat: NodeJS.Timeout | undefined;
   private seenOffers = 0;
@@ -119,6 +121,15 @@ export class HubSession {
             },
           }
         : {}),
+      log,
+    });
+    this.agents = new HubAgents({
+      session: () => this.session,
+      paths: deps.paths,
+      table: deps.table,
+      bindings: deps.bindings,
+      send: (frame) => this.connection.send(frame),
+      report: () => this.report(),
       log,
     });
     this.offers = new HubOffers({
@@ -227,11 +238,11 @@ export class HubSession {
   /** Tells the hub the free slots now, and the bindings when they changed (the heartbeat). */
   report(): void {
     this.fence.check();
-    const bindings = this.bindingSummary();
+    const bindings = this.agents.bindingSummary();
     const changed = JSON.stringify(bindings) !== this.sentBindings;
     const sent = this.connection.send({
       t: 'heartbeat',
-      ...this.capacity(),
+      ...this.agents.capacity(),
       seenOffers: this.seenOffers,
       ...(changed ? { bindings } : {}),
     });
@@ -249,7 +260,7 @@ export class HubSession {
         held.push({ assignmentId: record.assignmentId, attempt: record.attempt, state: 'finished' });
     }
     this.seenOffers = 0;
-    const bindings = this.bindingSummary();
+    const bindings = this.agents.bindingSummary();
     this.sentBindings = JSON.stringify(bindings);
     const frame = {
       t: 'hello' as const,
@@ -259,7 +270,7 @@ export class HubSession {
       osUser: osUser(),
       ...(this.deps.deviceKey ? { signature: this.deps.deviceKey.sign(nonce) } : {}),
       bindings,
-      ...this.capacity(),
+      ...this.agents.capacity(),
       held,
     };
     // The hub reads at most 64 KiB before it serves a hello (room kept for the access token that
@@ -309,11 +320,11 @@ export class HubSession {
       case 'permission':
         return this.permissions.decide(frame);
       case 'attach':
-        return this.attach(frame);
+        return this.agents.attach(frame);
       case 'detach':
-        return this.detach(frame.agentId);
+        return this.agents.detach(frame.agentId);
       case 'rekey':
-        if (rekeyAgent(this.agentFiles, frame.agentId, frame.key))
+        if (rekeyAgent(this.agents.files, frame.agentId, frame.key))
           this.deps.log.info('the hub rotated an agent key', { agent: frame.agentId });
         return;
       case 'error':
@@ -341,60 +352,5 @@ export class HubSession {
       else this.runner.drop(run, 'the gateway was out of contact with the hub before this attempt started');
     }
     this.connection.pump();
-  }
-
-  // ---- agents and capacity ---------------------------------------------------------------------
-
-  /** An agent the hub added for this gateway: saved (0600) and served from now on. */
-  private attach(frame: HubFrameOf<'attach'>): void {
-    const answer = tryAttachAgent(this.agentFiles, frame);
-    if (answer.ok) this.deps.bindings.reload();
-    this.deps.log.info(answer.ok ? 'the hub added an agent' : 'could not add an agent', {
-      agent: frame.agent.name,
-      provider: frame.binding.provider,
-      ...(answer.ok ? {} : { error: answer.error }),
-    });
-    this.connection.send({ t: 'attached', requestId: frame.requestId, agentId: frame.agent.id, ...answer });
-    if (answer.ok) this.report();
-  }
-
-  /** The hub removed or detached an agent: its key and binding are forgotten; it gets no more work. */
-  private detach(agentId: string): void {
-    const name = this.session.agents.find((a) => a.id === agentId)?.name ?? agentId;
-    if (detachAgent(this.agentFiles, agentId)) {
-      this.deps.bindings.reload();
-      this.deps.log.info('the hub detached an agent', { agent: name });
-      this.report();
-    }
-  }
-
-  private get agentFiles() {
-    const { sessionFile, bindingsFile } = this.deps.paths;
-    return { session: this.session, sessionFile, bindingsFile };
-  }
-
-  /** The machine's free slots, and each of this hub's agents'. */
-  private capacity() {
-    const { bindings } = this.deps;
-    return this.deps.table.capacity(
-      this.session.agents.map((a) => {
-        const binding = bindings.of(a.id);
-        return { agentId: a.id, provider: binding.provider, parallel: bindings.parallelOf(binding) };
-      }),
-    );
-  }
-
-  /** What each served agent is bound to, mirrored to the hub (which audits changes). */
-  private bindingSummary() {
-    return this.session.agents.map((a) => {
-      const binding = this.deps.bindings.of(a.id);
-      return {
-        agentId: a.id,
-        provider: binding.provider,
-        workdir: binding.workdir,
-        isolation: binding.settings.isolation ?? null,
-        parallel: binding.parallel,
-      };
-    });
   }
 }
