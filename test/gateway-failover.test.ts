@@ -162,4 +162,48 @@ echo 'GANTRY_EVENT {"type":"result","text":"all ${2 * half} lines"}'`,
     expect(shown.hubs[0]).toMatchObject({ state: 'connected', connectedUrl: urlB });
     expect(shown.connectedUrl).toBe(urlB);
   }, 180_000);
+  it('after the move, runs, the local API and the doctor use the hub it is connected to', async () => {
+    // A run spawned now gets the hub the gateway is connected to (B) as GANTRY_HUB_URL, not the first URL.
+    machine.script(
+      'slow.sh',
+      `echo "hub=$GANTRY_HUB_URL"
+echo 'GANTRY_EVENT {"type":"result","text":"told"}'`,
+    );
+    const response = await fetch(`${urlB}/v1/assignments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${hubA.ready.ownerToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ agent: 'worker', prompt: 'where is the hub' }),
+    });
+    const created = (await response.json()) as Assignment;
+    const done = await eventually(async () => {
+      const a = await onB<Assignment>(`/v1/assignments/${created.id}`);
+      return a.state === 'succeeded' ? a : undefined;
+    }, 60_000);
+    expect(done.result?.output).toBe('told');
+    const lines = (await onB<AssignmentEvent[]>(`/v1/assignments/${created.id}/events`))
+      .filter((e) => e.type === 'output')
+      .map((e) => e.data.text);
+    expect(lines).toEqual([`hub=${urlB}`]);
+
+    // The daemon's local API calls the hub through B: a folder registration reaches the hub.
+    const token = readFileSync(join(machine.home, 'config', 'local-api.token'), 'utf8').trim();
+    const registered = await fetch(`${localApi}/api/local/agents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'in-a-folder', workdir: machine.home }),
+    });
+    expect(registered.status, await registered.clone().text()).toBeLessThan(300);
+    expect(await registered.json()).toMatchObject({ status: 'pending', hubUrl: hubA.ready.url });
+
+    // The doctor checks hub B, the one it is connected to, which answers (A is dead).
+    const doctor = await machine.run(['gateway', 'doctor', '--port', '0', '--json']);
+    const { checks } = JSON.parse(doctor.stdout) as {
+      checks: { name: string; status: string; detail: string }[];
+    };
+    expect(checks.find((c) => c.name === 'hub reachable')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining(`${urlB} answers`) as unknown,
+    });
+    expect(checks.find((c) => c.name === 'gateway token')).toMatchObject({ status: 'ok' });
+  }, 180_000);
 });

@@ -117,7 +117,13 @@ export class Gateway {
       throw err;
     }
     const session = this.session;
-    const job: JobContext = { db: this.db, session, runDir: paths.runDir, worktreeDir: paths.worktreeDir };
+    const job: JobContext = {
+      db: this.db,
+      session,
+      runDir: paths.runDir,
+      worktreeDir: paths.worktreeDir,
+      hubUrl: () => this.hubUrl,
+    };
     this.localRuns = new LocalRuns({
       table: this.table,
       job,
@@ -136,6 +142,14 @@ export class Gateway {
     const first = this.hubs.sessions[0] ?? this.options.sessions[0];
     if (!first) throw new Error('a gateway serves at least one hub');
     return first;
+  }
+
+  /**
+   * The URL of the first hub system that the gateway is connected to now: after a failover, another
+   * of its URLs than `session.serverUrl`. Local runs and the local API's hub calls go there.
+   */
+  get hubUrl(): string {
+    return this.hubs.firstStatus()?.connectedUrl ?? this.session.serverUrl;
   }
 
   /** Every hub's registration. */

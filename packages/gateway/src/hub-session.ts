@@ -104,7 +104,7 @@ export class HubSession {
     });
     this.runner = new AttemptRunner({
       db,
-      job: deps.job,
+      job: { ...deps.job, hubUrl: () => this.hubUrl },
       held: this.held,
       permissions: this.permissions,
       send: (frame) => this.connection.send(frame),
@@ -150,6 +150,11 @@ export class HubSession {
 
   start(): void {
     this.connection.start();
+  }
+
+  /** The URL of this hub system the gateway is connected to (the first it knows while it is not). */
+  get hubUrl(): string {
+    return this.connection.connectedUrl ?? this.session.serverUrl;
   }
 
   /** Takes back (or reports lost) the runs an earlier daemon process left; before `start`. */

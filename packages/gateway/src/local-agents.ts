@@ -62,6 +62,8 @@ export class LocalAgents {
   constructor(
     paths: GantryPaths,
     private readonly session: () => GatewaySession,
+    /** Where hub calls go: the URL of the system the gateway is connected to now. */
+    private readonly hubUrl: () => string = () => session().serverUrl,
   ) {
     this.file = join(paths.config, 'local-agents.json');
   }
@@ -163,7 +165,7 @@ export class LocalAgents {
     res.once('close', () => abort.abort());
     let response: Response;
     try {
-      response = await fetch(`${this.session().serverUrl}${hubPath}${search}`, {
+      response = await fetch(`${this.hubUrl()}${hubPath}${search}`, {
         method,
         headers,
         ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream, duplex: 'half' } : {}),
@@ -171,7 +173,7 @@ export class LocalAgents {
       } as RequestInit);
     } catch (err) {
       if (abort.signal.aborted) return;
-      throw unreachable(this.session().serverUrl, err);
+      throw unreachable(this.hubUrl(), err);
     }
     const out: Record<string, string> = {};
     for (const name of returnedHeaders) {
@@ -191,16 +193,17 @@ export class LocalAgents {
   /** A request to the hub with the gateway's token. */
   private async hub(method: string, path: string, body: unknown): Promise<unknown> {
     const session = this.session();
+    const url = this.hubUrl();
     let response: Response;
     try {
-      response = await fetch(`${session.serverUrl}${path}`, {
+      response = await fetch(`${url}${path}`, {
         method,
         headers: { authorization: `Bearer ${session.gatewayToken}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(15_000),
       });
     } catch (err) {
-      throw unreachable(session.serverUrl, err);
+      throw unreachable(url, err);
     }
     const json: unknown = await response.json().catch(() => undefined);
     if (response.ok) return json;

@@ -60,7 +60,11 @@ export async function startLocalApi(
   const token = Buffer.from(localToken(paths));
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
   wss.on('error', (err) => log.warn('local API WebSocket server error', { error: err.message }));
-  const folders = new LocalAgents(paths, () => gateway.session);
+  const folders = new LocalAgents(
+    paths,
+    () => gateway.session,
+    () => gateway.hubUrl,
+  );
 
   /** Whether the request carries the local token. */
   function hasToken(req: IncomingMessage): boolean {

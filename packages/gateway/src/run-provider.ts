@@ -66,6 +66,11 @@ export interface JobContext {
   session: GatewaySession;
   runDir: string;
   worktreeDir: string;
+  /**
+   * The URL of the hub system the gateway is connected to now (after a failover, another of
+   * `--hub URL1,URL2`): a run's GANTRY_HUB_URL is this at its spawn. Unset: the session's first URL.
+   */
+  hubUrl?: () => string;
 }
 
 /**
@@ -120,7 +125,7 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
       ...(offer.sessionKey.startsWith('task:')
         ? { GANTRY_TASK_ID: offer.sessionKey.slice('task:'.length) }
         : {}),
-      GANTRY_HUB_URL: context.session.serverUrl,
+      GANTRY_HUB_URL: context.hubUrl?.() ?? context.session.serverUrl,
       ...(key ? { GANTRY_TOKEN_FILE: tokenFile } : {}),
     };
     const spooled = io.spool;

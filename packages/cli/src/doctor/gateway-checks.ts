@@ -8,6 +8,7 @@ import {
   createProvider,
   loadBindings,
   loadSession,
+  urlsOf,
   type GantryPaths,
   type GatewaySession,
 } from '@gantry/gateway';
@@ -56,7 +57,8 @@ export async function gatewayChecks(paths: GantryPaths, port: number): Promise<C
         ),
       );
   } else {
-    checks.push(...(await hubChecks(session.serverUrl, session.gatewayToken, 'gateway token')));
+    const hubUrl = await currentHub(session, live);
+    checks.push(...(await hubChecks(hubUrl, session.gatewayToken, 'gateway token')));
     checks.push(deviceCheck(live));
     checks.push(...(await providerChecks(paths, session)));
     const codexCheck = codexHomeCheck(paths, session);
@@ -65,6 +67,26 @@ export async function gatewayChecks(paths: GantryPaths, port: number): Promise<C
   checks.push(await localPortCheck(paths, port));
   checks.push(...serviceChecks('gateway', paths));
   return checks;
+}
+
+/**
+ * The hub the checks ask: the one the running daemon is connected to (after a failover, another of
+ * `--hub URL1,URL2` than the first); without a connected daemon, the first of its URLs that answers.
+ */
+async function currentHub(
+  session: GatewaySession,
+  live: Awaited<ReturnType<typeof liveStatus>>,
+): Promise<string> {
+  const connected =
+    live?.hubs?.find((h) => h.gatewayId === session.gatewayId)?.connectedUrl ?? live?.connectedUrl;
+  if (connected) return connected;
+  const urls = urlsOf(session);
+  if (urls.length === 1) return session.serverUrl;
+  for (const url of urls) {
+    const answer = await fetchWithin(`${url}/v1/health`, 3000).catch(() => undefined);
+    if (answer?.ok) return url;
+  }
+  return session.serverUrl;
 }
 
 function workspaceRootCheck(root: string): Check {
