@@ -26,7 +26,7 @@ export interface BusEvents {
   /** Browser sessions were signed out: streams opened with them end (auth/revocation.ts). */
   sessionEnded: { sessionIds: string[] };
   /**
-   * A `cancel`, `revoke` or `permission` for a gateway this hub has no socket to: the hub of the
+   * A `cancel`, `revoke`, `permission` or `detach` for a gateway this hub has no socket to: the hub of the
    * system holding it sends the frame (ids and a reason only; gateway-port.ts).
    */
   gatewayFrame: { gatewayId: string; frame: RelayedFrame };
@@ -37,7 +37,8 @@ export interface BusEvents {
 export type Topic = keyof BusEvents;
 
 /** The frames one hub asks another to hand to a gateway connected there. */
-export type RelayedFrame = HubFrameOf<'cancel'> | HubFrameOf<'revoke'> | HubFrameOf<'permission'>;
+export type RelayedFrame =
+  HubFrameOf<'cancel'> | HubFrameOf<'revoke'> | HubFrameOf<'permission'> | HubFrameOf<'detach'>;
 
 /** Every topic, for a bus that receives notices from outside this process (pg-bus.ts). */
 export const topics: readonly Topic[] = [

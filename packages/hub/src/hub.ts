@@ -104,7 +104,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     });
   const activity = new Activity(store, bus);
   const links = new Links();
-  // Cancels, revokes and permission decisions reach a gateway connected to another hub of the system.
+  // Cancels, revokes, permission decisions and detaches reach a gateway connected to another hub of the system.
   const relay = relayPort(links, bus);
   const messages = new Messages(store, bus, activity);
   const notices = new ApprovalNotices(store, activity, messages);
@@ -138,7 +138,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     handoffs: new Handoffs(store, messages, mailbox, tasks, reachability, deadlocks, chains),
     chains,
     contextEntries: new ContextStore(store, activity, contextLimits(options.contextLimits)),
-    templates: new AgentTemplates(store, links, assignments, log, () => ctx.devices),
+    templates: new AgentTemplates(store, links, assignments, log, () => ctx.devices, relay.port),
     links,
     gateways: relay.port,
     dispatcher,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  approvalSchema,
   assignmentSchema,
   createdAgentSchema,
   gatewayConnectResultSchema,
@@ -184,6 +185,41 @@ describe('two hubs on one PostgreSQL', () => {
     await gw.closed;
     // The periodic re-read is 5 s away: only the bus closes it this soon.
     expect(Date.now() - revoked).toBeLessThan(atOnceMs);
+  });
+
+  it("hands a decision made through A to a run on B's gateway that asked for approval", async () => {
+    const { agent, gw } = await gatewayOn(b);
+    const created = await create(a, agent.name, 'needs a tool');
+    const offer = await gw.next('offer', (f) => f.assignment.id === created.id, atOnceMs);
+    const ref = { assignmentId: created.id, attempt: offer.assignment.attempt };
+    await gw.ask({ t: 'accept', ...answer(offer) }, 'claimed');
+    await gw.ask({ t: 'starting', ...answer(offer) }, 'start');
+    gw.send({ t: 'running', ...ref });
+    // The run asks through B (its gateway's hub) to run a tool.
+    const data = { requestId: 'req-cross', tool: 'Bash', input: 'rm -rf build' };
+    const event = { type: 'permission_requested', data, seq: 1, ts: new Date().toISOString() };
+    await gw.ask({ t: 'events', ...ref, events: [event] }, 'events_ack');
+    // A person sees it and decides through A.
+    const pending = approvalSchema.array().parse(await api(a, '/v1/approvals'));
+    const approval = pending.find((p) => p.assignmentId === created.id);
+    expect(approval).toMatchObject({ kind: 'tool_permission', status: 'pending' });
+    const decided = Date.now();
+    await api(a, `/v1/approvals/${approval?.id}/approve`, { json: {} });
+    const frame = await gw.next('permission', (f) => f.approvalId === approval?.id, atOnceMs);
+    expect(Date.now() - decided).toBeLessThan(atOnceMs);
+    expect(frame).toMatchObject({ ...ref, requestId: 'req-cross', decision: 'approved' });
+  });
+
+  it("tells B's gateway when its agent is removed through A", async () => {
+    const { agent, gw } = await gatewayOn(b);
+    const removed = (await fetch(`${a.url}/v1/agents/${agent.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${owner}` },
+    }).then((r) => r.json())) as { detachedFrom: { id: string; told: boolean }[] };
+    expect(removed.detachedFrom).toEqual([expect.objectContaining({ told: true })]);
+    expect(await gw.next('detach', (f) => f.agentId === agent.id, atOnceMs)).toMatchObject({
+      agentId: agent.id,
+    });
   });
 
   it("catches up after B's listening connection is cut: work queued meanwhile is offered", async () => {

@@ -6,13 +6,18 @@
  */
 import type { HubFrame } from '@gantry/protocol';
 import type { NoticeBus, RelayedFrame } from '../bus.ts';
+import type { GatewayLink } from '../dispatch/links.ts';
 
 export interface GatewayPort {
   /** Hands the frame to the gateway if it is connected; one that is away catches up on reconnect. */
   send(gatewayId: string, frame: HubFrame): void;
 }
 
-const relayed = new Set<HubFrame['t']>(['cancel', 'revoke', 'permission']);
+/**
+ * What reaches a gateway on another hub. Not `attach` and `rekey`: they carry an agent key, which
+ * must not travel in a NOTIFY payload (`agents add --gateway` asks the hub the gateway is on).
+ */
+const relayed = new Set<HubFrame['t']>(['cancel', 'revoke', 'permission', 'detach']);
 
 /**
  * The port over this hub's sockets (`local`) and the bus: a frame for a gateway with no socket here
@@ -20,15 +25,24 @@ const relayed = new Set<HubFrame['t']>(['cancel', 'revoke', 'permission']);
  * Returns the port and a function that stops relaying.
  */
 export function relayPort(
-  local: GatewayPort & { isConnected(gatewayId: string): boolean },
+  local: GatewayPort & {
+    isConnected(gatewayId: string): boolean;
+    get(gatewayId: string): GatewayLink | undefined;
+    unserve(link: GatewayLink, agentId: string): void;
+  },
   bus: NoticeBus,
 ): { port: GatewayPort; stop: () => void } {
-  const stop = bus.on('gatewayFrame', ({ gatewayId, frame }) => {
-    if (local.isConnected(gatewayId)) local.send(gatewayId, frame);
-  });
+  /** The hub holding the socket sends the frame; a detached agent is no longer offered there either. */
+  const deliver = (gatewayId: string, frame: HubFrame) => {
+    const link = local.get(gatewayId);
+    if (!link) return;
+    if (frame.t === 'detach') local.unserve(link, frame.agentId);
+    local.send(gatewayId, frame);
+  };
+  const stop = bus.on('gatewayFrame', ({ gatewayId, frame }) => deliver(gatewayId, frame));
   const port: GatewayPort = {
     send(gatewayId, frame) {
-      if (local.isConnected(gatewayId)) local.send(gatewayId, frame);
+      if (local.isConnected(gatewayId)) deliver(gatewayId, frame);
       else if (relayed.has(frame.t)) bus.emit('gatewayFrame', { gatewayId, frame: frame as RelayedFrame });
     },
   };

@@ -29,6 +29,7 @@ import type { Store } from '../store/store.ts';
 import { agentViews, findAgentOrThrow } from './agents.ts';
 import type { Assignments } from './assignments.ts';
 import type { Devices } from './devices.ts';
+import type { GatewayPort } from './gateway-port.ts';
 
 /** How long `agents add` waits for the gateway to confirm it serves the new agent. */
 const attachTimeoutMs = 10_000;
@@ -53,6 +54,8 @@ export class AgentTemplates {
     private readonly assignments: Assignments,
     private readonly log: Logger,
     private readonly devices: () => Devices,
+    /** Where a gateway is told, on this hub or (relayed) another of the system. */
+    private readonly gateways: GatewayPort = links,
   ) {}
 
   list(): Template[] {
@@ -178,10 +181,10 @@ export class AgentTemplates {
       (g) => g.agentId === agent.id,
     )) {
       await this.store.gateways.detach(gateway.id, agent.id);
-      const link = this.links.get(gateway.id);
-      if (link) this.links.unserve(link, agent.id);
-      link?.send({ t: 'detach', agentId: agent.id });
-      detachedFrom.push({ id: gateway.id, name: gateway.name, told: link !== undefined });
+      // Through the port: a gateway connected to another hub of the system is told by that hub.
+      const told = this.links.isConnected(gateway.id) || Boolean(gateway.connected);
+      this.gateways.send(gateway.id, { t: 'detach', agentId: agent.id });
+      detachedFrom.push({ id: gateway.id, name: gateway.name, told });
     }
     const outcome = (await this.store.agents.referenced(agent.id)) ? 'removed' : 'deleted';
     if (outcome === 'removed') await this.store.agents.markRemoved(agent.id);
