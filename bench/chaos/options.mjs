@@ -17,7 +17,8 @@ const usage = `npm run chaos -- [options]
   --concurrency N      runs at once per gateway                                 default 4
   --retries N          retries per assignment                                   default 3
   --lease MS           the hubs' lease (heartbeat lease/4, grace lease/2)       default 2000
-  --gateway-urls M     one (each gateway gets one hub's URL) | all (--hub URL1,URL2)  default one
+  --gateway-urls M     all (--hub URL1,URL2: a gateway moves on when its hub dies) | one
+                       (each gateway gets one hub's URL)                        default all
   --seed N             the plan's random seed                                   default random
   --out FILE           JSON results                                             default bench/results/chaos-<store>.json
   --keep               keep the temporary folder (logs) and the database`;
@@ -37,7 +38,7 @@ export function readOptions(argv) {
       concurrency: { type: 'string', default: '4' },
       retries: { type: 'string', default: '3' },
       lease: { type: 'string', default: '2000' },
-      'gateway-urls': { type: 'string', default: 'one' },
+      'gateway-urls': { type: 'string', default: 'all' },
       seed: { type: 'string' },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
