@@ -5,7 +5,7 @@
 import { ActivityRepository } from './activity.ts';
 import { AgentRepository } from './agents.ts';
 import { ApprovalRepository } from './approvals.ts';
-import { EventRepository } from './assignment-events.ts';
+import { EventRepository, type FastEventInsert } from './assignment-events.ts';
 import { AssignmentRepository } from './assignments.ts';
 import { AuditRepository } from './audit.ts';
 import { ChainRepository } from './chains.ts';
@@ -16,7 +16,6 @@ import { GatewayRepository } from './gateways.ts';
 import { MailboxRepository } from './mailbox.ts';
 import { MessageRepository } from './messages.ts';
 import { MetaRepository } from './meta.ts';
-import type { AssignmentEventTable } from './schema.ts';
 import { TaskRepository } from './tasks.ts';
 import { TokenRepository } from './tokens.ts';
 import { UserRepository } from './users.ts';
@@ -45,7 +44,7 @@ export class Repositories {
     readonly kind: StoreKind,
     db: Db,
     /** A faster path for the hottest write, where the backend has one (SQLite: a prepared statement). */
-    fastInsertEvents?: (rows: AssignmentEventTable[]) => void,
+    fastInsertEvents?: FastEventInsert,
   ) {
     this.meta = new MetaRepository(db);
     this.users = new UserRepository(db);
