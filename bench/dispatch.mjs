@@ -10,6 +10,8 @@
 //                       per event: what the figures above cost, which a loaded machine hardly changes
 // Prints a table and writes bench/results/dispatch-<store>.json.
 // Usage: node bench/dispatch.mjs [--store sqlite|postgres] [--runs 100] [--jobs 1000 (at most)] [--lines 200000]
+//        [--pause-ms 0]: a pause before each created -> started run (the gateway's spare supervisor,
+//        started behind the last run, is ready again after Node's start-up; back to back it may not be)
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +28,7 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '100' },
     jobs: { type: 'string', default: '1000' },
     lines: { type: 'string', default: '200000' },
+    'pause-ms': { type: 'string', default: '0' },
   },
 });
 const runs = Number(opts.runs);
@@ -89,6 +92,7 @@ progress('hub and gateway up');
 const latency = { gantry: [], direct: [], bullmq: [], pgboss: [] };
 for (let i = 0; i < runs + 5; i++) {
   const keep = i >= 5;
+  await sleep(Number(opts['pause-ms']));
   let t0 = wallNs();
   const created = await create('stamp');
   const final = await follow(created.id);
@@ -328,7 +332,7 @@ const events = {
   gatewayUsPerEvent: +((eventCpu.gatewayMs * 1000) / (3 * lines)).toFixed(2),
 };
 console.log(
-  `dispatch, store: ${opts.store}; enqueue -> started over ${runs} runs (pg-boss ${Math.min(runs, 40)}), ${jobs} trivial jobs`,
+  `dispatch, store: ${opts.store}; enqueue -> started over ${runs} runs ${opts['pause-ms']} ms apart (pg-boss ${Math.min(runs, 40)}), ${jobs} trivial jobs`,
 );
 console.log(
   ['who'.padEnd(22), 'p50 ms', 'p99 ms', 'x direct', 'jobs/s']
@@ -356,6 +360,7 @@ const out = writeResults(`dispatch-${opts.store}`, {
   node: process.version,
   store: opts.store,
   runs,
+  pauseMs: Number(opts['pause-ms']),
   jobs,
   lines,
   rows,
