@@ -6,9 +6,13 @@
 //                       gateway --concurrency 16), BullMQ (worker concurrency 16), pg-boss
 //   events/s:           `seq 1 N` through gateway, outbox, hub (persisted) until the client sees the
 //                       end, against raw batched inserts of the same rows into the same kind of store
+//   CPU:                the hub's and the gateway's CPU time (user + system, from /proc) per job and
+//                       per event: what the figures above cost, which a loaded machine hardly changes
 // Prints a table and writes bench/results/dispatch-<store>.json.
 // Usage: node bench/dispatch.mjs [--store sqlite|postgres] [--runs 100] [--jobs 1000 (at most)] [--lines 200000]
-import { mkdirSync, rmSync } from 'node:fs';
+//        [--pause-ms 0]: a pause before each created -> started run (the gateway's spare supervisor,
+//        started behind the last run, is ready again after Node's start-up; back to back it may not be)
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
@@ -24,6 +28,7 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '100' },
     jobs: { type: 'string', default: '1000' },
     lines: { type: 'string', default: '200000' },
+    'pause-ms': { type: 'string', default: '0' },
   },
 });
 const runs = Number(opts.runs);
@@ -69,10 +74,25 @@ for (const [name, [provider, bin]] of Object.entries(agents)) {
 await service(['gateway', 'start', '--port', '0', '--concurrency', '16', '--json']);
 
 const progress = (what) => process.stderr.write(`dispatch bench: ${what}\n`);
+const [hubProcess, gatewayProcess] = children;
+/** CPU time (ms, user + system) a process has used so far (Linux /proc; clock ticks of 10 ms). */
+function cpuMs(child) {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+/** Runs `fn`; returns its value and the hub's and gateway's CPU ms over it. */
+async function withCpu(fn) {
+  const hub0 = cpuMs(hubProcess);
+  const gateway0 = cpuMs(gatewayProcess);
+  const value = await fn();
+  return { value, hubMs: cpuMs(hubProcess) - hub0, gatewayMs: cpuMs(gatewayProcess) - gateway0 };
+}
 progress('hub and gateway up');
 const latency = { gantry: [], direct: [], bullmq: [], pgboss: [] };
 for (let i = 0; i < runs + 5; i++) {
   const keep = i >= 5;
+  await sleep(Number(opts['pause-ms']));
   let t0 = wallNs();
   const created = await create('stamp');
   const final = await follow(created.id);
@@ -108,12 +128,20 @@ async function gantryJobs(agent, n) {
 }
 progress('created -> started done');
 await gantryJobs('echo', 50); // warm-up
-const gantryJobsPerS = await gantryJobs('jobs', Math.min(jobs, 1000));
+const jobsRun = await withCpu(() => gantryJobs('jobs', Math.min(jobs, 1000)));
+const gantryJobsPerS = jobsRun.value;
+const jobCpu = {
+  hubMsPerJob: +(jobsRun.hubMs / Math.min(jobs, 1000)).toFixed(2),
+  gatewayMsPerJob: +(jobsRun.gatewayMs / Math.min(jobs, 1000)).toFixed(2),
+};
 
 progress('jobs/s done');
 // Events: every line must arrive once, in order; then the same rows into the same kind of store.
 const eventRates = [];
+const eventCpu = { hubMs: 0, gatewayMs: 0 };
 for (let i = 0; i < 3; i++) {
+  const hub0 = cpuMs(hubProcess);
+  const gateway0 = cpuMs(gatewayProcess);
   const t = performance.now();
   let n = 0;
   let ordered = true;
@@ -125,6 +153,8 @@ for (let i = 0; i < 3; i++) {
   if (final.state !== 'succeeded' || n !== lines || !ordered)
     throw new Error(`lost or reordered: ${n}/${lines}`);
   eventRates.push(lines / ((performance.now() - t) / 1000));
+  eventCpu.hubMs += cpuMs(hubProcess) - hub0;
+  eventCpu.gatewayMs += cpuMs(gatewayProcess) - gateway0;
 }
 
 const batch = 1000; // the gateway's largest events frame
@@ -298,9 +328,11 @@ const events = {
   gantry: Math.round(q(eventRates, 0.5)),
   rawInserts: Math.round(q(rawRates, 0.5)),
   ratio: +(q(eventRates, 0.5) / q(rawRates, 0.5)).toFixed(2),
+  hubUsPerEvent: +((eventCpu.hubMs * 1000) / (3 * lines)).toFixed(2),
+  gatewayUsPerEvent: +((eventCpu.gatewayMs * 1000) / (3 * lines)).toFixed(2),
 };
 console.log(
-  `dispatch, store: ${opts.store}; enqueue -> started over ${runs} runs (pg-boss ${Math.min(runs, 40)}), ${jobs} trivial jobs`,
+  `dispatch, store: ${opts.store}; enqueue -> started over ${runs} runs ${opts['pause-ms']} ms apart (pg-boss ${Math.min(runs, 40)}), ${jobs} trivial jobs`,
 );
 console.log(
   ['who'.padEnd(22), 'p50 ms', 'p99 ms', 'x direct', 'jobs/s']
@@ -320,15 +352,20 @@ for (const r of rows) {
 console.log(
   `events/s (${lines} lines, persisted, none lost): Gantry ${events.gantry}/s, raw batched inserts ${events.rawInserts}/s (x ${events.ratio}, median of 3)`,
 );
+console.log(
+  `CPU: hub ${jobCpu.hubMsPerJob} ms, gateway ${jobCpu.gatewayMsPerJob} ms per trivial job; hub ${events.hubUsPerEvent} us, gateway ${events.gatewayUsPerEvent} us per event`,
+);
 const out = writeResults(`dispatch-${opts.store}`, {
   date: new Date().toISOString(),
   node: process.version,
   store: opts.store,
   runs,
+  pauseMs: Number(opts['pause-ms']),
   jobs,
   lines,
   rows,
   events,
+  jobCpu,
 });
 console.log(`wrote ${out}`);
 

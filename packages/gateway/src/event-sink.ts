@@ -17,6 +17,9 @@ export class EventSink {
   private seq = 0;
   private batch: RunEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** The last event's time, and as text: a run's events come many to the millisecond. */
+  private lastMs = 0;
+  private lastTs = '';
 
   constructor(
     private readonly db: GatewayDb,
@@ -40,7 +43,12 @@ export class EventSink {
     if (this.seq <= this.skipThrough) return;
     // A provider's own JSON can nest any depth: cut deeper than the hub reads, never refused there.
     const kept = limitDepth(data, dataLevels) as Record<string, unknown>;
-    this.batch.push({ seq: this.seq, type, ts: new Date().toISOString(), data: kept });
+    const now = Date.now();
+    if (now !== this.lastMs) {
+      this.lastMs = now;
+      this.lastTs = new Date(now).toISOString();
+    }
+    this.batch.push({ seq: this.seq, type, ts: this.lastTs, data: kept });
     if (this.batch.length >= batchMax) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), batchMs);
   }

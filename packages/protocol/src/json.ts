@@ -51,7 +51,12 @@ export function limitDepth(value: unknown, levels: number): unknown {
 function deeperThan(value: unknown, levels: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (levels <= 0) return true;
-  return Object.values(value).some((item) => deeperThan(item, levels - 1));
+  // A loop, not Object.values: this runs for every event a run emits.
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && deeperThan((value as Record<string, unknown>)[key], levels - 1))
+      return true;
+  }
+  return false;
 }
 
 function cut(value: unknown, levels: number): unknown {

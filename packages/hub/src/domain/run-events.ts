@@ -6,7 +6,7 @@
  * followers read them from here instead of reading the store again.
  */
 import type { RunEvent } from '@gantry/protocol';
-import type { EventRow, NewEvent, Store } from '../store/store.ts';
+import type { EventRow, Store } from '../store/store.ts';
 
 /** Attempts whose contiguous seq is remembered; the oldest are forgotten first. */
 const remembered = 10_000;
@@ -38,12 +38,19 @@ export class RunEventLog {
     attempt: number,
     events: RunEvent[],
   ): Promise<{ upTo: number; known: number | undefined }> {
-    const rows: NewEvent[] = events.map((e) => ({
-      seq: e.seq,
-      type: e.type,
-      ts: e.ts,
-      data: JSON.stringify(e.data),
-    }));
+    // Made once: stored as they are and kept for followers as they are.
+    const rows: EventRow[] = new Array(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i] as RunEvent;
+      rows[i] = {
+        assignment_id: id,
+        attempt,
+        seq: e.seq,
+        type: e.type,
+        ts: e.ts,
+        data: JSON.stringify(e.data),
+      };
+    }
     const key = `${id}#${attempt}`;
     const known = this.contiguous.get(key);
     let upTo: number;
@@ -79,13 +86,13 @@ export class RunEventLog {
   }
 
   /** Remembers a batch just stored right after seq `known`, when it continues what is held. */
-  private keep(id: string, attempt: number, known: number, rows: NewEvent[]): void {
+  private keep(id: string, attempt: number, known: number, rows: EventRow[]): void {
     let held = this.recent.get(id);
     this.recent.delete(id);
     if (!held || held.attempt !== attempt || held.first + held.rows.length !== known + 1)
       held = { attempt, first: known + 1, rows: [], bytes: 0 };
     for (const r of rows) {
-      held.rows.push({ ...r, assignment_id: id, attempt });
+      held.rows.push(r);
       held.bytes += r.data.length;
     }
     if (held.rows.length > 2 * recentEvents || held.bytes > 2 * recentBytes) {

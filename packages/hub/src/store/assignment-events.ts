@@ -5,12 +5,14 @@ import type { AssignmentEventTable } from './schema.ts';
 
 export type EventRow = AssignmentEventTable;
 export type NewEvent = Omit<AssignmentEventTable, 'assignment_id' | 'attempt'>;
+/** Stores one attempt's events in one transaction, as they are (no row objects made for them). */
+export type FastEventInsert = (assignmentId: string, attempt: number, events: NewEvent[]) => void;
 
 export class EventRepository {
   constructor(
     private readonly db: Db,
     /** A faster path for the hottest write, where the backend has one (SQLite: a prepared statement). */
-    private readonly fastInsert?: (rows: AssignmentEventTable[]) => void,
+    private readonly fastInsert?: FastEventInsert,
     /** PostgreSQL takes a batch as six arrays (`unnest`): one short statement, whatever the batch size. */
     private readonly arrays = false,
   ) {}
@@ -27,8 +29,8 @@ export class EventRepository {
   /** Stores events by (assignment, attempt, seq); a seq already stored is left as it was. */
   async insert(assignmentId: string, attempt: number, events: NewEvent[]): Promise<void> {
     if (events.length === 0) return;
+    if (this.fastInsert) return this.fastInsert(assignmentId, attempt, events);
     const rows = events.map((e) => ({ ...e, assignment_id: assignmentId, attempt }));
-    if (this.fastInsert) return this.fastInsert(rows);
     if (this.arrays) {
       await sql`insert into assignment_events (assignment_id, attempt, seq, type, ts, data)
         select * from unnest(${rows.map((r) => r.assignment_id)}::text[], ${rows.map((r) => r.attempt)}::integer[],

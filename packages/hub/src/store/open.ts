@@ -3,7 +3,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { GantryError } from '@gantry/protocol';
 import { ensurePrivateFile, tightenIfPresent, type Warn } from '@gantry/protocol/node';
-import type { AssignmentEventTable, Database } from './schema.ts';
+import type { FastEventInsert, NewEvent } from './assignment-events.ts';
+import type { Database } from './schema.ts';
 import { Store } from './store.ts';
 
 export function isPostgresUrl(db: string): boolean {
@@ -88,19 +89,19 @@ function withStatementCache(database: BetterSqlite3.Database, max = 256) {
  * Events are the hottest write: one prepared statement run for every row inside one transaction
  * beats building and preparing a thousand-row insert each time. Same semantics: a stored seq stays.
  */
-function eventInserter(database: BetterSqlite3.Database) {
-  let insertAll: ((rows: AssignmentEventTable[]) => void) | undefined;
+function eventInserter(database: BetterSqlite3.Database): FastEventInsert {
+  let insertAll: FastEventInsert | undefined;
   // Prepared on first use: the table exists only once the migrations have run.
-  return (rows: AssignmentEventTable[]) => {
+  return (assignmentId, attempt, events) => {
     if (!insertAll) {
       const insert = database.prepare(
         `insert into assignment_events (assignment_id, attempt, seq, type, ts, data) values (?, ?, ?, ?, ?, ?)
          on conflict (assignment_id, attempt, seq) do nothing`,
       );
-      insertAll = database.transaction((all: AssignmentEventTable[]) => {
-        for (const r of all) insert.run(r.assignment_id, r.attempt, r.seq, r.type, r.ts, r.data);
+      insertAll = database.transaction((id: string, n: number, all: NewEvent[]) => {
+        for (const e of all) insert.run(id, n, e.seq, e.type, e.ts, e.data);
       });
     }
-    insertAll(rows);
+    insertAll(assignmentId, attempt, events);
   };
 }

@@ -5,7 +5,7 @@
 import { ActivityRepository } from './activity.ts';
 import { AgentRepository } from './agents.ts';
 import { ApprovalRepository } from './approvals.ts';
-import { EventRepository } from './assignment-events.ts';
+import { EventRepository, type FastEventInsert } from './assignment-events.ts';
 import { AssignmentRepository } from './assignments.ts';
 import { AuditRepository } from './audit.ts';
 import { ChainRepository } from './chains.ts';
@@ -17,7 +17,6 @@ import { IdempotencyKeyRepository } from './idempotency-keys.ts';
 import { MailboxRepository } from './mailbox.ts';
 import { MessageRepository } from './messages.ts';
 import { MetaRepository } from './meta.ts';
-import type { AssignmentEventTable } from './schema.ts';
 import { TaskRepository } from './tasks.ts';
 import { TokenRepository } from './tokens.ts';
 import { UserRepository } from './users.ts';
@@ -47,7 +46,7 @@ export class Repositories {
     readonly kind: StoreKind,
     db: Db,
     /** A faster path for the hottest write, where the backend has one (SQLite: a prepared statement). */
-    fastInsertEvents?: (rows: AssignmentEventTable[]) => void,
+    fastInsertEvents?: FastEventInsert,
   ) {
     this.meta = new MetaRepository(db);
     this.users = new UserRepository(db);

@@ -7,7 +7,8 @@ import { Migrator, type Kysely } from 'kysely';
 import type { StoreKind } from './db.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { Repositories } from './repositories.ts';
-import type { AssignmentEventTable, Database } from './schema.ts';
+import type { FastEventInsert } from './assignment-events.ts';
+import type { Database } from './schema.ts';
 
 export type { StoreKind } from './db.ts';
 export type { AgentRow } from './agents.ts';
@@ -32,11 +33,7 @@ export function databaseOf(store: Store): Kysely<Database> {
 export class Store extends Repositories {
   readonly #db: Kysely<Database>;
 
-  constructor(
-    kind: StoreKind,
-    db: Kysely<Database>,
-    fast: { insertEvents?: (rows: AssignmentEventTable[]) => void } = {},
-  ) {
+  constructor(kind: StoreKind, db: Kysely<Database>, fast: { insertEvents?: FastEventInsert } = {}) {
     super(kind, db, fast.insertEvents);
     this.#db = db;
     handles.set(this, db);
