@@ -84,6 +84,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0014_chains_cause',
         '0017_dispatch_indexes',
         '0019_chain_stops',
+        '0020_idempotency_keys',
       ]);
       const tables = (await databaseOf(store).introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
@@ -139,6 +140,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0014_chains_cause',
         '0017_dispatch_indexes',
         '0019_chain_stops',
+        '0020_idempotency_keys',
       ]);
       expect(await store.meta.get('before-remigrate')).toBe('kept');
       expect(await store.users.getWorkspace(s.ws.id)).toEqual(s.ws);
