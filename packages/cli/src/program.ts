@@ -1,10 +1,10 @@
 /**
  * The `gantry` command tree: one spec per command group in `specs/` (options only); each command's
- * code lives in `commands/` and is loaded only when that command runs.
+ * code lives in `commands/` and is loaded only when that command runs. A command builds only its
+ * own group's spec; the whole tree is built when no known command is named (its help, an error).
  */
 import { Command, CommanderError } from 'commander';
 import { version } from '@gantry/protocol/core';
-import { operationsCommands } from './operations-program.ts';
 import { exitCodes, reportError } from './output.ts';
 import { hideSecretArguments } from './process-list.ts';
 import { agentsSpec } from './specs/agents.ts';
@@ -13,50 +13,47 @@ import { eventsSpec } from './specs/events.ts';
 import { gatewaySpec } from './specs/gateway.ts';
 import { hubSpec } from './specs/hub.ts';
 import { messagesSpec } from './specs/messages.ts';
-import { action } from './specs/options.ts';
+import { operationsSpec } from './specs/operations.ts';
 import { peopleSpec } from './specs/people.ts';
 import { sessionsSpec } from './specs/sessions.ts';
 import { tasksSpec } from './specs/tasks.ts';
+import { groupOf, programDescription, topCommands, type Group } from './specs/top-level.ts';
 import { workSpec } from './specs/work.ts';
 
-/** In the order `gantry --help` lists them. */
-const specs = [
-  hubSpec,
-  authSpec,
-  agentsSpec,
-  workSpec,
-  messagesSpec,
-  gatewaySpec,
-  tasksSpec,
-  peopleSpec,
-  eventsSpec,
-  sessionsSpec,
-];
+const specs: Record<Group, (program: Command) => void> = {
+  hub: hubSpec,
+  auth: authSpec,
+  agents: agentsSpec,
+  work: workSpec,
+  messages: messagesSpec,
+  gateway: gatewaySpec,
+  tasks: tasksSpec,
+  people: peopleSpec,
+  events: eventsSpec,
+  sessions: sessionsSpec,
+  operations: operationsSpec,
+};
 
-function buildProgram(): Command {
+/**
+ * The program for `args` (the arguments after `gantry`): `gantry agents list` and
+ * `gantry help agents` build the `agents` group alone; anything else builds every group.
+ */
+export function buildProgram(args: readonly string[]): Command {
   const program = new Command('gantry')
-    .description('Gantry: bring AI coding agents online — dispatch work to agents on your machines')
+    .description(programDescription)
     .version(version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const spec of specs) spec(program);
-  operationsCommands(
-    program,
-    { gateway: commandOf(program, 'gateway'), hub: commandOf(program, 'hub') },
-    action,
-  );
+  const group = groupOf(args[0] === 'help' ? args[1] : args[0]);
+  if (group) specs[group](program);
+  else for (const g of new Set(topCommands.map((c) => c.group))) specs[g](program);
+  // Commander lists commands as they were added; the groups add theirs in `topCommands` order.
   return program;
-}
-
-function commandOf(program: Command, name: string): Command {
-  const command = program.commands.find((c) => c.name() === name);
-  if (!command) throw new Error(`no command ${name}`);
-  return command;
 }
 
 export async function run(argv: string[]): Promise<void> {
   hideSecretArguments(argv);
-  const program = buildProgram();
+  const program = buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);
   } catch (err) {

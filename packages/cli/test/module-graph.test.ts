@@ -66,10 +66,15 @@ describe('the module graph', () => {
     },
   );
 
-  it('the command tree (`--help`) loads no zod and no command', async () => {
+  it('the command tree loads no zod and no command', async () => {
     const inputs = await inputsOf('packages/cli/src/program.ts');
     expect(inputs.filter((path) => path.includes('node_modules/zod/'))).toEqual([]);
     expect(inputs.filter((path) => path.includes('packages/cli/src/commands/'))).toEqual([]);
+  });
+
+  it('`gantry --help` loads the list of top-level commands and nothing else (no commander)', async () => {
+    const inputs = await inputsOf('packages/cli/src/top-help.ts');
+    expect(inputs.sort()).toEqual(['packages/cli/src/specs/top-level.ts', 'packages/cli/src/top-help.ts']);
   });
 
   it.each([

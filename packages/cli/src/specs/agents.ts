@@ -1,6 +1,7 @@
 /** `templates` and `agents`: the agents of a workspace, made from templates or by hand. */
 import { Option, type Command } from 'commander';
 import { providerOptions } from '../provider-options.ts';
+import { topCommand } from './top-level.ts';
 import { action, hubOptions, withJson } from './options.ts';
 
 const load = {
@@ -11,13 +12,9 @@ const load = {
 };
 
 export function agentsSpec(program: Command): void {
-  withJson(
-    hubOptions(program.command('templates')).description(
-      'agent templates: what each is for, what it needs, its kind and provider',
-    ),
-  ).action(action(load.templates, 'templates'));
+  withJson(hubOptions(topCommand(program, 'templates'))).action(action(load.templates, 'templates'));
 
-  const agents = program.command('agents').description('agents of the workspace');
+  const agents = topCommand(program, 'agents');
   withJson(
     providerOptions(
       hubOptions(agents.command('add <name>'))

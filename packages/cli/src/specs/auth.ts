@@ -1,5 +1,6 @@
 /** `login`, `whoami` and `auth doctor`: this CLI's credentials. */
 import type { Command } from 'commander';
+import { topCommand } from './top-level.ts';
 import { action, hubOptions, withJson } from './options.ts';
 
 const load = {
@@ -8,15 +9,11 @@ const load = {
 };
 
 export function authSpec(program: Command): void {
-  withJson(
-    hubOptions(program.command('login'))
-      .description('log this CLI in to a hub')
-      .requiredOption('--url <url>', 'hub URL'),
-  ).action(action(load.login, 'login'));
-  withJson(hubOptions(program.command('whoami')).description('who this CLI acts as, on which hub')).action(
-    action(load.login, 'whoami'),
+  withJson(hubOptions(topCommand(program, 'login')).requiredOption('--url <url>', 'hub URL')).action(
+    action(load.login, 'login'),
   );
-  const auth = program.command('auth').description("this CLI's credentials");
+  withJson(hubOptions(topCommand(program, 'whoami'))).action(action(load.login, 'whoami'));
+  const auth = topCommand(program, 'auth');
   withJson(
     hubOptions(auth.command('doctor'))
       .description(

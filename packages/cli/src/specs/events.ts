@@ -1,6 +1,7 @@
 /** `events stream` and `watch`: the workspace's activity log. */
 import type { Command } from 'commander';
 import { collect } from '../provider-options.ts';
+import { topCommand } from './top-level.ts';
 import { action, hubOptions, withJson } from './options.ts';
 
 const load = {
@@ -8,7 +9,7 @@ const load = {
 };
 
 export function eventsSpec(program: Command): void {
-  const events = program.command('events').description("the workspace's activity log");
+  const events = topCommand(program, 'events');
   withJson(
     hubOptions(events.command('stream'))
       .description('follow the activity live (from now, or after --since ID) until Ctrl+C')
@@ -17,8 +18,7 @@ export function eventsSpec(program: Command): void {
     'one JSON object per line, each with its id',
   ).action(action(load.events, 'stream'));
   withJson(
-    hubOptions(program.command('watch'))
-      .description('wait for new matching events; exit 0 on a match, 124 on --timeout')
+    hubOptions(topCommand(program, 'watch'))
       .option('--mention', 'a message that mentions you')
       .option('--from <agent>', 'done by this agent or user (name or id)')
       .option('--contains <text>', "a message body (or any other event's JSON) containing TEXT, any case")

@@ -1,6 +1,8 @@
 /** `gateway` (this machine's), `gateways` and `audit` (the hub's view of them). */
 import { Option, type Command } from 'commander';
 import { collect, providerOptions } from '../provider-options.ts';
+import { topCommand } from './top-level.ts';
+import { gatewayOperations } from './operations.ts';
 import { action, hubOptions, withJson } from './options.ts';
 
 const load = {
@@ -16,7 +18,7 @@ const load = {
 };
 
 export function gatewaySpec(program: Command): void {
-  const gateway = program.command('gateway').description("this machine's gateway");
+  const gateway = topCommand(program, 'gateway');
   const connectOptions = (cmd: Command) =>
     cmd
       .option('--hub <url>', 'hub URL (or GANTRY_HUB_URL; --server-url is an alias)')
@@ -123,7 +125,7 @@ export function gatewaySpec(program: Command): void {
     .option('-f, --follow', 'keep printing new lines until Ctrl+C')
     .action(action(load.gatewayLogs, 'logs'));
 
-  const config = program.command('config').description("this machine's settings (config.toml)");
+  const config = topCommand(program, 'config');
   withJson(
     config
       .command('show')
@@ -152,7 +154,7 @@ export function gatewaySpec(program: Command): void {
       .option('--all', 'also remove worktrees with uncommitted changes and folders whose repository is gone'),
   ).action(action(load.worktrees, 'pruneWorktreesCommand'));
 
-  const gateways = program.command('gateways').description('gateways of the workspace (hub side)');
+  const gateways = topCommand(program, 'gateways');
   withJson(
     hubOptions(gateways.command('list')).description('list gateways with their agents and last contact'),
   ).action(action(load.devices, 'listGateways'));
@@ -162,10 +164,11 @@ export function gatewaySpec(program: Command): void {
     ),
   ).action(action(load.devices, 'showGateway'));
 
-  const audit = program.command('audit').description("the workspace's audit log (owner/admin)");
+  const audit = topCommand(program, 'audit');
   withJson(
     hubOptions(audit.command('list'))
       .description('audit entries, newest first: trust decisions, binding changes, approvals')
       .option('--limit <n>', 'at most N', '100'),
   ).action(action(load.devices, 'listAudit'));
+  gatewayOperations(gateway);
 }

@@ -1,5 +1,7 @@
 /** `up`, `hub start` and `dashboard`: running a hub, and signing in to its dashboard. */
 import type { Command } from 'commander';
+import { topCommand } from './top-level.ts';
+import { hubOperations } from './operations.ts';
 import { action, hubOptions, withJson, webOptions } from './options.ts';
 
 const load = {
@@ -10,8 +12,7 @@ const load = {
 
 export function hubSpec(program: Command): void {
   withJson(
-    webOptions(program.command('up'))
-      .description('start a local hub, a gateway on this machine and an `echo` agent, and log this CLI in')
+    webOptions(topCommand(program, 'up'))
       .option('--port <port>', 'hub port', '7420')
       .option(
         '--gateway-port <port>',
@@ -22,7 +23,7 @@ export function hubSpec(program: Command): void {
     'print the addresses as JSON once ready',
   ).action(action(load.up, 'up'));
 
-  const hub = program.command('hub').description('run a hub');
+  const hub = topCommand(program, 'hub');
   withJson(
     webOptions(hub.command('start'))
       .description('run a hub in the foreground')
@@ -61,9 +62,8 @@ export function hubSpec(program: Command): void {
     'print the address and first-start token as JSON once ready',
   ).action(action(load.hub, 'hubStart'));
 
-  withJson(
-    hubOptions(program.command('dashboard'))
-      .description('print a one-time sign-in link to the dashboard (valid 60 s) and open it in a browser')
-      .option('--no-open', 'only print the link'),
-  ).action(action(load.dashboard, 'dashboard'));
+  withJson(hubOptions(topCommand(program, 'dashboard')).option('--no-open', 'only print the link')).action(
+    action(load.dashboard, 'dashboard'),
+  );
+  hubOperations(hub);
 }

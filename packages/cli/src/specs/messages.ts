@@ -1,6 +1,7 @@
 /** `send`, `inbox` and `messages`: the mailbox. */
 import type { Command } from 'commander';
 import { collect } from '../provider-options.ts';
+import { topCommand } from './top-level.ts';
 import { action, hubOptions, withJson } from './options.ts';
 
 const load = {
@@ -9,8 +10,7 @@ const load = {
 
 export function messagesSpec(program: Command): void {
   withJson(
-    hubOptions(program.command('send <text>'))
-      .description('post a message as yourself; @name mentions an agent or user')
+    hubOptions(topCommand(program, 'send'))
       .option('--to <agent>', 'address an agent or user besides the @mentions (repeatable)', collect)
       .option('--parent <id>', 'reply in the thread of this message')
       .option('--file <path>', 'attach a file (uploaded to the workspace context)')
@@ -22,13 +22,12 @@ export function messagesSpec(program: Command): void {
     'JSON output: { message, reply }',
   ).action(action(load.messages, 'send'));
   withJson(
-    hubOptions(program.command('inbox'))
-      .description('your unread messages')
+    hubOptions(topCommand(program, 'inbox'))
       .option('--wait <duration>', 'wait for mail no inbox call has handed you yet (exit 0 with none)')
       .option('--mark-read', 'mark the returned messages read'),
     'JSON output: { messages, timedOut }',
   ).action(action(load.messages, 'inbox'));
-  const messages = program.command('messages').description('messages to and from you');
+  const messages = topCommand(program, 'messages');
   withJson(
     hubOptions(messages.command('list'))
       .description('messages addressed to you or written by you, oldest first')

@@ -1,5 +1,6 @@
 /** `users`, `workspaces` and `tokens`. */
 import { Option, type Command } from 'commander';
+import { topCommand } from './top-level.ts';
 import { action, hubOptions, withJson } from './options.ts';
 
 const load = {
@@ -9,7 +10,7 @@ const load = {
 };
 
 export function peopleSpec(program: Command): void {
-  const users = program.command('users').description("the workspace's people and their roles");
+  const users = topCommand(program, 'users');
   withJson(
     hubOptions(users.command('add <handle>'))
       .description('add a user and print their token (shown once; owner, admin — only an owner adds owners)')
@@ -31,7 +32,7 @@ export function peopleSpec(program: Command): void {
     ),
   ).action(action(load.users, 'remove'));
 
-  const workspaces = program.command('workspaces').description('the workspaces you belong to');
+  const workspaces = topCommand(program, 'workspaces');
   withJson(
     hubOptions(workspaces.command('list')).description(
       'your workspaces and your role in each (* the one this command acted in)',
@@ -44,7 +45,7 @@ export function peopleSpec(program: Command): void {
     'JSON output: { workspace, user, token }',
   ).action(action(load.workspaces, 'create'));
 
-  const tokens = program.command('tokens').description('personal tokens; owners and admins see every token');
+  const tokens = topCommand(program, 'tokens');
   withJson(
     hubOptions(tokens.command('create'))
       .description('a new personal token, shown once')

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { taskIntents } from '@gantry/protocol/core';
 import { collect } from '../provider-options.ts';
+import { topCommand } from './top-level.ts';
 import { action, hubOptions, withJson } from './options.ts';
 
 const load = {
@@ -14,8 +15,7 @@ const load = {
 
 export function sessionsSpec(program: Command): void {
   withJson(
-    hubOptions(program.command('handoff <agent> <task>'))
-      .description('hand owned work to an agent: a task, a message asking it, and a wait for its reply')
+    hubOptions(topCommand(program, 'handoff'))
       .option('--intent <intent>', `${taskIntents.join(', ')} (sets priority and framing; default general)`)
       .option('--timeout <duration>', 'how long to wait for the reply (default 5m; exit 124 after)')
       .option('--no-adaptive-wait', 'wait even when the agent is not live now')
@@ -27,23 +27,16 @@ export function sessionsSpec(program: Command): void {
     'JSON output: { status, reply, taskId, threadId, rounds, ... }',
   ).action(action(load.handoff, 'handoff'));
   withJson(
-    hubOptions(program.command('listen'))
-      .description("answer an agent's mentions by running a command (with that agent's key)")
+    hubOptions(topCommand(program, 'listen'))
       .requiredOption('--agent <name>', 'the agent to listen as (its key in GANTRY_TOKEN or --token)')
       .requiredOption('--exec <cmd>', 'run through /bin/sh, with the message as its last argument')
       .option('--queue-size <n>', 'messages that may wait while one runs; past it they are refused', '16'),
     'one JSON object per line: ready, then each message handled',
   ).action(action(load.listen, 'listen'));
 
-  hubOptions(program.command('mcp'))
-    .description(
-      "serve the hub's MCP tools over stdio for a local agent session, as this credential (e.g. an agent key in GANTRY_TOKEN), or in a folder of `gantry local init` as its agent",
-    )
-    .action(action(load.mcp, 'mcp'));
+  hubOptions(topCommand(program, 'mcp')).action(action(load.mcp, 'mcp'));
 
-  const local = program
-    .command('local')
-    .description("a pass-through agent: this folder speaks for one agent through this machine's gateway");
+  const local = topCommand(program, 'local');
   const inFolder = (cmd: Command) =>
     withJson(
       cmd.option('--workdir <dir>', 'the registered folder (default: this folder or the nearest one above)'),
@@ -70,9 +63,7 @@ export function sessionsSpec(program: Command): void {
     .action(action(load.local, 'tasks'));
 
   withJson(
-    program
-      .command('channel')
-      .description('set up an agent session to reach the hub')
+    topCommand(program, 'channel')
       .command('setup <name>')
       .description(
         "write DIR/.mcp.json so Claude Code there uses `gantry mcp` as the folder's agent (no token inside)",

@@ -1,6 +1,7 @@
 /** `tasks` and `context`: the workspace's ledger and shared entries. */
 import type { Command } from 'commander';
 import { taskIntents, taskPriorities, taskStatuses } from '@gantry/protocol/core';
+import { topCommand } from './top-level.ts';
 import { action, hubOptions, withJson, choice } from './options.ts';
 
 const load = {
@@ -9,7 +10,7 @@ const load = {
 };
 
 export function tasksSpec(program: Command): void {
-  const tasks = program.command('tasks').description("the workspace's tasks: who owns what");
+  const tasks = topCommand(program, 'tasks');
   withJson(
     hubOptions(tasks.command('create <title>'))
       .description('create a task (assigning it to a managed agent runs it there)')
@@ -39,7 +40,7 @@ export function tasksSpec(program: Command): void {
       .option('--body <text>', 'new body'),
   ).action(action(load.tasks, 'update'));
 
-  const context = program.command('context').description("the workspace's shared entries and files");
+  const context = topCommand(program, 'context');
   withJson(
     hubOptions(context.command('set <key> <value>')).description(
       'set a value (keys: letters, digits and . _ : @ / -)',

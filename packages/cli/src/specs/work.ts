@@ -1,5 +1,6 @@
 /** `assign`, `assignments` and `approvals`: work for agents and the decisions it waits for. */
 import type { Command } from 'commander';
+import { topCommand } from './top-level.ts';
 import { action, choice, hubOptions, withJson } from './options.ts';
 
 const load = {
@@ -12,8 +13,7 @@ const load = {
 
 export function workSpec(program: Command): void {
   withJson(
-    hubOptions(program.command('assign <agent> <prompt>'))
-      .description('give an agent work')
+    hubOptions(topCommand(program, 'assign'))
       .option('--session <key>', 'conversation key (default: "default")')
       .option('--continue', "continue the agent's conversation for the session key")
       .option(
@@ -31,7 +31,7 @@ export function workSpec(program: Command): void {
       ),
   ).action(action(load.assign, 'assign'));
 
-  const chains = program.command('chains').description('chains of agents starting agents');
+  const chains = topCommand(program, 'chains');
   withJson(
     hubOptions(chains.command('list'))
       .description('the chains you may see: by default those stopped at a limit, waiting on you')
@@ -58,7 +58,7 @@ export function workSpec(program: Command): void {
     ),
   ).action(action(load.chains, 'dismiss'));
 
-  const assignments = program.command('assignments').description('assignments of the workspace');
+  const assignments = topCommand(program, 'assignments');
   withJson(
     hubOptions(assignments.command('list'))
       .description('list assignments, newest first')
@@ -88,22 +88,14 @@ export function workSpec(program: Command): void {
         'every assignment of this chain not ended yet (owner, admin, or who started it)',
       ),
   ).action(action(load.assignments, 'cancel'));
+  withJson(hubOptions(topCommand(program, 'stop')).option('--all', 'everything in the workspace')).action(
+    action(load.stop, 'stop'),
+  );
   withJson(
-    hubOptions(program.command('stop'))
-      .description(
-        'with --all, the emergency brake: pause every agent, cancel everything queued or running (owner, admin)',
-      )
-      .option('--all', 'everything in the workspace'),
-  ).action(action(load.stop, 'stop'));
-  withJson(
-    hubOptions(program.command('resume'))
-      .description('with --all: resume the agents `stop --all` paused (owner, admin)')
-      .option('--all', 'every agent `stop --all` paused'),
+    hubOptions(topCommand(program, 'resume')).option('--all', 'every agent `stop --all` paused'),
   ).action(action(load.stop, 'resume'));
 
-  const approvals = program
-    .command('approvals')
-    .description("decisions the workspace's users make, e.g. a tool permission");
+  const approvals = topCommand(program, 'approvals');
   withJson(
     hubOptions(approvals.command('list'))
       .description('approvals, newest first')

@@ -1,63 +1,43 @@
 /**
- * The operations commands (issue 14): `version`, `doctor` (and `gateway doctor`, `hub doctor`),
- * `gateway service ...`, `hub service ...` and `gateway watchdog`.
+ * The operations commands (issue 14): `version`, `doctor`, and in the `gateway` and `hub` groups
+ * `gateway|hub doctor`, `gateway|hub service ...` and `gateway watchdog`.
  * Options only; the code is in `commands/` and `service/`, loaded when a command runs.
  */
 import { type Command, Option } from 'commander';
-
-type Loader = () => Promise<Record<string, unknown>>;
-type Action = (loader: Loader, fn: string) => (...args: unknown[]) => Promise<void>;
+import { action, type Loader } from './options.ts';
+import { doctorHelp, topCommand } from './top-level.ts';
 
 const load = {
-  version: () => import('./commands/version.ts'),
-  doctor: () => import('./commands/doctor.ts'),
-  service: () => import('./commands/service.ts'),
-  watchdog: () => import('./commands/watchdog.ts'),
+  version: () => import('../commands/version.ts'),
+  doctor: () => import('../commands/doctor.ts'),
+  service: () => import('../commands/service.ts'),
+  watchdog: () => import('../commands/watchdog.ts'),
 } satisfies Record<string, Loader>;
 
-export function operationsCommands(
-  program: Command,
-  parents: { gateway: Command; hub: Command },
-  action: Action,
-): void {
-  program
-    .command('version')
-    .description('the version, the commit it was built from, and the Node that runs it')
+const gatewaySettings = (cmd: Command) =>
+  cmd
+    .option('--port <port>', "the gateway's local API port (default: config.toml, then 7421)")
+    .option('--config <file>', 'settings file (default: config.toml in the config folder)');
+
+/** `version` and `doctor`. */
+export function operationsSpec(program: Command): void {
+  topCommand(program, 'version')
     .option('--json', 'JSON output: { version, commit, node }')
     .action(action(load.version, 'version'));
-
-  const gatewaySettings = (cmd: Command) =>
-    cmd
-      .option('--port <port>', "the gateway's local API port (default: config.toml, then 7421)")
-      .option('--config <file>', 'settings file (default: config.toml in the config folder)');
-  const doctorHelp =
-    'every check with ok, warn or error and the command that fixes it; exit 1 on any error (changes nothing)';
-  gatewaySettings(program.command('doctor'))
-    .description(`this machine's gateway and hub: ${doctorHelp}`)
+  gatewaySettings(topCommand(program, 'doctor'))
     .option('--hub-port <port>', "the local hub's port (default 7420)")
     .option('--json', 'JSON output: { checks: [{ name, status, detail, fix }] }')
     .action(action(load.doctor, 'doctor'));
-  gatewaySettings(parents.gateway.command('doctor'))
+}
+
+/** `gateway doctor`, `gateway service ...` and `gateway watchdog`. */
+export function gatewayOperations(gateway: Command): void {
+  gatewaySettings(gateway.command('doctor'))
     .description(`the gateway: ${doctorHelp}`)
     .option('--json', 'JSON output: { checks: [{ name, status, detail, fix }] }')
     .action(action(load.doctor, 'gatewayDoctor'));
-  parents.hub
-    .command('doctor')
-    .description(`the hub on this machine: ${doctorHelp}`)
-    .option('--port <port>', "the hub's port (default 7420)")
-    .option('--data-dir <dir>', 'where the hub keeps its files (hub start --data-dir)')
-    .option('--json', 'JSON output: { checks: [{ name, status, detail, fix }] }')
-    .action(action(load.doctor, 'hubDoctor'));
-
-  serviceCommands(parents.gateway, 'gateway', action, gatewaySettings);
-  serviceCommands(parents.hub, 'hub', action, (cmd) =>
-    cmd
-      .option('--host <host>', 'address the hub listens on (default 127.0.0.1)')
-      .option('--port <port>', 'port the hub listens on (default 7420)')
-      .option('--data-dir <dir>', 'where the hub keeps its files'),
-  );
-
-  gatewaySettings(parents.gateway.command('watchdog'))
+  serviceCommands(gateway, 'gateway', gatewaySettings);
+  gatewaySettings(gateway.command('watchdog'))
     .description(
       "check the gateway's /api/health and restart it when it is dead, not answering or hung (what the service's timer runs)",
     )
@@ -71,10 +51,26 @@ export function operationsCommands(
     .action(action(load.watchdog, 'watchdog'));
 }
 
+/** `hub doctor` and `hub service ...`. */
+export function hubOperations(hub: Command): void {
+  hub
+    .command('doctor')
+    .description(`the hub on this machine: ${doctorHelp}`)
+    .option('--port <port>', "the hub's port (default 7420)")
+    .option('--data-dir <dir>', 'where the hub keeps its files (hub start --data-dir)')
+    .option('--json', 'JSON output: { checks: [{ name, status, detail, fix }] }')
+    .action(action(load.doctor, 'hubDoctor'));
+  serviceCommands(hub, 'hub', (cmd) =>
+    cmd
+      .option('--host <host>', 'address the hub listens on (default 127.0.0.1)')
+      .option('--port <port>', 'port the hub listens on (default 7420)')
+      .option('--data-dir <dir>', 'where the hub keeps its files'),
+  );
+}
+
 function serviceCommands(
   parent: Command,
   kind: 'gateway' | 'hub',
-  action: Action,
   settings: (cmd: Command) => Command,
 ): void {
   const service = parent
