@@ -177,18 +177,9 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
       });
       outcome = await run(undefined);
     }
-    if (outcome.sessionId) {
-      context.db.saveResumeId(offer.agentId, offer.sessionKey, job.provider.name, outcome.sessionId, workdir);
-    }
-    if (worktree) outcome = await committed(worktree, offer.id, outcome, io.emit);
-    return outcome;
+    return await finished(job, context, io, outcome, workdir, worktree);
   } catch (err) {
-    return {
-      status: 'failed',
-      output: '',
-      exitCode: null,
-      error: { code: failureCodeOf(err, 'spawn_failed'), message: (err as Error).message },
-    };
+    return thrown(err);
   } finally {
     rmSync(tokenFile, { force: true });
   }
@@ -208,7 +199,7 @@ async function takeBack(
   const { offer } = job;
   const { workdir } = saved;
   try {
-    let outcome = await job.provider.run(
+    const outcome = await job.provider.run(
       {
         assignment: offer,
         workdir,
@@ -224,22 +215,38 @@ async function takeBack(
       },
       io.onSpawn,
     );
-    if (outcome.sessionId) {
-      context.db.saveResumeId(offer.agentId, offer.sessionKey, job.provider.name, outcome.sessionId, workdir);
-    }
     const worktree = saved.worktree ? await worktreeAt(workdir, context.worktreeDir) : undefined;
-    if (worktree) outcome = await committed(worktree, offer.id, outcome, io.emit);
-    return outcome;
+    return await finished(job, context, io, outcome, workdir, worktree);
   } catch (err) {
-    return {
-      status: 'failed',
-      output: '',
-      exitCode: null,
-      error: { code: failureCodeOf(err, 'spawn_failed'), message: (err as Error).message },
-    };
+    return thrown(err);
   } finally {
     if (saved.tokenFile && !spooled.leave.aborted) rmSync(saved.tokenFile, { force: true });
   }
+}
+
+/** How a run ends, fresh or taken back: its conversation remembered, its own worktree committed. */
+async function finished(
+  job: Job,
+  context: JobContext,
+  io: JobIo,
+  outcome: RunOutcome,
+  workdir: string,
+  worktree: RunWorktree | undefined,
+): Promise<RunOutcome> {
+  const { offer } = job;
+  if (outcome.sessionId)
+    context.db.saveResumeId(offer.agentId, offer.sessionKey, job.provider.name, outcome.sessionId, workdir);
+  return worktree ? committed(worktree, offer.id, outcome, io.emit) : outcome;
+}
+
+/** A run that threw before it had an outcome: failed with the error's code (`spawn_failed` when it has none). */
+function thrown(err: unknown): RunOutcome {
+  return {
+    status: 'failed',
+    output: '',
+    exitCode: null,
+    error: { code: failureCodeOf(err, 'spawn_failed'), message: (err as Error).message },
+  };
 }
 
 /** The run token a spooled run was given, read back from its file (to mask it again). */
