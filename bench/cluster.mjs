@@ -9,7 +9,6 @@
 //   revocation: POST /v1/tokens/:id/revoke on A until a gateway socket on B vs on A is closed
 // Heartbeats are 20 s apart, so no periodic read helps. Prints a table and writes bench/results/cluster.json.
 // Usage: node bench/cluster.mjs [--runs 50] [--revocations 15]
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { createParser } from 'eventsource-parser';
 import pg from 'pg';
 import { WebSocket } from 'ws';
+import { callJson, startService } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: { runs: { type: 'string', default: '50' }, revocations: { type: 'string', default: '15' } },
@@ -27,7 +27,6 @@ const runs = Number(opts.runs);
 const revocations = Number(opts.revocations);
 const server = process.env.GANTRY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 const database = `gantry_bench_cluster_${randomBytes(4).toString('hex')}`;
-const cli = fileURLToPath(new URL('../packages/cli/bin/gantry.js', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'gantry-bench-cluster-'));
 const children = [];
 
@@ -51,31 +50,11 @@ async function cleanup() {
 }
 
 function service(args, dir) {
-  const child = spawn(process.execPath, [cli, ...args], {
-    env: { ...process.env, GANTRY_HOME: dir, GANTRY_LOG_LEVEL: 'error', GANTRY_HEARTBEAT_MS: '20000' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve(JSON.parse(line));
-    });
-    child.once('exit', (code) => reject(new Error(`gantry ${args[0]} exited ${code}`)));
-  });
+  const env = { ...process.env, GANTRY_HOME: dir, GANTRY_LOG_LEVEL: 'error', GANTRY_HEARTBEAT_MS: '20000' };
+  return startService(args, { env, node: [], children });
 }
 
-async function call(url, token, init = {}) {
-  const res = await fetch(url, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
-  });
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
+const call = callJson;
 const post = (url, token, json) => call(url, token, { method: 'POST', body: JSON.stringify(json) });
 
 const percentile = (values, p) => {

@@ -4,7 +4,7 @@
 // protocol, one agent and device key each, idle heartbeats at the hub's interval) for each N given.
 // Prints a table and writes bench/results/gateways-<store>.json.
 // Usage: node bench/gateways.mjs --count 100,1000,10000 [--store sqlite|postgres] [--runs 30]
-import { fork, spawn, spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createParser } from 'eventsource-parser';
 import pg from 'pg';
+import { startService } from './lib.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -60,22 +61,7 @@ function gantry(args) {
 // Node flags for the hub process, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
 const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 
-function service(args, extraNodeArgs = []) {
-  const child = spawn(process.execPath, [...extraNodeArgs, cli, ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ ...JSON.parse(line), pid: child.pid });
-    });
-    child.once('exit', (code) => reject(new Error(`gantry ${args[0]} exited ${code}`)));
-  });
-}
+const service = (args, node = []) => startService(args, { env, node, children });
 
 const status = (pid) => readFileSync(`/proc/${pid}/status`, 'utf8');
 const rssMb = (pid) => Number(status(pid).match(/VmRSS:\s+(\d+) kB/)[1]) / 1024;

@@ -43,20 +43,7 @@ export function benchHome(prefix, { logLevel = 'error', kill = 'SIGKILL', cleanH
 
   /** Starts a long-running CLI command with `--json`; resolves with the first JSON line it prints. */
   function service(args, { node = nodeArgs, extraEnv = {} } = {}) {
-    const child = spawn(process.execPath, [...node, cli, ...args], {
-      env: { ...env, ...extraEnv },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(child);
-    return new Promise((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk) => {
-        out += chunk;
-        const line = out.split('\n').find((l) => l.startsWith('{'));
-        if (line) resolve(JSON.parse(line));
-      });
-      child.once('exit', (code) => reject(new Error(`gantry ${args[0]} exited ${code}`)));
-    });
+    return startService(args, { env: { ...env, ...extraEnv }, node, children });
   }
 
   /** An executable shell script in the home. */
@@ -75,6 +62,38 @@ export function benchHome(prefix, { logLevel = 'error', kill = 'SIGKILL', cleanH
   }
 
   return { home, env, children, gantry, service, script, stop };
+}
+
+/**
+ * Starts `gantry ARGS` (a hub or a gateway with `--json`) and resolves with the first JSON line it
+ * prints, and its `pid`; the process is added to `children` (stopped by the bench at exit).
+ */
+export function startService(args, { env, node = nodeArgs, children }) {
+  const child = spawn(process.execPath, [...node, cli, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve({ ...JSON.parse(line), pid: child.pid });
+    });
+    child.once('exit', (code) => reject(new Error(`gantry ${args[0]} exited ${code}`)));
+  });
+}
+
+/** A JSON request with a bearer token; throws with the status and body unless it succeeded. */
+export async function callJson(url, token, init = {}) {
+  const res = await fetch(url, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${JSON.stringify(body)}`);
+  return body;
 }
 
 /** A client of one hub with a bearer token. */

@@ -8,22 +8,14 @@
 // Usage: node bench/messages.mjs [latency runs] [fan-out messages] [N inboxes]
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
-import { benchHome, quantile, writeResults } from './lib.mjs';
+import { benchHome, callJson, quantile, writeResults } from './lib.mjs';
 
 const runs = Number(process.argv[2] ?? 300);
 const fanoutMessages = Number(process.argv[3] ?? 400);
 const inboxes = Number(process.argv[4] ?? 10);
 const { service } = benchHome('gantry-bench-', { kill: 'SIGTERM', cleanHome: true });
 
-async function call(url, token, init = {}) {
-  const res = await fetch(url, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
-  });
-  const body = await res.json();
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
+const call = callJson;
 
 const percentile = (values, p) => quantile(values, p / 100);
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
