@@ -51,7 +51,7 @@ async function cleanup() {
 
 function service(args, dir) {
   const env = { ...process.env, GANTRY_HOME: dir, GANTRY_LOG_LEVEL: 'error', GANTRY_HEARTBEAT_MS: '20000' };
-  return startService(args, { env, node: [], children });
+  return startService(args, { env, node: [], track: (c) => children.push(c) });
 }
 
 const call = callJson;

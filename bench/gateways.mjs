@@ -61,7 +61,7 @@ function gantry(args) {
 // Node flags for the hub process, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
 const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 
-const service = (args, node = []) => startService(args, { env, node, children });
+const service = (args, node = []) => startService(args, { env, node, track: (c) => children.push(c) });
 
 const status = (pid) => readFileSync(`/proc/${pid}/status`, 'utf8');
 const rssMb = (pid) => Number(status(pid).match(/VmRSS:\s+(\d+) kB/)[1]) / 1024;

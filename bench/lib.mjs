@@ -43,7 +43,7 @@ export function benchHome(prefix, { logLevel = 'error', kill = 'SIGKILL', cleanH
 
   /** Starts a long-running CLI command with `--json`; resolves with the first JSON line it prints. */
   function service(args, { node = nodeArgs, extraEnv = {} } = {}) {
-    return startService(args, { env: { ...env, ...extraEnv }, node, children });
+    return startService(args, { env: { ...env, ...extraEnv }, node, track: (c) => children.push(c) });
   }
 
   /** An executable shell script in the home. */
@@ -66,14 +66,16 @@ export function benchHome(prefix, { logLevel = 'error', kill = 'SIGKILL', cleanH
 
 /**
  * Starts `gantry ARGS` (a hub or a gateway with `--json`) and resolves with the first JSON line it
- * prints, and its `pid`; the process is added to `children` (stopped by the bench at exit).
+ * prints, and its `pid`; `track` is given the process (the bench stops it at exit). `detached` puts
+ * it in a process group of its own.
  */
-export function startService(args, { env, node = nodeArgs, children }) {
+export function startService(args, { env, node = nodeArgs, track, detached = false }) {
   const child = spawn(process.execPath, [...node, cli, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
+    detached,
   });
-  children.push(child);
+  track(child);
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -81,7 +83,7 @@ export function startService(args, { env, node = nodeArgs, children }) {
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (line) resolve({ ...JSON.parse(line), pid: child.pid });
     });
-    child.once('exit', (code) => reject(new Error(`gantry ${args[0]} exited ${code}`)));
+    child.once('exit', (code) => reject(new Error(`gantry ${args.join(' ')} exited ${code}`)));
   });
 }
 

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { createParser } from 'eventsource-parser';
 import { installTestAgents } from '../scripts/test-agents.mjs';
+import { startService } from './lib.mjs';
 
 const runs = Number(process.argv[2] ?? 15);
 const warmups = 2;
@@ -178,28 +179,11 @@ function gantry(args) {
   return result.stdout;
 }
 
-// Node flags for the hub and gateway processes, e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
-const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-
-/** Starts a long-running gantry command; resolves with the JSON line it prints once ready, and its pid. */
-function service(args) {
-  const child = track(
-    spawn(process.execPath, [...nodeArgs, cli, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      detached: true,
-    }),
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ ...JSON.parse(line), pid: child.pid });
-    });
-    child.once('exit', (code) => reject(new Error(`gantry ${args.join(' ')} exited ${code}`)));
-  });
-}
+/**
+ * Starts a long-running gantry command (with BENCH_NODE_ARGS, e.g. '--cpu-prof'); resolves with the
+ * JSON line it prints once ready, and its pid.
+ */
+const service = (args) => startService(args, { env, track, detached: true });
 
 /** CPU time (user + system) a process has used so far, from /proc; undefined where there is none. */
 const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
