@@ -85,6 +85,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0017_dispatch_indexes',
         '0019_chain_stops',
         '0020_idempotency_keys',
+        '0024_gateway_relay',
       ]);
       const tables = (await databaseOf(store).introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
@@ -113,6 +114,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
           'folders',
           'web_sessions',
           'web_signin_codes',
+          'gateway_relay',
         ]),
       );
     });
@@ -141,6 +143,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0017_dispatch_indexes',
         '0019_chain_stops',
         '0020_idempotency_keys',
+        '0024_gateway_relay',
       ]);
       expect(await store.meta.get('before-remigrate')).toBe('kept');
       expect(await store.users.getWorkspace(s.ws.id)).toEqual(s.ws);

@@ -12,6 +12,7 @@ import { ChainRepository } from './chains.ts';
 import { ContextRepository } from './context.ts';
 import type { Db, StoreKind } from './db.ts';
 import { DeviceRepository } from './devices.ts';
+import { GatewayRelayRepository } from './gateway-relay.ts';
 import { GatewayRepository } from './gateways.ts';
 import { IdempotencyKeyRepository } from './idempotency-keys.ts';
 import { MailboxRepository } from './mailbox.ts';
@@ -28,6 +29,7 @@ export class Repositories {
   readonly tokens: TokenRepository;
   readonly agents: AgentRepository;
   readonly gateways: GatewayRepository;
+  readonly gatewayRelay: GatewayRelayRepository;
   readonly assignments: AssignmentRepository;
   readonly events: EventRepository;
   readonly approvals: ApprovalRepository;
@@ -53,6 +55,7 @@ export class Repositories {
     this.tokens = new TokenRepository(db);
     this.agents = new AgentRepository(db);
     this.gateways = new GatewayRepository(db);
+    this.gatewayRelay = new GatewayRelayRepository(db);
     this.assignments = new AssignmentRepository(db);
     this.events = new EventRepository(db, fastInsertEvents, kind === 'postgres');
     this.approvals = new ApprovalRepository(db);

@@ -1,4 +1,5 @@
 /** Table types for Kysely. Times are milliseconds since the epoch; JSON is text. */
+import type { GatewayRelayTable } from './gateway-relay.ts';
 import type { IdempotencyKeyTable } from './idempotency-keys.ts';
 
 export interface WorkspaceTable {
@@ -395,4 +396,5 @@ export interface Database {
   web_signin_codes: WebSigninCodeTable;
   chains: ChainTable;
   idempotency_keys: IdempotencyKeyTable;
+  gateway_relay: GatewayRelayTable;
 }

@@ -21,6 +21,7 @@ import { migration as chainsCause } from './0014-chains-cause.ts';
 import { migration as dispatchIndexes } from './0017-dispatch-indexes.ts';
 import { migration as chainStops } from './0019-chain-stops.ts';
 import { migration as idempotencyKeys } from './0020-idempotency-keys.ts';
+import { migration as gatewayRelay } from './0024-gateway-relay.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '0017_dispatch_indexes': dispatchIndexes,
   '0019_chain_stops': chainStops,
   '0020_idempotency_keys': idempotencyKeys,
+  '0024_gateway_relay': gatewayRelay,
 };
 
 export const migrationProvider: MigrationProvider = {
