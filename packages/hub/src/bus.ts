@@ -30,6 +30,15 @@ export interface BusEvents {
    * system holding it sends the frame (ids and a reason only; gateway-port.ts).
    */
   gatewayFrame: { gatewayId: string; frame: RelayedFrame };
+  /**
+   * An `attach` or `rekey` (they carry an agent key) waits in the store for the hub holding this
+   * gateway's socket: ids only, the frame never travels on the bus (domain/gateway-relay.ts).
+   */
+  relay: { id: string; gatewayId: string };
+  /** A hub took that row: it sent the frame (`sent`), or the gateway had just left it. */
+  relayed: { id: string; sent: boolean };
+  /** A gateway's answer to an `attach` handed on from another hub, for the hub that asked. */
+  attached: { gatewayId: string; requestId: string; ok: boolean; error?: string; workdir?: string };
   /** Inbox presence on one hub process (`node`) changed or is re-told (presence-sync.ts). */
   presence: { node: string; reports: PresenceReport[] };
 }
@@ -51,6 +60,9 @@ export const topics: readonly Topic[] = [
   'revoked',
   'sessionEnded',
   'gatewayFrame',
+  'relay',
+  'relayed',
+  'attached',
   'presence',
 ];
 

@@ -11,6 +11,7 @@ import type { Approvals } from './domain/approvals.ts';
 import type { ChainLimits } from './domain/chain-limits.ts';
 import type { Deadlocks } from './domain/deadlocks.ts';
 import type { GatewayPort } from './domain/gateway-port.ts';
+import type { GatewayRelay } from './domain/gateway-relay.ts';
 import type { Stopping } from './domain/stopping.ts';
 import type { Devices } from './domain/devices.ts';
 import type { ContextStore } from './domain/context-store.ts';
@@ -57,6 +58,8 @@ export interface HubContext {
   links: Links;
   /** Frames for a gateway wherever it is connected: here, or another hub of the system. */
   gateways: GatewayPort;
+  /** `attach` and `rekey` (an agent key in them) for a gateway connected to another hub, through the store. */
+  relay: GatewayRelay;
   dispatcher: Dispatcher;
   /** Leases and last-seen times of gateways heard from, written in batches. */
   renewals: LeaseRenewals;

@@ -36,6 +36,7 @@ import { Work } from './domain/work.ts';
 import { createApp } from './http/app.ts';
 import type { HubEnv } from './http/request.ts';
 import { relayPort } from './domain/gateway-port.ts';
+import { GatewayRelay } from './domain/gateway-relay.ts';
 import { PgBus } from './pg-bus.ts';
 import { isPostgresUrl, openStore } from './store/open.ts';
 import { webSettings } from './web-settings.ts';
@@ -106,6 +107,9 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
   const links = new Links();
   // Cancels, revokes, permission decisions and detaches reach a gateway connected to another hub of the system.
   const relay = relayPort(links, bus);
+  // Attaches and rekeys (an agent key in them) reach such a gateway through the store instead.
+  const keyed = new GatewayRelay(store, bus, links, log);
+  keyed.start();
   const messages = new Messages(store, bus, activity);
   const notices = new ApprovalNotices(store, activity, messages);
   const chains = new ChainLimits(store, activity, messages, { ...defaultChainSettings, ...options.chains });
@@ -138,9 +142,10 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     handoffs: new Handoffs(store, messages, mailbox, tasks, reachability, deadlocks, chains),
     chains,
     contextEntries: new ContextStore(store, activity, contextLimits(options.contextLimits)),
-    templates: new AgentTemplates(store, links, assignments, log, () => ctx.devices, relay.port),
+    templates: new AgentTemplates(store, links, assignments, log, () => ctx.devices, relay.port, keyed),
     links,
     gateways: relay.port,
+    relay: keyed,
     dispatcher,
     renewals: new LeaseRenewals(store, settings, log),
     settings,
@@ -187,6 +192,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
         await dispatcher.idle();
         await ctx.renewals.flush();
         relay.stop();
+        keyed.stop();
         unsharePresence?.();
         if (bus instanceof PgBus) await bus.close();
         await store.close();

@@ -14,8 +14,8 @@ export interface GatewayPort {
 }
 
 /**
- * What reaches a gateway on another hub. Not `attach` and `rekey`: they carry an agent key, which
- * must not travel in a NOTIFY payload (`agents add --gateway` asks the hub the gateway is on).
+ * What reaches a gateway on another hub on the bus. Not `attach` and `rekey`: they carry an agent
+ * key, which must not travel in a NOTIFY payload; they go through the store (gateway-relay.ts).
  */
 const relayed = new Set<HubFrame['t']>(['cancel', 'revoke', 'permission', 'detach']);
 

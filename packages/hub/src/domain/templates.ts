@@ -2,7 +2,8 @@
  * Agents from templates (`gantry agents add`) and their removal. A managed template's agent is
  * bound on a connected gateway: the hub mints its key and hands it, with the binding, to that
  * gateway over its WebSocket (`attach`), so no key is ever printed or copied by hand; the gateway
- * answers `attached` once it serves the agent. Removal revokes its keys and tells its gateways.
+ * answers `attached` once it serves the agent. A gateway connected to another hub of the system
+ * gets it through that hub (gateway-relay.ts). Removal revokes its keys and tells its gateways.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -30,6 +31,7 @@ import { agentViews, findAgentOrThrow } from './agents.ts';
 import type { Assignments } from './assignments.ts';
 import type { Devices } from './devices.ts';
 import type { GatewayPort } from './gateway-port.ts';
+import type { AttachAnswer, GatewayRelay } from './gateway-relay.ts';
 
 /** How long `agents add` waits for the gateway to confirm it serves the new agent. */
 const attachTimeoutMs = 10_000;
@@ -45,6 +47,16 @@ interface AttachResult {
   workdir?: string;
 }
 
+/** The gateway an agent is added on: its socket here, or (no `link`) on another hub of the system. */
+interface Target {
+  gatewayId: string;
+  name: string;
+  link?: GatewayLink;
+}
+
+/** Never settles: a race entry for what cannot fail. */
+const never = new Promise<never>(() => undefined);
+
 export class AgentTemplates {
   private readonly pending = new Map<string, Pending>();
 
@@ -56,7 +68,11 @@ export class AgentTemplates {
     private readonly devices: () => Devices,
     /** Where a gateway is told, on this hub or (relayed) another of the system. */
     private readonly gateways: GatewayPort = links,
-  ) {}
+    /** How an `attach` reaches a gateway connected to another hub (absent: this hub's only). */
+    private readonly relay?: GatewayRelay,
+  ) {
+    relay?.onAnswer((answer) => this.resolve(answer.gatewayId, answer));
+  }
 
   list(): Template[] {
     return templates;
@@ -81,7 +97,8 @@ export class AgentTemplates {
         `an agent named '${input.name}' was removed and its history is kept: pick another name`,
       );
     }
-    const link = template.kind === 'managed' ? await this.connectedGateway(caller, input.gateway) : undefined;
+    const target =
+      template.kind === 'managed' ? await this.connectedGateway(caller, input.gateway) : undefined;
     const row = await this.store.agents.create(
       caller.workspaceId,
       input.name,
@@ -94,7 +111,7 @@ export class AgentTemplates {
         ? undefined
         : await issueToken(this.store, 'agent', row.id, caller.workspaceId);
     const binding =
-      link && key && template.provider
+      target && key && template.provider
         ? {
             provider: template.provider,
             ...(input.workdir ? { workdir: input.workdir } : {}),
@@ -103,13 +120,13 @@ export class AgentTemplates {
           }
         : undefined;
     let workdir = input.workdir ?? null;
-    if (link && key && binding) {
+    if (target && key && binding) {
       try {
-        workdir = (await this.attach(link, { id: row.id, name: row.name }, key, binding)) ?? workdir;
-        await this.trust(caller, link.gatewayId, row.id);
+        workdir = (await this.attach(target, { id: row.id, name: row.name }, key, binding)) ?? workdir;
+        await this.trust(caller, target.gatewayId, row.id);
       } catch (err) {
-        await this.store.gateways.detach(link.gatewayId, row.id);
-        this.links.unserve(link, row.id);
+        await this.store.gateways.detach(target.gatewayId, row.id);
+        if (target.link) this.links.unserve(target.link, row.id);
         await this.store.agents.delete(row.id);
         throw err;
       }
@@ -124,8 +141,8 @@ export class AgentTemplates {
         name: row.name,
         template: template.name,
         kind: template.kind,
-        ...(link
-          ? { gateway: link.gatewayId, provider: template.provider, workdir: input.workdir ?? null }
+        ...(target
+          ? { gateway: target.gatewayId, provider: template.provider, workdir: input.workdir ?? null }
           : {}),
       },
     });
@@ -133,7 +150,7 @@ export class AgentTemplates {
     return {
       agent,
       template: template.name,
-      gateway: link ? { id: link.gatewayId, name: link.name } : null,
+      gateway: target ? { id: target.gatewayId, name: target.name } : null,
       binding: binding
         ? {
             provider: binding.provider,
@@ -145,16 +162,22 @@ export class AgentTemplates {
     };
   }
 
-  /** The gateway's answer to an `attach` it was sent on this link. */
+  /** The gateway's answer to an `attach` it was sent on this link (asked here, or by another hub). */
   attached(link: GatewayLink, frame: GatewayFrameOf<'attached'>): void {
-    const waiting = this.pending.get(frame.requestId);
-    if (!waiting || waiting.gatewayId !== link.gatewayId) return;
-    this.pending.delete(frame.requestId);
+    if (!this.resolve(link.gatewayId, frame)) this.relay?.answer(link.gatewayId, frame);
+  }
+
+  /** Settles the `agents add` waiting here for this answer; false when none is. */
+  private resolve(gatewayId: string, answer: Omit<AttachAnswer, 'gatewayId'>): boolean {
+    const waiting = this.pending.get(answer.requestId);
+    if (!waiting || waiting.gatewayId !== gatewayId) return false;
+    this.pending.delete(answer.requestId);
     waiting.resolve({
-      ok: frame.ok,
-      ...(frame.error ? { error: frame.error } : {}),
-      ...(frame.workdir ? { workdir: frame.workdir } : {}),
+      ok: answer.ok,
+      ...(answer.error ? { error: answer.error } : {}),
+      ...(answer.workdir ? { workdir: answer.workdir } : {}),
     });
+    return true;
   }
 
   async remove(caller: Actor, ref: string): Promise<RemovedAgent> {
@@ -220,7 +243,7 @@ export class AgentTemplates {
     if (grant.status === 'pending') await devices.decide(caller, grant.id, 'approved');
   }
 
-  private async connectedGateway(caller: Actor, ref: string | undefined): Promise<GatewayLink> {
+  private async connectedGateway(caller: Actor, ref: string | undefined): Promise<Target> {
     if (!ref) {
       throw new GantryError(
         'invalid_request',
@@ -235,29 +258,46 @@ export class AgentTemplates {
     }
     const gateway = matches[0] as (typeof matches)[number];
     const link = this.links.get(gateway.id);
-    if (!link) {
-      throw new GantryError(
-        'unavailable',
-        `gateway ${gateway.name} (${gateway.id}) is not connected to this hub: start it (gantry gateway start) and try again`,
-      );
-    }
-    return link;
+    if (link) return { gatewayId: gateway.id, name: gateway.name, link };
+    // Connected to another hub of the system: the frame goes through it.
+    if (this.relay && gateway.connected === 1) return { gatewayId: gateway.id, name: gateway.name };
+    throw notConnected(gateway);
   }
 
   /** Hands the agent to the gateway; returns the folder it runs in there (an older gateway does not say). */
   private async attach(
-    link: GatewayLink,
+    target: Target,
     agent: { id: string; name: string },
     key: string,
     binding: { provider: string; workdir?: string; providerBin?: string; settings: Record<string, unknown> },
   ): Promise<string | undefined> {
     const requestId = randomBytes(8).toString('hex');
+    const { link } = target;
+    /** The gateway got the frame (an answer says so too). */
+    let handed = Boolean(link);
     const answer = new Promise<AttachResult>((resolve) => {
-      this.pending.set(requestId, { gatewayId: link.gatewayId, resolve });
+      this.pending.set(requestId, {
+        gatewayId: target.gatewayId,
+        resolve: (result) => {
+          handed = true;
+          resolve(result);
+        },
+      });
     });
-    await this.store.gateways.attach(link.gatewayId, agent.id, binding.provider);
-    this.links.serve(link, agent.id, agent.name);
-    link.send({ t: 'attach', requestId, agent, key, binding });
+    await this.store.gateways.attach(target.gatewayId, agent.id, binding.provider);
+    const frame = { t: 'attach', requestId, agent, key, binding } as const;
+    let nowhere: Promise<AttachResult>;
+    if (link) {
+      this.links.serve(link, agent.id, agent.name);
+      link.send(frame);
+      nowhere = never;
+    } else {
+      // Through the hub holding its socket; none taking it means it is connected nowhere now.
+      nowhere = (this.relay as GatewayRelay).send(target.gatewayId, frame).then((sent) => {
+        if (sent) handed = true;
+        return handed ? never : { ok: false, error: 'not connected' };
+      });
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<AttachResult>((resolve) => {
       timer = setTimeout(
@@ -269,17 +309,28 @@ export class AgentTemplates {
         attachTimeoutMs,
       );
     });
-    const result = await Promise.race([answer, timeout]);
-    clearTimeout(timer);
-    this.pending.delete(requestId);
+    const result = await Promise.race([answer, timeout, nowhere]).finally(() => {
+      clearTimeout(timer);
+      this.pending.delete(requestId);
+    });
     if (!result.ok) {
+      if (!handed) throw notConnected({ id: target.gatewayId, name: target.name });
+      // The other hub serves it since it handed it on: it stops, and the gateway forgets the key.
+      if (!link) this.gateways.send(target.gatewayId, { t: 'detach', agentId: agent.id });
       throw new GantryError(
         'unavailable',
-        `gateway ${link.name} did not take agent ${agent.name}: ${result.error}`,
+        `gateway ${target.name} did not take agent ${agent.name}: ${result.error}`,
       );
     }
     return result.workdir;
   }
+}
+
+function notConnected(gateway: { id: string; name: string }): GantryError {
+  return new GantryError(
+    'unavailable',
+    `gateway ${gateway.name} (${gateway.id}) is not connected: start it (gantry gateway start) and try again`,
+  );
 }
 
 /** Refuses flags the template does not take, and asks for those it needs. */

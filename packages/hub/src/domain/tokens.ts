@@ -13,12 +13,15 @@ import type { Bus } from '../bus.ts';
 import type { Links } from '../dispatch/links.ts';
 import type { Store, TokenRow } from '../store/store.ts';
 import { findAgentOrThrow } from './agents.ts';
+import type { GatewayRelay } from './gateway-relay.ts';
 
 export interface TokenDeps {
   store: Store;
   bus: Bus;
   /** Connected gateways, told a rotated agent key (absent in tests that have none). */
   links?: Links;
+  /** How a gateway connected to another hub of the system is told a rotated key. */
+  relay?: GatewayRelay;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -128,6 +131,7 @@ export async function rotateAgentKey(
     link.send({ t: 'rekey', agentId: agent.id, key });
     gateways.push(link.name);
   }
+  gateways.push(...(await rekeyElsewhere(deps, agent.id, key)));
   const shown = gateways.length === 0 || input.printKey === true;
   return {
     agent: { id: agent.id, name: agent.name },
@@ -136,6 +140,22 @@ export async function rotateAgentKey(
     gateways,
     revoked,
   };
+}
+
+/**
+ * Hands the key to the agent's gateways connected to other hubs of the system (through the store,
+ * never the bus: gateway-relay.ts); returns the names of those whose hub sent it.
+ */
+async function rekeyElsewhere(deps: TokenDeps, agentId: string, key: string): Promise<string[]> {
+  const relay = deps.relay;
+  if (!relay) return [];
+  const elsewhere = (await deps.store.gateways.ofAgents([agentId])).filter(
+    (g) => g.connected === 1 && !deps.links?.isConnected(g.id),
+  );
+  const sent = await Promise.all(
+    elsewhere.map((g) => relay.send(g.id, { t: 'rekey', agentId, key }).then((ok) => (ok ? g.name : ''))),
+  );
+  return sent.filter((name) => name !== '');
 }
 
 /** Revokes the matching live tokens and tells open connections; returns their ids. */

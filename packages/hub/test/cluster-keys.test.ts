@@ -1,0 +1,199 @@
+// Several hubs, one system (issue 15): `agents add --gateway` and `agents rotate-key` hand a gateway
+// an agent key. Through hub A they reach a gateway connected to hub B, through the store
+// (`gateway_relay`), never in a NOTIFY payload: the test LISTENs on the bus channel and looks at
+// every payload. Two real hubs (startHub, real sockets) on one fresh PostgreSQL database.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addedAgentSchema,
+  createdAgentSchema,
+  gatewayConnectResultSchema,
+  rotatedKeySchema,
+} from '../../protocol/src/index.ts';
+import { busApplication, busChannel } from '../src/pg-bus.ts';
+import { startHub, type RunningHub } from '../src/server.ts';
+import { postgresAdmin, postgresServer } from '../../../test/postgres-admin.ts';
+import { closeGateways, FakeGateway } from './fake-gateway.ts';
+
+const database = `gantry_keys_${randomBytes(6).toString('hex')}`;
+const url = `${postgresServer}/${database}`;
+/** Heartbeats 20 s apart: what arrives within this came through the relay, not a periodic read. */
+const atOnceMs = 1_500;
+
+let a: RunningHub;
+let b: RunningHub;
+let owner = '';
+let listener: pg.Client;
+let admin: pg.Client;
+/** Every NOTIFY payload on the bus channel since the test began. */
+const payloads: string[] = [];
+const dirs: string[] = [];
+
+async function hub(): Promise<RunningHub> {
+  const dir = await mkdtemp(join(tmpdir(), 'gantry-keys-'));
+  dirs.push(dir);
+  return startHub({
+    host: '127.0.0.1',
+    port: 0,
+    db: url,
+    dataDir: dir,
+    settings: { heartbeatMs: 20_000, leaseMs: 60_000 },
+  });
+}
+
+beforeAll(async () => {
+  await postgresAdmin(`CREATE DATABASE "${database}"`);
+  a = await hub();
+  b = await hub();
+  owner = a.bootstrap.ownerToken ?? '';
+  listener = new pg.Client({ connectionString: url });
+  await listener.connect();
+  listener.on('notification', (m) => payloads.push(m.payload ?? ''));
+  await listener.query(`LISTEN ${busChannel}`);
+  admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+});
+afterAll(async () => {
+  await listener?.end();
+  await admin?.end();
+  await a?.close();
+  await b?.close();
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  await postgresAdmin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+});
+afterEach(() => closeGateways());
+
+async function call(on: RunningHub, path: string, json?: unknown, token = owner) {
+  const res = await fetch(`${on.url}${path}`, {
+    method: json === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
+  return { status: res.status, body: (await res.json()) as unknown };
+}
+
+async function api(on: RunningHub, path: string, json?: unknown, token = owner) {
+  const { status, body } = await call(on, path, json, token);
+  expect(status, `${path}: ${status} ${JSON.stringify(body)}`).toBeLessThan(300);
+  return body;
+}
+
+let count = 0;
+
+/** An agent, and a gateway serving it connected to `on` (the test plays the gateway). */
+async function gatewayOn(on: RunningHub) {
+  count += 1;
+  const agent = createdAgentSchema.parse(await api(a, '/v1/agents', { name: `kx-${count}` }));
+  const connect = gatewayConnectResultSchema.parse(
+    await api(on, '/v1/gateways/connect', { name: `kx-gw-${count}`, provider: 'echo' }, agent.key),
+  );
+  const gw = await FakeGateway.open(on.url);
+  await gw.next('welcome');
+  const hello = await gw.ask(
+    {
+      t: 'hello',
+      token: connect.gatewayToken ?? '',
+      version: 'test',
+      slots: 2,
+      agents: [{ agentId: agent.id, provider: 'echo', slots: 2 }],
+      held: [],
+    },
+    'hello_ok',
+  );
+  return { agent, gw, gatewayId: hello.gatewayId, name: `kx-gw-${count}` };
+}
+
+const relayRows = async () =>
+  Number((await admin.query<{ n: string }>('select count(*) as n from gateway_relay')).rows[0]?.n);
+
+/** The key appears in no NOTIFY payload (those of a moment after its use included). */
+async function neverOnTheBus(key: string) {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(payloads.length).toBeGreaterThan(0);
+  expect(payloads.filter((p) => p.includes(key))).toEqual([]);
+}
+
+describe('two hubs on one PostgreSQL: agent keys', () => {
+  it("agents add through A hands the new agent to B's gateway, its key through the store only", async () => {
+    const { gw, gatewayId } = await gatewayOn(b);
+    const started = Date.now();
+    const adding = api(a, '/v1/agents/add', { name: 'kx-added', template: 'echo', gateway: gatewayId });
+    const attach = await gw.next('attach', (f) => f.agent.name === 'kx-added', atOnceMs);
+    expect(Date.now() - started).toBeLessThan(atOnceMs);
+    expect(attach.key).toMatch(/^gnt_/);
+    gw.send({
+      t: 'attached',
+      requestId: attach.requestId,
+      agentId: attach.agent.id,
+      ok: true,
+      workdir: '/work/kx-added',
+    });
+    const added = addedAgentSchema.parse(await adding);
+    expect(added.gateway?.id).toBe(gatewayId);
+    expect(added.binding).toMatchObject({ provider: 'echo', workdir: '/work/kx-added' });
+    await neverOnTheBus(attach.key);
+    expect(await relayRows()).toBe(0);
+
+    // B serves it: once the gateway reports its slots, work created through A is offered to it.
+    gw.send({
+      t: 'heartbeat',
+      slots: 2,
+      agents: [{ agentId: attach.agent.id, provider: 'echo', slots: 2 }],
+      seenOffers: 0,
+    });
+    const created = (await api(a, '/v1/assignments', { agent: 'kx-added', prompt: 'hi' })) as { id: string };
+    await gw.next('offer', (f) => f.assignment.id === created.id, atOnceMs);
+  });
+
+  it("agents rotate-key through A hands the key to B's gateway and does not print it", async () => {
+    const { agent, gw, name } = await gatewayOn(b);
+    const rotated = rotatedKeySchema.parse(await api(a, `/v1/agents/${agent.name}/rotate-key`, {}));
+    expect(rotated).toMatchObject({ key: null, gateways: [name] });
+    const rekey = await gw.next('rekey', (f) => f.agentId === agent.id, atOnceMs);
+    // The key the gateway got is the agent's live key: it exchanges for an access token.
+    expect((await call(a, '/v1/auth/exchange', {}, rekey.key)).status).toBeLessThan(300);
+    await neverOnTheBus(rekey.key);
+    expect(await relayRows()).toBe(0);
+  });
+
+  it('answers as before when the gateway is connected nowhere', async () => {
+    const { agent, gw, gatewayId } = await gatewayOn(b);
+    await gw.close();
+    const deadline = Date.now() + 5_000;
+    while (
+      (await admin.query('select 1 from gateways where id = $1 and connected = 1', [gatewayId])).rowCount
+    ) {
+      if (Date.now() > deadline) throw new Error('the gateway is still marked connected');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const refused = await call(a, '/v1/agents/add', {
+      name: 'kx-nowhere',
+      template: 'echo',
+      gateway: gatewayId,
+    });
+    expect(refused.status).toBe(503);
+    expect(JSON.stringify(refused.body)).toContain('is not connected');
+    const rotated = rotatedKeySchema.parse(await api(a, `/v1/agents/${agent.name}/rotate-key`, {}));
+    expect(rotated.key).toMatch(/^gnt_/);
+    expect(rotated.gateways).toEqual([]);
+  });
+
+  it("hands on what waited while B's listening connection was cut (catch-up after the gap)", async () => {
+    const { agent, gw } = await gatewayOn(b);
+    // B started last: its listening connection is the newest.
+    const { rows } = await admin.query<{ pid: number }>(
+      `select pid from pg_stat_activity where datname = $1 and application_name = $2
+       order by backend_start desc limit 1`,
+      [database, busApplication],
+    );
+    await admin.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
+    const rotated = rotatedKeySchema.parse(await api(a, `/v1/agents/${agent.name}/rotate-key`, {}));
+    expect(rotated.key).toBeNull();
+    await gw.next('rekey', (f) => f.agentId === agent.id, 5_000);
+    expect(await relayRows()).toBe(0);
+  });
+});
