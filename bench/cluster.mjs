@@ -7,6 +7,8 @@
 //   inbox wake: POST /v1/messages on A until an agent's pending `GET /v1/inbox?wait` on B vs on A
 //               returns it
 //   revocation: POST /v1/tokens/:id/revoke on A until a gateway socket on B vs on A is closed
+//   rekey:      POST /v1/agents/:name/rotate-key on A until the gateway serving the agent, on B vs on A,
+//               gets its `rekey` frame (across hubs through the store: the key never goes on the bus)
 // Heartbeats are 20 s apart, so no periodic read helps. Prints a table and writes bench/results/cluster.json.
 // Usage: node bench/cluster.mjs [--runs 50] [--revocations 15]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,6 +71,7 @@ async function gateway(hubUrl, agent, name) {
   const ws = new WebSocket(`${hubUrl.replace(/^http/, 'ws')}/v1/gateway/ws`);
   const started = new Map();
   const waiters = new Map();
+  let onRekey;
   let helloOk;
   const ready = new Promise((resolve) => (helloOk = resolve));
   const closed = new Promise((resolve) => ws.once('close', resolve));
@@ -87,6 +90,7 @@ async function gateway(hubUrl, agent, name) {
         }),
       );
     } else if (frame.t === 'hello_ok') helloOk(frame);
+    else if (frame.t === 'rekey') onRekey?.(now());
     else if (frame.t === 'offer') {
       const ref = {
         assignmentId: frame.assignment.id,
@@ -112,6 +116,8 @@ async function gateway(hubUrl, agent, name) {
     closed,
     close: () => ws.close(),
     startOf: (id) => started.get(id) ?? new Promise((resolve) => waiters.set(id, resolve)),
+    /** Resolves with when the next `rekey` frame arrives. */
+    rekeyed: () => new Promise((resolve) => (onRekey = resolve)),
   };
 }
 
@@ -240,6 +246,23 @@ try {
     }
   }
   row('token revoked on A -> gateway socket closed (ms)', revoke.same, revoke.cross);
+
+  // ---- rekey --------------------------------------------------------------------------------------
+  const rekey = { same: [], cross: [] };
+  for (let i = 0; i < runs + 2; i++) {
+    for (const [kind, agent, gw] of [
+      ['same', sameAgent, onA],
+      ['cross', crossAgent, onB],
+    ]) {
+      const got = gw.rekeyed();
+      const t0 = now();
+      const rotated = await post(`${a.url}/v1/agents/${agent.name}/rotate-key`, owner, {});
+      if (rotated.key !== null) throw new Error(`rotate-key printed the key: no gateway got it (${kind})`);
+      const t1 = await got;
+      if (i >= 2) rekey[kind].push(t1 - t0); // the first warm up
+    }
+  }
+  row('key rotated on A -> rekey at gateway (ms)', rekey.same, rekey.cross);
   onA.close();
   onB.close();
 
