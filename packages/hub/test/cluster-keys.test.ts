@@ -160,6 +160,26 @@ describe('two hubs on one PostgreSQL: agent keys', () => {
     expect(await relayRows()).toBe(0);
   });
 
+  it("refuses as before when B's gateway does not take the agent, and B stops serving it", async () => {
+    const { gw, gatewayId } = await gatewayOn(b);
+    const adding = call(a, '/v1/agents/add', { name: 'kx-refused', template: 'echo', gateway: gatewayId });
+    const attach = await gw.next('attach', (f) => f.agent.name === 'kx-refused', atOnceMs);
+    gw.send({
+      t: 'attached',
+      requestId: attach.requestId,
+      agentId: attach.agent.id,
+      ok: false,
+      error: 'no such folder',
+    });
+    const refused = await adding;
+    expect(refused.status).toBe(503);
+    expect(JSON.stringify(refused.body)).toContain('did not take agent kx-refused: no such folder');
+    // Nothing is left: the agent is gone, and the gateway is told to forget it.
+    await gw.next('detach', (f) => f.agentId === attach.agent.id, atOnceMs);
+    expect((await call(a, '/v1/agents/kx-refused')).status).toBe(404);
+    expect(await relayRows()).toBe(0);
+  });
+
   it('answers as before when the gateway is connected nowhere', async () => {
     const { agent, gw, gatewayId } = await gatewayOn(b);
     await gw.close();
