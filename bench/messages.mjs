@@ -4,9 +4,12 @@
 //                    a bare Node HTTP server that wakes a waiter from an EventEmitter (no store)
 //   fan-out:         messages per second through the hub to N agents each looping on
 //                    `GET /v1/inbox?wait`, every message mentioning all N, checking none is lost
+//   hub CPU:         the hub process's CPU time (user + system, from /proc) per wake-up and per
+//                    message fanned out, a figure the machine's load hardly moves
 // Prints a table and writes bench/results/messages.json.
 // Usage: node bench/messages.mjs [latency runs] [fan-out messages] [N inboxes]
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { benchHome, callJson, quantile, writeResults } from './lib.mjs';
 
@@ -23,6 +26,12 @@ const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 // ---- the hub --------------------------------------------------------------------------------------
 const hub = await service(['hub', 'start', '--port', '0', '--json']);
 const owner = hub.ownerToken;
+/** CPU time (ms, user + system) the hub has used so far (Linux /proc; clock ticks of 10 ms). */
+function hubCpuMs() {
+  const stat = readFileSync(`/proc/${hub.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 const agents = [];
 for (let i = 0; i < Math.max(inboxes, 1); i++) {
   agents.push(
@@ -65,8 +74,10 @@ async function wakeup(wait, post) {
 
 const latency = { hub: [], baseline: [] };
 const reader = agents[0];
+let latencyCpu = 0;
 for (let i = 0; i < runs + 20; i++) {
   const keep = i >= 20; // warm-up
+  const cpu0 = hubCpuMs();
   const hubMs = await wakeup(
     async () => {
       const got = await inbox(reader, 30_000);
@@ -79,6 +90,7 @@ for (let i = 0; i < runs + 20; i++) {
     () => fetch(`${baseUrl}/send`, { method: 'POST', body: JSON.stringify({ body: `ping ${i}` }) }),
   );
   if (keep) {
+    latencyCpu += hubCpuMs() - cpu0;
     latency.hub.push(hubMs);
     latency.baseline.push(baseMs);
   }
@@ -89,8 +101,10 @@ baseline.close();
 const readers = agents.slice(0, inboxes);
 const received = new Map(readers.map((a) => [a.id, 0]));
 let sending = true;
+const fanoutCpu0 = hubCpuMs();
+// A reader stops once it has every message (or, if any were lost, once a wait after the sending finds none).
 const loops = readers.map(async (agent) => {
-  while (sending || received.get(agent.id) < fanoutMessages) {
+  while (received.get(agent.id) < fanoutMessages) {
     const got = await inbox(agent, 2_000);
     received.set(agent.id, received.get(agent.id) + got.messages.length);
     if (!sending && got.timedOut) break;
@@ -108,6 +122,7 @@ const sentMs = ms(t0);
 sending = false;
 await Promise.all(loops);
 const deliveredMs = ms(t0);
+const fanoutCpu = hubCpuMs() - fanoutCpu0;
 const lost = readers.filter((a) => received.get(a.id) !== fanoutMessages);
 if (lost.length > 0)
   throw new Error(`lost mail: ${lost.map((a) => `${a.name} got ${received.get(a.id)}`).join(', ')}`);
@@ -128,6 +143,11 @@ const results = {
     sendSeconds: sentMs / 1000,
     lost: 0,
   },
+  hubCpuMs: {
+    perWakeup: latencyCpu / runs,
+    perFanoutMessage: fanoutCpu / fanoutMessages,
+    perDelivery: fanoutCpu / (fanoutMessages * inboxes),
+  },
 };
 const [hubRow, baseRow] = results.latency;
 console.log(
@@ -139,6 +159,10 @@ for (const r of results.latency)
 console.log(`x baseline (p50)                      ${(hubRow.p50 / baseRow.p50).toFixed(2).padStart(7)}`);
 console.log(
   `fan-out: ${results.fanout.messagesPerSecond} messages/s = ${results.fanout.deliveriesPerSecond} deliveries/s to ${inboxes} inboxes (${senders} senders, none lost)`,
+);
+const cpu = results.hubCpuMs;
+console.log(
+  `hub CPU: ${cpu.perWakeup.toFixed(2)} ms per wake-up (the wait, the send, the woken answer); ${cpu.perFanoutMessage.toFixed(2)} ms per fanned-out message (${cpu.perDelivery.toFixed(2)} per delivery)`,
 );
 console.log(`wrote ${writeResults('messages', results)}`);
 process.exit(0);
