@@ -212,15 +212,18 @@ describeContract('store contract: collaboration', (c) => {
     );
     expect(await store().mailbox.list(s.ws.id, me, { ids: [] })).toEqual([]);
 
-    expect(await store().mailbox.hasUndelivered(me)).toBe(true);
-    expect(await store().mailbox.claim(me, 1)).toEqual([one.id]);
-    expect(await store().mailbox.claim(me, 10)).toEqual([two.id]);
-    expect(await store().mailbox.claim(me, 10)).toEqual([]);
-    expect(await store().mailbox.hasUndelivered(me)).toBe(false);
+    expect(await store().mailbox.undelivered(me, 1)).toEqual([one.id]);
+    expect(await store().mailbox.undelivered(me, 10)).toEqual([one.id, two.id]);
+    expect(await store().mailbox.claim(me, [one.id])).toEqual([one.id]);
+    // What another claim took is not claimed again; a message not in the mailbox never is.
+    expect(await store().mailbox.claim(me, [one.id, two.id, notMine.id])).toEqual([two.id]);
+    expect(await store().mailbox.claim(me, [two.id])).toEqual([]);
+    expect(await store().mailbox.claim(me, [])).toEqual([]);
+    expect(await store().mailbox.undelivered(me, 10)).toEqual([]);
 
     const three = await store().transaction((tx) => post(tx, s, 'three', { to: [me] }));
     await store().mailbox.markDelivered(me, [three.id]);
-    expect(await store().mailbox.hasUndelivered(me)).toBe(false);
+    expect(await store().mailbox.undelivered(me, 10)).toEqual([]);
     expect(await store().mailbox.unreadCounts([me, s.user.id])).toEqual(new Map([[me, 3]]));
     expect(await store().mailbox.unreadCounts([])).toEqual(new Map());
     expect(await store().mailbox.markRead(me, [one.id, notMine.id])).toEqual([one.id]);
@@ -229,6 +232,17 @@ describeContract('store contract: collaboration', (c) => {
     expect(ids(await store().mailbox.list(s.ws.id, me, { unread: true }))).toEqual(ids([two, three]));
     expect((await store().mailbox.markRead(me)).sort()).toEqual([two.id, three.id].sort());
     expect(await store().mailbox.list(s.ws.id, me, { unread: true })).toEqual([]);
+
+    // A claim that reads too: handed out and read in one statement; read mail is never claimed.
+    const four = await store().transaction((tx) => post(tx, s, 'four', { to: [me] }));
+    const five = await store().transaction((tx) => post(tx, s, 'five', { to: [me] }));
+    await store().mailbox.markRead(me, [five.id]);
+    expect(await store().mailbox.undelivered(me, 10)).toEqual([four.id]);
+    expect(await store().mailbox.claim(me, [four.id, five.id], { read: true })).toEqual([four.id]);
+    expect(await store().mailbox.list(s.ws.id, me, { ids: [four.id] })).toMatchObject([
+      { mail_recipient: me, mail_read_at: expect.any(Number) as number },
+    ]);
+    expect(await store().mailbox.unreadCounts([me])).toEqual(new Map());
   });
 
   it('tasks: insert, get (within a workspace), list by change, update, lock, the parties they name', async () => {

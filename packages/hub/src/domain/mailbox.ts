@@ -18,10 +18,11 @@ import {
   type MessageReply,
   type Party,
 } from '@gantry/protocol';
-import type { Activity } from './activity.ts';
+import type { Activity, NewActivity } from './activity.ts';
 import type { Actor } from './actor.ts';
 import type { Bus } from '../bus.ts';
 import type { MailRow } from '../store/mailbox.ts';
+import type { MessageTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import { messageView, partyOf, type Messages } from './messages.ts';
 import type { Presence } from './presence.ts';
@@ -171,19 +172,49 @@ export class Mailbox {
     // On PostgreSQL a concurrent claim may take every row this one picked while more wait behind
     // them (past `limit`): then pick again rather than wait for mail that is already here.
     for (let tries = 0; tries < 5; tries++) {
-      const messages = await this.claimOnce(caller, me, limit, markRead);
+      const picked = await this.store.mailbox.undelivered(me.id, limit);
+      if (picked.length === 0) return [];
+      const messages = await this.claimPicked(caller, me, picked, markRead);
       if (messages.length > 0) return messages;
-      if (!(await this.store.mailbox.hasUndelivered(me.id))) return [];
     }
     return [];
   }
 
-  private async claimOnce(caller: Actor, me: Party, limit: number, markRead: boolean): Promise<Message[]> {
-    const ids = await this.store.mailbox.claim(me.id, limit);
+  /**
+   * Claims what of `picked` no other call took (marking it read in the same statement, and its
+   * `message.read` entry in the same transaction), and answers with the messages from memory when
+   * this process just sent them, else from the store.
+   */
+  private async claimPicked(
+    caller: Actor,
+    me: Party,
+    picked: readonly string[],
+    markRead: boolean,
+  ): Promise<Message[]> {
+    const now = Date.now();
+    const { ids, entry } = await this.store.transaction(async (tx) => {
+      const claimed = await tx.mailbox.claim(me.id, picked, { read: markRead, now });
+      const read =
+        markRead && claimed.length > 0
+          ? await this.activity.record(tx, messageRead, readEntry(caller, me, claimed), now)
+          : undefined;
+      return { ids: claimed, entry: read };
+    });
+    if (entry) this.activity.published(entry);
     if (ids.length === 0) return [];
-    const rows = await this.store.mailbox.list(caller.workspaceId, me.id, { ids });
-    const marked = markRead ? await this.markRead(caller, me, ids) : new Set<string>();
-    return rows.map((row) => view(row, marked));
+    const rows: MessageTable[] = [];
+    const missing: string[] = [];
+    for (const id of ids) {
+      const row = this.messages.recent(id);
+      if (row) rows.push(row);
+      else missing.push(id);
+    }
+    if (missing.length > 0)
+      rows.push(...(await this.store.mailbox.list(caller.workspaceId, me.id, { ids: missing })));
+    return rows
+      .filter((row) => row.workspace_id === caller.workspaceId)
+      .sort((a, b) => a.seq - b.seq)
+      .map((row) => messageView(row, markRead));
   }
 
   /**
@@ -192,15 +223,14 @@ export class Mailbox {
    */
   private async markRead(caller: Actor, me: Party, ids?: readonly string[]): Promise<Set<string>> {
     const marked = await this.store.mailbox.markRead(me.id, ids);
-    if (marked.length > 0) {
-      await this.activity.append(messageRead, {
-        workspaceId: caller.workspaceId,
-        actor: me,
-        data: { reader: me, messageIds: marked },
-      });
-    }
+    if (marked.length > 0) await this.activity.append(messageRead, readEntry(caller, me, marked));
     return new Set(marked);
   }
+}
+
+/** The `message.read` entry of messages the caller marked read. */
+function readEntry(caller: Actor, me: Party, messageIds: string[]): NewActivity<typeof messageRead> {
+  return { workspaceId: caller.workspaceId, actor: me, data: { reader: me, messageIds } };
 }
 
 function unreadIds(rows: Row[]): string[] {

@@ -27,7 +27,13 @@ export interface SendOptions {
   addressedOnly?: boolean;
 }
 
+/** How many just-sent messages stay in memory for the inbox waits they wake (rows never change). */
+const recentCap = 1024;
+
 export class Messages {
+  /** Messages this process sent lately, by id: a woken inbox answers from here instead of re-reading. */
+  private readonly recentRows = new Map<string, MessageTable>();
+
   constructor(
     private readonly store: Store,
     private readonly bus: Bus,
@@ -108,9 +114,23 @@ export class Messages {
       await tx.mailbox.deliver(id, entry.id, recipients);
       return entry;
     });
-    this.activity.published(event);
+    this.remember(row);
+    // Waiting inboxes first; the entry's readers (streams, work triggers) follow once this turn's
+    // work is done, so their reads do not hold up the woken inboxes' claims and this response.
     for (const r of recipients) this.bus.emit('mailbox', { recipientId: r.id });
+    setImmediate(() => this.activity.published(event));
     return message;
+  }
+
+  /** A message this process sent lately, as stored; undefined if it is not in memory (read the store). */
+  recent(id: string): MessageTable | undefined {
+    return this.recentRows.get(id);
+  }
+
+  private remember(row: MessageTable): void {
+    this.recentRows.set(row.id, row);
+    if (this.recentRows.size > recentCap)
+      this.recentRows.delete(this.recentRows.keys().next().value as string);
   }
 
   async get(workspaceId: string, id: string): Promise<Message | undefined> {

@@ -91,40 +91,37 @@ export class MailboxRepository {
     return new Map(rows.map((r) => [r.recipient_id, Number(r.n)]));
   }
 
-  /** Whether any unread mail was never handed out. */
-  async hasUndelivered(recipientId: string): Promise<boolean> {
-    const more = await this.db
+  /** The oldest `limit` unread rows never handed out (message ids, oldest first). */
+  async undelivered(recipientId: string, limit: number): Promise<string[]> {
+    const rows = await this.db
       .selectFrom('mailbox')
       .select('message_id')
       .where('recipient_id', '=', recipientId)
       .where('delivered_at', 'is', null)
       .where('read_at', 'is', null)
-      .limit(1)
-      .executeTakeFirst();
-    return more !== undefined;
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.message_id);
   }
 
   /**
-   * Hands out the oldest `limit` unread rows never handed out, with a conditional update: two
-   * claims never get the same message. Returns the message ids this call claimed.
+   * Hands out those of `ids` that are unread and not handed out yet (`read`: marks them read too),
+   * with a conditional update: two claims never get the same message. Returns the ids this call claimed.
    */
-  async claim(recipientId: string, limit: number, now = Date.now()): Promise<string[]> {
+  async claim(
+    recipientId: string,
+    ids: readonly string[],
+    { read = false, now = Date.now() }: { read?: boolean; now?: number } = {},
+  ): Promise<string[]> {
+    if (ids.length === 0) return [];
     const claimed = await this.db
       .updateTable('mailbox')
-      .set({ delivered_at: now })
+      .set(read ? { delivered_at: now, read_at: now } : { delivered_at: now })
       .where('recipient_id', '=', recipientId)
       .where('delivered_at', 'is', null)
       .where('read_at', 'is', null)
-      .where('message_id', 'in', (eb) =>
-        eb
-          .selectFrom('mailbox as c')
-          .select('c.message_id')
-          .where('c.recipient_id', '=', recipientId)
-          .where('c.delivered_at', 'is', null)
-          .where('c.read_at', 'is', null)
-          .orderBy('c.seq')
-          .limit(limit),
-      )
+      .where('message_id', 'in', [...ids])
       .returning('message_id')
       .execute();
     return claimed.map((r) => r.message_id);
