@@ -118,6 +118,8 @@ export class WorkTriggers {
             this.cursor = Number(row.id);
           }
           await this.deps.store.meta.set(cursorKey, String(this.cursor));
+          // A short batch reached the end: an entry committed since was published, and set `again`.
+          if (rows.length < batch) break;
         }
       } catch (err) {
         this.deps.log.error('reading the activity log for work failed', { error: (err as Error).message });
