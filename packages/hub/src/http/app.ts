@@ -22,7 +22,7 @@ import { healthRoutes } from './health-routes.ts';
 import { inboxRoutes } from './inbox-routes.ts';
 import { meRoutes } from './me-routes.ts';
 import { messageRoutes } from './message-routes.ts';
-import type { HubEnv } from './request.ts';
+import { limitBody, type HubEnv } from './request.ts';
 import { taskRoutes } from './task-routes.ts';
 import { templateRoutes } from './template-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
@@ -51,16 +51,14 @@ export function createApp(ctx: HubContext): Hono<HubEnv> {
     return c.json(new GantryError('not_found', `no route ${c.req.method} ${c.req.path}`).toWire(), 404);
   });
 
-  const limitBody = bodyLimit({
-    maxSize: maxBodyBytes,
-    // The rest of the body is never read, so the connection cannot be reused: close it.
-    onError: (c) => {
-      c.header('Connection', 'close');
-      return c.json(fail('payload_too_large', `the body is larger than ${maxBodyBytes} bytes`), 413);
-    },
-  });
+  // The rest of the body is never read, so the connection cannot be reused: close it.
+  const tooLarge = (c: Context<HubEnv>) => {
+    c.header('Connection', 'close');
+    return c.json(fail('payload_too_large', `the body is larger than ${maxBodyBytes} bytes`), 413);
+  };
+  const limit = limitBody(maxBodyBytes, tooLarge, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }));
   // Context PUTs limit their own bodies: a file upload streams into the store, up to its own limit.
-  app.use('/v1/*', (c, next) => (ownBodyLimit(c.req.method, c.req.path) ? next() : limitBody(c, next)));
+  app.use('/v1/*', (c, next) => (ownBodyLimit(c.req.method, c.req.path) ? next() : limit(c, next)));
 
   app.use('/v1/*', async (c, next) => {
     if (publicRoute(c)) return next();

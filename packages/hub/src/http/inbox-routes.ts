@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { inboxQuerySchema } from '@gantry/protocol';
 import { untilRevoked } from '../auth/revocation.ts';
 import type { HubContext } from '../context.ts';
-import { caller, query, type HubEnv } from './request.ts';
+import { caller, clientSignal, query, type HubEnv } from './request.ts';
 
 export function inboxRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
@@ -14,7 +14,7 @@ export function inboxRoutes(ctx: HubContext): Hono<HubEnv> {
     const q = query(c, inboxQuerySchema);
     const who = caller(c);
     return c.json(
-      await untilRevoked(ctx, who, c.req.raw.signal, (signal) =>
+      await untilRevoked(ctx, who, clientSignal(c), (signal) =>
         ctx.mailbox.inbox(who, { wait: q.wait, markRead: q.markRead === 'true', limit: q.limit, signal }),
       ),
     );

@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { listMessagesQuerySchema, messageReplyQuerySchema, sendMessageSchema } from '@gantry/protocol';
 import { untilRevoked } from '../auth/revocation.ts';
 import type { HubContext } from '../context.ts';
-import { caller, jsonBody, query, type HubEnv } from './request.ts';
+import { caller, clientSignal, jsonBody, query, type HubEnv } from './request.ts';
 
 export function messageRoutes(ctx: HubContext): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
@@ -39,7 +39,7 @@ export function messageRoutes(ctx: HubContext): Hono<HubEnv> {
     const q = query(c, messageReplyQuerySchema);
     const who = caller(c);
     return c.json(
-      await untilRevoked(ctx, who, c.req.raw.signal, (signal) =>
+      await untilRevoked(ctx, who, clientSignal(c), (signal) =>
         ctx.mailbox.reply(who, c.req.param('id'), {
           wait: q.wait,
           from: q.from
