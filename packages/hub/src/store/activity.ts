@@ -4,9 +4,51 @@
  */
 import { sql } from 'kysely';
 import type { Db, StoreKind } from './db.ts';
+import { prepared } from './prepared.ts';
 import type { ActivityTable } from './schema.ts';
 
 export type ActivityRow = ActivityTable;
+
+type NewEntry = Omit<ActivityRow, 'id'>;
+
+/** The entry's columns but its id, from slots. */
+const columns = (a: NewEntry) => ({
+  workspace_id: a.workspace_id,
+  type: a.type,
+  ts: a.ts,
+  actor_kind: a.actor_kind,
+  actor_id: a.actor_id,
+  actor_name: a.actor_name,
+  subject: a.subject,
+  data: a.data,
+  internal: a.internal,
+});
+
+/** PostgreSQL: the next id and the entry in one statement. */
+const insertNext = prepared((db, a: NewEntry) =>
+  db
+    .with('next', (w) =>
+      w
+        .updateTable('counters')
+        .set((eb) => ({ value: eb('value', '+', 1) }))
+        .where('name', '=', 'activity')
+        .returning('value'),
+    )
+    .insertInto('activity')
+    .values({ id: sql<number>`(select value from next)`, ...columns(a) })
+    .returning('id'),
+);
+/** SQLite: the next id, then the entry under it (in the caller's transaction). */
+const nextId = prepared((db, _: Record<string, never>) =>
+  db
+    .updateTable('counters')
+    .set((eb) => ({ value: eb('value', '+', 1) }))
+    .where('name', '=', 'activity')
+    .returning('value'),
+);
+const insertWithId = prepared((db, a: ActivityRow) =>
+  db.insertInto('activity').values({ id: a.id, ...columns(a) }),
+);
 
 export class ActivityRepository {
   constructor(
@@ -20,30 +62,16 @@ export class ActivityRepository {
    * an entry appended on its own holds it for that statement and its commit, not for round trips
    * to the hub between statements (which serialised every append: issue 15).
    */
-  async insert(entry: Omit<ActivityRow, 'id'>): Promise<ActivityRow> {
+  async insert(entry: NewEntry): Promise<ActivityRow> {
     if (this.kind === 'postgres') {
-      const { id } = await this.db
-        .with('next', (db) =>
-          db
-            .updateTable('counters')
-            .set((eb) => ({ value: eb('value', '+', 1) }))
-            .where('name', '=', 'activity')
-            .returning('value'),
-        )
-        .insertInto('activity')
-        .values({ id: sql<number>`(select value from next)`, ...entry })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return { id: Number(id), ...entry };
+      const [inserted] = await insertNext.all(this.db, this.kind, entry);
+      if (!inserted) throw new Error('the activity counter is missing');
+      return { id: Number(inserted.id), ...entry };
     }
-    const { value } = await this.db
-      .updateTable('counters')
-      .set((eb) => ({ value: eb('value', '+', 1) }))
-      .where('name', '=', 'activity')
-      .returning('value')
-      .executeTakeFirstOrThrow();
-    const row: ActivityRow = { id: Number(value), ...entry };
-    await this.db.insertInto('activity').values(row).execute();
+    const [next] = await nextId.all(this.db, this.kind, {});
+    if (!next) throw new Error('the activity counter is missing');
+    const row: ActivityRow = { id: Number(next.value), ...entry };
+    await insertWithId.all(this.db, this.kind, row);
     return row;
   }
 

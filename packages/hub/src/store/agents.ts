@@ -1,12 +1,26 @@
 /** Agents of a workspace: managed, pass-through or service; removed ones stay while history refers to them. */
 import { newId } from '../ids.ts';
-import type { Db } from './db.ts';
+import type { Db, StoreKind } from './db.ts';
+import { prepared } from './prepared.ts';
 import type { AgentTable } from './schema.ts';
 
 export type AgentRow = AgentTable;
 
+const byId = prepared((db, a: { id: string }) => db.selectFrom('agents').selectAll().where('id', '=', a.id));
+const byRef = prepared((db, a: { workspaceId: string; ref: string }) =>
+  db
+    .selectFrom('agents')
+    .selectAll()
+    .where('workspace_id', '=', a.workspaceId)
+    .where('removed_at', 'is', null)
+    .where((eb) => eb.or([eb('id', '=', a.ref), eb('name', '=', a.ref)])),
+);
+
 export class AgentRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly kind: StoreKind,
+  ) {}
 
   async create(
     workspaceId: string,
@@ -32,17 +46,11 @@ export class AgentRepository {
 
   /** An agent by id or by name, within one workspace. */
   find(workspaceId: string, ref: string): Promise<AgentRow | undefined> {
-    return this.db
-      .selectFrom('agents')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .where('removed_at', 'is', null)
-      .where((eb) => eb.or([eb('id', '=', ref), eb('name', '=', ref)]))
-      .executeTakeFirst();
+    return byRef.first(this.db, this.kind, { workspaceId, ref });
   }
 
   get(id: string): Promise<AgentRow | undefined> {
-    return this.db.selectFrom('agents').selectAll().where('id', '=', id).executeTakeFirst();
+    return byId.first(this.db, this.kind, { id });
   }
 
   list(workspaceId: string): Promise<AgentRow[]> {

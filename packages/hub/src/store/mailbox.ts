@@ -2,7 +2,8 @@
  * Mailbox rows: one per message and recipient, with a delivery cursor (`delivered_at`: handed out
  * by an inbox call) and read state. Reads join them with the messages a recipient can see.
  */
-import type { Db } from './db.ts';
+import type { Db, StoreKind } from './db.ts';
+import { prepared } from './prepared.ts';
 import type { MessageTable } from './schema.ts';
 
 /** A message with the recipient's mailbox row, if it has one. */
@@ -17,8 +18,22 @@ export interface MailQuery {
   ids?: readonly string[];
 }
 
+const oldestUndelivered = prepared((db, a: { recipientId: string; limit: number }) =>
+  db
+    .selectFrom('mailbox')
+    .select('message_id')
+    .where('recipient_id', '=', a.recipientId)
+    .where('delivered_at', 'is', null)
+    .where('read_at', 'is', null)
+    .orderBy('seq')
+    .limit(a.limit),
+);
+
 export class MailboxRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly kind: StoreKind,
+  ) {}
 
   /** Puts a message in each recipient's mailbox, at the message's `seq`. */
   async deliver(messageId: string, seq: number, recipients: readonly { kind: string; id: string }[]) {
@@ -93,15 +108,7 @@ export class MailboxRepository {
 
   /** The oldest `limit` unread rows never handed out (message ids, oldest first). */
   async undelivered(recipientId: string, limit: number): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('mailbox')
-      .select('message_id')
-      .where('recipient_id', '=', recipientId)
-      .where('delivered_at', 'is', null)
-      .where('read_at', 'is', null)
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
+    const rows = await oldestUndelivered.all(this.db, this.kind, { recipientId, limit });
     return rows.map((r) => r.message_id);
   }
 

@@ -1,14 +1,38 @@
 /** Messages of a workspace, in threads; `seq` (the id of its `message.created` entry) orders them. */
-import type { Db } from './db.ts';
+import type { Db, StoreKind } from './db.ts';
+import { prepared } from './prepared.ts';
 import type { MessageTable } from './schema.ts';
 
 export type MessageRow = MessageTable;
 
+const insertRow = prepared((db, a: MessageRow) =>
+  db.insertInto('messages').values({
+    id: a.id,
+    workspace_id: a.workspace_id,
+    author_kind: a.author_kind,
+    author_id: a.author_id,
+    author_name: a.author_name,
+    body: a.body,
+    mentions: a.mentions,
+    parent_id: a.parent_id,
+    thread_id: a.thread_id,
+    metadata: a.metadata,
+    hops: a.hops,
+    created_at: a.created_at,
+    seq: a.seq,
+    chain_id: a.chain_id,
+    depth: a.depth,
+  }),
+);
+
 export class MessageRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly kind: StoreKind,
+  ) {}
 
   async insert(row: MessageRow): Promise<void> {
-    await this.db.insertInto('messages').values(row).execute();
+    await insertRow.all(this.db, this.kind, row);
   }
 
   get(id: string): Promise<MessageRow | undefined> {

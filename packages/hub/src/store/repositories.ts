@@ -50,10 +50,10 @@ export class Repositories {
     /** A faster path for the hottest write, where the backend has one (SQLite: a prepared statement). */
     fastInsertEvents?: FastEventInsert,
   ) {
-    this.meta = new MetaRepository(db);
-    this.users = new UserRepository(db);
-    this.tokens = new TokenRepository(db);
-    this.agents = new AgentRepository(db);
+    this.meta = new MetaRepository(db, kind);
+    this.users = new UserRepository(db, kind);
+    this.tokens = new TokenRepository(db, kind);
+    this.agents = new AgentRepository(db, kind);
     this.gateways = new GatewayRepository(db);
     this.gatewayRelay = new GatewayRelayRepository(db);
     this.assignments = new AssignmentRepository(db);
@@ -61,8 +61,8 @@ export class Repositories {
     this.approvals = new ApprovalRepository(db);
     this.audit = new AuditRepository(db);
     this.activity = new ActivityRepository(db, kind);
-    this.messages = new MessageRepository(db);
-    this.mailbox = new MailboxRepository(db);
+    this.messages = new MessageRepository(db, kind);
+    this.mailbox = new MailboxRepository(db, kind);
     this.tasks = new TaskRepository(db, kind);
     this.context = new ContextRepository(db, kind);
     this.devices = new DeviceRepository(db);

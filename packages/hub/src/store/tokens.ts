@@ -2,21 +2,27 @@
  * Credentials, hashes only: long-lived tokens, and the dashboard's browser sessions and one-time
  * sign-in codes that hang on a user token.
  */
-import type { Db } from './db.ts';
+import type { Db, StoreKind } from './db.ts';
+import { prepared } from './prepared.ts';
 import type { TokenTable, WebSessionTable, WebSigninCodeTable } from './schema.ts';
 
 export type TokenRow = TokenTable;
 export type WebSessionRow = WebSessionTable;
 
+const byId = prepared((db, a: { id: string }) => db.selectFrom('tokens').selectAll().where('id', '=', a.id));
+
 export class TokenRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly kind: StoreKind,
+  ) {}
 
   async insert(row: TokenRow): Promise<void> {
     await this.db.insertInto('tokens').values(row).execute();
   }
 
   get(id: string): Promise<TokenRow | undefined> {
-    return this.db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    return byId.first(this.db, this.kind, { id });
   }
 
   /**

@@ -1,13 +1,26 @@
 /** Workspaces and their users (memberships: one person's share a `person_id`). */
 import { newId } from '../ids.ts';
-import type { Db } from './db.ts';
+import type { Db, StoreKind } from './db.ts';
+import { prepared } from './prepared.ts';
 import type { UserTable, WorkspaceTable } from './schema.ts';
 
 export type UserRow = UserTable;
 export type WorkspaceRow = WorkspaceTable;
 
+const byId = prepared((db, a: { id: string }) => db.selectFrom('users').selectAll().where('id', '=', a.id));
+const byRef = prepared((db, a: { workspaceId: string; ref: string; handle: string }) =>
+  db
+    .selectFrom('users')
+    .selectAll()
+    .where('workspace_id', '=', a.workspaceId)
+    .where((eb) => eb.or([eb('id', '=', a.ref), eb('handle', '=', a.handle)])),
+);
+
 export class UserRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly kind: StoreKind,
+  ) {}
 
   async createWorkspace(name: string, now = Date.now()): Promise<WorkspaceRow> {
     const row = { id: newId('ws', now), name, created_at: now };
@@ -47,17 +60,12 @@ export class UserRepository {
   }
 
   get(id: string): Promise<UserRow | undefined> {
-    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return byId.first(this.db, this.kind, { id });
   }
 
   /** A user of a workspace by id, or by handle (`handle`, when the handle is spelled otherwise). */
   find(workspaceId: string, ref: string, handle = ref): Promise<UserRow | undefined> {
-    return this.db
-      .selectFrom('users')
-      .selectAll()
-      .where('workspace_id', '=', workspaceId)
-      .where((eb) => eb.or([eb('id', '=', ref), eb('handle', '=', handle)]))
-      .executeTakeFirst();
+    return byRef.first(this.db, this.kind, { workspaceId, ref, handle });
   }
 
   /** A workspace's users by handle. */
