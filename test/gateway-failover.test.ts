@@ -3,7 +3,8 @@
 // and `gateway hubs list` show which one it is connected to. A long run is in flight when the hub it
 // is connected to is `kill -9`ed: the gateway moves to the other hub within seconds, the run goes
 // on, and its result and every event reach the database once, in order. URLs of different hub
-// systems are refused at connect.
+// systems are refused at connect; a URL of the list that later answers as another hub system is
+// skipped (no token sent there, no refusal), and the gateway goes on with the system's other URL.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,10 +28,13 @@ describe('a gateway with several URLs of one hub system', () => {
   const boxA = new Sandbox();
   const boxB = new Sandbox();
   const boxOther = new Sandbox();
+  const boxStranger = new Sandbox();
+  const boxB2 = new Sandbox();
   const machine = new Sandbox();
   const db = `${postgresServer}/${database}`;
   let hubA: { hub: Service; ready: HubReady };
   let urlB: string;
+  let hubB: Service;
   let key: string;
 
   // A run that writes 20 lines, waits for the test's go (the file GO in its folder), then writes
@@ -76,14 +80,13 @@ echo 'GANTRY_EVENT {"type":"result","text":"all ${2 * half} lines"}'`,
   beforeAll(async () => {
     await postgresAdmin(`CREATE DATABASE ${database}`);
     hubA = await startHub(boxA, ['--db', db]);
-    urlB = (
-      await boxB.start(['hub', 'start', '--port', '0', '--json', '--db', db]).ready<{ url: string }>(60_000)
-    ).url;
+    hubB = boxB.start(['hub', 'start', '--port', '0', '--json', '--db', db]);
+    urlB = (await hubB.ready<{ url: string }>(60_000)).url;
     key = (await createAgent(boxA, 'worker')).key;
   }, 60_000);
   afterAll(async () => {
     await machine.cleanup();
-    await Promise.all([boxA.cleanup(), boxB.cleanup(), boxOther.cleanup()]);
+    await Promise.all([boxA, boxB, boxOther, boxStranger, boxB2].map((box) => box.cleanup()));
     await postgresAdmin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   }, 60_000);
 
@@ -206,4 +209,30 @@ echo 'GANTRY_EVENT {"type":"result","text":"told"}'`,
     });
     expect(checks.find((c) => c.name === 'gateway token')).toMatchObject({ status: 'ok' });
   }, 180_000);
+
+  it('skips a URL that now answers as another hub system, sends it nothing, and is not refused', async () => {
+    // Hub A is dead; a hub of another system (its own SQLite) starts on A's address, then B dies too.
+    const portA = new URL(hubA.ready.url).port;
+    const stranger = await startHub(boxStranger, ['--port', portA]);
+    expect(stranger.ready.url).toBe(hubA.ready.url);
+    await hubB.stop('SIGKILL');
+    const skipped = await eventually(async () => {
+      const s = await machine.json<{
+        lastError: { message: string } | null;
+        hubs: (HubView & { refused: string | null })[];
+      }>(['gateway', 'status']);
+      return s.lastError?.message.includes('another hub system') ? s : undefined;
+    }, 60_000);
+    expect(skipped.lastError?.message).toContain(hubA.ready.url);
+    expect(skipped.hubs[0]).toMatchObject({ refused: null, connectedUrl: null });
+    // The stranger never saw this gateway: no hello, no token exchange.
+    const strangerGateways = await boxStranger.json<unknown[]>(['gateways', 'list']);
+    expect(strangerGateways).toEqual([]);
+    // A hub of the gateway's own system comes back on B's address: the gateway connects there.
+    const portB = new URL(urlB).port;
+    await boxB2.start(['hub', 'start', '--port', portB, '--json', '--db', db]).ready(60_000);
+    await eventually(async () => ((await live()).connectedUrl === urlB ? true : undefined), 90_000);
+    const shown = await status();
+    expect(shown.hubs[0]).toMatchObject({ state: 'connected', connectedUrl: urlB });
+  }, 240_000);
 });

@@ -4,7 +4,10 @@
  * one store, so another takes over when the one it was connected to dies); on every connect it says
  * hello (listing the attempts it holds, whose leases the hub renews), then replays the outbox from
  * the start (the hub keeps each event once, by assignment, attempt and seq). With several URLs, a
- * hub that answers none of two pings in a row (a heartbeat apart) is left for the next URL.
+ * hub that answers none of two pings in a row (a heartbeat apart) is left for the next URL. Before
+ * it sends a credential to a URL it asks that URL's `/v1/health` for its `hubId`: a URL that now
+ * answers as another hub system (a hub of another store started on that address, a typo'd proxy)
+ * is skipped like a dead hub, never sent a token, and never ends the gateway's tries.
  * Outbox rows are sent in order, paced by the socket's buffered amount so a burst never piles
  * up in memory; they leave the outbox only when the hub acks them.
  */
@@ -25,6 +28,8 @@ export interface HubConnectionOptions {
   urls: () => string[];
   db: GatewayDb;
   log: Logger;
+  /** The hub system these URLs are of (its `hubId`, saved at connect); unknown for a hub too old to say. */
+  hubId?: () => string | undefined;
   /** The credential for the next hello (the gateway's access token), fetched from the URL it connects to. */
   credential?: (url: string) => Promise<string>;
   /** The hello to answer the hub's `welcome` with, its nonce signed by the device key. */
@@ -66,6 +71,10 @@ export class HubConnection {
   private lastPingAt = 0;
   private lastContactAt = 0;
   private unanswered = 0;
+  /** Counts `open()`s: a connect still checking or fetching its token when another began is dropped. */
+  private opening = 0;
+  /** Why each URL skipped last time was not of this hub system, so the log says it once. */
+  private readonly otherSystems = new Map<string, string>();
 
   constructor(private readonly options: HubConnectionOptions) {}
 
@@ -192,10 +201,59 @@ export class HubConnection {
 
   private open(): void {
     const serverUrl = this.nextUrl();
-    if (!this.options.credential) return this.connect(serverUrl, undefined);
-    void this.options.credential(serverUrl).then((token) => {
-      if (!this.stopped) this.connect(serverUrl, token);
+    const opening = ++this.opening;
+    const current = () => !this.stopped && opening === this.opening;
+    void (async () => {
+      const other = await this.otherSystem(serverUrl);
+      if (!current()) return;
+      if (other) return this.skip(serverUrl, other);
+      this.otherSystems.delete(serverUrl);
+      const token = this.options.credential ? await this.options.credential(serverUrl) : undefined;
+      if (current()) this.connect(serverUrl, token);
+    })();
+  }
+
+  /**
+   * Why `url` is not of this gateway's hub system (undefined: it is, or cannot tell). A hub that
+   * does not answer is left to the connect, which fails and moves on without sending anything.
+   */
+  private async otherSystem(url: string): Promise<string | undefined> {
+    const expected = this.options.hubId?.();
+    if (!expected) return undefined;
+    let response: Response;
+    try {
+      response = await fetch(new URL('/v1/health', url), { signal: AbortSignal.timeout(5000) });
+    } catch {
+      return undefined;
+    }
+    // A proxy's 502 while its hub is down: the connect says what is wrong.
+    if (!response.ok) return undefined;
+    const body = (await response.json().catch(() => undefined)) as { hubId?: unknown } | undefined;
+    if (body?.hubId === expected) return undefined;
+    return typeof body?.hubId === 'string'
+      ? `${url} answers as hub system ${body.hubId}, not ${expected} (this gateway's)`
+      : `${url} does not answer as a Gantry hub (its /v1/health names no hubId; this gateway's hub system is ${expected})`;
+  }
+
+  /** A URL of another hub system: not connected to (no token sent), and the next URL tried as after a failure. */
+  private skip(url: string, reason: string): void {
+    if (this.otherSystems.get(url) !== reason)
+      this.options.log.warn('not connecting to a URL of another hub system', { url, reason });
+    this.otherSystems.set(url, reason);
+    this.retry(url, 'skipped a URL of another hub system; retrying', {});
+  }
+
+  /** The next try, after the backoff, to the next URL of the system (the same one when there is only one). */
+  private retry(url: string, message: string, fields: Record<string, unknown>): void {
+    const delay = backoffMs(this.failures++);
+    this.urlIndex = (this.urlIndex + 1) % Math.max(1, this.options.urls().length);
+    this.options.log.info(message, {
+      ...fields,
+      url,
+      next: this.nextUrl(),
+      retryInMs: delay,
     });
+    this.retryTimer = setTimeout(() => this.open(), delay);
   }
 
   private connect(serverUrl: string, token: string | undefined): void {
@@ -224,16 +282,7 @@ export class HubConnection {
         this.options.onRefused(this.lastError ?? (reason.toString() || 'the hub refused this gateway'));
         return;
       }
-      const delay = backoffMs(this.failures++);
-      // The next try goes to the next URL of the system (the same one when there is only one).
-      this.urlIndex = (this.urlIndex + 1) % Math.max(1, this.options.urls().length);
-      this.options.log.info('hub connection closed; retrying', {
-        code,
-        url: serverUrl,
-        next: this.nextUrl(),
-        retryInMs: delay,
-      });
-      this.retryTimer = setTimeout(() => this.open(), delay);
+      this.retry(serverUrl, 'hub connection closed; retrying', { code });
     });
   }
 

@@ -82,6 +82,7 @@ export class HubSession {
     this.connection = new HubConnection({
       // Read at each connect: `gateway connect` may give the running daemon more URLs of the system.
       urls: () => urlsOf(this.session),
+      hubId: () => this.session.hubId,
       db,
       log,
       credential: (url) => access.get(url),
