@@ -35,6 +35,7 @@ describe('a gateway with several URLs of one hub system', () => {
   let hubA: { hub: Service; ready: HubReady };
   let urlB: string;
   let hubB: Service;
+  let ownerTokenFileB: string | null | undefined;
   let key: string;
 
   // A run that writes 20 lines, waits for the test's go (the file GO in its folder), then writes
@@ -81,7 +82,9 @@ echo 'GANTRY_EVENT {"type":"result","text":"all ${2 * half} lines"}'`,
     await postgresAdmin(`CREATE DATABASE ${database}`);
     hubA = await startHub(boxA, ['--db', db]);
     hubB = boxB.start(['hub', 'start', '--port', '0', '--json', '--db', db]);
-    urlB = (await hubB.ready<{ url: string }>(60_000)).url;
+    const readyB = await hubB.ready<{ url: string; ownerTokenFile: string | null }>(60_000);
+    urlB = readyB.url;
+    ownerTokenFileB = readyB.ownerTokenFile;
     key = (await createAgent(boxA, 'worker')).key;
   }, 60_000);
   afterAll(async () => {
@@ -109,6 +112,8 @@ echo 'GANTRY_EVENT {"type":"result","text":"all ${2 * half} lines"}'`,
     );
     expect(a).toMatch(/^hub_/);
     expect(b).toBe(a);
+    // Hub B found the system hub A made: it names no owner token file it does not have.
+    expect(ownerTokenFileB).toBeNull();
 
     const connected = await connect(`${hubA.ready.url},${urlB}/`, script());
     expect(connected.code, connected.stderr).toBe(0);

@@ -1,4 +1,5 @@
 /** `gantry hub start`: a hub in the foreground. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { GantryError, createLogger } from '@gantry/protocol';
 import { gantryPaths } from '@gantry/protocol/node';
@@ -134,6 +135,9 @@ export async function hubStart(options: HubStartOptions): Promise<void> {
     log: createLogger('hub'),
   });
   const token = hub.bootstrap.ownerToken;
+  // A second hub on one PostgreSQL finds the system made by the first: its owner token is in that
+  // hub's data folder (or was moved), not in this one.
+  const tokenFile = existsSync(hub.bootstrap.ownerTokenPath) ? hub.bootstrap.ownerTokenPath : null;
   // Before the ready line: a signal sent as soon as it shows is caught.
   const signalled = untilSignal();
   if (options.json) {
@@ -141,7 +145,7 @@ export async function hubStart(options: HubStartOptions): Promise<void> {
       url: hub.url,
       dashboard: hub.dashboardUrl,
       store: hub.storeKind,
-      ownerTokenFile: hub.bootstrap.ownerTokenPath,
+      ownerTokenFile: tokenFile,
       ...(token ? { ownerToken: token } : {}),
     });
   } else {
@@ -152,9 +156,12 @@ export async function hubStart(options: HubStartOptions): Promise<void> {
       printLine(`The owner's token is in ${hub.bootstrap.ownerTokenPath} (readable only by you).`);
       if (process.stdout.isTTY) printLine(`Owner token: ${token}`);
     }
-    printLine(
-      `Log in from another shell: gantry login --url ${hub.url} --token "$(cat ${hub.bootstrap.ownerTokenPath})"`,
-    );
+    if (tokenFile)
+      printLine(`Log in from another shell: gantry login --url ${hub.url} --token "$(cat ${tokenFile})"`);
+    else
+      printLine(
+        `This store's system was set up before (by another hub on it, or with another data folder): no owner token in ${hub.bootstrap.ownerTokenPath}. Log in with a token of this system: gantry login --url ${hub.url}`,
+      );
   }
   const signal = await signalled;
   process.stderr.write(`gantry: ${signal}: stopping the hub\n`);
