@@ -213,6 +213,11 @@ echo 'GANTRY_EVENT {"type":"result","text":"told"}'`,
       detail: expect.stringContaining(`${urlB} answers`) as unknown,
     });
     expect(checks.find((c) => c.name === 'gateway token')).toMatchObject({ status: 'ok' });
+    // A, one of its two URLs, does not answer: a warning, not an error.
+    expect(checks.find((c) => c.name === 'hub urls')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining(`${hubA.ready.url} does not answer`) as unknown,
+    });
   }, 180_000);
 
   it('skips a URL that now answers as another hub system, sends it nothing, and is not refused', async () => {
@@ -239,5 +244,16 @@ echo 'GANTRY_EVENT {"type":"result","text":"told"}'`,
     await eventually(async () => ((await live()).connectedUrl === urlB ? true : undefined), 90_000);
     const shown = await status();
     expect(shown.hubs[0]).toMatchObject({ state: 'connected', connectedUrl: urlB });
+    // The doctor names the URL of the other system, and the URLs to keep.
+    const doctor = await machine.run(['gateway', 'doctor', '--port', '0', '--json']);
+    expect(doctor.code).toBe(1);
+    const { checks } = JSON.parse(doctor.stdout) as {
+      checks: { name: string; status: string; detail: string; fix: string | null }[];
+    };
+    expect(checks.find((c) => c.name === 'hub urls')).toMatchObject({
+      status: 'error',
+      detail: expect.stringContaining(`${hubA.ready.url} answers as hub system`) as unknown,
+      fix: expect.stringContaining(`--hub ${urlB}`) as unknown,
+    });
   }, 240_000);
 });

@@ -16,6 +16,7 @@ import { liveStatus } from '../daemon.ts';
 import { gatewayAddress } from '../service/gateway-health.ts';
 import { error, ok, warn, type Check } from './check.ts';
 import { hubChecks } from './hub-reach.ts';
+import { hubUrlsCheck } from './hub-urls-check.ts';
 import { portFree, portHolder } from './port.ts';
 import { serviceChecks } from './service-checks.ts';
 import { sqliteCheck } from './sqlite.ts';
@@ -59,6 +60,8 @@ export async function gatewayChecks(paths: GantryPaths, port: number): Promise<C
   } else {
     const hubUrl = await currentHub(session, live);
     checks.push(...(await hubChecks(hubUrl, session.gatewayToken, 'gateway token')));
+    const urlsCheck = await hubUrlsCheck(urlsOf(session), session.hubId);
+    if (urlsCheck) checks.push(urlsCheck);
     checks.push(deviceCheck(live));
     checks.push(...(await providerChecks(paths, session)));
     const codexCheck = codexHomeCheck(paths, session);
