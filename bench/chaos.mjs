@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { onFailure, pgAdmin, postgresServer, requirePostgres } from './bench-args.mjs';
 import { check } from './chaos/checks.mjs';
 import { cli, gantry, HubApi, Service } from './chaos/cluster.mjs';
 import { strike } from './chaos/faults.mjs';
@@ -19,6 +19,8 @@ import { printSummary, summarize } from './chaos/report.mjs';
 import { RunWatcher, writeProviderScript } from './chaos/runs.mjs';
 
 const options = readOptions(process.argv.slice(2));
+const pgServer = postgresServer;
+if (options.store === 'postgres') await requirePostgres('chaos', pgServer);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const terminal = new Set(['succeeded', 'failed', 'cancelled', 'timed_out', 'expired']);
 const timing = { leaseMs: options.leaseMs, graceMs: options.leaseMs / 2, heartbeatMs: options.leaseMs / 4 };
@@ -39,17 +41,7 @@ const log = (line) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] $
 const t0 = Date.now();
 
 // PostgreSQL: a fresh database for this run, dropped at the end.
-const pgServer = process.env.GANTRY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 const dbName = `gantry_chaos_${process.pid}_${options.seed}`;
-async function pgAdmin(statement) {
-  const client = new pg.Client({ connectionString: `${pgServer}/postgres` });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 if (options.store === 'postgres') await pgAdmin(`CREATE DATABASE ${dbName}`);
 
 const hubArgs = (i) => [
@@ -86,22 +78,29 @@ const gateways = Array.from(
 const cluster = { hubs, gateways };
 const watcher = new RunWatcher({ runLog, gateways, settleMs: timing.leaseMs });
 
+// A failure anywhere (also in a callback) or Ctrl+C: one line, then the same clean-up.
+onFailure('chaos', () => cleanup());
 let exitCode = 1;
 try {
   exitCode = await run();
 } catch (err) {
-  console.error(`chaos: ${err.stack ?? err}`);
+  console.error(`chaos: ${(process.env.BENCH_DEBUG && err.stack) || err.message || err}`);
 } finally {
+  await cleanup();
+}
+process.exit(exitCode);
+
+/** Kills every hub and gateway left, drops the database and removes the folder (unless --keep). */
+async function cleanup() {
   for (const s of [...gateways, ...hubs]) if (s.child && s.child.exitCode === null) s.child.kill('SIGKILL');
   if (options.store === 'postgres' && !options.keep)
-    await pgAdmin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch((err) =>
-      console.error(`chaos: ${err}`),
+    await pgAdmin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`, pgServer).catch((err) =>
+      console.error(`chaos: ${err.message}`),
     );
   if (options.keep)
     console.log(`kept ${root}${options.store === 'postgres' ? ` and database ${dbName}` : ''}`);
   else rmSync(root, { recursive: true, force: true });
 }
-process.exit(exitCode);
 
 async function run() {
   // Hubs: the first on port 0, then every one restarts on its own port.

@@ -15,32 +15,26 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { createParser } from 'eventsource-parser';
-import pg from 'pg';
 import { WebSocket } from 'ws';
+import { onFailure, pgAdmin, postgresServer, readArgs, requirePostgres, wholeNumber } from './bench-args.mjs';
 import { callJson, startService } from './lib.mjs';
 
-const { values: opts } = parseArgs({
-  options: { runs: { type: 'string', default: '50' }, revocations: { type: 'string', default: '15' } },
+const name = 'bench/cluster.mjs';
+const opts = readArgs(name, 'node bench/cluster.mjs [--runs 50] [--revocations 15]', {
+  runs: { type: 'string', default: '50' },
+  revocations: { type: 'string', default: '15' },
 });
-const runs = Number(opts.runs);
-const revocations = Number(opts.revocations);
-const server = process.env.GANTRY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
+const runs = wholeNumber(name, opts, 'runs');
+const revocations = wholeNumber(name, opts, 'revocations');
+const server = postgresServer;
+await requirePostgres(name, server);
 const database = `gantry_bench_cluster_${randomBytes(4).toString('hex')}`;
 const home = mkdtempSync(join(tmpdir(), 'gantry-bench-cluster-'));
 const children = [];
 
-async function admin(statement) {
-  const client = new pg.Client({ connectionString: `${server}/postgres` });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (statement) => pgAdmin(statement, server);
 
 async function cleanup() {
   for (const child of children) child.kill('SIGTERM');
@@ -55,6 +49,9 @@ function service(args, dir) {
   const env = { ...process.env, GANTRY_HOME: dir, GANTRY_LOG_LEVEL: 'error', GANTRY_HEARTBEAT_MS: '20000' };
   return startService(args, { env, node: [], track: (c) => children.push(c) });
 }
+
+// A failure in a callback, or Ctrl+C: one line, and the same clean-up.
+onFailure(name, () => cleanup());
 
 const call = callJson;
 const post = (url, token, json) => call(url, token, { method: 'POST', body: JSON.stringify(json) });
@@ -279,6 +276,9 @@ try {
   const out = new URL('results/cluster.json', import.meta.url);
   writeFileSync(out, `${JSON.stringify({ runs, revocations, results }, null, 2)}\n`);
   console.log(`wrote ${fileURLToPath(out)}`);
+} catch (err) {
+  console.error(`${name}: ${(process.env.BENCH_DEBUG && err.stack) || err.message}`);
+  process.exitCode = 1;
 } finally {
   await cleanup();
 }

@@ -9,48 +9,52 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createParser } from 'eventsource-parser';
-import pg from 'pg';
+import {
+  onFailure,
+  oneOf,
+  pgAdmin,
+  postgresServer,
+  readArgs,
+  requirePostgres,
+  wholeNumber,
+  wholeNumbers,
+} from './bench-args.mjs';
 import { startService } from './lib.mjs';
 
-const { values: opts } = parseArgs({
-  options: {
-    count: { type: 'string', default: '100,1000' },
-    store: { type: 'string', default: 'sqlite' },
-    runs: { type: 'string', default: '30' },
-    health: { type: 'string', default: '200' },
-    // Connecting N gateways that takes longer than this counts as a stall (the hub stopped keeping up).
-    'setup-timeout-s': { type: 'string', default: '600' },
-    // Fleet processes holding the simulated gateways.
-    workers: { type: 'string', default: '2' },
-  },
+const name = 'bench/gateways.mjs';
+const usage = `node bench/gateways.mjs [--count 100,1000] [--store sqlite|postgres] [--runs 30] [--health 200]
+                         [--workers 2] [--setup-timeout-s 600]`;
+const opts = readArgs(name, usage, {
+  count: { type: 'string', default: '100,1000' },
+  store: { type: 'string', default: 'sqlite' },
+  runs: { type: 'string', default: '30' },
+  health: { type: 'string', default: '200' },
+  // Connecting N gateways that takes longer than this counts as a stall (the hub stopped keeping up).
+  'setup-timeout-s': { type: 'string', default: '600' },
+  // Fleet processes holding the simulated gateways.
+  workers: { type: 'string', default: '2' },
 });
-const counts = opts.count.split(',').map(Number);
-const runs = Number(opts.runs);
-const healthSamples = Number(opts.health);
-const setupTimeoutMs = Number(opts['setup-timeout-s']) * 1000;
-const workers = Math.max(1, Number(opts.workers));
-if (!['sqlite', 'postgres'].includes(opts.store)) throw new Error('--store is sqlite or postgres');
+const counts = wholeNumbers(name, opts, 'count');
+const runs = wholeNumber(name, opts, 'runs');
+const healthSamples = wholeNumber(name, opts, 'health');
+const setupTimeoutMs = wholeNumber(name, opts, 'setup-timeout-s') * 1000;
+const workers = wholeNumber(name, opts, 'workers');
+oneOf(name, opts, 'store', ['sqlite', 'postgres']);
+if (opts.store === 'postgres') await requirePostgres(name);
 
 const cli = fileURLToPath(new URL('../packages/cli/bin/gantry.js', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'gantry-gateways-'));
 const env = { ...process.env, GANTRY_HOME: home, GANTRY_LOG_LEVEL: 'error' };
 const children = [];
-// A bench that crashes or is stopped leaves no hub, gateway or fleet behind.
+// A bench that crashes or is stopped leaves no hub, gateway, fleet, database or folder behind.
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
+onFailure(name, () => cleanup());
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const postgresServer = process.env.GANTRY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 const database = `gantry_bench_gateways_${process.pid}`;
-
-async function admin(statement) {
-  const client = new pg.Client({ connectionString: `${postgresServer}/postgres` });
-  await client.connect();
-  await client.query(statement).finally(() => client.end());
-}
+const admin = (statement) => pgAdmin(statement);
 
 function gantry(args) {
   const result = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8' });
@@ -300,14 +304,20 @@ writeFileSync(
 console.log(`wrote ${fileURLToPath(out)}`);
 
 for (const child of fleet) child.send({ stop: true });
-// A hub closing thousands of sockets (and writing a --cpu-prof) may take a few seconds.
-const exited = (child) =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => child.once('exit', resolve));
-for (const child of children.reverse()) child.kill('SIGTERM');
-await Promise.race([Promise.all(children.map(exited)), sleep(30_000)]);
-for (const child of children) child.kill('SIGKILL');
-if (opts.store === 'postgres') await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-rmSync(home, { recursive: true, force: true });
+await cleanup();
 process.exit(0);
+
+/** Stops every process it started (SIGTERM, then SIGKILL after 30 s), drops its database, removes its folder. */
+async function cleanup() {
+  // A hub closing thousands of sockets (and writing a --cpu-prof) may take a few seconds.
+  const exited = (child) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise((resolve) => child.once('exit', resolve));
+  for (const child of [...children].reverse()) child.kill('SIGTERM');
+  await Promise.race([Promise.all(children.map(exited)), sleep(30_000)]);
+  for (const child of children) child.kill('SIGKILL');
+  if (opts.store === 'postgres')
+    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+  rmSync(home, { recursive: true, force: true });
+}

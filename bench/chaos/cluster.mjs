@@ -2,7 +2,7 @@
 // process, which the run kills with -9, freezes with SIGSTOP and starts again as a service manager would.
 // Each keeps a log file and a history of when it was up, so an overlap can be judged against it.
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -83,10 +83,27 @@ export class Service {
     });
     return new Promise((resolve, reject) => {
       let out = '';
+      // The ready line is the first whole line that is a JSON object; anything else goes to the log.
+      let seen = 0;
+      let ready = false;
       child.stdout.on('data', (chunk) => {
+        if (ready) return;
         out += chunk;
-        const line = out.split('\n').find((l) => l.startsWith('{'));
-        if (line && out.includes('\n', out.indexOf(line))) resolve(JSON.parse(line));
+        const end = out.lastIndexOf('\n');
+        if (end < seen) return;
+        for (const line of out.slice(seen, end).split('\n')) {
+          try {
+            if (line.startsWith('{')) {
+              resolve(JSON.parse(line));
+              ready = true;
+              return;
+            }
+          } catch {
+            // not the ready line
+          }
+          if (line) appendFileSync(this.logFile, `stdout: ${line}\n`);
+        }
+        seen = end + 1;
       });
       exited.then(({ code, signal }) =>
         reject(new Error(`${this.name} exited ${code ?? signal} before it was ready; see ${this.logFile}`)),

@@ -24,27 +24,32 @@ const usage = `npm run chaos -- [options]
   --keep               keep the temporary folder (logs) and the database`;
 
 export function readOptions(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      hubs: { type: 'string', default: '1' },
-      store: { type: 'string', default: 'sqlite' },
-      assignments: { type: 'string', default: '100' },
-      faults: { type: 'string', default: '20' },
-      kinds: { type: 'string', default: faultKinds.join(',') },
-      cancels: { type: 'string' },
-      gateways: { type: 'string', default: '4' },
-      agents: { type: 'string', default: '4' },
-      concurrency: { type: 'string', default: '4' },
-      retries: { type: 'string', default: '3' },
-      lease: { type: 'string', default: '2000' },
-      'gateway-urls': { type: 'string', default: 'all' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
-      keep: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        hubs: { type: 'string', default: '1' },
+        store: { type: 'string', default: 'sqlite' },
+        assignments: { type: 'string', default: '100' },
+        faults: { type: 'string', default: '20' },
+        kinds: { type: 'string', default: faultKinds.join(',') },
+        cancels: { type: 'string' },
+        gateways: { type: 'string', default: '4' },
+        agents: { type: 'string', default: '4' },
+        concurrency: { type: 'string', default: '4' },
+        retries: { type: 'string', default: '3' },
+        lease: { type: 'string', default: '2000' },
+        'gateway-urls': { type: 'string', default: 'all' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        keep: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    fail(err.message.replace(/\.?\s*To specify a positional.*$/s, ''));
+  }
   if (values.help) {
     console.log(usage);
     process.exit(0);
@@ -81,7 +86,7 @@ export function readOptions(argv) {
 }
 
 function fail(message) {
-  console.error(`chaos: ${message}\n\n${usage}`);
+  console.error(`chaos: ${message} (npm run chaos -- --help lists the options)`);
   process.exit(2);
 }
 
