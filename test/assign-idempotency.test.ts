@@ -3,7 +3,7 @@
 // key until it answers; `--idempotency-key K` lets a script rerun a create safely.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment } from '@gantry/protocol';
-import { Sandbox, sleep, type Service } from './harness.ts';
+import { eventually, Sandbox, sleep, type Service } from './harness.ts';
 import { createAgent, startHub, type HubReady } from './fixtures.ts';
 
 describe('gantry assign and Idempotency-Key', () => {
@@ -48,10 +48,25 @@ describe('gantry assign and Idempotency-Key', () => {
     await sleep(1500);
     const restarted = box.start(['hub', 'start', '--port', port, '--json']);
     await restarted.ready();
+    hub = { hub: restarted, ready: hub.ready };
     const result = await pending;
     expect(result.code, result.stderr).toBe(0);
     const created = JSON.parse(result.stdout) as Assignment;
     expect(created.prompt).toBe('while the hub restarts');
     expect((await list()).filter((a) => a.prompt === 'while the hub restarts')).toHaveLength(1);
+  }, 60_000);
+
+  it('a --wait whose hub dies names the assignment and how to follow it (exit 5)', async () => {
+    // No gateway serves the agent: the assignment stays queued while the CLI waits.
+    const waiting = box.start(['assign', 'idem', 'waits for a gateway', '--wait']);
+    const queued = await eventually(async () =>
+      (await list()).find((a) => a.prompt === 'waits for a gateway'),
+    );
+    await hub.hub.stop('SIGKILL');
+    expect(await waiting.exited).toBe(5);
+    expect(waiting.stderr).toContain('cannot reach the hub');
+    expect(waiting.stderr).toContain(`${queued.id} goes on without this wait`);
+    expect(waiting.stderr).toContain(`gantry assignments events ${queued.id} --follow`);
+    expect(waiting.stderr).not.toContain('    at ');
   }, 60_000);
 });

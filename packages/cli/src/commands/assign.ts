@@ -123,6 +123,14 @@ export async function awaitEnd(
       onState: (a) => progress.set(a.state),
     });
   } catch (err) {
+    // The hub went away mid-wait (killed, or its machine): the assignment goes on without this
+    // wait, so say which it is and how to follow it, through this hub or another of the system.
+    if (!abort.signal.aborted && err instanceof GantryError && err.code === 'unavailable')
+      throw new ExitError(
+        exitCodes.unreachable,
+        `${err.message}; ${assignment.id} goes on without this wait: follow it with: gantry assignments events ${assignment.id} --follow (through another hub of this system: add --hub URL)`,
+        assignment,
+      );
     if (!abort.signal.aborted) throw err;
     const now = await client
       .request('GET', `/v1/assignments/${assignment.id}`, assignmentAnswer)
