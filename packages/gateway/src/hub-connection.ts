@@ -244,10 +244,15 @@ export class HubConnection {
   }
 
   /** The next try, after the backoff, to the next URL of the system (the same one when there is only one). */
-  private retry(url: string, message: string, fields: Record<string, unknown>): void {
+  private retry(
+    url: string,
+    message: string,
+    fields: Record<string, unknown>,
+    level: 'info' | 'warn' = 'info',
+  ): void {
     const delay = backoffMs(this.failures++);
     this.urlIndex = (this.urlIndex + 1) % Math.max(1, this.options.urls().length);
-    this.options.log.info(message, {
+    this.options.log[level](message, {
       ...fields,
       url,
       next: this.nextUrl(),
@@ -269,7 +274,11 @@ export class HubConnection {
     this.lastPingAt = 0;
     ws.on('pong', () => this.contact());
     ws.on('ping', () => this.contact());
-    ws.on('error', (err) => this.options.log.debug('hub socket error', { error: err.message }));
+    let socketError: string | undefined;
+    ws.on('error', (err) => {
+      socketError = err.message;
+      this.options.log.debug('hub socket error', { error: err.message });
+    });
     ws.on('close', (code, reason) => {
       const wasReady = this.ready;
       this.ready = false;
@@ -282,6 +291,15 @@ export class HubConnection {
         this.options.onRefused(this.lastError ?? (reason.toString() || 'the hub refused this gateway'));
         return;
       }
+      // A connect that failed (refused, no such host, a timeout) is a warning, so `gateway status`
+      // says why it is not connected; a connection that was up and closed is the usual failover.
+      if (!wasReady && socketError)
+        return this.retry(
+          serverUrl,
+          'cannot connect to the hub; retrying',
+          { code, error: socketError },
+          'warn',
+        );
       this.retry(serverUrl, 'hub connection closed; retrying', { code });
     });
   }
