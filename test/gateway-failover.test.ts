@@ -213,6 +213,20 @@ echo 'GANTRY_EVENT {"type":"result","text":"told"}'`,
       detail: expect.stringContaining(`${urlB} answers`) as unknown,
     });
     expect(checks.find((c) => c.name === 'gateway token')).toMatchObject({ status: 'ok' });
+    // The CLI given both URLs (as the gateway takes them) goes on to B when A cannot be reached.
+    const listed = await machine.run([
+      'agents',
+      'list',
+      '--json',
+      '--hub',
+      `${hubA.ready.url},${urlB}`,
+      '--token',
+      hubA.ready.ownerToken,
+    ]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'worker' })]),
+    );
     // A, one of its two URLs, does not answer: a warning, not an error.
     expect(checks.find((c) => c.name === 'hub urls')).toMatchObject({
       status: 'warn',

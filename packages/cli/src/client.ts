@@ -20,6 +20,8 @@ import { httpSend, type HttpInit, type HttpResponse } from './http.ts';
 
 export class HubClient {
   private bearerCache: Promise<Bearer & { expiresAt?: number }> | undefined;
+  /** Which of the hub system's URLs requests go to: the next once one cannot be reached. */
+  private current = 0;
 
   constructor(readonly hub: ResolvedHub) {}
 
@@ -28,7 +30,7 @@ export class HubClient {
   }
 
   get url(): string {
-    return this.hub.url;
+    return this.hub.urls?.[this.current] ?? this.hub.url;
   }
 
   async request<T>(
@@ -187,7 +189,7 @@ export class HubClient {
     // A cached access token the hub no longer takes (a new signing key, say): once more with a fresh one.
     if (response.status === 401 && bearer?.cached && retry && this.hub.token) {
       response.cancel();
-      forgetAccessToken(this.hub.url, this.hub.token);
+      forgetAccessToken(this.url, this.hub.token);
       this.bearerCache = undefined;
       return this.fetch(path, init, false);
     }
@@ -204,7 +206,7 @@ export class HubClient {
     const held = await this.bearerCache?.catch(() => undefined);
     // No expiry: the token itself is sent (an older hub), and that does not change while we run.
     if (held && (held.expiresAt === undefined || held.expiresAt - Date.now() > refreshBeforeMs)) return held;
-    this.bearerCache = bearerFor(this.hub.url, token, () => this.exchange(token));
+    this.bearerCache = bearerFor(this.url, token, () => this.exchange(token));
     return this.bearerCache;
   }
 
@@ -226,19 +228,25 @@ export class HubClient {
 
   private async send(path: string, init: HttpInit): Promise<HttpResponse> {
     try {
-      return await httpSend(`${this.hub.url}${path}`, init);
+      return await httpSend(`${this.url}${path}`, init);
     } catch (err) {
       if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') throw err;
       const cause = (err as { code?: string }).code ?? (err as Error).message;
       if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause))
         throw new GantryError(
           'unavailable',
-          `the hub at ${this.hub.url} answered with a TLS certificate this machine does not trust (${cause}); ` +
+          `the hub at ${this.url} answered with a TLS certificate this machine does not trust (${cause}); ` +
             'for a self-signed one, set NODE_EXTRA_CA_CERTS to its PEM file',
         );
+      // Another URL of the hub system (`--hub A,B`): the request goes there.
+      const urls = this.hub.urls ?? [this.hub.url];
+      if (this.current + 1 < urls.length) {
+        this.current += 1;
+        return this.send(path, init);
+      }
       throw new GantryError(
         'unavailable',
-        `cannot reach the hub at ${this.hub.url} (${cause}); is it running? Start one with \`gantry up\`, or pass --hub URL`,
+        `cannot reach the hub at ${urls.join(', ')} (${cause}); is it running? Start one with \`gantry up\`, or pass --hub URL`,
       );
     }
   }

@@ -26,7 +26,10 @@ export interface HubOptions {
 }
 
 export interface ResolvedHub {
+  /** The first of `urls`. */
   url: string;
+  /** Several URLs of one hub system (`--hub A,B`, as a gateway takes them): tried in turn when one cannot be reached. */
+  urls?: string[];
   urlSource: 'flag' | 'environment' | 'login' | 'default';
   token: string | undefined;
   tokenSource: 'flag' | 'environment' | 'login' | 'none';
@@ -72,8 +75,13 @@ export function resolveHub(options: HubOptions, env = process.env): ResolvedHub 
           ? [login.token, 'login']
           : [undefined, 'none'];
   const workspace = options.workspace ?? (env.GANTRY_WORKSPACE || undefined);
+  const urls = url[0]
+    .split(',')
+    .map((u) => u.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
   return {
-    url: url[0].replace(/\/+$/, ''),
+    url: urls[0] ?? url[0],
+    urls: urls.length ? urls : [url[0]],
     urlSource: url[1],
     token: token[0],
     tokenSource: token[1],
