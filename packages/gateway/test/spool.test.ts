@@ -2,7 +2,7 @@
 // pipes; the spool is private (0700 folder, 0600 files) and holds no environment; a second reader
 // taking the run back replays it from the start; a handover leaves the run going; and a
 // supervisor whose daemon's heartbeat is older than lease + grace ends the run's process group; a
-// spare supervisor started behind each run takes the next one and exits unused when the spool closes.
+// spare supervisor started behind each run (once its provider is up) takes the next one and exits unused when the spool closes.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -66,7 +66,7 @@ async function held(gatewayId: string, state: 'offered' | 'running', retries = 0
   expect(offerId).toBeDefined();
   if (state === 'running') {
     expect(await assignments.claim(row.id, 1, gatewayId, offerId, Date.now() + settings.leaseMs)).toBe(true);
-    expect(await assignments.starting(row.id, 1, gatewayId, offerId)).toBe(true);
+    expect(await assignments.starting(row.id, 1, gatewayId, offerId)).toMatchObject({ state: 'starting' });
     await assignments.running(row.id, 1, gatewayId);
   }
   return (await store.assignments.get(row.id)) as AssignmentRow;

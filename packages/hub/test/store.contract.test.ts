@@ -480,6 +480,20 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       expect(await store.assignments.get(a.id)).toMatchObject({ state: 'starting', offer_id: 'off-2' });
     });
 
+    it('transitionRow returns the row as the change left it, and nothing when the guard fails', async () => {
+      const a = await assign(store, s, T);
+      await hold(store, a.id, 'offered', s.gwA, at(9));
+      const start = { state: 'starting', started_at: at(10) } as const;
+      expect(await store.assignments.transitionRow(a.id, ['offered'], start, { gatewayId: s.gwB })).toBe(
+        undefined,
+      );
+      expect((await store.assignments.get(a.id))?.state).toBe('offered');
+      const row = await store.assignments.transitionRow(a.id, ['offered'], start, { gatewayId: s.gwA });
+      expect(row).toEqual(await store.assignments.get(a.id));
+      expect(row).toMatchObject({ id: a.id, state: 'starting', started_at: at(10), gateway_id: s.gwA });
+      expect(await store.assignments.transitionRow(a.id, ['offered'], start)).toBe(undefined);
+    });
+
     it('lets exactly one of two racing transitions win', async () => {
       for (let round = 0; round < 5; round++) {
         const a = await assign(store, s, at(round));

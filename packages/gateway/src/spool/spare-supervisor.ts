@@ -1,7 +1,8 @@
 /**
  * One supervisor started ahead of need, so a run does not wait for Node to boot (tens of
  * milliseconds, most of created -> started). The spare waits on its stdin for a run; it is taken
- * by the next run and the next spare is started behind it. A spare that is never given a run sees
+ * by the next run, and the next spare is started once that run's provider is up (not before: the
+ * spawn would hold up the run it is meant to speed up). A spare that is never given a run sees
  * its stdin end when the daemon exits or closes the spool (also after `kill -9`), and exits.
  *
  * A spare is spawned before its run's folder exists, so its command line carries a mark of its
@@ -49,11 +50,13 @@ export class SpareSupervisor {
     private readonly root: string,
   ) {}
 
-  /** The spare, if one is ready (or starting); a new one is started behind it. */
+  /**
+   * The spare, if one is ready (or starting). The next one is not started here: spawning it forks
+   * the daemon (milliseconds of its thread), so the run calls `refill` once its provider is up.
+   */
   take(): Promise<Supervisor | Error> | undefined {
     const taken = this.spare;
     this.spare = undefined;
-    this.refill();
     return taken;
   }
 

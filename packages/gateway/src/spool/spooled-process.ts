@@ -30,6 +30,8 @@ export async function runSpooled(options: LineProcessOptions, spool: RunSpool): 
   let input: SpoolInput | undefined;
   try {
     const head = await tail.next();
+    // The provider is up (or failed to be): the next run's supervisor is started now, off this run's path.
+    spool.spare?.refill();
     if (!head) throw lost('its supervisor ended before the provider started');
     if (typeof head.spawnError === 'string')
       return { spawned: false, message: `could not start ${options.bin}: ${head.spawnError}` };

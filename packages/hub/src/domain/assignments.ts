@@ -27,6 +27,9 @@ import { placeRun, type ChainRef } from './chains.ts';
 import { RunEventLog } from './run-events.ts';
 import type { GatewayPort } from './gateway-port.ts';
 
+/** An assignment's row, when a step applied to it. */
+type Row = AssignmentRow | undefined;
+
 export class Assignments {
   readonly runEvents: RunEventLog;
   /** Where lifecycle steps are told to the workspace (`assignment.*` entries). */
@@ -178,31 +181,29 @@ export class Assignments {
     return true;
   }
 
-  /** The gateway is about to spawn, under the offer it names. Idempotent: a reconnect may ask again. */
-  async starting(id: string, attempt: number, gatewayId: string, offerId?: string): Promise<boolean> {
-    const ok = await this.store.assignments.transition(
-      id,
-      ['offered'],
-      { state: 'starting', started_at: Date.now() },
-      { gatewayId, attempt, offerId },
-    );
-    if (ok) {
+  /**
+   * The gateway is about to spawn, under the offer it names: the row, now `starting`, or undefined
+   * when the attempt is not this gateway's to start. Idempotent: a reconnect may ask again.
+   */
+  async starting(id: string, attempt: number, gatewayId: string, offerId?: string): Promise<Row> {
+    const guard = { gatewayId, attempt, offerId };
+    const patch = { state: 'starting', started_at: Date.now() } as const;
+    const moved = await this.store.assignments.transitionRow(id, ['offered'], patch, guard);
+    if (moved) {
       this.changed(id);
-      return true;
+      return moved;
     }
     const row = await this.store.assignments.get(id);
     const sameOffer = offerId === undefined || row?.offer_id === offerId;
-    return !!row && holds(row, gatewayId, attempt) && row.state === 'starting' && sameOffer;
+    return row && holds(row, gatewayId, attempt) && row.state === 'starting' && sameOffer ? row : undefined;
   }
 
   async running(id: string, attempt: number, gatewayId: string): Promise<void> {
-    if (
-      await this.store.assignments.transition(id, ['starting'], { state: 'running' }, { gatewayId, attempt })
-    ) {
-      this.changed(id);
-      const row = await this.store.assignments.get(id);
-      if (row) await this.news.started(row, gatewayId);
-    }
+    const guard = { gatewayId, attempt };
+    const row = await this.store.assignments.transitionRow(id, ['starting'], { state: 'running' }, guard);
+    if (!row) return;
+    this.changed(id);
+    await this.news.started(row, gatewayId);
   }
 
   /** Stores a batch of events; returns the seq up to which the hub holds every event. */
@@ -214,29 +215,30 @@ export class Assignments {
   }
 
   /**
-   * A gateway's result for an attempt it holds. Returns false for a result the hub no longer
-   * expects (another attempt, or already ended); the caller still acks it so it is not resent.
+   * A gateway's result for an attempt it holds: the row it ended (as it was before), or undefined
+   * for a result the hub no longer expects (another attempt, or already ended); the caller still
+   * acks it so it is not resent.
    */
-  async complete(frame: ResultFrame, gatewayId: string): Promise<boolean> {
+  async complete(frame: ResultFrame, gatewayId: string): Promise<Row> {
     const row = await this.store.assignments.get(frame.assignmentId);
-    if (!row || !holds(row, gatewayId, frame.attempt)) return false;
-    if (frame.status === 'lost') {
-      return (await this.lose(row, frame.error?.message ?? 'the gateway lost the run')) !== 'moved';
-    }
+    if (!row || !holds(row, gatewayId, frame.attempt)) return undefined;
+    const ended = (outcome: string | boolean) => (outcome !== 'moved' && outcome !== false ? row : undefined);
+    if (frame.status === 'lost')
+      return ended(await this.lose(row, frame.error?.message ?? 'the gateway lost the run'));
     // Only a person's cancel ends an assignment `cancelled`: a run stopped without one (an older
     // gateway answering a revoke that way) was lost, and is retried as such.
-    if (frame.status === 'cancelled' && row.state !== 'cancelling') {
-      const reason = 'the gateway stopped the run though nobody cancelled it';
-      return (await this.lose(row, reason)) !== 'moved';
-    }
+    if (frame.status === 'cancelled' && row.state !== 'cancelling')
+      return ended(await this.lose(row, 'the gateway stopped the run though nobody cancelled it'));
     const error = frame.error ?? defaultError(frame.status);
-    return this.finish(row, activeStates, {
-      state: frame.status as AssignmentState,
-      output: frame.output,
-      exitCode: frame.exitCode,
-      details: frame.details,
-      error,
-    });
+    return ended(
+      await this.finish(row, activeStates, {
+        state: frame.status as AssignmentState,
+        output: frame.output,
+        exitCode: frame.exitCode,
+        details: frame.details,
+        error,
+      }),
+    );
   }
 
   /**

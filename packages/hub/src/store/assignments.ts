@@ -9,6 +9,9 @@ import type { AssignmentTable } from './schema.ts';
 
 export type AssignmentRow = AssignmentTable;
 
+/** Who must hold the attempt for a transition to apply. */
+type Guard = { gatewayId?: string; attempt?: number; offerId?: string };
+
 export interface NewAssignment {
   workspaceId: string;
   agentId: string;
@@ -97,18 +100,23 @@ export class AssignmentRepository {
     id: string,
     from: readonly AssignmentState[],
     patch: AssignmentPatch,
-    guard: { gatewayId?: string; attempt?: number; offerId?: string } = {},
+    guard: Guard = {},
   ): Promise<boolean> {
-    let query = this.db
-      .updateTable('assignments')
-      .set({ updated_at: Date.now(), ...patch })
-      .where('id', '=', id)
-      .where('state', 'in', [...from]);
-    if (guard.gatewayId !== undefined) query = query.where('gateway_id', '=', guard.gatewayId);
-    if (guard.attempt !== undefined) query = query.where('attempt', '=', guard.attempt);
-    if (guard.offerId !== undefined) query = query.where('offer_id', '=', guard.offerId);
-    const result = await query.executeTakeFirst();
+    const result = await guarded(this.db, id, from, patch, guard).executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * `transition` that returns the row as the change left it (undefined when it did not apply), in
+   * the same statement: a caller that goes on with the row need not read it again.
+   */
+  transitionRow(
+    id: string,
+    from: readonly AssignmentState[],
+    patch: AssignmentPatch,
+    guard: Guard = {},
+  ): Promise<AssignmentRow | undefined> {
+    return guarded(this.db, id, from, patch, guard).returningAll().executeTakeFirst();
   }
 
   /** The oldest queued assignments for the given agents. */
@@ -250,4 +258,17 @@ function newRow(input: NewAssignment, now: number): AssignmentRow {
     depth: input.depth ?? 1,
     cause_id: input.causeId ?? null,
   };
+}
+
+/** The update of a compare-and-set transition. */
+function guarded(db: Db, id: string, from: readonly AssignmentState[], patch: AssignmentPatch, guard: Guard) {
+  let query = db
+    .updateTable('assignments')
+    .set({ updated_at: Date.now(), ...patch })
+    .where('id', '=', id)
+    .where('state', 'in', [...from]);
+  if (guard.gatewayId !== undefined) query = query.where('gateway_id', '=', guard.gatewayId);
+  if (guard.attempt !== undefined) query = query.where('attempt', '=', guard.attempt);
+  if (guard.offerId !== undefined) query = query.where('offer_id', '=', guard.offerId);
+  return query;
 }

@@ -23,12 +23,15 @@ export class ChainRepository {
 
   /** Records a chain once (the first root wins); returns the stored row. */
   async ensure(row: NewChain): Promise<ChainRow> {
-    await this.db
+    // The new row comes back from the insert itself; only one that was there already is read.
+    const made = await this.db
       .insertInto('chains')
       .values(row)
       .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+      .returningAll()
+      .executeTakeFirst();
     return (
+      made ??
       (await this.get(row.id)) ?? { ...row, stopped_at: null, stopped_limit: null, stopped_agent_id: null }
     );
   }

@@ -81,16 +81,14 @@ export class TokenRepository {
 
   /** Revokes the live run tokens of an assignment; returns their ids. */
   async revokeRun(assignmentId: string, now = Date.now()): Promise<string[]> {
-    const ids = (
-      await this.db
-        .selectFrom('tokens')
-        .select('id')
-        .where('assignment_id', '=', assignmentId)
-        .where('revoked_at', 'is', null)
-        .execute()
-    ).map((r) => r.id);
-    await this.revoke(ids, now);
-    return ids;
+    const rows = await this.db
+      .updateTable('tokens')
+      .set({ revoked_at: now })
+      .where('assignment_id', '=', assignmentId)
+      .where('revoked_at', 'is', null)
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   /** Revokes every live token of a principal; returns how many. */

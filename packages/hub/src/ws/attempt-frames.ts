@@ -38,10 +38,9 @@ export async function recordResult(
   link: GatewayLink,
   frame: GatewayFrameOf<'result'>,
 ): Promise<void> {
-  if (await ctx.assignments.complete(frame, link.gatewayId)) {
-    const row = await ctx.store.assignments.get(frame.assignmentId);
-    if (row) ctx.dispatcher.finished(link, row.agent_id);
-    else ctx.dispatcher.wake(link);
+  const ended = await ctx.assignments.complete(frame, link.gatewayId);
+  if (ended) {
+    ctx.dispatcher.finished(link, ended.agent_id);
   } else {
     await lateOutput(ctx, link, frame, 'late_result', { status: frame.status, error: frame.error ?? null });
   }

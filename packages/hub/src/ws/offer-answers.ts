@@ -24,16 +24,17 @@ export async function answerOffer(ctx: HubContext, link: GatewayLink, frame: Off
       }
       return;
     }
-    case 'starting':
-      if (await ctx.assignments.starting(assignmentId, attempt, link.gatewayId, offerId)) {
+    case 'starting': {
+      const row = await ctx.assignments.starting(assignmentId, attempt, link.gatewayId, offerId);
+      if (row) {
         // The run acts with its own token, never the agent's key (DESIGN §6a).
-        const row = await ctx.store.assignments.get(assignmentId);
-        const runToken = row ? await mintRunToken(ctx.store, row) : undefined;
-        link.send({ t: 'start', ...answerRef(frame), ...(runToken ? { runToken } : {}) });
+        const runToken = await mintRunToken(ctx.store, row);
+        link.send({ t: 'start', ...answerRef(frame), runToken });
       } else {
         await notCurrent(ctx, link, frame, 'the assignment is no longer yours to start');
       }
       return;
+    }
     case 'reject': {
       const row = await ctx.store.assignments.get(assignmentId);
       // Only a reject of the offer this gateway holds frees its slot; a repeated one, or one of a
