@@ -49,7 +49,8 @@ export async function runSpooled(options: LineProcessOptions, spool: RunSpool): 
 
     let stderrTail = '';
     for (;;) {
-      const line = await tail.next();
+      // Lines already read are taken without a wait: a promise per line cost more than the line.
+      const line = tail.held() ?? (await tail.next());
       if (!line) {
         await stopRun({ pgid: pid, runId: spool.runId }, options.graces);
         throw lost('its supervisor ended without the run’s exit status');
@@ -137,6 +138,21 @@ class SpoolTail {
     private readonly leave: AbortSignal,
   ) {}
 
+  /** The next line already read, parsed; undefined when none is (then `next` reads and waits). */
+  held(): Record<string, unknown> | undefined {
+    while (!this.leave.aborted) {
+      const line = this.lines[this.at];
+      if (line === undefined) return undefined;
+      this.at += 1;
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        // a torn last line of a killed writer
+      }
+    }
+    return undefined;
+  }
+
   /** The next line, parsed; undefined once the writer has ended and nothing is left. */
   async next(): Promise<Record<string, unknown> | undefined> {
     for (;;) {
@@ -144,15 +160,8 @@ class SpoolTail {
         await this.close();
         return new Promise(() => undefined); // handed over: this reader never goes on
       }
-      const line = this.lines[this.at];
-      if (line !== undefined) {
-        this.at += 1;
-        try {
-          return JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          continue; // a torn last line of a killed writer
-        }
-      }
+      const line = this.held();
+      if (line !== undefined) return line;
       if (await this.read()) continue;
       if (this.quiet) {
         // Nothing for a while: did the writer end? Read once more after looking, so no last line is missed.
