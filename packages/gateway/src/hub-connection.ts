@@ -20,6 +20,17 @@ import type { GatewayDb } from './state/gateway-db.ts';
 
 const maxBufferedBytes = 4 * 1024 * 1024;
 
+/**
+ * A client masks what it sends (RFC 6455) so that a browser page cannot make a proxy on the way
+ * read its bytes as HTTP and poison a cache: every byte XORed once here and once at the hub, for
+ * run output most of the gateway's traffic. Where no proxy can read the bytes (TLS, or a hub on
+ * this machine's loopback), the mask is all zeros, which ws skips on both ends.
+ */
+function unreadOnTheWay(url: URL): boolean {
+  return url.protocol === 'wss:' || ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+}
+const zeroMask = (mask: Buffer): void => void mask.fill(0);
+
 export interface HubConnectionOptions {
   /** Every URL of the hub system, read at each connect (a running `gateway connect` may add some). */
   urls: () => string[];
@@ -203,7 +214,13 @@ export class HubConnection {
     this.currentUrl = serverUrl;
     const url = new URL('/v1/gateway/ws', serverUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(url, { maxPayload: maxFrameBytes, handshakeTimeout: 10_000 });
+    const ws = new WebSocket(url, {
+      maxPayload: maxFrameBytes,
+      handshakeTimeout: 10_000,
+      // The hub compresses nothing (it costs more CPU than loopback or a LAN saves): offer none.
+      perMessageDeflate: false,
+      ...(unreadOnTheWay(url) ? { generateMask: zeroMask } : {}),
+    });
     this.ws = ws;
     this.lastError = undefined;
     ws.on('message', (data) => this.receive(String(data)));
