@@ -118,6 +118,17 @@ async function startSupervisor(options: LineProcessOptions, spool: RunSpool): Pr
   return undefined;
 }
 
+/**
+ * The text of an output line the supervisor wrote as `{"o":"..."}` with nothing escaped in it (no
+ * backslash, so no quote either): most lines of most runs, read without JSON.parse. Undefined for
+ * any other line.
+ */
+function plainOutput(line: string): string | undefined {
+  if (!line.startsWith('{"o":"') || !line.endsWith('"}') || line.length < 8) return undefined;
+  if (line.indexOf('\\', 6) !== -1 || line.indexOf('"', 6) !== line.length - 2) return undefined;
+  return line.slice(6, -2);
+}
+
 /** Reads a growing JSON-lines file line by line, waiting for more while its writer lives. */
 class SpoolTail {
   private handle: FileHandle | undefined;
@@ -144,6 +155,8 @@ class SpoolTail {
       const line = this.lines[this.at];
       if (line === undefined) return undefined;
       this.at += 1;
+      const plain = plainOutput(line);
+      if (plain !== undefined) return { o: plain };
       try {
         return JSON.parse(line) as Record<string, unknown>;
       } catch {
