@@ -19,6 +19,7 @@ import {
 import type { GatewayDb } from './state/gateway-db.ts';
 
 const maxBufferedBytes = 4 * 1024 * 1024;
+const maxHeldChars = 16 * 1024 * 1024;
 
 /**
  * A client masks what it sends (RFC 6455) so that a browser page cannot make a proxy on the way
@@ -66,6 +67,13 @@ export class HubConnection {
   private helloToken: string | undefined;
   private failures = 0;
   private lastSentId = 0;
+  /**
+   * Rows written while the socket was too full to take them (a hub slower than a run's output), in
+   * id order, sent from here rather than read back from the outbox; past `maxHeldChars` the outbox
+   * alone has them. Dropped when the connection closes: the next one replays the outbox.
+   */
+  private held: { id: number; frame: string }[] = [];
+  private heldChars = 0;
   /** The hub's last `error` frame on this connection: a refusal's full reason. */
   private lastError: string | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
@@ -177,7 +185,27 @@ export class HubConnection {
       this.lastSentId = id;
       return;
     }
+    if (this.ready && this.heldChars + frame.length <= maxHeldChars) {
+      this.held.push({ id, frame });
+      this.heldChars += frame.length;
+    }
     this.pump();
+  }
+
+  /** The next rows to send: those held in memory when they follow the last one sent, else from the outbox. */
+  private nextRows(): { id: number; frame: string }[] {
+    let sent = 0;
+    while (sent < this.held.length && (this.held[sent]?.id ?? 0) <= this.lastSentId) {
+      this.heldChars -= this.held[sent]?.frame.length ?? 0;
+      sent += 1;
+    }
+    if (sent > 0) this.held.splice(0, sent);
+    const next: { id: number; frame: string }[] = [];
+    for (const row of this.held) {
+      if (row.id !== this.lastSentId + 1 + next.length || next.length === 100) break;
+      next.push(row);
+    }
+    return next.length > 0 ? next : this.options.db.pending(this.lastSentId, 100);
   }
 
   /** Sends outbox rows not yet sent on this connection. */
@@ -192,7 +220,7 @@ export class HubConnection {
         }, 20);
         return;
       }
-      const rows = this.options.db.pending(this.lastSentId, 100);
+      const rows = this.nextRows();
       if (rows.length === 0) return;
       for (const row of rows) {
         ws.send(row.frame);
@@ -233,6 +261,8 @@ export class HubConnection {
       const wasReady = this.ready;
       this.ready = false;
       this.ws = undefined;
+      this.held = [];
+      this.heldChars = 0;
       clearTimeout(this.pumpTimer);
       this.pumpTimer = undefined;
       if (wasReady) this.options.onDown();
