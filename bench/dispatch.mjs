@@ -7,7 +7,9 @@
 //   events/s:           `seq 1 N` through gateway, outbox, hub (persisted) until the client sees the
 //                       end, against raw batched inserts of the same rows into the same kind of store
 //   CPU:                the hub's and the gateway's CPU time (user + system, from /proc) per job and
-//                       per event: what the figures above cost, which a loaded machine hardly changes
+//                       per event (and per event the run's supervisor with its provider, and the
+//                       bench's own follower: all share the cores): what the figures above cost,
+//                       which a loaded machine hardly changes
 // Prints a table and writes bench/results/dispatch-<store>.json.
 // Usage: node bench/dispatch.mjs [--store sqlite|postgres] [--runs 100] [--jobs 1000 (at most)] [--lines 200000]
 //        [--pause-ms 0]: a pause before each created -> started run (the gateway's spare supervisor,
@@ -75,12 +77,23 @@ await service(['gateway', 'start', '--port', '0', '--concurrency', '16', '--json
 
 const progress = (what) => process.stderr.write(`dispatch bench: ${what}\n`);
 const [hubProcess, gatewayProcess] = children;
-/** CPU time (ms, user + system) a process has used so far (Linux /proc; clock ticks of 10 ms). */
-function cpuMs(child) {
+/**
+ * CPU time (ms, user + system) a process has used so far (Linux /proc; clock ticks of 10 ms), or
+ * with `reaped` that of its children that ended and were waited for: for the gateway, the run
+ * supervisors it spawns, and theirs (the provider process).
+ */
+function cpuMs(child, reaped = false) {
   const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return reaped
+    ? (Number(fields[13]) + Number(fields[14])) * 10
+    : (Number(fields[11]) + Number(fields[12])) * 10;
 }
+/** This process's CPU ms (the bench's own follower of the event stream). */
+const ownCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 /** Runs `fn`; returns its value and the hub's and gateway's CPU ms over it. */
 async function withCpu(fn) {
   const hub0 = cpuMs(hubProcess);
@@ -138,10 +151,12 @@ const jobCpu = {
 progress('jobs/s done');
 // Events: every line must arrive once, in order; then the same rows into the same kind of store.
 const eventRates = [];
-const eventCpu = { hubMs: 0, gatewayMs: 0 };
+const eventCpu = { hubMs: 0, gatewayMs: 0, supervisorMs: 0, followerMs: 0 };
 for (let i = 0; i < 3; i++) {
   const hub0 = cpuMs(hubProcess);
   const gateway0 = cpuMs(gatewayProcess);
+  const supervisor0 = cpuMs(gatewayProcess, true);
+  const follower0 = ownCpuMs();
   const t = performance.now();
   let n = 0;
   let ordered = true;
@@ -153,8 +168,12 @@ for (let i = 0; i < 3; i++) {
   if (final.state !== 'succeeded' || n !== lines || !ordered)
     throw new Error(`lost or reordered: ${n}/${lines}`);
   eventRates.push(lines / ((performance.now() - t) / 1000));
+  eventCpu.followerMs += ownCpuMs() - follower0;
+  // The supervisor is reaped a moment after the run's result reached the hub.
+  for (let k = 0; k < 50 && cpuMs(gatewayProcess, true) === supervisor0; k++) await sleep(20);
   eventCpu.hubMs += cpuMs(hubProcess) - hub0;
   eventCpu.gatewayMs += cpuMs(gatewayProcess) - gateway0;
+  eventCpu.supervisorMs += cpuMs(gatewayProcess, true) - supervisor0;
 }
 
 const batch = 1000; // the gateway's largest events frame
@@ -330,6 +349,8 @@ const events = {
   ratio: +(q(eventRates, 0.5) / q(rawRates, 0.5)).toFixed(2),
   hubUsPerEvent: +((eventCpu.hubMs * 1000) / (3 * lines)).toFixed(2),
   gatewayUsPerEvent: +((eventCpu.gatewayMs * 1000) / (3 * lines)).toFixed(2),
+  supervisorUsPerEvent: +((eventCpu.supervisorMs * 1000) / (3 * lines)).toFixed(2),
+  followerUsPerEvent: +((eventCpu.followerMs * 1000) / (3 * lines)).toFixed(2),
 };
 console.log(
   `dispatch, store: ${opts.store}; enqueue -> started over ${runs} runs ${opts['pause-ms']} ms apart (pg-boss ${Math.min(runs, 40)}), ${jobs} trivial jobs`,
@@ -353,7 +374,7 @@ console.log(
   `events/s (${lines} lines, persisted, none lost): Gantry ${events.gantry}/s, raw batched inserts ${events.rawInserts}/s (x ${events.ratio}, median of 3)`,
 );
 console.log(
-  `CPU: hub ${jobCpu.hubMsPerJob} ms, gateway ${jobCpu.gatewayMsPerJob} ms per trivial job; hub ${events.hubUsPerEvent} us, gateway ${events.gatewayUsPerEvent} us per event`,
+  `CPU: hub ${jobCpu.hubMsPerJob} ms, gateway ${jobCpu.gatewayMsPerJob} ms per trivial job; hub ${events.hubUsPerEvent} us, gateway ${events.gatewayUsPerEvent} us, run supervisor (with its provider) ${events.supervisorUsPerEvent} us, the bench's follower ${events.followerUsPerEvent} us per event`,
 );
 const out = writeResults(`dispatch-${opts.store}`, {
   date: new Date().toISOString(),

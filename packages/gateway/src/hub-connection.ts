@@ -22,6 +22,18 @@ import {
 import type { GatewayDb } from './state/gateway-db.ts';
 
 const maxBufferedBytes = 4 * 1024 * 1024;
+const maxHeldChars = 16 * 1024 * 1024;
+
+/**
+ * A client masks what it sends (RFC 6455) so that a browser page cannot make a proxy on the way
+ * read its bytes as HTTP and poison a cache: every byte XORed once here and once at the hub, for
+ * run output most of the gateway's traffic. Where no proxy can read the bytes (TLS, or a hub on
+ * this machine's loopback), the mask is all zeros, which ws skips on both ends.
+ */
+function unreadOnTheWay(url: URL): boolean {
+  return url.protocol === 'wss:' || ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+}
+const zeroMask = (mask: Buffer): void => void mask.fill(0);
 
 export interface HubConnectionOptions {
   /** Every URL of the hub system, read at each connect (a running `gateway connect` may add some). */
@@ -60,6 +72,13 @@ export class HubConnection {
   private helloToken: string | undefined;
   private failures = 0;
   private lastSentId = 0;
+  /**
+   * Rows written while the socket was too full to take them (a hub slower than a run's output), in
+   * id order, sent from here rather than read back from the outbox; past `maxHeldChars` the outbox
+   * alone has them. Dropped when the connection closes: the next one replays the outbox.
+   */
+  private held: { id: number; frame: string }[] = [];
+  private heldChars = 0;
   /** The hub's last `error` frame on this connection: a refusal's full reason. */
   private lastError: string | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
@@ -175,7 +194,27 @@ export class HubConnection {
       this.lastSentId = id;
       return;
     }
+    if (this.ready && this.heldChars + frame.length <= maxHeldChars) {
+      this.held.push({ id, frame });
+      this.heldChars += frame.length;
+    }
     this.pump();
+  }
+
+  /** The next rows to send: those held in memory when they follow the last one sent, else from the outbox. */
+  private nextRows(): { id: number; frame: string }[] {
+    let sent = 0;
+    while (sent < this.held.length && (this.held[sent]?.id ?? 0) <= this.lastSentId) {
+      this.heldChars -= this.held[sent]?.frame.length ?? 0;
+      sent += 1;
+    }
+    if (sent > 0) this.held.splice(0, sent);
+    const next: { id: number; frame: string }[] = [];
+    for (const row of this.held) {
+      if (row.id !== this.lastSentId + 1 + next.length || next.length === 100) break;
+      next.push(row);
+    }
+    return next.length > 0 ? next : this.options.db.pending(this.lastSentId, 100);
   }
 
   /** Sends outbox rows not yet sent on this connection. */
@@ -190,7 +229,7 @@ export class HubConnection {
         }, 20);
         return;
       }
-      const rows = this.options.db.pending(this.lastSentId, 100);
+      const rows = this.nextRows();
       if (rows.length === 0) return;
       for (const row of rows) {
         ws.send(row.frame);
@@ -266,7 +305,13 @@ export class HubConnection {
     this.currentUrl = serverUrl;
     const url = new URL('/v1/gateway/ws', serverUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(url, { maxPayload: maxFrameBytes, handshakeTimeout: 10_000 });
+    const ws = new WebSocket(url, {
+      maxPayload: maxFrameBytes,
+      handshakeTimeout: 10_000,
+      // The hub compresses nothing (it costs more CPU than loopback or a LAN saves): offer none.
+      perMessageDeflate: false,
+      ...(unreadOnTheWay(url) ? { generateMask: zeroMask } : {}),
+    });
     this.ws = ws;
     this.lastError = undefined;
     ws.on('message', (data) => this.receive(String(data)));
@@ -283,6 +328,8 @@ export class HubConnection {
       const wasReady = this.ready;
       this.ready = false;
       this.ws = undefined;
+      this.held = [];
+      this.heldChars = 0;
       clearTimeout(this.pumpTimer);
       this.pumpTimer = undefined;
       if (wasReady) this.options.onDown();

@@ -1,7 +1,7 @@
 // The connection to a hub system with several URLs, against hubs played by the test over real
 // WebSockets: a URL that refuses is passed over for the next; when the hub it is connected to dies,
 // the connection moves to another URL, says hello there, and replays the outbox (a result written
-// while it was away reaches the new hub).
+// while it was away reaches the new hub); output that outruns a hub arrives once and in order.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -53,6 +53,11 @@ class TinyHub {
   /** Hangs (as a stopped process): its sockets stay open but nothing is read or answered. */
   hang(): void {
     for (const socket of this.sockets) socket.pause();
+  }
+
+  /** Reads again after `hang`. */
+  resume(): void {
+    for (const socket of this.sockets) socket.resume();
   }
 
   /** Dies: every socket cut, the port closed. */
@@ -168,6 +173,41 @@ it('leaves a hub that answers no ping for another URL of the system', async () =
   }
   expect(await until(() => (connection?.connectedUrl === b.url ? b.url : undefined))).toBe(b.url);
 });
+
+it('sends every event once and in order when output outruns a hub that stopped reading', async () => {
+  const a = new TinyHub();
+  hubs.push(a);
+  await a.listen();
+  connection = connect([a.url]);
+  expect(await until(() => connection?.connectedUrl)).toBe(a.url);
+  a.hang();
+  // 40 MB of frames while the hub reads nothing: past what the socket may buffer, past what is held
+  // in memory, into the outbox alone; then more while it catches up.
+  const text = 'x'.repeat(2000);
+  let seq = 0;
+  const write = async (frames: number) => {
+    for (let frame = 0; frame < frames; frame++) {
+      const events = Array.from({ length: 50 }, () => ({
+        seq: ++seq,
+        type: 'output',
+        ts: 't',
+        data: { text },
+      }));
+      const json = JSON.stringify({ t: 'events', assignmentId: 'asg_1', attempt: 1, events });
+      connection?.deliver(
+        db.enqueueEvents({ assignmentId: 'asg_1', attempt: 1, lastSeq: seq, frame: json }),
+        json,
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  await write(400);
+  a.resume();
+  await write(240);
+  const seqs = () => a.frames.flatMap((f) => (f.t === 'events' ? f.events.map((e) => e.seq) : []));
+  await until(() => (seqs().length >= seq ? true : undefined), 30_000);
+  expect(seqs()).toEqual(Array.from({ length: seq }, (_, i) => i + 1));
+}, 40_000);
 
 it('keeps one URL (a load balancer) as before', async () => {
   const a = new TinyHub();

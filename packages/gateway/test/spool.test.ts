@@ -100,6 +100,17 @@ describe('a run through its supervisor', () => {
     expect(again.lines).toEqual(first.lines);
   }, 30_000);
 
+  it('splits output into lines as on pipes: at \\n, \\r\\n or a lone \\r, also across writes', async () => {
+    // A CR ending one write and its LF starting the next make one line end; the last line has none.
+    const bin = script(
+      `printf 'a\\r\\nb\\rc\\n\\n\\303\\274 "q" \\\\\\n'; printf 'x\\r'; sleep 0.2; printf '\\ny\\rz'`,
+    );
+    const spooled = request();
+    await genericProvider(bin, graces).run(spooled.run);
+    const expected = ['a', 'b', 'c', '', 'ü "q" \\', 'x', 'y', 'z'].map((l) => `output:${l}`);
+    expect(spooled.lines.filter((l) => l.startsWith('output:'))).toEqual(expected);
+  });
+
   it('is left going on a handover, and taken back after it by another reader', async () => {
     const bin = script(`echo "begin"; while [ ! -f "${dir}/go" ]; do sleep 0.05; done; echo "end"`);
     const leaving = new AbortController();

@@ -761,6 +761,21 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       expect(await stored()).toEqual([...first, [3, JSON.stringify('event 3')]]);
     });
 
+    it('a batch of any size is stored whole and in order; seqs stored before keep their first write', async () => {
+      // 234 rows, some already there: written in statements of several sizes, every row counts once.
+      await store.events.append(
+        a.id,
+        1,
+        [95, 100, 101, 230].map((seq) => event(seq, 'first')),
+      );
+      const batch = Array.from({ length: 234 }, (_, i) => event(i + 1, 'second'));
+      expect(await store.events.append(a.id, 1, batch)).toBe(234);
+      const rows = await store.events.list(a.id);
+      expect(rows.map((r) => r.seq)).toEqual(batch.map((e) => e.seq));
+      const kept = rows.filter((r) => r.data === JSON.stringify('first')).map((r) => r.seq);
+      expect(kept).toEqual([95, 100, 101, 230]);
+    });
+
     it('a large batch stores every row exactly, whatever its text holds, a seq repeated in it once', async () => {
       const odd = [
         'quote " and \\ backslash',

@@ -95,14 +95,21 @@ export class Redactor {
       return (changed ? out : value) as T;
     }
     if (value !== null && typeof value === 'object') {
-      let changed = false;
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) {
+      // Copied only once something changes: every event of a run passes here.
+      const source = value as Record<string, unknown>;
+      const keys = Object.keys(source);
+      let out: Record<string, unknown> | undefined;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i] as string;
+        const v = source[k];
         const r = this.deep(v);
-        changed ||= r !== v;
-        out[k] = r;
+        if (r !== v && !out) {
+          out = {};
+          for (let j = 0; j < i; j++) out[keys[j] as string] = source[keys[j] as string];
+        }
+        if (out) out[k] = r;
       }
-      return (changed ? out : value) as T;
+      return (out ?? value) as T;
     }
     return value;
   }

@@ -42,10 +42,11 @@ function main(spec) {
     if (pending) fs.writeSync(out, pending);
     pending = '';
   };
-  const write = (value) => {
+  const add = (line) => {
     if (!pending) setImmediate(flush);
-    pending += JSON.stringify(value) + '\n';
+    pending += line;
   };
+  const write = (value) => add(JSON.stringify(value) + '\n');
   const piped = spec.stdin === 'pipe';
   let child;
   if (!piped) return launch();
@@ -87,9 +88,40 @@ function main(spec) {
   function started() {
     write({ supervisor: process.pid, pid: child.pid });
     const lines = (stream, key) => {
-      const reader = readline.createInterface({ input: stream, crlfDelay: Infinity });
-      reader.on('line', (line) => write({ [key]: line }));
-      return new Promise((resolve) => reader.once('close', resolve));
+      // Split as readline splits (at \n, \r\n or a lone \r; a last line without one is kept) at
+      // a fraction of its cost per line, which counts with a provider printing many short lines.
+      const head = '{"' + key + '":';
+      const line = (text) => add(head + JSON.stringify(text) + '}\n');
+      let rest = '';
+      let afterCr = false;
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        let from = afterCr && chunk.charCodeAt(0) === 10 ? 1 : 0;
+        afterCr = false;
+        for (let i = from; i < chunk.length; i++) {
+          const c = chunk.charCodeAt(i);
+          if (c !== 10 && c !== 13) continue;
+          line(rest + chunk.slice(from, i));
+          rest = '';
+          if (c === 13) {
+            if (i + 1 === chunk.length) afterCr = true;
+            else if (chunk.charCodeAt(i + 1) === 10) i += 1;
+          }
+          from = i + 1;
+        }
+        if (from < chunk.length) rest += chunk.slice(from);
+      });
+      return new Promise((resolve) => {
+        let ended = false;
+        const end = () => {
+          if (ended) return;
+          ended = true;
+          if (rest) line(rest);
+          resolve();
+        };
+        stream.once('end', end);
+        stream.once('close', end);
+      });
     };
     const drained = Promise.all([lines(child.stdout, 'o'), lines(child.stderr, 'e')]);
     let abandoned = false;

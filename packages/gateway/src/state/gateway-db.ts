@@ -75,10 +75,12 @@ create table if not exists provider_sessions (
 export class GatewayDb {
   private readonly db: BetterSqlite3.Database;
   private readonly statements: Record<
-    'enqueue' | 'pending' | 'ackEvents' | 'ackResult',
+    'enqueue' | 'lastSeq' | 'pending' | 'ackEvents' | 'ackResult',
     BetterSqlite3.Statement
   >;
   private bytes: number;
+  /** Made once: a run writes an `events` frame every few milliseconds. */
+  private readonly enqueueEventsAt: (row: Omit<OutboxRow, 'id' | 'kind'>) => number;
 
   /** `warn` hears of a database file or folder made private that was not. */
   constructor(path: string, warn?: Warn) {
@@ -99,6 +101,9 @@ export class GatewayDb {
       enqueue: this.db.prepare(
         'insert into outbox (assignment_id, attempt, kind, last_seq, frame, created_at) values (?, ?, ?, ?, ?, ?)',
       ),
+      lastSeq: this.db.prepare(
+        'update attempts set last_seq = max(last_seq, ?) where assignment_id = ? and attempt = ?',
+      ),
       pending: this.db.prepare(
         `select id, assignment_id as assignmentId, attempt, kind, last_seq as lastSeq, frame
          from outbox where id > ? order by id limit ?`,
@@ -118,6 +123,11 @@ export class GatewayDb {
       size: number;
     };
     this.bytes = size;
+    this.enqueueEventsAt = this.db.transaction((row: Omit<OutboxRow, 'id' | 'kind'>) => {
+      const id = this.enqueue({ ...row, kind: 'events' });
+      this.statements.lastSeq.run(row.lastSeq, row.assignmentId, row.attempt);
+      return id;
+    });
   }
 
   close(): void {
@@ -153,13 +163,7 @@ export class GatewayDb {
 
   /** An `events` frame, and its last event number on the attempt's record, together. */
   enqueueEvents(row: Omit<OutboxRow, 'id' | 'kind'>): number {
-    return this.transaction(() => {
-      const id = this.enqueue({ ...row, kind: 'events' });
-      this.db
-        .prepare('update attempts set last_seq = max(last_seq, ?) where assignment_id = ? and attempt = ?')
-        .run(row.lastSeq, row.assignmentId, row.attempt);
-      return id;
-    });
+    return this.enqueueEventsAt(row);
   }
 
   pending(afterId = 0, limit = 500): OutboxRow[] {

@@ -125,7 +125,7 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
           if (!current) break;
           const last = events.at(-1);
           if (last) {
-            await stream.write(events.map(sseEvent).join(''));
+            await stream.write(sseEvents(events));
             cursor = { attempt: last.attempt, seq: last.seq };
             // A full page: more events may precede the state just read.
             if (events.length === ssePage) continue;
@@ -153,10 +153,23 @@ export function assignmentRoutes(ctx: HubContext): Hono<HubEnv> {
 
 const ssePage = 5_000;
 
-/** One SSE message for a stored event; its data is already JSON text, so it is not parsed again. */
-function sseEvent(row: EventRow): string {
-  const json = `{"attempt":${row.attempt},"seq":${row.seq},"type":${JSON.stringify(row.type)},"ts":${JSON.stringify(row.ts)},"data":${row.data}}`;
-  return `id: ${row.attempt}:${row.seq}\nevent: event\ndata: ${json}\n\n`;
+/**
+ * One SSE message per stored event, as UTF-8; its data is already JSON text, so it is not parsed
+ * again. A page's events mostly share their type and time, so each is quoted once for its run of
+ * equal values, and the page is encoded once here (Buffer.from beats the stream's TextEncoder).
+ */
+function sseEvents(rows: EventRow[]): Buffer {
+  let text = '';
+  let type = '';
+  let typeJson = '';
+  let ts = '';
+  let tsJson = '';
+  for (const row of rows) {
+    if (row.type !== type || !typeJson) typeJson = JSON.stringify((type = row.type));
+    if (row.ts !== ts || !tsJson) tsJson = JSON.stringify((ts = row.ts));
+    text += `id: ${row.attempt}:${row.seq}\nevent: event\ndata: {"attempt":${row.attempt},"seq":${row.seq},"type":${typeJson},"ts":${tsJson},"data":${row.data}}\n\n`;
+  }
+  return Buffer.from(text);
 }
 
 /** Event positions are `attempt:seq`; a bare number is a seq of attempt 1. */
