@@ -25,6 +25,7 @@ import type { Tasks } from './domain/tasks.ts';
 import type { AgentTemplates } from './domain/templates.ts';
 import type { Store } from './store/store.ts';
 import type { WebSettings } from './web-settings.ts';
+import type { HubInstance } from './domain/hub-instance.ts';
 
 export interface HubContext {
   store: Store;
@@ -70,4 +71,6 @@ export interface HubContext {
   startedAt: number;
   /** The hub system's id (`/v1/health`): the same on every hub of one store. */
   hubId: string;
+  /** This hub process: gateways it holds the sockets of are marked with its id. */
+  instance: HubInstance;
 }

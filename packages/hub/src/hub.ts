@@ -37,6 +37,7 @@ import { createApp } from './http/app.ts';
 import type { HubEnv } from './http/request.ts';
 import { relayPort } from './domain/gateway-port.ts';
 import { GatewayRelay } from './domain/gateway-relay.ts';
+import { HubInstance } from './domain/hub-instance.ts';
 import { PgBus } from './pg-bus.ts';
 import { isPostgresUrl, openStore } from './store/open.ts';
 import { webSettings } from './web-settings.ts';
@@ -153,6 +154,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     log,
     startedAt: Date.now(),
     hubId: boot.hubId,
+    instance: new HubInstance(store, links, settings, log),
   };
   bus.on('queued', ({ agentId }) => dispatcher.queued(agentId));
   bus.on('resumed', ({ agentId }) => dispatcher.queued(agentId));
@@ -174,9 +176,10 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
     ctx,
     bootstrap: boot,
     start: async () => {
-      // No gateway is connected to a hub that starts; held attempts get a fresh lease (and so a
+      // No gateway is connected to a hub that starts, nor to a hub that died; those of the other
+      // running hubs of the system stay connected. Held attempts get a fresh lease (and so a
       // fresh grace after it): reconnecting gateways keep their runs.
-      await store.gateways.disconnectAll();
+      await ctx.instance.start();
       await store.assignments.refreshAllLeases(Date.now() + settings.leaseMs);
       await work.start();
       sweeper.start();
@@ -191,6 +194,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
         await work.idle();
         await dispatcher.idle();
         await ctx.renewals.flush();
+        await ctx.instance.stop();
         relay.stop();
         keyed.stop();
         unsharePresence?.();

@@ -86,6 +86,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0019_chain_stops',
         '0020_idempotency_keys',
         '0024_gateway_relay',
+        '0025_hub_instances',
       ]);
       const tables = (await databaseOf(store).introspection.getTables()).map((t) => t.name);
       expect(tables).toEqual(
@@ -115,6 +116,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
           'web_sessions',
           'web_signin_codes',
           'gateway_relay',
+          'hub_instances',
         ]),
       );
     });
@@ -144,6 +146,7 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         '0019_chain_stops',
         '0020_idempotency_keys',
         '0024_gateway_relay',
+        '0025_hub_instances',
       ]);
       expect(await store.meta.get('before-remigrate')).toBe('kept');
       expect(await store.users.getWorkspace(s.ws.id)).toEqual(s.ws);
@@ -286,19 +289,28 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       expect(gw).toMatchObject({ connected: 0, version: null, last_seen_at: null, created_at: at(1) });
       expect(await store.gateways.get(gw.id)).toEqual(gw);
 
-      await store.gateways.update(gw.id, { connected: 1, version: '0.1.0', last_seen_at: at(2) });
-      const updated = { ...gw, connected: 1, version: '0.1.0', last_seen_at: at(2) };
-      expect(await store.gateways.get(gw.id)).toEqual(updated);
+      // Connected: held by a living hub instance (store-hub-instances.contract.test.ts).
+      await store.hubInstances.register('hubi_contract', at(0), at(60_000));
+      await store.gateways.connect(gw.id, 'hubi_contract', { version: '0.1.0', last_seen_at: at(2) });
+      const updated = {
+        ...gw,
+        connected: 1,
+        version: '0.1.0',
+        last_seen_at: at(2),
+        hub_instance: 'hubi_contract',
+      };
+      expect(await store.gateways.get(gw.id, at(3))).toEqual(updated);
 
       const earlier = await store.gateways.create(s.ws.id, 'server', null, at(0));
-      expect(await store.gateways.list(s.ws.id)).toEqual([earlier, updated]);
+      expect(await store.gateways.list(s.ws.id, at(3))).toEqual([earlier, updated]);
     });
 
     it('attach agents; attaching again changes the provider; joins both ways', async () => {
       const laptop = await store.gateways.create(s.ws.id, 'laptop', null, T);
       const server = await store.gateways.create(s.ws.id, 'server', null, T);
       const codex = await store.agents.create(s.ws.id, 'codex', 'codex', T);
-      await store.gateways.update(server.id, { connected: 1 });
+      await store.hubInstances.register('hubi_contract_2', T, T + 60_000);
+      await store.gateways.connect(server.id, 'hubi_contract_2');
 
       await store.gateways.attach(laptop.id, s.agent.id, 'anthropic');
       await store.gateways.attach(laptop.id, s.agent.id, 'bedrock'); // upsert
@@ -309,22 +321,15 @@ describe.each(backends)('store contract ($kind)', (backend) => {
         { gatewayId: laptop.id, id: s.agent.id, name: 'claude', provider: 'bedrock' },
         { gatewayId: laptop.id, id: codex.id, name: 'codex', provider: null },
       ]);
-      expect(await store.gateways.ofAgents([s.agent.id])).toEqual([
+      expect(await store.gateways.ofAgents([s.agent.id], at(1))).toEqual([
         { agentId: s.agent.id, id: laptop.id, name: 'laptop', connected: 0 },
         { agentId: s.agent.id, id: server.id, name: 'server', connected: 1 },
       ]);
-      expect(await store.gateways.ofAgents([codex.id])).toEqual([
+      expect(await store.gateways.ofAgents([codex.id], at(1))).toEqual([
         { agentId: codex.id, id: laptop.id, name: 'laptop', connected: 0 },
       ]);
       expect(await store.gateways.agentsOf([])).toEqual([]);
       expect(await store.gateways.ofAgents([])).toEqual([]);
-    });
-
-    it('disconnectAllGateways marks every gateway disconnected', async () => {
-      const gws = await Promise.all(['a', 'b'].map((name) => store.gateways.create(s.ws.id, name, null, T)));
-      for (const gw of gws) await store.gateways.update(gw.id, { connected: 1 });
-      await store.gateways.disconnectAll();
-      for (const gw of gws) expect((await store.gateways.get(gw.id))?.connected).toBe(0);
     });
   });
 

@@ -109,7 +109,8 @@ export async function gatewayViews(store: Store, links: Links, workspaceId: stri
     id: row.id,
     name: row.name,
     workspaceId: row.workspace_id,
-    connected: links.isConnected(row.id),
+    // Here, or on another living hub of the system (the store's view: hub-instances.ts).
+    connected: links.isConnected(row.id) || row.connected === 1,
     lastSeenAt: iso(row.last_seen_at),
     hostname: row.hostname,
     version: row.version,

@@ -10,7 +10,9 @@
  *   or a service agent (a sender only, it reads no mail).
  *
  * Behind several hubs on one PostgreSQL, an inbox wait held by another hub is seen here (presence
- * travels on the bus: presence-sync.ts); a gateway connected to another hub is seen only as offline.
+ * travels on the bus: presence-sync.ts), and so is a gateway connected to another hub that is alive
+ * (the store says which hub instance holds its socket: hub-instances.ts); only `ping` measures a
+ * round trip, to gateways connected here.
  */
 import type { AgentReach, PingResult } from '@gantry/protocol';
 import type { Actor } from './actor.ts';
@@ -65,10 +67,20 @@ export class Reachability {
   private async of(rows: AgentRow[]): Promise<AgentReach[]> {
     const attached = await this.store.gateways.ofAgents(rows.map((r) => r.id));
     const unread = await this.store.mailbox.unreadCounts(rows.map((r) => r.id));
-    // Gateways attached to an agent that do not serve it now: offline, or held for an approval.
-    const pending = await this.pending(attached.filter((g) => !this.links.get(g.id)?.agents.has(g.agentId)));
+    // Gateways attached to an agent that do not serve it here: offline, connected to another hub
+    // of the system, or held for an approval.
+    const grants = await this.grants(attached.filter((g) => !this.links.get(g.id)?.agents.has(g.agentId)));
+    const pending = new Map(
+      [...grants].filter(([, grant]) => grant.status === 'pending').map(([key, grant]) => [key, grant.id]),
+    );
     return rows.map((row): AgentReach => {
-      const connected = this.serving(row.id).map((l) => `gateway:${l.name}`);
+      const here = this.serving(row.id).map((l) => `gateway:${l.name}`);
+      // Connected to another hub (its instance lives) and trusted for the agent: it serves it there.
+      const elsewhere = attached
+        .filter((g) => g.agentId === row.id && g.connected === 1 && !this.links.get(g.id))
+        .filter((g) => [undefined, 'approved'].includes(grants.get(`${g.id}/${row.id}`)?.status))
+        .map((g) => `gateway:${g.name}`);
+      const connected = [...here, ...elsewhere];
       const away = attached.filter((g) => g.agentId === row.id && !connected.includes(`gateway:${g.name}`));
       // A device waiting for approval is not offline: a person's decision lets it serve.
       const approvals = away.flatMap((g) => pending.get(`${g.id}/${row.id}`) ?? []);
@@ -133,14 +145,12 @@ export class Reachability {
     });
   }
 
-  /** Device grants waiting for a person, of those gateways: `gateway/agent` -> approval id. */
-  private async pending(gateways: { id: string }[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
+  /** The latest device grant of each agent on those gateways: `gateway/agent` -> grant. */
+  private async grants(gateways: { id: string }[]): Promise<Map<string, { status: string; id: string }>> {
+    const found = new Map<string, { status: string; id: string }>();
     for (const id of new Set(gateways.map((g) => g.id))) {
-      const latest = new Map<string, { status: string; id: string }>();
-      for (const grant of await this.store.devices.grantsOfGateway(id)) latest.set(grant.agent_id, grant);
-      for (const [agentId, grant] of latest)
-        if (grant.status === 'pending') found.set(`${id}/${agentId}`, grant.id);
+      for (const grant of await this.store.devices.grantsOfGateway(id))
+        found.set(`${id}/${grant.agent_id}`, grant);
     }
     return found;
   }

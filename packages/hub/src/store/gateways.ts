@@ -1,9 +1,42 @@
 /** Gateways of a workspace and the agents attached to each (with the provider it serves them with). */
+import { sql } from 'kysely';
 import { newId } from '../ids.ts';
 import type { Db } from './db.ts';
-import type { GatewayTable } from './schema.ts';
+
+export interface GatewayTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  hostname: string | null;
+  version: string | null;
+  /** Set while a hub holds its socket; read as set only while `hub_instance` lives (below). */
+  connected: number;
+  last_seen_at: number | null;
+  created_at: number;
+  /** The hub instance holding its socket (`0025_hub_instances`), null when none. */
+  hub_instance: string | null;
+}
 
 export type GatewayRow = GatewayTable;
+
+/**
+ * `connected` as read: set, and the hub instance holding the socket is alive now (hub-instances.ts),
+ * so a gateway of a hub that was killed reads disconnected once that hub's row expires.
+ */
+function liveConnected(now: number) {
+  return sql<number>`(case when gateways.connected = 1 and exists (select 1 from hub_instances where hub_instances.id = gateways.hub_instance and hub_instances.expires_at > ${now}) then 1 else 0 end)`;
+}
+
+const columns = [
+  'gateways.id',
+  'gateways.workspace_id',
+  'gateways.name',
+  'gateways.hostname',
+  'gateways.version',
+  'gateways.last_seen_at',
+  'gateways.created_at',
+  'gateways.hub_instance',
+] as const;
 
 export class GatewayRepository {
   constructor(private readonly db: Db) {}
@@ -18,19 +51,24 @@ export class GatewayRepository {
       connected: 0,
       last_seen_at: null,
       created_at: now,
+      hub_instance: null,
     };
     await this.db.insertInto('gateways').values(row).execute();
     return row;
   }
 
-  get(id: string): Promise<GatewayRow | undefined> {
-    return this.db.selectFrom('gateways').selectAll().where('id', '=', id).executeTakeFirst();
-  }
-
-  list(workspaceId: string): Promise<GatewayRow[]> {
+  get(id: string, now = Date.now()): Promise<GatewayRow | undefined> {
     return this.db
       .selectFrom('gateways')
-      .selectAll()
+      .select([...columns, liveConnected(now).as('connected')])
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  list(workspaceId: string, now = Date.now()): Promise<GatewayRow[]> {
+    return this.db
+      .selectFrom('gateways')
+      .select([...columns, liveConnected(now).as('connected')])
       .where('workspace_id', '=', workspaceId)
       .orderBy('created_at')
       .execute();
@@ -51,9 +89,43 @@ export class GatewayRepository {
     }
   }
 
-  /** Marks every gateway disconnected: a starting hub holds no connections yet. */
-  async disconnectAll(): Promise<void> {
-    await this.db.updateTable('gateways').set({ connected: 0 }).where('connected', '=', 1).execute();
+  /** The hub instance `instance` holds the gateway's socket now (its hello was served there). */
+  async connect(
+    id: string,
+    instance: string,
+    patch: Partial<Pick<GatewayRow, 'last_seen_at' | 'version' | 'hostname'>> = {},
+  ): Promise<void> {
+    await this.db
+      .updateTable('gateways')
+      .set({ ...patch, connected: 1, hub_instance: instance })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /**
+   * The socket `instance` held closed: disconnected, unless the gateway already reconnected to
+   * another hub (a compare-and-set on the holder). True when this instance still held it.
+   */
+  async disconnect(id: string, instance: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('gateways')
+      .set({ connected: 0, hub_instance: null, last_seen_at: now })
+      .where('id', '=', id)
+      .where('hub_instance', '=', instance)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Claims back sockets `instance` holds whose rows were cleared (it was taken for dead a moment). */
+  async reclaim(ids: string[], instance: string): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      await this.db
+        .updateTable('gateways')
+        .set({ connected: 1, hub_instance: instance })
+        .where('id', 'in', ids.slice(i, i + 500))
+        .where('hub_instance', 'is', null)
+        .execute();
+    }
   }
 
   async attach(gatewayId: string, agentId: string, provider: string | null, now = Date.now()) {
@@ -89,8 +161,8 @@ export class GatewayRepository {
       .execute();
   }
 
-  /** Gateways the given agents are attached to. */
-  ofAgents(agentIds: string[]) {
+  /** Gateways the given agents are attached to (`connected` as `get` reads it). */
+  ofAgents(agentIds: string[], now = Date.now()) {
     if (agentIds.length === 0) return Promise.resolve([]);
     return this.db
       .selectFrom('gateway_agents')
@@ -99,7 +171,7 @@ export class GatewayRepository {
         'gateway_agents.agent_id as agentId',
         'gateways.id as id',
         'gateways.name as name',
-        'gateways.connected as connected',
+        liveConnected(now).as('connected'),
       ])
       .where('gateway_agents.agent_id', 'in', agentIds)
       .orderBy('gateways.name')

@@ -13,6 +13,7 @@ import { ContextRepository } from './context.ts';
 import type { Db, StoreKind } from './db.ts';
 import { DeviceRepository } from './devices.ts';
 import { GatewayRelayRepository } from './gateway-relay.ts';
+import { HubInstanceRepository } from './hub-instances.ts';
 import { GatewayRepository } from './gateways.ts';
 import { IdempotencyKeyRepository } from './idempotency-keys.ts';
 import { MailboxRepository } from './mailbox.ts';
@@ -30,6 +31,7 @@ export class Repositories {
   readonly agents: AgentRepository;
   readonly gateways: GatewayRepository;
   readonly gatewayRelay: GatewayRelayRepository;
+  readonly hubInstances: HubInstanceRepository;
   readonly assignments: AssignmentRepository;
   readonly events: EventRepository;
   readonly approvals: ApprovalRepository;
@@ -56,6 +58,7 @@ export class Repositories {
     this.agents = new AgentRepository(db, kind);
     this.gateways = new GatewayRepository(db);
     this.gatewayRelay = new GatewayRelayRepository(db);
+    this.hubInstances = new HubInstanceRepository(db);
     this.assignments = new AssignmentRepository(db);
     this.events = new EventRepository(db, fastInsertEvents, kind === 'postgres');
     this.approvals = new ApprovalRepository(db);

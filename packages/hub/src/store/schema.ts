@@ -1,5 +1,7 @@
 /** Table types for Kysely. Times are milliseconds since the epoch; JSON is text. */
 import type { GatewayRelayTable } from './gateway-relay.ts';
+import type { GatewayTable } from './gateways.ts';
+import type { HubInstanceTable } from './hub-instances.ts';
 import type { IdempotencyKeyTable } from './idempotency-keys.ts';
 
 export interface WorkspaceTable {
@@ -45,17 +47,6 @@ export interface TokenTable {
   revoked_at: number | null;
   /** A run token's assignment (`0014_chains`): it is valid only while that run goes on. */
   assignment_id: string | null;
-}
-
-export interface GatewayTable {
-  id: string;
-  workspace_id: string;
-  name: string;
-  hostname: string | null;
-  version: string | null;
-  connected: number;
-  last_seen_at: number | null;
-  created_at: number;
 }
 
 export interface GatewayAgentTable {
@@ -397,4 +388,5 @@ export interface Database {
   chains: ChainTable;
   idempotency_keys: IdempotencyKeyTable;
   gateway_relay: GatewayRelayTable;
+  hub_instances: HubInstanceTable;
 }

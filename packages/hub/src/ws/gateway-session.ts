@@ -184,8 +184,7 @@ export class GatewaySession {
       close: (code, reason) => this.socket.close(code, reason),
       ping: (timeoutMs) => this.socket.ping(timeoutMs),
     };
-    await ctx.store.gateways.update(caller.id, {
-      connected: 1,
+    await ctx.store.gateways.connect(caller.id, ctx.instance.id, {
       last_seen_at: Date.now(),
       version: frame.version,
       ...(frame.hostname ? { hostname: frame.hostname } : {}),
@@ -241,7 +240,8 @@ export class GatewaySession {
   private async disconnected(): Promise<void> {
     const gone = this.link;
     if (!gone || !this.ctx.links.remove(gone)) return;
-    await this.ctx.store.gateways.update(gone.gatewayId, { connected: 0, last_seen_at: Date.now() });
+    // Only if this hub still holds it: the gateway may have reconnected to another hub already.
+    await this.ctx.store.gateways.disconnect(gone.gatewayId, this.ctx.instance.id, Date.now());
     // Offers it never started go back to the queue at once; started runs wait out their lease.
     for (const row of await this.ctx.store.assignments.heldBy(gone.gatewayId)) {
       if (row.state === 'offered') await this.ctx.assignments.requeue(row.id, row.attempt, gone.gatewayId);

@@ -22,6 +22,7 @@ import { migration as dispatchIndexes } from './0017-dispatch-indexes.ts';
 import { migration as chainStops } from './0019-chain-stops.ts';
 import { migration as idempotencyKeys } from './0020-idempotency-keys.ts';
 import { migration as gatewayRelay } from './0024-gateway-relay.ts';
+import { migration as hubInstances } from './0025-hub-instances.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -43,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '0019_chain_stops': chainStops,
   '0020_idempotency_keys': idempotencyKeys,
   '0024_gateway_relay': gatewayRelay,
+  '0025_hub_instances': hubInstances,
 };
 
 export const migrationProvider: MigrationProvider = {
