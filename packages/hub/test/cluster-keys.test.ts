@@ -2,59 +2,33 @@
 // an agent key. Through hub A they reach a gateway connected to hub B, through the store
 // (`gateway_relay`), never in a NOTIFY payload: the test LISTENs on the bus channel and looks at
 // every payload. Two real hubs (startHub, real sockets) on one fresh PostgreSQL database.
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  addedAgentSchema,
-  createdAgentSchema,
-  gatewayConnectResultSchema,
-  rotatedKeySchema,
-} from '../../protocol/src/index.ts';
+import { addedAgentSchema, rotatedKeySchema } from '../../protocol/src/index.ts';
 import { busApplication, busChannel } from '../src/pg-bus.ts';
-import { startHub, type RunningHub } from '../src/server.ts';
-import { postgresAdmin, postgresServer } from '../../../test/postgres-admin.ts';
-import { closeGateways, FakeGateway } from './fake-gateway.ts';
+import type { RunningHub } from '../src/server.ts';
+import { atOnceMs, postgresCluster } from './cluster-fixture.ts';
+import { closeGateways } from './fake-gateway.ts';
 
-const database = `gantry_keys_${randomBytes(6).toString('hex')}`;
-const url = `${postgresServer}/${database}`;
-/** Heartbeats 20 s apart: what arrives within this came through the relay, not a periodic read. */
-const atOnceMs = 1_500;
+const cluster = postgresCluster('kx');
+const { api, call, gatewayOn } = cluster;
 
 let a: RunningHub;
 let b: RunningHub;
-let owner = '';
 let listener: pg.Client;
 let admin: pg.Client;
 /** Every NOTIFY payload on the bus channel since the test began. */
 const payloads: string[] = [];
-const dirs: string[] = [];
-
-async function hub(): Promise<RunningHub> {
-  const dir = await mkdtemp(join(tmpdir(), 'gantry-keys-'));
-  dirs.push(dir);
-  return startHub({
-    host: '127.0.0.1',
-    port: 0,
-    db: url,
-    dataDir: dir,
-    settings: { heartbeatMs: 20_000, leaseMs: 60_000 },
-  });
-}
 
 beforeAll(async () => {
-  await postgresAdmin(`CREATE DATABASE "${database}"`);
-  a = await hub();
-  b = await hub();
-  owner = a.bootstrap.ownerToken ?? '';
-  listener = new pg.Client({ connectionString: url });
+  await cluster.create();
+  a = await cluster.hub();
+  b = await cluster.hub();
+  listener = new pg.Client({ connectionString: cluster.url });
   await listener.connect();
   listener.on('notification', (m) => payloads.push(m.payload ?? ''));
   await listener.query(`LISTEN ${busChannel}`);
-  admin = new pg.Client({ connectionString: url });
+  admin = new pg.Client({ connectionString: cluster.url });
   await admin.connect();
 });
 afterAll(async () => {
@@ -62,50 +36,9 @@ afterAll(async () => {
   await admin?.end();
   await a?.close();
   await b?.close();
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  await postgresAdmin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await cluster.drop();
 });
 afterEach(() => closeGateways());
-
-async function call(on: RunningHub, path: string, json?: unknown, token = owner) {
-  const res = await fetch(`${on.url}${path}`, {
-    method: json === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: json === undefined ? undefined : JSON.stringify(json),
-  });
-  return { status: res.status, body: (await res.json()) as unknown };
-}
-
-async function api(on: RunningHub, path: string, json?: unknown, token = owner) {
-  const { status, body } = await call(on, path, json, token);
-  expect(status, `${path}: ${status} ${JSON.stringify(body)}`).toBeLessThan(300);
-  return body;
-}
-
-let count = 0;
-
-/** An agent, and a gateway serving it connected to `on` (the test plays the gateway). */
-async function gatewayOn(on: RunningHub) {
-  count += 1;
-  const agent = createdAgentSchema.parse(await api(a, '/v1/agents', { name: `kx-${count}` }));
-  const connect = gatewayConnectResultSchema.parse(
-    await api(on, '/v1/gateways/connect', { name: `kx-gw-${count}`, provider: 'echo' }, agent.key),
-  );
-  const gw = await FakeGateway.open(on.url);
-  await gw.next('welcome');
-  const hello = await gw.ask(
-    {
-      t: 'hello',
-      token: connect.gatewayToken ?? '',
-      version: 'test',
-      slots: 2,
-      agents: [{ agentId: agent.id, provider: 'echo', slots: 2 }],
-      held: [],
-    },
-    'hello_ok',
-  );
-  return { agent, gw, gatewayId: hello.gatewayId, name: `kx-gw-${count}` };
-}
 
 const relayRows = async () =>
   Number((await admin.query<{ n: string }>('select count(*) as n from gateway_relay')).rows[0]?.n);
@@ -208,7 +141,7 @@ describe('two hubs on one PostgreSQL: agent keys', () => {
     const { rows } = await admin.query<{ pid: number }>(
       `select pid from pg_stat_activity where datname = $1 and application_name = $2
        order by backend_start desc limit 1`,
-      [database, busApplication],
+      [cluster.database, busApplication],
     );
     await admin.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
     const rotated = rotatedKeySchema.parse(await api(a, `/v1/agents/${agent.name}/rotate-key`, {}));

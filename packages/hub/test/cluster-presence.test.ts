@@ -4,92 +4,32 @@
 // within its instance's life (three renewals of half its 1 s heartbeat), and `agents add
 // --gateway` to one of them is refused at once, not after the relay's 3 s wait.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createdAgentSchema, gatewayConnectResultSchema, gatewaySchema } from '../../protocol/src/index.ts';
-import { startHub, type RunningHub } from '../src/server.ts';
+import { gatewaySchema } from '../../protocol/src/index.ts';
+import type { RunningHub } from '../src/server.ts';
 import { relayTimeoutMs } from '../src/domain/gateway-relay.ts';
-import { postgresAdmin, postgresServer } from '../../../test/postgres-admin.ts';
-import { closeGateways, FakeGateway } from './fake-gateway.ts';
+import { postgresCluster } from './cluster-fixture.ts';
+import { closeGateways } from './fake-gateway.ts';
 
-const database = `gantry_presence_${randomBytes(6).toString('hex')}`;
-const url = `${postgresServer}/${database}`;
+const cluster = postgresCluster('pr');
+const { api, call, gatewayOn } = cluster;
 const cli = fileURLToPath(new URL('../../cli/bin/gantry.js', import.meta.url));
 
 let a: RunningHub;
 let b: RunningHub;
-let owner = '';
-const dirs: string[] = [];
-
-async function hub(): Promise<RunningHub> {
-  const dir = await mkdtemp(join(tmpdir(), 'gantry-presence-'));
-  dirs.push(dir);
-  return startHub({
-    host: '127.0.0.1',
-    port: 0,
-    db: url,
-    dataDir: dir,
-    settings: { heartbeatMs: 20_000, leaseMs: 60_000 },
-  });
-}
 
 beforeAll(async () => {
-  await postgresAdmin(`CREATE DATABASE "${database}"`);
-  a = await hub();
-  b = await hub();
-  owner = a.bootstrap.ownerToken ?? '';
+  await cluster.create();
+  a = await cluster.hub();
+  b = await cluster.hub();
 });
 afterAll(async () => {
   await a?.close();
   await b?.close();
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  await postgresAdmin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await cluster.drop();
 });
 afterEach(() => closeGateways());
-
-async function call(on: { url: string }, path: string, json?: unknown, token = owner) {
-  const res = await fetch(`${on.url}${path}`, {
-    method: json === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: json === undefined ? undefined : JSON.stringify(json),
-  });
-  return { status: res.status, body: (await res.json()) as unknown };
-}
-
-async function api(on: { url: string }, path: string, json?: unknown, token = owner) {
-  const { status, body } = await call(on, path, json, token);
-  expect(status, `${path}: ${status} ${JSON.stringify(body)}`).toBeLessThan(300);
-  return body;
-}
-
-let count = 0;
-
-/** An agent, and a gateway serving it connected to `on` (the test plays the gateway). */
-async function gatewayOn(on: { url: string }) {
-  count += 1;
-  const agent = createdAgentSchema.parse(await api(a, '/v1/agents', { name: `pr-${count}` }));
-  const connect = gatewayConnectResultSchema.parse(
-    await api(on, '/v1/gateways/connect', { name: `pr-gw-${count}`, provider: 'echo' }, agent.key),
-  );
-  const gw = await FakeGateway.open(on.url);
-  await gw.next('welcome');
-  const hello = await gw.ask(
-    {
-      t: 'hello',
-      token: connect.gatewayToken ?? '',
-      version: 'test',
-      slots: 2,
-      agents: [{ agentId: agent.id, provider: 'echo', slots: 2 }],
-      held: [],
-    },
-    'hello_ok',
-  );
-  return { agent, gw, gatewayId: hello.gatewayId };
-}
 
 /** `gateways list` through `on`: connected, by gateway id. */
 async function listed(on: { url: string }): Promise<Map<string, boolean>> {
@@ -114,7 +54,7 @@ async function reach(on: { url: string }, agent: string) {
 
 describe('two hubs on one PostgreSQL: who is connected', () => {
   it("shows B's gateway connected through A: gateways list, the agent view and reachability", async () => {
-    const { agent, gatewayId } = await gatewayOn(b);
+    const { agent, gatewayId, name } = await gatewayOn(b);
     expect((await listed(a)).get(gatewayId)).toBe(true);
     expect((await listed(b)).get(gatewayId)).toBe(true);
     expect(await agentView(a, agent.name)).toEqual([
@@ -122,14 +62,14 @@ describe('two hubs on one PostgreSQL: who is connected', () => {
     ]);
     expect(await reach(a, agent.name)).toMatchObject({
       reachability: 'live',
-      via: [`gateway:pr-gw-${count}`],
+      via: [`gateway:${name}`],
     });
   });
 
   it("restarting hub A leaves B's gateway connected through A and B", async () => {
     const { gatewayId } = await gatewayOn(b);
     await a.close();
-    a = await hub();
+    a = await cluster.hub();
     expect((await listed(a)).get(gatewayId)).toBe(true);
     expect((await listed(b)).get(gatewayId)).toBe(true);
   });
@@ -147,8 +87,7 @@ describe('two hubs on one PostgreSQL: who is connected', () => {
 
 describe('a hub killed with SIGKILL', () => {
   it('its gateways read not connected within its window, and agents add to one is refused at once', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'gantry-presence-'));
-    dirs.push(dir);
+    const dir = await cluster.folder();
     const child = spawn(
       process.execPath,
       [
@@ -159,7 +98,7 @@ describe('a hub killed with SIGKILL', () => {
         '0',
         '--json',
         '--db',
-        url,
+        cluster.url,
         '--data-dir',
         dir,
         '--heartbeat-ms',

@@ -2,96 +2,36 @@
 // PostgreSQL database act as one through the database bus. Heartbeats and the dispatcher's catch-up
 // read are 20 s apart here, so everything below that happens "at once" (well under a second) was
 // carried by LISTEN/NOTIFY, not by a periodic read.
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   approvalSchema,
   assignmentSchema,
   createdAgentSchema,
-  gatewayConnectResultSchema,
   type HubFrameOf,
 } from '../../protocol/src/index.ts';
 import { busApplication } from '../src/pg-bus.ts';
-import { startHub, type RunningHub } from '../src/server.ts';
-import { postgresAdmin, postgresServer } from '../../../test/postgres-admin.ts';
-import { closeGateways, FakeGateway } from './fake-gateway.ts';
+import type { RunningHub } from '../src/server.ts';
+import { atOnceMs, postgresCluster } from './cluster-fixture.ts';
+import { closeGateways } from './fake-gateway.ts';
 
-const database = `gantry_cluster_${randomBytes(6).toString('hex')}`;
-const url = `${postgresServer}/${database}`;
-const settings = { heartbeatMs: 20_000, leaseMs: 60_000 };
-/** "At once": far below the 20 s a periodic read would take. */
-const atOnceMs = 1_500;
+const cluster = postgresCluster('cl');
+const { api, gatewayOn } = cluster;
 
 let a: RunningHub;
 let b: RunningHub;
-let owner = '';
-const dirs: string[] = [];
-
-async function hub(): Promise<RunningHub> {
-  const dir = await mkdtemp(join(tmpdir(), 'gantry-cluster-'));
-  dirs.push(dir);
-  return startHub({ host: '127.0.0.1', port: 0, db: url, dataDir: dir, settings });
-}
 
 beforeAll(async () => {
-  await postgresAdmin(`CREATE DATABASE "${database}"`);
-  a = await hub();
-  b = await hub();
-  owner = a.bootstrap.ownerToken ?? '';
+  await cluster.create();
+  a = await cluster.hub();
+  b = await cluster.hub();
 });
 afterAll(async () => {
   await a?.close();
   await b?.close();
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  await postgresAdmin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await cluster.drop();
 });
 afterEach(() => closeGateways());
-
-async function api(on: RunningHub, path: string, init: { token?: string; json?: unknown } = {}) {
-  const res = await fetch(`${on.url}${path}`, {
-    method: init.json === undefined ? 'GET' : 'POST',
-    headers: {
-      authorization: `Bearer ${init.token ?? owner}`,
-      ...(init.json === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: init.json === undefined ? undefined : JSON.stringify(init.json),
-  });
-  const body: unknown = await res.json();
-  expect(res.ok, `${path}: ${res.status} ${JSON.stringify(body)}`).toBe(true);
-  return body;
-}
-
-let count = 0;
-
-/** An agent, and a gateway for it connected to `on` (the test plays the gateway). */
-async function gatewayOn(on: RunningHub) {
-  count += 1;
-  const agent = createdAgentSchema.parse(await api(a, '/v1/agents', { json: { name: `cl-${count}` } }));
-  const connect = gatewayConnectResultSchema.parse(
-    await api(on, '/v1/gateways/connect', {
-      token: agent.key,
-      json: { name: `cl-gw-${count}`, provider: 'echo' },
-    }),
-  );
-  const gw = await FakeGateway.open(on.url);
-  await gw.next('welcome');
-  const helloOk = await gw.ask(
-    {
-      t: 'hello',
-      token: connect.gatewayToken ?? '',
-      version: 'test',
-      slots: 2,
-      agents: [{ agentId: agent.id, provider: 'echo', slots: 2 }],
-      held: [],
-    },
-    'hello_ok',
-  );
-  return { agent, gw, gatewayId: helloOk.gatewayId };
-}
 
 /** Resolves once `on` sees the agent waiting on its inbox. */
 async function waitingOn(on: RunningHub, agent: string): Promise<void> {
@@ -105,7 +45,7 @@ async function waitingOn(on: RunningHub, agent: string): Promise<void> {
 }
 
 const create = async (on: RunningHub, agent: string, prompt: string) =>
-  assignmentSchema.parse(await api(on, '/v1/assignments', { json: { agent, prompt } }));
+  assignmentSchema.parse(await api(on, '/v1/assignments', { agent, prompt }));
 
 type Offer = HubFrameOf<'offer'>;
 const answer = (offer: Offer) => ({
@@ -133,7 +73,7 @@ describe('two hubs on one PostgreSQL', () => {
     await gw.ask({ t: 'starting', ...answer(offer) }, 'start');
     gw.send({ t: 'running', assignmentId: created.id, attempt: offer.assignment.attempt });
 
-    await api(a, `/v1/assignments/${created.id}/cancel`, { json: {} });
+    await api(a, `/v1/assignments/${created.id}/cancel`, {});
     const cancel = await gw.next('cancel', (f) => f.assignmentId === created.id, atOnceMs);
     expect(cancel).toMatchObject({ attempt: offer.assignment.attempt, reason: 'cancelled' });
   });
@@ -141,7 +81,7 @@ describe('two hubs on one PostgreSQL', () => {
   it('shows a message posted through B on an activity stream on A', async () => {
     const controller = new AbortController();
     const res = await fetch(`${a.url}/v1/events`, {
-      headers: { authorization: `Bearer ${owner}`, accept: 'text/event-stream' },
+      headers: { authorization: `Bearer ${cluster.owner()}`, accept: 'text/event-stream' },
       signal: controller.signal,
     });
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
@@ -156,20 +96,20 @@ describe('two hubs on one PostgreSQL', () => {
     };
     await read((t) => t.includes('event: ready'));
     const posted = Date.now();
-    const message = (await api(b, '/v1/messages', { json: { body: 'posted through B' } })) as { id: string };
+    const message = (await api(b, '/v1/messages', { body: 'posted through B' })) as { id: string };
     await read((t) => t.includes(message.id));
     expect(Date.now() - posted).toBeLessThan(atOnceMs);
     controller.abort();
   });
 
   it('shows an inbox wait on B in reachability on A, and wakes it for mail sent through A', async () => {
-    const agent = createdAgentSchema.parse(await api(a, '/v1/agents', { json: { name: 'cl-inbox' } }));
-    const waiting = api(b, '/v1/inbox?wait=20000', { token: agent.key });
+    const agent = createdAgentSchema.parse(await api(a, '/v1/agents', { name: 'cl-inbox' }));
+    const waiting = api(b, '/v1/inbox?wait=20000', undefined, agent.key);
     await waitingOn(b, 'cl-inbox'); // the wait is open on B before the mail is sent
     // Presence travels too: A's reachability sees the wait held on B.
     await waitingOn(a, 'cl-inbox');
     const sent = Date.now();
-    await api(a, '/v1/messages', { json: { to: ['cl-inbox'], body: 'through A' } });
+    await api(a, '/v1/messages', { to: ['cl-inbox'], body: 'through A' });
     const inbox = (await waiting) as { messages: { body: string }[] };
     expect(Date.now() - sent).toBeLessThan(atOnceMs);
     expect(JSON.stringify(inbox)).toContain('through A');
@@ -181,7 +121,7 @@ describe('two hubs on one PostgreSQL', () => {
     const token = tokens.find((t) => t.kind === 'gateway' && t.ownerId === gatewayId);
     expect(token).toBeDefined();
     const revoked = Date.now();
-    await api(a, `/v1/tokens/${token?.id}/revoke`, { json: {} });
+    await api(a, `/v1/tokens/${token?.id}/revoke`, {});
     await gw.closed;
     // The periodic re-read is 5 s away: only the bus closes it this soon.
     expect(Date.now() - revoked).toBeLessThan(atOnceMs);
@@ -204,7 +144,7 @@ describe('two hubs on one PostgreSQL', () => {
     const approval = pending.find((p) => p.assignmentId === created.id);
     expect(approval).toMatchObject({ kind: 'tool_permission', status: 'pending' });
     const decided = Date.now();
-    await api(a, `/v1/approvals/${approval?.id}/approve`, { json: {} });
+    await api(a, `/v1/approvals/${approval?.id}/approve`, {});
     const frame = await gw.next('permission', (f) => f.approvalId === approval?.id, atOnceMs);
     expect(Date.now() - decided).toBeLessThan(atOnceMs);
     expect(frame).toMatchObject({ ...ref, requestId: 'req-cross', decision: 'approved' });
@@ -214,7 +154,7 @@ describe('two hubs on one PostgreSQL', () => {
     const { agent, gw } = await gatewayOn(b);
     const removed = (await fetch(`${a.url}/v1/agents/${agent.id}`, {
       method: 'DELETE',
-      headers: { authorization: `Bearer ${owner}` },
+      headers: { authorization: `Bearer ${cluster.owner()}` },
     }).then((r) => r.json())) as { detachedFrom: { id: string; told: boolean }[] };
     expect(removed.detachedFrom).toEqual([expect.objectContaining({ told: true })]);
     expect(await gw.next('detach', (f) => f.agentId === agent.id, atOnceMs)).toMatchObject({
@@ -224,14 +164,14 @@ describe('two hubs on one PostgreSQL', () => {
 
   it("catches up after B's listening connection is cut: work queued meanwhile is offered", async () => {
     const { agent, gw } = await gatewayOn(b);
-    const admin = new pg.Client({ connectionString: url });
+    const admin = new pg.Client({ connectionString: cluster.url });
     await admin.connect();
     try {
       // B started last: its listening connection is the newest of the two.
       const { rows } = await admin.query<{ pid: number }>(
         `select pid from pg_stat_activity where datname = $1 and application_name = $2
          order by backend_start desc limit 1`,
-        [database, busApplication],
+        [cluster.database, busApplication],
       );
       await admin.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
     } finally {
