@@ -14,7 +14,7 @@ export function readArgs(name, usage, options, argv = process.argv.slice(2)) {
       options: { ...options, help: { type: 'boolean', short: 'h', default: false } },
     }));
   } catch (err) {
-    usageError(name, err.message.replace(/\.?\s*To specify a positional.*$/s, ''));
+    usageError(name, err.message.replace(/\.?\s*To specify a positional.*$/s, '').replace(/\s*\n\s*/g, ' '));
   }
   if (values.help) {
     console.log(usage);
@@ -96,5 +96,9 @@ export function onFailure(name, cleanup) {
   const said = (err) => (process.env.BENCH_DEBUG && err?.stack) || err?.message || String(err);
   process.on('uncaughtException', (err) => void fail(said(err)));
   process.on('unhandledRejection', (err) => void fail(said(err)));
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => void fail(`stopped (${signal})`));
+  // In place of any plain exit on a signal (bench/lib.mjs benchHome's): the clean-up runs first.
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void fail(`stopped (${signal})`));
+  }
 }

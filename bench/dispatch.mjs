@@ -16,44 +16,58 @@
 //        started behind the last run, is ready again after Node's start-up; back to back it may not be)
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
+import {
+  oneOf,
+  onFailure,
+  pgAdmin,
+  postgresServer,
+  readArgs,
+  requirePostgres,
+  wholeNumber,
+} from './bench-args.mjs';
 import { benchHome, direct, hubClient, quantile as q, sleep, wallNs, writeResults } from './lib.mjs';
 
-const { values: opts } = parseArgs({
-  options: {
-    store: { type: 'string', default: 'sqlite' },
-    runs: { type: 'string', default: '100' },
-    jobs: { type: 'string', default: '1000' },
-    lines: { type: 'string', default: '200000' },
-    'pause-ms': { type: 'string', default: '0' },
-  },
+const name = 'bench/dispatch.mjs';
+const usage =
+  'node bench/dispatch.mjs [--store sqlite|postgres] [--runs 100] [--jobs 1000] [--lines 200000] [--pause-ms 0]';
+const opts = readArgs(name, usage, {
+  store: { type: 'string', default: 'sqlite' },
+  runs: { type: 'string', default: '100' },
+  jobs: { type: 'string', default: '1000' },
+  lines: { type: 'string', default: '200000' },
+  'pause-ms': { type: 'string', default: '0' },
 });
-const runs = Number(opts.runs);
-const jobs = Number(opts.jobs);
-const lines = Number(opts.lines);
-// A bench that crashes or is stopped leaves no hub, gateway or fleet behind.
+oneOf(name, opts, 'store', ['sqlite', 'postgres']);
+const runs = wholeNumber(name, opts, 'runs');
+const jobs = wholeNumber(name, opts, 'jobs');
+const lines = wholeNumber(name, opts, 'lines');
+const pauseMs = wholeNumber(name, opts, 'pause-ms', 0);
+// pg-boss needs PostgreSQL whatever the store.
+await requirePostgres(name);
+// A bench that crashes or is stopped leaves no hub, gateway, database or folder behind.
 const { home, children, gantry, service, script } = benchHome('gantry-dispatch-', {
   logLevel: process.env.BENCH_LOG_LEVEL ?? 'error',
 });
-const postgresServer = process.env.GANTRY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432';
 const databases = [];
-
-async function admin(statement) {
-  const client = new pg.Client({ connectionString: `${postgresServer}/postgres` });
-  await client.connect();
-  await client.query(statement).finally(() => client.end());
-}
+const admin = (statement) => pgAdmin(statement);
+onFailure(name, async () => {
+  for (const child of children) child.kill('SIGTERM');
+  await sleep(1000);
+  for (const database of databases)
+    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
+  rmSync(home, { recursive: true, force: true });
+});
 
 async function freshDatabase(label) {
-  const name = `gantry_bench_${label}_${process.pid}`;
-  await admin(`CREATE DATABASE ${name}`);
-  databases.push(name);
-  return `${postgresServer}/${name}`;
+  const database = `gantry_bench_${label}_${process.pid}`;
+  await admin(`CREATE DATABASE ${database}`);
+  databases.push(database);
+  return `${postgresServer}/${database}`;
 }
 
 // ---- Gantry --------------------------------------------------------------------------------------
@@ -65,17 +79,17 @@ const { create, follow } = hubClient(hub.url, hub.ownerToken);
 const stamp = script('stamp.sh', 'date +%s%N');
 const flood = script('flood.sh', `exec seq 1 ${lines}`);
 const agents = { stamp: ['generic', stamp], echo: ['echo'], jobs: ['echo'], flood: ['generic', flood] };
-for (const [name, [provider, bin]] of Object.entries(agents)) {
-  const { key } = JSON.parse(gantry(['agents', 'create', name, '--json']));
+for (const [agent, [provider, bin]] of Object.entries(agents)) {
+  const { key } = JSON.parse(gantry(['agents', 'create', agent, '--json']));
   const args = ['gateway', 'connect', '--server-url', hub.url, '--provider', provider, '--api-key', key];
   gantry(bin ? [...args, '--provider-bin', bin] : args);
-  mkdirSync(join(home, 'work', name), { recursive: true });
-  const parallel = name === 'jobs' ? ['--parallel'] : [];
-  gantry(['gateway', 'bind', '--agent', name, '--workdir', join(home, 'work', name), ...parallel]);
+  mkdirSync(join(home, 'work', agent), { recursive: true });
+  const parallel = agent === 'jobs' ? ['--parallel'] : [];
+  gantry(['gateway', 'bind', '--agent', agent, '--workdir', join(home, 'work', agent), ...parallel]);
 }
 await service(['gateway', 'start', '--port', '0', '--concurrency', '16', '--json']);
 
-const progress = (what) => process.stderr.write(`dispatch bench: ${what}\n`);
+const progress = (what) => process.stderr.write(`${name}: ${what}\n`);
 const [hubProcess, gatewayProcess] = children;
 /**
  * CPU time (ms, user + system) a process has used so far (Linux /proc; clock ticks of 10 ms), or
@@ -105,7 +119,7 @@ progress('hub and gateway up');
 const latency = { gantry: [], direct: [], bullmq: [], pgboss: [] };
 for (let i = 0; i < runs + 5; i++) {
   const keep = i >= 5;
-  await sleep(Number(opts['pause-ms']));
+  await sleep(pauseMs);
   let t0 = wallNs();
   const created = await create('stamp');
   const final = await follow(created.id);
@@ -353,7 +367,7 @@ const events = {
   followerUsPerEvent: +((eventCpu.followerMs * 1000) / (3 * lines)).toFixed(2),
 };
 console.log(
-  `dispatch, store: ${opts.store}; enqueue -> started over ${runs} runs ${opts['pause-ms']} ms apart (pg-boss ${Math.min(runs, 40)}), ${jobs} trivial jobs`,
+  `dispatch, store: ${opts.store}; enqueue -> started over ${runs} runs ${pauseMs} ms apart (pg-boss ${Math.min(runs, 40)}), ${jobs} trivial jobs`,
 );
 console.log(
   ['who'.padEnd(22), 'p50 ms', 'p99 ms', 'x direct', 'jobs/s']
@@ -381,7 +395,7 @@ const out = writeResults(`dispatch-${opts.store}`, {
   node: process.version,
   store: opts.store,
   runs,
-  pauseMs: Number(opts['pause-ms']),
+  pauseMs,
   jobs,
   lines,
   rows,
@@ -392,6 +406,7 @@ console.log(`wrote ${out}`);
 
 for (const child of children.reverse()) child.kill('SIGTERM');
 await sleep(1000);
-for (const name of databases) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+for (const database of databases)
+  await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
 rmSync(home, { recursive: true, force: true });
 process.exit(0);

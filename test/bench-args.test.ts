@@ -1,4 +1,5 @@
-// The benches a user runs by hand (`bench/gateways.mjs`, `bench/cluster.mjs`, `npm run chaos`) say a
+// The benches a user runs by hand (`bench/gateways.mjs`, `bench/cluster.mjs`, `bench/dispatch.mjs`,
+// `npm run chaos`) say a
 // wrong flag or value in one line with exit 2, and a PostgreSQL that cannot be reached in one line
 // with exit 1 — no stack trace, and nothing left behind (no folder made, nothing started).
 import { spawnSync } from 'node:child_process';
@@ -36,6 +37,15 @@ describe('bench command lines', () => {
       ['bench/cluster.mjs', '--runs', '0'],
       /^bench\/cluster\.mjs: --runs must be a whole number of at least 1/,
     ],
+    [
+      ['bench/dispatch.mjs', '--pause-ms=-1'],
+      /^bench\/dispatch\.mjs: --pause-ms must be a whole number of at least 0/,
+    ],
+    [
+      ['bench/dispatch.mjs', '--runs', '-1'],
+      /^bench\/dispatch\.mjs: Option '--runs' argument is ambiguous\. /,
+    ],
+    [['bench/dispatch.mjs', '--store', 'mysql'], /--store must be sqlite or postgres, not 'mysql'/],
     [['bench/chaos.mjs', '--bogus'], /^chaos: Unknown option '--bogus'/],
     [['bench/chaos.mjs', '--hubs', '2'], /^chaos: --hubs above 1 needs --store postgres/],
   ])('%j is one line, exit 2', (args, said) => {
@@ -49,6 +59,7 @@ describe('bench command lines', () => {
   it.each([
     [['bench/gateways.mjs', '--store', 'postgres'], 'bench/gateways.mjs'],
     [['bench/cluster.mjs'], 'bench/cluster.mjs'],
+    [['bench/dispatch.mjs'], 'bench/dispatch.mjs'],
     [['bench/chaos.mjs', '--store', 'postgres', '--hubs', '2'], 'chaos'],
   ])('%j with PostgreSQL down is one line, exit 1, nothing left', (args, name) => {
     const result = bench(args, downPostgres);
