@@ -40,10 +40,12 @@ const until = (id: string, done: (a: Assignment) => boolean, ms = 20_000) =>
     return a && done(a) ? a : undefined;
   }, ms);
 const marker = (name: string) => join(box.home, `${name}.pids`);
-const pidsOf = async (name: string) => {
-  await eventually(async () => (existsSync(marker(name)) ? true : undefined));
-  return readFileSync(marker(name), 'utf8').trim().split(/\s+/).map(Number);
-};
+/** The pids the script wrote: once its line is whole (the shell creates the file before it writes). */
+const pidsOf = (name: string) =>
+  eventually(async () => {
+    const text = existsSync(marker(name)) ? readFileSync(marker(name), 'utf8') : '';
+    return text.endsWith('\n') ? text.trim().split(/\s+/).map(Number) : undefined;
+  });
 
 describe('cancel', () => {
   it('stops the whole tree: a grandchild, a job ignoring SIGINT, and a process that left the group', async () => {
