@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, startHub } from '../fixtures.ts';
 import { Sandbox } from '../harness.ts';
-import { chromiumPath, haveChromium, openBrowser, signIn, type Browser } from './browser.ts';
+import {
+  chromiumPath,
+  haveChromium,
+  openBrowser,
+  showPageOnFailure,
+  signIn,
+  type Browser,
+} from './browser.ts';
 
 const total = 10_000;
 
@@ -14,6 +21,7 @@ describe('the Activity view at 10,000 entries', () => {
   const box = new Sandbox();
   let url: string;
   let browser: Browser;
+  showPageOnFailure(() => browser?.page);
 
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`Chromium is missing at ${chromiumPath}: apt-get install -y chromium`);

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { beforeEach } from 'vitest';
 
 export const chromiumPath = process.env.GANTRY_TEST_CHROMIUM ?? '/usr/bin/chromium';
 export const haveChromium = existsSync(chromiumPath);
@@ -38,6 +39,8 @@ export async function openBrowser(
     viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
     colorScheme: options.dark ? 'dark' : 'light',
   });
+  // A step that hangs fails on its own, naming itself, well before the test's 30 s run out.
+  context.setDefaultTimeout(10_000);
   if (options.init) await context.addInitScript(options.init);
   const page = context.pages()[0] ?? (await context.newPage());
   return {
@@ -48,6 +51,23 @@ export async function openBrowser(
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * When a test fails, prints where the page was and what it showed: a run that failed in CI then
+ * says whether the page was loading, showing an error, or somewhere else.
+ */
+export function showPageOnFailure(page: () => Page | undefined): void {
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(async () => {
+      const current = page();
+      if (!current || current.isClosed()) return;
+      const text = await current
+        .evaluate('document.body ? document.body.innerText : ""')
+        .catch((err: unknown) => `(unreadable: ${String(err)})`);
+      console.error(`page at ${current.url()} showed:\n${String(text).slice(0, 2_000)}`);
+    });
+  });
 }
 
 /** Signs in on the sign-in page with a token, and waits for the dashboard. */

@@ -9,12 +9,20 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Assignment } from '@gantry/protocol';
 import { eventually, Sandbox } from '../harness.ts';
-import { chromiumPath, haveChromium, openBrowser, signIn, type Browser } from './browser.ts';
+import {
+  chromiumPath,
+  haveChromium,
+  openBrowser,
+  showPageOnFailure,
+  signIn,
+  type Browser,
+} from './browser.ts';
 
 describe('chains on the dashboard', () => {
   const box = new Sandbox();
   let url: string;
   let browser: Browser;
+  showPageOnFailure(() => browser?.page);
 
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`Chromium is missing at ${chromiumPath}: apt-get install -y chromium`);

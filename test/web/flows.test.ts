@@ -15,6 +15,7 @@ import {
   haveChromium,
   openBrowser,
   recordingProxy,
+  showPageOnFailure,
   signIn,
   until,
   type Browser,
@@ -28,6 +29,7 @@ describe('the dashboard in Chromium', () => {
   let page: Page;
   let ownerToken: string;
   let hubUrl: string;
+  showPageOnFailure(() => page);
 
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`Chromium is missing at ${chromiumPath}: apt-get install -y chromium`);
@@ -206,8 +208,21 @@ describe('the dashboard in Chromium', () => {
     expect(await sameDocument()).toBe(true);
   });
 
+  it('says so when the hub cannot be reached at load, and Try again gets in once it can', async () => {
+    await page.route('**/v1/web/session', (route) => route.abort('connectionrefused'));
+    try {
+      await page.goto(`${proxy.url}/`);
+      await expect.poll(() => page.getByRole('alert').textContent()).toContain('Something went wrong.');
+    } finally {
+      await page.unroute('**/v1/web/session');
+    }
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('heading', { name: 'Needs you', level: 1 }).waitFor();
+  });
+
   it('signs out: the session is gone and the sign-in page is back', async () => {
     await page.goto(`${proxy.url}/`);
+    await page.getByRole('heading', { name: 'Needs you', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Token').waitFor();
     const status = await page.evaluate('fetch("/v1/web/session").then((r) => r.status)');

@@ -11,13 +11,21 @@ import { claudeEnvFor, startAnthropicMessages } from '../fake-models/anthropic-m
 import type { FakeModel } from '../fake-models/fake-model.ts';
 import { createAgent, startHub } from '../fixtures.ts';
 import { eventually, Sandbox } from '../harness.ts';
-import { chromiumPath, haveChromium, openBrowser, signIn, type Browser } from './browser.ts';
+import {
+  chromiumPath,
+  haveChromium,
+  openBrowser,
+  showPageOnFailure,
+  signIn,
+  type Browser,
+} from './browser.ts';
 
 describe('a tool request in Needs you', () => {
   const box = new Sandbox();
   let fake: FakeModel;
   let workdir: string;
   let browser: Browser;
+  showPageOnFailure(() => browser?.page);
 
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`Chromium is missing at ${chromiumPath}: apt-get install -y chromium`);

@@ -40,7 +40,14 @@ export function App() {
   if (session.error)
     return (
       <main className="center-page">
-        <ErrorNote error={session.error} />
+        <ErrorNote
+          error={session.error}
+          action={
+            <button type="button" className="button" onClick={() => void session.refetch()}>
+              Try again
+            </button>
+          }
+        />
       </main>
     );
   if (!session.data) return <SignIn />;
