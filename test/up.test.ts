@@ -24,6 +24,18 @@ describe('gantry up', () => {
     expect(me.hub.url).toBe(ready.hub.url);
   });
 
+  it('takes the shared options before the command too: gantry --hub URL --json whoami', async () => {
+    const before = await box.run(['--hub', ready.hub.url, '--json', 'whoami']);
+    expect(before.code, before.stderr).toBe(0);
+    expect(JSON.parse(before.stdout)).toMatchObject({
+      principal: { name: 'owner' },
+      hub: { url: ready.hub.url },
+    });
+    const dead = await box.run(['--hub', 'http://127.0.0.1:9', 'whoami']);
+    expect(dead.code).toBe(5);
+    expect(dead.stderr).toMatch(/cannot reach the hub at http:\/\/127\.0\.0\.1:9/);
+  });
+
   it('runs an echo assignment end to end', async () => {
     const done = await box.json<Assignment>(['assign', 'echo', 'hello there', '--wait']);
     expect(done).toMatchObject({

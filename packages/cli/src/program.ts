@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { version } from '@gantry/protocol/core';
 import { exitCodes, reportError } from './output.ts';
+import { moveLeadingOptions } from './leading-options.ts';
 import { hideSecretArguments } from './process-list.ts';
 import { agentsSpec } from './specs/agents.ts';
 import { authSpec } from './specs/auth.ts';
@@ -51,8 +52,9 @@ export function buildProgram(args: readonly string[]): Command {
   return program;
 }
 
-export async function run(argv: string[]): Promise<void> {
-  hideSecretArguments(argv);
+export async function run(given: string[]): Promise<void> {
+  hideSecretArguments(given);
+  const argv = [...given.slice(0, 2), ...moveLeadingOptions(given.slice(2))];
   const program = buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);
