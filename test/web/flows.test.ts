@@ -197,10 +197,14 @@ describe('the dashboard in Chromium', () => {
     await expect.poll(() => page.locator('.live-badge').textContent()).toBe('●Live');
     await mark();
     proxy.disconnect();
-    await expect.poll(() => page.locator('.live-badge').textContent()).toBe('↻Reconnecting…');
-    // Written while this browser is cut off from the hub.
-    expect((await box.run(['send', 'said while you were away'])).code).toBe(0);
-    proxy.reconnect();
+    try {
+      await expect.poll(() => page.locator('.live-badge').textContent()).toBe('↻Reconnecting…');
+      // Written while this browser is cut off from the hub.
+      const sent = await box.run(['send', 'said while you were away']);
+      expect(sent.code, sent.stderr).toBe(0);
+    } finally {
+      proxy.reconnect();
+    }
     await page.getByRole('link', { name: /said while you were away/ }).waitFor({ timeout: 40_000 });
     await expect.poll(() => page.locator('.live-badge').textContent()).toBe('●Live');
     const resumed = proxy.requests.filter(isStream).at(-1);
