@@ -57,9 +57,10 @@ export async function openBrowser(
  * When a test fails, prints where the page was and what it showed: a run that failed in CI then
  * says whether the page was loading, showing an error, or somewhere else.
  */
-export function showPageOnFailure(page: () => Page | undefined): void {
+export function showPageOnFailure(page: () => Page | undefined, more?: () => string): void {
   beforeEach(({ onTestFailed }) => {
     onTestFailed(async () => {
+      if (more) console.error(more());
       const current = page();
       if (!current || current.isClosed()) return;
       const text = await current
@@ -122,6 +123,10 @@ export async function recordingProxy(target: string): Promise<Proxy> {
         method: req.method,
         path: req.url,
         headers: { ...req.headers, host: to.host },
+        // A connection of its own per request: reusing an idle keep-alive socket the hub is just
+        // closing fails the request with ECONNRESET, which the browser then saw as an empty
+        // response (a page stuck on "Something went wrong", once in a few loaded runs).
+        agent: false,
       },
       (reply) => {
         res.writeHead(reply.statusCode ?? 502, reply.headers);

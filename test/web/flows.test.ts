@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { Sandbox } from '../harness.ts';
+import { Sandbox, type Service } from '../harness.ts';
 import {
   chromiumPath,
   haveChromium,
@@ -29,11 +29,16 @@ describe('the dashboard in Chromium', () => {
   let page: Page;
   let ownerToken: string;
   let hubUrl: string;
-  showPageOnFailure(() => page);
+  let up: Service | undefined;
+  showPageOnFailure(
+    () => page,
+    () =>
+      `gantry up: ${up?.proc.exitCode ?? up?.proc.signalCode ?? 'running'}; its output:\n${up?.stdout.slice(-2_000)}\n${up?.stderr.slice(-4_000)}`,
+  );
 
   beforeAll(async () => {
     if (!haveChromium) throw new Error(`Chromium is missing at ${chromiumPath}: apt-get install -y chromium`);
-    const up = box.start(['up', '--port', '0', '--gateway-port', '0', '--json']);
+    up = box.start(['up', '--port', '0', '--gateway-port', '0', '--json']);
     const ready = await up.ready<{ hub: { url: string }; ownerTokenFile: string }>();
     ownerToken = readFileSync(ready.ownerTokenFile, 'utf8').trim();
     hubUrl = ready.hub.url;
