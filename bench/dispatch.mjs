@@ -75,7 +75,7 @@ async function freshDatabase(label) {
 const db = opts.store === 'postgres' ? await freshDatabase('hub') : join(home, 'hub.db');
 const hub = await service(['hub', 'start', '--port', '0', '--json', '--db', db]);
 gantry(['login', '--url', hub.url, '--token', hub.ownerToken]);
-const { create, follow } = hubClient(hub.url, hub.ownerToken);
+const { create, follow, followSeq } = hubClient(hub.url, hub.ownerToken);
 const stamp = script('stamp.sh', 'date +%s%N');
 const flood = script('flood.sh', `exec seq 1 ${lines}`);
 const agents = { stamp: ['generic', stamp], echo: ['echo'], jobs: ['echo'], flood: ['generic', flood] };
@@ -172,15 +172,11 @@ for (let i = 0; i < 3; i++) {
   const supervisor0 = cpuMs(gatewayProcess, true);
   const follower0 = ownCpuMs();
   const t = performance.now();
-  let n = 0;
-  let ordered = true;
   const created = await create('flood');
-  const final = await follow(created.id, (data) => {
-    n += 1;
-    if (ordered && JSON.parse(data).data.text !== String(n)) ordered = false;
-  });
-  if (final.state !== 'succeeded' || n !== lines || !ordered)
-    throw new Error(`lost or reordered: ${n}/${lines}`);
+  // Every line once and in order (each event's seq and text checked as it comes).
+  const { final, count, ordered } = await followSeq(created.id);
+  if (final?.state !== 'succeeded' || count !== lines || !ordered)
+    throw new Error(`lost or reordered: ${count}/${lines}${ordered ? '' : ', out of order'}`);
   eventRates.push(lines / ((performance.now() - t) / 1000));
   eventCpu.followerMs += ownCpuMs() - follower0;
   // The supervisor is reaped a moment after the run's result reached the hub.
