@@ -5,6 +5,7 @@
  * answers `undefined` and the caller asks the schema, which says what is wrong.
  */
 import type { EventsFrame } from './frames.ts';
+import { deeperThan, maxJsonDepth } from './json.ts';
 
 const frameKeys = new Set(['t', 'assignmentId', 'attempt', 'events']);
 const maxEvents = 1000;
@@ -46,4 +47,23 @@ export function fastEventsFrame(json: unknown): EventsFrame | undefined {
     out[i] = { seq, type, ts, data };
   }
   return { t: 'events', assignmentId, attempt, events: out };
+}
+
+/**
+ * A frame's text as `fastEventsFrame(parseJson(text))` takes it: the `events` frame, or undefined to
+ * go that way (another frame, not JSON, nested too deep, anything unusual). JSON.parse does not
+ * recurse, so the nesting limit is checked on what it made, not by scanning the text first (for a
+ * frame of run output that scan cost a third of the parse); a key given twice counts by the value kept.
+ */
+export function parseEventsFrame(text: string): EventsFrame | undefined {
+  // How a gateway writes it (JSON.stringify, `t` first); any other spelling goes the general way.
+  if (!text.startsWith('{"t":"events",')) return;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return;
+  }
+  if (deeperThan(json, maxJsonDepth)) return;
+  return fastEventsFrame(json);
 }

@@ -47,10 +47,17 @@ export function limitDepth(value: unknown, levels: number): unknown {
   return deeperThan(value, levels) ? cut(value, levels) : value;
 }
 
-/** Walks at most `levels` deep, so a value of any depth is safe to check. */
-function deeperThan(value: unknown, levels: number): boolean {
+/**
+ * True when a parsed value nests deeper than `levels` (`{}` and `[]` are one level, as for
+ * `jsonTooDeep` on its text). Walks at most `levels` deep, so a value of any depth is safe to check.
+ */
+export function deeperThan(value: unknown, levels: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (levels <= 0) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (deeperThan(value[i], levels - 1)) return true;
+    return false;
+  }
   // A loop, not Object.values: this runs for every event a run emits.
   for (const key in value) {
     if (Object.hasOwn(value, key) && deeperThan((value as Record<string, unknown>)[key], levels - 1))

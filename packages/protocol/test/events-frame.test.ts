@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eventsFrame, fastEventsFrame, gatewayFrameSchema } from '../src/index.ts';
+import {
+  eventsFrame,
+  fastEventsFrame,
+  gatewayFrameSchema,
+  jsonTooDeep,
+  maxJsonDepth,
+  parseEventsFrame,
+} from '../src/index.ts';
 
 const good = {
   t: 'events',
@@ -116,10 +123,67 @@ describe('fastEventsFrame', () => {
         const schema = eventsFrame.safeParse(json);
         // A __proto__ key in data is the schema's call; everything else takes the fast path.
         if (!JSON.stringify(f).includes('"__proto__"')) expect(fast).toBeDefined();
+        expect(parseEventsFrame(JSON.stringify(f))).toStrictEqual(fast);
         agrees(json);
         expect(schema.success).toBe(true);
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+/** What `parseEventsFrame` takes must be what the nesting check, JSON.parse and `fastEventsFrame` take. */
+function agreesOnText(text: string): void {
+  const fast = parseEventsFrame(text);
+  if (fast === undefined) return;
+  expect(jsonTooDeep(text)).toBe(false);
+  expect(fast).toStrictEqual(fastEventsFrame(JSON.parse(text)));
+}
+
+/** `levels` levels of nesting: `{"a":{"a":...{}}}`. */
+const nested = (levels: number): unknown => (levels <= 1 ? {} : { a: nested(levels - 1) });
+
+describe('parseEventsFrame', () => {
+  it('takes a frame as a gateway writes it, as parsing and checking it would', () => {
+    const text = JSON.stringify(good);
+    expect(parseEventsFrame(text)).toStrictEqual(fastEventsFrame(JSON.parse(text)));
+  });
+
+  it('holds to the nesting limit, counted as on the text (frame, events and event are three levels)', () => {
+    const frameWith = (event: Record<string, unknown>) => JSON.stringify({ ...good, events: [event] });
+    const edge = frameWith({ ...good.events[0], data: nested(maxJsonDepth - 3) });
+    expect(jsonTooDeep(edge)).toBe(false);
+    expect(parseEventsFrame(edge)).toStrictEqual(fastEventsFrame(JSON.parse(edge)));
+    const over = frameWith({ ...good.events[0], data: nested(maxJsonDepth - 2) });
+    expect(jsonTooDeep(over)).toBe(true);
+    expect(parseEventsFrame(over)).toBeUndefined();
+    // A key the schema drops still counts, as it does on the text.
+    const extra = frameWith({ ...good.events[0], more: [nested(maxJsonDepth - 3)] });
+    expect(jsonTooDeep(extra)).toBe(true);
+    expect(parseEventsFrame(extra)).toBeUndefined();
+    const deep = `{"t":"events","assignmentId":"a","attempt":1,"events":[${'['.repeat(100_000)}${']'.repeat(100_000)}]}`;
+    expect(parseEventsFrame(deep)).toBeUndefined();
+  });
+
+  it('leaves other frames, other spellings and broken text to the general way', () => {
+    for (const text of [
+      JSON.stringify({ ...good, t: 'result' }),
+      JSON.stringify({ assignmentId: 'asg_1', t: 'events', attempt: 1, events: good.events }),
+      ' {"t":"events"}',
+      '{"t":"events",',
+      '{"t":"events","assignmentId":"a","attempt":1,"events":[}',
+    ])
+      expect(parseEventsFrame(text)).toBeUndefined();
+  });
+
+  it('never takes what the general way refuses, and returns what it returns (property)', () => {
+    fc.assert(
+      fc.property(frame, fc.nat(40), (f, cut) => {
+        const text = JSON.stringify(f) ?? '';
+        agreesOnText(text);
+        agreesOnText(text.slice(0, text.length - cut));
+      }),
+      { numRuns: 3000 },
     );
   });
 });

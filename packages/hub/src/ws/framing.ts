@@ -6,6 +6,7 @@
 import {
   fastEventsFrame,
   gatewayFrameSchema,
+  parseEventsFrame,
   parseJson,
   type GatewayFrame,
   type HubFrame,
@@ -24,13 +25,17 @@ export type Decoded = { frame: GatewayFrame } | { invalid: string };
 
 export function decodeFrame(data: { toString(): string }, isBinary: boolean): Decoded {
   if (isBinary) return { invalid: 'frames are JSON text' };
+  const text = String(data);
+  // Run output is most of the traffic: its frame is parsed and checked by the fast path; the rest
+  // (and anything the fast path leaves) goes through the nesting check, JSON.parse and the schema.
+  const fast = parseEventsFrame(text);
+  if (fast) return { frame: fast };
   let json: unknown;
   try {
-    json = parseJson(String(data), 'frame');
+    json = parseJson(text, 'frame');
   } catch (err) {
     return { invalid: (err as Error).message };
   }
-  // Run output is most of the traffic: its frame is checked by the fast path; the schema decides the rest.
   const events = fastEventsFrame(json);
   if (events) return { frame: events };
   const parsed = gatewayFrameSchema.safeParse(json);
