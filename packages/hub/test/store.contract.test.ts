@@ -757,6 +757,22 @@ describe.each(backends)('store contract ($kind)', (backend) => {
       expect(await store.events.append(a.id, 1, [])).toBe(3);
     });
 
+    it('are read after a cursor, in (attempt, seq) order, up to a limit', async () => {
+      await store.events.append(a.id, 1, events(1, 2, 3));
+      await store.events.append(a.id, 2, events(1, 2));
+      const rows = (attempt: number, seqs: number[]) =>
+        events(...seqs).map((e) => ({ ...e, assignment_id: a.id, attempt }));
+      expect(await store.events.list(a.id, { attempt: 1, seq: 1 }, 10)).toEqual([
+        ...rows(1, [2, 3]),
+        ...rows(2, [1, 2]),
+      ]);
+      expect(await store.events.list(a.id, { attempt: 1, seq: 2 }, 2)).toEqual([
+        ...rows(1, [3]),
+        ...rows(2, [1]),
+      ]);
+      expect(await store.events.list(a.id, { attempt: 2, seq: 2 }, 10)).toEqual([]);
+    });
+
     it('re-appending stored seqs changes nothing: the first write is kept', async () => {
       await store.events.append(a.id, 1, events(1, 2));
       const first = await stored();

@@ -1,6 +1,7 @@
 /** A run's events, by (assignment, attempt, seq): stored once, read in order from a cursor. */
 import { sql } from 'kysely';
-import type { Db } from './db.ts';
+import type { Db, StoreKind } from './db.ts';
+import { prepared } from './prepared.ts';
 import type { AssignmentEventTable } from './schema.ts';
 
 export type EventRow = AssignmentEventTable;
@@ -8,13 +9,26 @@ export type NewEvent = Omit<AssignmentEventTable, 'assignment_id' | 'attempt'>;
 /** Stores one attempt's events in one transaction, as they are (no row objects made for them). */
 export type FastEventInsert = (assignmentId: string, attempt: number, events: NewEvent[]) => void;
 
+/** A live stream's read after its cursor, once per batch stored: built once. */
+const after = prepared((db, a: { id: string; attempt: number; seq: number; limit: number }) =>
+  db
+    .selectFrom('assignment_events')
+    .selectAll()
+    .where('assignment_id', '=', a.id)
+    // A row-value comparison, so both databases walk the primary key from the cursor on.
+    .where(sql<boolean>`(attempt, seq) > (${a.attempt}, ${a.seq})`)
+    .orderBy('attempt')
+    .orderBy('seq')
+    .limit(a.limit),
+);
+
 export class EventRepository {
   constructor(
     private readonly db: Db,
     /** A faster path for the hottest write, where the backend has one (SQLite: a prepared statement). */
-    private readonly fastInsert?: FastEventInsert,
+    private readonly fastInsert: FastEventInsert | undefined,
     /** PostgreSQL takes a batch as six arrays (`unnest`): one short statement, whatever the batch size. */
-    private readonly arrays = false,
+    private readonly kind: StoreKind,
   ) {}
 
   /**
@@ -31,7 +45,7 @@ export class EventRepository {
     if (events.length === 0) return;
     if (this.fastInsert) return this.fastInsert(assignmentId, attempt, events);
     const rows = events.map((e) => ({ ...e, assignment_id: assignmentId, attempt }));
-    if (this.arrays) {
+    if (this.kind === 'postgres') {
       await sql`insert into assignment_events (assignment_id, attempt, seq, type, ts, data)
         select * from unnest(${rows.map((r) => r.assignment_id)}::text[], ${rows.map((r) => r.attempt)}::integer[],
           ${rows.map((r) => r.seq)}::integer[], ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.ts)}::text[],
@@ -88,12 +102,22 @@ export class EventRepository {
   }
 
   /** Events in (attempt, seq) order, after the given position when there is one. */
-  list(assignmentId: string, after?: { attempt: number; seq: number }, limit = 10_000) {
-    let query = this.db.selectFrom('assignment_events').selectAll().where('assignment_id', '=', assignmentId);
-    if (after) {
-      // A row-value comparison, so both databases walk the primary key from the cursor on.
-      query = query.where(sql<boolean>`(attempt, seq) > (${after.attempt}, ${after.seq})`);
+  list(assignmentId: string, cursor?: { attempt: number; seq: number }, limit = 10_000): Promise<EventRow[]> {
+    if (cursor) {
+      return after.all(this.db, this.kind, {
+        id: assignmentId,
+        attempt: cursor.attempt,
+        seq: cursor.seq,
+        limit,
+      });
     }
-    return query.orderBy('attempt').orderBy('seq').limit(limit).execute();
+    return this.db
+      .selectFrom('assignment_events')
+      .selectAll()
+      .where('assignment_id', '=', assignmentId)
+      .orderBy('attempt')
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
   }
 }

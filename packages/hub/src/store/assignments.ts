@@ -4,7 +4,8 @@
  */
 import { terminalStates, type AssignmentState } from '@gantry/protocol';
 import { newId } from '../ids.ts';
-import type { Db } from './db.ts';
+import type { Db, StoreKind } from './db.ts';
+import { prepared } from './prepared.ts';
 import type { AssignmentTable } from './schema.ts';
 
 export type AssignmentRow = AssignmentTable;
@@ -35,8 +36,16 @@ export type AssignmentPatch = Partial<
   Omit<AssignmentTable, 'id' | 'workspace_id' | 'agent_id' | 'created_at'>
 >;
 
+/** Read for every frame a gateway sends and every wake of an event stream: built once. */
+const byId = prepared((db, a: { id: string }) =>
+  db.selectFrom('assignments').selectAll().where('id', '=', a.id),
+);
+
 export class AssignmentRepository {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly kind: StoreKind,
+  ) {}
 
   async create(input: NewAssignment, now = Date.now()): Promise<AssignmentRow> {
     const row = newRow(input, now);
@@ -57,7 +66,7 @@ export class AssignmentRepository {
   }
 
   get(id: string): Promise<AssignmentRow | undefined> {
-    return this.db.selectFrom('assignments').selectAll().where('id', '=', id).executeTakeFirst();
+    return byId.first(this.db, this.kind, { id });
   }
 
   /** Assignments not ended yet (queued to cancelling, `lost` included), oldest first. */

@@ -59,8 +59,8 @@ export class Repositories {
     this.gateways = new GatewayRepository(db);
     this.gatewayRelay = new GatewayRelayRepository(db);
     this.hubInstances = new HubInstanceRepository(db);
-    this.assignments = new AssignmentRepository(db);
-    this.events = new EventRepository(db, fastInsertEvents, kind === 'postgres');
+    this.assignments = new AssignmentRepository(db, kind);
+    this.events = new EventRepository(db, fastInsertEvents, kind);
     this.approvals = new ApprovalRepository(db);
     this.audit = new AuditRepository(db);
     this.activity = new ActivityRepository(db, kind);
