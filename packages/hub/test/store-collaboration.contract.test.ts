@@ -372,6 +372,27 @@ describeContract('store contract: collaboration', (c) => {
     expect((await store().assignments.get(a.id))?.updated_at).not.toBe(at(50));
   });
 
+  it('events: a batch stored while another caller is inside a transaction outlives its rollback', async () => {
+    const { s } = c;
+    const a = await assign(store(), s, at(1));
+    let begun!: () => void;
+    const inTransaction = new Promise<void>((resolve) => (begun = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const doomed = store().transaction(async (tx) => {
+      await tx.assignments.get(a.id);
+      begun();
+      await held;
+      throw new Error('rolled back');
+    });
+    await inTransaction;
+    const stored = store().events.insert(a.id, 1, [{ seq: 1, type: 'output', ts: 'now', data: '"kept"' }]);
+    release();
+    await expect(doomed).rejects.toThrow('rolled back');
+    await stored;
+    expect((await store().events.list(a.id)).map((e) => e.data)).toEqual(['"kept"']);
+  });
+
   it('events: insert stores a batch once, without counting', async () => {
     const { s } = c;
     const a = await assign(store(), s, at(1));

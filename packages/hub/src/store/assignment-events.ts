@@ -43,7 +43,10 @@ export class EventRepository {
   /** Stores events by (assignment, attempt, seq); a seq already stored is left as it was. */
   async insert(assignmentId: string, attempt: number, events: NewEvent[]): Promise<void> {
     if (events.length === 0) return;
-    if (this.fastInsert) return this.fastInsert(assignmentId, attempt, events);
+    const fast = this.fastInsert;
+    // Under the connection's lock, as any query: run between another caller's begin and commit,
+    // the batch would be part of that transaction, and lost if it rolled back.
+    if (fast) return this.db.connection().execute(async () => fast(assignmentId, attempt, events));
     const rows = events.map((e) => ({ ...e, assignment_id: assignmentId, attempt }));
     if (this.kind === 'postgres') {
       await sql`insert into assignment_events (assignment_id, attempt, seq, type, ts, data)
