@@ -26,6 +26,7 @@ import { ContextStore, contextLimits, type ContextLimits } from './domain/contex
 import { Devices } from './domain/devices.ts';
 import { Handoffs } from './domain/handoffs.ts';
 import { Mailbox } from './domain/mailbox.ts';
+import { InboxWaits } from './domain/inbox-waits.ts';
 import { Messages } from './domain/messages.ts';
 import { Presence } from './domain/presence.ts';
 import { sharePresence } from './domain/presence-sync.ts';
@@ -111,7 +112,9 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
   // Attaches and rekeys (an agent key in them) reach such a gateway through the store instead.
   const keyed = new GatewayRelay(store, bus, links, log);
   keyed.start();
-  const messages = new Messages(store, bus, activity);
+  // Inbox waits parked here, which a send hands its mail to in its own transaction.
+  const inboxWaits = new InboxWaits(activity);
+  const messages = new Messages(store, bus, activity, inboxWaits);
   const notices = new ApprovalNotices(store, activity, messages);
   const chains = new ChainLimits(store, activity, messages, { ...defaultChainSettings, ...options.chains });
   const assignments = new Assignments(store, bus, relay.port, activity, chains);
@@ -120,7 +123,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
   // Inbox waits on any hub of the system count in reachability here.
   const unsharePresence =
     bus instanceof PgBus ? sharePresence(presence, bus, bus.node, settings.heartbeatMs) : undefined;
-  const mailbox = new Mailbox(store, bus, messages, presence, activity);
+  const mailbox = new Mailbox(store, bus, messages, presence, activity, inboxWaits);
   const tasks = new Tasks(store, activity, messages);
   const reachability = new Reachability(store, links, presence);
   const devices = new Devices(store, bus, { requireApproval: options.requireApproval ?? false, notices });

@@ -128,6 +128,27 @@ describeContract('store contract: access', (c) => {
     expect(names.get(gw.id)).toBe('gw');
   });
 
+  it('tokens: read with their owner in one statement, each kind from its own table; a gone owner is null', async () => {
+    const { s } = c;
+    const gw = await store().gateways.create(s.ws.id, 'gw-owner', null, at(0));
+    const mine = token(s, s.user.id, 'user', 1);
+    const agentKey = token(s, s.agent.id, 'agent', 2);
+    const run = token(s, s.agent.id, 'run', 3);
+    const gateway = token(s, gw.id, 'gateway', 4);
+    // The owner id names an agent, the kind a user: no user owns it.
+    const wrongTable = token(s, s.agent.id, 'user', 5);
+    const orphan = token(s, unique('agt'), 'agent', 6);
+    for (const t of [mine, agentKey, run, gateway, wrongTable, orphan]) await store().tokens.insert(t);
+    const read = (id: string) => store().tokens.withOwner(id);
+    expect(await read(mine.id)).toEqual({ ...mine, owner_name: s.user.handle, owner_role: s.user.role });
+    expect(await read(agentKey.id)).toEqual({ ...agentKey, owner_name: 'claude', owner_role: null });
+    expect(await read(run.id)).toEqual({ ...run, owner_name: 'claude', owner_role: null });
+    expect(await read(gateway.id)).toEqual({ ...gateway, owner_name: 'gw-owner', owner_role: null });
+    expect(await read(wrongTable.id)).toMatchObject({ owner_name: null, owner_role: null });
+    expect(await read(orphan.id)).toMatchObject({ id: orphan.id, owner_name: null });
+    expect(await read(unique('tok'))).toBeUndefined();
+  });
+
   it('browser sessions: stored by hash, touched, deleted; sign-in codes used once; ended ones pruned', async () => {
     const { s } = c;
     const t = token(s, s.user.id, 'user', 1);

@@ -1,6 +1,6 @@
 /** Resolves a bearer token to the principal it speaks for. */
 import { GantryError, type Principal } from '@gantry/protocol';
-import type { Store, TokenRow } from '../store/store.ts';
+import type { Store, TokenRow, TokenWithOwner } from '../store/store.ts';
 import type { Actor } from '../domain/actor.ts';
 import { isAccessToken, verifyAccessToken } from './jwt.ts';
 import { runOf } from './run-tokens.ts';
@@ -23,16 +23,16 @@ export async function authenticate(
   if (token && isAccessToken(token)) return authenticateAccessToken(store, token, now);
   const parsed = token ? parseToken(token) : undefined;
   if (!parsed) throw unauthorized();
-  const row = await store.tokens.get(parsed.id);
+  const row = await store.tokens.withOwner(parsed.id);
   if (!row || row.kind !== parsed.kind || !secretMatches(parsed.secret, row.secret_hash))
     throw unauthorized();
-  return callerFromToken(store, row, now);
+  return callerFromToken(store, row, now, ownerOf(row));
 }
 
 /** A JWT from `POST /v1/auth/exchange`: valid only while the long-lived token it names is. */
 async function authenticateAccessToken(store: Store, token: string, now: number): Promise<Caller> {
   const claims = await verifyAccessToken(store, token, now);
-  const row = await store.tokens.get(claims.tokenId);
+  const row = await store.tokens.withOwner(claims.tokenId);
   if (
     !row ||
     row.kind !== claims.kind ||
@@ -40,22 +40,40 @@ async function authenticateAccessToken(store: Store, token: string, now: number)
     row.workspace_id !== claims.workspaceId
   )
     throw unauthorized();
-  return callerFromToken(store, row, now);
+  return callerFromToken(store, row, now, ownerOf(row));
 }
 
-/** The checks every credential passes through its long-lived token's row. */
-export async function callerFromToken(store: Store, row: TokenRow, now: number): Promise<Caller> {
+/**
+ * The checks every credential passes through its long-lived token's row; `owner` when the row was
+ * read with its owner (`tokens.withOwner`: null, the owner is gone), else it is read here.
+ */
+export async function callerFromToken(
+  store: Store,
+  row: TokenRow,
+  now: number,
+  owner?: Principal | null,
+): Promise<Caller> {
   if (row.revoked_at !== null) throw unauthorized();
   if (row.expires_at !== null && row.expires_at <= now) {
     throw new GantryError('unauthorized', 'token expired');
   }
   // Recording use is best effort and coarse: once a minute is plenty for "last used".
   if (row.last_used_at === null || now - row.last_used_at > 60_000) await store.tokens.touch(row.id, now);
-  const principal = await resolveOwner(store, row.kind as TokenKind, row.owner_id);
+  const principal =
+    owner === undefined ? await resolveOwner(store, row.kind as TokenKind, row.owner_id) : owner;
   if (!principal) throw unauthorized();
   // A run token speaks as its agent, in its run (checked live: a run that ended has no say).
   const run = row.kind === 'run' ? { run: await runOf(store, row) } : {};
   return { ...principal, workspaceId: row.workspace_id, tokenId: row.id, ...run };
+}
+
+/** The principal of a token read with its owner; null when the owner is gone. */
+function ownerOf(row: TokenWithOwner): Principal | null {
+  if (row.owner_name === null) return null;
+  const kind = row.kind as TokenKind;
+  if (kind === 'user') return { kind, id: row.owner_id, name: row.owner_name, role: row.owner_role };
+  if (kind === 'gateway') return { kind, id: row.owner_id, name: row.owner_name, role: null };
+  return { kind: 'agent', id: row.owner_id, name: row.owner_name, role: null };
 }
 
 async function resolveOwner(store: Store, kind: TokenKind, ownerId: string): Promise<Principal | undefined> {

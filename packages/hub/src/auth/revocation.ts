@@ -138,8 +138,15 @@ export function revocationSignal(
     reason = why;
     controller.abort();
   });
-  const signal = request ? AbortSignal.any([request, controller.signal]) : controller.signal;
-  return { signal, revoked: () => reason, done: stop };
+  // One signal for both, joined by hand: AbortSignal.any costs about 50 us a call (Node 20), once per wait.
+  const onRequestAbort = () => controller.abort();
+  if (request?.aborted) controller.abort();
+  else request?.addEventListener('abort', onRequestAbort, { once: true });
+  const done = () => {
+    stop();
+    request?.removeEventListener('abort', onRequestAbort);
+  };
+  return { signal: controller.signal, revoked: () => reason, done };
 }
 
 /** The last message of an SSE stream whose token was revoked: the error, as an error body. */

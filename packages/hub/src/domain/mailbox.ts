@@ -5,7 +5,8 @@
  * no inbox call has handed out yet (the per-recipient delivery cursor, `delivered_at`), or waits for
  * the bus to say mail came. It subscribes before it reads, so nothing sent in between is missed, and
  * it claims rows with a conditional update, so two waits of one caller never get the same message
- * and mail already handed out never wakes a wait again.
+ * and mail already handed out never wakes a wait again. A send on this hub claims for a parked wait
+ * in its own transaction (inbox-waits.ts), and the wait answers with that.
  *
  * What a caller may see: messages addressed to them or written by them, and every message of a
  * thread in which they can see one (a reply is read in its conversation).
@@ -18,12 +19,13 @@ import {
   type MessageReply,
   type Party,
 } from '@gantry/protocol';
-import type { Activity, NewActivity } from './activity.ts';
+import type { Activity } from './activity.ts';
 import type { Actor } from './actor.ts';
 import type { Bus } from '../bus.ts';
 import type { MailRow } from '../store/mailbox.ts';
 import type { MessageTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
+import { claimIn, InboxWait, readEntry, type InboxWaits } from './inbox-waits.ts';
 import { messageView, partyOf, type Messages } from './messages.ts';
 import type { Presence } from './presence.ts';
 
@@ -63,6 +65,7 @@ export class Mailbox {
     private readonly messages: Messages,
     private readonly presence: Presence,
     private readonly activity: Activity,
+    private readonly waits: InboxWaits,
   ) {}
 
   async inbox(caller: Actor, options: InboxOptions = {}): Promise<Inbox> {
@@ -72,19 +75,36 @@ export class Mailbox {
       this.presence.inboxCalled(me.id);
       return { messages: await this.unread(caller, me, limit, options.markRead === true), timedOut: false };
     }
+    const markRead = options.markRead === true;
+    const wait = new InboxWait(caller, me, limit, markRead, options.signal);
     const leave = this.presence.enterWait(me.id);
+    const remove = this.waits.add(wait);
     try {
-      const claimed = await this.bus.watch(
+      let claimed = await this.bus.watch(
         'mailbox',
         ({ recipientId }) => recipientId === me.id,
         async () => {
-          const mail = await this.claim(caller, me, limit, options.markRead === true);
-          return mail.length > 0 ? mail : undefined;
+          // What a send claimed for this wait while it was parked comes first: it is this wait's now.
+          while (wait.handoff) {
+            const ids = await wait.handed();
+            if (ids) return this.answer(caller, me, ids, markRead);
+          }
+          const mail = await this.claim(caller, me, limit, markRead);
+          if (mail.length > 0) return mail;
+          wait.parked = true;
+          return undefined;
         },
         { deadline: Date.now() + options.wait, signal: options.signal },
       );
+      remove();
+      // Out of time (or the client left) just as a send took this wait: what it claimed is answered.
+      if (!claimed && wait.handoff) {
+        const ids = await wait.handed();
+        if (ids) claimed = await this.answer(caller, me, ids, markRead);
+      }
       return claimed ? { messages: claimed, timedOut: false } : { messages: [], timedOut: true };
     } finally {
+      remove();
       leave();
     }
   }
@@ -180,11 +200,7 @@ export class Mailbox {
     return [];
   }
 
-  /**
-   * Claims what of `picked` no other call took (marking it read in the same statement, and its
-   * `message.read` entry in the same transaction), and answers with the messages from memory when
-   * this process just sent them, else from the store.
-   */
+  /** Claims what of `picked` no other call took (claimIn), and answers with those messages. */
   private async claimPicked(
     caller: Actor,
     me: Party,
@@ -192,15 +208,20 @@ export class Mailbox {
     markRead: boolean,
   ): Promise<Message[]> {
     const now = Date.now();
-    const { ids, entry } = await this.store.transaction(async (tx) => {
-      const claimed = await tx.mailbox.claim(me.id, picked, { read: markRead, now });
-      const read =
-        markRead && claimed.length > 0
-          ? await this.activity.record(tx, messageRead, readEntry(caller, me, claimed), now)
-          : undefined;
-      return { ids: claimed, entry: read };
-    });
+    const { ids, entry } = await this.store.transaction((tx) =>
+      claimIn(tx, this.activity, caller, me, picked, markRead, now),
+    );
     if (entry) this.activity.published(entry);
+    return this.answer(caller, me, ids, markRead);
+  }
+
+  /** Claimed mail as messages: from memory when this process just sent them, else from the store. */
+  private async answer(
+    caller: Actor,
+    me: Party,
+    ids: readonly string[],
+    markRead: boolean,
+  ): Promise<Message[]> {
     if (ids.length === 0) return [];
     const rows: MessageTable[] = [];
     const missing: string[] = [];
@@ -226,11 +247,6 @@ export class Mailbox {
     if (marked.length > 0) await this.activity.append(messageRead, readEntry(caller, me, marked));
     return new Set(marked);
   }
-}
-
-/** The `message.read` entry of messages the caller marked read. */
-function readEntry(caller: Actor, me: Party, messageIds: string[]): NewActivity<typeof messageRead> {
-  return { workspaceId: caller.workspaceId, actor: me, data: { reader: me, messageIds } };
 }
 
 function unreadIds(rows: Row[]): string[] {

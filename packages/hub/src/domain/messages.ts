@@ -1,7 +1,8 @@
 /**
  * Workspace messages and mailboxes. Sending resolves `@name` mentions (and `to`) into parties —
  * an unknown name is an error, never ignored — threads the message under its parent, puts it in
- * every addressed party's mailbox, and emits `message.created`, all in one transaction. Each message
+ * every addressed party's mailbox, and emits `message.created`, all in one transaction, in which it
+ * also claims the mail of an inbox wait parked here for a recipient (inbox-waits.ts). Each message
  * sits in a chain (DESIGN §6a), and its entry says whom it may run: a person's message everyone it
  * addresses (a reply, its parent's author too); an agent's only those it names itself.
  */
@@ -9,9 +10,11 @@ import { GantryError, messageCreated, type Message, type Party, type SendMessage
 import type { Actor } from './actor.ts';
 import type { Bus } from '../bus.ts';
 import { newId } from '../ids.ts';
+import type { ActivityRow } from '../store/activity.ts';
 import type { MessageTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
+import type { InboxWaits } from './inbox-waits.ts';
 import { chainOf, recordRoot, rootPerson, type ChainRef } from './chains.ts';
 import { iso } from './views.ts';
 
@@ -38,6 +41,7 @@ export class Messages {
     private readonly store: Store,
     private readonly bus: Bus,
     private readonly activity: Activity,
+    private readonly waits?: InboxWaits,
   ) {}
 
   async send(caller: Actor, input: SendMessage, options: SendOptions = {}): Promise<Message> {
@@ -91,34 +95,43 @@ export class Messages {
       depth: chain.depth,
     };
     const message = messageView(row);
-    const event = await this.store.transaction(async (tx) => {
-      const entry = await this.activity.record(
-        tx,
-        messageCreated,
-        {
-          workspaceId: caller.workspaceId,
-          actor: author,
-          subject: id,
-          data: { message },
-          internal: {
-            chainId: chain.chainId,
-            depth: chain.depth,
-            wakes,
-            ...(chain.cause ? { cause: chain.cause } : {}),
+    const taken = this.waits?.take(recipients.map((p) => p.id)) ?? [];
+    let reads: ActivityRow[] = [];
+    const event = await this.store
+      .transaction(async (tx) => {
+        const entry = await this.activity.record(
+          tx,
+          messageCreated,
+          {
+            workspaceId: caller.workspaceId,
+            actor: author,
+            subject: id,
+            data: { message },
+            internal: {
+              chainId: chain.chainId,
+              depth: chain.depth,
+              wakes,
+              ...(chain.cause ? { cause: chain.cause } : {}),
+            },
           },
-        },
-        now,
-      );
-      row.seq = entry.id;
-      await tx.messages.insert(row);
-      await tx.mailbox.deliver(id, entry.id, recipients);
-      return entry;
-    });
+          now,
+        );
+        row.seq = entry.id;
+        await tx.messages.insert(row);
+        await tx.mailbox.deliver(id, entry.id, recipients);
+        if (this.waits && taken.length > 0) reads = await this.waits.claim(tx, taken, now);
+        return entry;
+      })
+      .catch((err: unknown) => {
+        this.waits?.settle(taken, false);
+        throw err;
+      });
     this.remember(row);
-    // Waiting inboxes first; the entry's readers (streams, work triggers) follow once this turn's
-    // work is done, so their reads do not hold up the woken inboxes' claims and this response.
+    this.waits?.settle(taken, true);
+    // Waiting inboxes first; the entries' readers (streams, work triggers) follow once this turn's
+    // work is done, so their reads do not hold up the woken inboxes and this response.
     for (const r of recipients) this.bus.emit('mailbox', { recipientId: r.id });
-    setImmediate(() => this.activity.published(event));
+    setImmediate(() => this.activity.published(event, ...reads));
     return message;
   }
 

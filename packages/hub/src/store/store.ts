@@ -17,7 +17,7 @@ export type { EventRow, NewEvent } from './assignment-events.ts';
 export type { AssignmentPatch, AssignmentRow, NewAssignment } from './assignments.ts';
 export type { ChainRow } from './chains.ts';
 export type { GatewayRow } from './gateways.ts';
-export type { TokenRow } from './tokens.ts';
+export type { TokenRow, TokenWithOwner } from './tokens.ts';
 export type { UserRow, WorkspaceRow } from './users.ts';
 
 const handles = new WeakMap<Store, Kysely<Database>>();
