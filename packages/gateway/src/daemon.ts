@@ -164,6 +164,7 @@ export class Gateway {
     this.bindings.watch(() => this.hubs.report());
     this.hubs.start();
     this.watchSessions();
+    this.spool.startSpare();
   }
 
   /** Resolves true once connected to every hub, false if that takes longer than `ms`. */

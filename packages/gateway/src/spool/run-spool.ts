@@ -119,6 +119,11 @@ export class Spool {
     this.heartbeat.unref();
   }
 
+  /** Starts a spare supervisor now, so the first run does not wait for Node's start either. */
+  startSpare(): void {
+    this.spare.refill();
+  }
+
   /** Stops the heartbeat and lets the spare supervisor go. */
   stopHeartbeat(): void {
     clearInterval(this.heartbeat);
