@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { createdAgentSchema, gatewayConnectResultSchema } from '../../protocol/src/index.ts';
 import { startHub, type RunningHub } from '../src/server.ts';
 import { postgresAdmin, postgresServer } from '../../../test/postgres-admin.ts';
-import { FakeGateway } from './fake-gateway.ts';
+import { closeGateways, FakeGateway } from './fake-gateway.ts';
 
 /** "At once": far below the 20 s a periodic read would take. */
 export const atOnceMs = 1_500;
@@ -84,21 +84,45 @@ export function postgresCluster(label: string) {
     return { agent, gw, gatewayId: hello.gatewayId, name };
   }
 
+  const create = () => postgresAdmin(`CREATE DATABASE "${database}"`);
+  async function drop() {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    await postgresAdmin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  }
+
+  /**
+   * Hubs A and B, started before the file's tests and closed after them (a test may replace one);
+   * the test's gateways are closed after each test.
+   */
+  function twoHubs(): { a: RunningHub; b: RunningHub } {
+    const hubs = {} as { a: RunningHub; b: RunningHub };
+    beforeAll(async () => {
+      await create();
+      hubs.a = await hub();
+      hubs.b = await hub();
+    });
+    afterAll(async () => {
+      await hubs.a?.close();
+      await hubs.b?.close();
+      await drop();
+    });
+    afterEach(() => closeGateways());
+    return hubs;
+  }
+
   return {
     database,
     url,
     folder,
     hub,
+    twoHubs,
     /** The owner token of the first hub started (the store's owner). */
     owner: () => owner,
     call,
     api,
     gatewayOn,
-    create: () => postgresAdmin(`CREATE DATABASE "${database}"`),
+    create,
     /** Removes the hubs' folders and the database (close the hubs first). */
-    drop: async () => {
-      for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-      await postgresAdmin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    },
+    drop,
   };
 }

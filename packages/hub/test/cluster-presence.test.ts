@@ -5,31 +5,16 @@
 // --gateway` to one of them is refused at once, not after the relay's 3 s wait.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gatewaySchema } from '../../protocol/src/index.ts';
-import type { RunningHub } from '../src/server.ts';
 import { relayTimeoutMs } from '../src/domain/gateway-relay.ts';
 import { postgresCluster } from './cluster-fixture.ts';
-import { closeGateways } from './fake-gateway.ts';
 
 const cluster = postgresCluster('pr');
 const { api, call, gatewayOn } = cluster;
 const cli = fileURLToPath(new URL('../../cli/bin/gantry.js', import.meta.url));
 
-let a: RunningHub;
-let b: RunningHub;
-
-beforeAll(async () => {
-  await cluster.create();
-  a = await cluster.hub();
-  b = await cluster.hub();
-});
-afterAll(async () => {
-  await a?.close();
-  await b?.close();
-  await cluster.drop();
-});
-afterEach(() => closeGateways());
+const hubs = cluster.twoHubs();
 
 /** `gateways list` through `on`: connected, by gateway id. */
 async function listed(on: { url: string }): Promise<Map<string, boolean>> {
@@ -54,31 +39,31 @@ async function reach(on: { url: string }, agent: string) {
 
 describe('two hubs on one PostgreSQL: who is connected', () => {
   it("shows B's gateway connected through A: gateways list, the agent view and reachability", async () => {
-    const { agent, gatewayId, name } = await gatewayOn(b);
-    expect((await listed(a)).get(gatewayId)).toBe(true);
-    expect((await listed(b)).get(gatewayId)).toBe(true);
-    expect(await agentView(a, agent.name)).toEqual([
+    const { agent, gatewayId, name } = await gatewayOn(hubs.b);
+    expect((await listed(hubs.a)).get(gatewayId)).toBe(true);
+    expect((await listed(hubs.b)).get(gatewayId)).toBe(true);
+    expect(await agentView(hubs.a, agent.name)).toEqual([
       expect.objectContaining({ id: gatewayId, connected: true }),
     ]);
-    expect(await reach(a, agent.name)).toMatchObject({
+    expect(await reach(hubs.a, agent.name)).toMatchObject({
       reachability: 'live',
       via: [`gateway:${name}`],
     });
   });
 
   it("restarting hub A leaves B's gateway connected through A and B", async () => {
-    const { gatewayId } = await gatewayOn(b);
-    await a.close();
-    a = await cluster.hub();
-    expect((await listed(a)).get(gatewayId)).toBe(true);
-    expect((await listed(b)).get(gatewayId)).toBe(true);
+    const { gatewayId } = await gatewayOn(hubs.b);
+    await hubs.a.close();
+    hubs.a = await cluster.hub();
+    expect((await listed(hubs.a)).get(gatewayId)).toBe(true);
+    expect((await listed(hubs.b)).get(gatewayId)).toBe(true);
   });
 
   it('a gateway closed on B reads not connected through A at once', async () => {
-    const { gw, gatewayId } = await gatewayOn(b);
+    const { gw, gatewayId } = await gatewayOn(hubs.b);
     await gw.close();
     const deadline = Date.now() + 2_000;
-    while ((await listed(a)).get(gatewayId)) {
+    while ((await listed(hubs.a)).get(gatewayId)) {
       expect(Date.now()).toBeLessThan(deadline);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -122,24 +107,24 @@ describe('a hub killed with SIGKILL', () => {
       const { agent, gatewayId } = await gatewayOn(c);
       // Past the killed hub's instance life (1.5 s): connected until then, through A and B alike.
       await new Promise((resolve) => setTimeout(resolve, 1_600));
-      expect((await listed(a)).get(gatewayId)).toBe(true);
-      expect((await listed(b)).get(gatewayId)).toBe(true);
+      expect((await listed(hubs.a)).get(gatewayId)).toBe(true);
+      expect((await listed(hubs.b)).get(gatewayId)).toBe(true);
 
       child.kill('SIGKILL');
       await exited;
       const killed = Date.now();
-      while ((await listed(a)).get(gatewayId)) {
+      while ((await listed(hubs.a)).get(gatewayId)) {
         expect(Date.now() - killed, 'still connected through A').toBeLessThan(3_000);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      expect((await listed(b)).get(gatewayId)).toBe(false);
-      expect(await agentView(a, agent.name)).toEqual([
+      expect((await listed(hubs.b)).get(gatewayId)).toBe(false);
+      expect(await agentView(hubs.a, agent.name)).toEqual([
         expect.objectContaining({ id: gatewayId, connected: false }),
       ]);
-      expect(await reach(b, agent.name)).toMatchObject({ reachability: 'queue-only' });
+      expect(await reach(hubs.b, agent.name)).toMatchObject({ reachability: 'queue-only' });
 
       const started = Date.now();
-      const refused = await call(a, '/v1/agents/add', {
+      const refused = await call(hubs.a, '/v1/agents/add', {
         name: 'pr-nowhere',
         template: 'echo',
         gateway: gatewayId,
