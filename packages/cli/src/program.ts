@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '@gantry/protocol/core';
 import { exitCodes, reportError } from './output.ts';
 import { moveLeadingOptions } from './leading-options.ts';
+import { refuseOptionsAsValues } from './option-values.ts';
 import { hideSecretArguments } from './process-list.ts';
 import { agentsSpec } from './specs/agents.ts';
 import { authSpec } from './specs/auth.ts';
@@ -49,6 +50,7 @@ export function buildProgram(args: readonly string[]): Command {
   if (group) specs[group](program);
   else for (const g of new Set(topCommands.map((c) => c.group))) specs[g](program);
   // Commander lists commands as they were added; the groups add theirs in `topCommands` order.
+  refuseOptionsAsValues(program);
   return program;
 }
 
