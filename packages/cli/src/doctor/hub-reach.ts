@@ -73,7 +73,10 @@ function clockCheck(date: string | null, sent: number, received: number): Check 
     process.platform === 'darwin' ? 'sudo sntp -sS time.apple.com' : 'sudo timedatectl set-ntp true';
   if (off > skewErrorMs) return error('clock', detail, fix);
   if (off > skewWarnMs) return warn('clock', detail, fix);
-  return ok('clock', `in step with the hub (${off === 0 ? 'within the second its Date header shows' : detail})`);
+  return ok(
+    'clock',
+    `in step with the hub (${off === 0 ? 'within the second its Date header shows' : detail})`,
+  );
 }
 
 /** Plain http to a host that is not this machine sends tokens in the clear. */
