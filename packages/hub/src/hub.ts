@@ -195,6 +195,7 @@ export async function createHub(options: CreateHubOptions, listening: () => stri
         work.stop();
         await closeTransports?.();
         await work.idle();
+        await work.saveCursor().catch(() => undefined); // a hub that cannot save reads those entries again
         await dispatcher.idle();
         await ctx.renewals.flush();
         await ctx.instance.stop();

@@ -1,6 +1,8 @@
 /**
  * What starts work: the activity log read in order from a cursor kept in the store (a restart
- * picks up where it stopped). A message that may run a managed agent (a person's that addresses
+ * picks up where it stopped). The cursor is saved at once past an entry that started, cancelled or
+ * let go of anything; past entries that did nothing (most messages) at most once a second and at
+ * stop, so a hub that dies reads those again, and they do nothing again (each run is claimed once). A message that may run a managed agent (a person's that addresses
  * it, an agent's that names it), or a task assigned to one (its entry asks for a dispatch), starts
  * one assignment for it, one deeper in the chain, unless the chain is at its limits; a task
  * cancelled while its run goes on cancels the run; `chain.continued` runs what a limit stopped.
@@ -45,6 +47,7 @@ export const triggerTypes = ['message.created', 'task.created', 'task.updated', 
 
 const cursorKey = 'work_cursor';
 const batch = 200;
+const saveIdleCursorMs = 1000;
 
 /** A run to start: who asked, for which agent, about what. */
 interface Dispatch {
@@ -64,6 +67,10 @@ export class WorkTriggers {
   cursor = 0;
   private draining: Promise<void> | undefined;
   private again = false;
+  /** The cursor as the store has it, and whether an entry just handled acted on anything. */
+  private saved = 0;
+  private acted = false;
+  private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: TriggerDeps,
@@ -77,6 +84,23 @@ export class WorkTriggers {
     const saved = await store.meta.get(cursorKey);
     this.cursor = saved === undefined ? await store.activity.lastId() : Number(saved);
     if (saved === undefined) await store.meta.set(cursorKey, String(this.cursor));
+    this.saved = this.cursor;
+  }
+
+  /** Saves the cursor if it moved (the timer's, and the hub's at stop, after `idle`). */
+  async saveCursor(): Promise<void> {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    if (this.cursor === this.saved) return;
+    const cursor = this.cursor;
+    await this.deps.store.meta.set(cursorKey, String(cursor));
+    this.saved = cursor;
+  }
+
+  /** Stops the timed save (the hub then calls `saveCursor` once nothing is in progress). */
+  stop(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
   }
 
   /** Reads the log again from before `id` (a dispatch a restart cut short). */
@@ -108,6 +132,7 @@ export class WorkTriggers {
         for (;;) {
           const rows = await this.deps.store.activity.ofTypes(triggerTypes, this.cursor, batch);
           if (rows.length === 0) break;
+          this.acted = false;
           for (const row of rows) {
             await this.handle(row).catch((err: unknown) =>
               this.deps.log.error('work dispatch failed', {
@@ -117,7 +142,8 @@ export class WorkTriggers {
             );
             this.cursor = Number(row.id);
           }
-          await this.deps.store.meta.set(cursorKey, String(this.cursor));
+          if (this.acted) await this.saveCursor();
+          else this.saveSoon();
           // A short batch reached the end: an entry committed since was published, and set `again`.
           if (rows.length < batch) break;
         }
@@ -125,6 +151,15 @@ export class WorkTriggers {
         this.deps.log.error('reading the activity log for work failed', { error: (err as Error).message });
       }
     } while (this.again);
+  }
+
+  private saveSoon(): void {
+    this.saveTimer ??= setTimeout(() => {
+      this.saveTimer = undefined;
+      void this.saveCursor().catch((err: unknown) =>
+        this.deps.log.warn('saving the work cursor failed', { error: (err as Error).message }),
+      );
+    }, saveIdleCursorMs).unref();
   }
 
   private async handle(entry: ActivityTable): Promise<void> {
@@ -161,6 +196,7 @@ export class WorkTriggers {
     if (task.status !== 'cancelled' || !task.assignmentId || !changes.includes('status')) return;
     const row = await this.deps.store.assignments.get(task.assignmentId);
     if (!row || isTerminal(row.state as AssignmentState)) return;
+    this.acted = true;
     const actor = await this.actorOf(task.workspaceId, requesterOf(entry) ?? task.createdBy);
     await this.deps.assignments.cancel(actor, row.id).catch((err: unknown) => {
       if (!(err instanceof GantryError && err.code === 'conflict')) throw err; // conflict: it just ended
@@ -236,6 +272,7 @@ export class WorkTriggers {
       depth: d.step.depth,
     });
     if (!claimed) return;
+    this.acted = true;
     const key = { trigger: Number(d.entry.id), agentId: d.agent.id };
     // The first run of a chain: its root (the message or task) and the person who made it.
     if (d.step.depth === 1)
@@ -304,6 +341,7 @@ export class WorkTriggers {
     const { store } = this.deps;
     for (const row of await store.work.stopped(chainId)) {
       if (!(await store.work.release(keyOf(row)))) continue;
+      this.acted = true;
       const trigger = await store.activity.get(Number(row.trigger_id));
       if (trigger) await this.handle(trigger);
     }

@@ -58,6 +58,12 @@ export class Work {
 
   stop(): void {
     for (const off of this.unsubscribe.splice(0)) off();
+    this.triggers.stop();
+  }
+
+  /** Saves how far the activity log has been read for work (at stop, once `idle`). */
+  saveCursor(): Promise<void> {
+    return this.triggers.saveCursor();
   }
 
   /** Resolves when no dispatch or reply is in progress (for shutdown and tests). */
