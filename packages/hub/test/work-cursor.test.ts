@@ -38,11 +38,10 @@ const savedCursor = async () => Number(await hub.ctx.store.meta.get('work_cursor
 /** The id of the newest message's entry (the cursor moves over the entries that can start work). */
 const lastMessage = async () =>
   Number((await hub.ctx.store.activity.ofTypes(['message.created'], 0, 1000)).at(-1)?.id);
-const runsOf = async (agent: string) =>
-  ((await call(`/v1/assignments?agent=${agent}`)) as unknown[]).length;
+const runsOf = async (agent: string) => ((await call(`/v1/assignments?agent=${agent}`)) as unknown[]).length;
 
 async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end && !(await check()); )
+  for (const end = Date.now() + ms; Date.now() < end && !(await check());)
     await new Promise((r) => setTimeout(r, 25));
   expect(await check()).toBe(true);
 }

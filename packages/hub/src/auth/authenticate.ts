@@ -11,6 +11,13 @@ export interface Caller extends Actor {
   tokenId: string;
   /** Set when a browser session (the dashboard's cookie) made the request: `web_sessions.id_hash`. */
   sessionId?: string;
+  /** When the token stops working (null: never), as its row said when this request was authenticated. */
+  tokenExpiresAt?: number | null;
+  /**
+   * The hub's count of revocations heard (`revocationsHeard`) taken before the token's row was read:
+   * a long-poll whose count has not moved since needs no second read of the row (`watchToken`).
+   */
+  revocationsHeard?: number;
 }
 
 const unauthorized = () => new GantryError('unauthorized', 'missing, unknown or revoked token');
@@ -64,7 +71,13 @@ export async function callerFromToken(
   if (!principal) throw unauthorized();
   // A run token speaks as its agent, in its run (checked live: a run that ended has no say).
   const run = row.kind === 'run' ? { run: await runOf(store, row) } : {};
-  return { ...principal, workspaceId: row.workspace_id, tokenId: row.id, ...run };
+  return {
+    ...principal,
+    workspaceId: row.workspace_id,
+    tokenId: row.id,
+    tokenExpiresAt: row.expires_at,
+    ...run,
+  };
 }
 
 /** The principal of a token read with its owner; null when the owner is gone. */

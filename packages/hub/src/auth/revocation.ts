@@ -24,6 +24,9 @@ export interface Watched {
 
 type TokenState = Pick<TokenRow, 'revoked_at' | 'expires_at'> | undefined;
 
+/** What a watch needs of the caller of the connection it watches. */
+type Watcher = Pick<Caller, 'tokenId' | 'sessionId' | 'tokenExpiresAt' | 'revocationsHeard'>;
+
 /**
  * Every open connection's token, re-read together: one batched read per `recheckMs` for all the
  * connections of a hub (10,000 gateways are a few statements every 5 s, not 2,000 reads a second).
@@ -68,6 +71,29 @@ class Rechecks {
 
 const rechecksOf = new WeakMap<Store, Rechecks>();
 
+/**
+ * How many revocations and sign-outs this hub has heard of on its bus, bus gaps (which may have
+ * hidden one) included. A request authenticated while the count was N, whose long-poll starts
+ * watching while it is still N, has nothing to read again: its token's row was current.
+ */
+class Heard {
+  count = 0;
+  constructor(bus: Bus) {
+    const heard = () => void (this.count += 1);
+    bus.on('revoked', heard);
+    bus.on('sessionEnded', heard);
+    bus.onGap(heard);
+  }
+}
+
+const heardOf = new WeakMap<Bus, Heard>();
+
+export function revocationsHeardOn(bus: Bus): number {
+  let heard = heardOf.get(bus);
+  if (!heard) heardOf.set(bus, (heard = new Heard(bus)));
+  return heard.count;
+}
+
 /** The hub's shared re-check of open connections' tokens (one per store). */
 export function rechecks(store: Store): Rechecks {
   let shared = rechecksOf.get(store);
@@ -79,11 +105,7 @@ export function rechecks(store: Store): Rechecks {
  * Calls `onEnd` once with the reason when the caller's token stops being valid. Returns a
  * function that stops watching (call it when the connection ends for any other reason).
  */
-export function watchToken(
-  deps: Watched,
-  caller: Pick<Caller, 'tokenId' | 'sessionId'>,
-  onEnd: (reason: string) => void,
-): () => void {
+export function watchToken(deps: Watched, caller: Watcher, onEnd: (reason: string) => void): () => void {
   let stopped = false;
   let expiryTimer: NodeJS.Timeout | undefined;
   const end = (reason: string) => {
@@ -111,8 +133,15 @@ export function watchToken(
     }
   };
   const offRecheck = rechecks(deps.store).add(caller.tokenId, (row) => void judge(row));
-  // The first read is this connection's own; the periodic ones are shared.
-  void deps.store.tokens.get(caller.tokenId).then(judge, () => undefined);
+  // The first read is this connection's own (the periodic ones are shared), unless the request was
+  // authenticated just now with no revocation heard since: its row then still holds.
+  if (
+    caller.revocationsHeard !== undefined &&
+    caller.tokenExpiresAt !== undefined &&
+    caller.revocationsHeard === revocationsHeardOn(deps.bus)
+  )
+    void judge({ revoked_at: null, expires_at: caller.tokenExpiresAt });
+  else void deps.store.tokens.get(caller.tokenId).then(judge, () => undefined);
   function stop() {
     stopped = true;
     off();
@@ -129,7 +158,7 @@ export function watchToken(
  */
 export function revocationSignal(
   deps: Watched,
-  caller: Pick<Caller, 'tokenId' | 'sessionId'>,
+  caller: Watcher,
   request?: AbortSignal,
 ): { signal: AbortSignal; revoked: () => string | undefined; done: () => void } {
   const controller = new AbortController();
@@ -160,7 +189,7 @@ export function revokedEvent(reason: string): { event: string; data: string } {
  */
 export async function untilRevoked<T>(
   deps: Watched,
-  caller: Pick<Caller, 'tokenId' | 'sessionId'>,
+  caller: Watcher,
   request: AbortSignal,
   poll: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {

@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { csrfHeader, GantryError, webSessionCookie } from '@gantry/protocol';
 import { authenticate, type Caller } from '../auth/authenticate.ts';
+import { revocationsHeardOn } from '../auth/revocation.ts';
 import { authenticateSession, csrfMatches } from '../auth/web-session.ts';
 import type { HubContext } from '../context.ts';
 import type { HubEnv } from './request.ts';
@@ -17,7 +18,9 @@ export async function authenticateRequest(ctx: HubContext, c: Context<HubEnv>): 
   const cookie = header === undefined ? getCookie(c, webSessionCookie) : undefined;
   if (cookie === undefined) {
     const token = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
-    return authenticate(ctx.store, token);
+    // Counted before the read: a revocation after it moves the count, and a long-poll reads again.
+    const revocationsHeard = revocationsHeardOn(ctx.bus);
+    return { ...(await authenticate(ctx.store, token)), revocationsHeard };
   }
   let signedIn;
   try {
