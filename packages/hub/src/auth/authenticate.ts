@@ -14,7 +14,7 @@ export interface Caller extends Actor {
   /** When the token stops working (null: never), as its row said when this request was authenticated. */
   tokenExpiresAt?: number | null;
   /**
-   * The hub's count of revocations heard (`revocationsHeard`) taken before the token's row was read:
+   * The hub's count of revocations heard (`revocationsHeardOn`) taken before the token's row was read:
    * a long-poll whose count has not moved since needs no second read of the row (`watchToken`).
    */
   revocationsHeard?: number;

@@ -1,11 +1,13 @@
 /**
  * What starts work: the activity log read in order from a cursor kept in the store (a restart
- * picks up where it stopped). The cursor is saved at once past an entry that started, cancelled or
- * let go of anything; past entries that did nothing (most messages) at most once a second and at
- * stop, so a hub that dies reads those again, and they do nothing again (each run is claimed once). A message that may run a managed agent (a person's that addresses
+ * picks up where it stopped). A message that may run a managed agent (a person's that addresses
  * it, an agent's that names it), or a task assigned to one (its entry asks for a dispatch), starts
  * one assignment for it, one deeper in the chain, unless the chain is at its limits; a task
  * cancelled while its run goes on cancels the run; `chain.continued` runs what a limit stopped.
+ *
+ * The cursor is saved at once past an entry that started, cancelled or let go of anything; past
+ * entries that did nothing (most messages) within a second and at stop, so a hub that dies reads
+ * those again, and they do nothing again (each run is claimed once).
  */
 import {
   GantryError,
