@@ -31,7 +31,7 @@ describe('gantry --help', () => {
     [
       ['assign', '--help'],
       [
-        'Usage: gantry assign [options] <agent> <prompt>',
+        'Usage: gantry assign [options] <agent> <prompt...>',
         '--wait [duration]',
         '--workspace <name>',
         '--json',

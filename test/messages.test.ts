@@ -85,6 +85,15 @@ describe('send', () => {
     await Promise.all([drain(bot), drain(helper)]);
   });
 
+  it('takes the words of an unquoted text as one text, joined by spaces', async () => {
+    const result = await box.run(['send', '@bot', 'please', 'look', 'again', '--to', 'helper', '--json']);
+    expect(result.code).toBe(0);
+    const { message } = json<{ message: Message }>(result);
+    expect(message.body).toBe('@bot please look again');
+    expect(message.mentions.map((p) => p.name)).toEqual(['bot', 'helper']);
+    await Promise.all([drain(bot), drain(helper)]);
+  });
+
   it('refuses an unknown @name with a clear message and sends nothing', async () => {
     const before = json<Message[]>(await box.run(['messages', 'list', '--json']));
     const result = await box.run(['send', 'hi @nobody and @bot']);

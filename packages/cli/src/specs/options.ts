@@ -13,9 +13,11 @@ export type Loader = () => Promise<Record<string, unknown>>;
 export function action(loader: Loader, fn: string) {
   return async (...args: unknown[]) => {
     const options = (args.at(-2) ?? {}) as { json?: boolean };
+    // A last argument of several words (`gantry send @bob hello there`, `<text...>`) is one text.
+    const given = args.slice(0, -1).map((a) => (Array.isArray(a) ? a.join(' ') : a));
     try {
       const mod = await loader();
-      await (mod[fn] as (...a: unknown[]) => Promise<void>)(...args.slice(0, -1));
+      await (mod[fn] as (...a: unknown[]) => Promise<void>)(...given);
     } catch (err) {
       process.exitCode = reportError(err, options.json === true);
     }

@@ -52,7 +52,7 @@ export function sessionsSpec(program: Command): void {
     .option('--wait <duration>', 'wait for new mail, e.g. 30s, 5m')
     .option('--mark-read', 'mark what is shown read')
     .action(action(load.local, 'inbox'));
-  inFolder(local.command('send <text>'))
+  inFolder(local.command('send <text...>'))
     .description("send a message as the folder's agent")
     .option('--to <name>', 'address an agent or user besides @mentions (repeat)', collect)
     .option('--parent <id>', 'reply to a message')

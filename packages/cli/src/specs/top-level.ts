@@ -58,7 +58,7 @@ const list: TopCommand[] = [
   { name: 'agents', options: false, group: 'agents', description: 'agents of the workspace' },
   {
     name: 'assign',
-    args: '<agent> <prompt>',
+    args: '<agent> <prompt...>',
     options: true,
     group: 'work',
     description: 'give an agent work',
@@ -86,7 +86,7 @@ const list: TopCommand[] = [
   },
   {
     name: 'send',
-    args: '<text>',
+    args: '<text...>',
     options: true,
     group: 'messages',
     description: 'post a message as yourself; @name mentions an agent or user',
