@@ -36,6 +36,19 @@ describe('gantry up', () => {
     expect(dead.stderr).toMatch(/cannot reach the hub at http:\/\/127\.0\.0\.1:9/);
   });
 
+  it('says it is already running when started again from the same home, and starts nothing', async () => {
+    const again = await box.run(['up', '--port', '0', '--gateway-port', '0']);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim().split('\n')).toHaveLength(1);
+    expect(again.stderr).toMatch(
+      /^gantry: Gantry is already running from .* \(gateway pid \d+, hub http:\/\/127\.0\.0\.1:\d+\)/,
+    );
+    expect(again.stderr).toContain('gantry assign echo hi --wait');
+    // The running one goes on serving.
+    const done = await box.json<Assignment>(['assign', 'echo', 'still', 'here', '--wait']);
+    expect(done.result?.output).toBe('echo: still here');
+  });
+
   it('runs an echo assignment end to end', async () => {
     const done = await box.json<Assignment>(['assign', 'echo', 'hello there', '--wait']);
     expect(done).toMatchObject({

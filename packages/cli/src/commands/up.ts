@@ -10,13 +10,15 @@ import {
   defaultGatewayName,
   Gateway,
   gantryPaths,
+  type GantryPaths,
   loadSession,
   register,
   saveSession,
   startLocalApi,
 } from '@gantry/gateway';
 import { HubClient } from '../client.ts';
-import { saveLogin } from '../credentials.ts';
+import { loadLogin, saveLogin } from '../credentials.ts';
+import { runningPid } from '../daemon-record.ts';
 import { hubWebOptions, type HubWebFlags } from '../hub-web-options.ts';
 import { resolveSettings } from '../gateway-settings.ts';
 import { stopRequests, untilStopped } from '../daemon-stop.ts';
@@ -26,6 +28,20 @@ import { stopGraces } from './gateway.ts';
 import { dispatchSettings } from './hub.ts';
 
 const agentName = 'echo';
+
+/**
+ * A second `gantry up` (or one beside `gantry gateway start`) from the same home: its gateway could
+ * not run beside the one running, so it says so before starting anything, and what to do instead.
+ */
+function refuseIfUp(paths: GantryPaths): void {
+  const pid = runningPid(paths);
+  if (pid === undefined) return;
+  const hub = loadLogin()?.url;
+  throw new GantryError(
+    'conflict',
+    `Gantry is already running from ${paths.data} (gateway pid ${pid}${hub ? `, hub ${hub}` : ''}): use it (gantry assign echo hi --wait), or stop it first (Ctrl+C where it runs, or kill ${pid}); another GANTRY_HOME runs a second one`,
+  );
+}
 
 export async function up(
   options: {
@@ -39,6 +55,7 @@ export async function up(
   const paths = gantryPaths();
   const dataDir = options.dataDir ?? paths.data;
   const dbPath = join(dataDir, 'hub.db');
+  refuseIfUp(paths);
   const hub = await startHub({
     host: '127.0.0.1',
     port: parsePort(options.port, 7420),
