@@ -77,6 +77,20 @@ describe('gantry up', () => {
     expect(text.stdout).toMatch(/^asg_\S+ queued for echo/);
   });
 
+  it('says why a wait ran out on a queued assignment: its agent is paused, or nothing serves it', async () => {
+    expect((await box.run(['agents', 'pause', 'echo'])).code).toBe(0);
+    const paused = await box.run(['assign', 'echo', 'held', '--wait', '1s']);
+    expect(paused.code).toBe(124);
+    expect(paused.stderr).toMatch(
+      /is still queued after 1\.0s; echo is paused: it runs once resumed \(gantry agents resume echo/,
+    );
+    expect((await box.run(['agents', 'resume', 'echo'])).code).toBe(0);
+    expect((await box.run(['agents', 'create', 'idle-one'])).code).toBe(0);
+    const unserved = await box.run(['assign', 'idle-one', 'anyone?', '--wait', '1s']);
+    expect(unserved.code).toBe(124);
+    expect(unserved.stderr).toContain('no gateway serves idle-one: serve it from a machine');
+  });
+
   it('shows the gateway as connected, from both sides', async () => {
     const status = await box.json<{ running: boolean; connected: boolean; outboxDepth: number }>([
       'gateway',

@@ -1,7 +1,7 @@
 /** `gantry assign AGENT "PROMPT"`: create an assignment, and optionally wait for or follow it. */
 import { randomUUID } from 'node:crypto';
 import type { Assignment, CreateAssignment } from '@gantry/protocol';
-import { assignmentAnswer } from '@gantry/protocol/answers';
+import { agentAnswer, assignmentAnswer } from '@gantry/protocol/answers';
 import {
   GantryError,
   idempotencyKeyHeader,
@@ -136,7 +136,7 @@ export async function awaitEnd(
       .request('GET', `/v1/assignments/${assignment.id}`, assignmentAnswer)
       .catch(() => assignment);
     if (isTerminal(now.state)) return now;
-    const hint = `follow it with: gantry assignments events ${now.id} --follow`;
+    const hint = `${await whyQueued(client, now)}follow it with: gantry assignments events ${now.id} --follow`;
     if (timedOut) {
       throw new ExitError(
         exitCodes.waitTimeout,
@@ -154,6 +154,22 @@ export async function awaitEnd(
     process.off('SIGINT', onSigint);
     progress.done();
   }
+}
+
+/** What keeps a queued assignment waiting that its creator can change, as a clause; else nothing. */
+async function whyQueued(client: HubClient, assignment: Assignment): Promise<string> {
+  if (assignment.state !== 'queued') return '';
+  const agent = await client
+    .request('GET', `/v1/agents/${assignment.agent.id}`, agentAnswer)
+    .catch(() => undefined);
+  if (!agent) return '';
+  if (agent.paused)
+    return `${agent.name} is paused: it runs once resumed (gantry agents resume ${agent.name}, or gantry resume --all after stop --all); `;
+  if (!agent.gateways.some((g) => g.connected))
+    return agent.gateways.length === 0
+      ? `no gateway serves ${agent.name}: serve it from a machine (gantry gateway run --api-key KEY ..., as agents create printed it; or gantry gateway bind --agent ${agent.name} beside a running gateway); `
+      : `no gateway serving ${agent.name} is connected (${agent.gateways.map((g) => g.name).join(', ')}): start one (gantry gateway start); `;
+  return '';
 }
 
 /** Prints the end of an assignment; any end but `succeeded` exits 1. */
