@@ -187,6 +187,9 @@ describe('send --wait', () => {
       parentId: message.id,
       threadId: message.id,
     });
+    // Printed, so read: the reply is not unread mail afterwards.
+    const unread = json<Message[]>(await box.run(['messages', 'list', '--unread', '--json']));
+    expect(unread.map((m) => m.id)).not.toContain(answer.id);
 
     const t0 = Date.now();
     const silent = await box.run(['send', 'anyone? @bot', '--wait', '1']);

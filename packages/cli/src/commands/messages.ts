@@ -90,6 +90,10 @@ export async function send(text: string, options: SendOptions): Promise<void> {
       { message, reply: null },
     );
   }
+  // Shown here, so read: it does not come back as unread mail in `gantry inbox` (best effort).
+  await client
+    .request('POST', `/v1/messages/${encodeURIComponent(reply.id)}/read`, z.unknown())
+    .catch(() => undefined);
   if (options.json) return printJson({ message, reply });
   printLine(reply.body);
 }
