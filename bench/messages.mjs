@@ -1,16 +1,19 @@
 // Messages through a real hub process, each measured side by side with a baseline in the same run:
 //   wake-up latency: POST /v1/messages (mentioning an agent) until that agent's pending
 //                    `GET /v1/inbox?wait` returns it, against the same long-poll round trip through
-//                    a bare Node HTTP server that wakes a waiter from an EventEmitter (no store)
+//                    a bare Node HTTP server that wakes a waiter from an EventEmitter (no store),
+//                    in a process of its own as the hub is (bench/bare-long-poll.mjs); the same
+//                    server inside the bench's own process is shown beside it
 //   fan-out:         messages per second through the hub to N agents each looping on
 //                    `GET /v1/inbox?wait`, every message mentioning all N, checking none is lost
 //   hub CPU:         the hub process's CPU time (user + system, from /proc) per wake-up and per
 //                    message fanned out, a figure the machine's load hardly moves
 // Prints a table and writes bench/results/messages.json.
 // Usage: node bench/messages.mjs [latency runs] [fan-out messages] [N inboxes]
-import { EventEmitter } from 'node:events';
+import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { bareLongPoll } from './bare-long-poll.mjs';
 import { benchHome, callJson, quantile, writeResults } from './lib.mjs';
 
 const runs = Number(process.argv[2] ?? 300);
@@ -45,23 +48,16 @@ const inbox = (agent, waitMs) => call(`${hub.url}/v1/inbox?wait=${waitMs}&markRe
 const send = (body, to) =>
   call(`${hub.url}/v1/messages`, owner, { method: 'POST', body: JSON.stringify({ body, to }) });
 
-// ---- the baseline: a bare long-poll server ---------------------------------------------------------
-const wake = new EventEmitter();
-wake.setMaxListeners(0);
-const baseline = createServer((req, res) => {
-  if (req.method === 'GET') {
-    wake.once('message', (message) => res.end(JSON.stringify({ messages: [message] })));
-    return;
-  }
-  let body = '';
-  req.on('data', (chunk) => (body += chunk));
-  req.on('end', () => {
-    wake.emit('message', JSON.parse(body));
-    res.end('{}');
-  });
+// ---- the baselines: a bare long-poll server -----------------------------------------------------
+// In a process of its own, as the hub is: each wake-up crosses processes as the hub's does (on this
+// VM a cross-process wake costs what much of the hub's own work does). The one inside this bench's
+// process is shown too: its send and its answer never leave the process that waits for them.
+const bareChild = fork(fileURLToPath(new URL('./bare-long-poll.mjs', import.meta.url)));
+const bareUrl = await new Promise((resolve, reject) => {
+  bareChild.once('message', resolve);
+  bareChild.once('exit', (code) => reject(new Error(`the bare long-poll server ended (${code})`)));
 });
-await new Promise((resolve) => baseline.listen(0, '127.0.0.1', resolve));
-const baseUrl = `http://127.0.0.1:${baseline.address().port}`;
+const inProcess = await bareLongPoll();
 
 /** Starts a waiter, lets it block, then sends; returns ms from the send until the waiter has the message. */
 async function wakeup(wait, post) {
@@ -72,7 +68,7 @@ async function wakeup(wait, post) {
   return ms(t0);
 }
 
-const latency = { hub: [], baseline: [] };
+const latency = { hub: [], baseline: [], inProcess: [] };
 const reader = agents[0];
 let latencyCpu = 0;
 for (let i = 0; i < runs + 20; i++) {
@@ -85,17 +81,22 @@ for (let i = 0; i < runs + 20; i++) {
     },
     () => send(`ping ${i}`, [reader.name]),
   );
-  const baseMs = await wakeup(
-    () => fetch(`${baseUrl}/wait`).then((r) => r.json()),
-    () => fetch(`${baseUrl}/send`, { method: 'POST', body: JSON.stringify({ body: `ping ${i}` }) }),
-  );
+  const bare = (url) =>
+    wakeup(
+      () => fetch(`${url}/wait`).then((r) => r.json()),
+      () => fetch(`${url}/send`, { method: 'POST', body: JSON.stringify({ body: `ping ${i}` }) }),
+    );
+  const baseMs = await bare(bareUrl);
+  const inProcessMs = await bare(inProcess.url);
   if (keep) {
     latencyCpu += hubCpuMs() - cpu0;
     latency.hub.push(hubMs);
     latency.baseline.push(baseMs);
+    latency.inProcess.push(inProcessMs);
   }
 }
-baseline.close();
+bareChild.disconnect();
+inProcess.close();
 
 // ---- fan-out ---------------------------------------------------------------------------------------
 const readers = agents.slice(0, inboxes);
@@ -133,6 +134,7 @@ const results = {
   latency: [
     row('hub: send -> inbox --wait returns', latency.hub),
     row('baseline: bare long-poll', latency.baseline),
+    row('bare long-poll in the bench process', latency.inProcess),
   ],
   fanout: {
     inboxes,
@@ -149,14 +151,17 @@ const results = {
     perDelivery: fanoutCpu / (fanoutMessages * inboxes),
   },
 };
-const [hubRow, baseRow] = results.latency;
+const [hubRow, baseRow, inProcessRow] = results.latency;
+results.vsBaseline = +(hubRow.p50 / baseRow.p50).toFixed(2);
+results.vsInProcess = +(hubRow.p50 / inProcessRow.p50).toFixed(2);
 console.log(
   `messages (${runs} wake-ups each, alternating; fan-out ${fanoutMessages} messages to ${inboxes} waiting inboxes)`,
 );
 console.log('measure                               p50 ms    p99 ms');
 for (const r of results.latency)
   console.log(`${r.name.padEnd(36)} ${r.p50.toFixed(2).padStart(7)} ${r.p99.toFixed(2).padStart(9)}`);
-console.log(`x baseline (p50)                      ${(hubRow.p50 / baseRow.p50).toFixed(2).padStart(7)}`);
+console.log(`hub x baseline (p50)                  ${results.vsBaseline.toFixed(2).padStart(7)}`);
+console.log(`hub x the one in the bench process    ${results.vsInProcess.toFixed(2).padStart(7)}`);
 console.log(
   `fan-out: ${results.fanout.messagesPerSecond} messages/s = ${results.fanout.deliveriesPerSecond} deliveries/s to ${inboxes} inboxes (${senders} senders, none lost)`,
 );
