@@ -36,7 +36,9 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const runId = 'asg_1#1';
+// Not the run id spool.test.ts uses: stopping a run also stops every process marked with its id,
+// and the two files may run at once.
+const runId = 'asg_2#1';
 
 /** One daemon's view of the run: what it emitted and which permissions it was asked. */
 function daemon(
@@ -49,7 +51,7 @@ function daemon(
   const leaving = new AbortController();
   const run: RunRequest = {
     assignment: {
-      id: 'asg_1',
+      id: 'asg_2',
       attempt: 1,
       agentId: 'agt_1',
       agentName: 'tester',
