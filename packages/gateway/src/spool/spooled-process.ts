@@ -115,7 +115,7 @@ async function startSupervisor(options: LineProcessOptions, spool: RunSpool): Pr
       goneMs: spool.goneMs,
       graces: options.graces,
       stdin: options.stdin ? 'pipe' : 'ignore',
-    }),
+    }) + '\n',
   );
   return undefined;
 }

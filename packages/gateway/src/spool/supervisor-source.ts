@@ -19,7 +19,7 @@
  * Kept as plain JavaScript source (not bundled code) so it runs the same from a checkout, the
  * bundled CLI or an installed package: `node <spool>/supervisor.cjs <mark>`, the mark being the run's
  * folder, or for a spare started ahead of its run (`spare-supervisor.ts`) a mark of its own. The
- * run's folder comes on stdin with the rest; a spare whose stdin ends empty exits.
+ * run's folder comes on stdin with the rest, as one line; a spare whose stdin ends empty exits.
  */
 export const supervisorSource = String.raw`'use strict';
 const fs = require('node:fs');
@@ -27,10 +27,24 @@ const { spawn } = require('node:child_process');
 const readline = require('node:readline');
 const net = require('node:net');
 
+// The run is one line: it starts as soon as that line is here, not when the daemon's end of the
+// pipe closes (a daemon busy with the run's other work closes it a millisecond or two later).
 let input = '';
+let started = false;
+const begin = (text) => {
+  started = true;
+  main(JSON.parse(text));
+};
 process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk) => (input += chunk));
-process.stdin.on('end', () => (input.trim() ? main(JSON.parse(input)) : process.exit(0)));
+process.stdin.on('data', (chunk) => {
+  if (started) return;
+  input += chunk;
+  const end = input.indexOf('\n');
+  if (end !== -1) begin(input.slice(0, end));
+});
+process.stdin.on('end', () => {
+  if (!started) input.trim() ? begin(input) : process.exit(0);
+});
 
 function main(spec) {
   // The socket is named relative to the run's folder: its full path may be too long for one.
