@@ -203,6 +203,50 @@ describe('activity stream and watch', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('`events list` shows the newest events oldest first, of a type; an agent sees only its own; a stream starts with them', async () => {
+    await api('POST', '/v1/agents', { name: 'lister-other', kind: 'pass_through' });
+    await send('list one');
+    await send('list two');
+    await send('for the other only', ['lister-other']);
+    const bodies = (events: ActivityEvent[]) => events.map((e) => messageOf(e).body);
+    const last = async (query: string, token = ownerToken) => {
+      const response = await fetch(`${hubUrl}/v1/events?${query}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return { status: response.status, events: (await response.json()) as ActivityEvent[] };
+    };
+    const owner = await last('last=3&type=message.created');
+    expect(bodies(owner.events)).toEqual(['list one', 'list two', 'for the other only']);
+    expect(owner.events.map((e) => e.id)).toEqual([...owner.events.map((e) => e.id)].sort((a, b) => a - b));
+    // An agent's newest are those it may read: the message to another agent is skipped, not counted.
+    expect(bodies((await last('last=2&type=message.created', watcher.key)).events)).toEqual([
+      'list one',
+      'list two',
+    ]);
+    expect((await last('since=0&last=1')).status).toBe(400);
+
+    const text = await box.run(['events', 'list', '--limit', '2', '--type', 'message.created']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^#\d+ \S+ message.created\s+owner\s+list two\n#\d+ .*for the other only\n$/);
+    const json = await box.run(['events', 'list', '--limit', '1', '--type', 'message.created', '--json']);
+    expect(bodies(JSON.parse(json.stdout) as ActivityEvent[])).toEqual(['for the other only']);
+    expect((await box.run(['events', 'list', '--type', 'nosuch.'])).stdout).toBe('No such events.\n');
+    const usage = await box.run(['events', 'list', '--limit', 'all']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--limit must be a whole number/);
+
+    // A stream asked for the newest two starts with them, then goes on live.
+    const stream = await readSse({ query: '?last=2&type=message.created' }, (got) => got.length >= 2);
+    expect(bodies(stream.events)).toEqual(['list two', 'for the other only']);
+    const live = box.start(['events', 'stream', '--last', '1', '--type', 'message.created', '--json']);
+    await eventually(async () => (lines(live).length >= 1 ? true : undefined));
+    expect(bodies(lines(live))).toEqual(['for the other only']);
+    await send('after the last');
+    await eventually(async () => (lines(live).length >= 2 ? true : undefined));
+    expect(bodies(lines(live))).toEqual(['for the other only', 'after the last']);
+    await live.stop();
+  });
+
   it('`events stream` shows only new events without --since, and replays after --since ID', async () => {
     const before = await lastId();
     const history = await send('before the stream');

@@ -107,6 +107,8 @@ export class HubClient {
    */
   async followActivity(options: {
     since?: number;
+    /** Start with the newest N entries (instead of `since`). */
+    last?: number;
     types?: readonly string[];
     signal: AbortSignal;
     onEvent: (event: ActivityEvent) => void;
@@ -115,7 +117,11 @@ export class HubClient {
     reconnectForMs?: number;
   }): Promise<never> {
     const { activityEventSchema } = await import('@gantry/protocol');
-    const query = options.types?.length ? `?type=${encodeURIComponent(options.types.join(','))}` : '';
+    const params = new URLSearchParams();
+    if (options.types?.length) params.set('type', options.types.join(','));
+    // Only until the stream is live: after that it resumes by id.
+    if (options.last !== undefined) params.set('last', String(options.last));
+    const query = params.size > 0 ? `?${params}` : '';
     let lastId = options.since;
     let connected = false;
     let failingSince: number | undefined;

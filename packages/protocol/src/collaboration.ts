@@ -176,6 +176,8 @@ export const activityQuerySchema = z.strictObject({
   /** Comma-separated event types (or type prefixes ending in `.`). */
   type: z.string().max(1000).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
+  /** The newest N entries (oldest first), instead of those after `since`. */
+  last: z.coerce.number().int().min(1).max(10_000).optional(),
 });
 
 // ---- reachability and handoffs -----------------------------------------------------------------

@@ -1,31 +1,74 @@
 /**
- * `gantry events stream` and `gantry watch`: the workspace's activity log, live. Both follow the
- * hub's SSE stream and resume by id after a dropped connection, so nothing is missed or repeated.
+ * `gantry events list`, `gantry events stream` and `gantry watch`: the workspace's activity log, its
+ * newest entries and live. The live ones follow the hub's SSE stream and resume by id after a
+ * dropped connection, so nothing is missed or repeated.
  */
-import { matchesActivityType, meSchema, parseActivityTypes, type ActivityEvent } from '@gantry/protocol';
+import * as z from 'zod';
+import {
+  activityEventSchema,
+  matchesActivityType,
+  meSchema,
+  parseActivityTypes,
+  type ActivityEvent,
+} from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
-import { ExitError, exitCodes, printJsonLine, printLine } from '../output.ts';
+import { ExitError, exitCodes, printJson, printJsonLine, printLine } from '../output.ts';
+
+export interface ListOptions extends HubOptions {
+  limit: string;
+  type?: string[];
+  json?: boolean;
+}
+
+/** The newest entries, oldest first: `events stream --since` the last one's id goes on from there. */
+export async function list(options: ListOptions): Promise<void> {
+  const last = count(options.limit, '--limit');
+  const query = new URLSearchParams({ last: String(last) });
+  const types = parseActivityTypes(options.type ?? []);
+  if (types.length > 0) query.set('type', types.join(','));
+  const events = await HubClient.from(options).request(
+    'GET',
+    `/v1/events?${query}`,
+    z.array(activityEventSchema),
+  );
+  if (options.json) return printJson(events);
+  if (events.length === 0) return printLine(types.length > 0 ? 'No such events.' : 'No events yet.');
+  for (const event of events) printLine(activityLine(event));
+}
 
 export interface StreamOptions extends HubOptions {
   since?: string;
+  last?: string;
   type?: string[];
   json?: boolean;
 }
 
 export async function stream(options: StreamOptions): Promise<void> {
+  if (options.since !== undefined && options.last !== undefined)
+    throw new ExitError(exitCodes.usage, 'give --since or --last, not both');
   const since = options.since === undefined ? undefined : parseId(options.since);
+  const last = options.last === undefined ? undefined : count(options.last, '--last');
   const types = parseActivityTypes(options.type ?? []);
   const client = HubClient.from(options);
   await untilInterrupted((signal) =>
     client.followActivity({
       since,
+      last,
       types,
       signal,
       onEvent: (event) => print(event, options.json === true),
     }),
   );
+}
+
+/** A count of entries: a whole number from 1 to 10,000. */
+function count(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000)
+    throw new ExitError(exitCodes.usage, `${flag} must be a whole number from 1 to 10000`);
+  return n;
 }
 
 export interface WatchOptions extends HubOptions {

@@ -1,4 +1,4 @@
-/** `events stream` and `watch`: the workspace's activity log. */
+/** `events list`, `events stream` and `watch`: the workspace's activity log. */
 import type { Command } from 'commander';
 import { collect } from '../provider-options.ts';
 import { topCommand } from './top-level.ts';
@@ -11,9 +11,16 @@ const load = {
 export function eventsSpec(program: Command): void {
   const events = topCommand(program, 'events');
   withJson(
+    hubOptions(events.command('list'))
+      .description('the newest events, oldest first')
+      .option('--limit <n>', 'the newest N', '20')
+      .option('--type <type>', 'only this type, or a prefix ending in "." like task. (repeatable)', collect),
+  ).action(action(load.events, 'list'));
+  withJson(
     hubOptions(events.command('stream'))
-      .description('follow the activity live (from now, or after --since ID) until Ctrl+C')
+      .description('follow the activity live (from now, after --since ID, or from the --last N) until Ctrl+C')
       .option('--since <id>', 'first replay every event after this id')
+      .option('--last <n>', 'first show the newest N events')
       .option('--type <type>', 'only this type, or a prefix ending in "." like task. (repeatable)', collect),
     'one JSON object per line, each with its id',
   ).action(action(load.events, 'stream'));

@@ -1,6 +1,7 @@
 /**
- * `/v1/events`, the workspace's activity log. `GET`: as JSON after an id or as a live SSE stream
- * that resumes by `Last-Event-ID` (or `?since=`) with nothing missed and nothing repeated. `POST`:
+ * `/v1/events`, the workspace's activity log. `GET`: as JSON after an id (or the newest `last`) or
+ * as a live SSE stream that resumes by `Last-Event-ID` (or `?since=`, or starts with the newest
+ * `last`) with nothing missed and nothing repeated. `POST`:
  * an agent reports what only it can see (`gantry listen` says its local queue was full): only
  * `listener.*` types, and only as the agent itself, so no caller can forge the hub's own entries.
  */
@@ -44,7 +45,13 @@ export function activityRoutes(ctx: HubContext): Hono<HubEnv> {
     const since = resume ?? q.since;
     const workspaceId = who.workspaceId;
 
+    if (q.since !== undefined && q.last !== undefined)
+      throw new GantryError('invalid_request', 'give since or last, not both');
+    // A stream that resumes by `Last-Event-ID` goes on from there, whatever it first asked.
+    const latest =
+      q.last === undefined || resume !== undefined ? undefined : await newest(ctx, who, types, q.last);
     if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
+      if (latest) return c.json(latest);
       // Without a position there is nothing "after" yet: the log starts now for this caller.
       if (since === undefined) return c.json([]);
       return c.json(await collect(ctx, who, since, types, q.limit ?? 1000));
@@ -54,7 +61,8 @@ export function activityRoutes(ctx: HubContext): Hono<HubEnv> {
     return streamSSE(c, async (stream) => {
       const live = streamSignal(ctx, who, stream);
       try {
-        let cursor = since ?? (await ctx.activity.lastId(workspaceId));
+        // `last`: the stream starts with the newest `last` entries it shows.
+        let cursor = latest?.[0] ? latest[0].id - 1 : (since ?? (await ctx.activity.lastId(workspaceId)));
         // Where the stream stands: a client dropped before the first entry still resumes from here.
         const ready = `id: ${cursor}\nevent: ready\ndata: {"since":${cursor}}\n\n`;
         if (!(await paced(stream, ready, outgoing))) return;
@@ -164,6 +172,27 @@ async function collect(
     const last = page.at(-1);
     if (!last || page.length < Math.max(limit, pageSize)) return out;
     cursor = last.id;
+  }
+}
+
+/**
+ * The newest `last` entries of the given types the caller may see, oldest first (read backwards a
+ * page at a time until enough matched or the log's start).
+ */
+async function newest(ctx: HubContext, who: Caller, types: string[], last: number): Promise<ActivityEvent[]> {
+  const out: ActivityEvent[] = [];
+  const size = Math.max(last, pageSize);
+  let before: number | undefined;
+  for (;;) {
+    const page = await ctx.activity.before(who.workspaceId, before, { limit: size });
+    for (const event of page) {
+      if (!matchesActivityType(event.type, types) || !visibleTo(who, event)) continue;
+      out.push(event);
+      if (out.length >= last) return out.reverse();
+    }
+    const oldest = page.at(-1);
+    if (!oldest || page.length < size) return out.reverse();
+    before = oldest.id;
   }
 }
 

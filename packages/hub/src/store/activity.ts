@@ -92,6 +92,13 @@ export class ActivityRepository {
       .execute();
   }
 
+  /** A workspace's entries before `beforeId` (all without it), newest first. */
+  before(workspaceId: string, beforeId: number | undefined, limit: number): Promise<ActivityRow[]> {
+    let query = this.db.selectFrom('activity').selectAll().where('workspace_id', '=', workspaceId);
+    if (beforeId !== undefined) query = query.where('id', '<', beforeId);
+    return query.orderBy('id', 'desc').limit(limit).execute();
+  }
+
   /** Entries of the given types after `afterId` in every workspace, oldest first. */
   ofTypes(types: readonly string[], afterId: number, limit: number): Promise<ActivityRow[]> {
     return this.db
