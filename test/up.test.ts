@@ -91,6 +91,15 @@ describe('gantry up', () => {
     expect(unserved.stderr).toContain('no gateway serves idle-one: serve it from a machine');
   });
 
+  it('refuses an agent name the hub would refuse, before asking it, with one it would take', async () => {
+    const bad = await box.run(['agents', 'create', 'Code Reviewer']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(
+      "gantry: invalid agent name 'Code Reviewer': lower-case letters, digits, . _ - (up to 63, starting with a letter or digit), like 'code-reviewer'\n",
+    );
+    expect((await box.run(['agents', 'create', 'code-reviewer'])).code).toBe(0);
+  });
+
   it('shows the gateway as connected, from both sides', async () => {
     const status = await box.json<{ running: boolean; connected: boolean; outboxDepth: number }>([
       'gateway',
