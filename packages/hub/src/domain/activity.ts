@@ -104,15 +104,9 @@ export class Activity {
     return rows.filter((row) => matchesActivityType(row.type, types)).map(activityView);
   }
 
-  /** A workspace's entries before `beforeId` (all without it), newest first, of the given types. */
-  async before(
-    workspaceId: string,
-    beforeId: number | undefined,
-    options: { types?: readonly string[]; limit?: number } = {},
-  ): Promise<ActivityEvent[]> {
-    const rows = await this.store.activity.before(workspaceId, beforeId, options.limit ?? 1000);
-    const types = options.types ?? [];
-    return rows.filter((row) => matchesActivityType(row.type, types)).map(activityView);
+  /** A workspace's entries before `beforeId` (all without it), newest first. */
+  async before(workspaceId: string, beforeId: number | undefined, limit: number): Promise<ActivityEvent[]> {
+    return (await this.store.activity.before(workspaceId, beforeId, limit)).map(activityView);
   }
 
   /** The newest id of a workspace's log (0 when empty). */

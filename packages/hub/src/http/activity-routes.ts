@@ -1,9 +1,9 @@
 /**
  * `/v1/events`, the workspace's activity log. `GET`: as JSON after an id (or the newest `last`) or
  * as a live SSE stream that resumes by `Last-Event-ID` (or `?since=`, or starts with the newest
- * `last`) with nothing missed and nothing repeated. `POST`:
- * an agent reports what only it can see (`gantry listen` says its local queue was full): only
- * `listener.*` types, and only as the agent itself, so no caller can forge the hub's own entries.
+ * `last`) with nothing missed and nothing repeated. `POST`: an agent reports what only it can see
+ * (`gantry listen` says its local queue was full): only `listener.*` types, and only as the agent
+ * itself, so no caller can forge the hub's own entries.
  */
 import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
@@ -184,7 +184,7 @@ async function newest(ctx: HubContext, who: Caller, types: string[], last: numbe
   const size = Math.max(last, pageSize);
   let before: number | undefined;
   for (;;) {
-    const page = await ctx.activity.before(who.workspaceId, before, { limit: size });
+    const page = await ctx.activity.before(who.workspaceId, before, size);
     for (const event of page) {
       if (!matchesActivityType(event.type, types) || !visibleTo(who, event)) continue;
       out.push(event);
