@@ -122,6 +122,11 @@ describeContract('store contract: collaboration', (c) => {
     expect(await store().activity.since(s.ws.id, 0, 100)).toEqual([a, b]);
     expect(await store().activity.since(s.ws.id, a.id, 100)).toEqual([b]);
     expect(await store().activity.since(s.ws.id, 0, 1)).toEqual([a]);
+    // Newest first, before an id or from the end; never another workspace's.
+    expect(await store().activity.before(s.ws.id, undefined, 100)).toEqual([b, a]);
+    expect(await store().activity.before(s.ws.id, undefined, 1)).toEqual([b]);
+    expect(await store().activity.before(s.ws.id, b.id, 100)).toEqual([a]);
+    expect(await store().activity.before(s.ws.id, a.id, 100)).toEqual([]);
     const messages = await store().activity.ofTypes(['message.created'], a.id - 1, 1000);
     expect(messages.map((r) => r.id)).toContain(b.id);
     expect(messages.map((r) => r.id)).not.toContain(a.id);
