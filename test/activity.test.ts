@@ -245,6 +245,13 @@ describe('activity stream and watch', () => {
     await eventually(async () => (lines(live).length >= 2 ? true : undefined));
     expect(bodies(lines(live))).toEqual(['for the other only', 'after the last']);
     await live.stop();
+    // A read shows whose mail, not the entry's JSON.
+    const mail = await api('POST', '/v1/messages', { body: 'read me', to: ['owner'] }, watcher.key);
+    await api('POST', `/v1/messages/${String(mail.id)}/read`);
+    const read = await box.run(['events', 'list', '--limit', '1', '--type', 'message.read']);
+    expect(read.stdout).toMatch(
+      new RegExp(`^#\\d+ \\S+ message.read\\s+owner\\s+read ${String(mail.id)}\\n$`),
+    );
   });
 
   it('`events stream` shows only new events without --since, and replays after --since ID', async () => {

@@ -210,6 +210,10 @@ function summary(event: ActivityEvent): string {
       .filter(Boolean)
       .join(' ');
   }
+  if (event.type === 'message.read' && Array.isArray(data.messageIds)) {
+    const ids = data.messageIds.filter((id): id is string => typeof id === 'string');
+    return ids.length === 1 ? `read ${ids[0]}` : `read ${ids.length} messages`;
+  }
   const task = data.task as { title?: unknown; status?: unknown } | undefined;
   if (task) return [text(task.title), text(task.status)].filter(Boolean).join(' · ');
   if (typeof data.key === 'string') return data.key;
