@@ -231,6 +231,15 @@ describe('activity stream and watch', () => {
     const json = await box.run(['events', 'list', '--limit', '1', '--type', 'message.created', '--json']);
     expect(bodies(JSON.parse(json.stdout) as ActivityEvent[])).toEqual(['for the other only']);
     expect((await box.run(['events', 'list', '--type', 'nosuch.'])).stdout).toBe('No such events.\n');
+    // An agent's and a gateway's entries name them, not their ids.
+    expect((await box.run(['agents', 'pause', 'watcher'])).code).toBe(0);
+    expect((await box.run(['agents', 'resume', 'watcher'])).code).toBe(0);
+    const agentLines = await box.run(['events', 'list', '--limit', '2', '--type', 'agent.']);
+    expect(agentLines.stdout).toMatch(
+      /agent\.paused\s+owner\s+@watcher\n.*agent\.resumed\s+owner\s+@watcher\n$/,
+    );
+    const gateways = await box.run(['events', 'list', '--type', 'gateway.connected']);
+    expect(gateways.stdout).toMatch(/gateway\.connected\s+-\s+\S+: @echo\n$/);
     const usage = await box.run(['events', 'list', '--limit', 'all']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--limit must be a whole number/);

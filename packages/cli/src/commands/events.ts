@@ -217,6 +217,14 @@ function summary(event: ActivityEvent): string {
   const task = data.task as { title?: unknown; status?: unknown } | undefined;
   if (task) return [text(task.title), text(task.status)].filter(Boolean).join(' · ');
   if (typeof data.key === 'string') return data.key;
+  const named = (value: unknown) => text((value as { name?: unknown } | undefined)?.name);
+  const gateway = named(data.gateway);
+  if (gateway) {
+    const agents = Array.isArray(data.agents) ? data.agents.map((a) => `@${named(a)}`).join(' ') : '';
+    return agents ? `${gateway}: ${agents}` : gateway;
+  }
+  const agent = named(data.agent);
+  if (agent) return [`@${agent}`, text(data.assignmentId)].filter(Boolean).join(' ');
   return event.subject ?? oneLine(JSON.stringify(data));
 }
 
