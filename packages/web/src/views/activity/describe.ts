@@ -44,7 +44,9 @@ export function describe(entry: ActivityEvent): string {
     }
     case 'agent.paused':
     case 'agent.resumed':
-      return entry.subject ?? '';
+      return `${str(obj(d.agent).name) || entry.subject || ''} ${entry.type === 'agent.paused' ? 'paused' : 'resumed'}`;
+    case 'mention.dispatched':
+      return `to ${str(obj(d.agent).name)}`;
     default:
       return str(d.message) || str(d.text) || entry.subject || '';
   }
@@ -54,6 +56,8 @@ export function describe(entry: ActivityEvent): string {
 export function linkOf(entry: ActivityEvent): string | undefined {
   const d = entry.data;
   if (entry.type.startsWith('assignment.') && entry.subject) return `/assignments/${entry.subject}`;
+  if (entry.type === 'mention.dispatched' && str(d.assignmentId))
+    return `/assignments/${str(d.assignmentId)}`;
   if (entry.type.startsWith('task.') && entry.subject) return `/tasks/${entry.subject}`;
   if (entry.type === 'message.created') return `/messages/${str(obj(d.message).threadId) || entry.subject}`;
   if (entry.type === 'context.set' && entry.subject) return `/context/${encodeURIComponent(entry.subject)}`;
