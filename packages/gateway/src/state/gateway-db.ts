@@ -81,6 +81,7 @@ export class GatewayDb {
   private bytes: number;
   /** Made once: a run writes an `events` frame every few milliseconds. */
   private readonly enqueueEventsAt: (row: Omit<OutboxRow, 'id' | 'kind'>) => number;
+  private readonly cache = new Map<string, BetterSqlite3.Statement>();
 
   /** `warn` hears of a database file or folder made private that was not. */
   constructor(path: string, warn?: Warn) {
@@ -134,6 +135,13 @@ export class GatewayDb {
     this.db.close();
   }
 
+  /** A statement prepared once per text (preparing costs more than running these small ones). */
+  private prepared(sql: string): BetterSqlite3.Statement {
+    let statement = this.cache.get(sql);
+    if (!statement) this.cache.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
   /** Databases made before runs outlived the daemon: attempts learn their last event number. */
   private migrate(): void {
     const columns = this.db.prepare('pragma table_info(attempts)').all() as { name: string }[];
@@ -180,7 +188,7 @@ export class GatewayDb {
   }
 
   outboxDepth(): number {
-    return (this.db.prepare('select count(*) as n from outbox').get() as { n: number }).n;
+    return (this.prepared('select count(*) as n from outbox').get() as { n: number }).n;
   }
 
   /** Bytes of frames waiting in the outbox. */
@@ -196,51 +204,45 @@ export class GatewayDb {
 
   recordAttempt(record: AttemptRecord): void {
     const now = Date.now();
-    this.db
-      .prepare(
-        `insert into attempts (assignment_id, attempt, agent_id, state, pid, pid_start, created_at, updated_at)
+    this.prepared(
+      `insert into attempts (assignment_id, attempt, agent_id, state, pid, pid_start, created_at, updated_at)
          values (?, ?, ?, ?, ?, ?, ?, ?)
          on conflict (assignment_id, attempt) do update set state = excluded.state, pid = excluded.pid,
            pid_start = excluded.pid_start, updated_at = excluded.updated_at`,
-      )
-      .run(
-        record.assignmentId,
-        record.attempt,
-        record.agentId,
-        record.state,
-        record.pid,
-        record.pidStart ?? null,
-        now,
-        now,
-      );
+    ).run(
+      record.assignmentId,
+      record.attempt,
+      record.agentId,
+      record.state,
+      record.pid,
+      record.pidStart ?? null,
+      now,
+      now,
+    );
   }
 
   forgetAttempt(assignmentId: string, attempt: number): void {
-    this.db
-      .prepare('delete from attempts where assignment_id = ? and attempt = ?')
-      .run(assignmentId, attempt);
+    this.prepared('delete from attempts where assignment_id = ? and attempt = ?').run(assignmentId, attempt);
   }
 
   attempts(): AttemptRecord[] {
-    return this.db
-      .prepare(
-        `select assignment_id as assignmentId, attempt, agent_id as agentId, state, pid, pid_start as pidStart,
+    return this.prepared(
+      `select assignment_id as assignmentId, attempt, agent_id as agentId, state, pid, pid_start as pidStart,
            last_seq as lastSeq
          from attempts order by created_at`,
-      )
-      .all() as AttemptRecord[];
+    ).all() as AttemptRecord[];
   }
 
   // ---- local runs (the local API's run history) ------------------------------------------------
 
   saveLocalRun(record: LocalRunResult): void {
-    this.db
-      .prepare('insert or replace into local_runs (id, agent_id, started_at, record) values (?, ?, ?, ?)')
-      .run(record.id, record.agent.id, record.startedAt, JSON.stringify(record));
+    this.prepared(
+      'insert or replace into local_runs (id, agent_id, started_at, record) values (?, ?, ?, ?)',
+    ).run(record.id, record.agent.id, record.startedAt, JSON.stringify(record));
   }
 
   localRun(id: string): LocalRunResult | undefined {
-    const row = this.db.prepare('select record from local_runs where id = ?').get(id) as
+    const row = this.prepared('select record from local_runs where id = ?').get(id) as
       { record: string } | undefined;
     return row ? (JSON.parse(row.record) as LocalRunResult) : undefined;
   }
@@ -251,11 +253,9 @@ export class GatewayDb {
     agentId: string,
     sessionKey: string,
   ): { resumeId: string; workdir: string; provider: string } | undefined {
-    return this.db
-      .prepare(
-        `select resume_id as resumeId, workdir, provider from provider_sessions where agent_id = ? and session_key = ?`,
-      )
-      .get(agentId, sessionKey) as { resumeId: string; workdir: string; provider: string } | undefined;
+    return this.prepared(
+      `select resume_id as resumeId, workdir, provider from provider_sessions where agent_id = ? and session_key = ?`,
+    ).get(agentId, sessionKey) as { resumeId: string; workdir: string; provider: string } | undefined;
   }
 
   saveResumeId(
@@ -265,13 +265,11 @@ export class GatewayDb {
     resumeId: string,
     workdir: string,
   ): void {
-    this.db
-      .prepare(
-        `insert into provider_sessions (agent_id, session_key, provider, resume_id, workdir, updated_at)
+    this.prepared(
+      `insert into provider_sessions (agent_id, session_key, provider, resume_id, workdir, updated_at)
          values (?, ?, ?, ?, ?, ?)
          on conflict (agent_id, session_key) do update set provider = excluded.provider,
            resume_id = excluded.resume_id, workdir = excluded.workdir, updated_at = excluded.updated_at`,
-      )
-      .run(agentId, sessionKey, provider, resumeId, workdir, Date.now());
+    ).run(agentId, sessionKey, provider, resumeId, workdir, Date.now());
   }
 }
