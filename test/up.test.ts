@@ -91,13 +91,18 @@ describe('gantry up', () => {
     expect(unserved.stderr).toContain('no gateway serves idle-one: serve it from a machine');
   });
 
-  it('refuses an agent name the hub would refuse, before asking it, with one it would take', async () => {
+  it('refuses a name the hub would refuse (agent, user, workspace), before asking it, with one it would take', async () => {
     const bad = await box.run(['agents', 'create', 'Code Reviewer']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe(
       "gantry: invalid agent name 'Code Reviewer': lower-case letters, digits, . _ - (up to 63, starting with a letter or digit), like 'code-reviewer'\n",
     );
     expect((await box.run(['agents', 'create', 'code-reviewer'])).code).toBe(0);
+    const user = await box.run(['users', 'add', 'Jane Doe']);
+    expect([user.code, user.stderr]).toEqual([2, expect.stringContaining("invalid user handle 'Jane Doe'")]);
+    expect(user.stderr).toContain("like 'jane-doe'");
+    const workspace = await box.run(['workspaces', 'create', 'My Team!']);
+    expect([workspace.code, workspace.stderr]).toEqual([2, expect.stringContaining("like 'my-team'")]);
   });
 
   it('shows the gateway as connected, from both sides', async () => {

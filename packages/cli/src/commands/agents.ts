@@ -1,25 +1,16 @@
 /** `gantry agents create|pause|resume|rotate-key` (`agents list` is agents-list.ts). */
-import { createdAgentSchema, namePattern, pauseResultSchema, rotatedKeySchema } from '@gantry/protocol';
+import { createdAgentSchema, pauseResultSchema, rotatedKeySchema } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { parseDuration } from '../duration.ts';
-import { ExitError, exitCodes, printJson, printLine } from '../output.ts';
+import { checkName } from '../names.ts';
+import { printJson, printLine } from '../output.ts';
 
 export async function create(
   name: string,
   options: HubOptions & { kind?: string; json?: boolean },
 ): Promise<void> {
-  if (!namePattern.test(name)) {
-    const like = name
-      .toLowerCase()
-      .replace(/[^a-z0-9._-]+/g, '-')
-      .replace(/^[._-]+|[._-]+$/g, '');
-    throw new ExitError(
-      exitCodes.usage,
-      `invalid agent name '${name}': lower-case letters, digits, . _ - (up to 63, starting with a letter or digit)` +
-        (namePattern.test(like) ? `, like '${like}'` : ''),
-    );
-  }
+  checkName('agent name', name);
   const client = HubClient.from(options);
   const kind = options.kind ?? 'managed';
   const agent = await client.request('POST', '/v1/agents', createdAgentSchema, { name, kind });

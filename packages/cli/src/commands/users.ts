@@ -3,11 +3,13 @@ import * as z from 'zod';
 import { createdUserSchema, userSchema } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
+import { checkName } from '../names.ts';
 import { printJson, printLine, table } from '../output.ts';
 
 type Json = { json?: boolean };
 
 export async function add(handle: string, options: HubOptions & Json & { role?: string }): Promise<void> {
+  checkName('user handle', handle);
   const client = HubClient.from(options);
   const body = { handle, ...(options.role ? { role: options.role } : {}) };
   const created = await client.request('POST', '/v1/users', createdUserSchema, body);

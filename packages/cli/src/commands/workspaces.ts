@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { createdWorkspaceSchema, workspaceSchema } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
+import { checkName } from '../names.ts';
 import { printJson, printLine, table } from '../output.ts';
 
 type Json = { json?: boolean };
@@ -19,6 +20,7 @@ export async function list(options: HubOptions & Json): Promise<void> {
 }
 
 export async function create(name: string, options: HubOptions & Json): Promise<void> {
+  checkName('workspace name', name);
   const created = await HubClient.from(options).request('POST', '/v1/workspaces', createdWorkspaceSchema, {
     name,
   });
