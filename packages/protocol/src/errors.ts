@@ -17,10 +17,10 @@ export const errorBodySchema = z.object({
 
 /** Turns a zod failure into a readable `invalid_request`. */
 export function invalidRequest(error: z.ZodError, what = 'request'): GantryError {
-  const issues = error.issues.map((issue) => {
-    const path = issue.path.length > 0 ? issue.path.join('.') : what;
-    return `${path}: ${issue.message}`;
-  });
+  // An issue of the value as a whole (no path) is said once: `invalid key: ...`, not `invalid key: key: ...`.
+  const issues = error.issues.map((issue) =>
+    issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message,
+  );
   return new GantryError('invalid_request', `invalid ${what}: ${issues.join('; ')}`, {
     details: { issues: error.issues.map(({ path, message }) => ({ path, message })) },
   });
