@@ -1,6 +1,8 @@
 // The live activity stream and `watch`: `gantry up` in one shell; `events stream`, `watch` and raw
 // SSE clients in others. Resuming after a dropped connection must miss nothing and repeat nothing.
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { createParser } from 'eventsource-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,12 +14,14 @@ describe('activity stream and watch', () => {
   let hubUrl: string;
   let ownerToken: string;
   let watcher: { id: string; key: string };
+  let hubDb: string;
 
   beforeAll(async () => {
     const up = box.start(['up', '--port', '0', '--gateway-port', '0', '--json']);
     const ready = await up.ready<{ hub: { url: string }; ownerTokenFile: string }>();
     hubUrl = ready.hub.url;
     ownerToken = readFileSync(ready.ownerTokenFile, 'utf8').trim();
+    hubDb = join(dirname(ready.ownerTokenFile), 'hub.db');
     const created = await api('POST', '/v1/agents', { name: 'watcher', kind: 'pass_through' });
     watcher = { id: created.id as string, key: created.key as string };
   });
@@ -231,6 +235,32 @@ describe('activity stream and watch', () => {
     const json = await box.run(['events', 'list', '--limit', '1', '--type', 'message.created', '--json']);
     expect(bodies(JSON.parse(json.stdout) as ActivityEvent[])).toEqual(['for the other only']);
     expect((await box.run(['events', 'list', '--type', 'nosuch.'])).stdout).toBe('No such events.\n');
+    // An entry of an earlier day comes under its date (written to the hub's store as a day's wait would).
+    const db = new Database(hubDb);
+    db.pragma('busy_timeout = 5000');
+    db.transaction(() => {
+      const { value } = db
+        .prepare("update counters set value = value + 1 where name = 'activity' returning value")
+        .get() as { value: number };
+      db.prepare(
+        "insert into activity (id, workspace_id, type, ts, actor_kind, actor_id, actor_name, subject, data) values (?, ?, 'listener.note', ?, 'agent', ?, 'watcher', null, '{}')",
+      ).run(
+        value,
+        messageOf(owner.events[0] as ActivityEvent).workspaceId,
+        Date.parse('2026-01-02T03:04:05Z'),
+        watcher.id,
+      );
+    })();
+    db.close();
+    await api('POST', '/v1/events', { type: 'listener.note', data: {} }, watcher.key);
+    const days = await box.run(['events', 'list', '--limit', '2', '--type', 'listener.note']);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(days.stdout).toMatch(
+      new RegExp(
+        `^-- 2026-01-02 \\(UTC\\) --\\n#\\d+ 03:04:05 listener.note\\s+@watcher.*\\n-- ${today} \\(UTC\\) --\\n#\\d+ .*listener.note.*\\n$`,
+      ),
+    );
+
     // An agent's and a gateway's entries name them, not their ids.
     expect((await box.run(['agents', 'pause', 'watcher'])).code).toBe(0);
     expect((await box.run(['agents', 'resume', 'watcher'])).code).toBe(0);
@@ -465,6 +495,7 @@ describe('activity stream and watch', () => {
 });
 
 interface WireMessage {
+  workspaceId: string;
   id: string;
   body: string;
   mentions: { id: string; name: string }[];

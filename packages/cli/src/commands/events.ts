@@ -35,7 +35,15 @@ export async function list(options: ListOptions): Promise<void> {
   );
   if (options.json) return printJson(events);
   if (events.length === 0) return printLine(types.length > 0 ? 'No such events.' : 'No events yet.');
-  for (const event of events) printLine(activityLine(event));
+  // Lines show the time of day (UTC); entries of an earlier day come under that day's date.
+  const today = new Date().toISOString().slice(0, 10);
+  let day: string | undefined;
+  for (const event of events) {
+    const date = event.ts.slice(0, 10);
+    if (date !== day && (day !== undefined || date !== today)) printLine(`-- ${date} (UTC) --`);
+    day = date;
+    printLine(activityLine(event));
+  }
 }
 
 export interface StreamOptions extends HubOptions {
