@@ -67,6 +67,8 @@ describe('gantry up', () => {
     expect(listed.map((a) => a.id)).toContain(done.id);
     const shown = await box.run(['assignments', 'show', done.id]);
     expect(shown.stdout).toContain('succeeded');
+    // Its gateway goes by its name as well as its id.
+    expect(shown.stdout).toMatch(new RegExp(`^Gateway +\\S+ \\(${ready.gateway.id}\\)$`, 'm'));
   });
 
   it('prints the assignment and returns without --wait', async () => {

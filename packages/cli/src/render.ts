@@ -26,7 +26,8 @@ export function elapsed(a: Assignment): string {
   return formatDuration(end - Date.parse(a.startedAt));
 }
 
-export function assignmentBlock(a: Assignment): string {
+/** An assignment for people; `gatewayName` names its gateway beside the id. */
+export function assignmentBlock(a: Assignment, gatewayName?: string): string {
   const lines = [
     `Assignment  ${a.id}`,
     `Agent       ${a.agent.name} (${a.agent.id})`,
@@ -34,7 +35,7 @@ export function assignmentBlock(a: Assignment): string {
     `Session     ${a.sessionKey} (${a.mode})`,
     `Chain       ${a.chainId} · depth ${a.depth}`,
     `Created     ${a.createdAt}`,
-    `Gateway     ${a.gatewayId ?? '-'}`,
+    `Gateway     ${a.gatewayId ? (gatewayName ? `${gatewayName} (${a.gatewayId})` : a.gatewayId) : '-'}`,
     `Prompt      ${a.prompt}`,
   ];
   if (a.error) lines.push(`Error       ${a.error.code}: ${a.error.message}`);

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import {
   assignmentEventSchema,
   assignmentSchema,
+  gatewaySchema,
   isTerminal,
   maxEventsPage,
   type AssignmentEvent,
@@ -47,13 +48,16 @@ export async function list(
 }
 
 export async function show(id: string, options: HubOptions & Json): Promise<void> {
-  const a = await HubClient.from(options).request(
-    'GET',
-    `/v1/assignments/${encodeURIComponent(id)}`,
-    assignmentSchema,
-  );
-  if (options.json) printJson(a);
-  else printLine(assignmentBlock(a));
+  const client = HubClient.from(options);
+  const a = await client.request('GET', `/v1/assignments/${encodeURIComponent(id)}`, assignmentSchema);
+  if (options.json) return printJson(a);
+  // The gateway by its name too, when the caller may read it (an agent key may not: the id then).
+  const gateway = a.gatewayId
+    ? await client
+        .request('GET', `/v1/gateways/${encodeURIComponent(a.gatewayId)}`, gatewaySchema)
+        .catch(() => undefined)
+    : undefined;
+  printLine(assignmentBlock(a, gateway?.name));
 }
 
 export async function events(id: string, options: HubOptions & Json & { follow?: boolean }): Promise<void> {
