@@ -29,3 +29,9 @@ it('names a gateway and the agents it serves', () => {
   const data = { gateway: { id: 'gw_1', name: 'laptop' }, agents: [{ id: 'agt_1', name: 'echo' }] };
   expect(line(entry('gateway.connected', data, 'gw_1'))).toBe('laptop connected (echo)');
 });
+
+it("says which of a task's fields changed in words, not the API's names", () => {
+  const task = { id: 'tsk_1', title: 'review the login page' };
+  const updated = entry('task.updated', { task, changes: ['status', 'assignmentId'] }, 'tsk_1');
+  expect(line(updated)).toBe('review the login page (status, run)');
+});

@@ -5,6 +5,9 @@ type Data = Record<string, unknown>;
 const obj = (v: unknown): Data => (v && typeof v === 'object' ? (v as Data) : {});
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
+/** A task's fields as people say them (`changes` names them as the API does). */
+const fieldWords: Record<string, string> = { assignmentId: 'run', threadId: 'thread' };
+
 export function describe(entry: ActivityEvent): string {
   const d = entry.data;
   switch (entry.type) {
@@ -13,7 +16,9 @@ export function describe(entry: ActivityEvent): string {
     case 'task.created':
     case 'task.updated': {
       const task = obj(d.task);
-      const changes = Array.isArray(d.changes) ? ` (${(d.changes as unknown[]).map(String).join(', ')})` : '';
+      const changes = Array.isArray(d.changes)
+        ? ` (${(d.changes as unknown[]).map((c) => fieldWords[String(c)] ?? String(c)).join(', ')})`
+        : '';
       return `${str(task.title)}${entry.type === 'task.updated' ? changes : ''}`;
     }
     case 'context.set':
