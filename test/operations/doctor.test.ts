@@ -99,6 +99,19 @@ describe('gantry doctor', () => {
     expect(held.find('hub port')?.detail).toContain('a Gantry hub answers there');
   });
 
+  it('says where the running gateway listens when the port it checks is another', async () => {
+    const gateway = box.start(['gateway', 'start', '--port', '0', '--json']);
+    await gateway.ready();
+    try {
+      const { find } = await doctor(['gateway', 'doctor', '--port', '0']);
+      expect(find('local API port')?.detail).toMatch(
+        new RegExp(`^port 0: a free port is picked at start; this gateway runs on \\d+ \\(pid \\d+\\)$`),
+      );
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   it('reports a loose state folder with its chmod, and leaves it loose', async () => {
     const data = join(box.home, 'data');
     chmodSync(data, 0o755);

@@ -179,13 +179,19 @@ function codexHomeCheck(paths: GantryPaths, session: GatewaySession): Check | un
 /** Free, or held by this gateway, is fine; held by anything else, the gateway cannot start. */
 async function localPortCheck(paths: GantryPaths, port: number): Promise<Check> {
   const name = 'local API port';
-  if (port === 0) return ok(name, 'port 0: a free port is picked at start');
-  if (await portFree(port)) return ok(name, `${port} is free`);
+  // The running gateway's own port, when it answers there (it may have been started with --port).
   const address = gatewayAddress(paths);
-  if (address && Number(new URL(address.url).port) === port) {
-    const health = await fetchWithin(`${address.url}/api/health`, 3000).catch(() => undefined);
-    if (health?.ok) return ok(name, `${port} is this gateway's (pid ${address.pid})`);
-  }
+  const runningOn = address
+    ? await fetchWithin(`${address.url}/api/health`, 3000)
+        .then((health) => (health.ok ? Number(new URL(address.url).port) : undefined))
+        .catch(() => undefined)
+    : undefined;
+  if (runningOn !== undefined && runningOn === port)
+    return ok(name, `${port} is this gateway's (pid ${address?.pid})`);
+  const elsewhere =
+    runningOn === undefined ? '' : `; this gateway runs on ${runningOn} (pid ${address?.pid})`;
+  if (port === 0) return ok(name, `port 0: a free port is picked at start${elsewhere}`);
+  if (await portFree(port)) return ok(name, `${port} is free${elsewhere}`);
   const holder = portHolder(port);
   return error(
     name,
