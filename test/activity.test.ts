@@ -238,7 +238,7 @@ describe('activity stream and watch', () => {
     // An entry of an earlier day comes under its date (written to the hub's store as a day's wait would).
     const db = new Database(hubDb);
     db.pragma('busy_timeout = 5000');
-    db.transaction(() => {
+    const oldId = db.transaction(() => {
       const { value } = db
         .prepare("update counters set value = value + 1 where name = 'activity' returning value")
         .get() as { value: number };
@@ -250,6 +250,7 @@ describe('activity stream and watch', () => {
         Date.parse('2026-01-02T03:04:05Z'),
         watcher.id,
       );
+      return value;
     })();
     db.close();
     await api('POST', '/v1/events', { type: 'listener.note', data: {} }, watcher.key);
@@ -260,6 +261,12 @@ describe('activity stream and watch', () => {
         `^-- 2026-01-02 \\(UTC\\) --\\n#\\d+ 03:04:05 listener.note\\s+@watcher.*\\n-- ${today} \\(UTC\\) --\\n#\\d+ .*listener.note.*\\n$`,
       ),
     );
+
+    // A replay from before it shows the day too.
+    const replay = box.start(['events', 'stream', '--since', String(oldId - 1), '--type', 'listener.note']);
+    await eventually(async () => (replay.stdout.includes(`-- ${today} (UTC) --`) ? true : undefined));
+    expect(replay.stdout).toMatch(/^-- 2026-01-02 \(UTC\) --\n#\d+ 03:04:05 listener.note/);
+    await replay.stop();
 
     // An agent's and a gateway's entries name them, not their ids.
     expect((await box.run(['agents', 'pause', 'watcher'])).code).toBe(0);

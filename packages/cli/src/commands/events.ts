@@ -35,15 +35,8 @@ export async function list(options: ListOptions): Promise<void> {
   );
   if (options.json) return printJson(events);
   if (events.length === 0) return printLine(types.length > 0 ? 'No such events.' : 'No events yet.');
-  // Lines show the time of day (UTC); entries of an earlier day come under that day's date.
-  const today = new Date().toISOString().slice(0, 10);
-  let day: string | undefined;
-  for (const event of events) {
-    const date = event.ts.slice(0, 10);
-    if (date !== day && (day !== undefined || date !== today)) printLine(`-- ${date} (UTC) --`);
-    day = date;
-    printLine(activityLine(event));
-  }
+  const print = printer(false);
+  for (const event of events) print(event);
 }
 
 export interface StreamOptions extends HubOptions {
@@ -66,7 +59,7 @@ export async function stream(options: StreamOptions): Promise<void> {
       last,
       types,
       signal,
-      onEvent: (event) => print(event, options.json === true),
+      onEvent: printer(options.json === true),
     }),
   );
 }
@@ -98,6 +91,7 @@ export async function watch(options: WatchOptions): Promise<void> {
   const client = HubClient.from(options);
   const me = options.mention ? (await client.request('GET', '/v1/me', meSchema)).principal : undefined;
   const matches = matcher({ ...options, types, me: me?.id });
+  const print = printer(options.json === true);
   let seen = 0;
   let timedOut = false;
   const done = new AbortController();
@@ -111,7 +105,7 @@ export async function watch(options: WatchOptions): Promise<void> {
           signal,
           onEvent: (event) => {
             if (signal.aborted || !matches(event)) return;
-            print(event, options.json === true);
+            print(event);
             if (++seen >= count) done.abort();
           },
         }),
@@ -187,9 +181,19 @@ async function untilInterrupted(
   }
 }
 
-function print(event: ActivityEvent, json: boolean): void {
-  if (json) printJsonLine(event);
-  else printLine(activityLine(event));
+/**
+ * Prints entries one a line (JSON, or for people). A line for people shows the time of day (UTC):
+ * entries of another day than today's come under a `-- DATE (UTC) --` line, as does a new day.
+ */
+function printer(json: boolean): (event: ActivityEvent) => void {
+  if (json) return printJsonLine;
+  let day = new Date().toISOString().slice(0, 10);
+  return (event) => {
+    const date = event.ts.slice(0, 10);
+    if (date !== day) printLine(`-- ${date} (UTC) --`);
+    day = date;
+    printLine(activityLine(event));
+  };
 }
 
 /** One line for people: `#ID time type actor  summary`. */
