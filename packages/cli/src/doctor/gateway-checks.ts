@@ -186,8 +186,7 @@ async function localPortCheck(paths: GantryPaths, port: number): Promise<Check> 
         .then((health) => (health.ok ? Number(new URL(address.url).port) : undefined))
         .catch(() => undefined)
     : undefined;
-  if (runningOn !== undefined && runningOn === port)
-    return ok(name, `${port} is this gateway's (pid ${address?.pid})`);
+  if (runningOn === port) return ok(name, `${port} is this gateway's (pid ${address?.pid})`);
   const elsewhere =
     runningOn === undefined ? '' : `; this gateway runs on ${runningOn} (pid ${address?.pid})`;
   if (port === 0) return ok(name, `port 0: a free port is picked at start${elsewhere}`);
