@@ -219,11 +219,10 @@ describeContract('store contract: collaboration', (c) => {
 
     expect(await store().mailbox.undelivered(me, 1)).toEqual([one.id]);
     expect(await store().mailbox.undelivered(me, 10)).toEqual([one.id, two.id]);
-    expect(await store().mailbox.claim(me, [one.id])).toEqual([one.id]);
-    // What another claim took is not claimed again; a message not in the mailbox never is.
-    expect(await store().mailbox.claim(me, [one.id, two.id, notMine.id])).toEqual([two.id]);
-    expect(await store().mailbox.claim(me, [two.id])).toEqual([]);
-    expect(await store().mailbox.claim(me, [])).toEqual([]);
+    // Oldest first, up to the limit; what a claim took is not claimed again; others' mail never is.
+    expect(await store().mailbox.claimOldest(me, 1)).toEqual([one.id]);
+    expect(await store().mailbox.claimOldest(me, 10)).toEqual([two.id]);
+    expect(await store().mailbox.claimOldest(me, 10)).toEqual([]);
     expect(await store().mailbox.undelivered(me, 10)).toEqual([]);
 
     const three = await store().transaction((tx) => post(tx, s, 'three', { to: [me] }));
@@ -243,7 +242,7 @@ describeContract('store contract: collaboration', (c) => {
     const five = await store().transaction((tx) => post(tx, s, 'five', { to: [me] }));
     await store().mailbox.markRead(me, [five.id]);
     expect(await store().mailbox.undelivered(me, 10)).toEqual([four.id]);
-    expect(await store().mailbox.claim(me, [four.id, five.id], { read: true })).toEqual([four.id]);
+    expect(await store().mailbox.claimOldest(me, 10, { read: true })).toEqual([four.id]);
     expect(await store().mailbox.list(s.ws.id, me, { ids: [four.id] })).toMatchObject([
       { mail_recipient: me, mail_read_at: expect.any(Number) as number },
     ]);

@@ -92,8 +92,7 @@ export class InboxWaits {
     const entries: ActivityRow[] = [];
     for (const t of taken) {
       const { caller, me, limit, markRead } = t.wait;
-      const picked = await tx.mailbox.undelivered(me.id, limit);
-      const claimed = await claimIn(tx, this.activity, caller, me, picked, markRead, now);
+      const claimed = await claimIn(tx, this.activity, caller, me, limit, markRead, now);
       t.ids = claimed.ids;
       if (claimed.entry) entries.push(claimed.entry);
     }
@@ -107,19 +106,19 @@ export class InboxWaits {
 }
 
 /**
- * Claims what of `picked` no other call took (marking it read in the same statement, and its
- * `message.read` entry in the same transaction).
+ * Claims the oldest `limit` unread messages no other call took (marking them read in the same
+ * statement, and their `message.read` entry in the same transaction).
  */
 export async function claimIn(
   tx: Tx,
   activity: Activity,
   caller: Actor,
   me: Party,
-  picked: readonly string[],
+  limit: number,
   markRead: boolean,
   now: number,
 ): Promise<Claimed> {
-  const ids = await tx.mailbox.claim(me.id, picked, { read: markRead, now });
+  const ids = await tx.mailbox.claimOldest(me.id, limit, { read: markRead, now });
   const entry =
     markRead && ids.length > 0
       ? await activity.record(tx, messageRead, readEntry(caller, me, ids), now)

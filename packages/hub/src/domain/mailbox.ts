@@ -190,29 +190,18 @@ export class Mailbox {
   /** Claims the oldest unread mail no inbox call has handed out; returns only what this call claimed. */
   private async claim(caller: Actor, me: Party, limit: number, markRead: boolean): Promise<Message[]> {
     // On PostgreSQL a concurrent claim may take every row this one picked while more wait behind
-    // them (past `limit`): then pick again rather than wait for mail that is already here.
+    // them (past `limit`): then claim again rather than wait for mail that is already here. A look
+    // first keeps a wait that finds nothing (most start so) out of a write transaction.
     for (let tries = 0; tries < 5; tries++) {
-      const picked = await this.store.mailbox.undelivered(me.id, limit);
-      if (picked.length === 0) return [];
-      const messages = await this.claimPicked(caller, me, picked, markRead);
-      if (messages.length > 0) return messages;
+      if ((await this.store.mailbox.undelivered(me.id, 1)).length === 0) return [];
+      const now = Date.now();
+      const { ids, entry } = await this.store.transaction((tx) =>
+        claimIn(tx, this.activity, caller, me, limit, markRead, now),
+      );
+      if (entry) this.activity.published(entry);
+      if (ids.length > 0) return this.answer(caller, me, ids, markRead);
     }
     return [];
-  }
-
-  /** Claims what of `picked` no other call took (claimIn), and answers with those messages. */
-  private async claimPicked(
-    caller: Actor,
-    me: Party,
-    picked: readonly string[],
-    markRead: boolean,
-  ): Promise<Message[]> {
-    const now = Date.now();
-    const { ids, entry } = await this.store.transaction((tx) =>
-      claimIn(tx, this.activity, caller, me, picked, markRead, now),
-    );
-    if (entry) this.activity.published(entry);
-    return this.answer(caller, me, ids, markRead);
   }
 
   /** Claimed mail as messages: from memory when this process just sent them, else from the store. */

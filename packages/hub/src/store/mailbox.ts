@@ -18,15 +18,46 @@ export interface MailQuery {
   ids?: readonly string[];
 }
 
-const oldestUndelivered = prepared((db, a: { recipientId: string; limit: number }) =>
+/** The oldest unread mail no inbox call has handed out, up to `limit` (a claim's pick). */
+const oldest = (db: Db, recipientId: string, limit: number) =>
   db
     .selectFrom('mailbox')
     .select('message_id')
-    .where('recipient_id', '=', a.recipientId)
+    .where('recipient_id', '=', recipientId)
     .where('delivered_at', 'is', null)
     .where('read_at', 'is', null)
     .orderBy('seq')
-    .limit(a.limit),
+    .limit(limit);
+
+const oldestUndelivered = prepared((db, a: { recipientId: string; limit: number }) =>
+  oldest(db, a.recipientId, a.limit),
+);
+
+/** Picks and hands out in one statement (`read`: marks read too); the same conditions again on the rows picked. */
+const claimOldestRows = (read: boolean) =>
+  prepared((db, a: { recipientId: string; limit: number; now: number }) =>
+    db
+      .updateTable('mailbox')
+      .set(read ? { delivered_at: a.now, read_at: a.now } : { delivered_at: a.now })
+      .where('recipient_id', '=', a.recipientId)
+      .where('delivered_at', 'is', null)
+      .where('read_at', 'is', null)
+      .where('message_id', 'in', oldest(db, a.recipientId, a.limit))
+      .returning(['message_id', 'seq']),
+  );
+const claimOldestRead = claimOldestRows(true);
+const claimOldestDelivered = claimOldestRows(false);
+
+/** One recipient's mailbox row: the common send, through a statement built once. */
+const deliverOne = prepared((db, a: { messageId: string; kind: string; id: string; seq: number }) =>
+  db.insertInto('mailbox').values({
+    message_id: a.messageId,
+    recipient_kind: a.kind,
+    recipient_id: a.id,
+    seq: a.seq,
+    delivered_at: null,
+    read_at: null,
+  }),
 );
 
 export class MailboxRepository {
@@ -38,6 +69,11 @@ export class MailboxRepository {
   /** Puts a message in each recipient's mailbox, at the message's `seq`. */
   async deliver(messageId: string, seq: number, recipients: readonly { kind: string; id: string }[]) {
     if (recipients.length === 0) return;
+    const [only] = recipients;
+    if (recipients.length === 1 && only) {
+      await deliverOne.all(this.db, this.kind, { messageId, kind: only.kind, id: only.id, seq });
+      return;
+    }
     await this.db
       .insertInto('mailbox')
       .values(
@@ -113,25 +149,18 @@ export class MailboxRepository {
   }
 
   /**
-   * Hands out those of `ids` that are unread and not handed out yet (`read`: marks them read too),
-   * with a conditional update: two claims never get the same message. Returns the ids this call claimed.
+   * Hands out the oldest `limit` unread rows not handed out yet (`read`: marks them read too) in one
+   * statement, and returns their message ids, oldest first. Two claims never get the same message;
+   * on PostgreSQL a concurrent claim may take every row this one picked.
    */
-  async claim(
+  async claimOldest(
     recipientId: string,
-    ids: readonly string[],
+    limit: number,
     { read = false, now = Date.now() }: { read?: boolean; now?: number } = {},
   ): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const claimed = await this.db
-      .updateTable('mailbox')
-      .set(read ? { delivered_at: now, read_at: now } : { delivered_at: now })
-      .where('recipient_id', '=', recipientId)
-      .where('delivered_at', 'is', null)
-      .where('read_at', 'is', null)
-      .where('message_id', 'in', [...ids])
-      .returning('message_id')
-      .execute();
-    return claimed.map((r) => r.message_id);
+    const statement = read ? claimOldestRead : claimOldestDelivered;
+    const rows = await statement.all(this.db, this.kind, { recipientId, limit, now });
+    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.message_id);
   }
 
   /** Marks the recipient's unread rows among `ids` read (all of them without `ids`); returns those marked. */
