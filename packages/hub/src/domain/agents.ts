@@ -14,6 +14,19 @@ import type { AgentRow, Store } from '../store/store.ts';
 import type { Devices } from './devices.ts';
 import { iso } from './views.ts';
 
+/** The agent that runs an assignment: a managed one, named or by id, in the workspace. */
+export async function runnableAgent(store: Store, workspaceId: string, ref: string): Promise<AgentRow> {
+  const agent = await store.agents.find(workspaceId, ref);
+  if (!agent) throw new GantryError('not_found', `no agent named or with id '${ref}'`);
+  if (agent.kind === 'managed') return agent;
+  throw new GantryError(
+    'invalid_request',
+    agent.kind === 'service'
+      ? `agent '${agent.name}' is a service account: it sends messages but never runs anything`
+      : `agent '${agent.name}' is ${agent.kind}: it does not run assignments`,
+  );
+}
+
 export async function createAgent(
   store: Store,
   caller: Actor,

@@ -15,7 +15,8 @@ import {
   type RunEvent,
 } from '@gantry/protocol';
 import type { AssignmentRow, Store } from '../store/store.ts';
-import type { Activity } from './activity.ts';
+import type { Activity, NewActivity, Tx } from './activity.ts';
+import type { ActivityRow } from '../store/activity.ts';
 
 type AssignmentEntry =
   typeof assignmentCreated | typeof assignmentStarted | typeof assignmentProgress | typeof assignmentFinished;
@@ -29,20 +30,28 @@ export class AssignmentNews {
     private readonly activity?: Activity,
   ) {}
 
-  /** Queued by `actor` (null: by the hub or a gateway). */
-  created(row: AssignmentRow, actor: Party | null, agentName: string): Promise<void> {
-    return this.announce(
-      assignmentCreated,
-      row,
-      {
-        state: 'queued',
-        prompt: clip(row.prompt, 200),
-        sessionKey: row.session_key,
-        mode: row.mode as AssignmentMode,
-      },
-      actor,
-      agentName,
-    );
+  /**
+   * Queued by `actor` (null: by the hub or a gateway): recorded in the transaction that stores the
+   * row; `published` tells it once that has committed. Undefined when nobody is told.
+   */
+  async created(
+    tx: Tx,
+    row: AssignmentRow,
+    actor: Party | null,
+    agentName: string,
+  ): Promise<ActivityRow | undefined> {
+    if (!this.activity) return undefined;
+    const data = {
+      state: 'queued',
+      prompt: clip(row.prompt, 200),
+      sessionKey: row.session_key,
+      mode: row.mode as AssignmentMode,
+    } as const;
+    return this.activity.record(tx, assignmentCreated, entryOf(row, data, actor, agentName));
+  }
+
+  published(entry: ActivityRow | undefined): void {
+    if (entry) this.activity?.published(entry);
   }
 
   started(row: AssignmentRow, gatewayId: string): Promise<void> {
@@ -99,12 +108,22 @@ export class AssignmentNews {
   ): Promise<void> {
     if (!this.activity) return;
     const name = agentName ?? (await this.store.agents.get(row.agent_id))?.name ?? row.agent_id;
-    const agent = { id: row.agent_id, name };
-    await this.activity.append(definition, {
-      workspaceId: row.workspace_id,
-      actor: actor === undefined ? { kind: 'agent', ...agent } : actor,
-      subject: row.id,
-      data: { assignmentId: row.id, agent, attempt: row.attempt, ...data } as ActivityData<A>,
-    });
+    await this.activity.append(definition, entryOf(row, data, actor, name));
   }
+}
+
+/** The entry of an assignment's change: it names the assignment, its agent and attempt. */
+function entryOf<A extends AssignmentEntry>(
+  row: AssignmentRow,
+  data: Own<A>,
+  actor: Party | null | undefined,
+  agentName: string,
+): NewActivity<A> {
+  const agent = { id: row.agent_id, name: agentName };
+  return {
+    workspaceId: row.workspace_id,
+    actor: actor === undefined ? { kind: 'agent', ...agent } : actor,
+    subject: row.id,
+    data: { assignmentId: row.id, agent, attempt: row.attempt, ...data } as ActivityData<A>,
+  };
 }

@@ -21,9 +21,10 @@ import type { Bus } from '../bus.ts';
 import { newId } from '../ids.ts';
 import type { AssignmentRow, Store } from '../store/store.ts';
 import type { Activity } from './activity.ts';
+import { runnableAgent } from './agents.ts';
 import { AssignmentNews } from './assignment-news.ts';
 import type { ChainLimits } from './chain-limits.ts';
-import { placeRun, type ChainRef } from './chains.ts';
+import { placeRun, recordRoot, type ChainRef } from './chains.ts';
 import { RunEventLog } from './run-events.ts';
 import type { GatewayPort } from './gateway-port.ts';
 
@@ -54,33 +55,29 @@ export class Assignments {
    * a chain of its own. `asId` fixes its id (an `Idempotency-Key`'s): if that exists, it is the answer.
    */
   async create(caller: Actor, input: CreateAssignment, step?: ChainRef, asId?: string) {
-    const agent = await this.store.agents.find(caller.workspaceId, input.agent);
-    if (!agent) throw new GantryError('not_found', `no agent named or with id '${input.agent}'`);
-    if (agent.kind !== 'managed') {
-      throw new GantryError(
-        'invalid_request',
-        agent.kind === 'service'
-          ? `agent '${agent.name}' is a service account: it sends messages but never runs anything`
-          : `agent '${agent.name}' is ${agent.kind}: it does not run assignments`,
-      );
-    }
+    const agent = await runnableAgent(this.store, caller.workspaceId, input.agent);
     const id = asId ?? newId('asg');
-    const chain = await placeRun(this.store, caller, id, step, input.chainMaxRuns);
+    const { chain, root } = placeRun(caller, id, step, input.chainMaxRuns);
     if (!step && caller.run && this.limits) await this.limits.refuse(caller, chain, agent);
-    const row = await this.store.assignments.createIfAbsent({
-      id,
-      chainId: chain.chainId,
-      depth: chain.depth,
-      causeId: chain.cause ?? null,
-      workspaceId: caller.workspaceId,
-      agentId: agent.id,
-      prompt: input.prompt,
-      ...withAssignmentDefaults(input),
-      createdBy: `${caller.kind}:${caller.id}`,
+    const by = caller.kind === 'gateway' ? null : { kind: caller.kind, id: caller.id, name: caller.name };
+    // The chain's root, the row and its entry: one transaction (one commit on the way to the offer).
+    const { row, entry } = await this.store.transaction(async (tx) => {
+      if (root) await recordRoot(tx, root);
+      const made = await tx.assignments.createIfAbsent({
+        id,
+        chainId: chain.chainId,
+        depth: chain.depth,
+        causeId: chain.cause ?? null,
+        workspaceId: caller.workspaceId,
+        agentId: agent.id,
+        prompt: input.prompt,
+        ...withAssignmentDefaults(input),
+        createdBy: `${caller.kind}:${caller.id}`,
+      });
+      return { row: made, entry: made && (await this.news.created(tx, made, by, agent.name)) };
     });
     if (!row) return this.reload(id); // made meanwhile, under the same key
-    const by = caller.kind === 'gateway' ? null : { kind: caller.kind, id: caller.id, name: caller.name };
-    await this.news.created(row, by, agent.name);
+    this.news.published(entry);
     this.changed(row.id);
     this.bus.emit('queued', { assignmentId: row.id, agentId: agent.id });
     return row;

@@ -6,7 +6,7 @@
  * they start.
  */
 import { GantryError, type Party } from '@gantry/protocol';
-import type { Store } from '../store/store.ts';
+import type { Repositories } from '../store/repositories.ts';
 import type { Actor } from './actor.ts';
 
 /** Where something sits in a chain. */
@@ -35,12 +35,17 @@ export function rootPerson(actor: Pick<Actor, 'kind' | 'id' | 'name'>): Party | 
   return actor.kind === 'user' ? { kind: 'user', id: actor.id, name: actor.name } : null;
 }
 
+/** A chain's root to record: its id, workspace, kind, person and its limit of runs if a person raised it. */
+export interface Root {
+  id: string;
+  workspaceId: string;
+  kind: RootKind;
+  person: Party | null;
+  maxRuns?: number;
+}
+
 /** Records a chain's root once (whoever names it first); `maxRuns` is a person's raised limit. */
-export async function recordRoot(
-  store: Store,
-  root: { id: string; workspaceId: string; kind: RootKind; person: Party | null; maxRuns?: number },
-  now = Date.now(),
-): Promise<void> {
+export async function recordRoot(store: Repositories, root: Root, now = Date.now()): Promise<void> {
   await store.chains.ensure({
     id: root.id,
     workspace_id: root.workspaceId,
@@ -56,26 +61,28 @@ export async function recordRoot(
 
 /**
  * Where a new assignment `id` runs: at `step` when the hub starts it for a trigger; one deeper in
- * the caller's run's chain; else at depth 1 of a chain of its own (a person may raise its limit).
+ * the caller's run's chain; else at depth 1 of a chain of its own (a person may raise its limit),
+ * whose `root` the caller records with the assignment.
  */
-export async function placeRun(
-  store: Store,
+export function placeRun(
   caller: Actor,
   id: string,
   step: ChainRef | undefined,
   maxRuns: number | undefined,
-): Promise<ChainRef> {
+): { chain: ChainRef; root?: Root } {
   if (maxRuns !== undefined && (caller.kind !== 'user' || caller.run))
     throw new GantryError('forbidden', "only a person can raise a chain's limit (--chain-max-runs)");
-  if (step) return step;
+  if (step) return { chain: step };
   if (caller.run)
-    return { chainId: caller.run.chainId, depth: caller.run.depth + 1, cause: caller.run.assignmentId };
-  await recordRoot(store, {
+    return {
+      chain: { chainId: caller.run.chainId, depth: caller.run.depth + 1, cause: caller.run.assignmentId },
+    };
+  const root: Root = {
     id,
     workspaceId: caller.workspaceId,
     kind: 'assignment',
     person: rootPerson(caller),
     ...(maxRuns === undefined ? {} : { maxRuns }),
-  });
-  return { chainId: id, depth: 1 };
+  };
+  return { chain: { chainId: id, depth: 1 }, root };
 }
