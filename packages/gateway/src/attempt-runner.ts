@@ -29,6 +29,8 @@ export interface HubAttempt extends Attempt {
   sink?: EventSink;
   /** Its timeout, while it runs. */
   timer?: NodeJS.Timeout;
+  /** Its `running` frame, until it is sent. */
+  announce?: NodeJS.Immediate;
 }
 
 /** A run an earlier daemon process spooled, to take back: its job and the last event number written. */
@@ -144,7 +146,9 @@ export class AttemptRunner {
     const left = run.offer.timeoutMs - (Date.now() - startedAt);
     const timer = setTimeout(() => this.halt(run, 'timed_out'), Math.max(0, left));
     run.timer = timer;
-    this.ports.send({ t: 'running', ...ref });
+    // `running` goes out once this turn of the event loop is done: the provider is handed to its
+    // supervisor within the turn, so the frame's write (which wakes the hub) does not hold up the spawn.
+    run.announce = setImmediate(() => this.announce(run));
     const emit: EmitEvent = (type, data) => {
       this.ports.beforeOutput();
       sink.emit(type, data);
@@ -190,8 +194,17 @@ export class AttemptRunner {
     };
   }
 
+  /** Sends `running` unless it was sent (a run that ends within its first turn sends it before its result). */
+  private announce(run: HubAttempt): void {
+    if (!run.announce) return;
+    clearImmediate(run.announce);
+    run.announce = undefined;
+    this.ports.send({ t: 'running', ...attemptRef(run) });
+  }
+
   /** Lets the attempt go and sends its result (through the outbox). */
   private finish(run: HubAttempt, ending: Ending): void {
+    this.announce(run);
     this.ports.held.remove(run);
     const { id, frame } = finishAttempt(this.ports.db, refOf(run), ending);
     this.ports.deliver(id, frame);

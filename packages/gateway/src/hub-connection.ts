@@ -11,6 +11,7 @@
  * Outbox rows are sent in order, paced by the socket's buffered amount so a burst never piles
  * up in memory; they leave the outbox only when the hub acks them.
  */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import {
   hubFrameSchema,
@@ -66,6 +67,8 @@ export function backoffMs(attempt: number, random = Math.random): number {
 
 export class HubConnection {
   private ws: WebSocket | undefined;
+  /** Sockets holding this turn's frames until it ends (`write`). */
+  private readonly corked = new Set<Socket>();
   private ready = false;
   private stopped = false;
   /** The access token the current connection says hello with (undefined: the hello's own). */
@@ -147,7 +150,7 @@ export class HubConnection {
   /** Sends a frame now if connected; frames that must not be lost go through the outbox instead. */
   send(frame: GatewayFrame): boolean {
     if (!this.ready || !this.ws) return false;
-    this.ws.send(JSON.stringify(frame));
+    this.write(this.ws, JSON.stringify(frame));
     return true;
   }
 
@@ -190,7 +193,7 @@ export class HubConnection {
       this.lastSentId === id - 1 &&
       ws.bufferedAmount <= maxBufferedBytes
     ) {
-      ws.send(frame);
+      this.write(ws, frame);
       this.lastSentId = id;
       return;
     }
@@ -217,6 +220,23 @@ export class HubConnection {
     return next.length > 0 ? next : this.options.db.pending(this.lastSentId, 100);
   }
 
+  /**
+   * Frames sent in one run of this process's code go out in one write: `accept` and `starting`, or
+   * a run's last events and its result, wake the hub once rather than once a frame.
+   */
+  private write(ws: WebSocket, text: string): void {
+    const socket = (ws as unknown as { _socket?: Socket })._socket;
+    if (socket && !this.corked.has(socket)) {
+      this.corked.add(socket);
+      socket.cork();
+      process.nextTick(() => {
+        this.corked.delete(socket);
+        socket.uncork();
+      });
+    }
+    ws.send(text);
+  }
+
   /** Sends outbox rows not yet sent on this connection. */
   pump(): void {
     if (!this.ready || !this.ws || this.pumpTimer) return;
@@ -232,7 +252,7 @@ export class HubConnection {
       const rows = this.nextRows();
       if (rows.length === 0) return;
       for (const row of rows) {
-        ws.send(row.frame);
+        this.write(ws, row.frame);
         this.lastSentId = row.id;
       }
     }

@@ -18,7 +18,9 @@ export async function answerOffer(ctx: HubContext, link: GatewayLink, frame: Off
     case 'accept': {
       const leaseUntil = Date.now() + ctx.settings.leaseMs;
       if (await ctx.assignments.claim(assignmentId, attempt, link.gatewayId, offerId, leaseUntil)) {
-        link.send({ t: 'claimed', ...answerRef(frame) });
+        // Told once this turn is done: the gateway's `starting`, right behind its accept, is not
+        // held up by a write (a wake of the gateway) that it has no use for.
+        setImmediate(() => link.send({ t: 'claimed', ...answerRef(frame) }));
       } else {
         await notCurrent(ctx, link, frame, 'the offer was withdrawn');
       }
