@@ -104,6 +104,16 @@ describe('managed agents answer mentions and work on tasks', () => {
         data: expect.objectContaining({ messageId: message.id, assignmentId: run.id }) as unknown,
       }),
     );
+    // The run read the mention (it is its prompt): it is not left in the agent's unread mail.
+    const unread = await box.json<Message[]>(['messages', 'list', '--unread'], { GANTRY_TOKEN: coderKey });
+    expect(unread.map((m) => m.id)).not.toContain(message.id);
+    await eventually(async () =>
+      activity('message.read').find(
+        (e) =>
+          (e.data.reader as { name: string }).name === 'coder' &&
+          (e.data.messageIds as string[]).includes(message.id),
+      ),
+    );
 
     // A reply to the agent's message is addressed to it: it continues the same conversation, with
     // the thread so far in its prompt.

@@ -4,9 +4,17 @@
  * thread, once: whoever moves the work row to `finishing` posts it, and a reply already posted is
  * found rather than repeated.
  */
-import { GantryError, isTerminal, type AssignmentState, type Logger } from '@gantry/protocol';
+import {
+  GantryError,
+  isTerminal,
+  messageRead,
+  type AssignmentState,
+  type Logger,
+  type Party,
+} from '@gantry/protocol';
 import { keyOf, type WorkRow as WorkTable } from '../store/work.ts';
 import type { AssignmentRow, Store } from '../store/store.ts';
+import type { Activity } from './activity.ts';
 import type { Messages } from './messages.ts';
 import type { AssignmentOutcome, Tasks } from './tasks.ts';
 import { endsWithoutReply, errorLine, replyBody } from './work-prompts.ts';
@@ -15,6 +23,7 @@ export interface ReplyDeps {
   store: Store;
   messages: Messages;
   tasks: Tasks;
+  activity: Activity;
   log: Logger;
 }
 
@@ -23,7 +32,7 @@ export class WorkReplies {
   private readonly open = new Set<string>();
   /** Per assignment, the check in progress: notices for one assignment are handled in order. */
   private readonly checks = new Map<string, Promise<void>>();
-  /** Assignments whose task was already moved to `in_progress`. */
+  /** Assignments seen starting: their task moved to `in_progress`, their message read. */
   private readonly started = new Set<string>();
 
   constructor(private readonly deps: ReplyDeps) {}
@@ -124,6 +133,8 @@ export class WorkReplies {
       return;
     }
     const state = row.state as AssignmentState;
+    // Its prompt is the message: a run that started has read it (a short one may be seen only at its end).
+    if (row.started_at !== null && !this.started.has(assignmentId)) await this.readByRun(work);
     if (isTerminal(state)) {
       // Whoever moves it to `finishing` posts the reply; a restart finishes what it left there.
       if (await this.deps.store.work.set(keyOf(work), { state: 'finishing' }, 'dispatched'))
@@ -131,10 +142,30 @@ export class WorkReplies {
       this.forget(assignmentId);
       return;
     }
-    if ((state === 'starting' || state === 'running') && work.task_id && !this.started.has(assignmentId)) {
+    if ((state === 'starting' || state === 'running') && !this.started.has(assignmentId)) {
       this.started.add(assignmentId);
-      await this.deps.tasks.fromAssignment(work.task_id, { status: 'in_progress', assignmentId });
+      if (work.task_id)
+        await this.deps.tasks.fromAssignment(work.task_id, { status: 'in_progress', assignmentId });
     }
+  }
+
+  /**
+   * A managed agent reads its mail by running: the mention a run answers leaves the agent's unread
+   * mail once the run starts (as a read does, with its `message.read` entry), so it is not counted
+   * unread for ever nor found again by a run looking at the agent's inbox. One that never runs (no
+   * gateway serves the agent) stays unread.
+   */
+  private async readByRun(work: WorkTable): Promise<void> {
+    if (!work.message_id) return;
+    const messageIds = await this.deps.store.mailbox.markRead(work.agent_id, [work.message_id]);
+    if (messageIds.length === 0) return;
+    const agent = await this.deps.store.agents.get(work.agent_id);
+    const reader: Party = { kind: 'agent', id: work.agent_id, name: agent?.name ?? work.agent_id };
+    await this.deps.activity.append(messageRead, {
+      workspaceId: work.workspace_id,
+      actor: reader,
+      data: { reader, messageIds },
+    });
   }
 
   private forget(assignmentId: string): void {
