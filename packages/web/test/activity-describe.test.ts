@@ -35,3 +35,9 @@ it("says which of a task's fields changed in words, not the API's names", () => 
   const updated = entry('task.updated', { task, changes: ['status', 'assignmentId'] }, 'tsk_1');
   expect(line(updated)).toBe('review the login page (status, run)');
 });
+
+it("says how many messages were read, the reader being the entry's actor", () => {
+  const reader = { kind: 'agent', id: 'agt_1', name: 'echo' };
+  expect(line(entry('message.read', { reader, messageIds: ['msg_1'] }))).toBe('read 1 message');
+  expect(line(entry('message.read', { reader, messageIds: ['msg_1', 'msg_2'] }))).toBe('read 2 messages');
+});

@@ -39,7 +39,8 @@ export function describe(entry: ActivityEvent): string {
       return `${str(d.kind).replace('_', ' ')}${d.status ? ` ${str(d.status)}` : ''}: ${str(d.subject)}`;
     case 'message.read': {
       const n = Array.isArray(d.messageIds) ? d.messageIds.length : 0;
-      return `${str(obj(d.reader).name)} read ${n} message${n === 1 ? '' : 's'}`;
+      // The reader is the entry's actor, named beside it already.
+      return `read ${n} message${n === 1 ? '' : 's'}`;
     }
     case 'gateway.connected':
     case 'gateway.disconnected': {
