@@ -107,6 +107,23 @@ describe('gantry up', () => {
     expect([workspace.code, workspace.stderr]).toEqual([2, expect.stringContaining("like 'my-team'")]);
   });
 
+  it('refuses an empty prompt, message or task title before asking the hub, saying what to write', async () => {
+    const prompt = await box.run(['assign', 'echo', '']);
+    expect([prompt.code, prompt.stderr]).toEqual([
+      2,
+      'gantry: the prompt is empty: say what echo should do, like: gantry assign echo "fix the failing test"\n',
+    ]);
+    const message = await box.run(['send', '  ']);
+    expect([message.code, message.stderr]).toEqual([
+      2,
+      expect.stringMatching(/^gantry: the message is empty: /),
+    ]);
+    const task = await box.run(['tasks', 'create', '']);
+    expect([task.code, task.stderr]).toEqual([2, expect.stringMatching(/^gantry: the title is empty: /)]);
+    // Nothing reached the hub.
+    expect(await box.json<unknown[]>(['tasks', 'list'])).toEqual([]);
+  });
+
   it('shows the gateway as connected, from both sides', async () => {
     const status = await box.json<{ running: boolean; connected: boolean; outboxDepth: number }>([
       'gateway',

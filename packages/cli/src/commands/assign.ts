@@ -15,6 +15,7 @@ import type { HubOptions } from '../credentials.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
 import { ExitError, exitCodes, printJson, printLine } from '../output.ts';
 import { eventLine, Progress } from '../render.ts';
+import { requireText } from '../texts.ts';
 
 export interface AssignOptions extends HubOptions {
   session?: string;
@@ -30,6 +31,11 @@ export interface AssignOptions extends HubOptions {
 }
 
 export async function assign(agent: string, prompt: string, options: AssignOptions): Promise<void> {
+  requireText(
+    prompt,
+    'the prompt',
+    `say what ${agent} should do, like: gantry assign ${agent} "fix the failing test"`,
+  );
   const retries = Number(options.retries);
   if (!Number.isInteger(retries) || retries < 0)
     throw new ExitError(exitCodes.usage, '--retries must be a whole number');

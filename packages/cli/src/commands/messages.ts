@@ -27,6 +27,7 @@ import { formatDuration, parseDuration } from '../duration.ts';
 import { ExitError, exitCodes, printJson, printLine, table } from '../output.ts';
 import { parseChainMaxRuns } from '../chain-max-runs.ts';
 import { guessContentType } from './context.ts';
+import { requireText } from '../texts.ts';
 
 type Json = { json?: boolean };
 
@@ -44,6 +45,7 @@ export interface SendOptions extends HubOptions, Json {
 }
 
 export async function send(text: string, options: SendOptions): Promise<void> {
+  requireText(text, 'the message', 'write its text, like: gantry send "@reviewer please look at PR 12"');
   const waitMs =
     options.wait === undefined || options.wait === false
       ? undefined

@@ -4,6 +4,7 @@ import { GantryError, taskSchema, type Task } from '@gantry/protocol';
 import { HubClient } from '../client.ts';
 import type { HubOptions } from '../credentials.ts';
 import { printJson, printLine, table } from '../output.ts';
+import { requireText } from '../texts.ts';
 
 type Json = { json?: boolean };
 
@@ -11,6 +12,7 @@ export async function create(
   title: string,
   options: HubOptions & Json & { body?: string; assign?: string; priority?: string; intent?: string },
 ): Promise<void> {
+  requireText(title, 'the title', 'name the task, like: gantry tasks create "review the login page"');
   const task = await HubClient.from(options).request('POST', '/v1/tasks', taskSchema, {
     title,
     ...(options.body === undefined ? {} : { body: options.body }),
