@@ -101,16 +101,39 @@ export async function callJson(url, token, init = {}) {
 
 /** A client of one hub with a bearer token. */
 export function hubClient(url, token) {
+  const web = url.startsWith('https:') ? https : http;
+  const keptAlive = new web.Agent({ keepAlive: true });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
-  async function create(agent, prompt = 'x') {
-    const res = await fetch(`${url}/v1/assignments`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ agent, prompt }),
+  /**
+   * Creates an assignment through node:http on a kept-alive connection, not fetch: undici's fetch
+   * costs the client about 0.8 ms more per request here (measured round trips to a bare Node
+   * server), time spent before the hub sees the request that created -> started would count.
+   */
+  function create(agent, prompt = 'x') {
+    const body = JSON.stringify({ agent, prompt });
+    return new Promise((resolve, reject) => {
+      const req = web.request(
+        `${url}/v1/assignments`,
+        {
+          method: 'POST',
+          agent: keptAlive,
+          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () =>
+            res.statusCode === 201 || res.statusCode === 200
+              ? resolve(JSON.parse(text))
+              : reject(new Error(`create: ${res.statusCode} ${text}`)),
+          );
+        },
+      );
+      req.once('error', reject);
+      req.end(body);
     });
-    if (!res.ok) throw new Error(`create: ${res.status} ${await res.text()}`);
-    return res.json();
   }
 
   /**

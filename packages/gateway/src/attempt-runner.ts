@@ -29,8 +29,8 @@ export interface HubAttempt extends Attempt {
   sink?: EventSink;
   /** Its timeout, while it runs. */
   timer?: NodeJS.Timeout;
-  /** Its `running` frame, until it is sent. */
-  announce?: NodeJS.Immediate;
+  /** Its `running` frame: due once it is launched, sent once its provider is up (or it ends first). */
+  running?: 'due' | 'sent';
 }
 
 /** A run an earlier daemon process spooled, to take back: its job and the last event number written. */
@@ -146,9 +146,11 @@ export class AttemptRunner {
     const left = run.offer.timeoutMs - (Date.now() - startedAt);
     const timer = setTimeout(() => this.halt(run, 'timed_out'), Math.max(0, left));
     run.timer = timer;
-    // `running` goes out once this turn of the event loop is done: the provider is handed to its
-    // supervisor within the turn, so the frame's write (which wakes the hub) does not hold up the spawn.
-    run.announce = setImmediate(() => this.announce(run));
+    // `running` goes out once the provider's process is up: the hub's work on it (which wakes it and
+    // its followers) does not take the CPU the spawn needs. A provider that runs in the daemon
+    // (Ollama) is up at once.
+    run.running = 'due';
+    if (run.provider.inDaemon) setImmediate(() => this.announce(run));
     const emit: EmitEvent = (type, data) => {
       this.ports.beforeOutput();
       sink.emit(type, data);
@@ -159,7 +161,10 @@ export class AttemptRunner {
       requestPermission: (request) =>
         permissions.ask(ref, policyOf(run.settings), emit, request, run.abort.signal),
       room: () => this.ports.room(),
-      onSpawn: (pid) => this.record(run, pid),
+      onSpawn: (pid) => {
+        this.record(run, pid);
+        this.announce(run);
+      },
       ...this.spoolOf(sink, startedAt, taken),
     });
     clearTimeout(timer);
@@ -194,11 +199,10 @@ export class AttemptRunner {
     };
   }
 
-  /** Sends `running` unless it was sent (a run that ends within its first turn sends it before its result). */
+  /** Sends `running` once, when it is due (a run that ends before its provider is up sends it before its result). */
   private announce(run: HubAttempt): void {
-    if (!run.announce) return;
-    clearImmediate(run.announce);
-    run.announce = undefined;
+    if (run.running !== 'due') return;
+    run.running = 'sent';
     this.ports.send({ t: 'running', ...attemptRef(run) });
   }
 

@@ -8,6 +8,7 @@ import type { GatewayFrame, HubFrameOf, Logger, OfferedAssignment } from '@gantr
 import type { AgentBindings } from './agent-bindings.ts';
 import { attemptRef, offerRef, type AttemptRunner, type HubAttempt } from './attempt-runner.ts';
 import { runIdOf, type Attempt, type AttemptHolder, type AttemptTable } from './attempts.ts';
+import { prepareRun } from './run-provider.ts';
 import type { GatewaySession } from './session-file.ts';
 
 export interface HubOffersDeps {
@@ -117,5 +118,7 @@ export class HubOffers {
     run.state = 'starting';
     this.deps.runner.record(run);
     this.deps.send({ t: 'starting', ...offerRef(run) });
+    // While the hub answers (once the frame is written): what the spawn needs but the run token.
+    setImmediate(() => run.state === 'starting' && prepareRun(run));
   }
 }

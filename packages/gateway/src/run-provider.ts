@@ -14,9 +14,15 @@ import {
   type OfferedAssignment,
 } from '@gantry/protocol';
 import { writeSecretFile } from '@gantry/protocol/node';
-import { allowlistedEnv, secretEnvValues } from './providers/environment.ts';
+import { allowlistedEnv, secretValuesOf } from './providers/environment.ts';
 import { runMarker } from './providers/process-group.ts';
-import { unavailable, type PermissionRequest, type Provider, type RunOutcome } from './providers/provider.ts';
+import {
+  unavailable,
+  type PermissionRequest,
+  type Provider,
+  type ProviderCheck,
+  type RunOutcome,
+} from './providers/provider.ts';
 import type { ProviderSettings } from './providers/settings.ts';
 import type { GatewaySession } from './session-file.ts';
 import type { Spool, SpoolJob } from './spool/run-spool.ts';
@@ -74,6 +80,34 @@ export interface JobContext {
 }
 
 /**
+ * What a run needs that the hub's `start` does not change: the provider's check and the run's
+ * environment from the gateway's own (with the secret values in it). A hub's run makes it while
+ * the hub answers its `starting` (`prepareRun`), so the spawn does not wait for it after `start`.
+ */
+interface RunPrep {
+  check: Promise<ProviderCheck>;
+  env: Record<string, string>;
+  secrets: string[];
+}
+
+const preps = new WeakMap<Job, RunPrep>();
+
+/** Makes the job's `RunPrep` once (a second call, or the run itself, takes the same). */
+export function prepareRun(job: Job): RunPrep {
+  let prep = preps.get(job);
+  if (!prep) {
+    const pass = job.settings.envPass ?? [];
+    const env = allowlistedEnv(job.provider.envFamilies, pass);
+    const check = job.provider.check();
+    // Awaited by the run; a job dropped before it starts must not leave a rejection unheard.
+    check.catch(() => undefined);
+    prep = { check, env, secrets: secretValuesOf(env, pass) };
+    preps.set(job, prep);
+  }
+  return prep;
+}
+
+/**
  * Runs the job with every event and the result masked for secrets (DESIGN §5: none leaves in
  * output): the well-known key shapes, the secret values its environment carries, and the secret
  * half of each token this gateway holds (printed on its own, it has no telling shape).
@@ -81,7 +115,7 @@ export interface JobContext {
 export async function runProvider(job: Job, context: JobContext, io: JobIo): Promise<RunOutcome> {
   const mask = new Redactor(
     [
-      ...secretEnvValues(job.provider.envFamilies, job.settings.envPass ?? []),
+      ...prepareRun(job).secrets,
       ...[context.session.gatewayToken, ...context.session.agents.map((a) => a.key)].map(secretOf),
       ...(job.runToken ? [secretOf(job.runToken)] : []),
     ],
@@ -104,7 +138,8 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
   const { offer } = job;
   const tokenFile = join(context.runDir, `${job.runId.replace(/[^\w.-]/g, '_')}.token`);
   try {
-    const check = await job.provider.check();
+    const prep = prepareRun(job);
+    const check = await prep.check;
     if (!check.ok) return unavailable(`${job.provider.name} cannot run here: ${check.detail}`);
     const saved = context.db.resumeId(offer.agentId, offer.sessionKey);
     const resume = continuation(job, saved, io.emit);
@@ -112,7 +147,7 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
     const key = job.runToken;
     if (key) writeSecretFile(tokenFile, `${key}\n`);
     const env = {
-      ...allowlistedEnv(job.provider.envFamilies, job.settings.envPass ?? []),
+      ...prep.env,
       GANTRY_PROMPT: offer.prompt,
       GANTRY_ASSIGNMENT_ID: offer.id,
       GANTRY_ATTEMPT: String(offer.attempt),
@@ -161,6 +196,7 @@ async function runJob(job: Job, context: JobContext, io: JobIo): Promise<RunOutc
           requestPermission: io.requestPermission,
           room: io.room,
           ...(spool ? { spool } : {}),
+          checked: check,
         },
         io.onSpawn,
       );

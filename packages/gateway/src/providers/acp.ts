@@ -32,7 +32,7 @@ export function acpProvider(options: ProviderFactoryOptions): Provider {
     envFamilies: envFamiliesFor(bin),
     check,
     async run(request, onSpawn) {
-      const status = await check();
+      const status = request.checked ?? (await check());
       if (!status.ok) return failed('provider_unavailable', status.detail);
       if (request.signal.aborted) return failed('cancelled', 'the run was stopped before it started');
       return runAgent(status.detail, request, graces, onSpawn);

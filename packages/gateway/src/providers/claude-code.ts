@@ -56,7 +56,7 @@ export function claudeCodeProvider(options: ProviderFactoryOptions): Provider {
     ],
     check,
     async run(request, onSpawn) {
-      const found = await check();
+      const found = request.checked ?? (await check());
       if (!found.ok) return unavailable(found.detail);
       return new ClaudeRun(options, request).run(found.detail, onSpawn);
     },

@@ -42,7 +42,7 @@ export function codexProvider(options: ProviderFactoryOptions): Provider {
     envFamilies: ['OPENAI_', 'CODEX_'],
     check,
     async run(request: RunRequest, onSpawn?: (pid: number) => void): Promise<RunOutcome> {
-      const status = await check();
+      const status = request.checked ?? (await check());
       if (!status.ok) return failed('provider_unavailable', status.detail);
       const { resumeId } = request;
       if (resumeId !== undefined && !threadIdPattern.test(resumeId)) {

@@ -61,8 +61,13 @@ export function secretEnvValues(
   pass: readonly string[] = [],
   source: NodeJS.ProcessEnv = process.env,
 ): string[] {
+  return secretValuesOf(allowlistedEnv(families, pass, source), pass);
+}
+
+/** The same, of an environment `allowlistedEnv` already made. */
+export function secretValuesOf(env: Record<string, string>, pass: readonly string[] = []): string[] {
   const passed = new Set(pass);
-  return Object.entries(allowlistedEnv(families, pass, source))
+  return Object.entries(env)
     .filter(([name]) => passed.has(name) || secretName.test(name))
     .map(([, value]) => value);
 }

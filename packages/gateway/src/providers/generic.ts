@@ -32,7 +32,7 @@ export function genericProvider(bin: string | undefined, graces: StopGraces = de
     envFamilies: [],
     check,
     async run(request: RunRequest, onSpawn?: (pid: number) => void): Promise<RunOutcome> {
-      const status = await check();
+      const status = request.checked ?? (await check());
       if (!status.ok) return unavailable(status.detail);
       const plain: string[] = [];
       let resultText: string | undefined;

@@ -32,6 +32,7 @@ export function ollamaProvider(options: ProviderFactoryOptions): Provider {
   return {
     name: 'ollama',
     envFamilies: ['OLLAMA_'],
+    inDaemon: true,
     async check(): Promise<ProviderCheck> {
       if (!options.settings.ollamaModel) return { ok: false, detail: noModel };
       const url = baseUrl(options.settings);

@@ -57,6 +57,8 @@ export interface RunRequest {
    * over stdio too (its stdin through the supervisor); Ollama runs in the daemon and ignores it.
    */
   spool?: RunSpool;
+  /** The gateway's check of this provider made for this run; without it the provider checks itself. */
+  checked?: ProviderCheck;
 }
 
 export interface RunOutcome {
@@ -78,6 +80,8 @@ export interface Provider {
    * ending in `_` (e.g. `OPENAI_`, `CODEX_`).
    */
   readonly envFamilies: readonly string[];
+  /** A run happens in the daemon (Ollama's HTTP calls), not in a process of its own: it is up at once. */
+  readonly inDaemon?: boolean;
   check(): Promise<ProviderCheck>;
   run(request: RunRequest, onSpawn?: (pid: number) => void): Promise<RunOutcome>;
 }
