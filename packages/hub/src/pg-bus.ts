@@ -38,6 +38,8 @@ export class PgBus extends Bus {
   private client: pg.Client | undefined;
   private pending = new Set<string>();
   private flushing: NodeJS.Immediate | undefined;
+  /** A flush is sending: another waits for it (pg's client takes one query at a time). */
+  private sending = false;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
   private connecting: Promise<void> | undefined;
@@ -148,21 +150,39 @@ export class PgBus extends Bus {
     this.retry.unref();
   }
 
-  /** Sends what is pending, packed; what fails to go out waits for the next connection. */
+  /**
+   * Sends what is pending, packed, one NOTIFY after the other: what comes while one is on its way
+   * goes out after it. What fails to go out waits for the next connection.
+   */
   private async flush(): Promise<void> {
-    const client = this.client;
-    if (!client || this.pending.size === 0) return;
-    const entries = [...this.pending];
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      while (this.client && this.pending.size > 0) {
+        const client = this.client;
+        // Failed on a connection that is still the current one: its reconnect flushes again.
+        if (!(await this.send(client)) && this.client === client) return;
+      }
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  /** Sends what is pending now; false when the connection failed (the rest is pending again). */
+  private async send(client: pg.Client): Promise<boolean> {
+    const batches = pack(this.node, [...this.pending]);
     this.pending.clear();
-    for (const batch of pack(this.node, entries)) {
+    for (const [i, batch] of batches.entries()) {
       try {
         this.notifies += 1;
         await client.query('select pg_notify($1, $2)', [busChannel, batch.payload]);
       } catch {
-        // The connection is going: these go out once it is back (its 'error' reconnects).
-        for (const entry of batch.entries) this.pending.add(entry);
+        // The connection is going: this batch and the rest go out once it is back.
+        for (const left of batches.slice(i)) for (const entry of left.entries) this.pending.add(entry);
+        return false;
       }
     }
+    return true;
   }
 
   private receive(payload: string): void {

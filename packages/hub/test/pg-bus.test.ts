@@ -72,6 +72,28 @@ describe('PgBus', () => {
     expect(sent).toBeLessThan(20);
   });
 
+  it('sends one NOTIFY at a time: notices emitted while one is on its way follow it, and pg is never asked two queries at once', async () => {
+    const [a, b] = [await open(), await open()];
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const heard: string[] = [];
+      b.on('queued', ({ assignmentId }) => heard.push(assignmentId));
+      // One notice a turn, each flushed while the one before is still on its way.
+      for (let i = 0; i < 50; i++) {
+        a.emit('queued', { assignmentId: `asg_${i}`, agentId: 'agt_x' });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await until(() => heard.length === 50);
+      expect(new Set(heard).size).toBe(50);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(warnings.filter((w) => w.includes('already executing a query'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('splits a revocation of many tokens across NOTIFYs, losing none', async () => {
     const [a, b] = [await open(), await open()];
     const tokenIds = Array.from({ length: 2_000 }, (_, i) => `tok_${String(i).padStart(20, '0')}`);
