@@ -8,10 +8,8 @@
  * it sends a credential to a URL it asks that URL's `/v1/health` for its `hubId`: a URL that now
  * answers as another hub system (a hub of another store started on that address, a typo'd proxy)
  * is skipped like a dead hub, never sent a token, and never ends the gateway's tries.
- * Outbox rows are sent in order, paced by the socket's buffered amount so a burst never piles
- * up in memory; they leave the outbox only when the hub acks them.
+ * What it sends once connected goes through `OutboxSender`.
  */
-import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import {
   hubFrameSchema,
@@ -20,10 +18,8 @@ import {
   type HubFrame,
   type Logger,
 } from '@gantry/protocol';
+import { OutboxSender } from './outbox-sender.ts';
 import type { GatewayDb } from './state/gateway-db.ts';
-
-const maxBufferedBytes = 4 * 1024 * 1024;
-const maxHeldChars = 16 * 1024 * 1024;
 
 /**
  * A client masks what it sends (RFC 6455) so that a browser page cannot make a proxy on the way
@@ -67,24 +63,14 @@ export function backoffMs(attempt: number, random = Math.random): number {
 
 export class HubConnection {
   private ws: WebSocket | undefined;
-  /** Sockets holding this turn's frames until it ends (`write`). */
-  private readonly corked = new Set<Socket>();
+  private readonly outbox: OutboxSender;
   private ready = false;
   private stopped = false;
   /** The access token the current connection says hello with (undefined: the hello's own). */
   private helloToken: string | undefined;
   private failures = 0;
-  private lastSentId = 0;
-  /**
-   * Rows written while the socket was too full to take them (a hub slower than a run's output), in
-   * id order, sent from here rather than read back from the outbox; past `maxHeldChars` the outbox
-   * alone has them. Dropped when the connection closes: the next one replays the outbox.
-   */
-  private held: { id: number; frame: string }[] = [];
-  private heldChars = 0;
   /** The hub's last `error` frame on this connection: a refusal's full reason. */
   private lastError: string | undefined;
-  private pumpTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   /** Which of the system's URLs the current (or next) connection goes to. */
   private urlIndex = 0;
@@ -98,7 +84,9 @@ export class HubConnection {
   /** Why each URL skipped last time was not of this hub system, so the log says it once. */
   private readonly otherSystems = new Map<string, string>();
 
-  constructor(private readonly options: HubConnectionOptions) {}
+  constructor(private readonly options: HubConnectionOptions) {
+    this.outbox = new OutboxSender(options.db);
+  }
 
   get connected(): boolean {
     return this.ready;
@@ -125,7 +113,7 @@ export class HubConnection {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
-    clearTimeout(this.pumpTimer);
+    this.outbox.stop();
     const ws = this.ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
@@ -149,9 +137,7 @@ export class HubConnection {
 
   /** Sends a frame now if connected; frames that must not be lost go through the outbox instead. */
   send(frame: GatewayFrame): boolean {
-    if (!this.ready || !this.ws) return false;
-    this.write(this.ws, JSON.stringify(frame));
-    return true;
+    return this.outbox.send(JSON.stringify(frame));
   }
 
   /** A WebSocket ping: the hub's pong tells the gateway it is still in contact. */
@@ -180,82 +166,14 @@ export class HubConnection {
     this.options.onContact?.();
   }
 
-  /**
-   * A row just written to the outbox: sent from memory when everything before it has been sent
-   * (the usual case), else left for `pump` to read back in order.
-   */
+  /** A row just written to the outbox, for sending at once when it can be (`OutboxSender.deliver`). */
   deliver(id: number, frame: string): void {
-    const ws = this.ws;
-    if (
-      this.ready &&
-      ws &&
-      !this.pumpTimer &&
-      this.lastSentId === id - 1 &&
-      ws.bufferedAmount <= maxBufferedBytes
-    ) {
-      this.write(ws, frame);
-      this.lastSentId = id;
-      return;
-    }
-    if (this.ready && this.heldChars + frame.length <= maxHeldChars) {
-      this.held.push({ id, frame });
-      this.heldChars += frame.length;
-    }
-    this.pump();
-  }
-
-  /** The next rows to send: those held in memory when they follow the last one sent, else from the outbox. */
-  private nextRows(): { id: number; frame: string }[] {
-    let sent = 0;
-    while (sent < this.held.length && (this.held[sent]?.id ?? 0) <= this.lastSentId) {
-      this.heldChars -= this.held[sent]?.frame.length ?? 0;
-      sent += 1;
-    }
-    if (sent > 0) this.held.splice(0, sent);
-    const next: { id: number; frame: string }[] = [];
-    for (const row of this.held) {
-      if (row.id !== this.lastSentId + 1 + next.length || next.length === 100) break;
-      next.push(row);
-    }
-    return next.length > 0 ? next : this.options.db.pending(this.lastSentId, 100);
-  }
-
-  /**
-   * Frames sent in one run of this process's code go out in one write: `accept` and `starting`, or
-   * a run's last events and its result, wake the hub once rather than once a frame.
-   */
-  private write(ws: WebSocket, text: string): void {
-    const socket = (ws as unknown as { _socket?: Socket })._socket;
-    if (socket && !this.corked.has(socket)) {
-      this.corked.add(socket);
-      socket.cork();
-      process.nextTick(() => {
-        this.corked.delete(socket);
-        socket.uncork();
-      });
-    }
-    ws.send(text);
+    this.outbox.deliver(id, frame);
   }
 
   /** Sends outbox rows not yet sent on this connection. */
   pump(): void {
-    if (!this.ready || !this.ws || this.pumpTimer) return;
-    const ws = this.ws;
-    while (ws.readyState === WebSocket.OPEN) {
-      if (ws.bufferedAmount > maxBufferedBytes) {
-        this.pumpTimer = setTimeout(() => {
-          this.pumpTimer = undefined;
-          this.pump();
-        }, 20);
-        return;
-      }
-      const rows = this.nextRows();
-      if (rows.length === 0) return;
-      for (const row of rows) {
-        this.write(ws, row.frame);
-        this.lastSentId = row.id;
-      }
-    }
+    this.outbox.pump();
   }
 
   private open(): void {
@@ -348,10 +266,7 @@ export class HubConnection {
       const wasReady = this.ready;
       this.ready = false;
       this.ws = undefined;
-      this.held = [];
-      this.heldChars = 0;
-      clearTimeout(this.pumpTimer);
-      this.pumpTimer = undefined;
+      this.outbox.detach();
       if (wasReady) this.options.onDown();
       if (this.stopped) return;
       if (code === 4003) {
@@ -390,9 +305,9 @@ export class HubConnection {
     if (frame.t === 'hello_ok') {
       this.ready = true;
       this.failures = 0;
-      this.lastSentId = 0;
+      if (this.ws) this.outbox.attach(this.ws);
       this.options.onReady(frame);
-      this.pump();
+      this.outbox.pump();
       return;
     }
     this.options.onFrame(frame);
