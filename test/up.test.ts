@@ -124,6 +124,23 @@ describe('gantry up', () => {
     expect(await box.json<unknown[]>(['tasks', 'list'])).toEqual([]);
   });
 
+  it('refuses a token or agent key with a line break in it (two pasted together), never showing it', async () => {
+    const twice = 'gnt_u_tok_pasted.secretpart\ngnt_u_tok_pasted.secretpart';
+    const token = await box.run(['whoami'], { GANTRY_TOKEN: twice });
+    expect([token.code, token.stderr]).toEqual([
+      2,
+      'gantry: the token has a space, a line break or a character no key has (two pasted together?): give exactly one (`gantry auth doctor` says where it came from)\n',
+    ]);
+    const key = await box.run(['gateway', 'connect', '--provider', 'echo'], {
+      GANTRY_API_KEY: 'gnt_a_x.secretpart y',
+    });
+    expect([key.code, key.stderr]).toEqual([
+      2,
+      expect.stringMatching(/^gantry: the agent key has a space, /),
+    ]);
+    expect(key.stderr).not.toContain('secretpart');
+  });
+
   it('shows the gateway as connected, from both sides', async () => {
     const status = await box.json<{ running: boolean; connected: boolean; outboxDepth: number }>([
       'gateway',

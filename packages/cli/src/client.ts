@@ -17,6 +17,7 @@ import type { AccessToken, Assignment, AssignmentEvent } from '@gantry/protocol'
 import { bearerFor, forgetAccessToken, refreshBeforeMs, type Bearer } from './access-token.ts';
 import { resolveHub, type HubOptions, type ResolvedHub } from './credentials.ts';
 import { httpSend, type HttpInit, type HttpResponse } from './http.ts';
+import { requireOneSecret } from './texts.ts';
 
 export class HubClient {
   private bearerCache: Promise<Bearer & { expiresAt?: number }> | undefined;
@@ -209,6 +210,7 @@ export class HubClient {
   private async bearer(): Promise<Bearer | undefined> {
     const token = this.hub.token;
     if (!token) return undefined;
+    requireOneSecret(token, 'the token', 'give exactly one (`gantry auth doctor` says where it came from)');
     const held = await this.bearerCache?.catch(() => undefined);
     // No expiry: the token itself is sent (an older hub), and that does not change while we run.
     if (held && (held.expiresAt === undefined || held.expiresAt - Date.now() > refreshBeforeMs)) return held;

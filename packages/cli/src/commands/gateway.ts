@@ -31,6 +31,7 @@ import { connectSettings, hasConnectFlags, resolveSettings, type ConnectFlags } 
 import { binFromFlags, rejectMixedBins, settingsFromFlags } from '../provider-flags.ts';
 import { parsePort, untilSignal } from '../lifecycle.ts';
 import { ExitError, exitCodes, printJson, printJsonLine, printLine } from '../output.ts';
+import { requireOneSecret } from '../texts.ts';
 
 interface StartFlags {
   providerArg?: string[];
@@ -111,6 +112,11 @@ async function connectWith(
       `missing ${missing.join(', ')}: needed to connect this gateway to a hub`,
     );
   }
+  requireOneSecret(
+    settings.apiKey,
+    'the agent key',
+    'give exactly one key, as `gantry agents create` printed it',
+  );
   rejectMixedBins(settings.provider, flags);
   const providerBin =
     binFromFlags(settings.provider, { ...flags, providerBin: given.providerBin }) ??
