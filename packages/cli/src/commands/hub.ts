@@ -160,7 +160,7 @@ export async function hubStart(options: HubStartOptions): Promise<void> {
       printLine(`Log in from another shell: gantry login --url ${hub.url} --token "$(cat ${tokenFile})"`);
     else
       printLine(
-        `This store's system was set up before (by another hub on it, or with another data folder): no owner token in ${hub.bootstrap.ownerTokenPath}. Log in with a token of this system: gantry login --url ${hub.url}`,
+        `This store's system was set up before (by another hub on it, or with another data folder): no owner token in ${hub.bootstrap.ownerTokenPath}. Log in with a token of this system (the owner.token its first hub wrote, or one made with \`gantry tokens create\`): gantry login --url ${hub.url}`,
       );
   }
   const signal = await signalled;
