@@ -78,9 +78,9 @@ describe('a tool request in Needs you', () => {
     const item = page.getByRole('article', { name: 'Tool permission for careful' });
     await item.waitFor({ timeout: 60_000 });
     await expect.poll(() => item.locator('pre').textContent()).toContain('touch approved.txt');
-    const facts = await item.locator('dl').textContent();
-    expect(facts).toContain(created.id);
-    expect(facts).toContain('Started byowner');
+    // Who started the run comes with the run, read after the approval itself: it may show a moment later.
+    await expect.poll(() => item.locator('dl').textContent()).toContain('Started byowner');
+    expect(await item.locator('dl').textContent()).toContain(created.id);
     expect(existsSync(join(workdir, 'approved.txt'))).toBe(false);
 
     await item.getByRole('button', { name: 'Approve' }).click();
