@@ -174,6 +174,13 @@ describe('gantry up', () => {
       [['assign', 'echo', 'x', '--timeout', 'soon'], {}, 2, /invalid --timeout 'soon'/],
       [['assignments', 'list', '--state', 'bogus'], {}, 2, /state/],
       [['no-such-command'], {}, 2, /unknown command/],
+      // Not a folder named `mysql:` with a SQLite file in it.
+      [
+        ['hub', 'start', '--port', '0', '--db', 'mysql://root@127.0.0.1/gantry'],
+        {},
+        2,
+        /--db \(or GANTRY_DATABASE_URL\) takes a PostgreSQL URL .* not a mysql:\/\/ URL/,
+      ],
     ];
     for (const [args, env, code, message] of cases) {
       const result = await box.run(args, env);

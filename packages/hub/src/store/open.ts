@@ -13,6 +13,13 @@ export function isPostgresUrl(db: string): boolean {
 
 /** `warn` hears of a database file or folder made private that was not (see `private-files`). */
 export async function openStore(db: string, options: { warn?: Warn } = {}): Promise<Store> {
+  // `mysql://…` or `sqlite:///…` would otherwise become a folder named `mysql:` with a SQLite file in it.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(db)?.[1];
+  if (scheme !== undefined && !isPostgresUrl(db))
+    throw new GantryError(
+      'invalid_request',
+      `--db (or GANTRY_DATABASE_URL) takes a PostgreSQL URL (postgres://USER@HOST:PORT/DB) or a SQLite file's path (like ./hub.db), not a ${scheme}:// URL`,
+    );
   const store = isPostgresUrl(db) ? await openPostgres(db) : await openSqlite(db, options.warn);
   await store.migrate();
   return store;
