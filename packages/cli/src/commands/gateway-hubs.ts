@@ -43,7 +43,7 @@ export async function list(flags: { json?: boolean }): Promise<void> {
   });
   if (flags.json) return printJson(hubs);
   if (hubs.length === 0)
-    return printLine('This gateway serves no hub yet: run `gantry gateway connect --server-url URL ...`.');
+    return printLine('This gateway serves no hub yet: run `gantry gateway connect --hub URL ...`.');
   printLine(
     table([
       ['URL', 'CONNECTED TO', 'HUB ID', 'GATEWAY', 'STATE', 'AGENTS'],

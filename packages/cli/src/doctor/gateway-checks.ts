@@ -41,7 +41,7 @@ export async function gatewayChecks(paths: GantryPaths, port: number): Promise<C
       error(
         'gateway session',
         (err as Error).message,
-        `gantry gateway connect --server-url URL --provider P --api-key-file FILE`,
+        `gantry gateway connect --hub URL --provider P --api-key-file FILE`,
       ),
     );
   }
@@ -54,7 +54,7 @@ export async function gatewayChecks(paths: GantryPaths, port: number): Promise<C
         warn(
           'gateway session',
           'this machine has no gateway yet',
-          'gantry gateway connect --server-url URL --provider P --api-key-file FILE',
+          'gantry gateway connect --hub URL --provider P --api-key-file FILE',
         ),
       );
   } else {

@@ -19,7 +19,7 @@ export async function hubChecks(url: string, token: string, tokenName: string): 
       error(
         'hub reachable',
         `cannot reach ${url} (${cause})`,
-        `start the hub, or reconnect to where it runs: gantry gateway connect --server-url URL`,
+        `start the hub, or reconnect to where it runs: gantry gateway connect --hub URL`,
       ),
     );
     return checks;
