@@ -3,16 +3,9 @@
  * worktree), the run token's file (0600, removed after; the agent's own key never reaches a run), the continuation's resume id, the run's
  * environment, and the provider's session id saved for next time.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  defaultSessionKey,
-  failureCodeOf,
-  Redactor,
-  RunFailure,
-  type EmitEvent,
-  type OfferedAssignment,
-} from '@gantry/protocol';
+import { failureCodeOf, Redactor, type EmitEvent, type OfferedAssignment } from '@gantry/protocol';
 import { writeSecretFile } from '@gantry/protocol/node';
 import { allowlistedEnv, secretValuesOf } from './providers/environment.ts';
 import { runMarker } from './providers/process-group.ts';
@@ -27,7 +20,8 @@ import type { ProviderSettings } from './providers/settings.ts';
 import type { GatewaySession } from './session-file.ts';
 import type { Spool, SpoolJob } from './spool/run-spool.ts';
 import type { GatewayDb } from './state/gateway-db.ts';
-import { finishWorktree, prepareWorktree, worktreeAt, type RunWorktree } from './worktrees/index.ts';
+import { committed, continuation, placeRun } from './run-workdir.ts';
+import { worktreeAt, type RunWorktree } from './worktrees/index.ts';
 
 export interface Job {
   offer: OfferedAssignment;
@@ -292,92 +286,4 @@ export function savedRunToken(saved: SpoolJob): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Where the run works: its conversation's workdir for a continuation, else the bound workdir; with
- * `--isolation worktree` a new worktree of the assignment (a continuation stays in its own).
- */
-async function placeRun(
-  job: Job,
-  resume: { workdir: string } | undefined,
-  worktreeDir: string,
-  emit: EmitEvent,
-): Promise<{ workdir: string; worktree?: RunWorktree }> {
-  if (job.settings.isolation !== 'worktree') {
-    const workdir = resume?.workdir ?? job.workdir;
-    mkdirSync(workdir, { recursive: true, mode: 0o700 });
-    return { workdir };
-  }
-  if (resume) {
-    const worktree = await worktreeAt(resume.workdir, worktreeDir);
-    return { workdir: resume.workdir, ...(worktree ? { worktree } : {}) };
-  }
-  const made = await prepareWorktree({ repo: job.workdir, assignmentId: job.offer.id, root: worktreeDir });
-  emit('status', {
-    message: `${made.reused ? 'continuing the worktree of an earlier attempt' : 'running in worktree'} ${made.path} on branch ${made.branch}`,
-  });
-  return { workdir: made.workdir, worktree: made };
-}
-
-/**
- * Commits the run's changes on its worktree branch; a failure to commit is told, not made the run's
- * failure. A run that rewrote its worktree's `.git` fails: nothing of it is committed.
- */
-async function committed(
-  worktree: RunWorktree,
-  assignmentId: string,
-  outcome: RunOutcome,
-  emit: EmitEvent,
-): Promise<RunOutcome> {
-  try {
-    const changes = await finishWorktree(worktree, assignmentId);
-    return { ...outcome, details: { ...outcome.details, branch: worktree.branch, ...changes } };
-  } catch (err) {
-    const { message } = err as Error;
-    const details = { ...outcome.details, branch: worktree.branch };
-    if (err instanceof RunFailure && err.code === 'worktree_tampered') {
-      return { ...outcome, status: 'failed', details, error: { code: 'worktree_tampered', message } };
-    }
-    emit('error', { code: 'worktree_failed', message });
-    return { ...outcome, details };
-  }
-}
-
-/**
- * What a run continues: for `continue`, the provider session saved for (agent, session key) and
- * the workdir it ran in; for `new` nothing (saying so when it replaces one). A continuation whose
- * session was made by another provider, or whose workdir is gone, starts fresh and says so.
- */
-function continuation(
-  job: Job,
-  saved: { resumeId: string; workdir: string; provider: string } | undefined,
-  emit: EmitEvent,
-): { resumeId: string; workdir: string } | undefined {
-  const key = job.offer.sessionKey;
-  if (job.offer.mode === 'new') {
-    // Every plain `gantry assign` uses the `default` key: only a named conversation is worth the note.
-    if (saved && key !== defaultSessionKey)
-      emit('status', {
-        message: `starting a new conversation for session key '${key}' (the earlier one is not continued)`,
-      });
-    return undefined;
-  }
-  if (!saved) {
-    emit('status', { message: `no earlier session for key '${key}'; starting a new one` });
-    return undefined;
-  }
-  if (saved.provider !== job.provider.name) {
-    emit('status', {
-      message: `the session for key '${key}' was made by ${saved.provider}, not ${job.provider.name}; starting a new one`,
-    });
-    return undefined;
-  }
-  if (!existsSync(saved.workdir)) {
-    const gone = `the workdir of session '${key}' (${saved.workdir}) is gone`;
-    if (job.offer.resumeFallback !== 'new') throw new RunFailure('resume_failed', `cannot resume: ${gone}`);
-    emit('status', { message: `${gone}; starting a new conversation as the assignment asked` });
-    return undefined;
-  }
-  return { resumeId: saved.resumeId, workdir: saved.workdir };
 }
